@@ -1,0 +1,37 @@
+package dev.stride.decoder.engine;
+
+/**
+ * The outcome of one request. When {@code error} is non-null the other fields describe how far it got.
+ *
+ * @param completionIds generated ids, end-of-sequence token excluded
+ * @param forwardPasses all passes that carried this sequence, prefill included
+ * @param decodePasses passes after prefill
+ * @param decodeTokens tokens produced by decode passes (the token produced by prefill is excluded)
+ * @param acceptHistogram index i counts decode passes that yielded i + 1 tokens
+ * @param headAccepted index k counts decode passes in which head k's candidate was accepted
+ * @param treeNodes tree nodes evaluated over all decode passes
+ * @param decodeNanos wall time from admission to finish
+ */
+public record GenerationResult(String id, int[] completionIds, String completion, FinishReason finishReason,
+                               int promptTokens, int forwardPasses, int decodePasses, int decodeTokens,
+                               int[] acceptHistogram, int[] headAccepted, long treeNodes, long decodeNanos,
+                               String error) {
+
+    public int completionTokens() {
+        return completionIds.length;
+    }
+
+    /** Tokens per decode pass; 1.0 for plain decoding, 0 when no decode pass ran. */
+    public double tokensPerPass() {
+        return decodePasses == 0 ? 0.0 : (double) decodeTokens / decodePasses;
+    }
+
+    public boolean ok() {
+        return error == null;
+    }
+
+    public static GenerationResult failed(String id, int promptTokens, String error) {
+        return new GenerationResult(id, new int[0], "", null, promptTokens, 0, 0, 0, new int[0], new int[0], 0, 0,
+                error);
+    }
+}

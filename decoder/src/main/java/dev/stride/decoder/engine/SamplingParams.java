@@ -1,0 +1,31 @@
+package dev.stride.decoder.engine;
+
+/**
+ * How the next token is chosen from logits. Temperature 0 means greedy (argmax).
+ * Sampling is coupled per position: see {@link CoupledSampler}.
+ *
+ * @param temperature 0 for greedy, otherwise the softmax temperature (> 0)
+ * @param topK keep the K most likely tokens; 0 keeps all
+ * @param topP nucleus mass in (0, 1]; 1 keeps all
+ * @param seed key of the counter-based random stream
+ */
+public record SamplingParams(float temperature, int topK, float topP, long seed) {
+
+    public static final SamplingParams GREEDY = new SamplingParams(0f, 0, 1f, 0L);
+
+    public SamplingParams {
+        if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+        }
+        if (topK < 0) {
+            throw new IllegalArgumentException("top_k must be >= 0 (0 = disabled), got " + topK);
+        }
+        if (!(topP > 0f && topP <= 1f)) {
+            throw new IllegalArgumentException("top_p must be in (0, 1], got " + topP);
+        }
+    }
+
+    public boolean greedy() {
+        return temperature == 0f;
+    }
+}
