@@ -19,9 +19,9 @@ class ChatTemplateTest {
             "{%- if messages[0]['role'] != 'user' %}",
             "  {{ raise_exception('Conversations must start with a user message') }}",
             "{% endif %}",
-            "{% for message in messages %}",
+            "    {% for message in messages %}",
             "  {{ message['role'] }}: {{ message['content'] }}{{ eos_token }}",
-            "{% endfor %}",
+            "    {% endfor %}",
             "{% if add_generation_prompt %}",
             "  assistant:",
             "{% endif %}",
@@ -55,10 +55,13 @@ class ChatTemplateTest {
         Fixture.edit(dir, "tokenizer_config.json", c -> {
             var list = c.putArray("chat_template");
             list.addObject().put("name", "tool_use").put("template", "tools!");
-            list.addObject().put("name", "default").put("template", TEMPLATE);
+            // Attribute access on message dicts, as many published templates write it.
+            list.addObject().put("name", "default").put("template",
+                    "{{ bos_token }}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}");
         });
         try (StrideTokenizer tokenizer = StrideTokenizer.load(dir)) {
-            assertArrayEquals(tokenizer.encodeRaw(RENDERED), tokenizer.encodeChat(CONVERSATION));
+            String rendered = "<|bos|>user: Hi there\nassistant: Hello.\nuser: Tell me my fortune\n";
+            assertArrayEquals(tokenizer.encodeRaw(rendered), tokenizer.encodeChat(CONVERSATION));
         }
     }
 
