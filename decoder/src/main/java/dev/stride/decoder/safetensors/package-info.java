@@ -1,5 +1,0 @@
-/**
- * Hugging Face safetensors files: a memory-mapped, validating reader ({@link dev.stride.decoder.safetensors.TensorStore})
- * for single and sharded checkpoints, a writer, and the half-precision conversions both need.
- */
-package dev.stride.decoder.safetensors;
