@@ -1,0 +1,437 @@
+package dev.stride.decoder.cli;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.EngineOptions;
+import dev.stride.decoder.model.Model;
+import dev.stride.decoder.mtp.HeadsWriter;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.train.Checkpoint;
+import dev.stride.decoder.train.ContinuationGenerator;
+import dev.stride.decoder.train.Corpus;
+import dev.stride.decoder.train.EngineMeasurement;
+import dev.stride.decoder.train.HeadModel;
+import dev.stride.decoder.train.HeadStats;
+import dev.stride.decoder.train.HiddenStateRecorder;
+import dev.stride.decoder.train.ProgressBar;
+import dev.stride.decoder.train.TokenSequence;
+import dev.stride.decoder.train.TrainingPrompts;
+import dev.stride.decoder.train.TrainingReport;
+import dev.stride.decoder.train.Trainer;
+import dev.stride.decoder.train.TreeDesign;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code stride train-heads}: fits Medusa heads to a frozen model by self-distillation (the model's own greedy and
+ * sampled continuations), then measures them through the engine.
+ */
+@Command(name = "train-heads", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train Medusa prediction heads for a model on its own continuations (self-distillation,"
+                + " frozen base) and measure tokens per pass through the engine.",
+            "Writes DIR/config.json and DIR/medusa_lm_head.safetensors (load with generate --heads DIR),"
+                + " DIR/tree.json (--tree file:DIR/tree.json) and DIR/training_report.json."})
+public final class TrainHeadsCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (stays frozen).")
+    Path model;
+
+    @Option(names = "--out", required = true, description = "Output heads directory.")
+    Path out;
+
+    @Option(names = "--heads", defaultValue = "4", description = "Prediction heads K (default: ${DEFAULT-VALUE}).")
+    int heads;
+
+    @Option(names = "--layers", defaultValue = "1", description = "Residual blocks per head (default: ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--prompts", description = {"Training prompts: .jsonl ({\"prompt\": ...} per line) or .txt (one per"
+            + " line). Default: BOS alone, with sampled continuations for diversity.",
+        "Parquet prompt files: convert them to JSONL with the Spark job's sample converter first."})
+    Path prompts;
+
+    @Option(names = "--samples", defaultValue = "2000",
+            description = "Continuations to generate, half greedy, half sampled (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--max-new-tokens", defaultValue = "128",
+            description = "Tokens per generated continuation (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--steps", defaultValue = "3000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch-size", defaultValue = "256", description = "Positions per step (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+    double learningRate;
+
+    @Option(names = "--warmup-steps", description = "Linear warm-up steps (default: 5% of --steps).")
+    Integer warmupSteps;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW decay of matrices (default: ${DEFAULT-VALUE}).")
+    double weightDecay;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Global gradient clip (default: ${DEFAULT-VALUE}).")
+    double maxGradNorm;
+
+    @Option(names = "--head-decay", defaultValue = "0.8",
+            description = "Loss weight of head k is this to the power k (default: ${DEFAULT-VALUE}).")
+    double headDecay;
+
+    @Option(names = "--held-out", defaultValue = "0.1",
+            description = "Share of prompts (or sequences) held out of training (default: ${DEFAULT-VALUE}).")
+    double heldOut;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed for data, split and batches (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Compute threads (0 = all CPUs).")
+    int threads;
+
+    @Option(names = "--checkpoint-every", defaultValue = "250",
+            description = "Save a checkpoint to DIR/checkpoint every N steps (default: ${DEFAULT-VALUE}).")
+    int checkpointEvery;
+
+    @Option(names = "--resume", description = "Continue from DIR/checkpoint, exactly where it stopped.")
+    boolean resume;
+
+    @Option(names = "--keep-checkpoint", description = "Keep DIR/checkpoint after training finishes.")
+    boolean keepCheckpoint;
+
+    @Option(names = "--dtype", defaultValue = "F16", description = "F32, F16 or BF16 for the saved heads (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--eval-prompts", description = "Prompts (.jsonl/.txt) to measure tokens per pass on; never trained"
+            + " on. Default: the held-out prompts.")
+    Path evalPrompts;
+
+    @Option(names = "--eval-max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+    int evalMaxNewTokens;
+
+    @Option(names = "--eval-max-batch", defaultValue = "1",
+            description = "Sequences decoded together while measuring (default: ${DEFAULT-VALUE}).")
+    int evalMaxBatch;
+
+    @Option(names = "--eval-ignore-eos", description = "Keep decoding past end-of-sequence while measuring.")
+    boolean evalIgnoreEos;
+
+    @Option(names = "--eval-tree", split = ",",
+            description = "Trees to measure (default: auto, nodes:16, chain:K and the designed tree file).")
+    List<String> evalTrees;
+
+    @Override
+    public Integer call() throws IOException {
+        long started = System.nanoTime();
+        PrintStream log = System.err;
+        DType headsDtype = DType.parse(dtype.toUpperCase(Locale.ROOT), "--dtype");
+        validate();
+        prepareOutput(out);
+        List<String> trainText = prompts == null ? List.of() : TrainingPrompts.read(prompts);
+        List<String> evalText = evalPrompts == null ? null : TrainingPrompts.read(evalPrompts);
+        trainText = withoutEvalPrompts(trainText, evalText, log);
+        int threadCount = threads > 0 ? threads : ComputePool.defaultThreads();
+        TrainingReport report = new TrainingReport();
+        report.put("command_line", commandLine());
+        Checkpoint checkpoint = new Checkpoint(out.resolve("checkpoint"));
+        String fingerprint = fingerprint();
+        HeadModel heads;
+        Trainer.Evaluation heldOutEval;
+        List<int[]> evalIds;
+        double[] headWeights;
+        try (Engine engine = Engine.load(new EngineOptions(model, null, threadCount, "cpu",
+                EngineOptions.DEFAULT_KV_CACHE_BYTES));
+             ComputePool pool = new ComputePool(threadCount)) {
+            Model base = engine.model();
+            List<int[]> trainIds = tokenize(engine, trainText, prompts);
+            long t0 = System.nanoTime();
+            List<TokenSequence> sequences;
+            if (resume && checkpoint.hasSequences()) {
+                sequences = checkpoint.loadSequences(fingerprint);
+                log.printf("resume: %d sequences from %s%n", sequences.size(), checkpoint.dir());
+            } else {
+                ProgressBar bar = new ProgressBar(log, "generating", samples);
+                sequences = ContinuationGenerator.generate(engine, trainIds, samples, maxNewTokens, seed,
+                        done -> bar.update(done, "continuations"));
+                bar.finish();
+                checkpoint.saveSequences(sequences, fingerprint);
+            }
+            long t1 = System.nanoTime();
+            VectorOps ops = new VectorOps(pool);
+            ProgressBar recording = new ProgressBar(log, "hidden states", sequences.size());
+            float[] hidden = HiddenStateRecorder.record(base.config(), base.weights(), ops, sequences,
+                    done -> recording.update(done, "sequences"));
+            recording.finish();
+            Corpus corpus = new Corpus(sequences, hidden, base.config().hiddenSize(), heldOut, seed);
+            long t2 = System.nanoTime();
+            heads = HeadModel.initial(base.weights().lmHead(), this.heads, layers);
+            Trainer trainer = new Trainer(ops, corpus, heads, settings());
+            if (resume && checkpoint.hasState()) {
+                checkpoint.restoreState(trainer, fingerprint);
+                log.printf("resume: continuing at step %d of %d%n", trainer.step(), steps);
+            }
+            int firstStep = trainer.step();
+            train(trainer, checkpoint, fingerprint, log);
+            long t3 = System.nanoTime();
+            heldOutEval = trainer.evaluate(corpus.heldOutPositions());
+            headWeights = trainer.headWeights();
+            evalIds = evalText != null ? tokenize(engine, evalText, evalPrompts) : heldOutPrompts(corpus);
+            long t4 = System.nanoTime();
+            dataSection(report, corpus, trainText.size(), evalIds.size());
+            trainingSection(report, threadCount, firstStep, trainer);
+            report.section("timing_seconds")
+                    .put("data_generation", (t1 - t0) / 1e9)
+                    .put("hidden_states", (t2 - t1) / 1e9)
+                    .put("training", (t3 - t2) / 1e9)
+                    .put("held_out_evaluation", (t4 - t3) / 1e9);
+        }
+        HeadsWriter.write(heads.toMedusaHeads(out.getFileName().toString()), out, model.toAbsolutePath().normalize()
+                .getFileName().toString(), headsDtype);
+        report.section("heads").put("num_heads", this.heads).put("num_layers", layers).put("dtype", headsDtype.name())
+                .put("directory", out.toString());
+        report.heldOut(heldOutEval, headWeights);
+        TreeDesign tree = TreeDesign.best(heldOutEval.stats(), 16);
+        Path treeFile = out.resolve("tree.json");
+        Files.writeString(treeFile, tree.toJson() + "\n", StandardCharsets.UTF_8);
+        report.tree(tree, treeFile.getFileName().toString());
+        printHeldOut(log, heldOutEval);
+        long t5 = System.nanoTime();
+        EngineMeasurement.Result measured;
+        try (Engine engine = Engine.load(new EngineOptions(model, out, threadCount, "cpu",
+                EngineOptions.DEFAULT_KV_CACHE_BYTES))) {
+            measured = EngineMeasurement.measure(engine, evalIds, evalMaxNewTokens, evalMaxBatch, evalIgnoreEos,
+                    trees(treeFile));
+        }
+        report.engine(measured);
+        report.section("timing_seconds").put("engine_measurement", (System.nanoTime() - t5) / 1e9)
+                .put("total", (System.nanoTime() - started) / 1e9);
+        report.write(out.resolve(TrainingReport.FILE));
+        printMeasured(log, measured);
+        if (!keepCheckpoint) {
+            deleteCheckpoint(checkpoint.dir());
+        }
+        boolean identical = measured.trees().stream().allMatch(EngineMeasurement.TreeResult::identical);
+        if (!identical) {
+            log.println("stride: multi-token output differed from plain decoding; see " + out.resolve(TrainingReport.FILE));
+        }
+        return identical ? 0 : 1;
+    }
+
+    private void validate() {
+        if (heads <= 0 || layers < 0 || samples <= 0 || maxNewTokens <= 0 || checkpointEvery <= 0) {
+            throw new IllegalArgumentException("--heads, --samples, --max-new-tokens and --checkpoint-every must be > 0"
+                    + " and --layers >= 0");
+        }
+        if (heldOut < 0 || heldOut >= 1) {
+            throw new IllegalArgumentException("--held-out must be in [0, 1), got " + heldOut);
+        }
+    }
+
+    private Trainer.Settings settings() {
+        int warmup = warmupSteps != null ? warmupSteps : Math.max(1, steps / 20);
+        return new Trainer.Settings(steps, batchSize, learningRate, warmup, weightDecay, maxGradNorm, headDecay, seed);
+    }
+
+    /** Everything that decides the data and the weights; a checkpoint only resumes a run with the same values. */
+    private String fingerprint() {
+        return String.format(Locale.ROOT, "model=%s heads=%d layers=%d prompts=%s samples=%d max_new_tokens=%d"
+                        + " settings=%s held_out=%s", model.toAbsolutePath().normalize(), heads, layers,
+                prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(), samples, maxNewTokens, settings(),
+                heldOut);
+    }
+
+    private void train(Trainer trainer, Checkpoint checkpoint, String fingerprint, PrintStream log) {
+        ProgressBar bar = new ProgressBar(log, "step", steps);
+        double[] loss = new double[heads];
+        double[] top1 = new double[heads];
+        trainer.run((t, stats, norm, lr) -> {
+            // Exponential moving averages: one batch is too noisy to read.
+            double alpha = t.step() == 1 ? 1 : 0.05;
+            for (int k = 0; k < heads; k++) {
+                loss[k] += alpha * (stats.meanLoss(k) - loss[k]);
+                top1[k] += alpha * (stats.topAccuracy(k, 1) - top1[k]);
+            }
+            bar.update(t.step(), String.format(Locale.ROOT, "loss %s | top1 %s | lr %.1e", join("%.2f", loss),
+                    join("%.2f", top1), lr));
+            if (t.step() % checkpointEvery == 0 && t.step() < steps) {
+                checkpoint.saveState(t, fingerprint);
+            }
+        });
+        bar.finish();
+    }
+
+    private static String join(String format, double[] values) {
+        return Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, format, v)).collect(Collectors.joining(" "));
+    }
+
+    private static void prepareOutput(Path out) {
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(out + ": cannot create the output directory: " + e, e);
+        }
+        Path probe = out.resolve(".stride-write-probe");
+        try {
+            Files.deleteIfExists(probe);
+            Files.createFile(probe);
+            Files.delete(probe);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(out + ": output directory is not writable: " + e, e);
+        }
+    }
+
+    /** Evaluation prompts must stay unseen: drop training prompts that are also evaluation prompts. */
+    private static List<String> withoutEvalPrompts(List<String> train, List<String> eval, PrintStream log) {
+        if (eval == null) {
+            return train;
+        }
+        Set<String> evalSet = Set.copyOf(eval);
+        List<String> kept = train.stream().filter(p -> !evalSet.contains(p)).toList();
+        if (kept.size() < train.size()) {
+            log.printf("dropped %d training prompts that are evaluation prompts%n", train.size() - kept.size());
+        }
+        if (kept.isEmpty() && !train.isEmpty()) {
+            throw new IllegalArgumentException("every training prompt is also an evaluation prompt");
+        }
+        return kept;
+    }
+
+    private static List<int[]> tokenize(Engine engine, List<String> texts, Path source) {
+        List<int[]> ids = new ArrayList<>();
+        int context = engine.contextLength();
+        for (String text : texts) {
+            int[] tokens = engine.tokenizer().encode(text);
+            if (tokens.length == 0 || tokens.length >= context - 1) {
+                throw new IllegalArgumentException(source + ": prompt '" + abbreviate(text) + "' has " + tokens.length
+                        + " tokens; it must have between 1 and " + (context - 2));
+            }
+            ids.add(tokens);
+        }
+        if (ids.isEmpty()) {
+            int bos = engine.tokenizer().bosId().orElseThrow(() -> new IllegalArgumentException(
+                    "the tokenizer has no BOS token to start from: give --prompts"));
+            ids.add(new int[] {bos});
+        }
+        return ids;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+
+    /** The distinct prompts of held-out sequences (at most 32): never trained on when the split is by prompt. */
+    private static List<int[]> heldOutPrompts(Corpus corpus) {
+        Set<List<Integer>> distinct = new LinkedHashSet<>();
+        for (int s = 0; s < corpus.sequences().size() && distinct.size() < 32; s++) {
+            if (corpus.isHeldOut(s)) {
+                TokenSequence seq = corpus.sequences().get(s);
+                distinct.add(Arrays.stream(seq.tokens(), 0, seq.draftStart() + 1).boxed().toList());
+            }
+        }
+        return distinct.stream().map(p -> p.stream().mapToInt(Integer::intValue).toArray()).toList();
+    }
+
+    private List<String> trees(Path treeFile) {
+        if (evalTrees != null && !evalTrees.isEmpty()) {
+            return evalTrees;
+        }
+        return List.of("auto", "nodes:16", "chain:" + heads, "file:" + treeFile);
+    }
+
+    private void dataSection(TrainingReport report, Corpus corpus, int promptCount, int evalCount) {
+        long heldOutSequences = java.util.stream.IntStream.range(0, corpus.sequences().size())
+                .filter(corpus::isHeldOut).count();
+        report.section("data")
+                .put("prompts_file", prompts == null ? null : prompts.toString())
+                .put("training_prompts", promptCount)
+                .put("samples", samples)
+                .put("max_new_tokens", maxNewTokens)
+                .put("generation", "even samples greedy (after a 1-8 token sampled lead-in when the prompt repeats),"
+                        + " odd samples sampled at temperature 0.7-1.0; end-of-sequence ignored; max batch "
+                        + "16")
+                .put("sequences", corpus.sequences().size())
+                .put("tokens", corpus.totalTokens())
+                .put("train_positions", corpus.trainPositions().length)
+                .put("held_out_positions", corpus.heldOutPositions().length)
+                .put("held_out_sequences", heldOutSequences)
+                .put("eval_prompts_file", evalPrompts == null ? null : evalPrompts.toString())
+                .put("eval_prompts", evalCount);
+    }
+
+    private void trainingSection(TrainingReport report, int threadCount, int firstStep, Trainer trainer) {
+        Trainer.Settings s = trainer.settings();
+        report.section("training")
+                .put("steps", s.steps())
+                .put("resumed_from_step", firstStep)
+                .put("batch_size", s.batchSize())
+                .put("learning_rate", s.learningRate())
+                .put("warmup_steps", s.warmupSteps())
+                .put("schedule", "linear warm-up, cosine decay to 10% of the peak")
+                .put("optimizer", "AdamW(beta1 0.9, beta2 0.999, eps 1e-8), weight decay on matrices")
+                .put("weight_decay", s.weightDecay())
+                .put("max_grad_norm", s.maxGradNorm())
+                .put("head_decay", s.headDecay())
+                .put("seed", s.seed())
+                .put("threads", threadCount)
+                .put("init", "residual blocks zero, projections copied from the base lm_head");
+    }
+
+    private static void printHeldOut(PrintStream log, Trainer.Evaluation evaluation) {
+        HeadStats stats = evaluation.stats();
+        for (int k = 0; k < stats.heads(); k++) {
+            log.printf(Locale.ROOT, "held-out head %d (t+%d): top-1 %.3f  top-5 %.3f  loss %.3f%n", k, k + 2,
+                    stats.topAccuracy(k, 1), stats.topAccuracy(k, 5), stats.meanLoss(k));
+        }
+        log.printf(Locale.ROOT, "held-out expected tokens/pass (chain, independent heads): %.3f; joint chain: %.3f%n",
+                evaluation.independentChainTokensPerPass(), 1 + evaluation.meanChainDepth());
+    }
+
+    private static void printMeasured(PrintStream log, EngineMeasurement.Result result) {
+        log.printf(Locale.ROOT, "engine, %d prompts, greedy, max %d new tokens, max batch %d:%n", result.prompts(),
+                result.maxNewTokens(), result.maxBatch());
+        for (EngineMeasurement.TreeResult t : result.trees()) {
+            log.printf(Locale.ROOT, "  tree %-12s tokens/pass %.3f  nodes/pass %.1f  %s  %.2fx plain time%n", t.tree(),
+                    t.tokensPerPass(), t.meanTreeNodes(), t.identical() ? "identical to plain" : "DIFFERS FROM PLAIN",
+                    result.plainSeconds() / t.seconds());
+        }
+    }
+
+    private String commandLine() {
+        List<String> args = spec.commandLine().getParseResult().originalArgs();
+        return "stride train-heads " + args.stream()
+                .map(a -> a.isEmpty() || a.matches(".*[\\s'\"$].*") ? "'" + a.replace("'", "'\\''") + "'" : a)
+                .collect(Collectors.joining(" "));
+    }
+
+    private static void deleteCheckpoint(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(dir);
+    }
+}

@@ -1,0 +1,147 @@
+package dev.stride.decoder.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.SafetensorsWriter;
+import dev.stride.decoder.safetensors.TensorStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a resumed run needs to continue exactly: the generated sequences (so data generation is not redone)
+ * and the trainer state (weights, AdamW moments, step, random state) with a fingerprint of the settings that
+ * produced them. Files are replaced atomically, so a run killed mid-write leaves the previous checkpoint intact.
+ */
+public final class Checkpoint {
+
+    static final String STATE_FILE = "state.safetensors";
+    static final String SEQUENCES_FILE = "sequences.json";
+
+    private final Path dir;
+
+    public Checkpoint(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public boolean hasSequences() {
+        return Files.isRegularFile(dir.resolve(SEQUENCES_FILE));
+    }
+
+    public boolean hasState() {
+        return Files.isRegularFile(dir.resolve(STATE_FILE));
+    }
+
+    public void saveSequences(List<TokenSequence> sequences, String fingerprint) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode root = json.createObjectNode();
+        root.put("fingerprint", fingerprint);
+        ArrayNode list = root.putArray("sequences");
+        for (TokenSequence s : sequences) {
+            ObjectNode node = list.addObject();
+            node.put("draft_start", s.draftStart());
+            node.put("group", s.group());
+            ArrayNode tokens = node.putArray("tokens");
+            for (int t : s.tokens()) {
+                tokens.add(t);
+            }
+        }
+        Path target = dir.resolve(SEQUENCES_FILE);
+        createDirectory();
+        try {
+            Path temp = dir.resolve(SEQUENCES_FILE + ".tmp");
+            json.writeValue(temp.toFile(), root);
+            Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new IllegalStateException(target + ": cannot write the checkpoint's sequences: " + e, e);
+        }
+    }
+
+    private void createDirectory() {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalStateException(dir + ": cannot create the checkpoint directory: " + e, e);
+        }
+    }
+
+    public List<TokenSequence> loadSequences(String fingerprint) {
+        Path file = dir.resolve(SEQUENCES_FILE);
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalStateException(file + ": cannot read the checkpoint's sequences: " + e, e);
+        }
+        checkFingerprint(root.path("fingerprint").asText(), fingerprint, file);
+        List<TokenSequence> sequences = new ArrayList<>();
+        for (JsonNode node : root.path("sequences")) {
+            int[] tokens = new int[node.path("tokens").size()];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = node.path("tokens").get(i).asInt();
+            }
+            sequences.add(new TokenSequence(tokens, node.path("draft_start").asInt(), node.path("group").asInt()));
+        }
+        return sequences;
+    }
+
+    public void saveState(Trainer trainer, String fingerprint) {
+        HeadModel model = trainer.model();
+        List<String> names = model.tensorNames();
+        SafetensorsWriter writer = new SafetensorsWriter();
+        putAll(writer, "weights.", names, model.tensors());
+        putAll(writer, "adam_m.", names, trainer.optimizer().m.tensors());
+        putAll(writer, "adam_v.", names, trainer.optimizer().v.tensors());
+        writer.metadata("step", Integer.toString(trainer.step()));
+        writer.metadata("random_state", Long.toString(trainer.randomState()));
+        writer.metadata("fingerprint", fingerprint);
+        createDirectory();
+        writer.write(dir.resolve(STATE_FILE));
+    }
+
+    /** Loads a saved state into a trainer built with the same settings. */
+    public void restoreState(Trainer trainer, String fingerprint) {
+        Path file = dir.resolve(STATE_FILE);
+        try (TensorStore store = TensorStore.openFile(file)) {
+            checkFingerprint(store.metadata().getOrDefault("fingerprint", ""), fingerprint, file);
+            HeadModel model = trainer.model();
+            List<String> names = model.tensorNames();
+            readAll(store, "weights.", names, model.tensors());
+            readAll(store, "adam_m.", names, trainer.optimizer().m.tensors());
+            readAll(store, "adam_v.", names, trainer.optimizer().v.tensors());
+            trainer.restore(Integer.parseInt(store.metadata().get("step")),
+                    Long.parseLong(store.metadata().get("random_state")));
+        }
+    }
+
+    private static void putAll(SafetensorsWriter writer, String prefix, List<String> names, List<float[]> tensors) {
+        for (int i = 0; i < names.size(); i++) {
+            writer.putFloats(prefix + names.get(i), DType.F32, new long[] {tensors.get(i).length}, tensors.get(i));
+        }
+    }
+
+    private static void readAll(TensorStore store, String prefix, List<String> names, List<float[]> tensors) {
+        for (int i = 0; i < names.size(); i++) {
+            float[] values = store.readFloats(store.require(prefix + names.get(i), tensors.get(i).length).name());
+            System.arraycopy(values, 0, tensors.get(i), 0, values.length);
+        }
+    }
+
+    private static void checkFingerprint(String found, String expected, Path file) {
+        if (!found.equals(expected)) {
+            throw new IllegalArgumentException(file + ": checkpoint was written with other settings; resume with the"
+                    + " same command line, or train into a fresh --out.\n  checkpoint: " + found
+                    + "\n  this run:   " + expected);
+        }
+    }
+}

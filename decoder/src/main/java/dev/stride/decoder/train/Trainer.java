@@ -1,0 +1,158 @@
+package dev.stride.decoder.train;
+
+import dev.stride.decoder.compute.VectorOps;
+
+/**
+ * The training loop: random batches of training positions, loss and gradients, global-norm clipping, AdamW under
+ * the warm-up + cosine schedule. Given the same corpus, settings and seed it produces the same weights bit for bit,
+ * and everything that decides the next step (weights, moments, step, random state) can be checkpointed.
+ */
+public final class Trainer {
+
+    /**
+     * @param headDecay head k's loss weight is headDecay^k: near heads matter most, as every accepted path runs
+     *                  through them
+     */
+    public record Settings(int steps, int batchSize, double learningRate, int warmupSteps, double weightDecay,
+                           double maxGradNorm, double headDecay, long seed) {
+
+        public Settings {
+            if (steps <= 0 || batchSize <= 0) {
+                throw new IllegalArgumentException("steps and batch size must be > 0, got " + steps + " and "
+                        + batchSize);
+            }
+        }
+    }
+
+    /** Called after every step. */
+    @FunctionalInterface
+    public interface StepListener {
+        void afterStep(Trainer trainer, HeadStats batchStats, double gradNorm, double learningRate);
+    }
+
+    private final Corpus corpus;
+    private final Settings settings;
+    private final HeadModel model;
+    private final HeadModel grads;
+    private final AdamW optimizer;
+    private final LearningRateSchedule schedule;
+    private final HeadPass pass;
+    private final HeadBatch batch;
+    private final double[] headWeights;
+    private SplitMix64 random;
+    private int step;
+
+    public Trainer(VectorOps ops, Corpus corpus, HeadModel model, Settings settings) {
+        if (corpus.trainPositions().length == 0) {
+            throw new IllegalArgumentException("no training positions: the sequences are too short or all held out");
+        }
+        this.corpus = corpus;
+        this.settings = settings;
+        this.model = model;
+        this.grads = HeadModel.zeros(model.heads(), model.layers(), model.hidden(), model.vocab());
+        this.optimizer = new AdamW(ops.pool(), model, settings.weightDecay());
+        this.schedule = new LearningRateSchedule(settings.learningRate(), settings.warmupSteps(), settings.steps(), 0.1);
+        this.pass = new HeadPass(ops, model.hidden(), model.vocab(), model.layers());
+        this.batch = new HeadBatch(settings.batchSize(), model.hidden(), model.heads());
+        this.headWeights = new double[model.heads()];
+        for (int k = 0; k < headWeights.length; k++) {
+            headWeights[k] = Math.pow(settings.headDecay(), k);
+        }
+        this.random = new SplitMix64(settings.seed());
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    public HeadModel model() {
+        return model;
+    }
+
+    AdamW optimizer() {
+        return optimizer;
+    }
+
+    /** Steps done so far. */
+    public int step() {
+        return step;
+    }
+
+    long randomState() {
+        return random.state();
+    }
+
+    /** Continues from a checkpoint; the weights and moments must already be loaded. */
+    void restore(int step, long randomState) {
+        this.step = step;
+        this.random = new SplitMix64(randomState);
+        model.refreshTransposes();
+    }
+
+    public double[] headWeights() {
+        return headWeights.clone();
+    }
+
+    /** Runs the remaining steps. */
+    public void run(StepListener listener) {
+        while (step < settings.steps()) {
+            int[] positions = corpus.trainPositions();
+            for (int r = 0; r < settings.batchSize(); r++) {
+                corpus.fill(batch, r, positions[random.nextInt(positions.length)]);
+            }
+            batch.size = settings.batchSize();
+            HeadStats stats = pass.train(model, batch, headWeights, grads);
+            double norm = GradientClipping.clip(grads, settings.maxGradNorm());
+            double lr = schedule.at(step);
+            optimizer.step(model, grads, lr, step + 1L);
+            model.refreshTransposes();
+            step++;
+            listener.afterStep(this, stats, norm, lr);
+        }
+    }
+
+    /** Accuracy of the current heads on some positions, plus how often whole chains of heads are right together. */
+    public Evaluation evaluate(int[] positions) {
+        HeadStats stats = new HeadStats(model.heads());
+        long chainRows = 0;
+        long chainDepth = 0;
+        for (int from = 0; from < positions.length; from += settings.batchSize()) {
+            int n = Math.min(settings.batchSize(), positions.length - from);
+            for (int r = 0; r < n; r++) {
+                corpus.fill(batch, r, positions[from + r]);
+            }
+            batch.size = n;
+            stats.addAll(pass.evaluate(model, batch));
+            for (int r = 0; r < n; r++) {
+                if (pass.rank(model.heads() - 1, r) < 0) {
+                    continue; // the sequence ends before the last head's target
+                }
+                chainRows++;
+                int depth = 0;
+                while (depth < model.heads() && pass.rank(depth, r) == 0) {
+                    depth++;
+                }
+                chainDepth += depth;
+            }
+        }
+        return new Evaluation(stats, chainRows == 0 ? 0 : (double) chainDepth / chainRows);
+    }
+
+    /**
+     * @param meanChainDepth over positions with a target for every head: mean number of leading heads whose top-1
+     *                       guess is right, i.e. what a chain drafts correctly per pass
+     */
+    public record Evaluation(HeadStats stats, double meanChainDepth) {
+
+        /** 1 + sum over k of the product of top-1 accuracies of heads 0..k: a chain's yield if heads were independent. */
+        public double independentChainTokensPerPass() {
+            double expected = 1;
+            double product = 1;
+            for (int k = 0; k < stats.heads(); k++) {
+                product *= stats.topAccuracy(k, 1);
+                expected += product;
+            }
+            return expected;
+        }
+    }
+}

@@ -1,0 +1,69 @@
+package dev.stride.decoder.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.model.Architecture;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelException;
+import dev.stride.decoder.mtp.HeadsLoader;
+import dev.stride.decoder.mtp.HeadsWriter;
+import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.testing.TinyModels;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Trained heads saved in the FasterDecoding layout load back as the same heads, and only for a matching model. */
+class HeadsFilesTest {
+
+    private static final ModelConfig CONFIG = TinyModels.llama();
+
+    @Test
+    void savedHeadsLoadBackWithTheSameWeightsAndLogits(@TempDir Path dir) {
+        HeadModel trained = TrainingFixtures.randomHeads(CONFIG, 3, 2, 5);
+        MedusaHeads heads = trained.toMedusaHeads("trained");
+        HeadsWriter.write(heads, dir, "tiny", DType.F32);
+        HeadsLoader.Loaded loaded = HeadsLoader.load(dir, CONFIG);
+        try (ComputePool pool = new ComputePool(2)) {
+            MedusaHeads back = loaded.heads();
+            assertEquals(3, back.numHeads());
+            assertEquals(2, back.numLayers());
+            VectorOps ops = new VectorOps(pool);
+            int n = 5;
+            float[] hidden = TinyModels.randomFloats(new Random(1), n * CONFIG.hiddenSize());
+            float[][] expected = logits(ops, heads, hidden, n);
+            float[][] actual = logits(ops, back, hidden, n);
+            for (int k = 0; k < 3; k++) {
+                assertArrayEquals(expected[k], actual[k], "head " + k);
+            }
+        } finally {
+            loaded.store().close();
+        }
+    }
+
+    private static float[][] logits(VectorOps ops, MedusaHeads heads, float[] hidden, int n) {
+        float[][] logits = new float[heads.numHeads()][n * heads.vocabSize()];
+        heads.forward(ops, hidden, n, new float[n * heads.hiddenSize()], new float[n * heads.hiddenSize()], logits);
+        return logits;
+    }
+
+    @Test
+    void headsForAnotherHiddenSizeOrVocabularyAreRejectedNamingTheFile(@TempDir Path dir) {
+        HeadsWriter.write(TrainingFixtures.randomHeads(CONFIG, 2, 1, 1).toMedusaHeads("h"), dir, "tiny", DType.F16);
+        ModelConfig wider = TinyModels.config(Architecture.LLAMA, 48, 4, 2, 2, CONFIG.vocabSize(), 128, 0);
+        ModelConfig moreWords = TinyModels.config(Architecture.LLAMA, 32, 4, 2, 2, CONFIG.vocabSize() + 3, 128, 0);
+        ModelException hidden = assertThrows(ModelException.class, () -> HeadsLoader.load(dir, wider));
+        assertTrue(hidden.getMessage().contains(dir.toString()) && hidden.getMessage().contains("hidden_size"),
+                hidden.getMessage());
+        ModelException vocab = assertThrows(ModelException.class, () -> HeadsLoader.load(dir, moreWords));
+        assertTrue(vocab.getMessage().contains(dir.toString()) && vocab.getMessage().contains("vocab_size"),
+                vocab.getMessage());
+    }
+}
