@@ -70,8 +70,13 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     Path prompts;
 
     @Option(names = "--samples", defaultValue = "2000",
-            description = "Continuations to generate, half greedy, half sampled (default: ${DEFAULT-VALUE}).")
+            description = "Continuations to generate (default: ${DEFAULT-VALUE}).")
     int samples;
+
+    @Option(names = "--greedy-share", defaultValue = "0.5", description = {"Share of greedy continuations; the rest"
+            + " are sampled at temperature 0.7-1.0 (default: ${DEFAULT-VALUE}).",
+        "Greedy data counts most for greedy decoding, sampled data for sampled decoding."})
+    double greedyShare;
 
     @Option(names = "--max-new-tokens", defaultValue = "128",
             description = "Tokens per generated continuation (default: ${DEFAULT-VALUE}).")
@@ -86,7 +91,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
-    @Option(names = "--warmup-steps", description = "Linear warm-up steps (default: 5% of --steps).")
+    @Option(names = "--warmup-steps", description = "Linear warm-up steps (default: 5%% of --steps).")
     Integer warmupSteps;
 
     @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW decay of matrices (default: ${DEFAULT-VALUE}).")
@@ -126,7 +131,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             + " on. Default: the held-out prompts.")
     Path evalPrompts;
 
-    @Option(names = "--eval-max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--eval-max-new-tokens", defaultValue = "64",
+            description = "Tokens per evaluation prompt (default: ${DEFAULT-VALUE}).")
     int evalMaxNewTokens;
 
     @Option(names = "--eval-max-batch", defaultValue = "1",
@@ -171,7 +177,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 log.printf("resume: %d sequences from %s%n", sequences.size(), checkpoint.dir());
             } else {
                 ProgressBar bar = new ProgressBar(log, "generating", samples);
-                sequences = ContinuationGenerator.generate(engine, trainIds, samples, maxNewTokens, seed,
+                sequences = ContinuationGenerator.generate(engine, trainIds, samples, greedyShare, maxNewTokens, seed,
                         done -> bar.update(done, "continuations"));
                 bar.finish();
                 checkpoint.saveSequences(sequences, fingerprint);
@@ -242,6 +248,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--heads, --samples, --max-new-tokens and --checkpoint-every must be > 0"
                     + " and --layers >= 0");
         }
+        if (greedyShare < 0 || greedyShare > 1) {
+            throw new IllegalArgumentException("--greedy-share must be in [0, 1], got " + greedyShare);
+        }
         if (heldOut < 0 || heldOut >= 1) {
             throw new IllegalArgumentException("--held-out must be in [0, 1), got " + heldOut);
         }
@@ -254,10 +263,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     /** Everything that decides the data and the weights; a checkpoint only resumes a run with the same values. */
     private String fingerprint() {
-        return String.format(Locale.ROOT, "model=%s heads=%d layers=%d prompts=%s samples=%d max_new_tokens=%d"
-                        + " settings=%s held_out=%s", model.toAbsolutePath().normalize(), heads, layers,
-                prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(), samples, maxNewTokens, settings(),
-                heldOut);
+        return String.format(Locale.ROOT, "model=%s heads=%d layers=%d prompts=%s samples=%d greedy_share=%s"
+                        + " max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(), heads,
+                layers, prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(), samples, greedyShare,
+                maxNewTokens, settings(), heldOut);
     }
 
     private void train(Trainer trainer, Checkpoint checkpoint, String fingerprint, PrintStream log) {
@@ -365,10 +374,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 .put("prompts_file", prompts == null ? null : prompts.toString())
                 .put("training_prompts", promptCount)
                 .put("samples", samples)
+                .put("greedy_share", greedyShare)
                 .put("max_new_tokens", maxNewTokens)
-                .put("generation", "even samples greedy (after a 1-8 token sampled lead-in when the prompt repeats),"
-                        + " odd samples sampled at temperature 0.7-1.0; end-of-sequence ignored; max batch "
-                        + "16")
+                .put("generation", "greedy (after a 1-8 token sampled lead-in when the prompt repeats) or sampled at"
+                        + " temperature 0.7-1.0; end-of-sequence ignored; engine max batch 16")
                 .put("sequences", corpus.sequences().size())
                 .put("tokens", corpus.totalTokens())
                 .put("train_positions", corpus.trainPositions().length)

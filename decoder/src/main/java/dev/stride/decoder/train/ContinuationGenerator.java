@@ -15,10 +15,10 @@ import java.util.function.IntConsumer;
 
 /**
  * Self-distillation data: the base model's own continuations of the training prompts, decoded by the engine.
- * Samples alternate between greedy and sampled decoding. Greedy text is what the heads must match at greedy
- * decoding time, but one prompt has only one greedy continuation; repeats of a prompt therefore start their greedy
- * run after a short sampled lead-in, which gives new greedy trajectories (and makes BOS-only data diverse).
- * Sampled continuations (temperature 0.7 to 1.0) cover the distribution sampled decoding visits.
+ * Greedy continuations are what the heads must match at greedy decoding time, but a prompt has only one; repeats
+ * of a prompt therefore start their greedy run after a short sampled lead-in, which gives new greedy trajectories
+ * (and makes BOS-only data diverse). Sampled continuations (temperature 0.7 to 1.0) cover what sampled decoding
+ * visits. Greedy data is worth more per token for greedy decoding, so the greedy share is a setting.
  */
 public final class ContinuationGenerator {
 
@@ -37,9 +37,9 @@ public final class ContinuationGenerator {
      * @param prompts token ids (BOS included), at least one
      * @param progress told the number of finished samples
      */
-    public static List<TokenSequence> generate(Engine engine, List<int[]> prompts, int samples, int maxNewTokens,
-                                               long seed, IntConsumer progress) {
-        List<Plan> plans = plan(prompts, samples, maxNewTokens, engine.contextLength(), seed);
+    public static List<TokenSequence> generate(Engine engine, List<int[]> prompts, int samples, double greedyShare,
+                                               int maxNewTokens, long seed, IntConsumer progress) {
+        List<Plan> plans = plan(prompts, samples, greedyShare, maxNewTokens, engine.contextLength(), seed);
         List<GenerationRequest> leadIns = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
             Plan plan = plans.get(i);
@@ -68,21 +68,24 @@ public final class ContinuationGenerator {
         return sequences;
     }
 
-    private static List<Plan> plan(List<int[]> prompts, int samples, int maxNewTokens, int context, long seed) {
+    /** Greedy samples spread evenly among sampled ones; each kind cycles through the prompts on its own. */
+    private static List<Plan> plan(List<int[]> prompts, int samples, double greedyShare, int maxNewTokens, int context,
+                                   long seed) {
         SplitMix64 random = new SplitMix64(seed);
         List<Plan> plans = new ArrayList<>();
+        int greedy = 0;
+        int sampled = 0;
         for (int i = 0; i < samples; i++) {
-            int round = i / 2;
-            int prompt = round % prompts.size();
-            int room = context - 1 - prompts.get(prompt).length;
-            if (i % 2 == 0) {
-                boolean repeat = round >= prompts.size();
-                int leadIn = repeat ? Math.min(1 + random.nextInt(MAX_LEAD_IN), Math.min(room - 1, maxNewTokens - 1)) : 0;
+            if ((long) ((i + 1) * greedyShare) > (long) (i * greedyShare)) {
+                int prompt = greedy % prompts.size();
+                int room = Math.min(context - 2 - prompts.get(prompt).length, maxNewTokens - 1);
+                int leadIn = greedy++ >= prompts.size() ? Math.min(1 + random.nextInt(MAX_LEAD_IN), room) : 0;
                 plans.add(new Plan(prompt, Math.max(0, leadIn),
                         new SamplingParams(LEAD_IN_TEMPERATURE, 0, 1f, random.nextLong()), SamplingParams.GREEDY));
             } else {
                 float temperature = (float) (0.7 + 0.3 * random.nextDouble());
-                plans.add(new Plan(prompt, 0, null, new SamplingParams(temperature, 0, 1f, random.nextLong())));
+                plans.add(new Plan(sampled++ % prompts.size(), 0, null,
+                        new SamplingParams(temperature, 0, 1f, random.nextLong())));
             }
         }
         return plans;

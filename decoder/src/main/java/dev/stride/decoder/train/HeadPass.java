@@ -3,6 +3,9 @@ package dev.stride.decoder.train;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.tensor.ArrayMatrix;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Forward and backward passes of the heads over a {@link HeadBatch}, on the engine's matmul kernel. The backward
@@ -12,6 +15,8 @@ import java.util.Arrays;
  * <p>Objective: sum over heads of weight_k times the mean cross-entropy of head k over rows with a target.
  */
 final class HeadPass {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private final VectorOps ops;
     private final int hidden;
@@ -110,7 +115,8 @@ final class HeadPass {
 
     /**
      * Loss (into rowLoss) and target rank (returned, -1 without target) of one row; for a gradient, replaces the
-     * row's logits by scale * (softmax - onehot), or by zeros when the row has no target.
+     * row's logits by scale * (softmax - onehot), or by zeros when the row has no target. Vectorized: the
+     * vocabulary-wide exponentials are most of the non-matmul time.
      */
     private int crossEntropyRow(int r, int target, boolean gradient, float scale) {
         int off = r * vocab;
@@ -121,17 +127,32 @@ final class HeadPass {
             return -1;
         }
         float targetLogit = logits[off + target];
-        float max = Float.NEGATIVE_INFINITY;
+        // Rank: tokens scored above the target, plus equal ones with a lower id (the drafter's tie order).
         int rank = 0;
-        for (int v = 0; v < vocab; v++) {
-            float value = logits[off + v];
-            max = Math.max(max, value);
-            if (value > targetLogit || (value == targetLogit && v < target)) {
-                rank++;
-            }
+        FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int v = 0;
+        for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
+            FloatVector value = FloatVector.fromArray(F, logits, off + v);
+            maxes = maxes.max(value);
+            rank += value.compare(VectorOperators.GT, targetLogit).trueCount();
         }
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) {
+        float max = maxes.reduceLanes(VectorOperators.MAX);
+        for (; v < vocab; v++) {
+            max = Math.max(max, logits[off + v]);
+            rank += logits[off + v] > targetLogit ? 1 : 0;
+        }
+        for (int u = 0; u < target; u++) {
+            rank += logits[off + u] == targetLogit ? 1 : 0;
+        }
+        FloatVector sums = FloatVector.zero(F);
+        v = 0;
+        for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, logits, off + v).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(logits, off + v);
+            sums = sums.add(e);
+        }
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (; v < vocab; v++) {
             float e = (float) Math.exp(logits[off + v] - max);
             logits[off + v] = e;
             sum += e;
@@ -140,8 +161,12 @@ final class HeadPass {
         if (!gradient) {
             return rank;
         }
-        float norm = (float) (scale / sum);
-        for (int v = 0; v < vocab; v++) {
+        float norm = scale / sum;
+        v = 0;
+        for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
+            FloatVector.fromArray(F, logits, off + v).mul(norm).intoArray(logits, off + v);
+        }
+        for (; v < vocab; v++) {
             logits[off + v] *= norm;
         }
         logits[off + target] -= scale;

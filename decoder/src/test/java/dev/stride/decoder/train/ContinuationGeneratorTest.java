@@ -1,0 +1,53 @@
+package dev.stride.decoder.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.EngineOptions;
+import dev.stride.decoder.testing.Fixtures;
+import dev.stride.decoder.testing.Fixtures.Reference;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Self-distillation data from the bundled model: prompts kept, greedy runs are the model's greedy text. */
+class ContinuationGeneratorTest {
+
+    private static final int NEW_TOKENS = 10;
+
+    @Test
+    void greedyAndSampledContinuationsOfEachPromptAreReproducible() {
+        List<Reference> references = Fixtures.references().subList(0, 2);
+        List<int[]> prompts = references.stream().map(Reference::promptIds).toList();
+        try (Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), null, 2, "cpu", 64L << 20))) {
+            // Share 0.5 over 6 samples: sampled, greedy, sampled, greedy, sampled, greedy-after-a-lead-in.
+            List<TokenSequence> sequences = ContinuationGenerator.generate(engine, prompts, 6, 0.5, NEW_TOKENS, 3,
+                    done -> { });
+            assertEquals(6, sequences.size());
+            int[] promptOf = {0, 0, 1, 1, 0, 0};
+            for (int i = 0; i < 6; i++) {
+                TokenSequence s = sequences.get(i);
+                int[] prompt = prompts.get(promptOf[i]);
+                assertEquals(promptOf[i], s.group());
+                assertEquals(prompt.length - 1, s.draftStart());
+                assertEquals(prompt.length + NEW_TOKENS, s.tokens().length, "sequence " + i);
+                assertArrayEquals(prompt, Arrays.copyOf(s.tokens(), prompt.length), "sequence " + i);
+            }
+            for (int i : new int[] {1, 3}) {
+                Reference ref = references.get(promptOf[i]);
+                assertArrayEquals(Arrays.copyOf(ref.greedyIds(), NEW_TOKENS),
+                        Arrays.copyOfRange(sequences.get(i).tokens(), ref.promptIds().length, ref.promptIds().length
+                                + NEW_TOKENS), "greedy sequence " + i);
+            }
+            assertFalse(Arrays.equals(sequences.get(1).tokens(), sequences.get(5).tokens()),
+                    "a repeated prompt's greedy run should start after a sampled lead-in");
+            List<TokenSequence> again = ContinuationGenerator.generate(engine, prompts, 6, 0.5, NEW_TOKENS, 3,
+                    done -> { });
+            for (int i = 0; i < 6; i++) {
+                assertArrayEquals(sequences.get(i).tokens(), again.get(i).tokens(), "sequence " + i);
+            }
+        }
+    }
+}
