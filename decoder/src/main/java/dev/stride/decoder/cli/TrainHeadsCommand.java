@@ -426,8 +426,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     }
 
     private String commandLine() {
+        // The whole command line: the parse result keeps every argument, the subcommand's name included.
         List<String> args = spec.commandLine().getParseResult().originalArgs();
-        return "stride train-heads " + args.stream()
+        return "stride " + args.stream()
                 .map(a -> a.isEmpty() || a.matches(".*[\\s'\"$].*") ? "'" + a.replace("'", "'\\''") + "'" : a)
                 .collect(Collectors.joining(" "));
     }

@@ -147,13 +147,13 @@ final class HeadPass {
         FloatVector sums = FloatVector.zero(F);
         v = 0;
         for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, logits, off + v).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorExp.expNonPositive(F, FloatVector.fromArray(F, logits, off + v).sub(max));
             e.intoArray(logits, off + v);
             sums = sums.add(e);
         }
         float sum = sums.reduceLanes(VectorOperators.ADD);
         for (; v < vocab; v++) {
-            float e = (float) Math.exp(logits[off + v] - max);
+            float e = (float) Math.exp(logits[off + v] - max); // the tail of a vocabulary not a multiple of F
             logits[off + v] = e;
             sum += e;
         }

@@ -1,0 +1,44 @@
+package dev.stride.decoder.train;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * exp(x) for x <= 0, lane-wise, from additions, multiplications and bit operations only (Cephes expf: range
+ * reduction by ln 2, degree-6 polynomial, exponent bits). Not VectorOperators.EXP: that runs Intel SVML once C2
+ * compiles the loop but a per-lane Math.exp before, so results would depend on JIT timing; these operations
+ * round identically either way, which keeps training bitwise reproducible. Within 2 ulp of exp.
+ */
+final class VectorExp {
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    /** Below this exp(x) is not a normal float; those lanes return 0. */
+    private static final float MIN_INPUT = -87.3f;
+
+    private VectorExp() {
+    }
+
+    /** exp of each lane; lanes must be <= 0 (softmax inputs after subtracting the max). */
+    static FloatVector expNonPositive(VectorSpecies<Float> species, FloatVector x) {
+        VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_INPUT);
+        FloatVector clamped = x.max(MIN_INPUT);
+        // n = round(x / ln 2): truncation toward zero of a negative number minus one half.
+        IntVector n = (IntVector) clamped.mul(LOG2E).sub(0.5f).convert(VectorOperators.F2I, 0);
+        FloatVector nf = (FloatVector) n.convert(VectorOperators.I2F, 0);
+        FloatVector r = clamped.sub(nf.mul(LN2_HI)).sub(nf.mul(LN2_LO));
+        FloatVector p = FloatVector.broadcast(species, 1.9875691500e-4f);
+        p = p.mul(r).add(1.3981999507e-3f);
+        p = p.mul(r).add(8.3334519073e-3f);
+        p = p.mul(r).add(4.1665795894e-2f);
+        p = p.mul(r).add(1.6666665459e-1f);
+        p = p.mul(r).add(5.0000001201e-1f);
+        FloatVector expR = p.mul(r).mul(r).add(r).add(1f);
+        FloatVector twoToN = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return expR.mul(twoToN).blend(0f, tiny);
+    }
+}
