@@ -1,9 +1,9 @@
 package dev.stride.decoder.engine;
 
+import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
 import dev.stride.decoder.forward.PassOutput;
-import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.mtp.DraftState;
 import dev.stride.decoder.mtp.DraftTree;
 import dev.stride.decoder.mtp.Drafter;
@@ -23,7 +23,7 @@ import java.util.Set;
  */
 public final class BatchDecoder implements AutoCloseable {
 
-    private final Transformer transformer;
+    private final ForwardBackend transformer;
     private final KvCacheBudget budget;
     private final Drafter drafter; // null for plain decoding
     private final Set<Integer> eosIds;
@@ -40,7 +40,7 @@ public final class BatchDecoder implements AutoCloseable {
     private int[] pathScratch = new int[8];
     private int[] slotScratch = new int[8];
 
-    BatchDecoder(Transformer transformer, KvCacheBudget budget, Drafter drafter, Set<Integer> eosIds,
+    BatchDecoder(ForwardBackend transformer, KvCacheBudget budget, Drafter drafter, Set<Integer> eosIds,
                  TextStream.Factory text, int maxBatch) {
         this.transformer = transformer;
         this.budget = budget;

@@ -11,7 +11,7 @@ public final class PassOutput {
     private final int hiddenSize;
     private final int vocab;
 
-    PassOutput(float[] hidden, float[] logits, int hiddenSize, int vocab) {
+    public PassOutput(float[] hidden, float[] logits, int hiddenSize, int vocab) {
         this.hidden = hidden;
         this.logits = logits;
         this.hiddenSize = hiddenSize;

@@ -11,9 +11,9 @@ import java.util.Arrays;
  * The forward pass of a Llama-family decoder over a {@link PassBatch}: embed, then per layer RMSNorm, q/k/v,
  * rotary, attention, residual, RMSNorm, SiLU-gated MLP, residual; then the final norm and the logits of the rows
  * that ask for them. Every row's result depends only on its own token, position and visible keys: never on the
- * other rows of the pass or on the thread count.
+ * other rows of the pass or on the thread count. The CPU {@link ForwardBackend}.
  */
-public final class Transformer {
+public final class Transformer implements ForwardBackend {
 
     private final ModelConfig config;
     private final ModelWeights weights;
@@ -57,14 +57,31 @@ public final class Transformer {
         this.embeddingRow = new float[hidden];
     }
 
+    @Override
     public ModelConfig config() {
         return config;
+    }
+
+    @Override
+    public KvCacheBudget kvCacheBudget(long requestedBytes) {
+        return new KvCacheBudget(config, requestedBytes);
+    }
+
+    @Override
+    public String device() {
+        return "cpu (" + pool.threads() + " threads)";
+    }
+
+    /** The compute pool and weights belong to the caller. */
+    @Override
+    public void close() {
     }
 
     /**
      * Runs one pass. Synchronized: an engine shared by several threads runs one pass at a time, each pass using
      * every compute thread.
      */
+    @Override
     public synchronized PassOutput forward(PassBatch batch) {
         int n = batch.size();
         ensureCapacity(n);
@@ -127,7 +144,7 @@ public final class Transformer {
                 rope.rotate(qkv, base + qDim + h * headDim, position);
             }
             // Every row's key and value are in the cache before any row attends: rows of a pass see each other.
-            KvCache cache = batch.cache(r);
+            HeapKvCache cache = heapCache(batch, r);
             int slot = batch.slot(r);
             System.arraycopy(qkv, base + qDim, cache.keys(layer), slot * kvDim, kvDim);
             System.arraycopy(qkv, base + qDim + kvDim, cache.values(layer), slot * kvDim, kvDim);
@@ -144,7 +161,7 @@ public final class Transformer {
 
     /** Softmax attention of one row and head over its visible slots, walked in position order. */
     private void attendHead(PassBatch batch, int layer, int row, int head, float[] score) {
-        KvCache cache = batch.cache(row);
+        HeapKvCache cache = (HeapKvCache) batch.cache(row);
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
         int qOffset = row * (qDim + 2 * kvDim) + head * headDim;
@@ -183,6 +200,14 @@ public final class Transformer {
         for (int d = 0; d < headDim; d++) {
             attnOut[out + d] *= inverseSum;
         }
+    }
+
+    private static HeapKvCache heapCache(PassBatch batch, int row) {
+        if (!(batch.cache(row) instanceof HeapKvCache cache)) {
+            throw new IllegalArgumentException("row " + row + " has a KV cache of another backend: "
+                    + batch.cache(row).getClass().getSimpleName());
+        }
+        return cache;
     }
 
     private void mlpBlock(int n, LayerWeights w) {
