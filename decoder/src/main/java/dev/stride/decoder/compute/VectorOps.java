@@ -29,8 +29,9 @@ public final class VectorOps implements TensorOps {
         return pool;
     }
 
+    /** Synchronized: the per-thread weight scratch is shared by every caller of this instance. */
     @Override
-    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+    public synchronized void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         int rows = w.rows();
         int cols = w.cols();
         float[][] scratch = scratchFor(BLOCK * cols);
@@ -41,7 +42,7 @@ public final class VectorOps implements TensorOps {
         }
     }
 
-    private synchronized float[][] scratchFor(int length) {
+    private float[][] scratchFor(int length) {
         if (rowScratch.length != pool.threads() || rowScratch[0].length < length) {
             float[][] fresh = new float[pool.threads()][];
             for (int i = 0; i < fresh.length; i++) {

@@ -33,6 +33,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final int hiddenSize;
     private final CoupledSampler sampler;
     private final PassBatch batch = new PassBatch();
+    private final PassOutput out;
     private final Verdict verdict = new Verdict();
     private final ArrayDeque<GenerationRequest> queue = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
@@ -51,6 +52,7 @@ public final class BatchDecoder implements AutoCloseable {
         this.contextLength = transformer.config().maxPositions();
         this.hiddenSize = transformer.config().hiddenSize();
         this.sampler = new CoupledSampler(transformer.config().vocabSize());
+        this.out = transformer.newOutput();
     }
 
     public int capacity() {
@@ -107,7 +109,7 @@ public final class BatchDecoder implements AutoCloseable {
             return;
         }
         buildPass();
-        PassOutput out = transformer.forward(batch);
+        transformer.forward(batch, out);
         List<Sequence> drafting = new ArrayList<>();
         for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
             Sequence seq = it.next();
