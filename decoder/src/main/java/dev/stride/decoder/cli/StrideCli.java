@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code stride} command line. */
 @Command(name = "stride", mixinStandardHelpOptions = true, versionProvider = StrideCli.Version.class,
         description = "Exact multi-token LLM decoding.",
-        subcommands = {GenerateCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, RandomModelCommand.class, CommandLine.HelpCommand.class})
 public final class StrideCli {
 
     public static void main(String[] args) {

@@ -45,8 +45,6 @@ public final class CudaForward implements ForwardBackend {
     private final DeviceBuffer logitInput; // (logit rows, hidden)
     private final DeviceBuffer logits;    // (logit rows, vocab)
     private final Set<CudaKvCache> caches = new HashSet<>();
-    private float[] hostHidden = new float[0];
-    private float[] hostLogits = new float[0];
     private boolean closed;
 
     private CudaForward(Gpu gpu, ModelConfig config, ModelWeights modelWeights) {
@@ -107,15 +105,16 @@ public final class CudaForward implements ForwardBackend {
     }
 
     @Override
-    public synchronized PassOutput forward(PassBatch batch) {
+    public synchronized void forward(PassBatch batch, PassOutput out) {
         checkOpen();
         int n = batch.size();
         int logitRows = batch.logitRows();
         int hidden = config.hiddenSize();
         int vocab = config.vocabSize();
         int inter = config.intermediateSize();
+        out.ensure(n, logitRows);
         if (n == 0) {
-            return new PassOutput(hostHidden, hostLogits, hidden, vocab);
+            return;
         }
         moves.flush();
         RowTable table = rows.upload(batch);
@@ -125,7 +124,7 @@ public final class CudaForward implements ForwardBackend {
         long attention = attnOut.ensure(4L * n * config.qDim());
         long gu = gateUp.ensure(8L * n * inter);
         long a = act.ensure(4L * n * inter);
-        long out = hiddenOut.ensure(4L * n * hidden);
+        long last = hiddenOut.ensure(4L * n * hidden);
         float eps = config.rmsNormEps();
 
         kernels.gatherRows(weights.embedding(), table.tokens(), n, xs);
@@ -142,22 +141,15 @@ public final class CudaForward implements ForwardBackend {
             kernels.siluGate(gu, a, n, inter);
             kernels.matmul(w.down(), a, n, xs, true);
         }
-        kernels.rmsNorm(xs, weights.finalNorm(), eps, out, n, hidden);
-        if (hostHidden.length < n * hidden) {
-            hostHidden = new float[n * hidden];
-        }
+        kernels.rmsNorm(xs, weights.finalNorm(), eps, last, n, hidden);
         if (logitRows > 0) {
             long input = logitInput.ensure(4L * logitRows * hidden);
             long result = logits.ensure(4L * logitRows * vocab);
-            kernels.gatherRows(new DeviceMatrix(out, n, hidden, DType.F32), table.logitRows(), logitRows, input);
+            kernels.gatherRows(new DeviceMatrix(last, n, hidden, DType.F32), table.logitRows(), logitRows, input);
             kernels.matmul(weights.lmHead(), input, logitRows, result, false);
-            if (hostLogits.length < logitRows * vocab) {
-                hostLogits = new float[logitRows * vocab];
-            }
-            gpu.download(hostLogits, result, logitRows * vocab);
+            gpu.download(out.logits(), result, logitRows * vocab);
         }
-        gpu.download(hostHidden, out, n * hidden);
-        return new PassOutput(hostHidden, hostLogits, hidden, vocab);
+        gpu.download(out.hidden(), last, n * hidden);
     }
 
     /**

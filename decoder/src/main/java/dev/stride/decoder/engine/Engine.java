@@ -13,6 +13,7 @@ import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.HeadsLoader;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
@@ -32,6 +33,7 @@ public final class Engine implements AutoCloseable {
     private final VectorOps ops;
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
+    private PassCostCurve passCost;
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
                    DeviceSpec device, long kvCacheBytes) {
@@ -139,7 +141,7 @@ public final class Engine implements AutoCloseable {
                 throw new IllegalArgumentException("multi-token decoding needs prediction heads (--heads DIR)");
             }
             MedusaHeads h = heads.heads();
-            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads()), ops);
+            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::passCostCurve), ops);
         }
         TextStream.Factory text = new TextStream.Factory() {
             @Override
@@ -155,9 +157,24 @@ public final class Engine implements AutoCloseable {
         return new BatchDecoder(transformer, budget, drafter, tokenizer.eosIds(), text, options.maxBatch());
     }
 
-    /** Time of a multi-token tree pass over a plain pass; empty for plain decoding. Filled in by benchmarking. */
+    /**
+     * Time of a pass carrying a full tree over a plain one-row pass, for multi-token decoding with these options;
+     * empty for plain decoding.
+     */
     public OptionalDouble passCostRatio(DecoderOptions options) {
-        return OptionalDouble.empty();
+        if (options.mode() != DecodingMode.MTP || heads == null) {
+            return OptionalDouble.empty();
+        }
+        int nodes = TreeSpecs.parse(options.tree(), numHeads(), this::passCostCurve).maxNodes();
+        return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
+    }
+
+    /** This device's pass-cost curve after a 64-token prefix, measured once on first use. */
+    public synchronized PassCostCurve passCostCurve() {
+        if (passCost == null) {
+            passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, 64, 5);
+        }
+        return passCost;
     }
 
     @Override

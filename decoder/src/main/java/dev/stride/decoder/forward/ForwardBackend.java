@@ -11,8 +11,23 @@ public interface ForwardBackend extends AutoCloseable {
 
     ModelConfig config();
 
-    /** Runs one pass; the output is valid until the next pass. Passes of several threads run one at a time. */
-    PassOutput forward(PassBatch batch);
+    /** A result holder sized for this model, for {@link #forward(PassBatch, PassOutput)}. */
+    default PassOutput newOutput() {
+        return new PassOutput(config().hiddenSize(), config().vocabSize());
+    }
+
+    /**
+     * Runs one pass into the caller's holder, so results stay valid after another thread's pass. Passes of threads
+     * sharing a backend run one at a time.
+     */
+    void forward(PassBatch batch, PassOutput out);
+
+    /** Runs one pass into a fresh result holder (tests and one-off measurements). */
+    default PassOutput forward(PassBatch batch) {
+        PassOutput out = newOutput();
+        forward(batch, out);
+        return out;
+    }
 
     /** The budget all KV caches of this backend come from: at most {@code requestedBytes}, less if memory is short. */
     KvCacheBudget kvCacheBudget(long requestedBytes);

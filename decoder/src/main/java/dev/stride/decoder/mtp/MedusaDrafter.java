@@ -8,7 +8,7 @@ public final class MedusaDrafter implements Drafter {
     private final MedusaHeads heads;
     private final TreeShape shape;
     private final TensorOps ops;
-    private final HeadCandidates candidates;
+    private HeadCandidates[] candidates = new HeadCandidates[0];
     private float[] x = new float[0];
     private float[] linear = new float[0];
     private float[][] logits = new float[0][];
@@ -22,7 +22,6 @@ public final class MedusaDrafter implements Drafter {
         this.heads = heads;
         this.shape = shape;
         this.ops = ops;
-        this.candidates = new HeadCandidates(heads.numHeads(), shape.width());
     }
 
     public TreeShape shape() {
@@ -53,10 +52,10 @@ public final class MedusaDrafter implements Drafter {
         for (int i = 0; i < n; i++) {
             int depth = Math.min(levels, maxDepth[i]);
             for (int k = 0; k < depth; k++) {
-                candidates.select(k, logits[k], i * vocab, vocab, shape.width());
+                candidates[i].select(k, logits[k], i * vocab, vocab, shape.width());
             }
-            shape.grow(trees[i], candidates, states[i], depth);
         }
+        shape.growAll(trees, candidates, states, maxDepth, n);
     }
 
     private void ensureRows(int n) {
@@ -67,6 +66,10 @@ public final class MedusaDrafter implements Drafter {
         x = new float[n * h];
         linear = new float[n * h];
         logits = new float[heads.numHeads()][n * heads.vocabSize()];
+        candidates = new HeadCandidates[n];
+        for (int i = 0; i < n; i++) {
+            candidates[i] = new HeadCandidates(heads.numHeads(), Math.max(1, shape.width()));
+        }
         rows = n;
     }
 }

@@ -6,15 +6,16 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Parses {@code --tree} values: {@code auto}, {@code chain:K}, {@code nodes:N}, {@code static} (the built-in
+ * Parses {@code --tree} values: {@code auto} (sized from the measured pass cost, see {@link CostAwareTree}), {@code chain:K}, {@code nodes:N}, {@code static} (the built-in
  * default tree) or {@code file:PATH} (a JSON list of index paths such as {@code [[0], [1], [0, 0]]}).
  */
 public final class TreeSpecs {
 
-    /** Node budget of the dynamic tree that {@code auto} uses when no pass-cost curve says otherwise. */
-    public static final int DEFAULT_AUTO_NODES = 16;
+    /** Most nodes {@code auto} gives one sequence's tree. */
+    public static final int AUTO_MAX_NODES = 64;
 
     /** Built-in static tree for up to four heads: wide near the root, a chain deep down. */
     private static final int[][] DEFAULT_PATHS = {
@@ -25,9 +26,12 @@ public final class TreeSpecs {
     private TreeSpecs() {
     }
 
-    public static TreeShape parse(String spec, int heads) {
+    /**
+     * @param passCost measures the device's pass-cost curve; called only for {@code auto}
+     */
+    public static TreeShape parse(String spec, int heads, Supplier<PassCostCurve> passCost) {
         if (spec == null || spec.isBlank() || spec.equals("auto")) {
-            return new DynamicTree(DEFAULT_AUTO_NODES, heads);
+            return new CostAwareTree(passCost.get(), heads, AUTO_MAX_NODES);
         }
         if (spec.equals("static")) {
             List<int[]> paths = new ArrayList<>();

@@ -17,6 +17,7 @@ import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.Fixtures.Reference;
@@ -44,6 +45,11 @@ class CudaDecodingTest {
 
     static List<String> gpus() {
         return TestGpus.names().toList();
+    }
+
+    /** A fixed pass-cost curve for --tree auto: measuring one on the emulator would say nothing about a GPU. */
+    private static PassCostCurve flatCost() {
+        return new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5});
     }
 
     private static BatchDecoder decoder(ForwardBackend backend, Drafter drafter, Set<Integer> eos, int maxBatch) {
@@ -74,8 +80,8 @@ class CudaDecodingTest {
                         List<GenerationResult> plain = TestDecoders.run(
                                 decoder(gpu, null, eos, 1 + random.nextInt(4)), requests);
                         for (String tree : trees) {
-                            MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads()),
-                                    new VectorOps(pool));
+                            MedusaDrafter drafter = new MedusaDrafter(heads,
+                                    TreeSpecs.parse(tree, heads.numHeads(), CudaDecodingTest::flatCost), new VectorOps(pool));
                             List<GenerationResult> multi = TestDecoders.run(
                                     decoder(gpu, drafter, eos, 1 + random.nextInt(6)), requests);
                             MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, name + " " + config + " " + tree);

@@ -46,7 +46,7 @@ class MultiTokenEquivalenceTest {
                     List<GenerationResult> plain = TestDecoders.run(
                             TestDecoders.decoder(transformer, null, eos, 1 + random.nextInt(4)), requests);
                     for (String tree : TREES) {
-                        MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads()),
+                        MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads(), () -> new dev.stride.decoder.mtp.PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5})),
                                 new VectorOps(pool));
                         List<GenerationResult> multi = TestDecoders.run(
                                 TestDecoders.decoder(transformer, drafter, eos, 1 + random.nextInt(6)), requests);
