@@ -140,6 +140,16 @@ class DeviceSelectionTest {
     }
 
     @Test
+    void thisMachineWithAGpu() {
+        CudaProbe.Result found = CudaProbe.system().probe(0);
+        assumeTrue(found.available(), found::reason);
+        try (Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), null, 1, "auto", 1 << 24))) {
+            assertTrue(engine.device().startsWith("cuda:0 "), engine.device());
+        }
+        assertTrue(logged.get(0).getMessage().startsWith("device auto: using cuda:0 "), logged.get(0).getMessage());
+    }
+
+    @Test
     void thisMachineWithoutAGpu() {
         CudaProbe.Result found = CudaProbe.system().probe(0);
         assumeFalse(found.available(), "this machine has a usable GPU");

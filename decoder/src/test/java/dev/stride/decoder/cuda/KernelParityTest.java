@@ -73,7 +73,7 @@ class KernelParityTest {
         return DeviceWeights.upload(gpu, m);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void matmulMatchesTheScalarOracleAndIsBatchInvariant(String name) {
         Random random = new Random(1);
@@ -126,7 +126,7 @@ class KernelParityTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void gatherWidensStoredRowsExactly(String name) {
         Random random = new Random(2);
@@ -153,7 +153,7 @@ class KernelParityTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void rmsNormAndSiluGateMatchTheScalarOracle(String name) {
         Random random = new Random(3);
@@ -202,7 +202,7 @@ class KernelParityTest {
         return TinyModels.randomFloats(random, 2 * layers * capacity * kvDim);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void qkvRopeStoreRotatesLikeTheCpuAndFillsTheSlot(String name) {
         Random random = new Random(4);
@@ -259,7 +259,7 @@ class KernelParityTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void attentionMatchesTheScalarOracle(String name) {
         Random random = new Random(5);
@@ -352,7 +352,7 @@ class KernelParityTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void topKRanksLikeTheCpuSampler(String name) {
         Random random = new Random(6);
@@ -391,7 +391,7 @@ class KernelParityTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void slotMovesRunInOrderInEveryLayer(String name) {
         Random random = new Random(7);
