@@ -1,0 +1,74 @@
+package dev.stride.job;
+
+import dev.stride.decoder.engine.BatchDecoder;
+import dev.stride.decoder.engine.DecoderOptions;
+import dev.stride.decoder.engine.DecodingMode;
+import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.EngineOptions;
+import dev.stride.decoder.engine.GenerationRequest;
+import dev.stride.decoder.engine.GenerationResult;
+import dev.stride.decoder.engine.SamplingParams;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** Runs the job the way the command line does, and the engine directly for comparison. */
+final class JobRuns {
+
+    static final Path FIXTURE = Path.of(System.getProperty("stride.fixture.dir"));
+
+    private JobRuns() {
+    }
+
+    /** Parses run options (the fixture model unless --model is given) and runs the job. */
+    static RunSummary run(SparkSession spark, String... args) {
+        String[] withModel = Stream.concat(Stream.of("--model", FIXTURE.toString()), Stream.of(args))
+                .toArray(String[]::new);
+        return GenerationJob.run(spark, RunCommand.parse(withModel));
+    }
+
+    /** Every output row ordered by id, without the columns that depend on timing or placement. */
+    static List<Row> comparable(SparkSession spark, Path output) {
+        return spark.read().parquet(output.toString()).drop("decode_ms", "executor").orderBy("id").collectAsList();
+    }
+
+    /**
+     * Generates {@link TestPrompts} rows with a BatchDecoder of our own, building each request from the row as the
+     * job's contract says: overrides over job defaults, explicit seed or one derived from (job seed, id).
+     */
+    static Map<String, GenerationResult> direct(List<Row> rows, int maxNewTokens, long jobSeed, int maxBatch) {
+        Map<String, GenerationResult> results = new HashMap<>();
+        try (Engine engine = Engine.load(EngineOptions.cpu(FIXTURE, null));
+             BatchDecoder decoder = engine.newDecoder(new DecoderOptions(DecodingMode.AR, "auto", maxBatch))) {
+            List<GenerationRequest> pending = new ArrayList<>();
+            for (Row row : rows) {
+                String id = row.getAs("id");
+                Integer max = row.getAs("max_new_tokens");
+                Double temperature = row.getAs("temperature");
+                Double topP = row.getAs("top_p");
+                Integer topK = row.getAs("top_k");
+                Long seed = row.getAs("seed");
+                List<String> stop = row.getAs("stop");
+                pending.add(new GenerationRequest(id, engine.tokenizer().encode(row.getAs("prompt")),
+                        max == null ? maxNewTokens : max,
+                        new SamplingParams(temperature == null ? 0f : temperature.floatValue(),
+                                topK == null ? 0 : topK, topP == null ? 1f : topP.floatValue(),
+                                seed == null ? RowSeeds.derive(jobSeed, id) : seed),
+                        stop == null ? List.of() : stop));
+            }
+            while (!pending.isEmpty() || decoder.inFlight() > 0) {
+                while (!pending.isEmpty() && decoder.inFlight() < decoder.capacity()) {
+                    decoder.submit(pending.remove(0));
+                }
+                decoder.step();
+                decoder.drainFinished().forEach(result -> results.put(result.id(), result));
+            }
+        }
+        return results;
+    }
+}
