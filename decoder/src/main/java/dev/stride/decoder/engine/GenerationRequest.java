@@ -10,9 +10,15 @@ import java.util.List;
  * @param maxNewTokens upper bound on generated tokens (> 0)
  * @param sampling greedy or coupled sampling parameters
  * @param stopStrings generation stops once the completion text contains one of these
+ * @param ignoreEos keep generating past end-of-sequence tokens (benchmarks, reference comparisons)
  */
 public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
-                                List<String> stopStrings) {
+                                List<String> stopStrings, boolean ignoreEos) {
+
+    public GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
+                             List<String> stopStrings) {
+        this(id, promptIds, maxNewTokens, sampling, stopStrings, false);
+    }
 
     public GenerationRequest {
         if (promptIds == null || promptIds.length == 0) {

@@ -1,0 +1,48 @@
+package dev.stride.decoder.cli;
+
+import dev.stride.decoder.engine.DecoderOptions;
+import dev.stride.decoder.engine.DecodingMode;
+import dev.stride.decoder.engine.EngineOptions;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by commands that load a model and decode. */
+final class DecodingOptions {
+
+    @Option(names = "--model", required = true, description = "Hugging Face model directory.")
+    Path model;
+
+    @Option(names = "--heads", description = "Prediction heads directory (enables multi-token decoding).")
+    Path heads;
+
+    @Option(names = "--mode", description = "ar or mtp (default: mtp when --heads is given, else ar).")
+    String mode;
+
+    @Option(names = "--tree", defaultValue = "auto",
+            description = "Candidate tree: auto, static, chain:K, nodes:N or file:PATH (default: ${DEFAULT-VALUE}).")
+    String tree;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Compute threads (0 = all CPUs).")
+    int threads;
+
+    @Option(names = "--device", defaultValue = "auto", description = "cpu, auto or cuda[:N] (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--max-batch", defaultValue = "8", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
+    int maxBatch;
+
+    @Option(names = "--kv-cache-mb", defaultValue = "2048", description = "KV cache budget in MiB (default: ${DEFAULT-VALUE}).")
+    long kvCacheMb;
+
+    EngineOptions engineOptions() {
+        return new EngineOptions(model, heads, threads, device, kvCacheMb << 20);
+    }
+
+    DecodingMode decodingMode() {
+        return mode != null ? DecodingMode.parse(mode) : heads != null ? DecodingMode.MTP : DecodingMode.AR;
+    }
+
+    DecoderOptions decoderOptions() {
+        return new DecoderOptions(decodingMode(), tree, maxBatch);
+    }
+}

@@ -1,0 +1,174 @@
+package dev.stride.decoder.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stride.decoder.engine.BatchDecoder;
+import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.GenerationRequest;
+import dev.stride.decoder.engine.GenerationResult;
+import dev.stride.decoder.engine.PromptRequests;
+import dev.stride.decoder.engine.RequestException;
+import dev.stride.decoder.tokenizer.ChatMessage;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code stride generate}: prompts in (flags or JSONL), one JSON object per prompt out. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate completions; one JSON object per prompt, in input order.")
+public final class GenerateCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static final class Prompts {
+        @Option(names = "--prompt", description = "Prompt text (repeatable).")
+        List<String> prompts;
+
+        @Option(names = "--input", description = "JSONL file: {\"id\": ..., \"prompt\": ...} per line.")
+        Path input;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Prompts prompts;
+
+    @Mixin
+    DecodingOptions decoding = new DecodingOptions();
+
+    @Mixin
+    SamplingOptions sampling = new SamplingOptions();
+
+    @Option(names = "--output", description = "Write JSONL here instead of standard output.")
+    Path output;
+
+    @Option(names = "--chat", description = "Apply the model's chat template to each prompt.")
+    boolean chat;
+
+    /** One input line: its id and either the request or why it cannot run. */
+    private record Job(String id, GenerationRequest request, String error) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        try (Engine engine = Engine.load(decoding.engineOptions());
+             Writer out = output == null
+                     ? new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
+                     : Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+            List<Job> jobs = readJobs(engine);
+            Map<String, GenerationResult> results = decode(engine, jobs);
+            for (Job job : jobs) {
+                GenerationResult result = job.error() != null
+                        ? GenerationResult.failed(job.id(), 0, job.error())
+                        : results.get(job.id());
+                out.write(JSON.writeValueAsString(ResultJson.of(result)));
+                out.write('\n');
+            }
+            out.flush();
+            return jobs.stream().allMatch(j -> results.containsKey(j.id()) && results.get(j.id()).ok()) ? 0 : 1;
+        }
+    }
+
+    private Map<String, GenerationResult> decode(Engine engine, List<Job> jobs) {
+        Map<String, GenerationResult> results = new LinkedHashMap<>();
+        try (BatchDecoder decoder = engine.newDecoder(decoding.decoderOptions())) {
+            for (Job job : jobs) {
+                if (job.request() != null) {
+                    decoder.submit(job.request());
+                }
+            }
+            for (GenerationResult result : decoder.runToCompletion()) {
+                results.put(result.id(), result);
+            }
+        }
+        return results;
+    }
+
+    private List<Job> readJobs(Engine engine) throws IOException {
+        List<Job> jobs = new ArrayList<>();
+        if (prompts.prompts != null) {
+            for (int i = 0; i < prompts.prompts.size(); i++) {
+                jobs.add(job(engine, String.valueOf(i), prompts.prompts.get(i), null, null));
+            }
+            return jobs;
+        }
+        List<String> lines = Files.readAllLines(prompts.input, StandardCharsets.UTF_8);
+        int index = 0;
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n);
+            if (line.isBlank()) {
+                continue;
+            }
+            String fallbackId = String.valueOf(index++);
+            JsonNode node;
+            try {
+                node = JSON.readTree(line);
+            } catch (IOException e) {
+                jobs.add(new Job(fallbackId, null, "invalid_input: " + prompts.input + " line " + (n + 1)
+                        + " is not JSON: " + e.getMessage()));
+                continue;
+            }
+            String id = node.hasNonNull("id") ? node.get("id").asText() : fallbackId;
+            jobs.add(job(engine, id, node.hasNonNull("prompt") ? node.get("prompt").asText() : null,
+                    messages(node), node));
+        }
+        return jobs;
+    }
+
+    private Job job(Engine engine, String id, String prompt, List<ChatMessage> messages, JsonNode overrides) {
+        try {
+            SamplingOptions s = sampling.withOverrides(overrides);
+            return new Job(id, PromptRequests.build(engine.tokenizer(), id, prompt, messages, chat,
+                    s.maxNewTokens, s.temperature, s.topK, s.topP, s.seed, s.stop), null);
+        } catch (RequestException e) {
+            return new Job(id, null, e.describe());
+        }
+    }
+
+    private static List<ChatMessage> messages(JsonNode node) {
+        if (!node.has("messages") || !node.get("messages").isArray()) {
+            return null;
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        for (JsonNode m : node.get("messages")) {
+            messages.add(new ChatMessage(m.path("role").asText(), m.path("content").asText()));
+        }
+        return messages;
+    }
+
+    /** The JSON shape of one result row. */
+    static final class ResultJson {
+        private ResultJson() {
+        }
+
+        static ObjectNode of(GenerationResult r) {
+            ObjectNode o = JSON.createObjectNode();
+            o.put("id", r.id());
+            o.put("completion", r.completion());
+            o.set("completion_ids", JSON.valueToTree(r.completionIds()));
+            o.put("prompt_tokens", r.promptTokens());
+            o.put("completion_tokens", r.completionTokens());
+            o.put("finish_reason", r.finishReason() == null ? null : r.finishReason().wireName());
+            o.put("forward_passes", r.forwardPasses());
+            o.put("tokens_per_pass", r.tokensPerPass());
+            o.set("accept_histogram", JSON.valueToTree(r.acceptHistogram()));
+            o.put("tree_nodes", r.treeNodes());
+            o.put("decode_ms", r.decodeNanos() / 1e6);
+            o.put("error", r.error());
+            return o;
+        }
+    }
+
+}

@@ -1,0 +1,85 @@
+package dev.stride.decoder.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.stride.decoder.engine.RequestException;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** Generation parameters; JSONL lines may override each one by its snake_case name. */
+final class SamplingOptions {
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "0 = off (default).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "1 = off (default).")
+    float topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--stop", description = "Stop string (repeatable).")
+    List<String> stop = new ArrayList<>();
+
+    /** A copy with a JSONL line's overrides applied; wrong types are an invalid_override error. */
+    SamplingOptions withOverrides(JsonNode line) {
+        SamplingOptions s = new SamplingOptions();
+        s.maxNewTokens = maxNewTokens;
+        s.temperature = temperature;
+        s.topK = topK;
+        s.topP = topP;
+        s.seed = seed;
+        s.stop = stop;
+        if (line == null) {
+            return s;
+        }
+        if (line.hasNonNull("max_new_tokens")) {
+            s.maxNewTokens = integer(line, "max_new_tokens");
+        }
+        if (line.hasNonNull("temperature")) {
+            s.temperature = (float) number(line, "temperature");
+        }
+        if (line.hasNonNull("top_k")) {
+            s.topK = integer(line, "top_k");
+        }
+        if (line.hasNonNull("top_p")) {
+            s.topP = (float) number(line, "top_p");
+        }
+        if (line.hasNonNull("seed")) {
+            s.seed = line.get("seed").asLong();
+        }
+        if (line.hasNonNull("stop")) {
+            List<String> stops = new ArrayList<>();
+            JsonNode node = line.get("stop");
+            if (node.isTextual()) {
+                stops.add(node.asText());
+            } else if (node.isArray()) {
+                node.forEach(n -> stops.add(n.asText()));
+            } else {
+                throw new RequestException("invalid_override", "stop must be a string or a list of strings");
+            }
+            s.stop = stops;
+        }
+        return s;
+    }
+
+    private static int integer(JsonNode line, String key) {
+        if (!line.get(key).isIntegralNumber()) {
+            throw new RequestException("invalid_override", key + " must be an integer, got " + line.get(key));
+        }
+        return line.get(key).asInt();
+    }
+
+    private static double number(JsonNode line, String key) {
+        if (!line.get(key).isNumber()) {
+            throw new RequestException("invalid_override", key + " must be a number, got " + line.get(key));
+        }
+        return line.get(key).asDouble();
+    }
+}

@@ -1,0 +1,50 @@
+package dev.stride.decoder.compute;
+
+import dev.stride.decoder.tensor.WeightMatrix;
+
+/** Plain sequential float32 loops: the reference every fast kernel is tested against. */
+public final class ScalarOps implements TensorOps {
+
+    @Override
+    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+        int rows = w.rows();
+        int cols = w.cols();
+        for (int b = 0; b < n; b++) {
+            for (int o = 0; o < rows; o++) {
+                float sum = 0f;
+                for (int c = 0; c < cols; c++) {
+                    sum += w.get(o, c) * x[b * cols + c];
+                }
+                out[b * rows + o] = sum;
+            }
+        }
+    }
+
+    @Override
+    public void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
+        float sumSquares = 0f;
+        for (int i = 0; i < dim; i++) {
+            sumSquares += x[xOff + i] * x[xOff + i];
+        }
+        float inverseRms = (float) (1.0 / Math.sqrt(sumSquares / dim + eps));
+        for (int i = 0; i < dim; i++) {
+            out[outOff + i] = weight[i] * (x[xOff + i] * inverseRms);
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float sum = 0f;
+        for (int i = 0; i < len; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.stride.decoder.compute;
+
+import dev.stride.decoder.tensor.WeightMatrix;
+
+/**
+ * The numeric kernels of a forward pass. {@link ScalarOps} is the obviously-correct oracle; {@link VectorOps}
+ * is what runs. Every op computes each output element with one fixed reduction order, independent of how many
+ * rows are processed together and of the thread count: this is what makes multi-token verification exact.
+ */
+public interface TensorOps {
+
+    /** out[n][w.rows] = x[n][w.cols] times the transpose of w. */
+    void matmul(WeightMatrix w, float[] x, int n, float[] out);
+
+    /** out[outOff, +dim) = x[xOff, +dim) / rms(x) * weight. */
+    void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim);
+
+    /** Sum of a[aOff + i] * b[bOff + i] for i in [0, len). */
+    float dot(float[] a, int aOff, float[] b, int bOff, int len);
+
+    /** y[yOff + i] += alpha * x[xOff + i] for i in [0, len). */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
+}

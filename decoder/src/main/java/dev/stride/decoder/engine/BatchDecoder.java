@@ -1,0 +1,287 @@
+package dev.stride.decoder.engine;
+
+import dev.stride.decoder.forward.KvCacheBudget;
+import dev.stride.decoder.forward.PassBatch;
+import dev.stride.decoder.forward.PassOutput;
+import dev.stride.decoder.forward.Transformer;
+import dev.stride.decoder.mtp.DraftState;
+import dev.stride.decoder.mtp.DraftTree;
+import dev.stride.decoder.mtp.Drafter;
+import dev.stride.decoder.mtp.TreeVerifier;
+import dev.stride.decoder.mtp.Verdict;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Continuous batching: requests are submitted at any time, each {@link #step()} runs one forward pass over every
+ * sequence in flight (prefills and tree verifications side by side, a ragged batch), and finished sequences are
+ * collected with {@link #drainFinished()} while queued ones take their place. Plain decoding is the special case of
+ * a tree that holds only its root. Not thread-safe: one decoder per thread.
+ */
+public final class BatchDecoder implements AutoCloseable {
+
+    private final Transformer transformer;
+    private final KvCacheBudget budget;
+    private final Drafter drafter; // null for plain decoding
+    private final Set<Integer> eosIds;
+    private final TextStream.Factory text;
+    private final int maxBatch;
+    private final int contextLength;
+    private final int hiddenSize;
+    private final CoupledSampler sampler;
+    private final PassBatch batch = new PassBatch();
+    private final Verdict verdict = new Verdict();
+    private final ArrayDeque<GenerationRequest> queue = new ArrayDeque<>();
+    private final List<Sequence> running = new ArrayList<>();
+    private final List<GenerationResult> finished = new ArrayList<>();
+    private int[] pathScratch = new int[8];
+    private int[] slotScratch = new int[8];
+
+    BatchDecoder(Transformer transformer, KvCacheBudget budget, Drafter drafter, Set<Integer> eosIds,
+                 TextStream.Factory text, int maxBatch) {
+        this.transformer = transformer;
+        this.budget = budget;
+        this.drafter = drafter;
+        this.eosIds = Set.copyOf(eosIds);
+        this.text = text;
+        this.maxBatch = maxBatch;
+        this.contextLength = transformer.config().maxPositions();
+        this.hiddenSize = transformer.config().hiddenSize();
+        this.sampler = new CoupledSampler(transformer.config().vocabSize());
+    }
+
+    public int capacity() {
+        return maxBatch;
+    }
+
+    /** Sequences running or waiting for admission. */
+    public int inFlight() {
+        return running.size() + queue.size();
+    }
+
+    public boolean hasWork() {
+        return inFlight() > 0;
+    }
+
+    /** Queues a request. Problems with the request itself come back as a failed result, never as an exception. */
+    public void submit(GenerationRequest request) {
+        String problem = validate(request);
+        if (problem != null) {
+            finished.add(GenerationResult.failed(request.id(), request.promptIds().length, problem));
+        } else {
+            queue.add(request);
+        }
+    }
+
+    private String validate(GenerationRequest request) {
+        int promptLength = request.promptIds().length;
+        if (promptLength >= contextLength) {
+            return "prompt_too_long: prompt has " + promptLength + " tokens; the model's context holds "
+                    + contextLength + " and at least one must be left to generate";
+        }
+        int vocab = transformer.config().vocabSize();
+        for (int id : request.promptIds()) {
+            if (id < 0 || id >= vocab) {
+                return "invalid_token: prompt token id " + id + " is outside the vocabulary [0, " + vocab + ")";
+            }
+        }
+        if (!budget.fitsAlone(slotsFor(request))) {
+            return "kv_cache_budget: request needs " + budget.bytesFor(slotsFor(request))
+                    + " bytes of KV cache; the budget is " + budget.budgetBytes() + " bytes";
+        }
+        return null;
+    }
+
+    private int slotsFor(GenerationRequest request) {
+        int tokens = Math.min(contextLength, request.promptIds().length + request.maxNewTokens());
+        return tokens + (drafter == null ? 1 : drafter.maxTreeNodes());
+    }
+
+    /** Runs one forward pass over everything in flight (admitting queued requests first). */
+    public void step() {
+        admit();
+        if (running.isEmpty()) {
+            return;
+        }
+        buildPass();
+        PassOutput out = transformer.forward(batch);
+        List<Sequence> drafting = new ArrayList<>();
+        for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
+            Sequence seq = it.next();
+            seq.forwardPasses++;
+            boolean done = seq.prefilled ? afterDecode(seq, out) : afterPrefill(seq, out);
+            if (done) {
+                finish(seq);
+                it.remove();
+            } else if (drafter != null) {
+                drafting.add(seq);
+            } else {
+                seq.tree.reset(seq.pendingToken);
+            }
+        }
+        if (!drafting.isEmpty()) {
+            draft(drafting, out);
+        }
+    }
+
+    private void admit() {
+        while (running.size() < maxBatch && !queue.isEmpty()) {
+            GenerationRequest request = queue.peek();
+            var cache = budget.tryAllocate(slotsFor(request));
+            if (cache == null) {
+                return; // wait for running sequences to release memory
+            }
+            queue.poll();
+            int heads = drafter == null ? 0 : drafter.maxTokensPerPass() - 1;
+            StopRules rules = new StopRules(eosOf(request), request.stopStrings(), request.maxNewTokens(), contextLength,
+                    text.open(request.promptIds()));
+            DraftState state = drafter == null ? null : drafter.newState();
+            running.add(new Sequence(request, rules, cache, state, heads + 1, heads));
+        }
+    }
+
+    private Set<Integer> eosOf(GenerationRequest request) {
+        return request.ignoreEos() ? Set.of() : eosIds;
+    }
+
+    private void buildPass() {
+        batch.clear();
+        int logitRow = 0;
+        for (Sequence seq : running) {
+            seq.passRow = batch.size();
+            seq.passLogitRow = logitRow;
+            if (!seq.prefilled) {
+                int[] prompt = seq.request.promptIds();
+                for (int i = 0; i < prompt.length; i++) {
+                    batch.addCausal(seq.cache, prompt[i], i, i == prompt.length - 1);
+                }
+                logitRow++;
+            } else {
+                addTreeRows(seq);
+                logitRow += seq.tree.size();
+            }
+        }
+    }
+
+    /** Tree node i goes to scratch slot length + i and sees the prefix, then its ancestors and itself. */
+    private void addTreeRows(Sequence seq) {
+        DraftTree tree = seq.tree;
+        if (pathScratch.length < tree.maxDepth() + 1) {
+            pathScratch = new int[tree.maxDepth() + 1];
+            slotScratch = new int[tree.maxDepth() + 1];
+        }
+        for (int node = 0; node < tree.size(); node++) {
+            int pathLength = tree.pathTo(node, pathScratch);
+            for (int i = 0; i < pathLength; i++) {
+                slotScratch[i] = seq.length + pathScratch[i];
+            }
+            batch.add(seq.cache, tree.token(node), seq.length + tree.depth(node), seq.length + node, seq.length,
+                    slotScratch, pathLength, true);
+        }
+    }
+
+    private boolean afterPrefill(Sequence seq, PassOutput out) {
+        seq.prefilled = true;
+        seq.length = seq.promptLength();
+        int token = sampler.choose(out.logits(), out.logitsOffset(seq.passLogitRow), seq.request.sampling(),
+                seq.length);
+        seq.pendingToken = token;
+        seq.passRow += seq.promptLength() - 1; // the row whose hidden state drafts the next tree
+        return seq.append(token, eosOf(seq.request).contains(token));
+    }
+
+    private boolean afterDecode(Sequence seq, PassOutput out) {
+        DraftTree tree = seq.tree;
+        SamplingParams params = seq.request.sampling();
+        TreeVerifier.verify(tree, seq.length, (node, position) ->
+                sampler.choose(out.logits(), out.logitsOffset(seq.passLogitRow + node), params, position), verdict);
+        seq.decodePasses++;
+        seq.treeNodes += tree.size();
+        int acceptedDepth = verdict.pathLength() - 1;
+        for (int k = 0; k < acceptedDepth && k < seq.headAccepted.length; k++) {
+            seq.headAccepted[k]++;
+        }
+        if (seq.draftState != null) {
+            seq.draftState.record(acceptedDepth, tree.maxDepth());
+        }
+        int yielded = 0;
+        boolean done = false;
+        for (int i = 0; i < verdict.producedCount() && !done; i++) {
+            int token = verdict.producedToken(i);
+            yielded++;
+            done = seq.append(token, eosOf(seq.request).contains(token));
+        }
+        seq.decodeTokens += yielded;
+        seq.acceptHistogram[yielded - 1]++;
+        if (done) {
+            return true;
+        }
+        for (int d = 1; d < verdict.pathLength(); d++) {
+            seq.cache.moveSlot(seq.length + verdict.pathNode(d), seq.length + d);
+        }
+        seq.length += verdict.pathLength();
+        seq.pendingToken = verdict.producedToken(verdict.producedCount() - 1);
+        seq.passRow += verdict.lastNode();
+        return false;
+    }
+
+    private void draft(List<Sequence> drafting, PassOutput out) {
+        int n = drafting.size();
+        float[] hidden = new float[n * hiddenSize];
+        int[] maxDepth = new int[n];
+        DraftState[] states = new DraftState[n];
+        DraftTree[] trees = new DraftTree[n];
+        for (int i = 0; i < n; i++) {
+            Sequence seq = drafting.get(i);
+            System.arraycopy(out.hidden(), out.hiddenOffset(seq.passRow), hidden, i * hiddenSize, hiddenSize);
+            int tokensLeft = seq.request.maxNewTokens() - seq.generated;
+            int positionsLeft = contextLength - (seq.promptLength() + seq.generated);
+            maxDepth[i] = Math.max(0, Math.min(tokensLeft, positionsLeft) - 1);
+            states[i] = seq.draftState;
+            trees[i] = seq.tree;
+            seq.tree.reset(seq.pendingToken);
+        }
+        drafter.draft(hidden, n, maxDepth, states, trees);
+    }
+
+    private void finish(Sequence seq) {
+        budget.release(seq.cache);
+        int[] ids = seq.completionIds();
+        String completion = seq.finishReason == FinishReason.STOP
+                ? seq.stopRules.streamedText().substring(0, seq.stopRules.stopIndex())
+                : text.decode(ids);
+        finished.add(new GenerationResult(seq.request.id(), ids, completion, seq.finishReason, seq.promptLength(),
+                seq.forwardPasses, seq.decodePasses, seq.decodeTokens, seq.acceptHistogram.clone(),
+                seq.headAccepted.clone(), seq.treeNodes, System.nanoTime() - seq.startNanos, null));
+    }
+
+    /** Results finished since the last call, in the order they finished. */
+    public List<GenerationResult> drainFinished() {
+        List<GenerationResult> out = new ArrayList<>(finished);
+        finished.clear();
+        return out;
+    }
+
+    /** Runs until everything submitted is finished; returns the results in submission order of completion. */
+    public List<GenerationResult> runToCompletion() {
+        List<GenerationResult> all = new ArrayList<>();
+        while (hasWork()) {
+            step();
+            all.addAll(drainFinished());
+        }
+        all.addAll(drainFinished());
+        return all;
+    }
+
+    @Override
+    public void close() {
+        for (Sequence seq : running) {
+            budget.release(seq.cache);
+        }
+        running.clear();
+        queue.clear();
+    }
+}

@@ -1,0 +1,98 @@
+package dev.stride.decoder.engine;
+
+import java.util.Arrays;
+
+/**
+ * Chooses the token at sequence position p as a pure function of the logits at p, the sampling parameters and a
+ * counter-based uniform u(seed, p). Plain and multi-token decoding therefore pick the same token at the same
+ * position whatever else is in the batch: verification of a drafted token is "would I have chosen it here?".
+ * Inverse-CDF sampling over candidates ordered by (logit desc, id asc), so ties resolve the same way every time.
+ * Holds scratch buffers: one instance per decoding thread.
+ */
+public final class CoupledSampler {
+
+    private final int vocab;
+    private final int[] order;     // candidate ids, most likely first
+    private final double[] weight; // unnormalized probability per candidate, in order
+    private final Integer[] boxed; // sort scratch
+
+    public CoupledSampler(int vocab) {
+        this.vocab = vocab;
+        this.order = new int[vocab];
+        this.weight = new double[vocab];
+        this.boxed = new Integer[vocab];
+    }
+
+    public int choose(float[] logits, int offset, SamplingParams params, int position) {
+        if (params.greedy()) {
+            return argmax(logits, offset, vocab);
+        }
+        int candidates = rankCandidates(logits, offset, params.topK());
+        double maxLogit = logits[offset + order[0]];
+        double total = 0;
+        for (int i = 0; i < candidates; i++) {
+            weight[i] = Math.exp((logits[offset + order[i]] - maxLogit) / params.temperature());
+            total += weight[i];
+        }
+        if (params.topP() < 1f) {
+            double kept = 0;
+            int i = 0;
+            while (i < candidates && kept < params.topP() * total) {
+                kept += weight[i++];
+            }
+            candidates = Math.max(1, i);
+            total = kept;
+        }
+        double target = uniform(params.seed(), position) * total;
+        double cumulative = 0;
+        for (int i = 0; i < candidates - 1; i++) {
+            cumulative += weight[i];
+            if (target < cumulative) {
+                return order[i];
+            }
+        }
+        return order[candidates - 1];
+    }
+
+    /** Index of the largest logit; the lowest id wins a tie. */
+    public static int argmax(float[] logits, int offset, int vocab) {
+        int best = 0;
+        float bestValue = logits[offset];
+        for (int i = 1; i < vocab; i++) {
+            if (logits[offset + i] > bestValue) {
+                bestValue = logits[offset + i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Fills order[0, n) with the top-k ids (all when k is 0) sorted by logit desc, id asc; returns n. */
+    private int rankCandidates(float[] logits, int offset, int topK) {
+        for (int i = 0; i < vocab; i++) {
+            boxed[i] = i;
+        }
+        Arrays.sort(boxed, (a, b) -> {
+            int byLogit = Float.compare(logits[offset + b], logits[offset + a]);
+            return byLogit != 0 ? byLogit : Integer.compare(a, b);
+        });
+        int n = topK == 0 ? vocab : Math.min(topK, vocab);
+        for (int i = 0; i < n; i++) {
+            order[i] = boxed[i];
+        }
+        return n;
+    }
+
+    /** u(seed, position) in [0, 1): SplitMix64 finalizer over the pair, 53 random bits. */
+    public static double uniform(long seed, int position) {
+        long z = mix(seed + 0x9E3779B97F4A7C15L * (position + 1L));
+        z = mix(z ^ 0xD1B54A32D192ED03L);
+        return (z >>> 11) * 0x1.0p-53;
+    }
+
+    private static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}

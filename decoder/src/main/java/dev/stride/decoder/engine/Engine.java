@@ -1,0 +1,186 @@
+package dev.stride.decoder.engine;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.forward.KvCacheBudget;
+import dev.stride.decoder.forward.Transformer;
+import dev.stride.decoder.model.Model;
+import dev.stride.decoder.model.ModelLoader;
+import dev.stride.decoder.mtp.Drafter;
+import dev.stride.decoder.mtp.HeadsLoader;
+import dev.stride.decoder.mtp.MedusaDrafter;
+import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.mtp.PassCostCurve;
+import dev.stride.decoder.mtp.TreeSpecs;
+import dev.stride.decoder.tokenizer.StrideTokenizer;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.logging.Logger;
+
+/**
+ * A loaded model (plus optional heads and tokenizer) ready to decode: the object a CLI command or a Spark executor
+ * holds. Thread-safe to share; each thread decodes through its own {@link BatchDecoder}.
+ */
+public final class Engine implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Engine.class.getName());
+
+    private final Model model;
+    private final StrideTokenizer tokenizer;
+    private final HeadsLoader.Loaded heads; // null without heads
+    private final ComputePool pool;
+    private final VectorOps ops;
+    private final Transformer transformer;
+    private final KvCacheBudget budget;
+    private PassCostCurve passCost;
+
+    private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
+                   long kvCacheBytes) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.heads = heads;
+        this.pool = pool;
+        this.ops = new VectorOps(pool);
+        this.transformer = new Transformer(model.config(), model.weights(), ops, pool);
+        this.budget = new KvCacheBudget(model.config(), kvCacheBytes);
+    }
+
+    public static Engine load(EngineOptions options) {
+        String device = options.device() == null ? "auto" : options.device();
+        if (device.startsWith("cuda")) {
+            throw new IllegalArgumentException("--device " + device + ": this build has no CUDA backend; use cpu");
+        }
+        if (device.equals("auto")) {
+            LOG.info("device auto: using the CPU backend (no CUDA backend in this build)");
+        } else if (!device.equals("cpu")) {
+            throw new IllegalArgumentException("--device " + device + ": expected cpu, auto or cuda[:N]");
+        }
+        Model model = ModelLoader.load(options.modelDir());
+        StrideTokenizer tokenizer = null;
+        HeadsLoader.Loaded heads = null;
+        try {
+            tokenizer = StrideTokenizer.load(options.modelDir());
+            if (options.headsDir() != null) {
+                heads = HeadsLoader.load(options.headsDir(), model.config());
+            }
+            int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
+            return new Engine(model, tokenizer, heads, new ComputePool(threads), options.kvCacheBytes());
+        } catch (RuntimeException e) {
+            if (tokenizer != null) {
+                tokenizer.close();
+            }
+            if (heads != null) {
+                heads.store().close();
+            }
+            model.close();
+            throw e;
+        }
+    }
+
+    public StrideTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public String modelName() {
+        return model.name();
+    }
+
+    public Path modelDir() {
+        return model.directory();
+    }
+
+    public long parameterCount() {
+        return model.parameterCount();
+    }
+
+    public long weightBytes() {
+        return model.weights().bytesPerPass();
+    }
+
+    public String weightDtype() {
+        return model.weights().dtype().name();
+    }
+
+    public int contextLength() {
+        return model.config().maxPositions();
+    }
+
+    public int threads() {
+        return pool.threads();
+    }
+
+    public Optional<MedusaHeads> heads() {
+        return heads == null ? Optional.empty() : Optional.of(heads.heads());
+    }
+
+    public Optional<String> headsName() {
+        return heads().map(MedusaHeads::name);
+    }
+
+    public int numHeads() {
+        return heads == null ? 0 : heads.heads().numHeads();
+    }
+
+    public int headLayers() {
+        return heads == null ? 0 : heads.heads().numLayers();
+    }
+
+    /** A decoder for one thread. Multi-token mode needs heads. */
+    public BatchDecoder newDecoder(DecoderOptions options) {
+        Drafter drafter = null;
+        if (options.mode() == DecodingMode.MTP) {
+            if (heads == null) {
+                throw new IllegalArgumentException("multi-token decoding needs prediction heads (--heads DIR)");
+            }
+            MedusaHeads h = heads.heads();
+            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::passCostCurve), ops);
+        }
+        TextStream.Factory text = new TextStream.Factory() {
+            @Override
+            public TextStream open(int[] promptIds) {
+                return tokenizer.newDetokenizer(promptIds)::push;
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                return tokenizer.decode(ids);
+            }
+        };
+        return new BatchDecoder(transformer, budget, drafter, tokenizer.eosIds(), text, options.maxBatch());
+    }
+
+    /**
+     * Time of a pass carrying a full tree over a plain one-row pass, for multi-token decoding with these options;
+     * empty for plain decoding.
+     */
+    public OptionalDouble passCostRatio(DecoderOptions options) {
+        if (options.mode() != DecodingMode.MTP || heads == null) {
+            return OptionalDouble.empty();
+        }
+        int nodes = TreeSpecs.parse(options.tree(), numHeads(), this::passCostCurve).maxNodes();
+        return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
+    }
+
+    /** This device's pass-cost curve after a 64-token prefix, measured once on first use. */
+    public synchronized PassCostCurve passCostCurve() {
+        if (passCost == null) {
+            passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, 64, 5);
+        }
+        return passCost;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        tokenizer.close();
+        if (heads != null) {
+            heads.store().close();
+        }
+        model.close();
+    }
+}

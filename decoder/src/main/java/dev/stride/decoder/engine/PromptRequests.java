@@ -1,0 +1,69 @@
+package dev.stride.decoder.engine;
+
+import dev.stride.decoder.tokenizer.ChatMessage;
+import dev.stride.decoder.tokenizer.StrideTokenizer;
+import java.util.List;
+
+/** Turns prompt text (or chat messages) and per-prompt parameters into a request, with typed errors. */
+public final class PromptRequests {
+
+    private PromptRequests() {
+    }
+
+    /**
+     * @param messages chat messages, used instead of {@code prompt} when non-null
+     * @param chat apply the model's chat template to a plain prompt (as a single user message)
+     * @throws RequestException kinds: empty_prompt, chat_template, tokenize_failed, invalid_override
+     */
+    public static GenerationRequest build(StrideTokenizer tokenizer, String id, String prompt,
+                                          List<ChatMessage> messages, boolean chat, int maxNewTokens,
+                                          float temperature, int topK, float topP, long seed, List<String> stops) {
+        SamplingParams sampling;
+        try {
+            sampling = new SamplingParams(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw new RequestException("invalid_override", e.getMessage());
+        }
+        if (maxNewTokens <= 0) {
+            throw new RequestException("invalid_override", "max_new_tokens must be > 0, got " + maxNewTokens);
+        }
+        if (stops != null && stops.stream().anyMatch(s -> s == null || s.isEmpty())) {
+            throw new RequestException("invalid_override", "stop strings must be non-empty");
+        }
+        int[] ids = tokens(tokenizer, prompt, messages, chat);
+        return new GenerationRequest(id, ids, maxNewTokens, sampling, stops);
+    }
+
+    private static int[] tokens(StrideTokenizer tokenizer, String prompt, List<ChatMessage> messages, boolean chat) {
+        if (messages != null) {
+            if (messages.isEmpty()) {
+                throw new RequestException("empty_prompt", "messages is empty");
+            }
+            return chatTokens(tokenizer, messages);
+        }
+        if (prompt == null || prompt.isEmpty()) {
+            throw new RequestException("empty_prompt", prompt == null ? "prompt is null" : "prompt is empty");
+        }
+        if (chat) {
+            return chatTokens(tokenizer, List.of(new ChatMessage("user", prompt)));
+        }
+        int[] ids;
+        try {
+            ids = tokenizer.encode(prompt);
+        } catch (RuntimeException e) {
+            throw new RequestException("tokenize_failed", e.getMessage());
+        }
+        if (ids.length == 0) {
+            throw new RequestException("empty_prompt", "prompt encodes to no tokens");
+        }
+        return ids;
+    }
+
+    private static int[] chatTokens(StrideTokenizer tokenizer, List<ChatMessage> messages) {
+        try {
+            return tokenizer.encodeChat(messages);
+        } catch (RuntimeException e) {
+            throw new RequestException("chat_template", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.stride.decoder.engine;
+
+import dev.stride.decoder.forward.KvCache;
+import dev.stride.decoder.mtp.DraftState;
+import dev.stride.decoder.mtp.DraftTree;
+import java.util.Arrays;
+
+/** One request in flight: its cache, what it has generated, and its counters. */
+final class Sequence {
+
+    final GenerationRequest request;
+    final StopRules stopRules;
+    final KvCache cache;
+    final DraftTree tree = new DraftTree();
+    final DraftState draftState;
+    final long startNanos;
+
+    boolean prefilled;
+    /** Committed tokens, all with keys and values in slots [0, length). */
+    int length;
+    /** The last generated token: chosen by the model, not yet run through it. */
+    int pendingToken;
+    int generated;
+    int[] completion = new int[16];
+    int completionLength;
+    FinishReason finishReason;
+
+    int forwardPasses;
+    int decodePasses;
+    int decodeTokens;
+    final int[] acceptHistogram;
+    final int[] headAccepted;
+    long treeNodes;
+
+    /** First row and first logit row of this sequence in the current pass. */
+    int passRow;
+    int passLogitRow;
+
+    Sequence(GenerationRequest request, StopRules stopRules, KvCache cache, DraftState draftState,
+             int maxTokensPerPass, int heads) {
+        this.request = request;
+        this.stopRules = stopRules;
+        this.cache = cache;
+        this.draftState = draftState;
+        this.acceptHistogram = new int[maxTokensPerPass];
+        this.headAccepted = new int[heads];
+        this.startNanos = System.nanoTime();
+    }
+
+    int promptLength() {
+        return request.promptIds().length;
+    }
+
+    /**
+     * Appends one generated token through the stop rules.
+     *
+     * @return true when the sequence is finished
+     */
+    boolean append(int token, boolean endOfSequence) {
+        generated++;
+        FinishReason reason = stopRules.after(token, generated, promptLength() + generated);
+        if (!endOfSequence) {
+            if (completionLength == completion.length) {
+                completion = Arrays.copyOf(completion, 2 * completionLength);
+            }
+            completion[completionLength++] = token;
+        }
+        if (reason != null) {
+            finishReason = reason;
+            return true;
+        }
+        return false;
+    }
+
+    int[] completionIds() {
+        return Arrays.copyOf(completion, completionLength);
+    }
+}

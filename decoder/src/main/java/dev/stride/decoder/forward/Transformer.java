@@ -1,0 +1,234 @@
+package dev.stride.decoder.forward;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.TensorOps;
+import dev.stride.decoder.model.LayerWeights;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelWeights;
+import java.util.Arrays;
+
+/**
+ * The forward pass of a Llama-family decoder over a {@link PassBatch}: embed, then per layer RMSNorm, q/k/v,
+ * rotary, attention, residual, RMSNorm, SiLU-gated MLP, residual; then the final norm and the logits of the rows
+ * that ask for them. Every row's result depends only on its own token, position and visible keys: never on the
+ * other rows of the pass or on the thread count.
+ */
+public final class Transformer {
+
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final TensorOps ops;
+    private final ComputePool pool;
+    private final RopeTable rope;
+    private final int hidden;
+    private final int qDim;
+    private final int kvDim;
+    private final int headDim;
+    private final int groupSize;
+    private final float attentionScale;
+
+    // Activations, (rows, width); grown to the largest pass seen, never shrunk.
+    private int capacityRows;
+    private float[] x;       // (rows, hidden) residual stream
+    private float[] xNorm;   // (rows, hidden)
+    private float[] qkv;     // (rows, qDim + 2 * kvDim)
+    private float[] attnOut; // (rows, qDim)
+    private float[] proj;    // (rows, hidden)
+    private float[] gateUp;  // (rows, 2 * intermediate)
+    private float[] act;     // (rows, intermediate)
+    private float[] hiddenOut; // (rows, hidden) after the final norm
+    private float[] logitInput; // (logit rows, hidden)
+    private float[] logits;  // (logit rows, vocab)
+    private float[][] scores = new float[0][]; // (threads, visible keys)
+    private final float[] embeddingRow;       // (hidden)
+
+    public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
+        this.config = config;
+        this.weights = weights;
+        this.ops = ops;
+        this.pool = pool;
+        this.rope = new RopeTable(config);
+        this.hidden = config.hiddenSize();
+        this.qDim = config.qDim();
+        this.kvDim = config.kvDim();
+        this.headDim = config.headDim();
+        this.groupSize = config.numHeads() / config.numKvHeads();
+        this.attentionScale = (float) (1.0 / Math.sqrt(headDim));
+        this.embeddingRow = new float[hidden];
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs one pass. Synchronized: an engine shared by several threads runs one pass at a time, each pass using
+     * every compute thread.
+     */
+    public synchronized PassOutput forward(PassBatch batch) {
+        int n = batch.size();
+        ensureCapacity(n);
+        int maxPosition = 0;
+        int maxVisible = 0;
+        for (int r = 0; r < n; r++) {
+            maxPosition = Math.max(maxPosition, batch.position(r));
+            maxVisible = Math.max(maxVisible, batch.prefixSlots(r) + batch.extraEnd(r) - batch.extraStart(r));
+            weights.embedding().loadRow(checkedToken(batch.token(r)), embeddingRow);
+            System.arraycopy(embeddingRow, 0, x, r * hidden, hidden);
+        }
+        rope.ensure(maxPosition + 1);
+        ensureScores(maxVisible);
+        for (int layer = 0; layer < config.numLayers(); layer++) {
+            attentionBlock(batch, layer, weights.layers()[layer]);
+            mlpBlock(n, weights.layers()[layer]);
+        }
+        for (int r = 0; r < n; r++) {
+            ops.rmsNorm(x, r * hidden, weights.finalNorm(), config.rmsNormEps(), hiddenOut, r * hidden, hidden);
+        }
+        int logitRows = 0;
+        for (int r = 0; r < n; r++) {
+            if (batch.wantsLogits(r)) {
+                System.arraycopy(hiddenOut, r * hidden, logitInput, logitRows++ * hidden, hidden);
+            }
+        }
+        if (logitRows > 0) {
+            ops.matmul(weights.lmHead(), logitInput, logitRows, logits);
+        }
+        return new PassOutput(hiddenOut, logits, hidden, config.vocabSize());
+    }
+
+    private int checkedToken(int token) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, "
+                    + config.vocabSize() + ")");
+        }
+        return token;
+    }
+
+    private void attentionBlock(PassBatch batch, int layer, LayerWeights w) {
+        int n = batch.size();
+        for (int r = 0; r < n; r++) {
+            ops.rmsNorm(x, r * hidden, w.attnNorm(), config.rmsNormEps(), xNorm, r * hidden, hidden);
+        }
+        ops.matmul(w.qkv(), xNorm, n, qkv);
+        int qkvWidth = qDim + 2 * kvDim;
+        for (int r = 0; r < n; r++) {
+            int base = r * qkvWidth;
+            if (w.qkvBias() != null) {
+                for (int i = 0; i < qkvWidth; i++) {
+                    qkv[base + i] += w.qkvBias()[i];
+                }
+            }
+            int position = batch.position(r);
+            for (int h = 0; h < config.numHeads(); h++) {
+                rope.rotate(qkv, base + h * headDim, position);
+            }
+            for (int h = 0; h < config.numKvHeads(); h++) {
+                rope.rotate(qkv, base + qDim + h * headDim, position);
+            }
+            // Every row's key and value are in the cache before any row attends: rows of a pass see each other.
+            KvCache cache = batch.cache(r);
+            int slot = batch.slot(r);
+            System.arraycopy(qkv, base + qDim, cache.keys(layer), slot * kvDim, kvDim);
+            System.arraycopy(qkv, base + qDim + kvDim, cache.values(layer), slot * kvDim, kvDim);
+        }
+        int heads = config.numHeads();
+        pool.parallelFor(n * heads, (start, end, worker) -> {
+            for (int item = start; item < end; item++) {
+                attendHead(batch, layer, item / heads, item % heads, scores[worker]);
+            }
+        });
+        ops.matmul(w.output(), attnOut, n, proj);
+        addInto(x, proj, n * hidden);
+    }
+
+    /** Softmax attention of one row and head over its visible slots, walked in position order. */
+    private void attendHead(PassBatch batch, int layer, int row, int head, float[] score) {
+        KvCache cache = batch.cache(row);
+        float[] keys = cache.keys(layer);
+        float[] values = cache.values(layer);
+        int qOffset = row * (qDim + 2 * kvDim) + head * headDim;
+        int kvOffset = (head / groupSize) * headDim;
+        int prefix = batch.prefixSlots(row);
+        int first = config.slidingWindow() > 0 ? Math.max(0, batch.position(row) - config.slidingWindow() + 1) : 0;
+        int count = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int s = first; s < prefix; s++) {
+            float v = ops.dot(qkv, qOffset, keys, s * kvDim + kvOffset, headDim) * attentionScale;
+            score[count++] = v;
+            max = Math.max(max, v);
+        }
+        // Extra slots hold positions prefix, prefix + 1, ...: a sliding window may cut the oldest of them too.
+        int firstExtra = batch.extraStart(row) + Math.max(0, first - prefix);
+        for (int e = firstExtra; e < batch.extraEnd(row); e++) {
+            float v = ops.dot(qkv, qOffset, keys, batch.extraSlot(e) * kvDim + kvOffset, headDim) * attentionScale;
+            score[count++] = v;
+            max = Math.max(max, v);
+        }
+        float sum = 0f;
+        for (int i = 0; i < count; i++) {
+            score[i] = (float) Math.exp(score[i] - max);
+            sum += score[i];
+        }
+        int out = row * qDim + head * headDim;
+        Arrays.fill(attnOut, out, out + headDim, 0f);
+        int i = 0;
+        for (int s = first; s < prefix; s++) {
+            ops.axpy(score[i++], values, s * kvDim + kvOffset, attnOut, out, headDim);
+        }
+        for (int e = firstExtra; e < batch.extraEnd(row); e++) {
+            ops.axpy(score[i++], values, batch.extraSlot(e) * kvDim + kvOffset, attnOut, out, headDim);
+        }
+        float inverseSum = 1f / sum;
+        for (int d = 0; d < headDim; d++) {
+            attnOut[out + d] *= inverseSum;
+        }
+    }
+
+    private void mlpBlock(int n, LayerWeights w) {
+        for (int r = 0; r < n; r++) {
+            ops.rmsNorm(x, r * hidden, w.ffnNorm(), config.rmsNormEps(), xNorm, r * hidden, hidden);
+        }
+        ops.matmul(w.gateUp(), xNorm, n, gateUp);
+        int inter = config.intermediateSize();
+        for (int r = 0; r < n; r++) {
+            int g = r * 2 * inter;
+            for (int i = 0; i < inter; i++) {
+                float gate = gateUp[g + i];
+                act[r * inter + i] = gate / (1f + (float) Math.exp(-gate)) * gateUp[g + inter + i];
+            }
+        }
+        ops.matmul(w.down(), act, n, proj);
+        addInto(x, proj, n * hidden);
+    }
+
+    private static void addInto(float[] acc, float[] delta, int length) {
+        for (int i = 0; i < length; i++) {
+            acc[i] += delta[i];
+        }
+    }
+
+    private void ensureScores(int visible) {
+        if (scores.length != pool.threads() || scores[0].length < visible) {
+            scores = new float[pool.threads()][Math.max(visible, 256)];
+        }
+    }
+
+    private void ensureCapacity(int rows) {
+        if (rows <= capacityRows) {
+            return;
+        }
+        int n = Math.max(rows, 2 * capacityRows);
+        x = new float[n * hidden];
+        xNorm = new float[n * hidden];
+        qkv = new float[n * (qDim + 2 * kvDim)];
+        attnOut = new float[n * qDim];
+        proj = new float[n * hidden];
+        gateUp = new float[n * 2 * config.intermediateSize()];
+        act = new float[n * config.intermediateSize()];
+        hiddenOut = new float[n * hidden];
+        logitInput = new float[n * hidden];
+        logits = new float[n * config.vocabSize()];
+        capacityRows = n;
+    }
+}

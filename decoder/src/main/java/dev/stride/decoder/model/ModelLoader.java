@@ -1,0 +1,88 @@
+package dev.stride.decoder.model;
+
+import dev.stride.decoder.safetensors.TensorInfo;
+import dev.stride.decoder.safetensors.TensorStore;
+import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.StackedMatrix;
+import dev.stride.decoder.tensor.WeightMatrix;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Opens a Hugging Face model directory: config, then every tensor checked against the config's shapes. */
+public final class ModelLoader {
+
+    private ModelLoader() {
+    }
+
+    public static Model load(Path modelDir) {
+        if (!Files.isDirectory(modelDir)) {
+            throw new ModelException(modelDir + ": model directory does not exist");
+        }
+        ModelConfig config = ModelConfig.read(modelDir);
+        TensorStore store = TensorStore.openDirectory(modelDir);
+        try {
+            return new Model(modelDir, config, weights(config, store), store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    static ModelWeights weights(ModelConfig c, TensorStore store) {
+        WeightMatrix embedding = matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        LayerWeights[] layers = new LayerWeights[c.numLayers()];
+        for (int i = 0; i < layers.length; i++) {
+            String p = "model.layers." + i + ".";
+            WeightMatrix q = matrix(store, p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize());
+            WeightMatrix k = matrix(store, p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize());
+            WeightMatrix v = matrix(store, p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize());
+            float[] bias = null;
+            if (c.qkvBias()) {
+                bias = new float[c.qDim() + 2 * c.kvDim()];
+                vector(store, p + "self_attn.q_proj.bias", c.qDim(), bias, 0);
+                vector(store, p + "self_attn.k_proj.bias", c.kvDim(), bias, c.qDim());
+                vector(store, p + "self_attn.v_proj.bias", c.kvDim(), bias, c.qDim() + c.kvDim());
+            }
+            layers[i] = new LayerWeights(
+                    vector(store, p + "input_layernorm.weight", c.hiddenSize()),
+                    new StackedMatrix(q, k, v), bias,
+                    matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()),
+                    vector(store, p + "post_attention_layernorm.weight", c.hiddenSize()),
+                    new StackedMatrix(
+                            matrix(store, p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
+                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize())),
+                    matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()));
+        }
+        WeightMatrix lmHead = c.tiedEmbeddings() && !store.contains("lm_head.weight")
+                ? embedding
+                : matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize());
+        return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
+                embedding.dtype());
+    }
+
+    private static WeightMatrix matrix(TensorStore store, String name, int rows, int cols) {
+        TensorInfo info = store.require(name, rows, cols);
+        return MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
+    }
+
+    private static float[] vector(TensorStore store, String name, int length) {
+        float[] values = new float[length];
+        vector(store, name, length, values, 0);
+        return values;
+    }
+
+    private static void vector(TensorStore store, String name, int length, float[] dst, int offset) {
+        store.require(name, length);
+        System.arraycopy(store.readFloats(name), 0, dst, offset, length);
+    }
+
+    /** Parameter count over the config's shapes, counting a tied embedding once. */
+    public static long parameterCount(ModelConfig c) {
+        long perLayer = (long) c.hiddenSize() * (c.qDim() + 2L * c.kvDim()) + (long) c.qDim() * c.hiddenSize()
+                + 3L * c.hiddenSize() * c.intermediateSize() + 2L * c.hiddenSize()
+                + (c.qkvBias() ? c.qDim() + 2L * c.kvDim() : 0);
+        long embeddings = (long) c.vocabSize() * c.hiddenSize() * (c.tiedEmbeddings() ? 1 : 2);
+        return perLayer * c.numLayers() + embeddings + c.hiddenSize();
+    }
+
+}

@@ -1,0 +1,109 @@
+package dev.stride.decoder.mtp;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * {@code --tree auto}: grows all sequences' trees of a pass together, best-first by calibrated path probability,
+ * and keeps the number of nodes that maximises expected tokens per second under the measured pass-cost curve.
+ * A node's score is the probability that it lies on the accepted path, so the expected yield of a pass is the
+ * number of sequences (each yields its bonus token) plus the sum of node scores. Starting from plain decoding and
+ * keeping the best prefix means speculation is only added where the estimate says it pays: a full batch on a
+ * compute-bound device gets small trees, a lone sequence on a bandwidth-bound device gets large ones.
+ */
+public final class CostAwareTree implements TreeShape {
+
+    private final PassCostCurve curve;
+    private final int heads;
+    private final int maxNodesPerSequence;
+    private final int width;
+
+    public CostAwareTree(PassCostCurve curve, int heads, int maxNodesPerSequence) {
+        this.curve = curve;
+        this.heads = heads;
+        this.maxNodesPerSequence = maxNodesPerSequence;
+        this.width = Math.max(1, Math.min(8, maxNodesPerSequence - 1));
+    }
+
+    private record Candidate(double score, int sequence, int parentPop, int depth, int rank) {
+    }
+
+    @Override
+    public int maxNodes() {
+        return maxNodesPerSequence;
+    }
+
+    @Override
+    public int maxDepth() {
+        return heads;
+    }
+
+    @Override
+    public int width() {
+        return width;
+    }
+
+    @Override
+    public void grow(DraftTree tree, HeadCandidates candidates, DraftState state, int maxDepth) {
+        growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates}, new DraftState[] {state},
+                new int[] {maxDepth}, 1);
+    }
+
+    @Override
+    public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
+        PriorityQueue<Candidate> frontier = new PriorityQueue<>((a, b) -> Double.compare(b.score, a.score));
+        for (int s = 0; s < n; s++) {
+            if (maxDepth[s] > 0) {
+                push(frontier, candidates[s], states[s], s, -1, 1.0, 1);
+            }
+        }
+        List<Candidate> pops = new ArrayList<>();
+        int[] nodes = new int[n];
+        java.util.Arrays.fill(nodes, 1);
+        double expected = n;
+        double bestRate = expected / curve.cost(n);
+        int bestCount = 0;
+        int cap = n * (maxNodesPerSequence - 1);
+        while (!frontier.isEmpty() && pops.size() < cap) {
+            Candidate next = frontier.poll();
+            if (nodes[next.sequence] >= maxNodesPerSequence) {
+                continue;
+            }
+            nodes[next.sequence]++;
+            pops.add(next);
+            expected += next.score;
+            double rate = expected / curve.cost(n + pops.size());
+            if (rate > bestRate) {
+                bestRate = rate;
+                bestCount = pops.size();
+            }
+            if (next.depth < Math.min(heads, maxDepth[next.sequence])) {
+                push(frontier, candidates[next.sequence], states[next.sequence], next.sequence, pops.size() - 1,
+                        next.score, next.depth + 1);
+            }
+        }
+        int[] treeNode = new int[bestCount];
+        for (int i = 0; i < bestCount; i++) {
+            Candidate c = pops.get(i);
+            int parent = c.parentPop < 0 ? 0 : treeNode[c.parentPop];
+            treeNode[i] = trees[c.sequence].addChild(parent, candidates[c.sequence].ids[c.depth - 1][c.rank]);
+        }
+    }
+
+    private void push(PriorityQueue<Candidate> frontier, HeadCandidates candidates, DraftState state, int sequence,
+                      int parentPop, double parentScore, int depth) {
+        int head = depth - 1;
+        double[] probs = candidates.probs[head];
+        double calibration = state.acceptance(head) / Math.max(probs[0], 1e-9);
+        for (int rank = 0; rank < width; rank++) {
+            frontier.add(new Candidate(parentScore * Math.min(1.0, probs[rank] * calibration), sequence, parentPop,
+                    depth, rank));
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "auto";
+    }
+}

@@ -1,0 +1,48 @@
+package dev.stride.decoder.mtp;
+
+/**
+ * The top candidates of each head for one sequence, most likely first (ties to the lower id), with their softmax
+ * probabilities. Reused across sequences and steps.
+ */
+final class HeadCandidates {
+
+    final int[][] ids;     // (heads, width)
+    final double[][] probs; // (heads, width)
+    int width;
+
+    HeadCandidates(int heads, int maxWidth) {
+        this.ids = new int[heads][maxWidth];
+        this.probs = new double[heads][maxWidth];
+    }
+
+    /** Fills head k's top {@code width} entries from logits[offset, offset + vocab). */
+    void select(int head, float[] logits, int offset, int vocab, int width) {
+        this.width = width;
+        int[] top = ids[head];
+        double[] p = probs[head];
+        int filled = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int v = 0; v < vocab; v++) {
+            float value = logits[offset + v];
+            max = Math.max(max, value);
+            if (filled < width || value > logits[offset + top[filled - 1]]) {
+                int i = Math.min(filled, width - 1);
+                while (i > 0 && logits[offset + top[i - 1]] < value) {
+                    top[i] = top[i - 1];
+                    i--;
+                }
+                top[i] = v;
+                if (filled < width) {
+                    filled++;
+                }
+            }
+        }
+        double total = 0;
+        for (int v = 0; v < vocab; v++) {
+            total += Math.exp(logits[offset + v] - max);
+        }
+        for (int i = 0; i < width; i++) {
+            p[i] = Math.exp(logits[offset + top[i]] - max) / total;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package dev.stride.decoder.mtp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelException;
+import dev.stride.decoder.safetensors.TensorInfo;
+import dev.stride.decoder.safetensors.TensorStore;
+import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.WeightMatrix;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads prediction heads in the FasterDecoding Medusa layout ({@code config.json} + {@code medusa_lm_head.safetensors}
+ * with {@code {head}.{layer}.linear.weight|bias} and {@code {head}.{layers}.weight}) or the vLLM naming
+ * ({@code blocks.{i}.layers.{j}.weight|bias}, {@code lm_heads.{i}.weight}), checked against the base model.
+ */
+public final class HeadsLoader {
+
+    public static final String WEIGHTS_FILE = "medusa_lm_head.safetensors";
+
+    private HeadsLoader() {
+    }
+
+    /** The heads plus the store that backs them; close the store when the heads are no longer used. */
+    public record Loaded(MedusaHeads heads, TensorStore store, String baseModel) {
+    }
+
+    public static Loaded load(Path dir, ModelConfig base) {
+        Path configFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new ModelException(dir + ": not a heads directory (no config.json)");
+        }
+        JsonNode config;
+        try {
+            config = new ObjectMapper().readTree(configFile.toFile());
+        } catch (IOException e) {
+            throw new ModelException(configFile + ": not valid JSON: " + e.getMessage(), e);
+        }
+        int heads = positiveInt(config, "medusa_num_heads", configFile);
+        int layers = config.has("medusa_num_layers") ? config.get("medusa_num_layers").asInt(-1) : 1;
+        if (layers < 0) {
+            throw new ModelException(configFile + ": medusa_num_layers must be >= 0, got " + config.get("medusa_num_layers"));
+        }
+        checkDeclared(config, "hidden_size", base.hiddenSize(), configFile);
+        checkDeclared(config, "vocab_size", base.vocabSize(), configFile);
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            weights = dir.resolve("model.safetensors");
+        }
+        if (!Files.isRegularFile(weights)) {
+            throw new ModelException(dir + ": no " + WEIGHTS_FILE + " (or model.safetensors) with the head weights");
+        }
+        TensorStore store = TensorStore.openFile(weights);
+        try {
+            boolean vllm = store.contains("lm_heads.0.weight");
+            WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
+            float[][][] biases = new float[heads][layers][];
+            WeightMatrix[] projections = new WeightMatrix[heads];
+            int h = base.hiddenSize();
+            for (int k = 0; k < heads; k++) {
+                for (int l = 0; l < layers; l++) {
+                    String prefix = vllm ? "blocks." + k + ".layers." + l + "." : k + "." + l + ".linear.";
+                    blocks[k][l] = matrix(store, prefix + "weight", h, h, weights);
+                    biases[k][l] = vector(store, prefix + "bias", h, weights);
+                }
+                projections[k] = matrix(store, vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight",
+                        base.vocabSize(), h, weights);
+            }
+            String name = dir.toAbsolutePath().normalize().getFileName().toString();
+            return new Loaded(new MedusaHeads(name, blocks, biases, projections), store,
+                    config.path("base_model_name_or_path").asText(""));
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    private static WeightMatrix matrix(TensorStore store, String name, int rows, int cols, Path file) {
+        TensorInfo info = headTensor(store, name, file, rows, cols);
+        return MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
+    }
+
+    private static float[] vector(TensorStore store, String name, int length, Path file) {
+        headTensor(store, name, file, length);
+        return store.readFloats(name);
+    }
+
+    /** Like {@link TensorStore#require} but phrased for heads: a wrong shape usually means heads of another model. */
+    private static TensorInfo headTensor(TensorStore store, String name, Path file, long... shape) {
+        if (!store.contains(name)) {
+            throw new ModelException(file + ": missing head tensor '" + name + "'");
+        }
+        TensorInfo info = store.info(name);
+        if (!java.util.Arrays.equals(info.shape(), shape)) {
+            throw new ModelException(file + ": head tensor '" + name + "' has shape " + info.shapeString()
+                    + " but the base model needs " + java.util.Arrays.toString(shape)
+                    + " (heads trained for a model with another hidden size or vocabulary?)");
+        }
+        return info;
+    }
+
+    private static int positiveInt(JsonNode config, String key, Path file) {
+        int value = config.path(key).asInt(-1);
+        if (value <= 0) {
+            throw new ModelException(file + ": '" + key + "' must be a positive integer, got " + config.get(key));
+        }
+        return value;
+    }
+
+    private static void checkDeclared(JsonNode config, String key, int expected, Path file) {
+        if (config.hasNonNull(key) && config.get(key).asInt() != expected) {
+            throw new ModelException(file + ": heads declare " + key + " " + config.get(key).asInt()
+                    + " but the base model has " + expected);
+        }
+    }
+}

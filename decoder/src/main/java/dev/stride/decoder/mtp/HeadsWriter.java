@@ -1,0 +1,63 @@
+package dev.stride.decoder.mtp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stride.decoder.model.ModelException;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.SafetensorsWriter;
+import dev.stride.decoder.tensor.WeightMatrix;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Writes heads in the FasterDecoding Medusa layout, which {@link HeadsLoader} and other Medusa tools read. */
+public final class HeadsWriter {
+
+    private HeadsWriter() {
+    }
+
+    public static void write(MedusaHeads heads, Path dir, String baseModel, DType dtype) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new ModelException(dir + ": cannot create the heads directory: " + e.getMessage(), e);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new ModelException(dir + ": heads directory is not writable");
+        }
+        int h = heads.hiddenSize();
+        SafetensorsWriter writer = new SafetensorsWriter();
+        for (int k = 0; k < heads.numHeads(); k++) {
+            for (int l = 0; l < heads.numLayers(); l++) {
+                writer.putFloats(k + "." + l + ".linear.weight", dtype, new long[] {h, h},
+                        values(heads.blocks()[k][l]));
+                writer.putFloats(k + "." + l + ".linear.bias", dtype, new long[] {h}, heads.biases()[k][l]);
+            }
+            writer.putFloats(k + "." + heads.numLayers() + ".weight", dtype,
+                    new long[] {heads.vocabSize(), h}, values(heads.projections()[k]));
+        }
+        writer.metadata("format", "pt");
+        writer.write(dir.resolve(HeadsLoader.WEIGHTS_FILE));
+        ObjectNode config = new ObjectMapper().createObjectNode();
+        config.put("medusa_num_heads", heads.numHeads());
+        config.put("medusa_num_layers", heads.numLayers());
+        config.put("base_model_name_or_path", baseModel);
+        config.put("hidden_size", h);
+        config.put("vocab_size", heads.vocabSize());
+        try {
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
+        } catch (IOException e) {
+            throw new ModelException(dir.resolve("config.json") + ": cannot write: " + e.getMessage(), e);
+        }
+    }
+
+    private static float[] values(WeightMatrix m) {
+        float[] out = new float[m.rows() * m.cols()];
+        float[] row = new float[m.cols()];
+        for (int r = 0; r < m.rows(); r++) {
+            m.loadRow(r, row);
+            System.arraycopy(row, 0, out, r * m.cols(), m.cols());
+        }
+        return out;
+    }
+}

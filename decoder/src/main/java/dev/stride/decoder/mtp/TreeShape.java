@@ -1,0 +1,30 @@
+package dev.stride.decoder.mtp;
+
+/**
+ * How a sequence's draft tree is grown from its head candidates: a fixed set of index paths
+ * ({@link StaticTree}, including chains), or best-first expansion under a node budget ({@link DynamicTree}).
+ */
+public sealed interface TreeShape permits StaticTree, DynamicTree, CostAwareTree {
+
+    /** Most nodes a tree may have, root included. */
+    int maxNodes();
+
+    /** Deepest level (number of heads used). */
+    int maxDepth();
+
+    /** Candidates needed per head: the widest rank used plus one. */
+    int width();
+
+    /** Adds children under the tree's root, never deeper than {@code maxDepth}. */
+    void grow(DraftTree tree, HeadCandidates candidates, DraftState state, int maxDepth);
+
+    /** Grows the trees of all sequences in a pass; shapes that share a budget across sequences override this. */
+    default void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
+        for (int i = 0; i < n; i++) {
+            grow(trees[i], candidates[i], states[i], Math.min(maxDepth[i], maxDepth()));
+        }
+    }
+
+    /** A shape's readable name, e.g. "chain:4", "nodes:16", "static:26". */
+    String describe();
+}

@@ -1,0 +1,108 @@
+package dev.stride.decoder.mtp;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Parses {@code --tree} values: {@code auto} (sized from the measured pass cost, see {@link CostAwareTree}), {@code chain:K}, {@code nodes:N}, {@code static} (the built-in
+ * default tree) or {@code file:PATH} (a JSON list of index paths such as {@code [[0], [1], [0, 0]]}).
+ */
+public final class TreeSpecs {
+
+    /** Most nodes {@code auto} gives one sequence's tree. */
+    public static final int AUTO_MAX_NODES = 64;
+
+    /** Built-in static tree for up to four heads: wide near the root, a chain deep down. */
+    private static final int[][] DEFAULT_PATHS = {
+        {0}, {1}, {2}, {0, 0}, {0, 1}, {1, 0}, {0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {1, 0, 0},
+        {0, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 1, 0},
+    };
+
+    private TreeSpecs() {
+    }
+
+    /**
+     * @param passCost measures the device's pass-cost curve; called only for {@code auto}
+     */
+    public static TreeShape parse(String spec, int heads, Supplier<PassCostCurve> passCost) {
+        if (spec == null || spec.isBlank() || spec.equals("auto")) {
+            return new CostAwareTree(passCost.get(), heads, AUTO_MAX_NODES);
+        }
+        if (spec.equals("static")) {
+            List<int[]> paths = new ArrayList<>();
+            for (int[] path : DEFAULT_PATHS) {
+                if (path.length <= heads) {
+                    paths.add(path);
+                }
+            }
+            return new StaticTree(paths, "static");
+        }
+        int colon = spec.indexOf(':');
+        String kind = colon < 0 ? spec : spec.substring(0, colon);
+        String value = colon < 0 ? "" : spec.substring(colon + 1);
+        switch (kind) {
+            case "chain": {
+                int k = positive(value, spec);
+                if (k > heads) {
+                    throw new IllegalArgumentException("--tree " + spec + ": chain longer than the " + heads + " heads");
+                }
+                return StaticTree.chain(k);
+            }
+            case "nodes":
+                return new DynamicTree(positive(value, spec), heads);
+            case "file":
+                return fromFile(Path.of(value), heads);
+            default:
+                throw new IllegalArgumentException("--tree " + spec
+                        + ": expected auto, static, chain:K, nodes:N or file:PATH");
+        }
+    }
+
+    private static TreeShape fromFile(Path file, int heads) {
+        JsonNode json;
+        try {
+            json = new ObjectMapper().readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--tree file " + file + ": cannot read JSON: " + e.getMessage(), e);
+        }
+        if (!json.isArray()) {
+            throw new IllegalArgumentException("--tree file " + file + ": expected a JSON list of index paths");
+        }
+        List<int[]> paths = new ArrayList<>();
+        for (JsonNode path : json) {
+            if (!path.isArray()) {
+                throw new IllegalArgumentException("--tree file " + file + ": each path must be a list, got " + path);
+            }
+            int[] ranks = new int[path.size()];
+            for (int i = 0; i < ranks.length; i++) {
+                if (!path.get(i).isInt()) {
+                    throw new IllegalArgumentException("--tree file " + file + ": ranks must be integers, got " + path);
+                }
+                ranks[i] = path.get(i).asInt();
+            }
+            if (ranks.length > heads) {
+                throw new IllegalArgumentException("--tree file " + file + ": path " + path + " is deeper than the "
+                        + heads + " heads");
+            }
+            paths.add(ranks);
+        }
+        return new StaticTree(paths, "file:" + file.getFileName());
+    }
+
+    private static int positive(String value, String spec) {
+        try {
+            int n = Integer.parseInt(value);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--tree " + spec + ": expected a positive integer after ':'");
+    }
+}

@@ -1,0 +1,58 @@
+package dev.stride.decoder.safetensors;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** Whole-file writes readers never see half done: write a sibling temp file, sync it, rename it over the target. */
+final class AtomicFiles {
+
+    private AtomicFiles() {
+    }
+
+    static void write(Path target, List<ByteBuffer> parts) {
+        Path absolute = target.toAbsolutePath();
+        // Not Files.createTempFile: that creates the file 0600, and the renamed result would keep that mode.
+        Path temp = absolute.resolveSibling("." + absolute.getFileName() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+        try {
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE)) {
+                for (ByteBuffer part : parts) {
+                    ByteBuffer view = part.duplicate();
+                    while (view.hasRemaining()) {
+                        channel.write(view);
+                    }
+                }
+                channel.force(true);
+            }
+            move(temp, absolute);
+        } catch (IOException e) {
+            deleteQuietly(temp, e);
+            throw new SafetensorsException("cannot write " + target + ": " + e, e);
+        }
+    }
+
+    private static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private static void deleteQuietly(Path temp, IOException cause) {
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+}

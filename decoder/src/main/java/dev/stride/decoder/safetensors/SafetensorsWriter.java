@@ -1,0 +1,172 @@
+package dev.stride.decoder.safetensors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Builds safetensors files from in-memory tensors (test fixtures, converted checkpoints). Tensor data is held on the
+ * heap until written. Invalid arguments (duplicate names, data that does not match the shape) throw
+ * {@link IllegalArgumentException}; I/O failures throw {@link SafetensorsException}.
+ */
+public final class SafetensorsWriter {
+
+    private record Entry(String name, DType dtype, long[] shape, byte[] data) {
+    }
+
+    private static final String METADATA_KEY = "__metadata__";
+    private static final int HEADER_ALIGNMENT = 8;
+
+    private final Map<String, Entry> entries = new LinkedHashMap<>();
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+
+    /** Adds a tensor, converting {@code values} to {@code dtype} with round-to-nearest-even. */
+    public SafetensorsWriter putFloats(String name, DType dtype, long[] shape, float[] values) {
+        long count = elementCount(name, shape);
+        if (count != values.length) {
+            throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " has "
+                    + count + " elements but " + values.length + " values were given");
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.byteSize()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (float value : values) {
+            dtype.putFloat(bytes, value);
+        }
+        return add(new Entry(name, dtype, shape.clone(), bytes.array()));
+    }
+
+    /** Adds a tensor whose data is already encoded in {@code dtype}, little-endian. */
+    public SafetensorsWriter putRaw(String name, DType dtype, long[] shape, byte[] littleEndianBytes) {
+        long expected = Math.multiplyExact(elementCount(name, shape), dtype.byteSize());
+        if (expected != littleEndianBytes.length) {
+            throw new IllegalArgumentException("tensor '" + name + "': shape " + Arrays.toString(shape) + " of "
+                    + dtype + " needs " + expected + " bytes but " + littleEndianBytes.length + " were given");
+        }
+        return add(new Entry(name, dtype, shape.clone(), littleEndianBytes.clone()));
+    }
+
+    public SafetensorsWriter metadata(String key, String value) {
+        metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+        return this;
+    }
+
+    /** Writes all tensors, in insertion order, to one file, atomically. */
+    public void write(Path file) {
+        writeFile(file, List.copyOf(entries.values()));
+    }
+
+    /**
+     * Writes shards holding at most {@code maxShardBytes} of tensor data each (a larger tensor gets a shard of its
+     * own) as {@code model-0000i-of-0000n.safetensors}, plus {@code model.safetensors.index.json}, into {@code dir}.
+     */
+    public void writeSharded(Path dir, long maxShardBytes) {
+        if (maxShardBytes <= 0) {
+            throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
+        }
+        List<List<Entry>> shards = new ArrayList<>();
+        List<Entry> current = new ArrayList<>();
+        long currentBytes = 0;
+        for (Entry entry : entries.values()) {
+            if (!current.isEmpty() && currentBytes + entry.data().length > maxShardBytes) {
+                shards.add(current);
+                current = new ArrayList<>();
+                currentBytes = 0;
+            }
+            current.add(entry);
+            currentBytes += entry.data().length;
+        }
+        shards.add(current);
+
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new SafetensorsException("cannot create directory " + dir + ": " + e, e);
+        }
+        Map<String, String> weightMap = new TreeMap<>();
+        long totalSize = 0;
+        for (int i = 0; i < shards.size(); i++) {
+            String shardName = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+            writeFile(dir.resolve(shardName), shards.get(i));
+            for (Entry entry : shards.get(i)) {
+                weightMap.put(entry.name(), shardName);
+                totalSize += entry.data().length;
+            }
+        }
+        ShardIndex.write(dir.resolve(ShardIndex.FILE_NAME), totalSize, weightMap);
+    }
+
+    private SafetensorsWriter add(Entry entry) {
+        if (entries.containsKey(entry.name())) {
+            throw new IllegalArgumentException("tensor '" + entry.name() + "' was already added");
+        }
+        entries.put(entry.name(), entry);
+        return this;
+    }
+
+    private static long elementCount(String name, long[] shape) {
+        if (name == null || name.isEmpty() || name.equals(METADATA_KEY)) {
+            throw new IllegalArgumentException("invalid tensor name '" + name + "'");
+        }
+        for (long dim : shape) {
+            if (dim < 0) {
+                throw new IllegalArgumentException("tensor '" + name + "': negative dimension in shape "
+                        + Arrays.toString(shape));
+            }
+        }
+        return TensorInfo.elementCount(shape);
+    }
+
+    private void writeFile(Path file, List<Entry> tensors) {
+        byte[] header = header(file, tensors);
+        List<ByteBuffer> parts = new ArrayList<>();
+        parts.add(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
+        parts.add(ByteBuffer.wrap(header));
+        for (Entry entry : tensors) {
+            parts.add(ByteBuffer.wrap(entry.data()));
+        }
+        AtomicFiles.write(file, parts);
+    }
+
+    /** The JSON header, padded with spaces so tensor data starts 8-byte aligned. */
+    private byte[] header(Path file, List<Entry> tensors) {
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        if (!metadata.isEmpty()) {
+            ObjectNode meta = root.putObject(METADATA_KEY);
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        for (Entry entry : tensors) {
+            ObjectNode tensor = root.putObject(entry.name());
+            tensor.put("dtype", entry.dtype().safetensorsName());
+            ArrayNode shape = tensor.putArray("shape");
+            for (long dim : entry.shape()) {
+                shape.add(dim);
+            }
+            tensor.putArray("data_offsets").add(offset).add(offset + entry.data().length);
+            offset += entry.data().length;
+        }
+        byte[] json;
+        try {
+            json = Json.MAPPER.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new SafetensorsException("cannot encode header for " + file + ": " + e.getMessage(), e);
+        }
+        int padded = (json.length + HEADER_ALIGNMENT - 1) / HEADER_ALIGNMENT * HEADER_ALIGNMENT;
+        byte[] header = Arrays.copyOf(json, padded);
+        Arrays.fill(header, json.length, padded, (byte) ' ');
+        return header;
+    }
+}

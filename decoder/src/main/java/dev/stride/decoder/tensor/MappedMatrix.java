@@ -1,0 +1,163 @@
+package dev.stride.decoder.tensor;
+
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.HalfFloats;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * A weight matrix over a little-endian buffer (usually a memory-mapped safetensors tensor) in F32, F16 or BF16.
+ * Half-precision rows are widened to float32 with vector bit manipulation: the JDK 17 Vector API has no
+ * half-float conversion of its own.
+ */
+public abstract sealed class MappedMatrix implements WeightMatrix {
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** Shorts that widen to one full int vector. */
+    static final VectorSpecies<Short> S =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
+
+    protected final ByteBuffer data;
+    protected final int rows;
+    protected final int cols;
+
+    MappedMatrix(ByteBuffer data, int rows, int cols) {
+        this.data = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        this.rows = rows;
+        this.cols = cols;
+        long need = (long) rows * cols * dtype().byteSize();
+        if (data.remaining() < need) {
+            throw new IllegalArgumentException("buffer holds " + data.remaining() + " bytes, (" + rows + ", " + cols
+                    + ") " + dtype() + " needs " + need);
+        }
+    }
+
+    public static MappedMatrix of(DType dtype, ByteBuffer data, int rows, int cols) {
+        return switch (dtype) {
+            case F32 -> new F32(data, rows, cols);
+            case F16 -> new F16(data, rows, cols);
+            case BF16 -> new BF16(data, rows, cols);
+        };
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    /** float32 rows. */
+    static final class F32 extends MappedMatrix {
+        F32(ByteBuffer data, int rows, int cols) {
+            super(data, rows, cols);
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.F32;
+        }
+
+        @Override
+        public void loadRow(int row, float[] dst) {
+            long base = (long) row * cols * 4;
+            int c = 0;
+            for (int upper = F.loopBound(cols); c < upper; c += F.length()) {
+                FloatVector.fromByteBuffer(F, data, (int) (base + 4L * c), ByteOrder.LITTLE_ENDIAN).intoArray(dst, c);
+            }
+            for (; c < cols; c++) {
+                dst[c] = data.getFloat((int) (base + 4L * c));
+            }
+        }
+
+        @Override
+        public float get(int row, int col) {
+            return data.getFloat((int) (((long) row * cols + col) * 4));
+        }
+    }
+
+    /** IEEE binary16 rows. */
+    static final class F16 extends MappedMatrix {
+        /** 2^112: rescales a half's exponent bias (15) to float's (127) for normals and subnormals alike. */
+        private static final float EXPONENT_REBIAS = 0x1p112f;
+
+        F16(ByteBuffer data, int rows, int cols) {
+            super(data, rows, cols);
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.F16;
+        }
+
+        @Override
+        public void loadRow(int row, float[] dst) {
+            long base = (long) row * cols * 2;
+            int c = 0;
+            for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
+                ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
+                IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
+                IntVector magnitude = bits.and(0x7fff);
+                IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+                FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
+                        .mul(EXPONENT_REBIAS);
+                IntVector widened = value.reinterpretAsInts();
+                // Inf and NaN keep their payload with an all-ones float exponent.
+                VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
+                widened = widened.blend(magnitude.and(0x3ff).lanewise(VectorOperators.LSHL, 13).or(0x7f800000),
+                        special);
+                widened.or(sign).reinterpretAsFloats().intoArray(dst, c);
+            }
+            for (; c < cols; c++) {
+                dst[c] = HalfFloats.f16ToF32(data.getShort((int) (base + 2L * c)));
+            }
+        }
+
+        @Override
+        public float get(int row, int col) {
+            return HalfFloats.f16ToF32(data.getShort((int) (((long) row * cols + col) * 2)));
+        }
+    }
+
+    /** bfloat16 rows: the upper half of a float32. */
+    static final class BF16 extends MappedMatrix {
+        BF16(ByteBuffer data, int rows, int cols) {
+            super(data, rows, cols);
+        }
+
+        @Override
+        public DType dtype() {
+            return DType.BF16;
+        }
+
+        @Override
+        public void loadRow(int row, float[] dst) {
+            long base = (long) row * cols * 2;
+            int c = 0;
+            for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
+                ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
+                IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
+                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, c);
+            }
+            for (; c < cols; c++) {
+                dst[c] = HalfFloats.bf16ToF32(data.getShort((int) (base + 2L * c)));
+            }
+        }
+
+        @Override
+        public float get(int row, int col) {
+            return HalfFloats.bf16ToF32(data.getShort((int) (((long) row * cols + col) * 2)));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+package dev.stride.decoder.tensor;
+
+import dev.stride.decoder.safetensors.DType;
+
+/**
+ * A read-only (rows, cols) weight matrix in its stored dtype, row-major. Kernels read it a row at a time,
+ * converting to float32 in registers, so weights are never copied onto the heap.
+ */
+public interface WeightMatrix {
+
+    int rows();
+
+    int cols();
+
+    DType dtype();
+
+    /** Row {@code row} as float32 into {@code dst[0, cols)}; vectorized. */
+    void loadRow(int row, float[] dst);
+
+    /** One element as float32; the scalar path used by the test oracle. */
+    float get(int row, int col);
+
+    /** Bytes the matrix occupies in its stored dtype. */
+    default long byteSize() {
+        return (long) rows() * cols() * dtype().byteSize();
+    }
+}

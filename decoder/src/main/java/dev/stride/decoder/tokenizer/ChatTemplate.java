@@ -1,0 +1,89 @@
+package dev.stride.decoder.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/** tokenizer_config.json's chat_template, rendered with Jinjava the way transformers' apply_chat_template does. */
+final class ChatTemplate {
+
+    private static final Jinjava JINJAVA = createJinjava();
+
+    private final String source;
+
+    private ChatTemplate(String source) {
+        // Jinja2 (keep_trailing_newline=False) drops one trailing newline of the template; Jinjava does not.
+        this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+    }
+
+    /** A string, or a list of {name, template} of which the one named "default" is used. */
+    static Optional<ChatTemplate> from(JsonNode config) {
+        JsonNode template = config.path("chat_template");
+        if (template.isTextual()) {
+            return Optional.of(new ChatTemplate(template.asText()));
+        }
+        for (JsonNode named : template) {
+            if ("default".equals(named.path("name").asText()) && named.path("template").isTextual()) {
+                return Optional.of(new ChatTemplate(named.path("template").asText()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    String render(List<ChatMessage> messages, Optional<String> bosToken, Optional<String> eosToken) {
+        Map<String, Object> context = new HashMap<>();
+        // Jinjava resolves bean getters, not record accessors, so messages go in as maps.
+        context.put("messages", messages.stream()
+                .map(m -> Map.of("role", m.role(), "content", m.content()))
+                .collect(Collectors.toList()));
+        context.put("add_generation_prompt", true);
+        bosToken.ifPresent(token -> context.put("bos_token", token));
+        eosToken.ifPresent(token -> context.put("eos_token", token));
+        RenderResult result = JINJAVA.renderForResult(source, context);
+        for (TemplateError error : result.getErrors()) {
+            if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw failure(error);
+            }
+        }
+        return result.getOutput();
+    }
+
+    /** Called by templates as raise_exception(msg) to reject a conversation. */
+    public static String raiseException(String message) {
+        throw new RaisedByTemplate(message);
+    }
+
+    /** Jinjava wraps exceptions thrown by functions; the template's own message is what the caller needs. */
+    private static TokenizerException failure(TemplateError error) {
+        for (Throwable cause = error.getException(); cause != null; cause = cause.getCause()) {
+            if (cause instanceof RaisedByTemplate) {
+                return new TokenizerException("chat_template rejected the messages: " + cause.getMessage());
+            }
+        }
+        return new TokenizerException(
+                "chat_template failed at line " + error.getLineno() + ": " + error.getMessage(), error.getException());
+    }
+
+    private static final class RaisedByTemplate extends RuntimeException {
+        RaisedByTemplate(String message) {
+            super(message);
+        }
+    }
+
+    private static Jinjava createJinjava() {
+        // transformers renders with trim_blocks and lstrip_blocks on.
+        Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
+        jinjava.registerFunction(
+                new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        return jinjava;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.stride.decoder.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * BOS/EOS configuration and the ids that decoding skips.
+ *
+ * @param bosId the beginning-of-sequence id, if the model has one
+ * @param addBos tokenizer_config.json asks for BOS in front of every prompt
+ * @param eosIds every id that ends generation
+ * @param specialIds ids that decoding skips, as transformers' skip_special_tokens does
+ */
+record SpecialTokens(OptionalInt bosId, boolean addBos, Set<Integer> eosIds, Set<Integer> specialIds) {
+
+    SpecialTokens {
+        eosIds = Set.copyOf(eosIds);
+        specialIds = Set.copyOf(specialIds);
+    }
+
+    static SpecialTokens from(ModelFiles files) {
+        OptionalInt bos = files.configToken("bos_token").map(files::idOf).orElse(OptionalInt.empty());
+        JsonNode generationBos = files.generationConfig.path("bos_token_id");
+        if (bos.isEmpty() && generationBos.isInt()) {
+            bos = OptionalInt.of(generationBos.asInt());
+        }
+        boolean addBos = files.config.path("add_bos_token").asBoolean(false);
+        return new SpecialTokens(bos, addBos, eosIds(files), specialIds(files));
+    }
+
+    boolean isSpecial(int id) {
+        return specialIds.contains(id);
+    }
+
+    /** generation_config.json eos_token_id (an int or a list) plus tokenizer_config.json eos_token. */
+    private static Set<Integer> eosIds(ModelFiles files) {
+        Set<Integer> ids = new HashSet<>();
+        JsonNode generationEos = files.generationConfig.path("eos_token_id");
+        if (generationEos.isInt()) {
+            ids.add(generationEos.asInt());
+        }
+        for (JsonNode id : generationEos) {
+            ids.add(id.asInt());
+        }
+        files.configToken("eos_token").map(files::idOf).ifPresent(id -> id.ifPresent(ids::add));
+        return ids;
+    }
+
+    /**
+     * transformers registers tokenizer_config.json's special tokens with the native tokenizer on load, so they are
+     * skipped on decode even when tokenizer.json does not flag them special.
+     */
+    private static Set<Integer> specialIds(ModelFiles files) {
+        Set<Integer> ids = files.specialIds();
+        for (String key : new String[] {"bos_token", "eos_token", "unk_token", "pad_token"}) {
+            files.configToken(key).map(files::idOf).ifPresent(id -> id.ifPresent(ids::add));
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = files.config.path("added_tokens_decoder").fields();
+                it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            if (entry.getValue().path("special").asBoolean(false)) {
+                ids.add(Integer.parseInt(entry.getKey()));
+            }
+        }
+        return ids;
+    }
+}

@@ -1,0 +1,44 @@
+package dev.stride.decoder.compute;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.WeightMatrix;
+import dev.stride.decoder.testing.TinyModels;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** A row's matmul result is bit-identical alone, inside batches of any size at any index, on any thread count. */
+class BatchInvarianceTest {
+
+    @Test
+    void matmulRowIsBitwiseIndependentOfBatchAndThreads() {
+        Random random = new Random(11);
+        for (DType dtype : DType.values()) {
+            int rows = 97;
+            int cols = 131;
+            WeightMatrix w = VectorOpsTest.randomMatrix(random, dtype, rows, cols);
+            float[] row = TinyModels.randomFloats(random, cols);
+            float[] alone = new float[rows];
+            try (ComputePool pool = new ComputePool(1)) {
+                new VectorOps(pool).matmul(w, row, 1, alone);
+            }
+            for (int threads = 1; threads <= 3; threads++) {
+                try (ComputePool pool = new ComputePool(threads)) {
+                    VectorOps ops = new VectorOps(pool);
+                    for (int n : new int[] {2, 3, 4, 5, 8, 9, 33, 70}) {
+                        int at = random.nextInt(n);
+                        float[] x = TinyModels.randomFloats(random, n * cols);
+                        System.arraycopy(row, 0, x, at * cols, cols);
+                        float[] out = new float[n * rows];
+                        ops.matmul(w, x, n, out);
+                        for (int o = 0; o < rows; o++) {
+                            assertEquals(Float.floatToRawIntBits(alone[o]), Float.floatToRawIntBits(out[at * rows + o]),
+                                    dtype + " threads " + threads + " batch " + n + " index " + at + " output " + o);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+package dev.stride.decoder.compute;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.HalfFloats;
+import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.StackedMatrix;
+import dev.stride.decoder.tensor.WeightMatrix;
+import dev.stride.decoder.testing.TinyModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Every vector kernel against the scalar oracle, on random shapes and every stored dtype. */
+class VectorOpsTest {
+
+    private static final ScalarOps ORACLE = new ScalarOps();
+
+    static WeightMatrix randomMatrix(Random random, DType dtype, int rows, int cols) {
+        ByteBuffer bytes = ByteBuffer.allocateDirect(rows * cols * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rows * cols; i++) {
+            float v = (float) random.nextGaussian() * 0.5f;
+            switch (dtype) {
+                case F32 -> bytes.putFloat(v);
+                case F16 -> bytes.putShort(HalfFloats.f32ToF16(v));
+                case BF16 -> bytes.putShort(HalfFloats.f32ToBf16(v));
+            }
+        }
+        return MappedMatrix.of(dtype, bytes.flip(), rows, cols);
+    }
+
+    @Test
+    void matmulMatchesOracleOnRandomShapes() {
+        Random random = new Random(1);
+        try (ComputePool pool = new ComputePool(3)) {
+            VectorOps ops = new VectorOps(pool);
+            for (int trial = 0; trial < 30; trial++) {
+                DType dtype = DType.values()[trial % 3];
+                int rows = 1 + random.nextInt(300);
+                int cols = 1 + random.nextInt(200);
+                int n = 1 + random.nextInt(40);
+                WeightMatrix w = randomMatrix(random, dtype, rows, cols);
+                float[] x = TinyModels.randomFloats(random, n * cols);
+                float[] expected = new float[n * rows];
+                float[] actual = new float[n * rows];
+                ORACLE.matmul(w, x, n, expected);
+                ops.matmul(w, x, n, actual);
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], actual[i], 1e-4f * (1 + Math.abs(expected[i])) * Math.sqrt(cols),
+                            dtype + " (" + rows + ", " + cols + ") n=" + n + " element " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void halfPrecisionRowsWidenExactlyIncludingSpecialValues() {
+        short[] specials = {0x0000, (short) 0x8000, 0x0001, 0x03ff, 0x0400, 0x3c00, (short) 0xc000, 0x7bff,
+            0x7c00, (short) 0xfc00, 0x7e00, 0x3555};
+        int cols = 67; // odd length: exercises the vector body and the scalar tail
+        for (DType dtype : new DType[] {DType.F16, DType.BF16}) {
+            ByteBuffer bytes = ByteBuffer.allocate(cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+            Random random = new Random(5);
+            for (int i = 0; i < cols; i++) {
+                bytes.putShort(i < specials.length ? specials[i] : (short) random.nextInt(1 << 16));
+            }
+            WeightMatrix w = MappedMatrix.of(dtype, bytes.flip(), 1, cols);
+            float[] row = new float[cols];
+            w.loadRow(0, row);
+            for (int i = 0; i < cols; i++) {
+                short bits = bytes.getShort(2 * i);
+                float expected = dtype == DType.F16 ? HalfFloats.f16ToF32(bits) : HalfFloats.bf16ToF32(bits);
+                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(row[i]),
+                        dtype + " bits 0x" + Integer.toHexString(bits & 0xffff));
+            }
+        }
+    }
+
+    @Test
+    void stackedMatrixIsTheConcatenationOfItsParts() {
+        Random random = new Random(2);
+        WeightMatrix a = randomMatrix(random, DType.F16, 5, 33);
+        WeightMatrix b = randomMatrix(random, DType.F16, 7, 33);
+        StackedMatrix stacked = new StackedMatrix(a, b);
+        assertEquals(12, stacked.rows());
+        for (int c = 0; c < 33; c++) {
+            assertEquals(a.get(4, c), stacked.get(4, c));
+            assertEquals(b.get(0, c), stacked.get(5, c));
+            assertEquals(b.get(6, c), stacked.get(11, c));
+        }
+    }
+
+    @Test
+    void rmsNormDotAxpyMatchOracle() {
+        Random random = new Random(3);
+        try (ComputePool pool = new ComputePool(1)) {
+            VectorOps ops = new VectorOps(pool);
+            for (int trial = 0; trial < 20; trial++) {
+                int dim = 1 + random.nextInt(300);
+                float[] x = TinyModels.randomFloats(random, dim + 3);
+                float[] y = TinyModels.randomFloats(random, dim + 5);
+                float[] weight = TinyModels.randomFloats(random, dim);
+                float[] expected = new float[dim + 1];
+                float[] actual = new float[dim + 1];
+                ORACLE.rmsNorm(x, 3, weight, 1e-5f, expected, 1, dim);
+                ops.rmsNorm(x, 3, weight, 1e-5f, actual, 1, dim);
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])), "rmsNorm dim " + dim);
+                }
+                assertEquals(ORACLE.dot(x, 3, y, 5, dim), ops.dot(x, 3, y, 5, dim), 1e-4f * Math.sqrt(dim), "dot");
+                float[] y1 = y.clone();
+                float[] y2 = y.clone();
+                ORACLE.axpy(0.7f, x, 2, y1, 4, dim);
+                ops.axpy(0.7f, x, 2, y2, 4, dim);
+                for (int i = 0; i < y1.length; i++) {
+                    assertEquals(y1[i], y2[i], 1e-5f * (1 + Math.abs(y1[i])), "axpy");
+                }
+            }
+        }
+    }
+}
