@@ -32,7 +32,12 @@ final class RowRequests {
     }
 
     Prepared prepare(Row row, String requestId) {
-        List<ChatMessage> messages = config.chat() ? chatMessages(row) : null;
+        List<ChatMessage> messages;
+        try {
+            messages = config.chat() ? chatMessages(row) : null;
+        } catch (IllegalArgumentException e) {
+            return Prepared.failed(ErrorKind.CHAT_TEMPLATE, e.getMessage(), 0);
+        }
         if (messages != null && messages.isEmpty()) {
             return Prepared.failed(ErrorKind.EMPTY_PROMPT, "messages is empty", 0);
         }

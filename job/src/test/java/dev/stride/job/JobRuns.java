@@ -1,5 +1,7 @@
 package dev.stride.job;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.stride.decoder.engine.BatchDecoder;
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
@@ -11,8 +13,11 @@ import dev.stride.decoder.engine.SamplingParams;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,6 +40,30 @@ final class JobRuns {
     /** Every output row ordered by id, without the columns that depend on timing or placement. */
     static List<Row> comparable(SparkSession spark, Path output) {
         return spark.read().parquet(output.toString()).drop("decode_ms", "executor").orderBy("id").collectAsList();
+    }
+
+    /** Asserts two outputs hold the same rows. */
+    static void assertSameOutput(SparkSession spark, Path expected, Path actual) {
+        assertSameRows(comparable(spark, expected), comparable(spark, actual));
+    }
+
+    /** Asserts two row lists are equal, naming only the rows that differ (prompts can be long). */
+    static void assertSameRows(List<Row> expected, List<Row> actual) {
+        Set<Row> missing = new LinkedHashSet<>(expected);
+        actual.forEach(missing::remove);
+        Set<Row> extra = new LinkedHashSet<>(actual);
+        expected.forEach(extra::remove);
+        if (expected.size() != actual.size() || !missing.isEmpty()) {
+            fail("outputs differ: " + expected.size() + " vs " + actual.size() + " rows\n  expected only:\n"
+                    + brief(missing) + "\n  actual only:\n" + brief(extra));
+        }
+    }
+
+    private static String brief(Set<Row> rows) {
+        return rows.stream().map(row -> {
+            String text = row.mkString(" | ");
+            return "    " + (text.length() > 300 ? text.substring(0, 300) + "..." : text);
+        }).collect(Collectors.joining("\n"));
     }
 
     /**

@@ -31,8 +31,7 @@ class RetryTest {
         } finally {
             System.clearProperty(PartitionGenerator.FAIL_FIRST_ATTEMPT);
         }
-        assertEquals(JobRuns.comparable(SPARK.session(), dir.resolve("clean")),
-                JobRuns.comparable(SPARK.session(), dir.resolve("retried")));
+        JobRuns.assertSameOutput(SPARK.session(), dir.resolve("clean"), dir.resolve("retried"));
         assertEquals(TestPrompts.all().size(), retried.rowsTotal());
         // Failed attempts' accumulator updates are dropped: each row is counted once.
         assertEquals(retried.rowsTotal(),
