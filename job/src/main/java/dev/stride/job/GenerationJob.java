@@ -72,7 +72,8 @@ public final class GenerationJob {
         return new RunSummary(
                 started.truncatedTo(ChronoUnit.SECONDS) + "-" + String.format("%06x",
                         ThreadLocalRandom.current().nextInt(1 << 24)),
-                StrideVersion.get(), spark.version(), started.toString(), finished.toString(), wallSeconds,
+                StrideVersion.get(), spark.version(), started.truncatedTo(ChronoUnit.SECONDS).toString(),
+                finished.truncatedTo(ChronoUnit.SECONDS).toString(), wallSeconds,
                 config.input(), config.output(),
                 new RunSummary.ModelSummary(model.name(), model.path(), model.parameters(), model.weightBytes(),
                         model.dtype()),

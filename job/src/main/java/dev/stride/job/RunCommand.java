@@ -51,36 +51,46 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--mode", paramLabel = "ar|mtp", description = "Decoding mode (default: mtp with heads, else ar)")
     private String mode;
 
-    @Option(names = "--tree", defaultValue = "auto", description = "Candidate tree: auto, chain:K, nodes:N or file:PATH")
+    @Option(names = "--tree", defaultValue = "auto", paramLabel = "SPEC",
+            description = "Candidate tree for mtp: auto, chain:K, nodes:N or file:PATH (default: ${DEFAULT-VALUE})")
     private String tree;
 
-    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Tokens to generate per row")
+    @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "N",
+            description = "Tokens to generate per row (default: ${DEFAULT-VALUE})")
     private int maxNewTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "Sampling temperature; 0 is greedy")
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+            description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
     private float temperature;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "Keep the K most likely tokens; 0 keeps all")
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
+            description = "Keep the K most likely tokens; 0 keeps all (default: ${DEFAULT-VALUE})")
     private int topK;
 
-    @Option(names = "--top-p", defaultValue = "1", description = "Nucleus mass in (0, 1]")
+    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P",
+            description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE})")
     private float topP;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Job seed; rows without a seed derive theirs from it")
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "SEED",
+            description = "Job seed; rows without a seed column value derive theirs from it and their id "
+                    + "(default: ${DEFAULT-VALUE})")
     private long seed;
 
-    @Option(names = "--max-batch", defaultValue = "8", description = "Sequences in flight per task")
+    @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
+            description = "Sequences in flight per task (default: ${DEFAULT-VALUE})")
     private int maxBatch;
 
-    @Option(names = "--threads", defaultValue = "0",
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
             description = "Engine threads per executor (default: spark.task.cpus when set, else the cores)")
     private int threads;
 
-    @Option(names = "--device", defaultValue = "cpu",
-            description = "cpu, auto or cuda[:N]; auto and cuda use the GPU Spark assigned to the task, if any")
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "cpu, auto or cuda[:N]; auto and cuda use the GPU Spark assigned to the task, if any "
+                    + "(default: ${DEFAULT-VALUE})")
     private String device;
 
-    @Option(names = "--prompt-column", defaultValue = "prompt", paramLabel = "NAME")
+    @Option(names = "--prompt-column", defaultValue = "prompt", paramLabel = "NAME",
+            description = "Prompt column (default: ${DEFAULT-VALUE})")
     private String promptColumn;
 
     @Option(names = "--id-column", paramLabel = "NAME",
@@ -94,7 +104,8 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Skip rows already in --output and append the rest")
     private boolean resume;
 
-    @Option(names = "--partitions", defaultValue = "0", description = "Repartition the input to N partitions")
+    @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
+            description = "Repartition the input to N partitions (default: keep the input's)")
     private int partitions;
 
     @Option(names = "--chat", description = "Render prompts (or the messages column) with the model's chat template")
@@ -140,9 +151,10 @@ public final class RunCommand implements Callable<Integer> {
         if (decodingMode == DecodingMode.MTP && headsDir == null) {
             throw usage("--mode mtp needs prediction heads (--heads)");
         }
-        if (maxNewTokens <= 0 || maxBatch <= 0 || threads < 0 || partitions < 0) {
-            throw usage("--max-new-tokens and --max-batch must be > 0, --threads and --partitions >= 0");
-        }
+        requireAtLeast(1, maxNewTokens, "--max-new-tokens");
+        requireAtLeast(1, maxBatch, "--max-batch");
+        requireAtLeast(0, threads, "--threads");
+        requireAtLeast(0, partitions, "--partitions");
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
             throw usage("--device must be cpu, auto, cuda or cuda:N, got " + device);
         }
@@ -156,6 +168,12 @@ public final class RunCommand implements Callable<Integer> {
         RunCommand command = new RunCommand();
         new CommandLine(command).parseArgs(args);
         return command.config();
+    }
+
+    private void requireAtLeast(int minimum, int value, String option) {
+        if (value < minimum) {
+            throw usage(option + " must be >= " + minimum + ", got " + value);
+        }
     }
 
     private ParameterException usage(String message) {

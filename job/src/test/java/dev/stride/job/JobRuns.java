@@ -32,8 +32,8 @@ final class JobRuns {
 
     /** Parses run options (the fixture model unless --model is given) and runs the job. */
     static RunSummary run(SparkSession spark, String... args) {
-        String[] withModel = Stream.concat(Stream.of("--model", FIXTURE.toString()), Stream.of(args))
-                .toArray(String[]::new);
+        String[] withModel = List.of(args).contains("--model") ? args
+                : Stream.concat(Stream.of("--model", FIXTURE.toString()), Stream.of(args)).toArray(String[]::new);
         return GenerationJob.run(spark, RunCommand.parse(withModel));
     }
 
