@@ -17,7 +17,6 @@ final class ContinuousBatcher implements Iterator<Row> {
 
     private final Iterator<Row> input;
     private final BatchDecoder decoder;
-    private final Object engineLock;
     private final RowRequests requests;
     private final OutputRows outputs;
     private final PartitionMeter meter;
@@ -27,16 +26,10 @@ final class ContinuousBatcher implements Iterator<Row> {
     private long admitted;
     private boolean exhausted;
 
-    /**
-     * @param engineLock held around each step: the engine's forward pass hands back buffers it reuses on its next
-     *     pass, so decoders sharing one engine (concurrent tasks of an executor) must not interleave steps. The
-     *     engine runs one pass at a time anyway, each on all its threads.
-     */
-    ContinuousBatcher(Iterator<Row> input, BatchDecoder decoder, Object engineLock, RowRequests requests,
-                      OutputRows outputs, PartitionMeter meter, Runnable onExhausted) {
+    ContinuousBatcher(Iterator<Row> input, BatchDecoder decoder, RowRequests requests, OutputRows outputs,
+                      PartitionMeter meter, Runnable onExhausted) {
         this.input = input;
         this.decoder = decoder;
-        this.engineLock = engineLock;
         this.requests = requests;
         this.outputs = outputs;
         this.meter = meter;
@@ -48,9 +41,7 @@ final class ContinuousBatcher implements Iterator<Row> {
         while (ready.isEmpty() && (input.hasNext() || !submitted.isEmpty())) {
             admit();
             if (decoder.inFlight() > 0) {
-                synchronized (engineLock) {
-                    decoder.step();
-                }
+                decoder.step();
             }
             if (collectFinished() == 0 && decoder.inFlight() == 0 && !submitted.isEmpty() && !input.hasNext()) {
                 throw new IllegalStateException("the decoder dropped " + submitted.size() + " requests");

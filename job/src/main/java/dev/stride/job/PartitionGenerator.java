@@ -44,7 +44,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
                 config.mode().wireName(), executor);
         RowRequests requests = new RowRequests(config, layout, engine.tokenizer(), engine.contextLength());
         PartitionMeter meter = new PartitionMeter(task.partitionId(), executor, progress);
-        return new ContinuousBatcher(rows, decoder, engine, requests, outputs, meter, () -> {
+        return new ContinuousBatcher(rows, decoder, requests, outputs, meter, () -> {
             if (Boolean.getBoolean(FAIL_FIRST_ATTEMPT) && task.attemptNumber() == 0) {
                 throw new IllegalStateException("injected fault (" + FAIL_FIRST_ATTEMPT + "): first attempt of task "
                         + task.taskAttemptId() + " fails after generating its rows");
