@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -24,7 +25,7 @@ public final class GenerationJob {
 
     public static RunSummary run(SparkSession spark, JobConfig config) {
         Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        Dataset<Row> input = spark.read().parquet(config.input());
+        Dataset<Row> input = readInput(spark, config.input());
         JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
         StructType outputSchema = JobSchema.output(columns.kept());
 
@@ -57,6 +58,18 @@ public final class GenerationJob {
         output.writeSummary(summary);
         context.setJobDescription(null);
         return summary;
+    }
+
+    private static Dataset<Row> readInput(SparkSession spark, String location) {
+        try {
+            return spark.read().parquet(location);
+        } catch (Exception e) {
+            // Scala does not declare AnalysisException (path not found, no Parquet there), so javac cannot catch it.
+            if (e instanceof AnalysisException) {
+                throw new JobSetupException("cannot read input " + location + ": " + e.getMessage());
+            }
+            throw e;
+        }
     }
 
     private static RunSummary summarize(SparkSession spark, JobConfig config, ModelInfo model, Instant started,
