@@ -43,7 +43,7 @@ final class ContinuousBatcher implements Iterator<Row> {
             if (decoder.inFlight() > 0) {
                 decoder.step();
             }
-            if (collectFinished() == 0 && decoder.inFlight() == 0 && !submitted.isEmpty() && !input.hasNext()) {
+            if (collectFinished() == 0 && decoder.inFlight() == 0 && !submitted.isEmpty()) {
                 throw new IllegalStateException("the decoder dropped " + submitted.size() + " requests");
             }
         }

@@ -1,5 +1,6 @@
 package dev.stride.job;
 
+import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import java.io.Serializable;
 import java.util.List;
@@ -10,16 +11,16 @@ import java.util.List;
  *
  * @param heads prediction heads directory; null for plain decoding (always null when mode is AR)
  * @param threads engine compute threads per executor; 0 lets the engine use the physical cores
- * @param idColumn input id column, or null when ids are derived from file name and row position
- * @param idColumnRequired true when the user named the id column, so its absence is an error
+ * @param idColumn the id column the user named (its absence is then an error), or null: "id" when the input has it,
+ *     else ids derived from file name and row position
  * @param keepColumns input columns copied to the output, or null for all of them
  * @param partitions repartition the input to this many partitions; 0 keeps the input's partitioning
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
                         int maxNewTokens, float temperature, int topK, float topP, long seed, int maxBatch,
                         int threads, String device, String promptColumn, String idColumn,
-                        boolean idColumnRequired, List<String> keepColumns, boolean resume, int partitions,
-                        boolean chat) implements Serializable {
+                        List<String> keepColumns, boolean resume, int partitions, boolean chat)
+        implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -28,5 +29,9 @@ public record JobConfig(String input, String output, String model, String heads,
         if (mode == DecodingMode.AR) {
             heads = null;
         }
+    }
+
+    public DecoderOptions decoderOptions() {
+        return new DecoderOptions(mode, tree, maxBatch);
     }
 }

@@ -101,7 +101,7 @@ public final class JobSchema {
 
         String idName = config.idColumn() == null ? ID : config.idColumn();
         StructField id = field(input, idName);
-        if (id == null && config.idColumnRequired()) {
+        if (id == null && config.idColumn() != null) {
             problems.add("id column '" + idName + "' is missing (expected string or an integer type)");
         } else if (id != null && !id.dataType().equals(StringType) && !INTEGERS.contains(id.dataType())) {
             problems.add("id column '" + idName + "' must be string or an integer type, found "

@@ -1,6 +1,5 @@
 package dev.stride.job;
 
-import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.Engine;
 import java.io.Serializable;
 import java.util.List;
@@ -24,7 +23,7 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
 
     private static ModelInfo read(JobConfig config) {
         Engine engine = ModelRegistry.engine(config);
-        var ratio = engine.passCostRatio(new DecoderOptions(config.mode(), config.tree(), config.maxBatch()));
+        var ratio = engine.passCostRatio(config.decoderOptions());
         return new ModelInfo(engine.modelName(), engine.modelDir().toString(), engine.parameterCount(),
                 engine.weightBytes(), engine.weightDtype(), engine.headsName().orElse(null),
                 config.heads() == null ? null : ModelLocation.resolve(config.heads()).toString(), engine.numHeads(),

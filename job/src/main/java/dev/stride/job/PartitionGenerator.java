@@ -1,7 +1,6 @@
 package dev.stride.job;
 
 import dev.stride.decoder.engine.BatchDecoder;
-import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.Engine;
 import java.util.Collections;
 import java.util.Iterator;
@@ -36,7 +35,7 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
         }
         TaskContext task = TaskContext.get();
         Engine engine = ModelRegistry.engine(config);
-        BatchDecoder decoder = engine.newDecoder(new DecoderOptions(config.mode(), config.tree(), config.maxBatch()));
+        BatchDecoder decoder = engine.newDecoder(config.decoderOptions());
         task.addTaskCompletionListener((TaskCompletionListener) context -> decoder.close());
 
         String executor = SparkEnv.get().executorId();

@@ -160,7 +160,7 @@ public final class RunCommand implements Callable<Integer> {
         }
         return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), output, modelDir,
                 headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, maxBatch, threads, device,
-                promptColumn, idColumn, idColumn != null, keepColumns, resume, partitions, chat);
+                promptColumn, idColumn, keepColumns, resume, partitions, chat);
     }
 
     /** Parses run options into a config without running anything. */

@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructField;
@@ -156,9 +157,32 @@ class StrideJobTest {
     }
 
     @Test
+    void multiTokenDecodingGivesThePlainCompletions() {
+        Path heads = TestHeads.write(dir.resolve("test-heads"), 3);
+        Path output = dir.resolve("mtp");
+        RunSummary summary = JobRuns.run(spark(), "--input", shared.resolve("in").toString(), "--output",
+                output.toString(), "--max-new-tokens", String.valueOf(MAX_NEW_TOKENS), "--max-batch", "3", "--seed",
+                String.valueOf(JOB_SEED), "--heads", heads.toString(), "--mode", "mtp");
+
+        String[] decoded = {"id", "completion", "finish_reason", "prompt_tokens", "completion_tokens", "error"};
+        Dataset<Row> plain = spark().read().parquet(mixedOutput.toString());
+        Dataset<Row> multi = spark().read().parquet(output.toString());
+        JobRuns.assertSameRows(plain.selectExpr(decoded).orderBy("id").collectAsList(),
+                multi.selectExpr(decoded).orderBy("id").collectAsList());
+        assertEquals(List.of("mtp:test-heads"), multi.where("error is null")
+                .selectExpr("concat(mode, ':', heads)").distinct().as(Encoders.STRING()).collectAsList());
+
+        assertEquals("mtp", summary.mode());
+        assertEquals("test-heads", summary.heads().name());
+        assertEquals(3, summary.heads().numHeads());
+        assertTrue(summary.passCostRatio() != null && summary.passCostRatio() > 0, "pass cost ratio");
+        assertTrue(summary.forwardPasses() <= mixedSummary.forwardPasses());
+    }
+
+    @Test
     void outputDoesNotDependOnPartitioningOrBatchSize() {
         Path input = TestPrompts.write(spark(), TestPrompts.all(), TestPrompts.SCHEMA, dir.resolve("in"), 2);
-        String[] sampled = {"--input", input.toString(), "--max-new-tokens", "10", "--temperature", "0.8"};
+        String[] sampled = {"--input", input.toString(), "--max-new-tokens", "6", "--temperature", "0.8"};
         JobRuns.run(spark(), concat(sampled, "--output", dir.resolve("a").toString(), "--partitions", "1",
                 "--max-batch", "1"));
         JobRuns.run(spark(), concat(sampled, "--output", dir.resolve("b").toString(), "--partitions", "3",
@@ -171,7 +195,7 @@ class StrideJobTest {
         Path input = dir.resolve("in");
         spark().createDataFrame(TestPrompts.good(), TestPrompts.SCHEMA).select("prompt", "category").repartition(2)
                 .write().parquet(input.toString());
-        String[] common = {"--input", input.toString(), "--max-new-tokens", "4", "--keep-columns", "prompt"};
+        String[] common = {"--input", input.toString(), "--max-new-tokens", "2", "--keep-columns", "prompt"};
         JobRuns.run(spark(), concat(common, "--output", dir.resolve("a").toString(), "--partitions", "1"));
         JobRuns.run(spark(), concat(common, "--output", dir.resolve("b").toString(), "--partitions", "3"));
         JobRuns.assertSameOutput(spark(), dir.resolve("a"), dir.resolve("b"));
@@ -199,7 +223,7 @@ class StrideJobTest {
     void resumeGeneratesOnlyTheRowsMissingFromTheOutput() throws IOException {
         Path input = TestPrompts.write(spark(), TestPrompts.all(), dir.resolve("in"));
         Path output = dir.resolve("out");
-        String[] args = {"--input", input.toString(), "--max-new-tokens", "8",
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "4",
             "--partitions", "3", "--temperature", "0.5"};
         JobRuns.run(spark(), concat(args, "--output", output.toString()));
         List<Row> complete = JobRuns.comparable(spark(), output);
@@ -287,7 +311,7 @@ class StrideJobTest {
     void theBundledSampleSetRuns() {
         Path samples = JobRuns.FIXTURE.getParent().getParent().resolve("samples/prompts.parquet");
         RunSummary summary = JobRuns.run(spark(), "--input", samples.toString(), "--output",
-                dir.resolve("out").toString(), "--max-new-tokens", "6");
+                dir.resolve("out").toString(), "--max-new-tokens", "2");
         assertEquals(spark().read().parquet(samples.toString()).count(), summary.rowsTotal());
         assertEquals(Map.of("empty_prompt", 1L, "invalid_override", 1L), summary.errorsByKind());
     }
