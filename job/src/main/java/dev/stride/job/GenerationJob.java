@@ -25,23 +25,26 @@ public final class GenerationJob {
 
     public static RunSummary run(SparkSession spark, JobConfig config) {
         Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        Dataset<Row> input = readInput(spark, config.input());
-        JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
-        StructType outputSchema = JobSchema.output(columns.kept());
-
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
         if (resuming && !config.resume()) {
             throw new JobSetupException("output " + config.output() + " already exists; pass --resume to finish "
                     + "that run, or choose another --output");
         }
+        Dataset<Row> input = readInput(spark, config.input());
+        JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
+        StructType outputSchema = JobSchema.output(columns.kept());
+
         InputTable.WorkRows work = InputTable.shape(input, columns, config);
         Dataset<Row> rows = work.rows();
         if (resuming) {
             rows = rows.join(output.rows(outputSchema).select(JobSchema.ID), JobSchema.ID, "left_anti");
         }
-        if (config.partitions() > 0) {
-            rows = rows.repartition(config.partitions());
+        // The anti-join may shuffle into few coalesced partitions; a resumed run keeps the input's parallelism.
+        int partitions = config.partitions() > 0 ? config.partitions()
+                : resuming ? input.javaRDD().getNumPartitions() : 0;
+        if (partitions > 0) {
+            rows = rows.repartition(partitions);
         }
 
         SparkContext context = spark.sparkContext();
