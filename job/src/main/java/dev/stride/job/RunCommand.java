@@ -4,6 +4,9 @@ import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.spark.SparkConf;
@@ -28,6 +31,7 @@ public final class RunCommand implements Callable<Integer> {
     private static final String BUNDLED_MODEL = "models/fortunes-llama-2m";
     private static final String BUNDLED_HEADS = "models/fortunes-llama-2m-heads";
     private static final String BUNDLED_PROMPTS = "samples/prompts.parquet";
+    private static final String DEFAULT_OUTPUT_ROOT = "stride-out";
 
     @Spec
     private CommandSpec spec;
@@ -36,7 +40,8 @@ public final class RunCommand implements Callable<Integer> {
             description = "Parquet file, directory or glob (default: the bundled " + BUNDLED_PROMPTS + ")")
     private String input;
 
-    @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output Parquet dataset")
+    @Option(names = "--output", paramLabel = "PATH",
+            description = "Output Parquet dataset (default: a new " + DEFAULT_OUTPUT_ROOT + "/<UTC date-time>)")
     private String output;
 
     @Option(names = "--model", paramLabel = "DIR",
@@ -158,7 +163,9 @@ public final class RunCommand implements Callable<Integer> {
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
             throw usage("--device must be cpu, auto, cuda or cuda:N, got " + device);
         }
-        return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), output, modelDir,
+        String outputDir = output != null ? output : DEFAULT_OUTPUT_ROOT + "/" + DateTimeFormatter
+                .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+        return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), outputDir, modelDir,
                 headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, maxBatch, threads, device,
                 promptColumn, idColumn, keepColumns, resume, partitions, chat);
     }

@@ -1,5 +1,6 @@
 package dev.stride.job;
 
+import dev.stride.job.report.ReportCommand;
 import java.util.Set;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -8,10 +9,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** Entry point for spark-submit and bin/stride-job: {@code run} (the default when options come first) and friends. */
+/** Entry point for spark-submit and bin/stride-job: {@code run} (the default when options come first) and {@code report}. */
 @Command(name = "stride-job", mixinStandardHelpOptions = true, versionProvider = StrideVersion.class,
         description = "Bulk LLM generation over Parquet prompt sets with Spark.",
-        subcommands = {RunCommand.class})
+        subcommands = {RunCommand.class, ReportCommand.class})
 public final class StrideJob implements Runnable {
 
     private static final Set<String> TOP_LEVEL_OPTIONS = Set.of("-h", "--help", "-V", "--version");

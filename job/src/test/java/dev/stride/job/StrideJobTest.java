@@ -308,6 +308,11 @@ class StrideJobTest {
     }
 
     @Test
+    void reportIsASubcommand() {
+        assertEquals(0, StrideJob.execute("report", "--help"));
+    }
+
+    @Test
     void theBundledSampleSetRuns() {
         Path samples = JobRuns.FIXTURE.getParent().getParent().resolve("samples/prompts.parquet");
         RunSummary summary = JobRuns.run(spark(), "--input", samples.toString(), "--output",
