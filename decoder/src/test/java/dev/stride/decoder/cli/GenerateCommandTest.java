@@ -160,6 +160,56 @@ class GenerateCommandTest {
     }
 
     @Test
+    void multiTokenDecodingWithHeadsFromDiskMatchesPlainDecoding() throws IOException {
+        Path headsDir = tmp.resolve("heads");
+        try (dev.stride.decoder.model.Model model = dev.stride.decoder.model.ModelLoader.load(Fixtures.modelDir())) {
+            dev.stride.decoder.mtp.MedusaHeads heads = dev.stride.decoder.testing.TinyModels.heads(model.config(),
+                    model.weights(), 3, 1, 5);
+            dev.stride.decoder.mtp.HeadsWriter.write(heads, headsDir, "fortunes-llama-2m",
+                    dev.stride.decoder.safetensors.DType.F16);
+        }
+        List<String> lines = List.of(
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\"}",
+                "{\"id\": \"hot\", \"prompt\": \"Life is\", \"temperature\": 0.9, \"top_p\": 0.9, \"seed\": 4}",
+                "{\"id\": \"stop\", \"prompt\": \"You will be\", \"stop\": \"to\"}",
+                "{\"id\": \"zero\", \"prompt\": \"Life is\", \"max_new_tokens\": 0}");
+        Path input = Files.write(tmp.resolve("mtp.jsonl"), lines, StandardCharsets.UTF_8);
+        Path plain = tmp.resolve("plain.jsonl");
+        assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                plain.toString(), "--max-new-tokens", "12", "--threads", "2"));
+        List<JsonNode> expected = readJsonl(plain);
+        assertGreedyRow(expected.get(0), "fool", "A fool and his money", 12);
+        assertFailedRow(expected.get(3), "zero", "invalid_override");
+        for (String tree : new String[] {"chain:2", "nodes:6", "static"}) {
+            Path multi = tmp.resolve("multi-" + tree.replace(':', '-') + ".jsonl");
+            assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--heads", headsDir.toString(),
+                    "--tree", tree, "--input", input.toString(), "--output", multi.toString(), "--max-new-tokens",
+                    "12", "--threads", "2"));
+            List<JsonNode> actual = readJsonl(multi);
+            assertEquals(expected.size(), actual.size());
+            for (int i = 0; i < 3; i++) {
+                JsonNode e = expected.get(i);
+                JsonNode a = actual.get(i);
+                String what = tree + " " + a;
+                assertTrue(a.get("error").isNull(), what);
+                assertEquals(e.get("completion_ids"), a.get("completion_ids"), what);
+                assertEquals(e.get("completion"), a.get("completion"), what);
+                assertEquals(e.get("finish_reason"), a.get("finish_reason"), what);
+                assertTrue(a.get("forward_passes").intValue() <= e.get("forward_passes").intValue(), what);
+                assertTrue(a.get("tokens_per_pass").doubleValue() >= 1.0, what);
+                assertTrue(a.get("tree_nodes").intValue() >= a.get("forward_passes").intValue() - 1, what);
+                int[] histogram = ints(a.get("accept_histogram"));
+                assertEquals(tree.equals("chain:2") ? 3 : 4, histogram.length, what);
+                assertEquals(a.get("forward_passes").intValue() - 1, Arrays.stream(histogram).sum(), what);
+            }
+            assertFailedRow(actual.get(3), "zero", "invalid_override");
+        }
+        assertEquals("stop", expected.get(2).get("finish_reason").asText(), "the stop string shows up: "
+                + expected.get(2));
+        assertFalse(expected.get(2).get("completion").asText().contains("to"), expected.get(2).toString());
+    }
+
+    @Test
     void promptFlagsAllGoodExitZero() throws IOException {
         Path output = tmp.resolve("prompts.jsonl");
         int code = StrideCli.run("generate", "--model", fixture(), "--prompt", "You will be", "--prompt",

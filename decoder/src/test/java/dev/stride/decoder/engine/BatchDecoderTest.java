@@ -29,8 +29,10 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** Admission, failures, memory limits, continuous batching and per-request statistics of the batch decoder. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a request that never gets admitted spins
 class BatchDecoderTest {
 
     private static final ModelConfig CONFIG = TinyModels.llama(); // context 128, vocab 61

@@ -224,6 +224,18 @@ class ModelConfigTest {
     }
 
     @Test
+    void explicitHeadDimMayDifferFromHiddenOverHeads() throws IOException {
+        // Mistral Nemo: 32 heads of 128 on a 5120-wide residual stream.
+        ModelConfig c = read(with(with(MISTRAL_7B, "hidden_size", "5120"), "sliding_window", "null")
+                .replace("\"num_attention_heads\": 32,", "\"num_attention_heads\": 32, \"head_dim\": 128,"));
+        assertEquals(128, c.headDim());
+        assertEquals(4096, c.qDim());
+        assertEquals(1024, c.kvDim());
+        assertEquals(5120, c.hiddenSize());
+        error(with(LLAMA32_1B, "head_dim", "63"), "head_dim", "63");
+    }
+
+    @Test
     void linearRopeScalingDividesEveryFrequency() throws IOException {
         ModelConfig c = read(with(LLAMA2_7B, "rope_scaling", "{\"type\": \"linear\", \"factor\": 4.0}"));
         double[] inv = c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim());

@@ -58,6 +58,9 @@ class ModelLoaderTest {
                 new RopeScaling("llama3", 8.0, 1.0, 4.0, 8192), 256, false, false, 0),
         TinyModels.config(Architecture.QWEN2, 24, 3, 1, 2, 53, 96, 0),
         TinyModels.config(Architecture.MISTRAL, 32, 4, 4, 1, 47, 64, 5),
+        // Mistral Nemo style: head_dim set explicitly, heads * head_dim != hidden_size.
+        new ModelConfig(Architecture.MISTRAL, 32, 40, 2, 4, 2, 12, 37, 1e-6f, 1_000_000.0, RopeScaling.NONE, 64,
+                false, false, 0),
     };
 
     // ------------------------------------------------------------------------------------------ forward help
@@ -138,7 +141,7 @@ class ModelLoaderTest {
             for (DType dtype : DType.values()) {
                 String what = config.architecture() + " " + dtype + (config.tiedEmbeddings() ? " tied" : " untied");
                 Path dir = ModelDirs.write(tmp.resolve(config.architecture() + "-" + config.hiddenSize() + "-"
-                        + config.tiedEmbeddings() + "-" + dtype), config, weights, dtype);
+                        + config.headDim() + "-" + config.tiedEmbeddings() + "-" + dtype), config, weights, dtype);
                 try (Model model = ModelLoader.load(dir)) {
                     assertEquals(config, model.config(), what + ": config read back");
                     assertEquals(dtype, model.weights().dtype(), what);
