@@ -182,6 +182,10 @@ public final class GenerateCommand implements Callable<Integer> {
             o.put("tokens_per_pass", r.tokensPerPass());
             o.set("accept_histogram", JSON.valueToTree(r.acceptHistogram()));
             o.put("tree_nodes", r.treeNodes());
+            var acceptance = o.putArray("head_acceptance");
+            for (int accepted : r.headAccepted()) {
+                acceptance.add(r.decodePasses() == 0 ? 0.0 : (double) accepted / r.decodePasses());
+            }
             o.put("decode_ms", r.decodeNanos() / 1e6);
             o.put("error", r.error());
             return o;

@@ -36,11 +36,8 @@ public final class Transformer {
     private float[] proj;    // (rows, hidden)
     private float[] gateUp;  // (rows, 2 * intermediate)
     private float[] act;     // (rows, intermediate)
-    private float[] hiddenOut; // (rows, hidden) after the final norm
     private float[] logitInput; // (logit rows, hidden)
-    private float[] logits;  // (logit rows, vocab)
     private float[][] scores = new float[0][]; // (threads, visible keys)
-    private final float[] embeddingRow;       // (hidden)
 
     public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
         this.config = config;
@@ -54,27 +51,38 @@ public final class Transformer {
         this.headDim = config.headDim();
         this.groupSize = config.numHeads() / config.numKvHeads();
         this.attentionScale = (float) (1.0 / Math.sqrt(headDim));
-        this.embeddingRow = new float[hidden];
     }
 
     public ModelConfig config() {
         return config;
     }
 
+    /** A result holder sized for this model, for {@link #forward(PassBatch, PassOutput)}. */
+    public PassOutput newOutput() {
+        return new PassOutput(hidden, config.vocabSize());
+    }
+
+    /** Runs one pass into a fresh result holder (tests and one-off measurements). */
+    public PassOutput forward(PassBatch batch) {
+        PassOutput out = newOutput();
+        forward(batch, out);
+        return out;
+    }
+
     /**
-     * Runs one pass. Synchronized: an engine shared by several threads runs one pass at a time, each pass using
-     * every compute thread.
+     * Runs one pass. Synchronized: threads sharing a model run one pass at a time, each pass using every compute
+     * thread; results go to the caller's holder, so they stay valid after the next thread's pass.
      */
-    public synchronized PassOutput forward(PassBatch batch) {
+    public synchronized void forward(PassBatch batch, PassOutput out) {
         int n = batch.size();
         ensureCapacity(n);
+        out.ensure(n, batch.logitRows());
         int maxPosition = 0;
         int maxVisible = 0;
         for (int r = 0; r < n; r++) {
             maxPosition = Math.max(maxPosition, batch.position(r));
             maxVisible = Math.max(maxVisible, batch.prefixSlots(r) + batch.extraEnd(r) - batch.extraStart(r));
-            weights.embedding().loadRow(checkedToken(batch.token(r)), embeddingRow);
-            System.arraycopy(embeddingRow, 0, x, r * hidden, hidden);
+            weights.embedding().loadRow(checkedToken(batch.token(r)), x, r * hidden);
         }
         rope.ensure(maxPosition + 1);
         ensureScores(maxVisible);
@@ -83,18 +91,17 @@ public final class Transformer {
             mlpBlock(n, weights.layers()[layer]);
         }
         for (int r = 0; r < n; r++) {
-            ops.rmsNorm(x, r * hidden, weights.finalNorm(), config.rmsNormEps(), hiddenOut, r * hidden, hidden);
+            ops.rmsNorm(x, r * hidden, weights.finalNorm(), config.rmsNormEps(), out.hidden(), r * hidden, hidden);
         }
         int logitRows = 0;
         for (int r = 0; r < n; r++) {
             if (batch.wantsLogits(r)) {
-                System.arraycopy(hiddenOut, r * hidden, logitInput, logitRows++ * hidden, hidden);
+                System.arraycopy(out.hidden(), r * hidden, logitInput, logitRows++ * hidden, hidden);
             }
         }
         if (logitRows > 0) {
-            ops.matmul(weights.lmHead(), logitInput, logitRows, logits);
+            ops.matmul(weights.lmHead(), logitInput, logitRows, out.logits());
         }
-        return new PassOutput(hiddenOut, logits, hidden, config.vocabSize());
     }
 
     private int checkedToken(int token) {
@@ -226,9 +233,7 @@ public final class Transformer {
         proj = new float[n * hidden];
         gateUp = new float[n * 2 * config.intermediateSize()];
         act = new float[n * config.intermediateSize()];
-        hiddenOut = new float[n * hidden];
         logitInput = new float[n * hidden];
-        logits = new float[n * config.vocabSize()];
         capacityRows = n;
     }
 }

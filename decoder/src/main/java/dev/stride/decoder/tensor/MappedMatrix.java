@@ -70,14 +70,14 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         @Override
-        public void loadRow(int row, float[] dst) {
+        public void loadRow(int row, float[] dst, int offset) {
             long base = (long) row * cols * 4;
             int c = 0;
             for (int upper = F.loopBound(cols); c < upper; c += F.length()) {
-                FloatVector.fromByteBuffer(F, data, (int) (base + 4L * c), ByteOrder.LITTLE_ENDIAN).intoArray(dst, c);
+                FloatVector.fromByteBuffer(F, data, (int) (base + 4L * c), ByteOrder.LITTLE_ENDIAN).intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
-                dst[c] = data.getFloat((int) (base + 4L * c));
+                dst[offset + c] = data.getFloat((int) (base + 4L * c));
             }
         }
 
@@ -102,7 +102,7 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         @Override
-        public void loadRow(int row, float[] dst) {
+        public void loadRow(int row, float[] dst, int offset) {
             long base = (long) row * cols * 2;
             int c = 0;
             for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
@@ -117,10 +117,10 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
                 VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
                 widened = widened.blend(magnitude.and(0x3ff).lanewise(VectorOperators.LSHL, 13).or(0x7f800000),
                         special);
-                widened.or(sign).reinterpretAsFloats().intoArray(dst, c);
+                widened.or(sign).reinterpretAsFloats().intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
-                dst[c] = HalfFloats.f16ToF32(data.getShort((int) (base + 2L * c)));
+                dst[offset + c] = HalfFloats.f16ToF32(data.getShort((int) (base + 2L * c)));
             }
         }
 
@@ -142,16 +142,16 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         @Override
-        public void loadRow(int row, float[] dst) {
+        public void loadRow(int row, float[] dst, int offset) {
             long base = (long) row * cols * 2;
             int c = 0;
             for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
                 ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
                 IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
-                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, c);
+                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
-                dst[c] = HalfFloats.bf16ToF32(data.getShort((int) (base + 2L * c)));
+                dst[offset + c] = HalfFloats.bf16ToF32(data.getShort((int) (base + 2L * c)));
             }
         }
 
