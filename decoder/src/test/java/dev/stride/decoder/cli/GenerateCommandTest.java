@@ -34,7 +34,7 @@ class GenerateCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> FIELDS = List.of("id", "completion", "completion_ids", "prompt_tokens",
             "completion_tokens", "finish_reason", "forward_passes", "tokens_per_pass", "decode_ms",
-            "accept_histogram", "tree_nodes", "error");
+            "accept_histogram", "tree_nodes", "head_acceptance", "error");
 
     private static final Map<String, Reference> REFERENCES = Fixtures.references().stream()
             .collect(Collectors.toMap(Reference::prompt, Function.identity(), (a, b) -> a));
@@ -75,6 +75,7 @@ class GenerateCommandTest {
         assertEquals(1.0, row.get("tokens_per_pass").doubleValue());
         assertArrayEquals(new int[] {n - 1}, ints(row.get("accept_histogram")));
         assertEquals(n - 1, row.get("tree_nodes").intValue());
+        assertEquals(0, row.get("head_acceptance").size(), "plain decoding has no heads");
         assertTrue(row.get("decode_ms").isNumber() && row.get("decode_ms").doubleValue() >= 0);
     }
 
@@ -201,6 +202,14 @@ class GenerateCommandTest {
                 int[] histogram = ints(a.get("accept_histogram"));
                 assertEquals(tree.equals("chain:2") ? 3 : 4, histogram.length, what);
                 assertEquals(a.get("forward_passes").intValue() - 1, Arrays.stream(histogram).sum(), what);
+                JsonNode acceptance = a.get("head_acceptance");
+                assertEquals(tree.equals("chain:2") ? 2 : 3, acceptance.size(), what);
+                double previous = 1.0;
+                for (JsonNode rate : acceptance) {
+                    assertTrue(rate.doubleValue() >= 0 && rate.doubleValue() <= previous, what
+                            + ": a head is accepted only when the heads before it were");
+                    previous = rate.doubleValue();
+                }
             }
             assertFailedRow(actual.get(3), "zero", "invalid_override");
         }

@@ -154,7 +154,7 @@ class CoupledSamplerTest {
         for (int trial = 0; trial < 20; trial++) {
             float[] logits = new float[40];
             for (int i = 0; i < logits.length; i++) {
-                logits[i] = random.nextInt(8) * 0.5f; // ties, also across the top-k boundary
+                logits[i] = (random.nextInt(16) - 10) * 0.5f; // ties, also across the top-k boundary; negatives
             }
             int k = 1 + random.nextInt(6);
             Integer[] order = ranked(logits);
@@ -165,6 +165,18 @@ class CoupledSamplerTest {
                 int token = sampler.choose(logits, 0, params, p);
                 assertTrue(top.contains(token), "top-" + k + " returned " + token + " outside " + top);
             }
+        }
+        // Top-1 is the argmax for any floats: negative, tiny, huge.
+        float[] specials = {0f, Float.MIN_VALUE, -Float.MIN_VALUE, 1e-30f, -1e30f, 3e38f, -3e38f};
+        for (int trial = 0; trial < 300; trial++) {
+            float[] logits = new float[1 + random.nextInt(20)];
+            for (int i = 0; i < logits.length; i++) {
+                logits[i] = random.nextInt(4) == 0 ? specials[random.nextInt(specials.length)]
+                        : (float) (random.nextGaussian() * Math.pow(10, random.nextInt(7) - 3));
+            }
+            int expected = ranked(logits)[0];
+            assertEquals(expected, new CoupledSampler(logits.length).choose(logits, 0,
+                    new SamplingParams(100f, 1, 1f, trial), trial), "top-1 of " + Arrays.toString(logits));
         }
         // Within the top k, frequencies follow the renormalized softmax.
         float[] logits = {0f, 3f, 1f, 2.5f, 2f, -1f};
