@@ -219,6 +219,15 @@ class GenerateCommandTest {
     }
 
     @Test
+    void emptyInputGivesEmptyOutput() throws IOException {
+        Path input = Files.write(tmp.resolve("blank.jsonl"), List.of("", "   "), StandardCharsets.UTF_8);
+        Path output = tmp.resolve("blank.out.jsonl");
+        assertEquals(0, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                output.toString(), "--threads", "1"));
+        assertEquals(0, Files.size(output));
+    }
+
+    @Test
     void promptFlagsAllGoodExitZero() throws IOException {
         Path output = tmp.resolve("prompts.jsonl");
         int code = StrideCli.run("generate", "--model", fixture(), "--prompt", "You will be", "--prompt",

@@ -201,6 +201,28 @@ class ModelLoaderTest {
     }
 
     @Test
+    void mixedDtypesLoadTensorByTensor() {
+        // Some checkpoints keep norms and biases in float32 next to half-precision matrices.
+        ModelConfig config = CONFIGS[2]; // Qwen2: norms and q/k/v biases
+        ModelWeights weights = TinyModels.weights(config, 12);
+        Path dir = tmp.resolve("mixed");
+        ModelDirs.writeConfig(dir, ModelDirs.configJson(config));
+        dev.stride.decoder.safetensors.SafetensorsWriter writer = new dev.stride.decoder.safetensors.SafetensorsWriter();
+        ModelDirs.tensors(config, weights).forEach((name, t) -> writer.putFloats(name,
+                t.shape().length == 1 ? DType.F32 : DType.BF16, t.shape(), t.values()));
+        writer.write(dir.resolve("model.safetensors"));
+        Path bf16 = ModelDirs.write(tmp.resolve("all-bf16"), config, weights, DType.BF16);
+        int[] tokens = {5, 8, 13, 21, 34};
+        try (Model mixed = ModelLoader.load(dir); Model half = ModelLoader.load(bf16)) {
+            assertEquals(DType.BF16, mixed.weights().dtype());
+            assertArrayEquals(weights.finalNorm(), mixed.weights().finalNorm(), "float32 norm read exactly");
+            float[] expected = prefill(config, half.weights(), new ScalarOps(), tokens);
+            float[] actual = prefill(config, mixed.weights(), new ScalarOps(), tokens);
+            assertClose(expected, actual, 0.05f, "float32 vectors vs bf16 vectors");
+        }
+    }
+
+    @Test
     void tiedConfigUsesLmHeadWhenTheCheckpointHasOne() {
         ModelConfig tied = TinyModels.llama();
         ModelConfig untied = new ModelConfig(tied.architecture(), tied.hiddenSize(), tied.intermediateSize(),
