@@ -58,6 +58,12 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         return cols;
     }
 
+    /** One vector of 16-bit values widened to int lanes (sign-extended: callers mask what they need). */
+    static IntVector halfBits(ByteBuffer data, long byteOffset) {
+        ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
+        return (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
+    }
+
     /** float32 rows. */
     static final class F32 extends MappedMatrix {
         F32(ByteBuffer data, int rows, int cols) {
@@ -106,8 +112,7 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             long base = (long) row * cols * 2;
             int c = 0;
             for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
-                ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
-                IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
+                IntVector bits = halfBits(data, base + 2L * c);
                 IntVector magnitude = bits.and(0x7fff);
                 IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
                 FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
@@ -146,9 +151,7 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             long base = (long) row * cols * 2;
             int c = 0;
             for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
-                ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
-                IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
-                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, offset + c);
+                halfBits(data, base + 2L * c).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
                 dst[offset + c] = HalfFloats.bf16ToF32(data.getShort((int) (base + 2L * c)));
