@@ -24,6 +24,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
+import jcuda.CudaException;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
@@ -93,9 +94,17 @@ final class JCudaGpu implements Gpu {
         cuDevicePrimaryCtxRetain(context, device);
         try {
             cuCtxSetCurrent(context);
+            String description = "cuda:" + ordinal + " " + describe(device);
             CUmodule module = new CUmodule();
-            cuModuleLoadData(module, fatbin);
-            return new JCudaGpu(device, context, module, "cuda:" + ordinal + " " + describe(device));
+            try {
+                cuModuleLoadData(module, fatbin);
+            } catch (CudaException e) {
+                // Typically a driver older than the nvcc that built the fatbin, or a GPU older than sm_80.
+                throw new IllegalStateException(description + " cannot load the Stride kernels (" + e.getMessage()
+                        + "); they hold SASS for sm_80, sm_86, sm_89 and sm_90 and PTX for compute_90, and need a "
+                        + "driver at least as new as the CUDA that compiled them", e);
+            }
+            return new JCudaGpu(device, context, module, description);
         } catch (RuntimeException e) {
             cuDevicePrimaryCtxRelease(device);
             throw e;
