@@ -122,22 +122,22 @@ public final class VectorOps implements TensorOps {
             a23 = w2.fma(x3v, a23);
             a33 = w3.fma(x3v, a33);
         }
-        out[out0] = finish(a00, w, 0, x, x0, i, len);
-        out[out0 + outStride] = finish(a01, w, 0, x, x0 + len, i, len);
-        out[out0 + 2 * outStride] = finish(a02, w, 0, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride] = finish(a03, w, 0, x, x0 + 3 * len, i, len);
-        out[out0 + 1] = finish(a10, w, len, x, x0, i, len);
-        out[out0 + outStride + 1] = finish(a11, w, len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 1] = finish(a12, w, len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 1] = finish(a13, w, len, x, x0 + 3 * len, i, len);
-        out[out0 + 2] = finish(a20, w, 2 * len, x, x0, i, len);
-        out[out0 + outStride + 2] = finish(a21, w, 2 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 2] = finish(a22, w, 2 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 2] = finish(a23, w, 2 * len, x, x0 + 3 * len, i, len);
-        out[out0 + 3] = finish(a30, w, 3 * len, x, x0, i, len);
-        out[out0 + outStride + 3] = finish(a31, w, 3 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 3] = finish(a32, w, 3 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 3] = finish(a33, w, 3 * len, x, x0 + 3 * len, i, len);
+        out[out0] = finish(a00.reduceLanes(VectorOperators.ADD), w, 0, x, x0, i, len);
+        out[out0 + outStride] = finish(a01.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + len, i, len);
+        out[out0 + 2 * outStride] = finish(a02.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride] = finish(a03.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + 3 * len, i, len);
+        out[out0 + 1] = finish(a10.reduceLanes(VectorOperators.ADD), w, len, x, x0, i, len);
+        out[out0 + outStride + 1] = finish(a11.reduceLanes(VectorOperators.ADD), w, len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 1] = finish(a12.reduceLanes(VectorOperators.ADD), w, len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 1] = finish(a13.reduceLanes(VectorOperators.ADD), w, len, x, x0 + 3 * len, i, len);
+        out[out0 + 2] = finish(a20.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0, i, len);
+        out[out0 + outStride + 2] = finish(a21.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 2] = finish(a22.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 2] = finish(a23.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + 3 * len, i, len);
+        out[out0 + 3] = finish(a30.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0, i, len);
+        out[out0 + outStride + 3] = finish(a31.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 3] = finish(a32.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 3] = finish(a33.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + 3 * len, i, len);
     }
 
     /** Four weight rows against one input row. */
@@ -154,15 +154,18 @@ public final class VectorOps implements TensorOps {
             a2 = FloatVector.fromArray(F, w, 2 * len + i).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, 3 * len + i).fma(xv, a3);
         }
-        out[out0] = finish(a0, w, 0, x, x0, i, len);
-        out[out0 + 1] = finish(a1, w, len, x, x0, i, len);
-        out[out0 + 2] = finish(a2, w, 2 * len, x, x0, i, len);
-        out[out0 + 3] = finish(a3, w, 3 * len, x, x0, i, len);
+        out[out0] = finish(a0.reduceLanes(VectorOperators.ADD), w, 0, x, x0, i, len);
+        out[out0 + 1] = finish(a1.reduceLanes(VectorOperators.ADD), w, len, x, x0, i, len);
+        out[out0 + 2] = finish(a2.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0, i, len);
+        out[out0 + 3] = finish(a3.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0, i, len);
     }
 
-    /** Lane reduction, then the scalar tail [from, len): the common ending of every dot product. */
-    private static float finish(FloatVector acc, float[] a, int aOff, float[] b, int bOff, int from, int len) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+    /**
+     * The scalar tail [from, len) after the lane reduction: the common ending of every dot product. Takes the
+     * reduced sum, not the vector: a vector argument to a call the JIT declines to inline would be boxed.
+     */
+    private static float finish(float lanes, float[] a, int aOff, float[] b, int bOff, int from, int len) {
+        float sum = lanes;
         for (int i = from; i < len; i++) {
             sum = Math.fma(a[aOff + i], b[bOff + i], sum);
         }
@@ -175,7 +178,7 @@ public final class VectorOps implements TensorOps {
         for (int upper = F.loopBound(len); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        return finish(acc, a, aOff, b, bOff, i, len);
+        return finish(acc.reduceLanes(VectorOperators.ADD), a, aOff, b, bOff, i, len);
     }
 
     @Override
