@@ -10,6 +10,7 @@ import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.PromptRequests;
 import dev.stride.decoder.engine.RequestException;
 import dev.stride.decoder.tokenizer.ChatMessage;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
@@ -65,32 +66,48 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         try (Engine engine = Engine.load(decoding.engineOptions());
              Writer out = output == null
-                     ? new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8))
+                     ? new PrintWriter(new OutputStreamWriter(new FilterOutputStream(System.out) {
+                         @Override
+                         public void write(byte[] b, int off, int len) throws IOException {
+                             out.write(b, off, len);
+                         }
+
+                         @Override
+                         public void close() throws IOException {
+                             flush(); // standard output belongs to the caller: never close it
+                         }
+                     }, StandardCharsets.UTF_8))
                      : Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             List<Job> jobs = readJobs(engine);
-            Map<String, GenerationResult> results = decode(engine, jobs);
-            for (Job job : jobs) {
+            Map<Integer, GenerationResult> results = decode(engine, jobs);
+            boolean allOk = true;
+            for (int i = 0; i < jobs.size(); i++) {
+                Job job = jobs.get(i);
                 GenerationResult result = job.error() != null
                         ? GenerationResult.failed(job.id(), 0, job.error())
-                        : results.get(job.id());
-                out.write(JSON.writeValueAsString(ResultJson.of(result)));
+                        : results.get(i);
+                allOk &= result.ok();
+                out.write(JSON.writeValueAsString(ResultJson.of(result, job.id())));
                 out.write('\n');
             }
             out.flush();
-            return jobs.stream().allMatch(j -> results.containsKey(j.id()) && results.get(j.id()).ok()) ? 0 : 1;
+            return allOk ? 0 : 1;
         }
     }
 
-    private Map<String, GenerationResult> decode(Engine engine, List<Job> jobs) {
-        Map<String, GenerationResult> results = new LinkedHashMap<>();
+    /** Results by line index: ids come from the input and need not be unique. */
+    private Map<Integer, GenerationResult> decode(Engine engine, List<Job> jobs) {
+        Map<Integer, GenerationResult> results = new LinkedHashMap<>();
         try (BatchDecoder decoder = engine.newDecoder(decoding.decoderOptions())) {
-            for (Job job : jobs) {
-                if (job.request() != null) {
-                    decoder.submit(job.request());
+            for (int i = 0; i < jobs.size(); i++) {
+                GenerationRequest r = jobs.get(i).request();
+                if (r != null) {
+                    decoder.submit(new GenerationRequest(String.valueOf(i), r.promptIds(), r.maxNewTokens(),
+                            r.sampling(), r.stopStrings(), r.ignoreEos()));
                 }
             }
             for (GenerationResult result : decoder.runToCompletion()) {
-                results.put(result.id(), result);
+                results.put(Integer.valueOf(result.id()), result);
             }
         }
         return results;
@@ -153,9 +170,9 @@ public final class GenerateCommand implements Callable<Integer> {
         private ResultJson() {
         }
 
-        static ObjectNode of(GenerationResult r) {
+        static ObjectNode of(GenerationResult r, String id) {
             ObjectNode o = JSON.createObjectNode();
-            o.put("id", r.id());
+            o.put("id", id);
             o.put("completion", r.completion());
             o.set("completion_ids", JSON.valueToTree(r.completionIds()));
             o.put("prompt_tokens", r.promptTokens());
@@ -165,6 +182,10 @@ public final class GenerateCommand implements Callable<Integer> {
             o.put("tokens_per_pass", r.tokensPerPass());
             o.set("accept_histogram", JSON.valueToTree(r.acceptHistogram()));
             o.put("tree_nodes", r.treeNodes());
+            var acceptance = o.putArray("head_acceptance");
+            for (int accepted : r.headAccepted()) {
+                acceptance.add(r.decodePasses() == 0 ? 0.0 : (double) accepted / r.decodePasses());
+            }
             o.put("decode_ms", r.decodeNanos() / 1e6);
             o.put("error", r.error());
             return o;

@@ -6,15 +6,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on a {@link ComputePool}. The matmul converts each weight row to float32 once per pass and
- * reuses it for every input row (four at a time, sharing each weight load), so a pass with n rows reads the
- * weights once. Each output element is one {@link #dot}-ordered reduction whatever the row grouping.
+ * Vector API kernels on a {@link ComputePool}. The matmul widens each weight row to float32 once per pass and
+ * reuses it for every input row, in 4x4 register blocks, so a pass with n rows reads the weights once. Each
+ * output element is one {@link #dot}-ordered reduction whatever the row grouping.
  */
 public final class VectorOps implements TensorOps {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Input rows per tile: keeps the x tile cache-resident during long prefills. */
-    private static final int ROW_TILE = 32;
+    /** Weight rows widened together and input rows swept together: a 4x4 block of accumulators. */
+    private static final int BLOCK = 4;
     /** Below this many multiply-adds a matmul runs on the calling thread: waking workers would cost more. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
 
@@ -29,11 +29,12 @@ public final class VectorOps implements TensorOps {
         return pool;
     }
 
+    /** Synchronized: the per-thread weight scratch is shared by every caller of this instance. */
     @Override
-    public void matmul(WeightMatrix w, float[] x, int n, float[] out) {
+    public synchronized void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         int rows = w.rows();
         int cols = w.cols();
-        float[][] scratch = scratchFor(cols);
+        float[][] scratch = scratchFor(BLOCK * cols);
         if ((long) rows * cols * n < PARALLEL_THRESHOLD) {
             matmulRows(w, x, n, out, 0, rows, scratch[0]);
         } else {
@@ -41,69 +42,134 @@ public final class VectorOps implements TensorOps {
         }
     }
 
-    private synchronized float[][] scratchFor(int cols) {
-        if (rowScratch.length != pool.threads() || rowScratch[0].length < cols) {
+    private float[][] scratchFor(int length) {
+        if (rowScratch.length != pool.threads() || rowScratch[0].length < length) {
             float[][] fresh = new float[pool.threads()][];
             for (int i = 0; i < fresh.length; i++) {
-                fresh[i] = new float[Math.max(cols, rowScratch.length > 0 ? rowScratch[0].length : 0)];
+                fresh[i] = new float[Math.max(length, rowScratch.length > 0 ? rowScratch[0].length : 0)];
             }
             rowScratch = fresh;
         }
         return rowScratch;
     }
 
-    private static void matmulRows(WeightMatrix w, float[] x, int n, float[] out, int start, int end, float[] row) {
+    /**
+     * Output rows [start, end) for every input row: BLOCK weight rows are widened to float32 once, then swept
+     * against the inputs four at a time, so each weight is read from memory once per pass.
+     */
+    private static void matmulRows(WeightMatrix w, float[] x, int n, float[] out, int start, int end,
+                                   float[] weights) {
         int rows = w.rows();
         int cols = w.cols();
-        for (int tile = 0; tile < n; tile += ROW_TILE) {
-            int tileEnd = Math.min(n, tile + ROW_TILE);
-            for (int o = start; o < end; o++) {
-                w.loadRow(o, row);
-                int b = tile;
-                for (; b + 4 <= tileEnd; b += 4) {
-                    dot4(row, x, b * cols, cols, out, b * rows + o, rows);
+        for (int o = start; o < end; o += BLOCK) {
+            int block = Math.min(BLOCK, end - o);
+            for (int j = 0; j < block; j++) {
+                w.loadRow(o + j, weights, j * cols);
+            }
+            int b = 0;
+            if (block == BLOCK) {
+                for (; b + BLOCK <= n; b += BLOCK) {
+                    dot4x4(weights, x, b * cols, cols, out, b * rows + o, rows);
                 }
-                for (; b < tileEnd; b++) {
-                    out[b * rows + o] = dotKernel(row, 0, x, b * cols, cols);
+                for (; b < n; b++) {
+                    dot4x1(weights, x, b * cols, cols, out, b * rows + o);
+                }
+            }
+            for (; b < n; b++) {
+                for (int j = 0; j < block; j++) {
+                    out[b * rows + o + j] = dotKernel(weights, j * cols, x, b * cols, cols);
                 }
             }
         }
     }
 
-    /**
-     * Four dot products of w against consecutive x rows, each accumulated exactly as {@link #dotKernel} would:
-     * same lane order, same fused multiply-adds, same reduction, same scalar tail.
+    /*
+     * The blocked kernels below give every (weight row, input row) pair its own accumulator that sees exactly
+     * the sequence dotKernel would: the same lane-wise fused multiply-adds in the same order, the same lane
+     * reduction, the same scalar tail. Grouping only shares loads, never changes an element's arithmetic.
      */
-    private static void dot4(float[] w, float[] x, int x0, int len, float[] out, int out0, int outStride) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F);
-        FloatVector acc3 = FloatVector.zero(F);
-        int x1 = x0 + len;
-        int x2 = x1 + len;
-        int x3 = x2 + len;
+
+    /** Four weight rows (consecutive in w, stride len) against four input rows. */
+    private static void dot4x4(float[] w, float[] x, int x0, int len, float[] out, int out0, int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
         int i = 0;
         for (int upper = F.loopBound(len); i < upper; i += F.length()) {
-            FloatVector wv = FloatVector.fromArray(F, w, i);
-            acc0 = wv.fma(FloatVector.fromArray(F, x, x0 + i), acc0);
-            acc1 = wv.fma(FloatVector.fromArray(F, x, x1 + i), acc1);
-            acc2 = wv.fma(FloatVector.fromArray(F, x, x2 + i), acc2);
-            acc3 = wv.fma(FloatVector.fromArray(F, x, x3 + i), acc3);
+            FloatVector w0 = FloatVector.fromArray(F, w, i);
+            FloatVector w1 = FloatVector.fromArray(F, w, len + i);
+            FloatVector w2 = FloatVector.fromArray(F, w, 2 * len + i);
+            FloatVector w3 = FloatVector.fromArray(F, w, 3 * len + i);
+            FloatVector x0v = FloatVector.fromArray(F, x, x0 + i);
+            a00 = w0.fma(x0v, a00);
+            a10 = w1.fma(x0v, a10);
+            a20 = w2.fma(x0v, a20);
+            a30 = w3.fma(x0v, a30);
+            FloatVector x1v = FloatVector.fromArray(F, x, x0 + len + i);
+            a01 = w0.fma(x1v, a01);
+            a11 = w1.fma(x1v, a11);
+            a21 = w2.fma(x1v, a21);
+            a31 = w3.fma(x1v, a31);
+            FloatVector x2v = FloatVector.fromArray(F, x, x0 + 2 * len + i);
+            a02 = w0.fma(x2v, a02);
+            a12 = w1.fma(x2v, a12);
+            a22 = w2.fma(x2v, a22);
+            a32 = w3.fma(x2v, a32);
+            FloatVector x3v = FloatVector.fromArray(F, x, x0 + 3 * len + i);
+            a03 = w0.fma(x3v, a03);
+            a13 = w1.fma(x3v, a13);
+            a23 = w2.fma(x3v, a23);
+            a33 = w3.fma(x3v, a33);
         }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD);
-        float s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD);
-        float s3 = acc3.reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) {
-            s0 = Math.fma(w[i], x[x0 + i], s0);
-            s1 = Math.fma(w[i], x[x1 + i], s1);
-            s2 = Math.fma(w[i], x[x2 + i], s2);
-            s3 = Math.fma(w[i], x[x3 + i], s3);
+        out[out0] = finish(a00.reduceLanes(VectorOperators.ADD), w, 0, x, x0, i, len);
+        out[out0 + outStride] = finish(a01.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + len, i, len);
+        out[out0 + 2 * outStride] = finish(a02.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride] = finish(a03.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + 3 * len, i, len);
+        out[out0 + 1] = finish(a10.reduceLanes(VectorOperators.ADD), w, len, x, x0, i, len);
+        out[out0 + outStride + 1] = finish(a11.reduceLanes(VectorOperators.ADD), w, len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 1] = finish(a12.reduceLanes(VectorOperators.ADD), w, len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 1] = finish(a13.reduceLanes(VectorOperators.ADD), w, len, x, x0 + 3 * len, i, len);
+        out[out0 + 2] = finish(a20.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0, i, len);
+        out[out0 + outStride + 2] = finish(a21.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 2] = finish(a22.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 2] = finish(a23.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + 3 * len, i, len);
+        out[out0 + 3] = finish(a30.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0, i, len);
+        out[out0 + outStride + 3] = finish(a31.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 3] = finish(a32.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 3] = finish(a33.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + 3 * len, i, len);
+    }
+
+    /** Four weight rows against one input row. */
+    private static void dot4x1(float[] w, float[] x, int x0, int len, float[] out, int out0) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
+            FloatVector xv = FloatVector.fromArray(F, x, x0 + i);
+            a0 = FloatVector.fromArray(F, w, i).fma(xv, a0);
+            a1 = FloatVector.fromArray(F, w, len + i).fma(xv, a1);
+            a2 = FloatVector.fromArray(F, w, 2 * len + i).fma(xv, a2);
+            a3 = FloatVector.fromArray(F, w, 3 * len + i).fma(xv, a3);
         }
-        out[out0] = s0;
-        out[out0 + outStride] = s1;
-        out[out0 + 2 * outStride] = s2;
-        out[out0 + 3 * outStride] = s3;
+        out[out0] = finish(a0.reduceLanes(VectorOperators.ADD), w, 0, x, x0, i, len);
+        out[out0 + 1] = finish(a1.reduceLanes(VectorOperators.ADD), w, len, x, x0, i, len);
+        out[out0 + 2] = finish(a2.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0, i, len);
+        out[out0 + 3] = finish(a3.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0, i, len);
+    }
+
+    /**
+     * The scalar tail [from, len) after the lane reduction: the common ending of every dot product. Takes the
+     * reduced sum, not the vector: a vector argument to a call the JIT declines to inline would be boxed.
+     */
+    private static float finish(float lanes, float[] a, int aOff, float[] b, int bOff, int from, int len) {
+        float sum = lanes;
+        for (int i = from; i < len; i++) {
+            sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        }
+        return sum;
     }
 
     private static float dotKernel(float[] a, int aOff, float[] b, int bOff, int len) {
@@ -112,11 +178,7 @@ public final class VectorOps implements TensorOps {
         for (int upper = F.loopBound(len); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) {
-            sum = Math.fma(a[aOff + i], b[bOff + i], sum);
-        }
-        return sum;
+        return finish(acc.reduceLanes(VectorOperators.ADD), a, aOff, b, bOff, i, len);
     }
 
     @Override

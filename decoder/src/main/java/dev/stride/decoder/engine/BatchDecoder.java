@@ -1,9 +1,9 @@
 package dev.stride.decoder.engine;
 
+import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
 import dev.stride.decoder.forward.PassOutput;
-import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.mtp.DraftState;
 import dev.stride.decoder.mtp.DraftTree;
 import dev.stride.decoder.mtp.Drafter;
@@ -23,7 +23,7 @@ import java.util.Set;
  */
 public final class BatchDecoder implements AutoCloseable {
 
-    private final Transformer transformer;
+    private final ForwardBackend transformer;
     private final KvCacheBudget budget;
     private final Drafter drafter; // null for plain decoding
     private final Set<Integer> eosIds;
@@ -33,14 +33,21 @@ public final class BatchDecoder implements AutoCloseable {
     private final int hiddenSize;
     private final CoupledSampler sampler;
     private final PassBatch batch = new PassBatch();
+    private final PassOutput out;
     private final Verdict verdict = new Verdict();
     private final ArrayDeque<GenerationRequest> queue = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final List<GenerationResult> finished = new ArrayList<>();
+    // Drafting inputs, one slot per sequence in flight, reused every step.
+    private final List<Sequence> drafting = new ArrayList<>();
+    private final float[] draftHidden;
+    private final int[] draftDepth;
+    private final DraftState[] draftStates;
+    private final DraftTree[] draftTrees;
     private int[] pathScratch = new int[8];
     private int[] slotScratch = new int[8];
 
-    BatchDecoder(Transformer transformer, KvCacheBudget budget, Drafter drafter, Set<Integer> eosIds,
+    BatchDecoder(ForwardBackend transformer, KvCacheBudget budget, Drafter drafter, Set<Integer> eosIds,
                  TextStream.Factory text, int maxBatch) {
         this.transformer = transformer;
         this.budget = budget;
@@ -51,6 +58,11 @@ public final class BatchDecoder implements AutoCloseable {
         this.contextLength = transformer.config().maxPositions();
         this.hiddenSize = transformer.config().hiddenSize();
         this.sampler = new CoupledSampler(transformer.config().vocabSize());
+        this.out = transformer.newOutput();
+        this.draftHidden = new float[maxBatch * hiddenSize];
+        this.draftDepth = new int[maxBatch];
+        this.draftStates = new DraftState[maxBatch];
+        this.draftTrees = new DraftTree[maxBatch];
     }
 
     public int capacity() {
@@ -107,12 +119,12 @@ public final class BatchDecoder implements AutoCloseable {
             return;
         }
         buildPass();
-        PassOutput out = transformer.forward(batch);
-        List<Sequence> drafting = new ArrayList<>();
+        transformer.forward(batch, out);
+        drafting.clear();
         for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
             Sequence seq = it.next();
             seq.forwardPasses++;
-            boolean done = seq.prefilled ? afterDecode(seq, out) : afterPrefill(seq, out);
+            boolean done = seq.prefilled ? afterDecode(seq) : afterPrefill(seq);
             if (done) {
                 finish(seq);
                 it.remove();
@@ -123,7 +135,7 @@ public final class BatchDecoder implements AutoCloseable {
             }
         }
         if (!drafting.isEmpty()) {
-            draft(drafting, out);
+            draft();
         }
     }
 
@@ -183,7 +195,7 @@ public final class BatchDecoder implements AutoCloseable {
         }
     }
 
-    private boolean afterPrefill(Sequence seq, PassOutput out) {
+    private boolean afterPrefill(Sequence seq) {
         seq.prefilled = true;
         seq.length = seq.promptLength();
         int token = sampler.choose(out.logits(), out.logitsOffset(seq.passLogitRow), seq.request.sampling(),
@@ -193,7 +205,7 @@ public final class BatchDecoder implements AutoCloseable {
         return seq.append(token, eosOf(seq.request).contains(token));
     }
 
-    private boolean afterDecode(Sequence seq, PassOutput out) {
+    private boolean afterDecode(Sequence seq) {
         DraftTree tree = seq.tree;
         SamplingParams params = seq.request.sampling();
         TreeVerifier.verify(tree, seq.length, (node, position) ->
@@ -228,23 +240,19 @@ public final class BatchDecoder implements AutoCloseable {
         return false;
     }
 
-    private void draft(List<Sequence> drafting, PassOutput out) {
+    private void draft() {
         int n = drafting.size();
-        float[] hidden = new float[n * hiddenSize];
-        int[] maxDepth = new int[n];
-        DraftState[] states = new DraftState[n];
-        DraftTree[] trees = new DraftTree[n];
         for (int i = 0; i < n; i++) {
             Sequence seq = drafting.get(i);
-            System.arraycopy(out.hidden(), out.hiddenOffset(seq.passRow), hidden, i * hiddenSize, hiddenSize);
+            System.arraycopy(out.hidden(), out.hiddenOffset(seq.passRow), draftHidden, i * hiddenSize, hiddenSize);
             int tokensLeft = seq.request.maxNewTokens() - seq.generated;
             int positionsLeft = contextLength - (seq.promptLength() + seq.generated);
-            maxDepth[i] = Math.max(0, Math.min(tokensLeft, positionsLeft) - 1);
-            states[i] = seq.draftState;
-            trees[i] = seq.tree;
+            draftDepth[i] = Math.max(0, Math.min(tokensLeft, positionsLeft) - 1);
+            draftStates[i] = seq.draftState;
+            draftTrees[i] = seq.tree;
             seq.tree.reset(seq.pendingToken);
         }
-        drafter.draft(hidden, n, maxDepth, states, trees);
+        drafter.draft(draftHidden, n, draftDepth, draftStates, draftTrees);
     }
 
     private void finish(Sequence seq) {

@@ -11,23 +11,29 @@ import java.util.Arrays;
  */
 public final class CoupledSampler {
 
+    /**
+     * Tokens whose probability is below e^-30 of the most likely one are not candidates: part of the sampler's
+     * definition (identical in every mode), and it keeps the sort to the plausible few instead of the vocabulary.
+     */
+    private static final double NEGLIGIBLE = 30.0;
+
     private final int vocab;
+    private final long[] keys;     // sort keys: logit descending, then id ascending
     private final int[] order;     // candidate ids, most likely first
     private final double[] weight; // unnormalized probability per candidate, in order
-    private final Integer[] boxed; // sort scratch
 
     public CoupledSampler(int vocab) {
         this.vocab = vocab;
+        this.keys = new long[vocab];
         this.order = new int[vocab];
         this.weight = new double[vocab];
-        this.boxed = new Integer[vocab];
     }
 
     public int choose(float[] logits, int offset, SamplingParams params, int position) {
         if (params.greedy()) {
             return argmax(logits, offset, vocab);
         }
-        int candidates = rankCandidates(logits, offset, params.topK());
+        int candidates = rankCandidates(logits, offset, params.topK(), params.temperature());
         double maxLogit = logits[offset + order[0]];
         double total = 0;
         for (int i = 0; i < candidates; i++) {
@@ -67,20 +73,32 @@ public final class CoupledSampler {
         return best;
     }
 
-    /** Fills order[0, n) with the top-k ids (all when k is 0) sorted by logit desc, id asc; returns n. */
-    private int rankCandidates(float[] logits, int offset, int topK) {
-        for (int i = 0; i < vocab; i++) {
-            boxed[i] = i;
+    /** Fills order[0, n) with the candidates sorted by logit desc, id asc, cut to the top k (0 = all); returns n. */
+    private int rankCandidates(float[] logits, int offset, int topK, float temperature) {
+        float max = logits[offset + argmax(logits, offset, vocab)];
+        double floor = max - NEGLIGIBLE * temperature;
+        int n = 0;
+        for (int id = 0; id < vocab; id++) {
+            float logit = logits[offset + id];
+            if (logit >= floor) {
+                keys[n++] = ((long) descendingKey(logit) << 32) | id;
+            }
         }
-        Arrays.sort(boxed, (a, b) -> {
-            int byLogit = Float.compare(logits[offset + b], logits[offset + a]);
-            return byLogit != 0 ? byLogit : Integer.compare(a, b);
-        });
-        int n = topK == 0 ? vocab : Math.min(topK, vocab);
+        Arrays.sort(keys, 0, n);
+        if (topK > 0) {
+            n = Math.min(n, topK);
+        }
         for (int i = 0; i < n; i++) {
-            order[i] = boxed[i];
+            order[i] = (int) keys[i];
         }
         return n;
+    }
+
+    /** A signed int that orders floats descending (larger logit, smaller key). */
+    private static int descendingKey(float value) {
+        int bits = Float.floatToIntBits(value);
+        int ascending = bits < 0 ? ~bits : bits | 0x80000000; // unsigned order == float order
+        return ~ascending ^ 0x80000000;
     }
 
     /** u(seed, position) in [0, 1): SplitMix64 finalizer over the pair, 53 random bits. */

@@ -2,6 +2,9 @@ package dev.stride.decoder.engine;
 
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.cuda.DeviceSelection;
+import dev.stride.decoder.cuda.DeviceSpec;
+import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.Model;
@@ -16,7 +19,6 @@ import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import java.util.logging.Logger;
 
 /**
  * A loaded model (plus optional heads and tokenizer) ready to decode: the object a CLI command or a Spark executor
@@ -24,38 +26,34 @@ import java.util.logging.Logger;
  */
 public final class Engine implements AutoCloseable {
 
-    private static final Logger LOG = Logger.getLogger(Engine.class.getName());
-
     private final Model model;
     private final StrideTokenizer tokenizer;
     private final HeadsLoader.Loaded heads; // null without heads
     private final ComputePool pool;
     private final VectorOps ops;
-    private final Transformer transformer;
+    private final ForwardBackend transformer;
     private final KvCacheBudget budget;
     private PassCostCurve passCost;
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
-                   long kvCacheBytes) {
+                   DeviceSpec device, long kvCacheBytes) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.heads = heads;
         this.pool = pool;
         this.ops = new VectorOps(pool);
-        this.transformer = new Transformer(model.config(), model.weights(), ops, pool);
-        this.budget = new KvCacheBudget(model.config(), kvCacheBytes);
+        this.transformer = DeviceSelection.open(device, model.config(), model.weights(),
+                () -> new Transformer(model.config(), model.weights(), ops, pool));
+        try {
+            this.budget = transformer.kvCacheBudget(kvCacheBytes);
+        } catch (RuntimeException e) {
+            transformer.close();
+            throw e;
+        }
     }
 
     public static Engine load(EngineOptions options) {
-        String device = options.device() == null ? "auto" : options.device();
-        if (device.startsWith("cuda")) {
-            throw new IllegalArgumentException("--device " + device + ": this build has no CUDA backend; use cpu");
-        }
-        if (device.equals("auto")) {
-            LOG.info("device auto: using the CPU backend (no CUDA backend in this build)");
-        } else if (!device.equals("cpu")) {
-            throw new IllegalArgumentException("--device " + device + ": expected cpu, auto or cuda[:N]");
-        }
+        DeviceSpec device = DeviceSpec.parse(options.device());
         Model model = ModelLoader.load(options.modelDir());
         StrideTokenizer tokenizer = null;
         HeadsLoader.Loaded heads = null;
@@ -65,7 +63,7 @@ public final class Engine implements AutoCloseable {
                 heads = HeadsLoader.load(options.headsDir(), model.config());
             }
             int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
-            return new Engine(model, tokenizer, heads, new ComputePool(threads), options.kvCacheBytes());
+            return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());
         } catch (RuntimeException e) {
             if (tokenizer != null) {
                 tokenizer.close();
@@ -112,6 +110,11 @@ public final class Engine implements AutoCloseable {
 
     public int threads() {
         return pool.threads();
+    }
+
+    /** Where forward passes run, e.g. "cpu (8 threads)" or "cuda:0 NVIDIA H200 (...)". */
+    public String device() {
+        return transformer.device();
     }
 
     public Optional<MedusaHeads> heads() {
@@ -176,6 +179,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        transformer.close();
         pool.close();
         tokenizer.close();
         if (heads != null) {

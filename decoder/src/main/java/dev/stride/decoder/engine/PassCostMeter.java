@@ -1,9 +1,10 @@
 package dev.stride.decoder.engine;
 
+import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
-import dev.stride.decoder.forward.Transformer;
+import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.mtp.PassCostCurve;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -21,7 +22,7 @@ public final class PassCostMeter {
      * @param prefix tokens already in the cache before the measured rows
      * @param repeats timed passes per row count (the median is kept), after one warm-up
      */
-    public static PassCostCurve measure(Transformer transformer, KvCacheBudget budget, int[] rows, int prefix,
+    public static PassCostCurve measure(ForwardBackend transformer, KvCacheBudget budget, int[] rows, int prefix,
                                         int repeats) {
         int maxRows = rows[rows.length - 1];
         int context = transformer.config().maxPositions();
@@ -34,11 +35,12 @@ public final class PassCostMeter {
             SplittableRandom random = new SplittableRandom(42);
             int vocab = transformer.config().vocabSize();
             PassBatch batch = new PassBatch();
+            PassOutput out = transformer.newOutput();
             for (int p = 0; p < start; p++) {
                 batch.addCausal(cache, random.nextInt(vocab), p, p == start - 1);
             }
             if (start > 0) {
-                transformer.forward(batch);
+                transformer.forward(batch, out);
             }
             double[] seconds = new double[rows.length];
             for (int i = 0; i < rows.length; i++) {
@@ -46,11 +48,11 @@ public final class PassCostMeter {
                 for (int r = 0; r < rows[i]; r++) {
                     batch.addCausal(cache, random.nextInt(vocab), start + r, true);
                 }
-                warmUp(transformer, batch);
+                warmUp(transformer, batch, out);
                 double[] times = new double[repeats];
                 for (int rep = 0; rep < repeats; rep++) {
                     long t0 = System.nanoTime();
-                    transformer.forward(batch);
+                    transformer.forward(batch, out);
                     times[rep] = (System.nanoTime() - t0) / 1e9;
                 }
                 Arrays.sort(times);
@@ -62,11 +64,11 @@ public final class PassCostMeter {
         }
     }
 
-    /** Runs the pass until the JIT has settled: at least twice, and up to 20 times within half a second. */
-    private static void warmUp(Transformer transformer, PassBatch batch) {
-        long deadline = System.nanoTime() + 500_000_000L;
+    /** Runs the pass until the JIT has settled: at least twice, and up to 20 times within 0.3 s. */
+    private static void warmUp(ForwardBackend transformer, PassBatch batch, PassOutput out) {
+        long deadline = System.nanoTime() + 300_000_000L;
         for (int i = 0; i < 20 && (i < 2 || System.nanoTime() < deadline); i++) {
-            transformer.forward(batch);
+            transformer.forward(batch, out);
         }
     }
 }

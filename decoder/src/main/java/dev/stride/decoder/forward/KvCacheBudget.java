@@ -5,16 +5,39 @@ import dev.stride.decoder.model.ModelConfig;
 /** Hands out KV caches within a byte budget shared by all sequences of an engine. */
 public final class KvCacheBudget {
 
+    /** Creates and frees the caches of one backend, in that backend's memory. */
+    public interface Allocator {
+        KvCache allocate(int slots);
+
+        void free(KvCache cache);
+    }
+
     private final ModelConfig config;
     private final long budgetBytes;
+    private final Allocator allocator;
     private long usedBytes;
 
+    /** A budget of caches on the Java heap, for the CPU backend. */
     public KvCacheBudget(ModelConfig config, long budgetBytes) {
+        this(config, budgetBytes, new Allocator() {
+            @Override
+            public KvCache allocate(int slots) {
+                return new HeapKvCache(config.numLayers(), slots, config.kvDim());
+            }
+
+            @Override
+            public void free(KvCache cache) {
+            }
+        });
+    }
+
+    public KvCacheBudget(ModelConfig config, long budgetBytes, Allocator allocator) {
         if (budgetBytes <= 0) {
             throw new IllegalArgumentException("KV cache budget must be > 0 bytes, got " + budgetBytes);
         }
         this.config = config;
         this.budgetBytes = budgetBytes;
+        this.allocator = allocator;
     }
 
     public long bytesFor(int slots) {
@@ -32,12 +55,14 @@ public final class KvCacheBudget {
         if (usedBytes + bytes > budgetBytes) {
             return null;
         }
+        KvCache cache = allocator.allocate(slots);
         usedBytes += bytes;
-        return new KvCache(config.numLayers(), slots, config.kvDim());
+        return cache;
     }
 
     public synchronized void release(KvCache cache) {
         usedBytes -= bytesFor(cache.capacity());
+        allocator.free(cache);
     }
 
     public long budgetBytes() {

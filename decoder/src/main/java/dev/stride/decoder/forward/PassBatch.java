@@ -86,39 +86,39 @@ public final class PassBatch {
         return logitRows;
     }
 
-    int token(int row) {
+    public int token(int row) {
         return tokens[row];
     }
 
-    int position(int row) {
+    public int position(int row) {
         return positions[row];
     }
 
-    int slot(int row) {
+    public int slot(int row) {
         return slots[row];
     }
 
-    int prefixSlots(int row) {
+    public int prefixSlots(int row) {
         return prefixSlots[row];
     }
 
-    int extraStart(int row) {
+    public int extraStart(int row) {
         return extraStart[row];
     }
 
-    int extraEnd(int row) {
+    public int extraEnd(int row) {
         return extraStart[row + 1];
     }
 
-    int extraSlot(int index) {
+    public int extraSlot(int index) {
         return extraSlots[index];
     }
 
-    boolean wantsLogits(int row) {
+    public boolean wantsLogits(int row) {
         return wantsLogits[row];
     }
 
-    KvCache cache(int row) {
+    public KvCache cache(int row) {
         return caches[row];
     }
 }

@@ -1,21 +1,30 @@
 package dev.stride.decoder.forward;
 
 /**
- * Results of a pass, valid until the next pass: final-norm hidden states of every row, and logits of the rows
- * that asked for them, in row order.
+ * Results of a pass, owned by the caller so that threads sharing one model never read each other's results:
+ * final-norm hidden states of every row, and logits of the rows that asked for them, in row order.
+ * Reused across passes; grown on demand.
  */
 public final class PassOutput {
 
-    private final float[] hidden; // (rows, hiddenSize)
-    private final float[] logits; // (logit rows, vocab)
     private final int hiddenSize;
     private final int vocab;
+    private float[] hidden = new float[0]; // (rows, hiddenSize)
+    private float[] logits = new float[0]; // (logit rows, vocab)
 
-    PassOutput(float[] hidden, float[] logits, int hiddenSize, int vocab) {
-        this.hidden = hidden;
-        this.logits = logits;
+    public PassOutput(int hiddenSize, int vocab) {
         this.hiddenSize = hiddenSize;
         this.vocab = vocab;
+    }
+
+    /** Makes room for a pass of {@code rows} rows, {@code logitRows} of them with logits; backends call it first. */
+    public void ensure(int rows, int logitRows) {
+        if (hidden.length < rows * hiddenSize) {
+            hidden = new float[Math.max(rows, 2 * hidden.length / hiddenSize) * hiddenSize];
+        }
+        if (logits.length < logitRows * vocab) {
+            logits = new float[Math.max(logitRows, 2 * logits.length / vocab) * vocab];
+        }
     }
 
     public float[] hidden() {

@@ -4,7 +4,7 @@ import dev.stride.decoder.model.ModelConfig;
 import java.util.Arrays;
 
 /** Rotary cos/sin per position, computed in double once and cached as float, grown on demand. */
-final class RopeTable {
+public final class RopeTable {
 
     private final double[] inverseFrequencies; // (headDim / 2)
     private final int half;
@@ -12,7 +12,7 @@ final class RopeTable {
     private float[] sin = new float[0];
     private int positions;
 
-    RopeTable(ModelConfig config) {
+    public RopeTable(ModelConfig config) {
         this.inverseFrequencies = config.ropeScaling().inverseFrequencies(config.ropeTheta(), config.headDim());
         this.half = config.headDim() / 2;
     }
@@ -33,6 +33,12 @@ final class RopeTable {
             }
         }
         positions = n;
+    }
+
+    /** cos and sin of positions [0, upTo), each (position, headDim / 2): the values {@link #rotate} uses. */
+    public float[][] table(int upTo) {
+        ensure(upTo);
+        return new float[][] {Arrays.copyOf(cos, upTo * half), Arrays.copyOf(sin, upTo * half)};
     }
 
     /** Rotates one head vector in place, Hugging Face rotate_half convention: pairs (i, i + headDim/2). */

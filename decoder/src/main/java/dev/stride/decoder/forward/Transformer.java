@@ -11,9 +11,9 @@ import java.util.Arrays;
  * The forward pass of a Llama-family decoder over a {@link PassBatch}: embed, then per layer RMSNorm, q/k/v,
  * rotary, attention, residual, RMSNorm, SiLU-gated MLP, residual; then the final norm and the logits of the rows
  * that ask for them. Every row's result depends only on its own token, position and visible keys: never on the
- * other rows of the pass or on the thread count.
+ * other rows of the pass or on the thread count. The CPU {@link ForwardBackend}.
  */
-public final class Transformer {
+public final class Transformer implements ForwardBackend {
 
     private final ModelConfig config;
     private final ModelWeights weights;
@@ -36,11 +36,8 @@ public final class Transformer {
     private float[] proj;    // (rows, hidden)
     private float[] gateUp;  // (rows, 2 * intermediate)
     private float[] act;     // (rows, intermediate)
-    private float[] hiddenOut; // (rows, hidden) after the final norm
     private float[] logitInput; // (logit rows, hidden)
-    private float[] logits;  // (logit rows, vocab)
     private float[][] scores = new float[0][]; // (threads, visible keys)
-    private final float[] embeddingRow;       // (hidden)
 
     public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
         this.config = config;
@@ -54,27 +51,43 @@ public final class Transformer {
         this.headDim = config.headDim();
         this.groupSize = config.numHeads() / config.numKvHeads();
         this.attentionScale = (float) (1.0 / Math.sqrt(headDim));
-        this.embeddingRow = new float[hidden];
     }
 
+    @Override
     public ModelConfig config() {
         return config;
     }
 
+    @Override
+    public KvCacheBudget kvCacheBudget(long requestedBytes) {
+        return new KvCacheBudget(config, requestedBytes);
+    }
+
+    @Override
+    public String device() {
+        return "cpu (" + pool.threads() + " threads)";
+    }
+
+    /** The compute pool and weights belong to the caller. */
+    @Override
+    public void close() {
+    }
+
     /**
-     * Runs one pass. Synchronized: an engine shared by several threads runs one pass at a time, each pass using
-     * every compute thread.
+     * Runs one pass. Synchronized: threads sharing a model run one pass at a time, each pass using every compute
+     * thread; results go to the caller's holder, so they stay valid after the next thread's pass.
      */
-    public synchronized PassOutput forward(PassBatch batch) {
+    @Override
+    public synchronized void forward(PassBatch batch, PassOutput out) {
         int n = batch.size();
         ensureCapacity(n);
+        out.ensure(n, batch.logitRows());
         int maxPosition = 0;
         int maxVisible = 0;
         for (int r = 0; r < n; r++) {
             maxPosition = Math.max(maxPosition, batch.position(r));
             maxVisible = Math.max(maxVisible, batch.prefixSlots(r) + batch.extraEnd(r) - batch.extraStart(r));
-            weights.embedding().loadRow(checkedToken(batch.token(r)), embeddingRow);
-            System.arraycopy(embeddingRow, 0, x, r * hidden, hidden);
+            weights.embedding().loadRow(checkedToken(batch.token(r)), x, r * hidden);
         }
         rope.ensure(maxPosition + 1);
         ensureScores(maxVisible);
@@ -83,18 +96,17 @@ public final class Transformer {
             mlpBlock(n, weights.layers()[layer]);
         }
         for (int r = 0; r < n; r++) {
-            ops.rmsNorm(x, r * hidden, weights.finalNorm(), config.rmsNormEps(), hiddenOut, r * hidden, hidden);
+            ops.rmsNorm(x, r * hidden, weights.finalNorm(), config.rmsNormEps(), out.hidden(), r * hidden, hidden);
         }
         int logitRows = 0;
         for (int r = 0; r < n; r++) {
             if (batch.wantsLogits(r)) {
-                System.arraycopy(hiddenOut, r * hidden, logitInput, logitRows++ * hidden, hidden);
+                System.arraycopy(out.hidden(), r * hidden, logitInput, logitRows++ * hidden, hidden);
             }
         }
         if (logitRows > 0) {
-            ops.matmul(weights.lmHead(), logitInput, logitRows, logits);
+            ops.matmul(weights.lmHead(), logitInput, logitRows, out.logits());
         }
-        return new PassOutput(hiddenOut, logits, hidden, config.vocabSize());
     }
 
     private int checkedToken(int token) {
@@ -127,7 +139,7 @@ public final class Transformer {
                 rope.rotate(qkv, base + qDim + h * headDim, position);
             }
             // Every row's key and value are in the cache before any row attends: rows of a pass see each other.
-            KvCache cache = batch.cache(r);
+            HeapKvCache cache = heapCache(batch, r);
             int slot = batch.slot(r);
             System.arraycopy(qkv, base + qDim, cache.keys(layer), slot * kvDim, kvDim);
             System.arraycopy(qkv, base + qDim + kvDim, cache.values(layer), slot * kvDim, kvDim);
@@ -144,7 +156,7 @@ public final class Transformer {
 
     /** Softmax attention of one row and head over its visible slots, walked in position order. */
     private void attendHead(PassBatch batch, int layer, int row, int head, float[] score) {
-        KvCache cache = batch.cache(row);
+        HeapKvCache cache = (HeapKvCache) batch.cache(row);
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
         int qOffset = row * (qDim + 2 * kvDim) + head * headDim;
@@ -183,6 +195,14 @@ public final class Transformer {
         for (int d = 0; d < headDim; d++) {
             attnOut[out + d] *= inverseSum;
         }
+    }
+
+    private static HeapKvCache heapCache(PassBatch batch, int row) {
+        if (!(batch.cache(row) instanceof HeapKvCache cache)) {
+            throw new IllegalArgumentException("row " + row + " has a KV cache of another backend: "
+                    + batch.cache(row).getClass().getSimpleName());
+        }
+        return cache;
     }
 
     private void mlpBlock(int n, LayerWeights w) {
@@ -226,9 +246,7 @@ public final class Transformer {
         proj = new float[n * hidden];
         gateUp = new float[n * 2 * config.intermediateSize()];
         act = new float[n * config.intermediateSize()];
-        hiddenOut = new float[n * hidden];
         logitInput = new float[n * hidden];
-        logits = new float[n * config.vocabSize()];
         capacityRows = n;
     }
 }

@@ -16,8 +16,11 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
                           double ropeTheta, RopeScaling ropeScaling, int maxPositions, boolean tiedEmbeddings,
                           boolean qkvBias, int slidingWindow) {
 
+    /** How constructor errors name their source; {@link #parse} replaces it with the config file's path. */
+    private static final String UNNAMED_SOURCE = "model config";
+
     public ModelConfig {
-        String where = "model config";
+        String where = UNNAMED_SOURCE;
         positive(where, "hidden_size", hiddenSize);
         positive(where, "intermediate_size", intermediateSize);
         positive(where, "num_hidden_layers", numLayers);
@@ -82,14 +85,21 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         if (json.hasNonNull("sliding_window") && json.path("use_sliding_window").asBoolean(arch == Architecture.MISTRAL)) {
             window = intValue(json, "sliding_window", where);
         }
-        return new ModelConfig(arch, hidden, requiredInt(json, "intermediate_size", where),
-                requiredInt(json, "num_hidden_layers", where), heads,
-                json.hasNonNull("num_key_value_heads") ? intValue(json, "num_key_value_heads", where) : heads,
-                headDim, requiredInt(json, "vocab_size", where),
-                (float) json.path("rms_norm_eps").asDouble(1e-6), json.path("rope_theta").asDouble(10000.0),
-                ropeScaling(json.path("rope_scaling"), where),
-                json.hasNonNull("max_position_embeddings") ? intValue(json, "max_position_embeddings", where) : 2048,
-                json.path("tie_word_embeddings").asBoolean(false), bias, window);
+        int intermediate = requiredInt(json, "intermediate_size", where);
+        int layers = requiredInt(json, "num_hidden_layers", where);
+        int kvHeads = json.hasNonNull("num_key_value_heads") ? intValue(json, "num_key_value_heads", where) : heads;
+        int vocab = requiredInt(json, "vocab_size", where);
+        RopeScaling scaling = ropeScaling(json.path("rope_scaling"), where);
+        int maxPositions = json.hasNonNull("max_position_embeddings")
+                ? intValue(json, "max_position_embeddings", where) : 2048;
+        try {
+            return new ModelConfig(arch, hidden, intermediate, layers, heads, kvHeads, headDim, vocab,
+                    (float) json.path("rms_norm_eps").asDouble(1e-6), json.path("rope_theta").asDouble(10000.0),
+                    scaling, maxPositions, json.path("tie_word_embeddings").asBoolean(false), bias, window);
+        } catch (ModelException e) {
+            // The constructor's checks do not know the file: name it, as every other config error does.
+            throw new ModelException(where + e.getMessage().substring(UNNAMED_SOURCE.length()), e);
+        }
     }
 
     private static RopeScaling ropeScaling(JsonNode node, String where) {

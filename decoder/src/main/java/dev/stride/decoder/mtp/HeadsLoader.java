@@ -8,6 +8,7 @@ import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
+import dev.stride.decoder.tensor.WidenedMatrices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +81,8 @@ public final class HeadsLoader {
 
     private static WeightMatrix matrix(TensorStore store, String name, int rows, int cols, Path file) {
         TensorInfo info = headTensor(store, name, file, rows, cols);
-        return MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
+        WeightMatrix stored = MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
+        return WidenedMatrices.fitsInCache(store) ? WidenedMatrices.widen(stored) : stored;
     }
 
     private static float[] vector(TensorStore store, String name, int length, Path file) {

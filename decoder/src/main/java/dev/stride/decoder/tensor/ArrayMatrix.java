@@ -44,8 +44,8 @@ public final class ArrayMatrix implements WeightMatrix {
     }
 
     @Override
-    public void loadRow(int row, float[] dst) {
-        System.arraycopy(values, row * cols, dst, 0, cols);
+    public void loadRow(int row, float[] dst, int offset) {
+        System.arraycopy(values, row * cols, dst, offset, cols);
     }
 
     @Override

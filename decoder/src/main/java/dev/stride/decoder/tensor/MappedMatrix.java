@@ -58,6 +58,12 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         return cols;
     }
 
+    /** One vector of 16-bit values widened to int lanes (sign-extended: callers mask what they need). */
+    static IntVector halfBits(ByteBuffer data, long byteOffset) {
+        ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) byteOffset, ByteOrder.LITTLE_ENDIAN);
+        return (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
+    }
+
     /** float32 rows. */
     static final class F32 extends MappedMatrix {
         F32(ByteBuffer data, int rows, int cols) {
@@ -70,14 +76,14 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         @Override
-        public void loadRow(int row, float[] dst) {
+        public void loadRow(int row, float[] dst, int offset) {
             long base = (long) row * cols * 4;
             int c = 0;
             for (int upper = F.loopBound(cols); c < upper; c += F.length()) {
-                FloatVector.fromByteBuffer(F, data, (int) (base + 4L * c), ByteOrder.LITTLE_ENDIAN).intoArray(dst, c);
+                FloatVector.fromByteBuffer(F, data, (int) (base + 4L * c), ByteOrder.LITTLE_ENDIAN).intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
-                dst[c] = data.getFloat((int) (base + 4L * c));
+                dst[offset + c] = data.getFloat((int) (base + 4L * c));
             }
         }
 
@@ -102,12 +108,11 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         @Override
-        public void loadRow(int row, float[] dst) {
+        public void loadRow(int row, float[] dst, int offset) {
             long base = (long) row * cols * 2;
             int c = 0;
             for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
-                ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
-                IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
+                IntVector bits = halfBits(data, base + 2L * c);
                 IntVector magnitude = bits.and(0x7fff);
                 IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
                 FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
@@ -117,10 +122,10 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
                 VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
                 widened = widened.blend(magnitude.and(0x3ff).lanewise(VectorOperators.LSHL, 13).or(0x7f800000),
                         special);
-                widened.or(sign).reinterpretAsFloats().intoArray(dst, c);
+                widened.or(sign).reinterpretAsFloats().intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
-                dst[c] = HalfFloats.f16ToF32(data.getShort((int) (base + 2L * c)));
+                dst[offset + c] = HalfFloats.f16ToF32(data.getShort((int) (base + 2L * c)));
             }
         }
 
@@ -142,16 +147,14 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         @Override
-        public void loadRow(int row, float[] dst) {
+        public void loadRow(int row, float[] dst, int offset) {
             long base = (long) row * cols * 2;
             int c = 0;
             for (int upper = I.loopBound(cols); c < upper; c += I.length()) {
-                ShortVector halves = ShortVector.fromByteBuffer(S, data, (int) (base + 2L * c), ByteOrder.LITTLE_ENDIAN);
-                IntVector bits = (IntVector) halves.convertShape(VectorOperators.S2I, I, 0);
-                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, c);
+                halfBits(data, base + 2L * c).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, offset + c);
             }
             for (; c < cols; c++) {
-                dst[c] = HalfFloats.bf16ToF32(data.getShort((int) (base + 2L * c)));
+                dst[offset + c] = HalfFloats.bf16ToF32(data.getShort((int) (base + 2L * c)));
             }
         }
 

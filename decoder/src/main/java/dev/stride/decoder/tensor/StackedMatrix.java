@@ -54,9 +54,9 @@ public final class StackedMatrix implements WeightMatrix {
     }
 
     @Override
-    public void loadRow(int row, float[] dst) {
+    public void loadRow(int row, float[] dst, int offset) {
         int p = partOf(row);
-        parts[p].loadRow(row - firstRow[p], dst);
+        parts[p].loadRow(row - firstRow[p], dst, offset);
     }
 
     @Override

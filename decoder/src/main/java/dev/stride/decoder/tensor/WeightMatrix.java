@@ -14,8 +14,13 @@ public interface WeightMatrix {
 
     DType dtype();
 
-    /** Row {@code row} as float32 into {@code dst[0, cols)}; vectorized. */
-    void loadRow(int row, float[] dst);
+    /** Row {@code row} as float32 into {@code dst[offset, offset + cols)}; vectorized. */
+    void loadRow(int row, float[] dst, int offset);
+
+    /** Row {@code row} as float32 into {@code dst[0, cols)}. */
+    default void loadRow(int row, float[] dst) {
+        loadRow(row, dst, 0);
+    }
 
     /** One element as float32; the scalar path used by the test oracle. */
     float get(int row, int col);

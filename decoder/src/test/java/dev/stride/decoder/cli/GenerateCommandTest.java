@@ -1,0 +1,314 @@
+package dev.stride.decoder.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.testing.Fixtures;
+import dev.stride.decoder.testing.Fixtures.Reference;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code stride generate} end to end on the bundled fixture model. */
+class GenerateCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> FIELDS = List.of("id", "completion", "completion_ids", "prompt_tokens",
+            "completion_tokens", "finish_reason", "forward_passes", "tokens_per_pass", "decode_ms",
+            "accept_histogram", "tree_nodes", "head_acceptance", "error");
+
+    private static final Map<String, Reference> REFERENCES = Fixtures.references().stream()
+            .collect(Collectors.toMap(Reference::prompt, Function.identity(), (a, b) -> a));
+
+    private static String fixture() {
+        return Fixtures.modelDir().toString();
+    }
+
+    private static int[] ints(JsonNode array) {
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).intValue();
+        }
+        return out;
+    }
+
+    private static List<JsonNode> readJsonl(Path file) throws IOException {
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            rows.add(JSON.readTree(line));
+        }
+        return rows;
+    }
+
+    /** A successful greedy row whose ids are the PyTorch reference's first {@code n}. */
+    private static void assertGreedyRow(JsonNode row, String id, String prompt, int n) {
+        Reference ref = REFERENCES.get(prompt);
+        assertEquals(FIELDS.stream().sorted().toList(), iterable(row.fieldNames()).stream().sorted().toList(),
+                "fields of " + row);
+        assertEquals(id, row.get("id").asText());
+        assertTrue(row.get("error").isNull(), row.toString());
+        assertArrayEquals(Arrays.copyOf(ref.greedyIds(), n), ints(row.get("completion_ids")), row.toString());
+        assertFalse(row.get("completion").asText().isEmpty(), row.toString());
+        assertEquals(ref.promptIds().length, row.get("prompt_tokens").intValue());
+        assertEquals(n, row.get("completion_tokens").intValue());
+        assertEquals("length", row.get("finish_reason").asText());
+        assertEquals(n, row.get("forward_passes").intValue());
+        assertEquals(1.0, row.get("tokens_per_pass").doubleValue());
+        assertArrayEquals(new int[] {n - 1}, ints(row.get("accept_histogram")));
+        assertEquals(n - 1, row.get("tree_nodes").intValue());
+        assertEquals(0, row.get("head_acceptance").size(), "plain decoding has no heads");
+        assertTrue(row.get("decode_ms").isNumber() && row.get("decode_ms").doubleValue() >= 0);
+    }
+
+    private static void assertFailedRow(JsonNode row, String id, String kind) {
+        assertEquals(FIELDS.stream().sorted().toList(), iterable(row.fieldNames()).stream().sorted().toList(),
+                "fields of " + row);
+        assertEquals(id, row.get("id").asText(), row.toString());
+        assertTrue(row.get("error").isTextual(), row.toString());
+        assertTrue(row.get("error").asText().startsWith(kind + ": "), "expected a " + kind + " error: " + row);
+        assertEquals("", row.get("completion").asText());
+        assertEquals(0, row.get("completion_ids").size());
+        assertEquals(0, row.get("completion_tokens").intValue());
+        assertTrue(row.get("finish_reason").isNull(), row.toString());
+    }
+
+    private static <T> List<T> iterable(java.util.Iterator<T> it) {
+        List<T> list = new ArrayList<>();
+        it.forEachRemaining(list::add);
+        return list;
+    }
+
+    @Test
+    void jsonlWithGoodAndBadLinesGivesOneRowPerLineInOrder() throws IOException {
+        String tooLong = "A fool and his money ".repeat(150);
+        List<String> lines = List.of(
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\"}",
+                "{\"id\": \"broken\", \"prompt\": ",
+                "{\"id\": \"empty\", \"prompt\": \"\"}",
+                "{\"id\": \"cold\", \"prompt\": \"You will be\", \"temperature\": -1}",
+                "",
+                "{\"prompt\": \"The best way to\", \"max_new_tokens\": 3}",
+                "{\"id\": \"chat\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}",
+                "{\"id\": \"typed\", \"prompt\": \"You will be\", \"max_new_tokens\": \"ten\"}",
+                "{\"id\": \"sampled\", \"prompt\": \"Life is\", \"temperature\": 0.8, \"top_k\": 20, \"seed\": 3}",
+                "{\"id\": \"toolong\", \"prompt\": \"" + tooLong + "\"}",
+                "{\"id\": \"will\", \"prompt\": \"You will be\"}",
+                "{\"id\": 7, \"prompt\": \"Life is\", \"max_new_tokens\": 2}");
+        Path input = Files.write(tmp.resolve("in.jsonl"), lines, StandardCharsets.UTF_8);
+        Path output = tmp.resolve("out.jsonl");
+        int code = StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                output.toString(), "--max-new-tokens", "8", "--threads", "2", "--device", "cpu");
+        assertEquals(1, code, "some lines failed");
+
+        List<JsonNode> rows = readJsonl(output);
+        assertEquals(11, rows.size(), "one row per non-blank line: " + rows);
+        assertGreedyRow(rows.get(0), "fool", "A fool and his money", 8);
+        assertFailedRow(rows.get(1), "1", "invalid_input");
+        assertTrue(rows.get(1).get("error").asText().contains("line 2"), rows.get(1).toString());
+        assertFailedRow(rows.get(2), "empty", "empty_prompt");
+        assertFailedRow(rows.get(3), "cold", "invalid_override");
+        assertTrue(rows.get(3).get("error").asText().contains("temperature"), rows.get(3).toString());
+        assertGreedyRow(rows.get(4), "4", "The best way to", 3);
+        assertFailedRow(rows.get(5), "chat", "chat_template");
+        assertFailedRow(rows.get(6), "typed", "invalid_override");
+        assertTrue(rows.get(6).get("error").asText().contains("max_new_tokens"), rows.get(6).toString());
+        JsonNode sampled = rows.get(7);
+        assertEquals("sampled", sampled.get("id").asText());
+        assertTrue(sampled.get("error").isNull(), sampled.toString());
+        assertTrue(sampled.get("completion_tokens").intValue() >= 1 && sampled.get("completion_tokens").intValue() <= 8);
+        assertFailedRow(rows.get(8), "toolong", "prompt_too_long");
+        assertGreedyRow(rows.get(9), "will", "You will be", 8);
+        assertGreedyRow(rows.get(10), "7", "Life is", 2);
+    }
+
+    @Test
+    void duplicateIdsEachGetTheirOwnCompletion() throws IOException {
+        List<String> lines = List.of(
+                "{\"id\": \"same\", \"prompt\": \"A fool and his money\"}",
+                "{\"id\": \"same\", \"prompt\": \"You will be\"}",
+                "{\"id\": \"x\", \"prompt\": \"Life is\", \"top_p\": 0}",
+                "{\"id\": \"x\", \"prompt\": \"Life is\"}");
+        Path input = Files.write(tmp.resolve("dup.jsonl"), lines, StandardCharsets.UTF_8);
+        Path output = tmp.resolve("dup.out.jsonl");
+        int code = StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                output.toString(), "--max-new-tokens", "4", "--threads", "2");
+        List<JsonNode> rows = readJsonl(output);
+        assertEquals(4, rows.size());
+        assertGreedyRow(rows.get(0), "same", "A fool and his money", 4);
+        assertGreedyRow(rows.get(1), "same", "You will be", 4);
+        assertFailedRow(rows.get(2), "x", "invalid_override");
+        assertGreedyRow(rows.get(3), "x", "Life is", 4);
+        assertEquals(1, code, "a failed line means exit code 1, even when another line shares its id");
+    }
+
+    @Test
+    void multiTokenDecodingWithHeadsFromDiskMatchesPlainDecoding() throws IOException {
+        Path headsDir = tmp.resolve("heads");
+        try (dev.stride.decoder.model.Model model = dev.stride.decoder.model.ModelLoader.load(Fixtures.modelDir())) {
+            dev.stride.decoder.mtp.MedusaHeads heads = dev.stride.decoder.testing.TinyModels.heads(model.config(),
+                    model.weights(), 3, 1, 5);
+            dev.stride.decoder.mtp.HeadsWriter.write(heads, headsDir, "fortunes-llama-2m",
+                    dev.stride.decoder.safetensors.DType.F16);
+        }
+        List<String> lines = List.of(
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\"}",
+                "{\"id\": \"hot\", \"prompt\": \"Life is\", \"temperature\": 0.9, \"top_p\": 0.9, \"seed\": 4}",
+                "{\"id\": \"stop\", \"prompt\": \"You will be\", \"stop\": \"to\"}",
+                "{\"id\": \"zero\", \"prompt\": \"Life is\", \"max_new_tokens\": 0}");
+        Path input = Files.write(tmp.resolve("mtp.jsonl"), lines, StandardCharsets.UTF_8);
+        Path plain = tmp.resolve("plain.jsonl");
+        assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                plain.toString(), "--max-new-tokens", "12", "--threads", "2"));
+        List<JsonNode> expected = readJsonl(plain);
+        assertGreedyRow(expected.get(0), "fool", "A fool and his money", 12);
+        assertFailedRow(expected.get(3), "zero", "invalid_override");
+        for (String tree : new String[] {"chain:2", "nodes:6", "static"}) {
+            Path multi = tmp.resolve("multi-" + tree.replace(':', '-') + ".jsonl");
+            assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--heads", headsDir.toString(),
+                    "--tree", tree, "--input", input.toString(), "--output", multi.toString(), "--max-new-tokens",
+                    "12", "--threads", "2"));
+            List<JsonNode> actual = readJsonl(multi);
+            assertEquals(expected.size(), actual.size());
+            for (int i = 0; i < 3; i++) {
+                JsonNode e = expected.get(i);
+                JsonNode a = actual.get(i);
+                String what = tree + " " + a;
+                assertTrue(a.get("error").isNull(), what);
+                assertEquals(e.get("completion_ids"), a.get("completion_ids"), what);
+                assertEquals(e.get("completion"), a.get("completion"), what);
+                assertEquals(e.get("finish_reason"), a.get("finish_reason"), what);
+                assertTrue(a.get("forward_passes").intValue() <= e.get("forward_passes").intValue(), what);
+                assertTrue(a.get("tokens_per_pass").doubleValue() >= 1.0, what);
+                assertTrue(a.get("tree_nodes").intValue() >= a.get("forward_passes").intValue() - 1, what);
+                int[] histogram = ints(a.get("accept_histogram"));
+                assertEquals(tree.equals("chain:2") ? 3 : 4, histogram.length, what);
+                assertEquals(a.get("forward_passes").intValue() - 1, Arrays.stream(histogram).sum(), what);
+                JsonNode acceptance = a.get("head_acceptance");
+                assertEquals(tree.equals("chain:2") ? 2 : 3, acceptance.size(), what);
+                double previous = 1.0;
+                for (JsonNode rate : acceptance) {
+                    assertTrue(rate.doubleValue() >= 0 && rate.doubleValue() <= previous, what
+                            + ": a head is accepted only when the heads before it were");
+                    previous = rate.doubleValue();
+                }
+            }
+            assertFailedRow(actual.get(3), "zero", "invalid_override");
+        }
+        assertEquals("stop", expected.get(2).get("finish_reason").asText(), "the stop string shows up: "
+                + expected.get(2));
+        assertFalse(expected.get(2).get("completion").asText().contains("to"), expected.get(2).toString());
+    }
+
+    @Test
+    void emptyInputGivesEmptyOutput() throws IOException {
+        Path input = Files.write(tmp.resolve("blank.jsonl"), List.of("", "   "), StandardCharsets.UTF_8);
+        Path output = tmp.resolve("blank.out.jsonl");
+        assertEquals(0, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                output.toString(), "--threads", "1"));
+        assertEquals(0, Files.size(output));
+    }
+
+    @Test
+    void promptFlagsAllGoodExitZero() throws IOException {
+        Path output = tmp.resolve("prompts.jsonl");
+        int code = StrideCli.run("generate", "--model", fixture(), "--prompt", "You will be", "--prompt",
+                "A fool and his money", "--output", output.toString(), "--max-new-tokens", "5", "--threads", "2");
+        assertEquals(0, code);
+        List<JsonNode> rows = readJsonl(output);
+        assertEquals(2, rows.size());
+        assertGreedyRow(rows.get(0), "0", "You will be", 5);
+        assertGreedyRow(rows.get(1), "1", "A fool and his money", 5);
+    }
+
+    /** Standard output that records whether someone closed it. */
+    private static final class TrackingStream extends OutputStream {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        boolean closed;
+
+        @Override
+        public void write(int b) {
+            bytes.write(b);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+        }
+    }
+
+    @Test
+    void promptToStandardOutputLeavesItOpen() throws IOException {
+        TrackingStream stdout = new TrackingStream();
+        PrintStream original = System.out;
+        int code;
+        try (PrintStream capture = new PrintStream(stdout, true, StandardCharsets.UTF_8)) {
+            System.setOut(capture);
+            code = StrideCli.run("generate", "--model", fixture(), "--prompt", "Life is", "--max-new-tokens", "3",
+                    "--threads", "2");
+            assertFalse(stdout.closed, "generate closed standard output; an in-process caller cannot print anymore");
+        } finally {
+            System.setOut(original);
+        }
+        assertEquals(0, code);
+        String[] lines = stdout.bytes.toString(StandardCharsets.UTF_8).strip().split("\n");
+        assertEquals(1, lines.length, Arrays.toString(lines));
+        assertGreedyRow(JSON.readTree(lines[0]), "0", "Life is", 3);
+    }
+
+    @Test
+    void usageErrorsExitTwo() {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(2, StrideCli.run("generate", "--prompt", "hi"), "missing --model");
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains("--model"), err.toString());
+            assertEquals(2, StrideCli.run("generate", "--model", fixture()), "no prompts");
+            assertEquals(2, StrideCli.run("generate", "--model", fixture(), "--prompt", "a", "--input", "x.jsonl"),
+                    "--prompt and --input together");
+            assertEquals(2, StrideCli.run("generate", "--model", fixture(), "--prompt", "a", "--max-new-tokens",
+                    "many"));
+            assertEquals(2, StrideCli.run("no-such-command"));
+        } finally {
+            System.setErr(originalErr);
+        }
+    }
+
+    @Test
+    void runtimeFailuresExitOne() throws IOException {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Path missing = tmp.resolve("no-model");
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(1, StrideCli.run("generate", "--model", missing.toString(), "--prompt", "hi",
+                    "--output", tmp.resolve("o.jsonl").toString()));
+            assertTrue(err.toString(StandardCharsets.UTF_8).contains(missing.toString()), err.toString());
+            assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--input",
+                    tmp.resolve("absent.jsonl").toString(), "--output", tmp.resolve("o2.jsonl").toString()));
+            assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--prompt", "hi", "--mode", "mtp",
+                    "--output", tmp.resolve("o3.jsonl").toString()), "multi-token mode without heads");
+        } finally {
+            System.setErr(originalErr);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+package dev.stride.decoder.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.ScalarOps;
+import dev.stride.decoder.forward.ForwardBackend;
+import dev.stride.decoder.forward.KvCache;
+import dev.stride.decoder.forward.KvCacheBudget;
+import dev.stride.decoder.forward.PassBatch;
+import dev.stride.decoder.forward.PassOutput;
+import dev.stride.decoder.forward.Transformer;
+import dev.stride.decoder.model.Architecture;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelWeights;
+import dev.stride.decoder.testing.TinyModels;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Whole GPU forward passes: agreement with the CPU oracle, and bitwise independence from how rows are grouped. */
+class CudaForwardTest {
+
+    /** Grouped-query Llama, Qwen2 with q/k/v bias, Mistral with a sliding window shorter than the prompts. */
+    private static final ModelConfig[] CONFIGS = {
+        TinyModels.llama(),
+        TinyModels.config(Architecture.QWEN2, 24, 3, 1, 2, 53, 96, 0),
+        TinyModels.config(Architecture.MISTRAL, 32, 4, 4, 1, 47, 64, 5),
+    };
+
+    static List<String> gpus() {
+        return TestGpus.names().toList();
+    }
+
+    /** Logits of every position of a prompt, from one prefill pass. */
+    private static float[] prefill(ForwardBackend backend, int[] tokens) {
+        KvCacheBudget budget = backend.kvCacheBudget(1 << 24);
+        KvCache cache = budget.tryAllocate(tokens.length);
+        PassBatch batch = new PassBatch();
+        for (int i = 0; i < tokens.length; i++) {
+            batch.addCausal(cache, tokens[i], i, true);
+        }
+        PassOutput out = backend.forward(batch);
+        float[] logits = Arrays.copyOf(out.logits(), tokens.length * backend.config().vocabSize());
+        budget.release(cache);
+        return logits;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void logitsAgreeWithTheScalarCpuForward(String name) {
+        Random random = new Random(31);
+        Long before = null; // emulator memory in use before the first backend, to catch leaks
+        for (ModelConfig config : CONFIGS) {
+            ModelWeights weights = TinyModels.weights(config, random.nextLong());
+            int[] tokens = random.ints(9, 0, config.vocabSize()).toArray();
+            float[] expected;
+            try (ComputePool pool = new ComputePool(1)) {
+                expected = prefill(new Transformer(config, weights, new ScalarOps(), pool), tokens);
+            }
+            Gpu device = TestGpus.open(name);
+            if (before == null && device instanceof SimGpu) {
+                before = SimGpu.allocatedBytes();
+            }
+            float[] actual;
+            try (CudaForward gpu = CudaForward.open(device, config, weights)) {
+                actual = prefill(gpu, tokens);
+            }
+            // The bound the CPU vector kernels meet against the same oracle.
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-3f * (1 + Math.abs(expected[i])),
+                        config.architecture() + " logit " + i);
+            }
+        }
+        if (before != null) {
+            assertEquals(before, SimGpu.allocatedBytes(), "device memory left allocated after close");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void prefillEqualsTokenByTokenWithNeighboursBitwise(String name) {
+        Random random = new Random(37);
+        for (ModelConfig config : CONFIGS) {
+            ModelWeights weights = TinyModels.weights(config, random.nextLong());
+            int vocab = config.vocabSize();
+            int[] tokens = random.ints(12, 0, vocab).toArray();
+            try (CudaForward gpu = CudaForward.open(TestGpus.open(name), config, weights)) {
+                float[] reference = prefill(gpu, tokens);
+                KvCacheBudget budget = gpu.kvCacheBudget(1 << 26);
+                KvCache cache = budget.tryAllocate(tokens.length);
+                PassBatch batch = new PassBatch();
+                for (int i = 0; i < tokens.length; i++) {
+                    batch.clear();
+                    for (int k = random.nextInt(3); k > 0; k--) {
+                        addNeighbour(batch, budget, random, vocab);
+                    }
+                    int row = batch.logitRows();
+                    batch.addCausal(cache, tokens[i], i, true);
+                    for (int k = random.nextInt(3); k > 0; k--) {
+                        addNeighbour(batch, budget, random, vocab);
+                    }
+                    PassOutput out = gpu.forward(batch);
+                    assertArrayEquals(Arrays.copyOfRange(reference, i * vocab, (i + 1) * vocab),
+                            Arrays.copyOfRange(out.logits(), out.logitsOffset(row), out.logitsOffset(row) + vocab),
+                            config.architecture() + " token " + i);
+                }
+            }
+        }
+    }
+
+    private static void addNeighbour(PassBatch batch, KvCacheBudget budget, Random random, int vocab) {
+        int length = 1 + random.nextInt(6);
+        KvCache other = budget.tryAllocate(length);
+        for (int p = 0; p < length; p++) {
+            batch.addCausal(other, random.nextInt(vocab), p, random.nextBoolean());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void rejectsCachesOfAnotherBackend(String name) {
+        ModelConfig config = TinyModels.llama();
+        ModelWeights weights = TinyModels.weights(config, 1);
+        try (CudaForward gpu = CudaForward.open(TestGpus.open(name), config, weights)) {
+            PassBatch batch = new PassBatch();
+            batch.addCausal(new KvCacheBudget(config, 1 << 20).tryAllocate(4), 1, 0, true);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> gpu.forward(batch));
+            assertTrue(e.getMessage().contains("another backend"), e.getMessage());
+        }
+    }
+}

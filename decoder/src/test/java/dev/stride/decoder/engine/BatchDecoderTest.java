@@ -1,0 +1,396 @@
+package dev.stride.decoder.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.forward.KvCacheBudget;
+import dev.stride.decoder.forward.Transformer;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelWeights;
+import dev.stride.decoder.mtp.Drafter;
+import dev.stride.decoder.mtp.MedusaDrafter;
+import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.mtp.TreeSpecs;
+import dev.stride.decoder.testing.TinyModels;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Admission, failures, memory limits, continuous batching and per-request statistics of the batch decoder. */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a request that never gets admitted spins
+class BatchDecoderTest {
+
+    private static final ModelConfig CONFIG = TinyModels.llama(); // context 128, vocab 61
+    private static ComputePool pool;
+    private static Transformer transformer;
+    private static MedusaHeads heads;
+
+    @BeforeAll
+    static void setUp() {
+        pool = new ComputePool(2);
+        ModelWeights weights = TinyModels.weights(CONFIG, 2024);
+        transformer = new Transformer(CONFIG, weights, new VectorOps(pool), pool);
+        heads = TinyModels.heads(CONFIG, weights, 3, 1, 7);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        pool.close();
+    }
+
+    private static Drafter drafter(String tree) {
+        return new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads(), () -> {
+            throw new AssertionError("no auto trees here");
+        }), new VectorOps(pool));
+    }
+
+    private static BatchDecoder decoder(Drafter drafter, long budgetBytes, int maxBatch, Set<Integer> eos) {
+        return new BatchDecoder(transformer, new KvCacheBudget(CONFIG, budgetBytes), drafter, eos, TestDecoders.TEXT,
+                maxBatch);
+    }
+
+    private static GenerationRequest request(String id, int promptLength, int maxNew, long seed) {
+        Random random = new Random(seed);
+        int[] prompt = random.ints(promptLength, 0, CONFIG.vocabSize()).toArray();
+        SamplingParams sampling = seed % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.8f, 10, 0.9f, seed);
+        return new GenerationRequest(id, prompt, maxNew, sampling, List.of());
+    }
+
+    private static Map<String, GenerationResult> byId(List<GenerationResult> results) {
+        Map<String, GenerationResult> map = new HashMap<>();
+        for (GenerationResult r : results) {
+            assertNull(map.put(r.id(), r), "two results for " + r.id());
+        }
+        return map;
+    }
+
+    private static void assertSameOutput(GenerationResult expected, GenerationResult actual) {
+        assertNull(actual.error(), actual.id() + ": " + actual.error());
+        assertArrayEquals(expected.completionIds(), actual.completionIds(), actual.id());
+        assertEquals(expected.completion(), actual.completion(), actual.id());
+        assertEquals(expected.finishReason(), actual.finishReason(), actual.id());
+    }
+
+    /** Each request decoded on its own: the reference for batched runs. */
+    private static Map<String, GenerationResult> alone(List<GenerationRequest> requests, Set<Integer> eos) {
+        Map<String, GenerationResult> out = new HashMap<>();
+        for (GenerationRequest r : requests) {
+            try (BatchDecoder d = decoder(null, 64L << 20, 1, eos)) {
+                d.submit(r);
+                List<GenerationResult> results = d.runToCompletion();
+                assertEquals(1, results.size());
+                out.put(r.id(), results.get(0));
+            }
+        }
+        return out;
+    }
+
+    // ----------------------------------------------------------------------------------------------- failures
+
+    @Test
+    void promptTooLongFailsAloneWhileTheOthersFinish() {
+        int context = CONFIG.maxPositions();
+        List<GenerationRequest> requests = List.of(
+                request("a", 5, 6, 1),
+                request("too-long", context, 4, 2),
+                request("way-too-long", context + 40, 4, 3),
+                request("just-fits", context - 1, 4, 4),
+                request("b", 9, 6, 5));
+        List<GenerationResult> results;
+        try (BatchDecoder d = decoder(null, 64L << 20, 4, Set.of())) {
+            requests.forEach(d::submit);
+            results = d.runToCompletion();
+        }
+        Map<String, GenerationResult> r = byId(results);
+        assertEquals(5, r.size());
+        for (String id : new String[] {"too-long", "way-too-long"}) {
+            GenerationResult failed = r.get(id);
+            assertFalse(failed.ok());
+            assertTrue(failed.error().startsWith("prompt_too_long:"), failed.error());
+            assertTrue(failed.error().contains(String.valueOf(context)), failed.error());
+            assertEquals(0, failed.completionTokens());
+            assertNull(failed.finishReason());
+            assertEquals(0, failed.forwardPasses());
+        }
+        assertEquals(context, r.get("too-long").promptTokens());
+        GenerationResult fits = r.get("just-fits");
+        assertTrue(fits.ok(), fits.error());
+        assertEquals(1, fits.completionTokens(), "one position left in the context");
+        assertEquals(FinishReason.LENGTH, fits.finishReason());
+        Map<String, GenerationResult> reference = alone(List.of(requests.get(0), requests.get(4)), Set.of());
+        assertSameOutput(reference.get("a"), r.get("a"));
+        assertSameOutput(reference.get("b"), r.get("b"));
+        assertEquals(6, r.get("a").completionTokens());
+    }
+
+    @Test
+    void contextLengthCutsGenerationShort() {
+        GenerationRequest near = request("near", CONFIG.maxPositions() - 8, 50, 6);
+        for (Drafter drafter : new Drafter[] {null, drafter("chain:3"), drafter("nodes:6")}) {
+            try (BatchDecoder d = decoder(drafter, 64L << 20, 2, Set.of())) {
+                d.submit(near);
+                GenerationResult r = d.runToCompletion().get(0);
+                assertTrue(r.ok(), r.error());
+                assertEquals(8, r.completionTokens());
+                assertEquals(FinishReason.LENGTH, r.finishReason());
+            }
+        }
+    }
+
+    @Test
+    void tokenOutsideTheVocabularyFails() {
+        try (BatchDecoder d = decoder(null, 64L << 20, 2, Set.of())) {
+            d.submit(new GenerationRequest("bad", new int[] {1, CONFIG.vocabSize()}, 3, SamplingParams.GREEDY,
+                    List.of()));
+            d.submit(new GenerationRequest("neg", new int[] {-1}, 3, SamplingParams.GREEDY, List.of()));
+            d.submit(request("ok", 3, 3, 8));
+            Map<String, GenerationResult> r = byId(d.runToCompletion());
+            assertTrue(r.get("bad").error().startsWith("invalid_token:"), r.get("bad").error());
+            assertTrue(r.get("neg").error().startsWith("invalid_token:"), r.get("neg").error());
+            assertTrue(r.get("ok").ok());
+        }
+    }
+
+    @Test
+    void requestLargerThanTheWholeKvBudgetFailsNamingBytes() {
+        KvCacheBudget probe = new KvCacheBudget(CONFIG, 1);
+        // Plain decoding reserves prompt + max_new_tokens + 1 slots.
+        long smallNeeds = probe.bytesFor(4 + 4 + 1);
+        long bigNeeds = probe.bytesFor(10 + 40 + 1);
+        long budget = (smallNeeds + bigNeeds) / 2;
+        try (BatchDecoder d = decoder(null, budget, 4, Set.of())) {
+            d.submit(request("small", 4, 4, 10));
+            d.submit(request("big", 10, 40, 11));
+            d.submit(request("small2", 4, 4, 12));
+            Map<String, GenerationResult> r = byId(d.runToCompletion());
+            GenerationResult big = r.get("big");
+            assertFalse(big.ok());
+            assertTrue(big.error().startsWith("kv_cache_budget:"), big.error());
+            assertTrue(big.error().contains(bigNeeds + " bytes"), big.error());
+            assertTrue(big.error().contains(budget + " bytes"), big.error());
+            assertTrue(r.get("small").ok(), r.get("small").error());
+            assertTrue(r.get("small2").ok(), r.get("small2").error());
+        }
+        // Multi-token decoding also reserves the tree's scratch slots.
+        Drafter chain = drafter("chain:3");
+        long treeNeeds = probe.bytesFor(4 + 4 + chain.maxTreeNodes());
+        try (BatchDecoder d = decoder(chain, treeNeeds - 1, 4, Set.of())) {
+            d.submit(request("tree", 4, 4, 13));
+            GenerationResult r = d.runToCompletion().get(0);
+            assertTrue(r.error().startsWith("kv_cache_budget:") && r.error().contains(treeNeeds + " bytes"),
+                    r.error());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ memory limits
+
+    /** Runs step by step; returns results with the step each finished in, checking the budget is never exceeded. */
+    private static Map<String, Integer> stepsToFinish(BatchDecoder d, KvCacheBudget budget,
+                                                      Map<String, GenerationResult> results) {
+        Map<String, Integer> finishedAt = new HashMap<>();
+        int step = 0;
+        while (d.hasWork()) {
+            d.step();
+            step++;
+            assertTrue(budget.usedBytes() <= budget.budgetBytes());
+            for (GenerationResult r : d.drainFinished()) {
+                finishedAt.put(r.id(), step);
+                results.put(r.id(), r);
+            }
+            assertTrue(step < 1000, "no progress");
+        }
+        assertEquals(0, budget.usedBytes(), "every cache released");
+        return finishedAt;
+    }
+
+    @Test
+    void budgetForTwoRunsTwoAtATimeWithTheSameOutputs() {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            requests.add(request("r" + i, 6, 5, 20 + i)); // 12 slots each
+        }
+        for (Drafter drafter : new Drafter[] {null, drafter("chain:2"), drafter("static")}) {
+            int slots = 6 + 5 + (drafter == null ? 1 : drafter.maxTreeNodes());
+            KvCacheBudget big = new KvCacheBudget(CONFIG, 64L << 20);
+            KvCacheBudget tight = new KvCacheBudget(CONFIG, big.bytesFor(slots) * 5 / 2);
+            Map<String, GenerationResult> free = new HashMap<>();
+            Map<String, GenerationResult> limited = new HashMap<>();
+            Map<String, Integer> freeSteps;
+            Map<String, Integer> limitedSteps;
+            try (BatchDecoder d = new BatchDecoder(transformer, big, drafter, Set.of(), TestDecoders.TEXT, 8)) {
+                requests.forEach(d::submit);
+                freeSteps = stepsToFinish(d, big, free);
+            }
+            try (BatchDecoder d = new BatchDecoder(transformer, tight, drafter, Set.of(), TestDecoders.TEXT, 8)) {
+                requests.forEach(d::submit);
+                assertEquals(6, d.inFlight());
+                limitedSteps = stepsToFinish(d, tight, limited);
+            }
+            String what = drafter == null ? "plain" : "tree";
+            assertEquals(6, limited.size(), what);
+            for (GenerationRequest r : requests) {
+                assertSameOutput(free.get(r.id()), limited.get(r.id()));
+            }
+            // First come, first served, at most two at a time: r_i starts only once i - 1 earlier ones finished.
+            for (int i = 2; i < 6; i++) {
+                List<Integer> earlier = new ArrayList<>();
+                for (int j = 0; j < i; j++) {
+                    earlier.add(limitedSteps.get("r" + j));
+                }
+                earlier.sort(null);
+                assertTrue(limitedSteps.get("r" + i) > earlier.get(i - 2), what + ": r" + i + " finished at step "
+                        + limitedSteps.get("r" + i) + " but could only start after step " + earlier.get(i - 2));
+            }
+            int lastFree = freeSteps.values().stream().max(Integer::compare).orElseThrow();
+            int lastLimited = limitedSteps.values().stream().max(Integer::compare).orElseThrow();
+            assertTrue(lastLimited > lastFree, what + ": waiting takes more steps (" + lastLimited + " vs "
+                    + lastFree + ")");
+            if (drafter == null) {
+                // Plain decoding of 5 tokens takes 5 passes: the waves finish at 5, 10, 15.
+                assertEquals(List.of(5, 5, 10, 10, 15, 15),
+                        IntStream.range(0, 6).mapToObj(i -> limitedSteps.get("r" + i)).toList());
+                assertEquals(5, lastFree);
+            }
+        }
+    }
+
+    @Test
+    void maxBatchLimitsSequencesInFlight() {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            requests.add(request("m" + i, 3 + i, 4, 40 + i));
+        }
+        Map<String, GenerationResult> reference = alone(requests, Set.of());
+        try (BatchDecoder d = decoder(null, 64L << 20, 2, Set.of())) {
+            assertEquals(2, d.capacity());
+            requests.forEach(d::submit);
+            Map<String, GenerationResult> results = new HashMap<>();
+            Map<String, Integer> steps = stepsToFinish(d, new KvCacheBudget(CONFIG, 1), results);
+            for (GenerationRequest r : requests) {
+                assertSameOutput(reference.get(r.id()), results.get(r.id()));
+            }
+            assertEquals(List.of(4, 4, 8, 8, 12), IntStream.range(0, 5).mapToObj(i -> steps.get("m" + i)).toList());
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ continuous batching
+
+    @Test
+    void submittingWhileRunningJoinsTheBatch() {
+        Random random = new Random(50);
+        Set<Integer> eos = Set.of(random.nextInt(CONFIG.vocabSize()));
+        List<GenerationRequest> early = new ArrayList<>();
+        List<GenerationRequest> late = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            early.add(request("early" + i, 2 + random.nextInt(8), 6 + random.nextInt(10), random.nextLong()));
+            late.add(request("late" + i, 2 + random.nextInt(8), 6 + random.nextInt(10), random.nextLong()));
+        }
+        List<GenerationRequest> all = new ArrayList<>(early);
+        all.addAll(late);
+        Map<String, GenerationResult> reference = alone(all, eos);
+        for (Drafter drafter : new Drafter[] {null, drafter("nodes:5"), drafter("chain:3")}) {
+            try (BatchDecoder d = decoder(drafter, 64L << 20, 6, eos)) {
+                early.forEach(d::submit);
+                List<GenerationResult> results = new ArrayList<>();
+                for (int step = 0; step < 3; step++) {
+                    d.step();
+                    results.addAll(d.drainFinished());
+                }
+                assertTrue(d.hasWork());
+                for (GenerationRequest r : late) {
+                    d.submit(r);
+                    d.step(); // one new request per pass, while the early ones are mid-decode
+                    results.addAll(d.drainFinished());
+                }
+                results.addAll(d.runToCompletion());
+                assertFalse(d.hasWork());
+                Map<String, GenerationResult> r = byId(results);
+                assertEquals(8, r.size());
+                for (GenerationRequest q : all) {
+                    assertSameOutput(reference.get(q.id()), r.get(q.id()));
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ stats
+
+    private static void assertConsistentStats(GenerationResult r, Set<Integer> eos, boolean plain) {
+        String what = r.id() + (plain ? " plain" : " tree");
+        assertTrue(r.ok(), r.error());
+        assertEquals(1 + r.decodePasses(), r.forwardPasses(), what + ": prefill plus decode passes");
+        int[] histogram = r.acceptHistogram();
+        assertEquals(r.decodePasses(), IntStream.of(histogram).sum(), what + ": histogram counts decode passes");
+        int tokens = 0;
+        for (int i = 0; i < histogram.length; i++) {
+            tokens += (i + 1) * histogram[i];
+        }
+        assertEquals(r.decodeTokens(), tokens, what + ": histogram counts tokens");
+        int eosToken = r.finishReason() == FinishReason.EOS ? 1 : 0;
+        assertEquals(1 + r.decodeTokens(), r.completionTokens() + eosToken, what + ": prefill token plus decoded");
+        assertTrue(r.treeNodes() >= r.decodePasses(), what);
+        assertTrue(r.decodeNanos() > 0, what);
+        if (plain) {
+            assertEquals(1, histogram.length, what);
+            assertEquals(r.decodePasses(), r.treeNodes(), what + ": plain trees are a root");
+            assertEquals(r.decodePasses() == 0 ? 0.0 : 1.0, r.tokensPerPass(), what);
+        } else {
+            assertTrue(r.tokensPerPass() >= (r.decodePasses() == 0 ? 0.0 : 1.0), what);
+            assertTrue(r.tokensPerPass() <= histogram.length, what);
+        }
+    }
+
+    @Test
+    void statisticsAddUp() {
+        Random random = new Random(60);
+        Set<Integer> eos = Set.of(3, 17);
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            requests.add(request("s" + i, 1 + random.nextInt(10), 1 + random.nextInt(20), random.nextLong()));
+        }
+        requests.add(request("one", 4, 1, 61));
+        for (Drafter drafter : new Drafter[] {null, drafter("chain:3"), drafter("nodes:8"), drafter("static")}) {
+            try (BatchDecoder d = decoder(drafter, 64L << 20, 4, eos)) {
+                requests.forEach(d::submit);
+                List<GenerationResult> results = d.runToCompletion();
+                results.sort(Comparator.comparing(GenerationResult::id));
+                assertEquals(requests.size(), results.size());
+                for (GenerationResult r : results) {
+                    assertConsistentStats(r, eos, drafter == null);
+                }
+                GenerationResult one = byId(results).get("one");
+                assertEquals(1, one.forwardPasses(), "max_new_tokens 1: the prefill pass alone");
+                assertEquals(0, one.decodePasses());
+                assertEquals(0.0, one.tokensPerPass());
+                if (drafter != null) {
+                    assertEquals(drafter.maxTokensPerPass(), results.get(0).acceptHistogram().length);
+                    assertNotNull(results.get(0).headAccepted());
+                }
+            }
+        }
+        // Plain decoding with no early stop: max_new_tokens passes, one token each.
+        try (BatchDecoder d = decoder(null, 64L << 20, 4, Set.of())) {
+            d.submit(request("len", 5, 12, 62));
+            GenerationResult r = d.runToCompletion().get(0);
+            assertEquals(12, r.forwardPasses());
+            assertEquals(11, r.decodePasses());
+            assertEquals(1.0, r.tokensPerPass());
+            assertArrayEquals(new int[] {11}, r.acceptHistogram());
+        }
+    }
+}

@@ -1,0 +1,315 @@
+package dev.stride.decoder.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** config.json as the Hugging Face families write it, and every way it can be wrong. */
+class ModelConfigTest {
+
+    @TempDir
+    Path dir;
+
+    private static final String LLAMA2_7B = """
+            {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+             "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+             "vocab_size": 32000, "max_position_embeddings": 4096, "rms_norm_eps": 1e-05,
+             "hidden_act": "silu", "rope_scaling": null, "tie_word_embeddings": false, "torch_dtype": "float16"}
+            """;
+
+    private static final String LLAMA31_8B = """
+            {"architectures": ["LlamaForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336,
+             "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256,
+             "max_position_embeddings": 131072, "rms_norm_eps": 1e-05, "rope_theta": 500000.0,
+             "rope_scaling": {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                              "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+             "tie_word_embeddings": false, "hidden_act": "silu", "attention_bias": false}
+            """;
+
+    private static final String LLAMA32_1B = """
+            {"architectures": ["LlamaForCausalLM"], "hidden_size": 2048, "intermediate_size": 8192,
+             "num_hidden_layers": 16, "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 64,
+             "vocab_size": 128256, "max_position_embeddings": 131072, "rms_norm_eps": 1e-05,
+             "rope_theta": 500000.0, "rope_scaling": {"factor": 32.0, "low_freq_factor": 1.0,
+             "high_freq_factor": 4.0, "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+             "tie_word_embeddings": true, "hidden_act": "silu"}
+            """;
+
+    private static final String MISTRAL_7B = """
+            {"architectures": ["MistralForCausalLM"], "hidden_size": 4096, "intermediate_size": 14336,
+             "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 32000,
+             "max_position_embeddings": 32768, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
+             "sliding_window": 4096, "hidden_act": "silu", "tie_word_embeddings": false}
+            """;
+
+    private static final String QWEN2_05B = """
+            {"architectures": ["Qwen2ForCausalLM"], "hidden_size": 896, "intermediate_size": 4864,
+             "num_hidden_layers": 24, "num_attention_heads": 14, "num_key_value_heads": 2, "vocab_size": 151936,
+             "max_position_embeddings": 32768, "max_window_layers": 24, "rms_norm_eps": 1e-06,
+             "rope_theta": 1000000.0, "sliding_window": 32768, "use_sliding_window": false,
+             "tie_word_embeddings": true, "hidden_act": "silu", "torch_dtype": "bfloat16"}
+            """;
+
+    private Path write(String json) throws IOException {
+        Files.writeString(dir.resolve("config.json"), json, StandardCharsets.UTF_8);
+        return dir;
+    }
+
+    private ModelConfig read(String json) throws IOException {
+        return ModelConfig.read(write(json));
+    }
+
+    /** Replaces {@code "key": old} in a config by {@code "key": replacement} (raw JSON), failing if absent. */
+    private static String with(String json, String key, String replacement) {
+        String changed = json.replaceFirst("\"" + key + "\": [^,}]+", "\"" + key + "\": " + replacement);
+        assertFalse(changed.equals(json) && !json.contains("\"" + key + "\": " + replacement),
+                "test setup: no key " + key);
+        return changed;
+    }
+
+    private static String without(String json, String key) {
+        String changed = json.replaceFirst("\"" + key + "\": [^,}]+,\\s*", "");
+        assertFalse(changed.equals(json), "test setup: no key " + key);
+        return changed;
+    }
+
+    /** The error for a broken config: must name the config file and the offending key or value. */
+    private ModelException error(String json, String... mentions) throws IOException {
+        write(json);
+        ModelException e = assertThrows(ModelException.class, () -> ModelConfig.read(dir));
+        String file = dir.resolve("config.json").toString();
+        assertTrue(e.getMessage().contains(file), "message should name " + file + ": " + e.getMessage());
+        for (String mention : mentions) {
+            assertTrue(e.getMessage().contains(mention), "message should mention " + mention + ": " + e.getMessage());
+        }
+        return e;
+    }
+
+    // ---------------------------------------------------------------------------------------------- variants
+
+    @Test
+    void llama2DerivesHeadDimAndDefaultsKvHeadsToHeads() throws IOException {
+        ModelConfig c = read(LLAMA2_7B);
+        assertEquals(Architecture.LLAMA, c.architecture());
+        assertEquals(4096, c.hiddenSize());
+        assertEquals(11008, c.intermediateSize());
+        assertEquals(32, c.numLayers());
+        assertEquals(32, c.numHeads());
+        assertEquals(32, c.numKvHeads(), "no num_key_value_heads means multi-head attention");
+        assertEquals(128, c.headDim(), "head_dim defaults to hidden_size / num_attention_heads");
+        assertEquals(4096, c.qDim());
+        assertEquals(4096, c.kvDim());
+        assertEquals(32000, c.vocabSize());
+        assertEquals(4096, c.maxPositions());
+        assertEquals(1e-5f, c.rmsNormEps());
+        assertEquals(10000.0, c.ropeTheta(), "rope_theta default");
+        assertSame(RopeScaling.NONE, c.ropeScaling());
+        assertFalse(c.tiedEmbeddings());
+        assertFalse(c.qkvBias());
+        assertEquals(0, c.slidingWindow());
+        // Plain RoPE: inv_freq[i] = theta^(-2i/d).
+        double[] inv = c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim());
+        assertEquals(64, inv.length);
+        for (int i : new int[] {0, 1, 17, 63}) {
+            assertEquals(Math.pow(10000.0, -2.0 * i / 128), inv[i], 1e-15, "inv_freq " + i);
+        }
+    }
+
+    @Test
+    void llama31Llama3RopeScalingMatchesHuggingFaceFormula() throws IOException {
+        ModelConfig c = read(LLAMA31_8B);
+        assertEquals(8, c.numKvHeads());
+        assertEquals(128, c.headDim());
+        assertEquals(500000.0, c.ropeTheta());
+        assertEquals(131072, c.maxPositions());
+        RopeScaling s = c.ropeScaling();
+        assertEquals("llama3", s.type());
+        assertEquals(8.0, s.factor());
+        assertEquals(1.0, s.lowFreqFactor());
+        assertEquals(4.0, s.highFreqFactor());
+        assertEquals(8192, s.originalMaxPositions());
+
+        double[] inv = s.inverseFrequencies(c.ropeTheta(), c.headDim());
+        assertEquals(64, inv.length);
+        for (int i = 0; i < inv.length; i++) {
+            double expected = huggingFaceLlama3(500000.0, 128, 8.0, 1.0, 4.0, 8192, i);
+            assertEquals(expected, inv[i], 1e-12 * Math.max(1e-9, expected) + 1e-18, "inv_freq " + i);
+        }
+        // Literal values from transformers' _compute_llama3_parameters (float64), one per band:
+        assertEquals(1.0, inv[0], 1e-15, "high frequency: unchanged");
+        assertEquals(0.8146172338565447, inv[1], 1e-15, "high frequency: unchanged");
+        assertEquals(0.0013718935677611381, inv[30], 1e-15, "medium frequency: smoothed");
+        assertEquals(0.0005248461609929547, inv[32], 1e-15, "medium frequency: smoothed");
+        assertEquals(4.411534674558404e-06, inv[50], 1e-19, "low frequency: divided by factor");
+        assertEquals(Math.pow(500000.0, -50.0 / 64) / 8, inv[50], 1e-19);
+        // The medium band interpolates strictly between the two.
+        double raw30 = Math.pow(500000.0, -30.0 / 64);
+        assertTrue(inv[30] > raw30 / 8 && inv[30] < raw30, "medium band lies between scaled and unscaled");
+    }
+
+    /** transformers' llama3 rope init written out per index, independently of RopeScaling. */
+    private static double huggingFaceLlama3(double theta, int dim, double factor, double low, double high,
+                                            int original, int index) {
+        double base = 1.0 / Math.pow(theta, (double) (2 * index) / dim);
+        double wavelen = 2 * Math.PI / base;
+        double lowFreqWavelen = original / low;
+        double highFreqWavelen = original / high;
+        if (wavelen < highFreqWavelen) {
+            return base;
+        }
+        if (wavelen > lowFreqWavelen) {
+            return base / factor;
+        }
+        double smooth = (original / wavelen - low) / (high - low);
+        return (1 - smooth) * base / factor + smooth * base;
+    }
+
+    @Test
+    void llama32TiedEmbeddingsExplicitHeadDimAndFactor32() throws IOException {
+        ModelConfig c = read(LLAMA32_1B);
+        assertTrue(c.tiedEmbeddings());
+        assertEquals(64, c.headDim());
+        assertEquals(2048, c.qDim());
+        assertEquals(512, c.kvDim());
+        assertEquals(32.0, c.ropeScaling().factor());
+        double[] inv = c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim());
+        assertEquals(1.0, inv[0], 1e-15);
+        assertEquals(0.001290547928209264, inv[15], 1e-15, "medium band with factor 32");
+        assertEquals(9.418306725434909e-08, inv[31], 1e-21, "low band with factor 32");
+        // Tied embeddings are counted once.
+        long untied = ModelLoader.parameterCount(new ModelConfig(c.architecture(), c.hiddenSize(),
+                c.intermediateSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(), c.vocabSize(),
+                c.rmsNormEps(), c.ropeTheta(), c.ropeScaling(), c.maxPositions(), false, c.qkvBias(),
+                c.slidingWindow()));
+        assertEquals((long) c.vocabSize() * c.hiddenSize(), untied - ModelLoader.parameterCount(c));
+        assertEquals(1_235_814_400L, ModelLoader.parameterCount(c), "Llama 3.2 1B has 1.24B parameters");
+    }
+
+    @Test
+    void mistralSlidingWindow() throws IOException {
+        ModelConfig c = read(MISTRAL_7B);
+        assertEquals(Architecture.MISTRAL, c.architecture());
+        assertEquals(4096, c.slidingWindow());
+        assertFalse(c.qkvBias());
+        assertFalse(c.tiedEmbeddings());
+        assertEquals(7_241_732_096L, ModelLoader.parameterCount(c), "Mistral 7B v0.1 parameter count");
+
+        assertEquals(0, read(with(MISTRAL_7B, "sliding_window", "null")).slidingWindow(),
+                "Mistral v0.3 writes sliding_window null: full attention");
+    }
+
+    @Test
+    void qwen2HasQkvBiasAndIgnoresDisabledSlidingWindow() throws IOException {
+        ModelConfig c = read(QWEN2_05B);
+        assertEquals(Architecture.QWEN2, c.architecture());
+        assertTrue(c.qkvBias(), "Qwen2 q/k/v projections carry biases");
+        assertEquals(0, c.slidingWindow(), "use_sliding_window false");
+        assertEquals(64, c.headDim());
+        assertEquals(2, c.numKvHeads());
+        assertEquals(1e-6f, c.rmsNormEps());
+        assertEquals(1_000_000.0, c.ropeTheta());
+        assertTrue(c.tiedEmbeddings());
+        assertEquals(494_032_768L, ModelLoader.parameterCount(c), "Qwen2-0.5B parameter count");
+        assertEquals(4096, read(with(QWEN2_05B, "use_sliding_window", "true").replace("32768,", "4096,"))
+                .slidingWindow());
+    }
+
+    @Test
+    void explicitHeadDimMayDifferFromHiddenOverHeads() throws IOException {
+        // Mistral Nemo: 32 heads of 128 on a 5120-wide residual stream.
+        ModelConfig c = read(with(with(MISTRAL_7B, "hidden_size", "5120"), "sliding_window", "null")
+                .replace("\"num_attention_heads\": 32,", "\"num_attention_heads\": 32, \"head_dim\": 128,"));
+        assertEquals(128, c.headDim());
+        assertEquals(4096, c.qDim());
+        assertEquals(1024, c.kvDim());
+        assertEquals(5120, c.hiddenSize());
+        error(with(LLAMA32_1B, "head_dim", "63"), "head_dim", "63");
+    }
+
+    @Test
+    void linearRopeScalingDividesEveryFrequency() throws IOException {
+        ModelConfig c = read(with(LLAMA2_7B, "rope_scaling", "{\"type\": \"linear\", \"factor\": 4.0}"));
+        double[] inv = c.ropeScaling().inverseFrequencies(c.ropeTheta(), c.headDim());
+        for (int i : new int[] {0, 9, 63}) {
+            assertEquals(Math.pow(10000.0, -2.0 * i / 128) / 4, inv[i], 1e-15);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ errors
+
+    @Test
+    void unknownArchitecture() throws IOException {
+        error(LLAMA2_7B.replace("LlamaForCausalLM", "GPT2LMHeadModel"), "GPT2LMHeadModel", "LlamaForCausalLM");
+        error(without(LLAMA2_7B, "architectures"), "architectures");
+    }
+
+    @Test
+    void missingHiddenSize() throws IOException {
+        error(without(LLAMA2_7B, "hidden_size"), "hidden_size");
+        error(without(LLAMA2_7B, "vocab_size"), "vocab_size");
+        error(without(LLAMA2_7B, "num_hidden_layers"), "num_hidden_layers");
+    }
+
+    @Test
+    void nonIntegerValues() throws IOException {
+        error(with(LLAMA2_7B, "num_hidden_layers", "2.5"), "num_hidden_layers", "2.5");
+        error(with(LLAMA2_7B, "vocab_size", "\"32000\""), "vocab_size");
+        error(with(LLAMA2_7B, "hidden_size", "4096.0"), "hidden_size");
+        error(with(LLAMA31_8B, "num_key_value_heads", "true"), "num_key_value_heads");
+        error(with(LLAMA2_7B, "max_position_embeddings", "10000000000"), "max_position_embeddings");
+    }
+
+    @Test
+    void headsNotAMultipleOfKvHeads() throws IOException {
+        error(with(LLAMA31_8B, "num_key_value_heads", "5"), "num_attention_heads", "num_key_value_heads", "32",
+                "5");
+    }
+
+    @Test
+    void zeroOrNegativeSizes() throws IOException {
+        error(with(LLAMA2_7B, "intermediate_size", "0"), "intermediate_size");
+        error(with(LLAMA2_7B, "hidden_size", "-4096"), "hidden_size");
+        error(with(LLAMA2_7B, "num_attention_heads", "0"), "num_attention_heads");
+        error(with(LLAMA31_8B, "num_key_value_heads", "0"), "num_key_value_heads");
+        error(with(LLAMA2_7B, "vocab_size", "-1"), "vocab_size");
+        error(with(LLAMA2_7B, "max_position_embeddings", "0"), "max_position_embeddings");
+        error(with(MISTRAL_7B, "sliding_window", "-1"), "sliding_window");
+        error(with(LLAMA32_1B, "head_dim", "0"), "head_dim");
+        error(with(LLAMA2_7B, "rms_norm_eps", "0"), "rms_norm_eps");
+    }
+
+    @Test
+    void unsupportedRopeScalingType() throws IOException {
+        error(with(LLAMA2_7B, "rope_scaling", "{\"rope_type\": \"yarn\", \"factor\": 4.0,"
+                + " \"original_max_position_embeddings\": 32768}"), "rope_scaling", "yarn");
+        error(with(LLAMA2_7B, "rope_scaling", "{\"type\": \"dynamic\", \"factor\": 2.0}"), "dynamic");
+        error(LLAMA31_8B.replace("\"high_freq_factor\": 4.0", "\"high_freq_factor\": 0.5"), "llama3");
+    }
+
+    @Test
+    void unsupportedActivation() throws IOException {
+        error(with(LLAMA2_7B, "hidden_act", "\"gelu\""), "hidden_act", "gelu");
+    }
+
+    @Test
+    void invalidJson() throws IOException {
+        error(LLAMA2_7B.replace("\"hidden_size\": 4096,", "\"hidden_size\": 4096,,"), "not valid JSON");
+        error("", "config.json");
+        error("[1, 2, 3]", "architectures");
+    }
+
+    @Test
+    void missingConfigNamesTheDirectory() {
+        ModelException e = assertThrows(ModelException.class, () -> ModelConfig.read(dir));
+        assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("config.json"), e.getMessage());
+    }
+}

@@ -1,0 +1,270 @@
+package dev.stride.decoder.mtp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Grown trees: parents first, within the depth limit and node budget, best-first, and sized by pass cost. */
+class TreeShapeTest {
+
+    private static final int HEADS = 4;
+    private static final int WIDTH = 8;
+
+    /** Head k's rank r candidate is token 100 k + r; probabilities decreasing in rank, random otherwise. */
+    private static HeadCandidates candidates(Random random) {
+        HeadCandidates c = new HeadCandidates(HEADS, WIDTH);
+        c.width = WIDTH;
+        for (int k = 0; k < HEADS; k++) {
+            double[] p = new double[WIDTH];
+            double total = 0;
+            for (int r = 0; r < WIDTH; r++) {
+                p[r] = random.nextDouble();
+                total += p[r];
+            }
+            total /= 0.9 * random.nextDouble() + 0.1; // the candidates hold part of the mass
+            Arrays.sort(p);
+            for (int r = 0; r < WIDTH; r++) {
+                c.ids[k][r] = 100 * k + r;
+                c.probs[k][r] = p[WIDTH - 1 - r] / total;
+            }
+        }
+        return c;
+    }
+
+    private static DraftTree grow(TreeShape shape, HeadCandidates c, DraftState state, int depthLimit) {
+        DraftTree tree = new DraftTree();
+        tree.reset(7);
+        shape.grow(tree, c, state, depthLimit);
+        return tree;
+    }
+
+    /** The index path (ranks from the root) of each node, recovered from its tokens. */
+    private static List<Integer> ranks(DraftTree tree, int node) {
+        int[] path = new int[tree.depth(node) + 1];
+        tree.pathTo(node, path);
+        List<Integer> ranks = new ArrayList<>();
+        for (int i = 1; i < path.length; i++) {
+            ranks.add(tree.token(path[i]) - 100 * (i - 1));
+        }
+        return ranks;
+    }
+
+    /** Structural invariants every grown tree must hold. */
+    private static void assertWellFormed(DraftTree tree, int depthLimit, int maxNodes, String what) {
+        assertEquals(7, tree.token(0), what + ": root keeps the pending token");
+        assertEquals(0, tree.depth(0));
+        assertTrue(tree.size() <= maxNodes, what + ": " + tree.size() + " nodes over the budget " + maxNodes);
+        assertTrue(tree.maxDepth() <= depthLimit, what + ": depth " + tree.maxDepth() + " over " + depthLimit);
+        Set<List<Integer>> seen = new HashSet<>();
+        for (int node = 1; node < tree.size(); node++) {
+            int parent = tree.parent(node);
+            assertTrue(parent >= 0 && parent < node, what + ": node " + node + " before its parent " + parent);
+            assertEquals(tree.depth(parent) + 1, tree.depth(node), what);
+            int head = tree.depth(node) - 1;
+            int rank = tree.token(node) - 100 * head;
+            assertTrue(rank >= 0 && rank < WIDTH, what + ": node " + node + " token " + tree.token(node)
+                    + " is not a candidate of head " + head);
+            assertTrue(seen.add(ranks(tree, node)), what + ": duplicate path " + ranks(tree, node));
+        }
+    }
+
+    @Test
+    void staticTreeGrowsItsPathsWithinTheDepthLimit() {
+        HeadCandidates c = candidates(new Random(1));
+        List<int[]> paths = List.of(new int[] {0}, new int[] {1}, new int[] {0, 0}, new int[] {0, 2},
+                new int[] {1, 0}, new int[] {0, 0, 0}, new int[] {0, 0, 0, 3});
+        StaticTree shape = new StaticTree(paths, "test");
+        for (int limit = 0; limit <= HEADS; limit++) {
+            DraftTree tree = grow(shape, c, new DraftState(HEADS), limit);
+            assertWellFormed(tree, limit, shape.maxNodes(), "static, depth limit " + limit);
+            Set<List<Integer>> expected = new HashSet<>();
+            for (int[] p : paths) {
+                if (p.length <= limit) {
+                    expected.add(Arrays.stream(p).boxed().toList());
+                }
+            }
+            Set<List<Integer>> actual = new HashSet<>();
+            for (int node = 1; node < tree.size(); node++) {
+                actual.add(ranks(tree, node));
+            }
+            assertEquals(expected, actual, "depth limit " + limit);
+        }
+        DraftTree chain = grow(StaticTree.chain(3), c, new DraftState(HEADS), HEADS);
+        assertEquals(4, chain.size());
+        assertEquals(List.of(0, 0, 0), ranks(chain, 3));
+    }
+
+    /** Calibrated score of a path, as DynamicTree defines it, computed here from first principles. */
+    private static double score(List<Integer> ranks, HeadCandidates c, DraftState state) {
+        double s = 1;
+        for (int k = 0; k < ranks.size(); k++) {
+            s *= Math.min(1.0, c.probs[k][ranks.get(k)] * state.acceptance(k) / c.probs[k][0]);
+        }
+        return s;
+    }
+
+    private static void allPaths(List<Integer> prefix, int depth, List<List<Integer>> out) {
+        if (!prefix.isEmpty()) {
+            out.add(List.copyOf(prefix));
+        }
+        if (prefix.size() == depth) {
+            return;
+        }
+        for (int r = 0; r < WIDTH; r++) {
+            prefix.add(r);
+            allPaths(prefix, depth, out);
+            prefix.remove(prefix.size() - 1);
+        }
+    }
+
+    @Test
+    void dynamicTreeGrowsTheMostProbablePathsUpToItsBudget() {
+        Random random = new Random(2);
+        for (int trial = 0; trial < 30; trial++) {
+            HeadCandidates c = candidates(random);
+            DraftState state = new DraftState(HEADS);
+            for (int i = random.nextInt(20); i > 0; i--) {
+                state.record(random.nextInt(HEADS + 1), HEADS);
+            }
+            int budget = 2 + random.nextInt(40);
+            int limit = 1 + random.nextInt(HEADS);
+            DynamicTree shape = new DynamicTree(budget, HEADS);
+            DraftTree tree = grow(shape, c, state, limit);
+            String what = "nodes:" + budget + " depth limit " + limit;
+            assertWellFormed(tree, Math.min(limit, shape.maxDepth()), budget, what);
+
+            List<List<Integer>> all = new ArrayList<>();
+            allPaths(new ArrayList<>(), Math.min(limit, shape.maxDepth()), all);
+            int width = shape.width();
+            all.removeIf(p -> p.stream().anyMatch(r -> r >= width));
+            assertEquals(Math.min(budget, all.size() + 1), tree.size(), what + ": the budget is used up");
+            // The grown nodes are the best-scoring paths: none left out beats one taken.
+            Set<List<Integer>> grown = new HashSet<>();
+            double worstTaken = Double.POSITIVE_INFINITY;
+            for (int node = 1; node < tree.size(); node++) {
+                grown.add(ranks(tree, node));
+                worstTaken = Math.min(worstTaken, score(ranks(tree, node), c, state));
+            }
+            for (List<Integer> p : all) {
+                if (!grown.contains(p)) {
+                    assertTrue(score(p, c, state) <= worstTaken + 1e-12, what + ": left out " + p + " scoring "
+                            + score(p, c, state) + " over a grown path scoring " + worstTaken);
+                }
+            }
+        }
+    }
+
+    @Test
+    void dynamicTreeRespectsDepthLimitZero() {
+        DraftTree tree = grow(new DynamicTree(16, HEADS), candidates(new Random(3)), new DraftState(HEADS), 0);
+        assertEquals(1, tree.size());
+        tree = grow(new DynamicTree(1, HEADS), candidates(new Random(3)), new DraftState(HEADS), HEADS);
+        assertEquals(1, tree.size());
+    }
+
+    private static final PassCostCurve FLAT = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
+    private static final PassCostCurve LINEAR = new PassCostCurve(new int[] {1, 2}, new double[] {1.0, 2.0});
+
+    @Test
+    void costAwareTreeOnAFlatCurveGrowsToItsCap() {
+        Random random = new Random(4);
+        for (int maxNodes : new int[] {2, 9, 30, 64}) {
+            CostAwareTree shape = new CostAwareTree(FLAT, HEADS, maxNodes);
+            DraftTree tree = grow(shape, candidates(random), new DraftState(HEADS), HEADS);
+            assertWellFormed(tree, HEADS, maxNodes, "auto flat, cap " + maxNodes);
+            assertEquals(maxNodes, tree.size(), "free rows: every affordable node pays");
+        }
+        CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
+        DraftTree shallow = grow(shape, candidates(random), new DraftState(HEADS), 2);
+        assertWellFormed(shallow, 2, 64, "auto flat, depth 2");
+        assertEquals(64, shallow.size(), "8 + 64 nodes fit in two levels; the cap of 64 binds");
+        DraftTree one = grow(shape, candidates(random), new DraftState(HEADS), 1);
+        assertEquals(1 + shape.width(), one.size(), "depth 1 holds one node per candidate");
+    }
+
+    @Test
+    void costAwareTreeOnALinearCurveGrowsNothing() {
+        Random random = new Random(5);
+        DraftState confident = new DraftState(HEADS);
+        for (int i = 0; i < 1000; i++) {
+            confident.record(HEADS, HEADS); // every head always accepted: acceptance -> 1
+        }
+        for (DraftState state : new DraftState[] {new DraftState(HEADS), confident}) {
+            DraftTree tree = grow(new CostAwareTree(LINEAR, HEADS, 64), candidates(random), state, HEADS);
+            assertEquals(1, tree.size(), "each row costs a full pass: speculation never pays");
+        }
+    }
+
+    @Test
+    void costAwareTreeGivesALoneSequenceMoreThanAFullBatch() {
+        // Rows nearly free up to 16, then each costs as much as a whole pass.
+        PassCostCurve curve = new PassCostCurve(new int[] {1, 16, 32}, new double[] {1.0, 1.1, 2.2});
+        CostAwareTree shape = new CostAwareTree(curve, HEADS, 64);
+        Random random = new Random(6);
+        int n = 12;
+        DraftTree[] trees = new DraftTree[n];
+        HeadCandidates[] c = new HeadCandidates[n];
+        DraftState[] states = new DraftState[n];
+        int[] depth = new int[n];
+        for (int i = 0; i < n; i++) {
+            trees[i] = new DraftTree();
+            trees[i].reset(7);
+            c[i] = candidates(random);
+            states[i] = new DraftState(HEADS);
+            depth[i] = i == 3 ? 0 : HEADS; // sequence 3 has no tokens left to draft
+        }
+        shape.growAll(trees, c, states, depth, n);
+        int batchNodes = 0;
+        for (int i = 0; i < n; i++) {
+            assertWellFormed(trees[i], depth[i], 64, "batch sequence " + i);
+            batchNodes += trees[i].size() - 1;
+        }
+        assertEquals(1, trees[3].size(), "depth 0: root only");
+        DraftTree alone = grow(shape, c[0], states[0], HEADS);
+        assertWellFormed(alone, HEADS, 64, "alone");
+        assertTrue(alone.size() - 1 > batchNodes / (double) (n - 1),
+                "a lone sequence should get more nodes (" + (alone.size() - 1) + ") than a batch member on average ("
+                        + batchNodes / (double) (n - 1) + ")");
+        assertTrue(n + batchNodes <= 32, "the batch stays near the cheap part of the curve: " + (n + batchNodes));
+    }
+
+    @Test
+    void headCandidatesKeepTheTopByLogitWithLowerIdsFirstOnTies() {
+        HeadCandidates c = new HeadCandidates(2, 3);
+        float[] logits = {9, 9, 1, 3, 3, 2, 0, 3, 9, 9};
+        c.select(1, logits, 5, 5, 3); // the second row: 2 0 3 9 9
+        assertArrayEquals(new int[] {3, 4, 2}, c.ids[1]);
+        double total = Math.exp(2) + Math.exp(0) + Math.exp(3) + 2 * Math.exp(9);
+        assertEquals(Math.exp(9) / total, c.probs[1][0], 1e-12);
+        assertEquals(Math.exp(9) / total, c.probs[1][1], 1e-12);
+        assertEquals(Math.exp(3) / total, c.probs[1][2], 1e-12);
+
+        Random random = new Random(7);
+        for (int trial = 0; trial < 200; trial++) {
+            int vocab = 1 + random.nextInt(40);
+            int width = 1 + random.nextInt(Math.min(vocab, 8));
+            float[] l = new float[vocab];
+            for (int v = 0; v < vocab; v++) {
+                l[v] = random.nextInt(6); // many ties
+            }
+            HeadCandidates h = new HeadCandidates(1, 8);
+            h.select(0, l, 0, vocab, width);
+            Integer[] order = new Integer[vocab];
+            for (int v = 0; v < vocab; v++) {
+                order[v] = v;
+            }
+            Arrays.sort(order, (a, b) -> l[a] != l[b] ? Float.compare(l[b], l[a]) : Integer.compare(a, b));
+            for (int r = 0; r < width; r++) {
+                assertEquals(order[r], h.ids[0][r], "trial " + trial + " rank " + r + " of " + Arrays.toString(l));
+            }
+        }
+    }
+}

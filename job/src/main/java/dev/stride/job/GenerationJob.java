@@ -1,0 +1,124 @@
+package dev.stride.job;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+/** One generation run: check the input, generate every row not yet in the output, write it and the summary. */
+public final class GenerationJob {
+
+    private GenerationJob() {
+    }
+
+    public static RunSummary run(SparkSession spark, JobConfig config) {
+        Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        OutputDirectory output = new OutputDirectory(spark, config.output());
+        boolean resuming = output.exists();
+        if (resuming && !config.resume()) {
+            throw new JobSetupException("output " + config.output() + " already exists; pass --resume to finish "
+                    + "that run, or choose another --output");
+        }
+        Dataset<Row> input = readInput(spark, config.input());
+        JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
+        StructType outputSchema = JobSchema.output(columns.kept());
+
+        InputTable.WorkRows work = InputTable.shape(input, columns, config);
+        Dataset<Row> rows = work.rows();
+        if (resuming) {
+            rows = rows.join(output.rows(outputSchema).select(JobSchema.ID), JobSchema.ID, "left_anti");
+        }
+        // The anti-join may shuffle into few coalesced partitions; a resumed run keeps the input's parallelism.
+        int partitions = config.partitions() > 0 ? config.partitions()
+                : resuming ? input.javaRDD().getNumPartitions() : 0;
+        if (partitions > 0) {
+            rows = rows.repartition(partitions);
+        }
+
+        SparkContext context = spark.sparkContext();
+        ModelInfo model = ModelInfo.probe(JavaSparkContext.fromSparkContext(context), config);
+        JobProgress progress = JobProgress.register(context);
+        context.setJobDescription("stride: generate " + config.input() + " into " + config.output());
+        output.write(rows.mapPartitions(new PartitionGenerator(config, work.layout(), progress),
+                Encoders.row(outputSchema)), resuming);
+        context.setJobDescription("stride: summary");
+        Instant finished = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+
+        RunSummary summary = summarize(spark, config, model, started, finished,
+                OutputStatistics.of(output.rows(outputSchema)), progress.partitionReports());
+        output.writeSummary(summary);
+        context.setJobDescription(null);
+        return summary;
+    }
+
+    private static Dataset<Row> readInput(SparkSession spark, String location) {
+        try {
+            return spark.read().parquet(location);
+        } catch (Exception e) {
+            // Scala does not declare AnalysisException (path not found, no Parquet there), so javac cannot catch it.
+            if (e instanceof AnalysisException) {
+                throw new JobSetupException("cannot read input " + location + ": " + e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private static RunSummary summarize(SparkSession spark, JobConfig config, ModelInfo model, Instant started,
+                                        Instant finished, OutputStatistics stats,
+                                        List<JobProgress.PartitionReport> reports) {
+        double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
+        long tokensThisRun = reports.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
+        SparkContext context = spark.sparkContext();
+        SparkConf conf = context.getConf();
+        int executors = (int) reports.stream().map(JobProgress.PartitionReport::executor).distinct().count();
+        int coresPerExecutor = context.isLocal() ? context.defaultParallelism()
+                : conf.getInt("spark.executor.cores", 1);
+        return new RunSummary(
+                started.truncatedTo(ChronoUnit.SECONDS) + "-" + String.format("%06x",
+                        ThreadLocalRandom.current().nextInt(1 << 24)),
+                StrideVersion.get(), spark.version(), started.truncatedTo(ChronoUnit.SECONDS).toString(),
+                finished.truncatedTo(ChronoUnit.SECONDS).toString(), wallSeconds,
+                config.input(), config.output(),
+                new RunSummary.ModelSummary(model.name(), model.path(), model.parameters(), model.weightBytes(),
+                        model.dtype()),
+                model.headsName() == null ? null : new RunSummary.HeadsSummary(model.headsName(), model.headsPath(),
+                        model.numHeads(), model.headLayers()),
+                config.mode().wireName(), config.tree(), config.device(),
+                executors, coresPerExecutor, conf.getInt("spark.executor.resource.gpu.amount", 0),
+                stats.rows(), stats.rows() - stats.failedRows(), stats.failedRows(), stats.failed(),
+                stats.errorsByKind(), stats.promptTokens(), stats.completionTokens(), stats.forwardPasses(),
+                stats.decodePasses(), wallSeconds == 0 ? 0.0 : tokensThisRun / wallSeconds,
+                stats.meanTokensPerPass(), stats.acceptHistogram(), model.passCostRatio(),
+                RunSummary.ExecutorSummary.of(reports), settings(config));
+    }
+
+    private static Map<String, Object> settings(JobConfig config) {
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("max_new_tokens", config.maxNewTokens());
+        settings.put("max_batch", config.maxBatch());
+        settings.put("seed", config.seed());
+        settings.put("temperature", config.temperature());
+        settings.put("top_k", config.topK());
+        settings.put("top_p", config.topP());
+        settings.put("threads", config.threads());
+        settings.put("partitions", config.partitions());
+        settings.put("prompt_column", config.promptColumn());
+        settings.put("id_column", config.idColumn());
+        settings.put("keep_columns", config.keepColumns());
+        settings.put("chat", config.chat());
+        settings.put("resume", config.resume());
+        return settings;
+    }
+}

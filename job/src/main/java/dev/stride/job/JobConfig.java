@@ -1,0 +1,37 @@
+package dev.stride.job;
+
+import dev.stride.decoder.engine.DecoderOptions;
+import dev.stride.decoder.engine.DecodingMode;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * Everything one generation run needs, resolved from the command line. Serializable because executors receive it
+ * with the partition function; paths are strings for the same reason.
+ *
+ * @param heads prediction heads directory; null for plain decoding (always null when mode is AR)
+ * @param threads engine compute threads per executor; 0 lets the engine use the physical cores
+ * @param idColumn the id column the user named (its absence is then an error), or null: "id" when the input has it,
+ *     else ids derived from file name and row position
+ * @param keepColumns input columns copied to the output, or null for all of them
+ * @param partitions repartition the input to this many partitions; 0 keeps the input's partitioning
+ */
+public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
+                        int maxNewTokens, float temperature, int topK, float topP, long seed, int maxBatch,
+                        int threads, String device, String promptColumn, String idColumn,
+                        List<String> keepColumns, boolean resume, int partitions, boolean chat)
+        implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    public JobConfig {
+        keepColumns = keepColumns == null ? null : List.copyOf(keepColumns);
+        if (mode == DecodingMode.AR) {
+            heads = null;
+        }
+    }
+
+    public DecoderOptions decoderOptions() {
+        return new DecoderOptions(mode, tree, maxBatch);
+    }
+}

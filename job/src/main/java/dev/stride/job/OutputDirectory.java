@@ -1,0 +1,79 @@
+package dev.stride.job;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+/** The --output dataset: part files written through Spark's committer, plus the run summary under _stride/. */
+final class OutputDirectory {
+
+    private final SparkSession spark;
+    private final String location;
+    private final Path path;
+
+    OutputDirectory(SparkSession spark, String location) {
+        this.spark = spark;
+        this.location = location;
+        this.path = new Path(location);
+    }
+
+    boolean exists() {
+        try {
+            return fileSystem().exists(path);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** All rows written so far; an explicit schema keeps a directory without part files readable (as empty). */
+    Dataset<Row> rows(StructType schema) {
+        return spark.read().schema(schema).parquet(location);
+    }
+
+    /**
+     * Writes the rows, appending when resuming. The version 2 file committer moves each task's file into place as
+     * the task commits, so a run that dies keeps its finished partitions and --resume only does the rest.
+     */
+    void write(Dataset<Row> rows, boolean append) {
+        rows.write()
+                .mode(append ? SaveMode.Append : SaveMode.ErrorIfExists)
+                .option("mapreduce.fileoutputcommitter.algorithm.version", "2")
+                .parquet(location);
+    }
+
+    String summaryJsonLocation() {
+        return new Path(summaryDirectory(), "summary.json").toString();
+    }
+
+    /** Writes summary.json and the same summary as a one-row Parquet table. */
+    void writeSummary(RunSummary summary) {
+        String json = summary.toJson();
+        try (OutputStream out = fileSystem().create(new Path(summaryJsonLocation()), true)) {
+            out.write(json.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        spark.read().json(spark.createDataset(List.of(json), Encoders.STRING()))
+                .coalesce(1)
+                .write().mode(SaveMode.Overwrite)
+                .parquet(new Path(summaryDirectory(), "summary.parquet").toString());
+    }
+
+    private Path summaryDirectory() {
+        return new Path(path, "_stride");
+    }
+
+    private FileSystem fileSystem() throws IOException {
+        return path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+    }
+}

@@ -1,0 +1,54 @@
+package dev.stride.job;
+
+import dev.stride.decoder.engine.BatchDecoder;
+import dev.stride.decoder.engine.Engine;
+import java.util.Collections;
+import java.util.Iterator;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.TaskCompletionListener;
+
+/** The executor side of a run: generates every work row of a partition into an output row. */
+final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Test hook: fail each task's first attempt after all its rows were generated, to exercise retries. */
+    static final String FAIL_FIRST_ATTEMPT = "stride.test.failFirstAttempt";
+
+    private final JobConfig config;
+    private final RowLayout layout;
+    private final JobProgress progress;
+
+    PartitionGenerator(JobConfig config, RowLayout layout, JobProgress progress) {
+        this.config = config;
+        this.layout = layout;
+        this.progress = progress;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        if (!rows.hasNext()) {
+            return Collections.emptyIterator();
+        }
+        TaskContext task = TaskContext.get();
+        Engine engine = ModelRegistry.engine(config);
+        BatchDecoder decoder = engine.newDecoder(config.decoderOptions());
+        task.addTaskCompletionListener((TaskCompletionListener) context -> decoder.close());
+
+        String executor = SparkEnv.get().executorId();
+        OutputRows outputs = new OutputRows(layout.keptCount(), engine.modelName(), engine.headsName().orElse(null),
+                config.mode().wireName(), executor);
+        RowRequests requests = new RowRequests(config, layout, engine.tokenizer(), engine.contextLength());
+        PartitionMeter meter = new PartitionMeter(task.partitionId(), executor, progress);
+        return new ContinuousBatcher(rows, decoder, requests, outputs, meter, () -> {
+            if (Boolean.getBoolean(FAIL_FIRST_ATTEMPT) && task.attemptNumber() == 0) {
+                throw new IllegalStateException("injected fault (" + FAIL_FIRST_ATTEMPT + "): first attempt of task "
+                        + task.taskAttemptId() + " fails after generating its rows");
+            }
+            meter.finish();
+        });
+    }
+}

@@ -1,0 +1,198 @@
+package dev.stride.job;
+
+import dev.stride.decoder.engine.DecodingMode;
+import dev.stride.decoder.engine.SamplingParams;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code stride-job run}: parses the options into a {@link JobConfig}, runs it and prints the summary. */
+@Command(name = "run", mixinStandardHelpOptions = true, versionProvider = StrideVersion.class, sortOptions = false,
+        description = "Generate a completion for every row of a Parquet prompt set.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:done (rows that could not be generated are listed in the summary)", "1:the run failed",
+            "2:bad arguments", "3:input or output not usable (wrong columns, output already there)"})
+public final class RunCommand implements Callable<Integer> {
+
+    static final int EXIT_SETUP = 3;
+
+    private static final String BUNDLED_MODEL = "models/fortunes-llama-2m";
+    private static final String BUNDLED_HEADS = "models/fortunes-llama-2m-heads";
+    private static final String BUNDLED_PROMPTS = "samples/prompts.parquet";
+    private static final String DEFAULT_OUTPUT_ROOT = "stride-out";
+
+    @Spec
+    private CommandSpec spec;
+
+    @Option(names = "--input", paramLabel = "PATH",
+            description = "Parquet file, directory or glob (default: the bundled " + BUNDLED_PROMPTS + ")")
+    private String input;
+
+    @Option(names = "--output", paramLabel = "PATH",
+            description = "Output Parquet dataset (default: a new " + DEFAULT_OUTPUT_ROOT + "/<UTC date-time>)")
+    private String output;
+
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Model directory, or the name it was shipped under with --archives (default: the bundled "
+                    + BUNDLED_MODEL + ")")
+    private String model;
+
+    @Option(names = "--heads", paramLabel = "DIR",
+            description = "Prediction heads directory (default: the bundled heads, with the bundled model only)")
+    private String heads;
+
+    @Option(names = "--mode", paramLabel = "ar|mtp", description = "Decoding mode (default: mtp with heads, else ar)")
+    private String mode;
+
+    @Option(names = "--tree", defaultValue = "auto", paramLabel = "SPEC",
+            description = "Candidate tree for mtp: auto, chain:K, nodes:N or file:PATH (default: ${DEFAULT-VALUE})")
+    private String tree;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "N",
+            description = "Tokens to generate per row (default: ${DEFAULT-VALUE})")
+    private int maxNewTokens;
+
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+            description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
+    private float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
+            description = "Keep the K most likely tokens; 0 keeps all (default: ${DEFAULT-VALUE})")
+    private int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P",
+            description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE})")
+    private float topP;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "SEED",
+            description = "Job seed; rows without a seed column value derive theirs from it and their id "
+                    + "(default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
+            description = "Sequences in flight per task (default: ${DEFAULT-VALUE})")
+    private int maxBatch;
+
+    @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
+            description = "Engine threads per executor (default: spark.task.cpus when set, else the cores)")
+    private int threads;
+
+    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+            description = "cpu, auto or cuda[:N]; auto and cuda use the GPU Spark assigned to the task, if any "
+                    + "(default: ${DEFAULT-VALUE})")
+    private String device;
+
+    @Option(names = "--prompt-column", defaultValue = "prompt", paramLabel = "NAME",
+            description = "Prompt column (default: ${DEFAULT-VALUE})")
+    private String promptColumn;
+
+    @Option(names = "--id-column", paramLabel = "NAME",
+            description = "Id column (default: id when present, else <file-stem>:<row>)")
+    private String idColumn;
+
+    @Option(names = "--keep-columns", split = ",", paramLabel = "NAME",
+            description = "Input columns copied to the output (default: all)")
+    private List<String> keepColumns;
+
+    @Option(names = "--resume", description = "Skip rows already in --output and append the rest")
+    private boolean resume;
+
+    @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
+            description = "Repartition the input to N partitions (default: keep the input's)")
+    private int partitions;
+
+    @Option(names = "--chat", description = "Render prompts (or the messages column) with the model's chat template")
+    private boolean chat;
+
+    @Override
+    public Integer call() {
+        JobConfig config = config();
+        boolean ownSession = SparkSession.getDefaultSession().isEmpty();
+        SparkSession spark = ownSession ? newSession() : SparkSession.getDefaultSession().get();
+        try {
+            RunSummary summary = GenerationJob.run(spark, config);
+            spec.commandLine().getOut().print(SummaryTable.format(summary,
+                    new OutputDirectory(spark, config.output()).summaryJsonLocation()));
+            spec.commandLine().getOut().flush();
+            return 0;
+        } catch (JobSetupException e) {
+            spec.commandLine().getErr().println("stride-job: " + e.getMessage());
+            return EXIT_SETUP;
+        } finally {
+            if (ownSession) {
+                spark.stop();
+            }
+        }
+    }
+
+    /** The run's settings; bad values are usage errors. */
+    JobConfig config() {
+        Path home = Path.of(System.getProperty("stride.home", "."));
+        String modelDir = model != null ? model : home.resolve(BUNDLED_MODEL).toString();
+        String headsDir = heads;
+        if (heads == null && model == null && Files.isDirectory(home.resolve(BUNDLED_HEADS))) {
+            headsDir = home.resolve(BUNDLED_HEADS).toString();
+        }
+        DecodingMode decodingMode;
+        try {
+            decodingMode = mode != null ? DecodingMode.parse(mode) : headsDir != null ? DecodingMode.MTP
+                    : DecodingMode.AR;
+            new SamplingParams(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (decodingMode == DecodingMode.MTP && headsDir == null) {
+            throw usage("--mode mtp needs prediction heads (--heads)");
+        }
+        requireAtLeast(1, maxNewTokens, "--max-new-tokens");
+        requireAtLeast(1, maxBatch, "--max-batch");
+        requireAtLeast(0, threads, "--threads");
+        requireAtLeast(0, partitions, "--partitions");
+        if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
+            throw usage("--device must be cpu, auto, cuda or cuda:N, got " + device);
+        }
+        String outputDir = output != null ? output : DEFAULT_OUTPUT_ROOT + "/" + DateTimeFormatter
+                .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+        return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), outputDir, modelDir,
+                headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, maxBatch, threads, device,
+                promptColumn, idColumn, keepColumns, resume, partitions, chat);
+    }
+
+    /** Parses run options into a config without running anything. */
+    static JobConfig parse(String... args) {
+        RunCommand command = new RunCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.config();
+    }
+
+    private void requireAtLeast(int minimum, int value, String option) {
+        if (value < minimum) {
+            throw usage(option + " must be >= " + minimum + ", got " + value);
+        }
+    }
+
+    private ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    /** spark-submit passes the master as a system property; without one the job runs on an embedded local Spark. */
+    private static SparkSession newSession() {
+        SparkSession.Builder builder = SparkSession.builder().appName("stride-job");
+        if (!new SparkConf().contains("spark.master")) {
+            builder.master("local[*]").config("spark.ui.showConsoleProgress", "true");
+        }
+        return builder.getOrCreate();
+    }
+}

@@ -1,0 +1,83 @@
+package dev.stride.job;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The run summary of docs/job-output.md. Components are the JSON fields in camel case, in the documented order.
+ * Row and token totals cover the whole output; per-executor figures and throughput cover this run's work.
+ */
+public record RunSummary(String runId, String strideVersion, String sparkVersion, String startedAt,
+                         String finishedAt, double wallSeconds, String input, String output, ModelSummary model,
+                         HeadsSummary heads, String mode, String tree, String device, int executors,
+                         int coresPerExecutor, int gpusPerExecutor, long rowsTotal, long rowsOk, long rowsFailed,
+                         List<FailedRow> failedRows, Map<String, Long> errorsByKind, long promptTokens,
+                         long completionTokens, long forwardPasses, long decodePasses, double outputTokensPerS,
+                         double meanTokensPerPass, List<Long> acceptHistogram, Double passCostRatio,
+                         List<ExecutorSummary> perExecutor, Map<String, Object> config) {
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    public record ModelSummary(String name, String path, long parameters, long weightBytes, String dtype) {
+    }
+
+    public record HeadsSummary(String name, String path, int numHeads, int numLayers) {
+    }
+
+    public record FailedRow(String id, String error) {
+    }
+
+    public record ExecutorSummary(String executor, long rows, long completionTokens, double busySeconds,
+                                  double outputTokensPerS) {
+
+        /** One entry per executor; busy time is the union of its partitions' intervals, as tasks overlap. */
+        static List<ExecutorSummary> of(List<JobProgress.PartitionReport> reports) {
+            Map<String, List<JobProgress.PartitionReport>> byExecutor = reports.stream()
+                    .collect(Collectors.groupingBy(JobProgress.PartitionReport::executor, TreeMap::new,
+                            Collectors.toList()));
+            List<ExecutorSummary> summaries = new ArrayList<>();
+            byExecutor.forEach((executor, own) -> {
+                double busySeconds = busyMillis(own) / 1000.0;
+                long tokens = own.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
+                summaries.add(new ExecutorSummary(executor,
+                        own.stream().mapToLong(JobProgress.PartitionReport::rows).sum(), tokens, busySeconds,
+                        busySeconds == 0 ? 0.0 : tokens / busySeconds));
+            });
+            return summaries;
+        }
+
+        private static long busyMillis(List<JobProgress.PartitionReport> reports) {
+            List<JobProgress.PartitionReport> sorted = new ArrayList<>(reports);
+            sorted.sort(Comparator.comparingLong(JobProgress.PartitionReport::startMillis));
+            long busy = 0;
+            long coveredUntil = Long.MIN_VALUE;
+            for (JobProgress.PartitionReport report : sorted) {
+                long start = Math.max(report.startMillis(), coveredUntil);
+                if (report.endMillis() > start) {
+                    busy += report.endMillis() - start;
+                }
+                coveredUntil = Math.max(coveredUntil, report.endMillis());
+            }
+            return busy;
+        }
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

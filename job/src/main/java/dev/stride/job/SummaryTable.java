@@ -1,0 +1,49 @@
+package dev.stride.job;
+
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/** The run summary as a short human-readable table for the console. */
+final class SummaryTable {
+
+    private static final int LISTED_FAILURES = 10;
+
+    private SummaryTable() {
+    }
+
+    static String format(RunSummary s, String summaryLocation) {
+        StringBuilder out = new StringBuilder();
+        out.append(String.format(Locale.ROOT, "Stride run %s finished in %.1f s%n", s.runId(), s.wallSeconds()));
+        line(out, "output", s.output());
+        line(out, "summary", summaryLocation);
+        line(out, "model", String.format(Locale.ROOT, "%s (%,d parameters, %s)", s.model().name(),
+                s.model().parameters(), s.model().dtype()));
+        line(out, "heads", s.heads() == null ? "none (plain decoding)"
+                : String.format("%s (%d heads)", s.heads().name(), s.heads().numHeads()));
+        line(out, "mode / device", s.mode() + " / " + s.device());
+        line(out, "rows", String.format("%d total, %d ok, %d failed", s.rowsTotal(), s.rowsOk(), s.rowsFailed()));
+        line(out, "tokens", String.format("%d prompt, %d completion", s.promptTokens(), s.completionTokens()));
+        line(out, "throughput", String.format(Locale.ROOT, "%.1f tokens/s, %.2f tokens/pass%s",
+                s.outputTokensPerS(), s.meanTokensPerPass(), s.passCostRatio() == null ? ""
+                        : String.format(Locale.ROOT, ", pass cost ratio %.2f", s.passCostRatio())));
+        for (RunSummary.ExecutorSummary executor : s.perExecutor()) {
+            line(out, "executor " + executor.executor(), String.format(Locale.ROOT,
+                    "%d rows, %d tokens, busy %.1f s, %.1f tokens/s", executor.rows(), executor.completionTokens(),
+                    executor.busySeconds(), executor.outputTokensPerS()));
+        }
+        if (!s.errorsByKind().isEmpty()) {
+            line(out, "errors", s.errorsByKind().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())
+                    .collect(Collectors.joining(", ")));
+            s.failedRows().stream().limit(LISTED_FAILURES)
+                    .forEach(row -> line(out, "  " + row.id(), row.error()));
+            if (s.rowsFailed() > LISTED_FAILURES) {
+                line(out, "", "... " + (s.rowsFailed() - LISTED_FAILURES) + " more in " + summaryLocation);
+            }
+        }
+        return out.toString();
+    }
+
+    private static void line(StringBuilder out, String label, String value) {
+        out.append(String.format("  %-16s %s%n", label, value));
+    }
+}

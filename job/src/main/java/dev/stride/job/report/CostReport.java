@@ -1,0 +1,147 @@
+package dev.stride.job.report;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The report's figures over one or more runs. Token totals, time and cost come from the run summaries; distributions
+ * and error kinds from the rows. Runs are taken as back to back, so their wall times add up.
+ *
+ * @param rows output rows read, over all runs
+ * @param tokensPerPass per ok row that decoded, in file order
+ * @param decodeMs per ok row, in file order
+ * @param warnings disagreements between the summaries and the rows
+ */
+record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed, Map<String, Long> errorsByKind,
+                  long[] acceptHistogram, double[] tokensPerPass, double[] decodeMs, Percentiles latency,
+                  List<String> warnings) {
+
+    /**
+     * One run's billed resources: executors are billed for the whole wall time.
+     *
+     * @param plainCost what plain decoding would have cost: the same tokens at one per pass, each pass
+     *     {@code pass_cost_ratio} times cheaper; equal to cost when there is nothing to compare
+     */
+    record RunCost(Run run, double gpuHours, double cpuCoreHours, double cost, double plainCost) {
+
+        static RunCost of(Run run, Prices prices) {
+            RunSummaryFile s = run.summary();
+            double executorHours = s.wallSeconds() / 3600 * s.executors();
+            double cost = executorHours * (s.gpusPerExecutor() * prices.gpuHour()
+                    + s.coresPerExecutor() * prices.cpuHour());
+            double plainCost = s.comparableToPlain() ? cost * s.meanTokensPerPass() / s.passCostRatio() : cost;
+            return new RunCost(run, executorHours * s.gpusPerExecutor(), executorHours * s.coresPerExecutor(), cost,
+                    plainCost);
+        }
+    }
+
+    static CostReport of(List<Run> runs, RowStats rowStats, Prices prices) {
+        List<RunCost> costs = runs.stream().map(run -> RunCost.of(run, prices)).toList();
+        long summaryRows = runs.stream().mapToLong(run -> run.summary().rowsTotal()).sum();
+        long summaryTokens = runs.stream().mapToLong(run -> run.summary().completionTokens()).sum();
+        List<String> warnings = new ArrayList<>();
+        if (summaryRows != rowStats.rows()) {
+            warnings.add("the summaries count " + summaryRows + " rows but the Parquet files hold " + rowStats.rows()
+                    + "; the output changed after the run finished");
+        }
+        if (summaryTokens != rowStats.completionTokens()) {
+            warnings.add("the summaries count " + summaryTokens + " completion tokens but the rows add up to "
+                    + rowStats.completionTokens() + "; cost figures use the summaries");
+        }
+        double[] decodeMs = rowStats.decodeMs();
+        return new CostReport(prices, costs, rowStats.rows(), rowStats.failed(), rowStats.errorsByKind(),
+                rowStats.acceptHistogram(), rowStats.tokensPerPass(), decodeMs, Percentiles.of(decodeMs),
+                List.copyOf(warnings));
+    }
+
+    long rowsOk() {
+        return rows - rowsFailed;
+    }
+
+    long completionTokens() {
+        return runs.stream().mapToLong(c -> c.run().summary().completionTokens()).sum();
+    }
+
+    double wallSeconds() {
+        return sum(c -> c.run().summary().wallSeconds());
+    }
+
+    double gpuHours() {
+        return sum(RunCost::gpuHours);
+    }
+
+    double cpuCoreHours() {
+        return sum(RunCost::cpuCoreHours);
+    }
+
+    double cost() {
+        return sum(RunCost::cost);
+    }
+
+    double plainCost() {
+        return sum(RunCost::plainCost);
+    }
+
+    double saved() {
+        return plainCost() - cost();
+    }
+
+    Double outputTokensPerS() {
+        return ratio(completionTokens(), wallSeconds());
+    }
+
+    Double outputTokensPerSPerExecutor() {
+        return ratio(completionTokens(), sum(c -> c.run().summary().wallSeconds() * c.run().summary().executors()));
+    }
+
+    Double outputTokensPerGpuHour() {
+        return ratio(completionTokens(), gpuHours());
+    }
+
+    Double outputTokensPerCpuHour() {
+        return ratio(completionTokens(), cpuCoreHours());
+    }
+
+    Double costPerMillionTokens() {
+        return perMillion(cost());
+    }
+
+    Double plainCostPerMillionTokens() {
+        return perMillion(plainCost());
+    }
+
+    Double savedPercent() {
+        Double share = ratio(saved(), plainCost());
+        return share == null ? null : share * 100;
+    }
+
+    /** Tokens per decode pass over all rows, from the summed acceptance histogram (slot i yields i + 1 tokens). */
+    Double meanTokensPerPass() {
+        long passes = 0;
+        long tokens = 0;
+        for (int i = 0; i < acceptHistogram.length; i++) {
+            passes += acceptHistogram[i];
+            tokens += (i + 1) * acceptHistogram[i];
+        }
+        return ratio(tokens, passes);
+    }
+
+    private Double perMillion(double usd) {
+        long tokens = completionTokens();
+        return tokens == 0 ? null : usd / tokens * 1e6;
+    }
+
+    private double sum(ToDoubleFunction<RunCost> figure) {
+        double total = 0; // plain left-to-right addition, as the notebook does it, so both agree to the last bit
+        for (RunCost cost : runs) {
+            total += figure.applyAsDouble(cost);
+        }
+        return total;
+    }
+
+    private static Double ratio(double numerator, double denominator) {
+        return denominator == 0 ? null : numerator / denominator;
+    }
+}

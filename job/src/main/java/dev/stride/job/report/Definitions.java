@@ -1,0 +1,30 @@
+package dev.stride.job.report;
+
+import java.util.List;
+
+/** How the report's figures are defined; printed in the HTML and Markdown reports (and cluster-config/README.md). */
+final class Definitions {
+
+    record Definition(String term, String text) {
+    }
+
+    static final List<Definition> ALL = List.of(
+            new Definition("Cost", "sum over runs of wall_seconds / 3600 × executors × (gpus_per_executor × GPU-hour"
+                    + " price + cores_per_executor × CPU core-hour price): executors are billed for the whole wall"
+                    + " time of their run."),
+            new Definition("Cost per 1M output tokens", "cost / completion_tokens × 1e6."),
+            new Definition("Plain-decoding cost estimate", "per run, cost × mean_tokens_per_pass / pass_cost_ratio:"
+                    + " plain decoding needs mean_tokens_per_pass times as many passes, each pass_cost_ratio times"
+                    + " cheaper. Equal to the cost when the run decoded plainly (mode ar) or pass_cost_ratio is"
+                    + " null."),
+            new Definition("Saved", "plain-decoding cost estimate − cost; negative when multi-token decoding was"
+                    + " slower than plain decoding would have been."),
+            new Definition("Throughput", "output tokens / wall seconds summed over runs; per executor, divided by"
+                    + " executor-seconds; per GPU-hour or CPU core-hour, output tokens / billed hours."),
+            new Definition("Latency", "decode_ms of ok rows (admission to finish), nearest-rank percentiles."),
+            new Definition("Tokens per pass", "distribution over ok rows that ran a decode pass; the mean is over"
+                    + " all decode passes, from the summed acceptance histogram."));
+
+    private Definitions() {
+    }
+}

@@ -1,0 +1,17 @@
+package dev.stride.job.report;
+
+/**
+ * Hourly prices the cost figures assume.
+ *
+ * @param gpuHour USD per GPU-hour
+ * @param cpuHour USD per CPU core-hour
+ */
+public record Prices(double gpuHour, double cpuHour) {
+
+    public Prices {
+        if (!(gpuHour >= 0) || !(cpuHour >= 0)) {
+            throw new IllegalArgumentException("prices must be >= 0, got GPU-hour " + gpuHour + ", CPU-hour "
+                    + cpuHour);
+        }
+    }
+}

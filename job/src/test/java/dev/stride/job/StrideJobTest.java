@@ -1,0 +1,361 @@
+package dev.stride.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.engine.GenerationResult;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class StrideJobTest {
+
+    @RegisterExtension
+    static final LocalSparkExtension SPARK = new LocalSparkExtension("local[2]");
+
+    private static final int MAX_NEW_TOKENS = 12;
+    private static final long JOB_SEED = 5;
+
+    @TempDir
+    static Path shared;
+    private static Path mixedOutput;
+    private static RunSummary mixedSummary;
+
+    @TempDir
+    Path dir;
+
+    /** One run over good and bad rows, shared by the tests that only read its output. */
+    @BeforeAll
+    static void runMixedPrompts() {
+        Path input = TestPrompts.write(spark(), TestPrompts.all(), shared.resolve("in"));
+        mixedOutput = shared.resolve("out");
+        mixedSummary = JobRuns.run(spark(), "--input", input.toString(), "--output", mixedOutput.toString(),
+                "--max-new-tokens", String.valueOf(MAX_NEW_TOKENS), "--max-batch", "3", "--seed",
+                String.valueOf(JOB_SEED));
+    }
+
+    @Test
+    void outputFollowsTheContractAndMatchesADirectEngineRun() {
+        Dataset<Row> output = spark().read().parquet(mixedOutput.toString());
+        List<StructField> kept = Arrays.stream(TestPrompts.SCHEMA.fields())
+                .filter(field -> !field.name().equals("id")).toList();
+        assertEquals(describe(JobSchema.output(kept).fields()), describe(output.schema().fields()));
+
+        Map<String, GenerationResult> expected = JobRuns.direct(TestPrompts.good(), MAX_NEW_TOKENS, JOB_SEED, 4);
+        Map<String, Row> rows = byId(output);
+        for (Row input : TestPrompts.good()) {
+            String id = input.getAs("id");
+            Row row = rows.get(id);
+            GenerationResult result = expected.get(id);
+            assertNull(row.getAs("error"), id);
+            assertEquals(result.completion(), row.getAs("completion"), id);
+            assertEquals(result.finishReason().wireName(), row.getAs("finish_reason"), id);
+            assertEquals(result.promptTokens(), (int) row.getAs("prompt_tokens"), id);
+            assertEquals(result.completionTokens(), (int) row.getAs("completion_tokens"), id);
+            assertEquals(result.forwardPasses(), (int) row.getAs("forward_passes"), id);
+            assertEquals(input.<String>getAs("prompt"), row.getAs("prompt"), id);
+            assertEquals(input.<String>getAs("category"), row.getAs("category"), id);
+            assertEquals(JobRuns.FIXTURE.getFileName().toString(), row.getAs("model"));
+            assertNull(row.getAs("heads"));
+            assertEquals("ar", row.getAs("mode"));
+            assertEquals("driver", row.getAs("executor"));
+        }
+    }
+
+    @Test
+    void everyInputRowComesOutOnceAndBadRowsCarryTheirErrorKind() {
+        Dataset<Row> output = spark().read().parquet(mixedOutput.toString());
+        assertEquals(TestPrompts.all().size(), output.count());
+        assertEquals(TestPrompts.all().size(), output.select("id").distinct().count());
+        Map<String, Row> rows = byId(output);
+        TestPrompts.BAD_ROWS.forEach((id, kind) -> {
+            Row row = rows.get(id);
+            assertTrue(row.<String>getAs("error").startsWith(kind + ": "), id + ": " + row.getAs("error"));
+            assertNull(row.getAs("completion"), id);
+            assertNull(row.getAs("finish_reason"), id);
+            assertEquals(0, (int) row.getAs("completion_tokens"), id);
+        });
+        assertTrue((int) rows.get("bad-long").getAs("prompt_tokens") >= 512);
+    }
+
+    @Test
+    void summaryAgreesWithTheOutputRows() throws IOException {
+        Dataset<Row> output = spark().read().parquet(mixedOutput.toString());
+        Row totals = output.selectExpr("count(*)", "count(error)", "sum(prompt_tokens)", "sum(completion_tokens)",
+                "sum(forward_passes)", "sum(aggregate(accept_histogram, 0, (a, x) -> a + x))").first();
+        JsonNode json = new ObjectMapper().readTree(mixedOutput.resolve("_stride/summary.json").toFile());
+
+        assertEquals(List.of("run_id", "stride_version", "spark_version", "started_at", "finished_at",
+                "wall_seconds", "input", "output", "model", "heads", "mode", "tree", "device", "executors",
+                "cores_per_executor", "gpus_per_executor", "rows_total", "rows_ok", "rows_failed", "failed_rows",
+                "errors_by_kind", "prompt_tokens", "completion_tokens", "forward_passes", "decode_passes",
+                "output_tokens_per_s", "mean_tokens_per_pass", "accept_histogram", "pass_cost_ratio",
+                "per_executor", "config"), fieldNames(json));
+        assertEquals(totals.getLong(0), json.get("rows_total").asLong());
+        assertEquals(totals.getLong(1), json.get("rows_failed").asLong());
+        assertEquals(totals.getLong(0) - totals.getLong(1), json.get("rows_ok").asLong());
+        assertEquals(totals.getLong(2), json.get("prompt_tokens").asLong());
+        assertEquals(totals.getLong(3), json.get("completion_tokens").asLong());
+        assertEquals(totals.getLong(4), json.get("forward_passes").asLong());
+        assertEquals(totals.getLong(5), json.get("decode_passes").asLong());
+        long histogramTotal = 0;
+        for (JsonNode count : json.get("accept_histogram")) {
+            histogramTotal += count.asLong();
+        }
+        assertEquals(totals.getLong(5), histogramTotal);
+
+        Set<String> failedIds = new HashSet<>();
+        json.get("failed_rows").forEach(row -> failedIds.add(row.get("id").asText()));
+        assertEquals(TestPrompts.BAD_ROWS.keySet(), failedIds);
+        Map<String, Long> byKind = TestPrompts.BAD_ROWS.values().stream()
+                .collect(Collectors.groupingBy(kind -> kind, Collectors.counting()));
+        Map<String, Long> reported = new HashMap<>();
+        json.get("errors_by_kind").fields().forEachRemaining(e -> reported.put(e.getKey(), e.getValue().asLong()));
+        assertEquals(byKind, reported);
+
+        assertEquals("fortunes-llama-2m", json.get("model").get("name").asText());
+        assertTrue(json.get("heads").isNull());
+        assertTrue(json.get("pass_cost_ratio").isNull());
+        assertEquals("ar", json.get("mode").asText());
+        assertEquals(1, json.get("executors").asInt());
+        assertEquals("driver", json.get("per_executor").get(0).get("executor").asText());
+        assertEquals(totals.getLong(0), json.get("per_executor").get(0).get("rows").asLong());
+        assertEquals(MAX_NEW_TOKENS, json.get("config").get("max_new_tokens").asInt());
+        assertEquals(mixedSummary.rowsTotal(), json.get("rows_total").asLong());
+
+        Row table = spark().read().parquet(mixedOutput.resolve("_stride/summary.parquet").toString())
+                .selectExpr("rows_total", "completion_tokens", "model.name").first();
+        assertEquals(List.of(totals.getLong(0), totals.getLong(3), "fortunes-llama-2m"),
+                List.of(table.getLong(0), table.getLong(1), table.getString(2)));
+    }
+
+    @Test
+    void multiTokenDecodingGivesThePlainCompletions() {
+        Path heads = TestHeads.write(dir.resolve("test-heads"), 3);
+        Path output = dir.resolve("mtp");
+        RunSummary summary = JobRuns.run(spark(), "--input", shared.resolve("in").toString(), "--output",
+                output.toString(), "--max-new-tokens", String.valueOf(MAX_NEW_TOKENS), "--max-batch", "3", "--seed",
+                String.valueOf(JOB_SEED), "--heads", heads.toString(), "--mode", "mtp");
+
+        String[] decoded = {"id", "completion", "finish_reason", "prompt_tokens", "completion_tokens", "error"};
+        Dataset<Row> plain = spark().read().parquet(mixedOutput.toString());
+        Dataset<Row> multi = spark().read().parquet(output.toString());
+        JobRuns.assertSameRows(plain.selectExpr(decoded).orderBy("id").collectAsList(),
+                multi.selectExpr(decoded).orderBy("id").collectAsList());
+        assertEquals(List.of("mtp:test-heads"), multi.where("error is null")
+                .selectExpr("concat(mode, ':', heads)").distinct().as(Encoders.STRING()).collectAsList());
+
+        assertEquals("mtp", summary.mode());
+        assertEquals("test-heads", summary.heads().name());
+        assertEquals(3, summary.heads().numHeads());
+        assertTrue(summary.passCostRatio() != null && summary.passCostRatio() > 0, "pass cost ratio");
+        assertTrue(summary.forwardPasses() <= mixedSummary.forwardPasses());
+    }
+
+    @Test
+    void outputDoesNotDependOnPartitioningOrBatchSize() {
+        Path input = TestPrompts.write(spark(), TestPrompts.all(), TestPrompts.SCHEMA, dir.resolve("in"), 2);
+        String[] sampled = {"--input", input.toString(), "--max-new-tokens", "6", "--temperature", "0.8"};
+        JobRuns.run(spark(), concat(sampled, "--output", dir.resolve("a").toString(), "--partitions", "1",
+                "--max-batch", "1"));
+        JobRuns.run(spark(), concat(sampled, "--output", dir.resolve("b").toString(), "--partitions", "3",
+                "--max-batch", "4"));
+        JobRuns.assertSameOutput(spark(), dir.resolve("a"), dir.resolve("b"));
+    }
+
+    @Test
+    void derivedIdsComeFromFileAndRowPositionWhateverThePartitioning() throws IOException {
+        Path input = dir.resolve("in");
+        spark().createDataFrame(TestPrompts.good(), TestPrompts.SCHEMA).select("prompt", "category").repartition(2)
+                .write().parquet(input.toString());
+        String[] common = {"--input", input.toString(), "--max-new-tokens", "2", "--keep-columns", "prompt"};
+        JobRuns.run(spark(), concat(common, "--output", dir.resolve("a").toString(), "--partitions", "1"));
+        JobRuns.run(spark(), concat(common, "--output", dir.resolve("b").toString(), "--partitions", "3"));
+        JobRuns.assertSameOutput(spark(), dir.resolve("a"), dir.resolve("b"));
+
+        Map<String, String> promptById = new HashMap<>();
+        for (Row row : spark().read().parquet(dir.resolve("a").toString()).select("id", "prompt").collectAsList()) {
+            promptById.put(row.getString(0), row.getString(1));
+        }
+        Map<String, String> expected = new HashMap<>();
+        try (Stream<Path> files = Files.list(input)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).toList()) {
+                String stem = file.getFileName().toString().replaceAll("\\.parquet$", "");
+                List<Row> rows = spark().read().parquet(file.toString()).select("prompt").collectAsList();
+                for (int i = 0; i < rows.size(); i++) {
+                    expected.put(stem + ":" + i, rows.get(i).getString(0));
+                }
+            }
+        }
+        assertEquals(expected, promptById);
+        assertEquals(List.of("id", "prompt"), List.of(spark().read().parquet(dir.resolve("a").toString())
+                .schema().fieldNames()).subList(0, 2));
+    }
+
+    @Test
+    void resumeGeneratesOnlyTheRowsMissingFromTheOutput() throws IOException {
+        Path input = TestPrompts.write(spark(), TestPrompts.all(), dir.resolve("in"));
+        Path output = dir.resolve("out");
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "4",
+            "--partitions", "3", "--temperature", "0.5"};
+        JobRuns.run(spark(), concat(args, "--output", output.toString()));
+        List<Row> complete = JobRuns.comparable(spark(), output);
+
+        // A run that died after some tasks committed: drop one committed part file.
+        Path lost;
+        try (Stream<Path> files = Files.list(output)) {
+            lost = files.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().findFirst()
+                    .orElseThrow();
+        }
+        long lostRows = spark().read().parquet(lost.toString()).count();
+        assertTrue(lostRows > 0);
+        Files.delete(lost);
+
+        RunSummary resumed = JobRuns.run(spark(), concat(args, "--output", output.toString(), "--resume"));
+        JobRuns.assertSameRows(complete, JobRuns.comparable(spark(), output));
+        assertEquals(TestPrompts.all().size(), resumed.rowsTotal());
+        assertEquals(TestPrompts.BAD_ROWS.size(), resumed.rowsFailed());
+        assertEquals(lostRows, resumed.perExecutor().stream().mapToLong(RunSummary.ExecutorSummary::rows).sum());
+    }
+
+    @Test
+    void existingOutputWithoutResumeIsRefused() {
+        assertEquals(RunCommand.EXIT_SETUP, cli("--input", shared.resolve("in").toString(), "--output",
+                mixedOutput.toString()).exitCode());
+    }
+
+    @Test
+    void theModelIsLoadedOncePerJvmNotPerTask() {
+        int loads = ModelRegistry.loads();
+        JobRuns.run(spark(), "--input", shared.resolve("in").toString(), "--output", dir.resolve("o").toString(),
+                "--max-new-tokens", "2", "--partitions", "3");
+        assertTrue(loads >= 1);
+        assertEquals(loads, ModelRegistry.loads());
+    }
+
+    @Test
+    void aModelShippedWithArchivesIsFoundInSparkFiles() throws IOException {
+        Path archive = dir.resolve("model.zip");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(archive));
+             Stream<Path> files = Files.list(JobRuns.FIXTURE)) {
+            for (Path file : files.toList()) {
+                zip.putNextEntry(new ZipEntry(file.getFileName().toString()));
+                Files.copy(file, zip);
+                zip.closeEntry();
+            }
+        }
+        spark().sparkContext().addArchive(archive + "#shipped-model");
+        RunSummary summary = JobRuns.run(spark(), "--model", "shipped-model", "--input",
+                shared.resolve("in").toString(), "--output", dir.resolve("out").toString(), "--max-new-tokens", "2");
+        assertEquals("shipped-model", summary.model().name());
+        assertEquals(TestPrompts.all().size() - TestPrompts.BAD_ROWS.size(), summary.rowsOk());
+    }
+
+    @Test
+    void missingPromptColumnIsAClearErrorBeforeAnyWork() {
+        Path input = dir.resolve("in");
+        spark().sql("select 'x' as id, 'hello' as text").write().parquet(input.toString());
+        CliResult result = cli("--input", input.toString(), "--output", dir.resolve("out").toString());
+        assertEquals(RunCommand.EXIT_SETUP, result.exitCode());
+        assertTrue(result.stderr().contains("prompt column 'prompt' is missing"), result.stderr());
+        assertFalse(Files.exists(dir.resolve("out")));
+    }
+
+    @Test
+    void wronglyTypedColumnsAreNamedWithExpectedAndActualType() {
+        Path input = dir.resolve("in");
+        spark().sql("select 1 as prompt, 'hot' as temperature").write().parquet(input.toString());
+        CliResult result = cli("--input", input.toString(), "--output", dir.resolve("out").toString());
+        assertEquals(RunCommand.EXIT_SETUP, result.exitCode());
+        assertTrue(result.stderr().contains("column 'prompt' must be string, found int"), result.stderr());
+        assertTrue(result.stderr().contains("column 'temperature' must be double (or float), found string"),
+                result.stderr());
+    }
+
+    @Test
+    void badArgumentsPrintUsage() {
+        CliResult result = cli("--output", dir.resolve("out").toString(), "--max-batch", "0");
+        assertEquals(2, result.exitCode());
+        assertTrue(result.stderr().contains("--max-batch must be >= 1, got 0") && result.stderr().contains("Usage:"),
+                result.stderr());
+    }
+
+    @Test
+    void reportIsASubcommand() {
+        assertEquals(0, StrideJob.execute("report", "--help"));
+    }
+
+    @Test
+    void theBundledSampleSetRuns() {
+        Path samples = JobRuns.FIXTURE.getParent().getParent().resolve("samples/prompts.parquet");
+        RunSummary summary = JobRuns.run(spark(), "--input", samples.toString(), "--output",
+                dir.resolve("out").toString(), "--max-new-tokens", "2");
+        assertEquals(spark().read().parquet(samples.toString()).count(), summary.rowsTotal());
+        assertEquals(Map.of("empty_prompt", 1L, "invalid_override", 1L), summary.errorsByKind());
+    }
+
+    private record CliResult(int exitCode, String stderr) {
+    }
+
+    /** Runs the command line as main does (on the fixture's session, which it leaves running). */
+    private static CliResult cli(String... args) {
+        PrintStream original = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int exitCode = StrideJob.execute(concat(new String[] {"--model", JobRuns.FIXTURE.toString()}, args));
+            return new CliResult(exitCode, err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(original);
+        }
+    }
+
+    private static SparkSession spark() {
+        return SPARK.session();
+    }
+
+    private static Map<String, Row> byId(Dataset<Row> output) {
+        return output.collectAsList().stream().collect(Collectors.toMap(row -> row.getAs("id"), row -> row));
+    }
+
+    private static List<String> describe(StructField[] fields) {
+        return Arrays.stream(fields).map(f -> f.name() + ":" + f.dataType().catalogString()).toList();
+    }
+
+    private static List<String> fieldNames(JsonNode json) {
+        List<String> names = new ArrayList<>();
+        json.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        return Stream.concat(Arrays.stream(first), Arrays.stream(more)).toArray(String[]::new);
+    }
+}

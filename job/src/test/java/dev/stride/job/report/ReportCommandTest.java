@@ -1,0 +1,264 @@
+package dev.stride.job.report;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Runs the report over the hand-written runs of {@link SampleRuns} and checks its numbers against values worked out
+ * by hand from those rows (prices: 3 USD per GPU-hour, 0.05 USD per CPU core-hour).
+ */
+class ReportCommandTest {
+
+    private static final double EPS = 1e-9;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path tmp;
+
+    private record Result(int exitCode, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = new CommandLine(new ReportCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    private Result report(Path... inputs) {
+        List<String> args = new ArrayList<>();
+        for (Path input : inputs) {
+            args.add("--input");
+            args.add(input.toString());
+        }
+        args.addAll(List.of("--gpu-hour-price", "3", "--cpu-hour-price", "0.05", "--output",
+                tmp.resolve("report").toString()));
+        return run(args.toArray(String[]::new));
+    }
+
+    private Map<String, Double> csv() throws IOException {
+        List<String> lines = Files.readAllLines(tmp.resolve("report/report.csv"));
+        assertEquals("metric,value", lines.get(0));
+        Map<String, Double> values = new LinkedHashMap<>();
+        for (String line : lines.subList(1, lines.size())) {
+            String[] cells = line.split(",", -1);
+            assertEquals(2, cells.length, line);
+            values.put(cells[0], cells[1].isEmpty() ? null : Double.valueOf(cells[1]));
+        }
+        return values;
+    }
+
+    private JsonNode json() throws IOException {
+        return JSON.readTree(tmp.resolve("report/report.json").toFile());
+    }
+
+    @Test
+    void oneMultiTokenRunMatchesHandComputedFigures() throws IOException {
+        Result result = report(SampleRuns.mtpRun(tmp.resolve("mtp")));
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(result.out().contains("740.74 USD per 1M output tokens"), result.out());
+
+        Map<String, Double> m = csv();
+        assertEquals(11, m.get("rows_total"));
+        assertEquals(8, m.get("rows_ok"));
+        assertEquals(3, m.get("rows_failed"));
+        // 31 + 41 + 24 + 11 + 0 + 61 + 16 + 1 + 26 + 5 + 0
+        assertEquals(216, m.get("completion_tokens"));
+        assertEquals(216 / 90.0, m.get("output_tokens_per_s"), EPS); // 2.4
+        assertEquals(216 / (90.0 * 2), m.get("output_tokens_per_s_per_executor"), EPS);
+        assertEquals(0.05, m.get("gpu_hours"), EPS); // 90 s × 2 executors × 1 GPU
+        assertEquals(0.2, m.get("cpu_core_hours"), EPS); // 90 s × 2 executors × 4 cores
+        assertEquals(4320, m.get("output_tokens_per_gpu_hour"), 1e-6);
+        assertEquals(1080, m.get("output_tokens_per_cpu_core_hour"), 1e-6);
+        // Summed histogram [34, 49, 25]: 207 tokens in 108 passes.
+        assertEquals(207 / 108.0, m.get("mean_tokens_per_pass"), EPS);
+        // ok rows' decode_ms sorted: 5 40 60 80 100 120 150 200; ranks ceil(4) = 4, ceil(7.2) = 8, ceil(7.92) = 8.
+        assertEquals(80, m.get("decode_ms_p50"));
+        assertEquals(200, m.get("decode_ms_p90"));
+        assertEquals(200, m.get("decode_ms_p99"));
+        // 90 / 3600 × 2 × (1 × 3 + 4 × 0.05) = 0.16 USD
+        double cost = 0.16;
+        assertEquals(cost, m.get("cost_usd"), EPS);
+        assertEquals(cost / 216 * 1e6, m.get("cost_per_1m_output_tokens_usd"), EPS); // 740.74
+        double plain = cost * (207 / 108.0) / 1.25; // 0.24533
+        assertEquals(plain, m.get("plain_decoding_cost_usd"), EPS);
+        assertEquals(plain - cost, m.get("saved_usd"), EPS);
+        assertEquals((plain - cost) / plain * 100, m.get("saved_percent"), EPS);
+
+        JsonNode json = json();
+        assertEquals(2, json.at("/errors_by_kind/empty_prompt").asInt());
+        assertEquals(1, json.at("/errors_by_kind/generation_failed").asInt());
+        assertEquals(2, json.get("errors_by_kind").size());
+        assertArrayEquals(new double[] {1.5, 2.0, 2.3, 1.0, 3.0, 1.5, 25 / 15.0}, doubles(json.get("tokens_per_pass")));
+        assertArrayEquals(new double[] {120, 80, 200, 40, 150, 60, 5, 100}, doubles(json.get("decode_ms")));
+        assertArrayEquals(new double[] {34, 49, 25}, doubles(json.get("accept_histogram")));
+        assertEquals(cost / 216 * 1e6, json.at("/summary/cost_per_1m_output_tokens_usd").asDouble(), EPS);
+        assertEquals(1.25, json.at("/runs/0/pass_cost_ratio").asDouble());
+        assertEquals(2, json.get("per_executor").size());
+        assertEquals(0, json.get("warnings").size());
+    }
+
+    @Test
+    void severalRunsAddUpAndPlainRunsSaveNothing() throws IOException {
+        Result result = report(SampleRuns.mtpRun(tmp.resolve("mtp")), SampleRuns.arRun(tmp.resolve("ar")));
+        assertEquals(0, result.exitCode(), result.err());
+
+        Map<String, Double> m = csv();
+        assertEquals(2, m.get("runs"));
+        assertEquals(14, m.get("rows_total"));
+        assertEquals(246, m.get("completion_tokens"));
+        assertEquals(246 / 120.0, m.get("output_tokens_per_s"), EPS);
+        assertEquals(246 / (180.0 + 30.0), m.get("output_tokens_per_s_per_executor"), EPS);
+        // The plain run: 30 / 3600 × 1 × (0 × 3 + 8 × 0.05), and the same as its plain estimate.
+        double arCost = 30 / 3600.0 * 8 * 0.05;
+        double cost = 0.16 + arCost;
+        assertEquals(cost, m.get("cost_usd"), EPS);
+        assertEquals(cost / 246 * 1e6, m.get("cost_per_1m_output_tokens_usd"), EPS);
+        double plain = 0.16 * (207 / 108.0) / 1.25 + arCost;
+        assertEquals(plain - cost, m.get("saved_usd"), EPS);
+        assertEquals(246 / 0.05, m.get("output_tokens_per_gpu_hour"), 1e-6);
+        // decode_ms of 11 ok rows sorted: 5 10 20 30 40 60 80 100 120 150 200; ranks 6, 10, 11.
+        assertEquals(60, m.get("decode_ms_p50"));
+        assertEquals(150, m.get("decode_ms_p90"));
+        assertEquals(200, m.get("decode_ms_p99"));
+        // Histograms [34, 49, 25] + [27]: 234 tokens in 135 passes.
+        assertEquals(234 / 135.0, m.get("mean_tokens_per_pass"), EPS);
+
+        JsonNode runs = json().get("runs");
+        assertEquals(arCost, runs.get(1).get("cost_usd").asDouble(), EPS);
+        assertEquals(arCost, runs.get(1).get("plain_decoding_cost_usd").asDouble(), EPS);
+        assertTrue(runs.get(1).get("pass_cost_ratio").isNull());
+    }
+
+    @Test
+    void figuresThatDoNotApplyAreEmpty() throws IOException {
+        // The plain run has no GPU: nothing per GPU-hour.
+        assertEquals(0, report(SampleRuns.arRun(tmp.resolve("ar"))).exitCode());
+        Map<String, Double> m = csv();
+        assertEquals(0.0, m.get("gpu_hours"));
+        assertNull(m.get("output_tokens_per_gpu_hour"));
+        assertEquals(0.0, m.get("saved_usd"));
+        assertTrue(json().at("/summary/output_tokens_per_gpu_hour").isNull());
+    }
+
+    @Test
+    void writesSelfContainedHtmlWithChartsAndMarkdown() throws IOException {
+        assertEquals(0, report(SampleRuns.mtpRun(tmp.resolve("mtp"))).exitCode());
+        String html = Files.readString(tmp.resolve("report/report.html"));
+        assertEquals(6, count(html, "<svg "));
+        assertFalse(html.contains("<script"));
+        assertFalse(Pattern.compile("(src|href)=").matcher(html).find(), "nothing to fetch");
+        assertTrue(html.contains("Cost per 1M output tokens"));
+        assertTrue(html.contains("generation_failed"));
+        assertTrue(html.contains("pass_cost_ratio"), "definitions are part of the report");
+        String md = Files.readString(tmp.resolve("report/report.md"));
+        assertTrue(md.contains("| Cost per 1M output tokens (USD) | 740.74 |"), md);
+        assertTrue(md.contains("| empty_prompt | 2 |"), md);
+    }
+
+    @Test
+    void summaryThatDisagreesWithRowsIsReported() throws IOException {
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        Map<String, Object> summary = SampleRuns.summary("r", "mtp", 90.0, 2, 4, 1, SampleRuns.MTP_PARTS, 1.25);
+        summary.put("rows_total", 12);
+        summary.put("per_executor", List.of());
+        SampleRuns.writeSummary(dir, summary);
+        Result result = report(dir);
+        assertEquals(0, result.exitCode(), result.err());
+        assertTrue(result.err().contains("warning: the summaries count 12 rows but the Parquet files hold 11"),
+                result.err());
+        assertEquals(1, json().get("warnings").size());
+    }
+
+    @Test
+    void missingInputDirectoryIsAnInputError() {
+        Result result = report(tmp.resolve("nowhere"));
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
+        assertTrue(result.err().contains("input directory not found: " + tmp.resolve("nowhere")), result.err());
+        assertFalse(Files.exists(tmp.resolve("report")));
+    }
+
+    @Test
+    void missingSummarySaysTheRunDidNotFinish() throws IOException {
+        Path dir = tmp.resolve("unfinished");
+        SampleRuns.writeParts(dir, SampleRuns.MTP_PARTS, "mtp", "h");
+        Result result = report(dir);
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
+        assertTrue(result.err().contains("no run summary at"), result.err());
+        assertTrue(result.err().contains("--resume"), result.err());
+    }
+
+    @Test
+    void summaryMissingAFieldIsRejected() throws IOException {
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        Map<String, Object> summary = SampleRuns.summary("r", "mtp", 90.0, 2, 4, 1, SampleRuns.MTP_PARTS, 1.25);
+        summary.remove("wall_seconds");
+        SampleRuns.writeSummary(dir, summary);
+        Result result = report(dir);
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
+        assertTrue(result.err().contains("not a valid Stride run summary"), result.err());
+        assertTrue(result.err().contains("wall_seconds"), result.err());
+    }
+
+    @Test
+    void partFileWithoutTheDocumentedColumnsIsRejected() throws IOException {
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message m { required binary id (STRING); required int32 completion_tokens; }");
+        SampleRuns.write(dir.resolve("part-00009-x.snappy.parquet"), schema,
+                List.of(new SimpleGroupFactory(schema).newGroup()
+                        .append("id", "a").append("completion_tokens", 1)));
+        Result result = report(dir);
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
+        assertTrue(result.err().contains("has no column 'tokens_per_pass'"), result.err());
+    }
+
+    @Test
+    void badArgumentsAreUsageErrors() {
+        assertEquals(2, run("--output", tmp.toString()).exitCode());
+        Result negative = run("--input", tmp.toString(), "--gpu-hour-price", "-1");
+        assertEquals(2, negative.exitCode());
+        assertTrue(negative.err().contains("prices must be >= 0"), negative.err());
+    }
+
+    private static double[] doubles(JsonNode array) {
+        double[] values = new double[array.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = array.get(i).asDouble();
+        }
+        return values;
+    }
+
+    private static int count(String text, String needle) {
+        Matcher matcher = Pattern.compile(Pattern.quote(needle)).matcher(text);
+        int count = 0;
+        while (matcher.find()) {
+            count++;
+        }
+        return count;
+    }
+}
