@@ -96,10 +96,6 @@ public final class Corpus {
         return heldOut[sequence];
     }
 
-    public int hiddenSize() {
-        return hiddenSize;
-    }
-
     public int totalTokens() {
         return tokens.length;
     }
