@@ -93,12 +93,9 @@ public final class CostAwareTree implements TreeShape {
 
     private void push(PriorityQueue<Candidate> frontier, HeadCandidates candidates, DraftState state, int sequence,
                       int parentPop, double parentScore, int depth) {
-        int head = depth - 1;
-        double[] probs = candidates.probs[head];
-        double calibration = state.acceptance(head) / Math.max(probs[0], 1e-9);
         for (int rank = 0; rank < width; rank++) {
-            frontier.add(new Candidate(parentScore * Math.min(1.0, probs[rank] * calibration), sequence, parentPop,
-                    depth, rank));
+            double p = candidates.calibratedProbability(depth - 1, rank, state);
+            frontier.add(new Candidate(parentScore * p, sequence, parentPop, depth, rank));
         }
     }
 

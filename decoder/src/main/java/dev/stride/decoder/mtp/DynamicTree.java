@@ -63,11 +63,8 @@ public final class DynamicTree implements TreeShape {
 
     private void pushChildren(PriorityQueue<Frontier> frontier, HeadCandidates candidates, DraftState state,
                               int parent, double parentScore, int depth) {
-        int head = depth - 1;
-        double[] probs = candidates.probs[head];
-        double calibration = state.acceptance(head) / Math.max(probs[0], 1e-9);
         for (int rank = 0; rank < width; rank++) {
-            double p = Math.min(1.0, probs[rank] * calibration);
+            double p = candidates.calibratedProbability(depth - 1, rank, state);
             frontier.add(new Frontier(parentScore * p, parent, depth, rank));
         }
     }

@@ -45,4 +45,13 @@ final class HeadCandidates {
             p[i] = Math.exp(logits[offset + top[i]] - max) / total;
         }
     }
+
+    /**
+     * Probability that head k's candidate at {@code rank} is accepted, calibrated so that the head's top guess
+     * scores its observed acceptance rate for this sequence; the ranks keep the head's own proportions.
+     */
+    double calibratedProbability(int head, int rank, DraftState state) {
+        double calibration = state.acceptance(head) / Math.max(probs[head][0], 1e-9);
+        return Math.min(1.0, probs[head][rank] * calibration);
+    }
 }
