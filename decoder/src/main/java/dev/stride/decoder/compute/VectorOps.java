@@ -1,14 +1,21 @@
 package dev.stride.decoder.compute;
 
+import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on a {@link ComputePool}. The matmul widens each weight row to float32 once per pass and
- * reuses it for every input row, in 4x4 register blocks, so a pass with n rows reads the weights once. Each
- * output element is one {@link #dot}-ordered reduction whatever the row grouping.
+ * Vector API kernels on a {@link ComputePool}. Two matmuls, both reading each weight once per pass for all of its
+ * rows, and both computing every output element with one fixed sequence of operations whatever the row grouping
+ * and thread count:
+ * <ul>
+ *   <li>{@link PackedMatrix} (weights widened at load): broadcast-input outer products over panels of output
+ *       rows in 4x4 register blocks; an element is the fused multiply-adds over its columns in column order.
+ *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
+ *       against the inputs in 4x4 blocks; an element is one {@link #dot}-ordered reduction.
+ * </ul>
  */
 public final class VectorOps implements TensorOps {
 
@@ -34,6 +41,15 @@ public final class VectorOps implements TensorOps {
     public synchronized void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         int rows = w.rows();
         int cols = w.cols();
+        if (w instanceof PackedMatrix packed) {
+            if ((long) rows * cols * n < PARALLEL_THRESHOLD) {
+                PackedKernels.matmul(packed, x, n, out, 0, packed.panelCount());
+            } else {
+                pool.parallelFor(packed.panelCount(),
+                        (start, end, worker) -> PackedKernels.matmul(packed, x, n, out, start, end));
+            }
+            return;
+        }
         float[][] scratch = scratchFor(BLOCK * cols);
         if ((long) rows * cols * n < PARALLEL_THRESHOLD) {
             matmulRows(w, x, n, out, 0, rows, scratch[0]);

@@ -1,5 +1,7 @@
 package dev.stride.decoder.model;
 
+import static dev.stride.decoder.tensor.WidenedMatrices.hold;
+
 import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
@@ -31,13 +33,13 @@ public final class ModelLoader {
 
     static ModelWeights weights(ModelConfig c, TensorStore store) {
         boolean widen = WidenedMatrices.fitsInCache(store);
-        WeightMatrix embedding = matrix(store, widen, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        WeightMatrix embedding = hold(matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()), widen);
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            WeightMatrix q = matrix(store, widen, p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize());
-            WeightMatrix k = matrix(store, widen, p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize());
-            WeightMatrix v = matrix(store, widen, p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize());
+            WeightMatrix q = matrix(store, p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize());
+            WeightMatrix k = matrix(store, p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize());
+            WeightMatrix v = matrix(store, p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize());
             float[] bias = null;
             if (c.qkvBias()) {
                 bias = new float[c.qDim() + 2 * c.kvDim()];
@@ -47,25 +49,24 @@ public final class ModelLoader {
             }
             layers[i] = new LayerWeights(
                     vector(store, p + "input_layernorm.weight", c.hiddenSize()),
-                    new StackedMatrix(q, k, v), bias,
-                    matrix(store, widen, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()),
+                    hold(new StackedMatrix(q, k, v), widen), bias,
+                    hold(matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()), widen),
                     vector(store, p + "post_attention_layernorm.weight", c.hiddenSize()),
-                    new StackedMatrix(
-                            matrix(store, widen, p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
-                            matrix(store, widen, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize())),
-                    matrix(store, widen, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()));
+                    hold(new StackedMatrix(
+                            matrix(store, p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
+                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize())), widen),
+                    hold(matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()), widen));
         }
         WeightMatrix lmHead = c.tiedEmbeddings() && !store.contains("lm_head.weight")
                 ? embedding
-                : matrix(store, widen, "lm_head.weight", c.vocabSize(), c.hiddenSize());
+                : hold(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()), widen);
         return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
                 store.info("model.embed_tokens.weight").dtype());
     }
 
-    private static WeightMatrix matrix(TensorStore store, boolean widen, String name, int rows, int cols) {
+    private static WeightMatrix matrix(TensorStore store, String name, int rows, int cols) {
         TensorInfo info = store.require(name, rows, cols);
-        WeightMatrix stored = MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
-        return widen ? WidenedMatrices.widen(stored) : stored;
+        return MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
     }
 
     private static float[] vector(TensorStore store, String name, int length) {

@@ -83,7 +83,7 @@ public final class HeadsLoader {
     private static WeightMatrix matrix(TensorStore store, boolean widen, String name, int rows, int cols, Path file) {
         TensorInfo info = headTensor(store, name, file, rows, cols);
         WeightMatrix stored = MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
-        return widen ? WidenedMatrices.widen(stored) : stored;
+        return WidenedMatrices.hold(stored, widen);
     }
 
     private static float[] vector(TensorStore store, String name, int length, Path file) {

@@ -6,8 +6,8 @@ import dev.stride.decoder.safetensors.TensorStore;
  * Decides how weights are held. Large models stream their weights in the stored dtype every pass: decoding is
  * bandwidth bound and half-precision halves the bytes. A model whose weights fit in cache is compute bound
  * instead, and widening every half-precision row on every pass would dominate its time, so its matrices are
- * widened to float32 once, at load. The float32 values are exactly those the per-pass widening produces, so
- * results are bit-identical either way.
+ * widened to float32 once, at load, and repacked into the panels of a {@link PackedMatrix} for the batched
+ * kernel. The float32 values are exactly those the per-pass widening produces.
  */
 public final class WidenedMatrices {
 
@@ -26,15 +26,8 @@ public final class WidenedMatrices {
         return bytes <= WIDEN_AT_LOAD_BYTES;
     }
 
-    /** The matrix as a float32 heap copy. */
-    public static WeightMatrix widen(WeightMatrix m) {
-        if (m instanceof ArrayMatrix) {
-            return m;
-        }
-        float[] values = new float[Math.multiplyExact(m.rows(), m.cols())];
-        for (int r = 0; r < m.rows(); r++) {
-            m.loadRow(r, values, r * m.cols());
-        }
-        return new ArrayMatrix(values, m.rows(), m.cols());
+    /** {@code m} as held for inference: packed float32 when {@code widen}, else as stored. */
+    public static WeightMatrix hold(WeightMatrix m, boolean widen) {
+        return widen ? PackedMatrix.pack(m) : m;
     }
 }

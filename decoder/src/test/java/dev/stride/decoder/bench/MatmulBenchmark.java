@@ -5,6 +5,7 @@ import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -46,6 +47,10 @@ public class MatmulBenchmark {
     @Param({"4096"})
     public int size;
 
+    /** streamed: read in the stored dtype every pass; packed: widened at load into a PackedMatrix. */
+    @Param({"streamed", "packed"})
+    public String layout;
+
     @Param({"0"})
     public int threads;
 
@@ -68,7 +73,8 @@ public class MatmulBenchmark {
                 case BF16 -> bytes.putShort(HalfFloats.f32ToBf16(v));
             }
         }
-        weights = MappedMatrix.of(type, bytes.flip(), size, size);
+        WeightMatrix stored = MappedMatrix.of(type, bytes.flip(), size, size);
+        weights = layout.equals("packed") ? PackedMatrix.pack(stored) : stored;
         x = new float[rows * size];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();

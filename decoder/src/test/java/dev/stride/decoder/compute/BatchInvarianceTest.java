@@ -3,21 +3,30 @@ package dev.stride.decoder.compute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** A row's matmul result is bit-identical alone, inside batches of any size at any index, on any thread count. */
+/**
+ * A row's matmul result is bit-identical alone, inside batches of any size at any index, on any thread count, for
+ * streamed and packed weights. One thread runs the packed 4-panel blocks; three threads split the panels so
+ * finely that the single-panel kernels run instead: equal bits also show the kernels agree with each other.
+ */
 class BatchInvarianceTest {
 
     @Test
     void matmulRowIsBitwiseIndependentOfBatchAndThreads() {
         Random random = new Random(11);
-        for (DType dtype : DType.values()) {
-            int rows = 97;
+        for (int variant = 0; variant < 2 * DType.values().length; variant++) {
+            DType dtype = DType.values()[variant / 2];
+            boolean packed = variant % 2 == 1;
+            int rows = 197; // twelve full panels of 16 and a partial one
             int cols = 131;
-            WeightMatrix w = VectorOpsTest.randomMatrix(random, dtype, rows, cols);
+            WeightMatrix stored = VectorOpsTest.randomMatrix(random, dtype, rows, cols);
+            WeightMatrix w = packed ? PackedMatrix.pack(stored) : stored;
+            String layout = dtype + (packed ? " packed" : " streamed");
             float[] row = TinyModels.randomFloats(random, cols);
             float[] alone = new float[rows];
             try (ComputePool pool = new ComputePool(1)) {
@@ -34,7 +43,7 @@ class BatchInvarianceTest {
                         ops.matmul(w, x, n, out);
                         for (int o = 0; o < rows; o++) {
                             assertEquals(Float.floatToRawIntBits(alone[o]), Float.floatToRawIntBits(out[at * rows + o]),
-                                    dtype + " threads " + threads + " batch " + n + " index " + at + " output " + o);
+                                    layout + " threads " + threads + " batch " + n + " index " + at + " output " + o);
                         }
                     }
                 }

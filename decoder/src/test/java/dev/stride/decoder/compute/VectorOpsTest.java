@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
@@ -36,12 +37,14 @@ class VectorOpsTest {
         Random random = new Random(1);
         try (ComputePool pool = new ComputePool(3)) {
             VectorOps ops = new VectorOps(pool);
-            for (int trial = 0; trial < 30; trial++) {
+            for (int trial = 0; trial < 60; trial++) {
                 DType dtype = DType.values()[trial % 3];
+                boolean packed = trial % 2 == 1;
                 int rows = 1 + random.nextInt(300);
                 int cols = 1 + random.nextInt(200);
                 int n = 1 + random.nextInt(40);
-                WeightMatrix w = randomMatrix(random, dtype, rows, cols);
+                WeightMatrix stored = randomMatrix(random, dtype, rows, cols);
+                WeightMatrix w = packed ? PackedMatrix.pack(stored) : stored;
                 float[] x = TinyModels.randomFloats(random, n * cols);
                 float[] expected = new float[n * rows];
                 float[] actual = new float[n * rows];
@@ -49,7 +52,7 @@ class VectorOpsTest {
                 ops.matmul(w, x, n, actual);
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], actual[i], 1e-4f * (1 + Math.abs(expected[i])) * Math.sqrt(cols),
-                            dtype + " (" + rows + ", " + cols + ") n=" + n + " element " + i);
+                            dtype + (packed ? " packed" : "") + " (" + rows + ", " + cols + ") n=" + n + " element " + i);
                 }
             }
         }
@@ -74,6 +77,31 @@ class VectorOpsTest {
                 float expected = dtype == DType.F16 ? HalfFloats.f16ToF32(bits) : HalfFloats.bf16ToF32(bits);
                 assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(row[i]),
                         dtype + " bits 0x" + Integer.toHexString(bits & 0xffff));
+            }
+        }
+    }
+
+    @Test
+    void packedMatrixHoldsExactlyTheStoredValues() {
+        Random random = new Random(4);
+        for (int trial = 0; trial < 12; trial++) {
+            DType dtype = DType.values()[trial % 3];
+            int rows = 1 + random.nextInt(70);
+            int cols = 1 + random.nextInt(50);
+            WeightMatrix stored = randomMatrix(random, dtype, rows, cols);
+            PackedMatrix packed = PackedMatrix.pack(stored);
+            assertEquals(rows, packed.rows());
+            assertEquals(cols, packed.cols());
+            assertEquals(dtype, packed.dtype());
+            float[] expected = new float[cols];
+            float[] actual = new float[cols + 2];
+            for (int r = 0; r < rows; r++) {
+                stored.loadRow(r, expected);
+                packed.loadRow(r, actual, 2);
+                for (int c = 0; c < cols; c++) {
+                    assertEquals(Float.floatToRawIntBits(expected[c]), Float.floatToRawIntBits(actual[c + 2]));
+                    assertEquals(Float.floatToRawIntBits(expected[c]), Float.floatToRawIntBits(packed.get(r, c)));
+                }
             }
         }
     }

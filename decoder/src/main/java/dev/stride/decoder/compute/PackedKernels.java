@@ -1,0 +1,162 @@
+package dev.stride.decoder.compute;
+
+import dev.stride.decoder.tensor.PackedMatrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The matmul over a {@link PackedMatrix}: out[b][panel rows] accumulates, column by column, the panel's column
+ * vector times the broadcast input x[b][c]. Blocks of 4 input rows x 4 panels keep 16 accumulators in registers,
+ * so each loaded weight vector feeds 4 rows and each broadcast input feeds 4 panels. Every block size runs the
+ * same per-element sequence (acc = fma(w[c], x[c], acc) for c = 0, 1, ...), which is why a row's result does not
+ * depend on its neighbours in the pass.
+ */
+final class PackedKernels {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int W = PackedMatrix.PANEL;
+
+    private PackedKernels() {
+    }
+
+    /** Panels [firstPanel, endPanel) of w for all n input rows. */
+    static void matmul(PackedMatrix w, float[] x, int n, float[] out, int firstPanel, int endPanel) {
+        float[] p = w.panels();
+        int cols = w.cols();
+        int rows = w.rows();
+        int panelStride = cols * W;
+        int fullEnd = Math.min(endPanel, rows / W); // panels with all W rows present
+        int panel = firstPanel;
+        for (; panel + 4 <= fullEnd; panel += 4) {
+            int b = 0;
+            for (; b + 4 <= n; b += 4) {
+                block4x4(p, panel * panelStride, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+            }
+            for (; b < n; b++) {
+                block1x4(p, panel * panelStride, panelStride, cols, x, b * cols, out, b * rows + panel * W);
+            }
+        }
+        for (; panel < endPanel; panel++) {
+            int valid = Math.min(W, rows - panel * W);
+            int b = 0;
+            for (; b + 4 <= n; b += 4) {
+                block4x1(p, panel * panelStride, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
+            }
+            for (; b < n; b++) {
+                FloatVector acc = column(p, panel * panelStride, cols, x, b * cols);
+                store(acc, out, b * rows + panel * W, valid);
+            }
+        }
+    }
+
+    private static void block4x4(float[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                 int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        for (int c = 0; c < cols; c++) {
+            int wc = w0 + c * W;
+            FloatVector p0 = FloatVector.fromArray(F, w, wc);
+            FloatVector p1 = FloatVector.fromArray(F, w, wc + ws);
+            FloatVector p2 = FloatVector.fromArray(F, w, wc + 2 * ws);
+            FloatVector p3 = FloatVector.fromArray(F, w, wc + 3 * ws);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+            a00 = p0.fma(v, a00);
+            a01 = p1.fma(v, a01);
+            a02 = p2.fma(v, a02);
+            a03 = p3.fma(v, a03);
+            v = FloatVector.broadcast(F, x[x1 + c]);
+            a10 = p0.fma(v, a10);
+            a11 = p1.fma(v, a11);
+            a12 = p2.fma(v, a12);
+            a13 = p3.fma(v, a13);
+            v = FloatVector.broadcast(F, x[x2 + c]);
+            a20 = p0.fma(v, a20);
+            a21 = p1.fma(v, a21);
+            a22 = p2.fma(v, a22);
+            a23 = p3.fma(v, a23);
+            v = FloatVector.broadcast(F, x[x3 + c]);
+            a30 = p0.fma(v, a30);
+            a31 = p1.fma(v, a31);
+            a32 = p2.fma(v, a32);
+            a33 = p3.fma(v, a33);
+        }
+        int o1 = out0 + outStride;
+        int o2 = o1 + outStride;
+        int o3 = o2 + outStride;
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + W);
+        a22.intoArray(out, o2 + 2 * W);
+        a23.intoArray(out, o2 + 3 * W);
+        a30.intoArray(out, o3);
+        a31.intoArray(out, o3 + W);
+        a32.intoArray(out, o3 + 2 * W);
+        a33.intoArray(out, o3 + 3 * W);
+    }
+
+    /** One input row against four panels: the shape of plain decoding. */
+    private static void block1x4(float[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int c = 0; c < cols; c++) {
+            int wc = w0 + c * W;
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+            a0 = FloatVector.fromArray(F, w, wc).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, wc + ws).fma(v, a1);
+            a2 = FloatVector.fromArray(F, w, wc + 2 * ws).fma(v, a2);
+            a3 = FloatVector.fromArray(F, w, wc + 3 * ws).fma(v, a3);
+        }
+        a0.intoArray(out, out0);
+        a1.intoArray(out, out0 + W);
+        a2.intoArray(out, out0 + 2 * W);
+        a3.intoArray(out, out0 + 3 * W);
+    }
+
+    /** Four input rows against one panel, of which {@code valid} rows are real. */
+    private static void block4x1(float[] w, int w0, int cols, float[] x, int x0, float[] out, int out0,
+                                 int outStride, int valid) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        for (int c = 0; c < cols; c++) {
+            FloatVector p = FloatVector.fromArray(F, w, w0 + c * W);
+            a0 = p.fma(FloatVector.broadcast(F, x[x0 + c]), a0);
+            a1 = p.fma(FloatVector.broadcast(F, x[x1 + c]), a1);
+            a2 = p.fma(FloatVector.broadcast(F, x[x2 + c]), a2);
+            a3 = p.fma(FloatVector.broadcast(F, x[x3 + c]), a3);
+        }
+        store(a0, out, out0, valid);
+        store(a1, out, out0 + outStride, valid);
+        store(a2, out, out0 + 2 * outStride, valid);
+        store(a3, out, out0 + 3 * outStride, valid);
+    }
+
+    /** One input row against one panel. */
+    private static FloatVector column(float[] w, int w0, int cols, float[] x, int x0) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int c = 0; c < cols; c++) {
+            acc = FloatVector.fromArray(F, w, w0 + c * W).fma(FloatVector.broadcast(F, x[x0 + c]), acc);
+        }
+        return acc;
+    }
+
+    private static void store(FloatVector acc, float[] out, int offset, int valid) {
+        if (valid == W) {
+            acc.intoArray(out, offset);
+        } else {
+            acc.intoArray(out, offset, F.indexInRange(0, valid));
+        }
+    }
+}
