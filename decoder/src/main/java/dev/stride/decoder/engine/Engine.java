@@ -14,6 +14,7 @@ import dev.stride.decoder.mtp.HeadsLoader;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
+import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ public final class Engine implements AutoCloseable {
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
     private PassCostCurve passCost;
+    private PassCostCurve headCost;
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
                    DeviceSpec device, long kvCacheBytes) {
@@ -141,7 +143,7 @@ public final class Engine implements AutoCloseable {
                 throw new IllegalArgumentException("multi-token decoding needs prediction heads (--heads DIR)");
             }
             MedusaHeads h = heads.heads();
-            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::passCostCurve), ops);
+            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::speculationCosts), ops);
         }
         TextStream.Factory text = new TextStream.Factory() {
             @Override
@@ -165,7 +167,7 @@ public final class Engine implements AutoCloseable {
         if (options.mode() != DecodingMode.MTP || heads == null) {
             return OptionalDouble.empty();
         }
-        int nodes = TreeSpecs.parse(options.tree(), numHeads(), this::passCostCurve).maxNodes();
+        int nodes = TreeSpecs.parse(options.tree(), numHeads(), this::speculationCosts).maxNodes();
         return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
     }
 
@@ -175,6 +177,17 @@ public final class Engine implements AutoCloseable {
             passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, 64, 5);
         }
         return passCost;
+    }
+
+    /** The pass-cost curve and the time of one head by rows, both measured once on first use. */
+    public synchronized SpeculationCosts speculationCosts() {
+        if (heads == null) {
+            throw new IllegalStateException("no prediction heads loaded");
+        }
+        if (headCost == null) {
+            headCost = PassCostMeter.measureHead(heads.heads(), ops, PassCostMeter.DEFAULT_ROWS, 5);
+        }
+        return new SpeculationCosts(passCostCurve(), headCost);
     }
 
     @Override

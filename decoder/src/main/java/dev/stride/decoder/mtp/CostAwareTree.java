@@ -1,6 +1,7 @@
 package dev.stride.decoder.mtp;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.PriorityQueue;
 
@@ -11,16 +12,20 @@ import java.util.PriorityQueue;
  * number of sequences (each yields its bonus token) plus the sum of node scores. Starting from plain decoding and
  * keeping the best prefix means speculation is only added where the estimate says it pays: a full batch on a
  * compute-bound device gets small trees, a lone sequence on a bandwidth-bound device gets large ones.
+ * <p>
+ * The heads themselves cost time too (each about one lm_head), and they run before the tree is known, so the
+ * number of head levels is chosen first, from each sequence's observed chain acceptance: level L is drafted only
+ * if the expected tokens of the top-1 chains up to L, per second of pass plus L head runs, beat fewer levels.
  */
 public final class CostAwareTree implements TreeShape {
 
-    private final PassCostCurve curve;
+    private final SpeculationCosts costs;
     private final int heads;
     private final int maxNodesPerSequence;
     private final int width;
 
-    public CostAwareTree(PassCostCurve curve, int heads, int maxNodesPerSequence) {
-        this.curve = curve;
+    public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
+        this.costs = costs;
         this.heads = heads;
         this.maxNodesPerSequence = maxNodesPerSequence;
         this.width = Math.max(1, Math.min(8, maxNodesPerSequence - 1));
@@ -45,6 +50,31 @@ public final class CostAwareTree implements TreeShape {
     }
 
     @Override
+    public int levels(DraftState[] states, int[] maxDepth, int n) {
+        double expected = n;
+        int rows = n;
+        int bestLevels = 0;
+        double bestRate = expected / costs.pass().cost(rows);
+        double[] chain = new double[n]; // probability that sequence i's top-1 chain is accepted to this level
+        Arrays.fill(chain, 1.0);
+        for (int level = 1; level <= heads; level++) {
+            for (int i = 0; i < n; i++) {
+                if (maxDepth[i] >= level) {
+                    chain[i] *= states[i].acceptance(level - 1);
+                    expected += chain[i];
+                    rows++;
+                }
+            }
+            double rate = expected / (costs.pass().cost(rows) + level * costs.perHead().cost(n));
+            if (rate > bestRate) {
+                bestRate = rate;
+                bestLevels = level;
+            }
+        }
+        return bestLevels;
+    }
+
+    @Override
     public void grow(DraftTree tree, HeadCandidates candidates, DraftState state, int maxDepth) {
         growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates}, new DraftState[] {state},
                 new int[] {maxDepth}, 1);
@@ -60,9 +90,9 @@ public final class CostAwareTree implements TreeShape {
         }
         List<Candidate> pops = new ArrayList<>();
         int[] nodes = new int[n];
-        java.util.Arrays.fill(nodes, 1);
+        Arrays.fill(nodes, 1);
         double expected = n;
-        double bestRate = expected / curve.cost(n);
+        double bestRate = expected / costs.pass().cost(n);
         int bestCount = 0;
         int cap = n * (maxNodesPerSequence - 1);
         while (!frontier.isEmpty() && pops.size() < cap) {
@@ -73,7 +103,7 @@ public final class CostAwareTree implements TreeShape {
             nodes[next.sequence]++;
             pops.add(next);
             expected += next.score;
-            double rate = expected / curve.cost(n + pops.size());
+            double rate = expected / costs.pass().cost(n + pops.size());
             if (rate > bestRate) {
                 bestRate = rate;
                 bestCount = pops.size();

@@ -2,7 +2,10 @@ package dev.stride.decoder.mtp;
 
 import dev.stride.decoder.compute.TensorOps;
 
-/** Drafts trees from Medusa heads: run the heads on each sequence's hidden state, then grow the tree shape. */
+/**
+ * Drafts trees from Medusa heads: the shape says how many head levels this pass is worth, only those heads run on
+ * each sequence's hidden state (a head costs about as much as the lm_head), then the shape grows the trees.
+ */
 public final class MedusaDrafter implements Drafter {
 
     private final MedusaHeads heads;
@@ -11,7 +14,8 @@ public final class MedusaDrafter implements Drafter {
     private HeadCandidates[] candidates = new HeadCandidates[0];
     private float[] x = new float[0];
     private float[] linear = new float[0];
-    private float[][] logits = new float[0][];
+    private float[] logits = new float[0];
+    private int[] depthLimit = new int[0];
     private int rows;
 
     public MedusaDrafter(MedusaHeads heads, TreeShape shape, TensorOps ops) {
@@ -46,16 +50,20 @@ public final class MedusaDrafter implements Drafter {
     @Override
     public void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees) {
         ensureRows(n);
-        heads.forward(ops, hidden, n, x, linear, logits);
+        int levels = shape.levels(states, maxDepth, n);
         int vocab = heads.vocabSize();
-        int levels = shape.maxDepth();
-        for (int i = 0; i < n; i++) {
-            int depth = Math.min(levels, maxDepth[i]);
-            for (int k = 0; k < depth; k++) {
-                candidates[i].select(k, logits[k], i * vocab, vocab, shape.width());
+        for (int k = 0; k < levels; k++) {
+            heads.forwardHead(ops, k, hidden, n, x, linear, logits);
+            for (int i = 0; i < n; i++) {
+                if (maxDepth[i] > k) {
+                    candidates[i].select(k, logits, i * vocab, vocab, shape.width());
+                }
             }
         }
-        shape.growAll(trees, candidates, states, maxDepth, n);
+        for (int i = 0; i < n; i++) {
+            depthLimit[i] = Math.min(levels, maxDepth[i]);
+        }
+        shape.growAll(trees, candidates, states, depthLimit, n);
     }
 
     private void ensureRows(int n) {
@@ -65,7 +73,8 @@ public final class MedusaDrafter implements Drafter {
         int h = heads.hiddenSize();
         x = new float[n * h];
         linear = new float[n * h];
-        logits = new float[heads.numHeads()][n * heads.vocabSize()];
+        logits = new float[n * heads.vocabSize()];
+        depthLimit = new int[n];
         candidates = new HeadCandidates[n];
         for (int i = 0; i < n; i++) {
             candidates[i] = new HeadCandidates(heads.numHeads(), Math.max(1, shape.width()));

@@ -37,7 +37,7 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
     }
 
     /**
-     * Head logits for n hidden states.
+     * Logits of every head for n hidden states.
      *
      * @param hidden (n, hidden)
      * @param x scratch, at least (n, hidden): the head's residual stream
@@ -45,20 +45,25 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
      * @param logits per head, (n, vocab)
      */
     public void forward(TensorOps ops, float[] hidden, int n, float[] x, float[] linear, float[][] logits) {
-        int h = hiddenSize();
         for (int k = 0; k < numHeads(); k++) {
-            System.arraycopy(hidden, 0, x, 0, n * h);
-            for (int l = 0; l < numLayers(); l++) {
-                ops.matmul(blocks[k][l], x, n, linear);
-                float[] bias = biases[k][l];
-                for (int r = 0; r < n; r++) {
-                    for (int i = 0; i < h; i++) {
-                        float z = linear[r * h + i] + bias[i];
-                        x[r * h + i] += z / (1f + (float) Math.exp(-z));
-                    }
+            forwardHead(ops, k, hidden, n, x, linear, logits[k]);
+        }
+    }
+
+    /** Logits of head k alone, (n, vocab) into {@code logits}; scratch as for {@link #forward}. */
+    public void forwardHead(TensorOps ops, int k, float[] hidden, int n, float[] x, float[] linear, float[] logits) {
+        int h = hiddenSize();
+        System.arraycopy(hidden, 0, x, 0, n * h);
+        for (int l = 0; l < numLayers(); l++) {
+            ops.matmul(blocks[k][l], x, n, linear);
+            float[] bias = biases[k][l];
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < h; i++) {
+                    float z = linear[r * h + i] + bias[i];
+                    x[r * h + i] += z / (1f + (float) Math.exp(-z));
                 }
             }
-            ops.matmul(projections[k], x, n, logits[k]);
         }
+        ops.matmul(projections[k], x, n, logits);
     }
 }

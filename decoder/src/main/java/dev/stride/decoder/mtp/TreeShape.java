@@ -15,6 +15,18 @@ public sealed interface TreeShape permits StaticTree, DynamicTree, CostAwareTree
     /** Candidates needed per head: the widest rank used plus one. */
     int width();
 
+    /**
+     * How many head levels to draft this pass (the heads run before any tree is grown): by default all the shape
+     * can use, as deep as the deepest sequence may go.
+     */
+    default int levels(DraftState[] states, int[] maxDepth, int n) {
+        int deepest = 0;
+        for (int i = 0; i < n; i++) {
+            deepest = Math.max(deepest, maxDepth[i]);
+        }
+        return Math.min(maxDepth(), deepest);
+    }
+
     /** Adds children under the tree's root, never deeper than {@code maxDepth}. */
     void grow(DraftTree tree, HeadCandidates candidates, DraftState state, int maxDepth);
 

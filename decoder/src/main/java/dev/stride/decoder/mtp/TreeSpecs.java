@@ -27,11 +27,11 @@ public final class TreeSpecs {
     }
 
     /**
-     * @param passCost measures the device's pass-cost curve; called only for {@code auto}
+     * @param costs measures the device's pass and head costs; called only for {@code auto}
      */
-    public static TreeShape parse(String spec, int heads, Supplier<PassCostCurve> passCost) {
+    public static TreeShape parse(String spec, int heads, Supplier<SpeculationCosts> costs) {
         if (spec == null || spec.isBlank() || spec.equals("auto")) {
-            return new CostAwareTree(passCost.get(), heads, AUTO_MAX_NODES);
+            return new CostAwareTree(costs.get(), heads, AUTO_MAX_NODES);
         }
         if (spec.equals("static")) {
             List<int[]> paths = new ArrayList<>();

@@ -18,6 +18,7 @@ import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
+import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.Fixtures.Reference;
@@ -48,8 +49,8 @@ class CudaDecodingTest {
     }
 
     /** A fixed pass-cost curve for --tree auto: measuring one on the emulator would say nothing about a GPU. */
-    private static PassCostCurve flatCost() {
-        return new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5});
+    private static SpeculationCosts flatCost() {
+        return SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5}));
     }
 
     private static BatchDecoder decoder(ForwardBackend backend, Drafter drafter, Set<Integer> eos, int maxBatch) {

@@ -13,6 +13,8 @@ import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.mtp.PassCostCurve;
+import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.ArrayList;
@@ -46,7 +48,8 @@ class MultiTokenEquivalenceTest {
                     List<GenerationResult> plain = TestDecoders.run(
                             TestDecoders.decoder(transformer, null, eos, 1 + random.nextInt(4)), requests);
                     for (String tree : TREES) {
-                        MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads(), () -> new dev.stride.decoder.mtp.PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5})),
+                        MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads(),
+                                () -> SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5}))),
                                 new VectorOps(pool));
                         List<GenerationResult> multi = TestDecoders.run(
                                 TestDecoders.decoder(transformer, drafter, eos, 1 + random.nextInt(6)), requests);

@@ -170,8 +170,10 @@ class TreeShapeTest {
         assertEquals(1, tree.size());
     }
 
-    private static final PassCostCurve FLAT = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
-    private static final PassCostCurve LINEAR = new PassCostCurve(new int[] {1, 2}, new double[] {1.0, 2.0});
+    private static final SpeculationCosts FLAT =
+            SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0}));
+    private static final SpeculationCosts LINEAR =
+            SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 2}, new double[] {1.0, 2.0}));
 
     @Test
     void costAwareTreeOnAFlatCurveGrowsToItsCap() {
@@ -204,10 +206,32 @@ class TreeShapeTest {
     }
 
     @Test
+    void costAwareTreeDraftsOnlyTheHeadLevelsThatPay() {
+        PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
+        DraftState fresh = new DraftState(HEADS); // prior acceptance 1/2 per head
+        DraftState confident = new DraftState(HEADS);
+        for (int i = 0; i < 1000; i++) {
+            confident.record(HEADS, HEADS);
+        }
+        int[] deep = {HEADS};
+        CostAwareTree headAsDearAsAPass = new CostAwareTree(
+                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
+        assertEquals(0, headAsDearAsAPass.levels(new DraftState[] {confident}, deep, 1),
+                "one more token per head at best, for a whole pass of time: never pays");
+        CostAwareTree cheapHeads = new CostAwareTree(
+                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {0.1})), HEADS, 64);
+        assertEquals(HEADS, cheapHeads.levels(new DraftState[] {confident}, deep, 1));
+        // Chain acceptance 1/2, 1/4, 1/8: tokens 1.5, 1.75, 1.875 for time 1.1, 1.2, 1.3; two levels are best.
+        assertEquals(2, cheapHeads.levels(new DraftState[] {fresh}, deep, 1));
+        assertEquals(1, cheapHeads.levels(new DraftState[] {confident}, new int[] {1}, 1), "token budget of one");
+        assertEquals(0, cheapHeads.levels(new DraftState[] {confident}, new int[] {0}, 1), "no tokens left");
+    }
+
+    @Test
     void costAwareTreeGivesALoneSequenceMoreThanAFullBatch() {
         // Rows nearly free up to 16, then each costs as much as a whole pass.
         PassCostCurve curve = new PassCostCurve(new int[] {1, 16, 32}, new double[] {1.0, 1.1, 2.2});
-        CostAwareTree shape = new CostAwareTree(curve, HEADS, 64);
+        CostAwareTree shape = new CostAwareTree(SpeculationCosts.passOnly(curve), HEADS, 64);
         Random random = new Random(6);
         int n = 12;
         DraftTree[] trees = new DraftTree[n];

@@ -19,8 +19,8 @@ class TreeSpecsTest {
     @TempDir
     Path tmp;
 
-    private static final Supplier<PassCostCurve> NOT_MEASURED = () -> {
-        throw new AssertionError("the pass cost curve must only be measured for auto");
+    private static final Supplier<SpeculationCosts> NOT_MEASURED = () -> {
+        throw new AssertionError("speculation costs must only be measured for auto");
     };
 
     private static TreeShape parse(String spec, int heads) {
@@ -44,9 +44,9 @@ class TreeSpecsTest {
     @Test
     void autoMeasuresThePassCostOnceAndIsCostAware() {
         AtomicInteger measured = new AtomicInteger();
-        Supplier<PassCostCurve> curve = () -> {
+        Supplier<SpeculationCosts> curve = () -> {
             measured.incrementAndGet();
-            return new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.2});
+            return SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.2}));
         };
         for (String spec : new String[] {"auto", "", "  ", null}) {
             TreeShape shape = TreeSpecs.parse(spec, 3, curve);

@@ -14,6 +14,7 @@ import dev.stride.decoder.mtp.HeadsLoader;
 import dev.stride.decoder.mtp.HeadsWriter;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.Random;
@@ -38,13 +39,34 @@ class HeadsFilesTest {
             VectorOps ops = new VectorOps(pool);
             int n = 5;
             float[] hidden = TinyModels.randomFloats(new Random(1), n * CONFIG.hiddenSize());
+            for (int k = 0; k < 3; k++) {
+                for (int l = 0; l < 2; l++) {
+                    assertSameValues(heads.blocks()[k][l], back.blocks()[k][l], "head " + k + " block " + l);
+                    assertArrayEquals(heads.biases()[k][l], back.biases()[k][l], "head " + k + " bias " + l);
+                }
+                assertSameValues(heads.projections()[k], back.projections()[k], "head " + k + " projection");
+            }
+            // Loaded heads are packed for the batched kernel, which sums in another order: equal up to rounding.
             float[][] expected = logits(ops, heads, hidden, n);
             float[][] actual = logits(ops, back, hidden, n);
             for (int k = 0; k < 3; k++) {
-                assertArrayEquals(expected[k], actual[k], "head " + k);
+                for (int i = 0; i < expected[k].length; i++) {
+                    assertEquals(expected[k][i], actual[k][i], 1e-5f * (1 + Math.abs(expected[k][i])), "head " + k);
+                }
             }
         } finally {
             loaded.store().close();
+        }
+    }
+
+    private static void assertSameValues(WeightMatrix expected, WeightMatrix actual, String what) {
+        assertEquals(expected.rows(), actual.rows(), what);
+        assertEquals(expected.cols(), actual.cols(), what);
+        for (int r = 0; r < expected.rows(); r++) {
+            for (int c = 0; c < expected.cols(); c++) {
+                assertEquals(Float.floatToRawIntBits(expected.get(r, c)), Float.floatToRawIntBits(actual.get(r, c)),
+                        what + " (" + r + ", " + c + ")");
+            }
         }
     }
 
