@@ -47,4 +47,33 @@ public final class ScalarOps implements TensorOps {
             y[yOff + i] += alpha * x[xOff + i];
         }
     }
+
+    @Override
+    public void expBelow(float max, float[] x, int len) {
+        for (int i = 0; i < len; i++) {
+            x[i] = (float) Math.exp(x[i] - max);
+        }
+    }
+
+    @Override
+    public void siluGate(float[] gateUp, int inter, int n, float[] out) {
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < inter; i++) {
+                out[r * inter + i] = silu(gateUp[2 * r * inter + i]) * gateUp[2 * r * inter + inter + i];
+            }
+        }
+    }
+
+    @Override
+    public void addSiluResidual(float[] z, float[] bias, float[] x, int n, int dim) {
+        for (int r = 0; r < n; r++) {
+            for (int i = 0; i < dim; i++) {
+                x[r * dim + i] += silu(z[r * dim + i] + bias[i]);
+            }
+        }
+    }
+
+    private static float silu(float z) {
+        return (float) (z / (1 + Math.exp(-z)));
+    }
 }

@@ -20,4 +20,13 @@ public interface TensorOps {
 
     /** y[yOff + i] += alpha * x[xOff + i] for i in [0, len). */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
+
+    /** x[i] = exp(x[i] - max) for i in [0, len), where every x[i] <= max: softmax numerators. */
+    void expBelow(float max, float[] x, int len);
+
+    /** out[r][i] = SiLU(gateUp[r][i]) * gateUp[r][inter + i] for n rows of width 2 * inter: the gated MLP. */
+    void siluGate(float[] gateUp, int inter, int n, float[] out);
+
+    /** x[r][i] += SiLU(z[r][i] + bias[i]) for n rows of width dim: a residual SiLU block. */
+    void addSiluResidual(float[] z, float[] bias, float[] x, int n, int dim);
 }

@@ -226,4 +226,75 @@ public final class VectorOps implements TensorOps {
             y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
         }
     }
+
+    /*
+     * The element-wise ops below run whole vectors; a tail shorter than a vector goes through zero-padded copies
+     * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
+     */
+
+    @Override
+    public void expBelow(float max, float[] x, int len) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
+            expBelowLanes(max, x, i, x, i);
+        }
+        if (i < len) {
+            float[] tail = padded(x, i, len - i);
+            expBelowLanes(max, tail, 0, tail, 0);
+            System.arraycopy(tail, 0, x, i, len - i);
+        }
+    }
+
+    private static void expBelowLanes(float max, float[] x, int xOff, float[] out, int outOff) {
+        VectorExp.expNonPositive(F, FloatVector.fromArray(F, x, xOff).sub(max)).intoArray(out, outOff);
+    }
+
+    @Override
+    public void siluGate(float[] gateUp, int inter, int n, float[] out) {
+        for (int r = 0; r < n; r++) {
+            int gate = 2 * r * inter;
+            int i = 0;
+            for (int upper = F.loopBound(inter); i < upper; i += F.length()) {
+                siluGateLanes(gateUp, gate + i, gateUp, gate + inter + i, out, r * inter + i);
+            }
+            if (i < inter) {
+                float[] tail = new float[F.length()];
+                siluGateLanes(padded(gateUp, gate + i, inter - i), 0, padded(gateUp, gate + inter + i, inter - i), 0,
+                        tail, 0);
+                System.arraycopy(tail, 0, out, r * inter + i, inter - i);
+            }
+        }
+    }
+
+    private static void siluGateLanes(float[] gate, int gateOff, float[] up, int upOff, float[] out, int outOff) {
+        VectorExp.silu(F, FloatVector.fromArray(F, gate, gateOff)).mul(FloatVector.fromArray(F, up, upOff))
+                .intoArray(out, outOff);
+    }
+
+    @Override
+    public void addSiluResidual(float[] z, float[] bias, float[] x, int n, int dim) {
+        for (int r = 0; r < n; r++) {
+            int row = r * dim;
+            int i = 0;
+            for (int upper = F.loopBound(dim); i < upper; i += F.length()) {
+                addSiluLanes(z, row + i, bias, i, x, row + i);
+            }
+            if (i < dim) {
+                float[] tail = padded(x, row + i, dim - i);
+                addSiluLanes(padded(z, row + i, dim - i), 0, padded(bias, i, dim - i), 0, tail, 0);
+                System.arraycopy(tail, 0, x, row + i, dim - i);
+            }
+        }
+    }
+
+    private static void addSiluLanes(float[] z, int zOff, float[] bias, int biasOff, float[] x, int xOff) {
+        FloatVector pre = FloatVector.fromArray(F, z, zOff).add(FloatVector.fromArray(F, bias, biasOff));
+        FloatVector.fromArray(F, x, xOff).add(VectorExp.silu(F, pre)).intoArray(x, xOff);
+    }
+
+    private static float[] padded(float[] a, int from, int count) {
+        float[] copy = new float[F.length()];
+        System.arraycopy(a, from, copy, 0, count);
+        return copy;
+    }
 }

@@ -22,7 +22,7 @@ public final class PassCostMeter {
     /**
      * @param rows ascending row counts starting at 1
      * @param prefix tokens already in the cache before the measured rows
-     * @param repeats timed passes per row count (the median is kept), after one warm-up
+     * @param repeats least timed passes per row count (the median is kept), after warming up
      */
     public static PassCostCurve measure(ForwardBackend transformer, KvCacheBudget budget, int[] rows, int prefix,
                                         int repeats) {
@@ -36,25 +36,23 @@ public final class PassCostMeter {
         try {
             SplittableRandom random = new SplittableRandom(42);
             int vocab = transformer.config().vocabSize();
-            PassBatch batch = new PassBatch();
+            PassBatch prefixBatch = new PassBatch();
             PassOutput out = transformer.newOutput();
             for (int p = 0; p < start; p++) {
-                batch.addCausal(cache, random.nextInt(vocab), p, p == start - 1);
+                prefixBatch.addCausal(cache, random.nextInt(vocab), p, p == start - 1);
             }
             if (start > 0) {
-                transformer.forward(batch, out);
+                transformer.forward(prefixBatch, out);
             }
-            double[] seconds = new double[rows.length];
+            Runnable[] passes = new Runnable[rows.length];
             for (int i = 0; i < rows.length; i++) {
-                batch.clear();
+                PassBatch rowsBatch = new PassBatch();
                 for (int r = 0; r < rows[i]; r++) {
-                    batch.addCausal(cache, random.nextInt(vocab), start + r, true);
+                    rowsBatch.addCausal(cache, random.nextInt(vocab), start + r, true);
                 }
-                Runnable pass = () -> transformer.forward(batch, out);
-                warmUp(pass);
-                seconds[i] = medianSeconds(pass, repeats);
+                passes[i] = () -> transformer.forward(rowsBatch, out);
             }
-            return new PassCostCurve(rows, seconds);
+            return new PassCostCurve(rows, time(passes, repeats));
         } finally {
             budget.release(cache);
         }
@@ -72,32 +70,50 @@ public final class PassCostMeter {
         float[] x = new float[maxRows * h];
         float[] linear = new float[maxRows * h];
         float[] logits = new float[maxRows * heads.vocabSize()];
-        double[] seconds = new double[rows.length];
+        Runnable[] runs = new Runnable[rows.length];
         for (int i = 0; i < rows.length; i++) {
             int n = rows[i];
-            Runnable head = () -> heads.forwardHead(ops, 0, hidden, n, x, linear, logits);
-            warmUp(head);
-            seconds[i] = medianSeconds(head, repeats);
+            runs[i] = () -> heads.forwardHead(ops, 0, hidden, n, x, linear, logits);
         }
-        return new PassCostCurve(rows, seconds);
+        return new PassCostCurve(rows, time(runs, repeats));
     }
 
+    /** Seconds per run of each work, once all of them are warm. */
+    private static double[] time(Runnable[] works, int repeats) {
+        warmUp(works);
+        double[] seconds = new double[works.length];
+        for (int i = 0; i < works.length; i++) {
+            seconds[i] = medianSeconds(works[i], repeats);
+        }
+        return seconds;
+    }
+
+    /** Median of at least {@code repeats} timed runs, more while they take under 0.1 s in all. */
     private static double medianSeconds(Runnable work, int repeats) {
-        double[] times = new double[repeats];
-        for (int rep = 0; rep < repeats; rep++) {
+        double[] times = new double[64];
+        int count = 0;
+        double total = 0;
+        while (count < repeats || (count < times.length && total < 0.1)) {
             long t0 = System.nanoTime();
             work.run();
-            times[rep] = (System.nanoTime() - t0) / 1e9;
+            times[count] = (System.nanoTime() - t0) / 1e9;
+            total += times[count++];
         }
-        Arrays.sort(times);
-        return times[repeats / 2];
+        Arrays.sort(times, 0, count);
+        return times[count / 2];
     }
 
-    /** Runs the work until the JIT has settled: at least twice, and up to 20 times within 0.3 s. */
-    private static void warmUp(Runnable work) {
-        long deadline = System.nanoTime() + 300_000_000L;
-        for (int i = 0; i < 20 && (i < 2 || System.nanoTime() < deadline); i++) {
-            work.run();
+    /**
+     * Runs every work in turn until the JIT has compiled them all: at least three rounds and one second. Counting
+     * runs is not enough: a small model's pass takes microseconds, and its kernels are still being compiled after
+     * thousands; all row counts warm together because they share kernels and each one's first runs are slow.
+     */
+    private static void warmUp(Runnable[] works) {
+        long deadline = System.nanoTime() + 1_000_000_000L;
+        for (int round = 0; round < 3 || System.nanoTime() < deadline; round++) {
+            for (Runnable work : works) {
+                work.run();
+            }
         }
     }
 }

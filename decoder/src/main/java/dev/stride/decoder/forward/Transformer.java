@@ -177,9 +177,9 @@ public final class Transformer implements ForwardBackend {
             score[count++] = v;
             max = Math.max(max, v);
         }
+        ops.expBelow(max, score, count);
         float sum = 0f;
         for (int i = 0; i < count; i++) {
-            score[i] = (float) Math.exp(score[i] - max);
             sum += score[i];
         }
         int out = row * qDim + head * headDim;
@@ -210,14 +210,7 @@ public final class Transformer implements ForwardBackend {
             ops.rmsNorm(x, r * hidden, w.ffnNorm(), config.rmsNormEps(), xNorm, r * hidden, hidden);
         }
         ops.matmul(w.gateUp(), xNorm, n, gateUp);
-        int inter = config.intermediateSize();
-        for (int r = 0; r < n; r++) {
-            int g = r * 2 * inter;
-            for (int i = 0; i < inter; i++) {
-                float gate = gateUp[g + i];
-                act[r * inter + i] = gate / (1f + (float) Math.exp(-gate)) * gateUp[g + inter + i];
-            }
-        }
+        ops.siluGate(gateUp, config.intermediateSize(), n, act);
         ops.matmul(w.down(), act, n, proj);
         addInto(x, proj, n * hidden);
     }

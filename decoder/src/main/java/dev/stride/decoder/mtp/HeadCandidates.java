@@ -1,10 +1,17 @@
 package dev.stride.decoder.mtp;
 
+import dev.stride.decoder.compute.VectorExp;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * The top candidates of each head for one sequence, most likely first (ties to the lower id), with their softmax
  * probabilities. Reused across sequences and steps.
  */
 final class HeadCandidates {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     final int[][] ids;     // (heads, width)
     final double[][] probs; // (heads, width)
@@ -37,13 +44,23 @@ final class HeadCandidates {
                 }
             }
         }
-        double total = 0;
-        for (int v = 0; v < vocab; v++) {
-            total += Math.exp(logits[offset + v] - max);
-        }
+        double total = softmaxDenominator(logits, offset, vocab, max);
         for (int i = 0; i < width; i++) {
             p[i] = Math.exp(logits[offset + top[i]] - max) / total;
         }
+    }
+
+    private static double softmaxDenominator(float[] logits, int offset, int vocab, float max) {
+        FloatVector sum = FloatVector.zero(F);
+        int v = 0;
+        for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
+            sum = sum.add(VectorExp.expNonPositive(F, FloatVector.fromArray(F, logits, offset + v).sub(max)));
+        }
+        double total = sum.reduceLanes(VectorOperators.ADD);
+        for (; v < vocab; v++) {
+            total += Math.exp(logits[offset + v] - max);
+        }
+        return total;
     }
 
     /**

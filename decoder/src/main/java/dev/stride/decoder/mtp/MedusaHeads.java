@@ -56,13 +56,7 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
         System.arraycopy(hidden, 0, x, 0, n * h);
         for (int l = 0; l < numLayers(); l++) {
             ops.matmul(blocks[k][l], x, n, linear);
-            float[] bias = biases[k][l];
-            for (int r = 0; r < n; r++) {
-                for (int i = 0; i < h; i++) {
-                    float z = linear[r * h + i] + bias[i];
-                    x[r * h + i] += z / (1f + (float) Math.exp(-z));
-                }
-            }
+            ops.addSiluResidual(linear, biases[k][l], x, n, h);
         }
         ops.matmul(projections[k], x, n, logits);
     }

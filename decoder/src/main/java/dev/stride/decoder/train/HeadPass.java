@@ -1,5 +1,6 @@
 package dev.stride.decoder.train;
 
+import dev.stride.decoder.compute.VectorExp;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.tensor.ArrayMatrix;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package dev.stride.decoder.train;
+package dev.stride.decoder.compute;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -10,9 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * exp(x) for x <= 0, lane-wise, from additions, multiplications and bit operations only (Cephes expf: range
  * reduction by ln 2, degree-6 polynomial, exponent bits). Not VectorOperators.EXP: that runs Intel SVML once C2
  * compiles the loop but a per-lane Math.exp before, so results would depend on JIT timing; these operations
- * round identically either way, which keeps training bitwise reproducible. Within 2 ulp of exp.
+ * round identically either way, which keeps training bitwise reproducible and every lane's result independent of
+ * where it sits. Within 2 ulp of exp.
  */
-final class VectorExp {
+public final class VectorExp {
 
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
@@ -24,7 +25,7 @@ final class VectorExp {
     }
 
     /** exp of each lane; lanes must be <= 0 (softmax inputs after subtracting the max). */
-    static FloatVector expNonPositive(VectorSpecies<Float> species, FloatVector x) {
+    public static FloatVector expNonPositive(VectorSpecies<Float> species, FloatVector x) {
         VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_INPUT);
         FloatVector clamped = x.max(MIN_INPUT);
         // n = round(x / ln 2): truncation toward zero of a negative number minus one half.
@@ -40,5 +41,12 @@ final class VectorExp {
         FloatVector expR = p.mul(r).mul(r).add(r).add(1f);
         FloatVector twoToN = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return expR.mul(twoToN).blend(0f, tiny);
+    }
+
+    /** SiLU, z * sigmoid(z), of each lane, from exp(-|z|) so the exponential never overflows. */
+    public static FloatVector silu(VectorSpecies<Float> species, FloatVector z) {
+        FloatVector t = expNonPositive(species, z.abs().neg());
+        FloatVector numerator = FloatVector.broadcast(species, 1f).blend(t, z.compare(VectorOperators.LT, 0f));
+        return z.mul(numerator.div(t.add(1f)));
     }
 }
