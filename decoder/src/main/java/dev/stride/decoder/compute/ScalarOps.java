@@ -33,15 +33,6 @@ public final class ScalarOps implements TensorOps {
     }
 
     @Override
-    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        float sum = 0f;
-        for (int i = 0; i < len; i++) {
-            sum += a[aOff + i] * b[bOff + i];
-        }
-        return sum;
-    }
-
-    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
         for (int i = 0; i < len; i++) {
             y[yOff + i] += alpha * x[xOff + i];
@@ -49,8 +40,20 @@ public final class ScalarOps implements TensorOps {
     }
 
     @Override
-    public void expBelow(float max, float[] x, int len) {
-        for (int i = 0; i < len; i++) {
+    public void keyBlockScores(float[] q, int qOff, float[] keys, int blockOff, int headDim, int block, float[] scores,
+                               int scoresOff) {
+        for (int j = 0; j < block; j++) {
+            float sum = 0f;
+            for (int d = 0; d < headDim; d++) {
+                sum += q[qOff + d] * keys[blockOff + d * block + j];
+            }
+            scores[scoresOff + j] = sum;
+        }
+    }
+
+    @Override
+    public void expBelow(float max, float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) {
             x[i] = (float) Math.exp(x[i] - max);
         }
     }

@@ -15,14 +15,19 @@ public interface TensorOps {
     /** out[outOff, +dim) = x[xOff, +dim) / rms(x) * weight. */
     void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim);
 
-    /** Sum of a[aOff + i] * b[bOff + i] for i in [0, len). */
-    float dot(float[] a, int aOff, float[] b, int bOff, int len);
-
     /** y[yOff + i] += alpha * x[xOff + i] for i in [0, len). */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
 
-    /** x[i] = exp(x[i] - max) for i in [0, len), where every x[i] <= max: softmax numerators. */
-    void expBelow(float max, float[] x, int len);
+    /**
+     * Attention scores of one query against a block of {@code block} keys stored dimension-major (dimension d of
+     * key j at keys[blockOff + d * block + j]): scores[scoresOff + j] = q . key_j. Every key's score is the same
+     * arithmetic whichever block lane it sits in.
+     */
+    void keyBlockScores(float[] q, int qOff, float[] keys, int blockOff, int headDim, int block, float[] scores,
+                        int scoresOff);
+
+    /** x[off + i] = exp(x[off + i] - max) for i in [0, len), where every x[off + i] <= max: softmax numerators. */
+    void expBelow(float max, float[] x, int off, int len);
 
     /** out[r][i] = SiLU(gateUp[r][i]) * gateUp[r][inter + i] for n rows of width 2 * inter: the gated MLP. */
     void siluGate(float[] gateUp, int inter, int n, float[] out);

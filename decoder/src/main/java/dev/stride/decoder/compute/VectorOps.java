@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@link PackedMatrix} (weights widened at load): broadcast-input outer products over panels of output
  *       rows in 4x4 register blocks; an element is the fused multiply-adds over its columns in column order.
  *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
- *       against the inputs in 4x4 blocks; an element is one {@link #dot}-ordered reduction.
+ *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a lane reduction.
  * </ul>
  */
 public final class VectorOps implements TensorOps {
@@ -198,11 +198,6 @@ public final class VectorOps implements TensorOps {
     }
 
     @Override
-    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
-        return dotKernel(a, aOff, b, bOff, len);
-    }
-
-    @Override
     public void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
         float inverseRms = (float) (1.0 / Math.sqrt(dotKernel(x, xOff, x, xOff, dim) / dim + eps));
         int i = 0;
@@ -232,16 +227,43 @@ public final class VectorOps implements TensorOps {
      * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
      */
 
+    /**
+     * Four independent chains over the dimensions d = 0, 1, 2, 3 (mod 4), added pairwise at the end: a single
+     * chain would wait on every fused multiply-add's latency.
+     */
     @Override
-    public void expBelow(float max, float[] x, int len) {
-        int i = 0;
-        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
+    public void keyBlockScores(float[] q, int qOff, float[] keys, int blockOff, int headDim, int block, float[] scores,
+                               int scoresOff) {
+        if (block != F.length()) {
+            throw new IllegalArgumentException("key blocks of " + block + " slots; this CPU's vectors hold "
+                    + F.length());
+        }
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int k = blockOff + d * block;
+            a0 = FloatVector.fromArray(F, keys, k).fma(FloatVector.broadcast(F, q[qOff + d]), a0);
+            a1 = FloatVector.fromArray(F, keys, k + block).fma(FloatVector.broadcast(F, q[qOff + d + 1]), a1);
+            a2 = FloatVector.fromArray(F, keys, k + 2 * block).fma(FloatVector.broadcast(F, q[qOff + d + 2]), a2);
+            a3 = FloatVector.fromArray(F, keys, k + 3 * block).fma(FloatVector.broadcast(F, q[qOff + d + 3]), a3);
+        }
+        for (; d < headDim; d++) {
+            a0 = FloatVector.fromArray(F, keys, blockOff + d * block).fma(FloatVector.broadcast(F, q[qOff + d]), a0);
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(scores, scoresOff);
+    }
+
+    @Override
+    public void expBelow(float max, float[] x, int off, int len) {
+        int i = off;
+        int end = off + len;
+        for (int upper = off + F.loopBound(len); i < upper; i += F.length()) {
             expBelowLanes(max, x, i, x, i);
         }
-        if (i < len) {
-            float[] tail = padded(x, i, len - i);
+        if (i < end) {
+            float[] tail = padded(x, i, end - i);
             expBelowLanes(max, tail, 0, tail, 0);
-            System.arraycopy(tail, 0, x, i, len - i);
+            System.arraycopy(tail, 0, x, i, end - i);
         }
     }
 

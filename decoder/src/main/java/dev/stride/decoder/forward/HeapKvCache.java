@@ -1,18 +1,32 @@
 package dev.stride.decoder.forward;
 
-/** A KV cache on the Java heap, for the CPU {@link Transformer}. */
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * A KV cache on the Java heap, for the CPU {@link Transformer}. Values are slot-major (one slot's kvDim values
+ * together), for the weighted sum over slots. Keys are stored per kv head in blocks of {@link #BLOCK} slots,
+ * dimension-major inside a block, so one vector load gives dimension d of BLOCK consecutive keys and a block's
+ * attention scores need no lane reductions ({@code TensorOps.keyBlockScores}).
+ */
 final class HeapKvCache implements KvCache {
 
-    private final float[][] keys;   // (layers, capacity * kvDim)
+    /** Slots per key block: the lanes of the preferred float vector. */
+    static final int BLOCK = FloatVector.SPECIES_PREFERRED.length();
+
+    private final float[][] keys;   // (layers, kvHeads * blocks * headDim * BLOCK)
     private final float[][] values; // (layers, capacity * kvDim)
     private final int capacity;
-    private final int kvDim;
+    private final int kvHeads;
+    private final int headDim;
+    private final int blocks;
 
-    HeapKvCache(int layers, int capacity, int kvDim) {
-        this.keys = new float[layers][capacity * kvDim];
-        this.values = new float[layers][capacity * kvDim];
+    HeapKvCache(int layers, int capacity, int kvHeads, int headDim) {
+        this.blocks = (capacity + BLOCK - 1) / BLOCK;
+        this.keys = new float[layers][kvHeads * blocks * headDim * BLOCK];
+        this.values = new float[layers][capacity * kvHeads * headDim];
         this.capacity = capacity;
-        this.kvDim = kvDim;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
     }
 
     @Override
@@ -28,13 +42,39 @@ final class HeapKvCache implements KvCache {
         return values[layer];
     }
 
+    /** Offset in {@link #keys} of the key block holding {@code slot} for kv head {@code kvHead}. */
+    int keyBlock(int kvHead, int slot) {
+        return (kvHead * blocks + slot / BLOCK) * headDim * BLOCK;
+    }
+
+    /** Stores slot's key (all kv heads, kvDim values from src[srcOff]) and value (from src[valueOff]). */
+    void write(int layer, int slot, float[] src, int keyOff, int valueOff) {
+        float[] k = keys[layer];
+        for (int h = 0; h < kvHeads; h++) {
+            int at = keyBlock(h, slot) + slot % BLOCK;
+            for (int d = 0; d < headDim; d++) {
+                k[at + d * BLOCK] = src[keyOff + h * headDim + d];
+            }
+        }
+        int kvDim = kvHeads * headDim;
+        System.arraycopy(src, valueOff, values[layer], slot * kvDim, kvDim);
+    }
+
     @Override
     public void moveSlot(int from, int to) {
         if (from == to) {
             return;
         }
+        int kvDim = kvHeads * headDim;
         for (int layer = 0; layer < keys.length; layer++) {
-            System.arraycopy(keys[layer], from * kvDim, keys[layer], to * kvDim, kvDim);
+            float[] k = keys[layer];
+            for (int h = 0; h < kvHeads; h++) {
+                int src = keyBlock(h, from) + from % BLOCK;
+                int dst = keyBlock(h, to) + to % BLOCK;
+                for (int d = 0; d < headDim; d++) {
+                    k[dst + d * BLOCK] = k[src + d * BLOCK];
+                }
+            }
             System.arraycopy(values[layer], from * kvDim, values[layer], to * kvDim, kvDim);
         }
     }

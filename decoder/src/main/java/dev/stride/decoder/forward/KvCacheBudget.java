@@ -22,7 +22,7 @@ public final class KvCacheBudget {
         this(config, budgetBytes, new Allocator() {
             @Override
             public KvCache allocate(int slots) {
-                return new HeapKvCache(config.numLayers(), slots, config.kvDim());
+                return new HeapKvCache(config.numLayers(), slots, config.numKvHeads(), config.headDim());
             }
 
             @Override

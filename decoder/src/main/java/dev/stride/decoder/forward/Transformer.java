@@ -140,9 +140,7 @@ public final class Transformer implements ForwardBackend {
             }
             // Every row's key and value are in the cache before any row attends: rows of a pass see each other.
             HeapKvCache cache = heapCache(batch, r);
-            int slot = batch.slot(r);
-            System.arraycopy(qkv, base + qDim, cache.keys(layer), slot * kvDim, kvDim);
-            System.arraycopy(qkv, base + qDim + kvDim, cache.values(layer), slot * kvDim, kvDim);
+            cache.write(layer, batch.slot(r), qkv, base + qDim, base + qDim + kvDim);
         }
         int heads = config.numHeads();
         pool.parallelFor(n * heads, (start, end, worker) -> {
@@ -154,40 +152,50 @@ public final class Transformer implements ForwardBackend {
         addInto(x, proj, n * hidden);
     }
 
-    /** Softmax attention of one row and head over its visible slots, walked in position order. */
+    /**
+     * Softmax attention of one row and head over its visible slots, walked in position order. score[s] holds the
+     * prefix slot s (scored a key block at a time), the extra slots follow from score[prefix]; an extra's score
+     * is its block's lane, the very number it gets as a prefix slot in a later pass.
+     */
     private void attendHead(PassBatch batch, int layer, int row, int head, float[] score) {
         HeapKvCache cache = (HeapKvCache) batch.cache(row);
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
+        int block = HeapKvCache.BLOCK;
         int qOffset = row * (qDim + 2 * kvDim) + head * headDim;
-        int kvOffset = (head / groupSize) * headDim;
+        int kvHead = head / groupSize;
+        int kvOffset = kvHead * headDim;
         int prefix = batch.prefixSlots(row);
         int first = config.slidingWindow() > 0 ? Math.max(0, batch.position(row) - config.slidingWindow() + 1) : 0;
-        int count = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int s = first; s < prefix; s++) {
-            float v = ops.dot(qkv, qOffset, keys, s * kvDim + kvOffset, headDim) * attentionScale;
-            score[count++] = v;
-            max = Math.max(max, v);
+        for (int s = first - first % block; s < prefix; s += block) {
+            ops.keyBlockScores(qkv, qOffset, keys, cache.keyBlock(kvHead, s), headDim, block, score, s);
         }
         // Extra slots hold positions prefix, prefix + 1, ...: a sliding window may cut the oldest of them too.
         int firstExtra = batch.extraStart(row) + Math.max(0, first - prefix);
+        int scratch = score.length - block; // one block's lanes, past every score
+        int end = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
-            float v = ops.dot(qkv, qOffset, keys, batch.extraSlot(e) * kvDim + kvOffset, headDim) * attentionScale;
-            score[count++] = v;
-            max = Math.max(max, v);
+            int slot = batch.extraSlot(e);
+            ops.keyBlockScores(qkv, qOffset, keys, cache.keyBlock(kvHead, slot), headDim, block, score, scratch);
+            score[end++] = score[scratch + slot % block];
         }
-        ops.expBelow(max, score, count);
+        int from = Math.min(first, prefix);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < end; i++) {
+            score[i] *= attentionScale;
+            max = Math.max(max, score[i]);
+        }
+        ops.expBelow(max, score, from, end - from);
         float sum = 0f;
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < end; i++) {
             sum += score[i];
         }
         int out = row * qDim + head * headDim;
         Arrays.fill(attnOut, out, out + headDim, 0f);
-        int i = 0;
         for (int s = first; s < prefix; s++) {
-            ops.axpy(score[i++], values, s * kvDim + kvOffset, attnOut, out, headDim);
+            ops.axpy(score[s], values, s * kvDim + kvOffset, attnOut, out, headDim);
         }
+        int i = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
             ops.axpy(score[i++], values, batch.extraSlot(e) * kvDim + kvOffset, attnOut, out, headDim);
         }
@@ -221,9 +229,11 @@ public final class Transformer implements ForwardBackend {
         }
     }
 
+    /** Room for every visible score, the last prefix block's spill-over, and one block of scratch. */
     private void ensureScores(int visible) {
-        if (scores.length != pool.threads() || scores[0].length < visible) {
-            scores = new float[pool.threads()][Math.max(visible, 256)];
+        int length = visible + 2 * HeapKvCache.BLOCK;
+        if (scores.length != pool.threads() || scores[0].length < length) {
+            scores = new float[pool.threads()][Math.max(length, 256)];
         }
     }
 

@@ -16,8 +16,13 @@ import java.util.PriorityQueue;
  * The heads themselves cost time too (each about one lm_head), and they run before the tree is known, so the
  * number of head levels is chosen first, from each sequence's observed chain acceptance: level L is drafted only
  * if the expected tokens of the top-1 chains up to L, per second of pass plus L head runs, beat fewer levels.
+ * A sequence whose estimate says no drafting pays still drafts one level every {@link #PROBE_INTERVAL} passes:
+ * otherwise an early unlucky stretch would silence it for good, with no new evidence ever recorded.
  */
 public final class CostAwareTree implements TreeShape {
+
+    /** Passes without drafting after which a sequence drafts one level to refresh its acceptance estimate. */
+    static final int PROBE_INTERVAL = 16;
 
     private final SpeculationCosts costs;
     private final int heads;
@@ -69,6 +74,13 @@ public final class CostAwareTree implements TreeShape {
             if (rate > bestRate) {
                 bestRate = rate;
                 bestLevels = level;
+            }
+        }
+        if (bestLevels == 0) {
+            for (int i = 0; i < n; i++) {
+                if (maxDepth[i] > 0 && states[i].passesWithoutDraft() >= PROBE_INTERVAL) {
+                    return 1;
+                }
             }
         }
         return bestLevels;

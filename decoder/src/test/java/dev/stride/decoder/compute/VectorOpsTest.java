@@ -12,6 +12,7 @@ import dev.stride.decoder.testing.TinyModels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 
 /** Every vector kernel against the scalar oracle, on random shapes and every stored dtype. */
@@ -121,7 +122,7 @@ class VectorOpsTest {
     }
 
     @Test
-    void rmsNormDotAxpyMatchOracle() {
+    void rmsNormAndAxpyMatchOracle() {
         Random random = new Random(3);
         try (ComputePool pool = new ComputePool(1)) {
             VectorOps ops = new VectorOps(pool);
@@ -137,7 +138,6 @@ class VectorOpsTest {
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])), "rmsNorm dim " + dim);
                 }
-                assertEquals(ORACLE.dot(x, 3, y, 5, dim), ops.dot(x, 3, y, 5, dim), 1e-4f * Math.sqrt(dim), "dot");
                 float[] y1 = y.clone();
                 float[] y2 = y.clone();
                 ORACLE.axpy(0.7f, x, 2, y1, 4, dim);
@@ -146,6 +146,59 @@ class VectorOpsTest {
                     assertEquals(y1[i], y2[i], 1e-5f * (1 + Math.abs(y1[i])), "axpy");
                 }
             }
+        }
+    }
+
+    @Test
+    void attentionAndActivationOpsMatchOracle() {
+        Random random = new Random(6);
+        int block = FloatVector.SPECIES_PREFERRED.length();
+        try (ComputePool pool = new ComputePool(1)) {
+            VectorOps ops = new VectorOps(pool);
+            for (int trial = 0; trial < 20; trial++) {
+                int headDim = 1 + random.nextInt(70);
+                float[] q = TinyModels.randomFloats(random, headDim + 2);
+                float[] keys = TinyModels.randomFloats(random, 3 + headDim * block);
+                float[] expected = new float[block + 1];
+                float[] actual = new float[block + 1];
+                ORACLE.keyBlockScores(q, 2, keys, 3, headDim, block, expected, 1);
+                ops.keyBlockScores(q, 2, keys, 3, headDim, block, actual, 1);
+                assertClose(expected, actual, 1e-4f * (float) Math.sqrt(headDim), "key block scores, dim " + headDim);
+
+                int len = 1 + random.nextInt(90);
+                float[] x = TinyModels.randomFloats(random, len + 4);
+                float max = 0f;
+                for (float v : x) {
+                    max = Math.max(max, v);
+                }
+                float[] e1 = x.clone();
+                float[] e2 = x.clone();
+                ORACLE.expBelow(max, e1, 4, len);
+                ops.expBelow(max, e2, 4, len);
+                assertClose(e1, e2, 1e-6f, "exp below, length " + len);
+
+                int n = 1 + random.nextInt(3);
+                float[] gateUp = TinyModels.randomFloats(random, n * 2 * len);
+                float[] g1 = new float[n * len];
+                float[] g2 = new float[n * len];
+                ORACLE.siluGate(gateUp, len, n, g1);
+                ops.siluGate(gateUp, len, n, g2);
+                assertClose(g1, g2, 1e-6f, "silu gate, width " + len);
+
+                float[] z = TinyModels.randomFloats(random, n * len);
+                float[] bias = TinyModels.randomFloats(random, len);
+                float[] r1 = TinyModels.randomFloats(random, n * len);
+                float[] r2 = r1.clone();
+                ORACLE.addSiluResidual(z, bias, r1, n, len);
+                ops.addSiluResidual(z, bias, r2, n, len);
+                assertClose(r1, r2, 1e-6f, "silu residual, width " + len);
+            }
+        }
+    }
+
+    private static void assertClose(float[] expected, float[] actual, float tolerance, String what) {
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], tolerance * (1 + Math.abs(expected[i])), what + " element " + i);
         }
     }
 }

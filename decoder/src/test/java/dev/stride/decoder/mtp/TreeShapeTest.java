@@ -228,6 +228,23 @@ class TreeShapeTest {
     }
 
     @Test
+    void costAwareTreeProbesASilencedSequenceNowAndThen() {
+        PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
+        CostAwareTree dearHeads = new CostAwareTree(
+                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
+        DraftState state = new DraftState(HEADS);
+        int[] deep = {HEADS};
+        int drafted = 0;
+        for (int pass = 0; pass < 10 * CostAwareTree.PROBE_INTERVAL; pass++) {
+            int levels = dearHeads.levels(new DraftState[] {state}, deep, 1);
+            drafted += levels;
+            state.record(0, levels); // whatever was drafted is rejected
+        }
+        assertEquals(9, drafted, "one probe level after every run of " + CostAwareTree.PROBE_INTERVAL
+                + " silent passes, never more");
+    }
+
+    @Test
     void costAwareTreeGivesALoneSequenceMoreThanAFullBatch() {
         // Rows nearly free up to 16, then each costs as much as a whole pass.
         PassCostCurve curve = new PassCostCurve(new int[] {1, 16, 32}, new double[] {1.0, 1.1, 2.2});
