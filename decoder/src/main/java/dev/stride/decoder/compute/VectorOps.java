@@ -1,6 +1,9 @@
 package dev.stride.decoder.compute;
 
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
+import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -69,31 +72,58 @@ public final class VectorOps implements TensorOps {
         return rowScratch;
     }
 
-    /**
-     * Output rows [start, end) for every input row: BLOCK weight rows are widened to float32 once, then swept
-     * against the inputs four at a time, so each weight is read from memory once per pass.
-     */
+    /** Output rows [start, end) of w for every input row; a stacked matrix a part at a time. */
     private static void matmulRows(WeightMatrix w, float[] x, int n, float[] out, int start, int end,
                                    float[] weights) {
-        int rows = w.rows();
-        int cols = w.cols();
+        if (!(w instanceof StackedMatrix stacked)) {
+            matmulRows(w, 0, w.rows(), x, n, out, start, end, weights);
+            return;
+        }
+        for (int p = 0; p < stacked.partCount(); p++) {
+            int first = stacked.firstRow(p);
+            WeightMatrix part = stacked.part(p);
+            int from = Math.max(start, first);
+            int to = Math.min(end, first + part.rows());
+            if (from < to) {
+                matmulRows(part, first, w.rows(), x, n, out, from - first, to - first, weights);
+            }
+        }
+    }
+
+    /**
+     * Rows [start, end) of m, whose row r is output column {@code outOffset + r} of rows {@code outStride} wide.
+     * BLOCK weight rows are widened to float32 once, then swept against the inputs four at a time, so each weight
+     * is read from memory once per pass. With fewer than four inputs, memory-mapped BF16 and F32 rows are widened
+     * in registers straight into the dot products instead (1.5x faster at one input): little is reused, so little
+     * is worth storing. F16 is not: its widening takes so many registers that four rows at once spill.
+     */
+    private static void matmulRows(WeightMatrix m, int outOffset, int outStride, float[] x, int n, float[] out,
+                                   int start, int end, float[] weights) {
+        int cols = m.cols();
         for (int o = start; o < end; o += BLOCK) {
             int block = Math.min(BLOCK, end - o);
+            int out0 = outOffset + o;
+            if (block == BLOCK && n < BLOCK && m instanceof MappedMatrix mapped && mapped.dtype() != DType.F16) {
+                for (int b = 0; b < n; b++) {
+                    mapped.dot4(o, x, b * cols, out, b * outStride + out0);
+                }
+                continue;
+            }
             for (int j = 0; j < block; j++) {
-                w.loadRow(o + j, weights, j * cols);
+                m.loadRow(o + j, weights, j * cols);
             }
             int b = 0;
             if (block == BLOCK) {
                 for (; b + BLOCK <= n; b += BLOCK) {
-                    dot4x4(weights, x, b * cols, cols, out, b * rows + o, rows);
+                    dot4x4(weights, x, b * cols, cols, out, b * outStride + out0, outStride);
                 }
                 for (; b < n; b++) {
-                    dot4x1(weights, x, b * cols, cols, out, b * rows + o);
+                    dot4x1(weights, x, b * cols, cols, out, b * outStride + out0);
                 }
             }
             for (; b < n; b++) {
                 for (int j = 0; j < block; j++) {
-                    out[b * rows + o + j] = dotKernel(weights, j * cols, x, b * cols, cols);
+                    out[b * outStride + out0 + j] = dotKernel(weights, j * cols, x, b * cols, cols);
                 }
             }
         }

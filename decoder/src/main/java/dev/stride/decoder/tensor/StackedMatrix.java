@@ -29,6 +29,19 @@ public final class StackedMatrix implements WeightMatrix {
         this.rows = total;
     }
 
+    public int partCount() {
+        return parts.length;
+    }
+
+    public WeightMatrix part(int index) {
+        return parts[index];
+    }
+
+    /** Row of this matrix where part {@code index} starts. */
+    public int firstRow(int index) {
+        return firstRow[index];
+    }
+
     @Override
     public int rows() {
         return rows;
