@@ -1,11 +1,16 @@
 package dev.stride.decoder.compute;
 
+import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The matmul over a {@link PackedMatrix}: out[b][panel rows] accumulates, column by column, the panel's column
+ * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, widened a few panels at a time): out[b][panel rows] accumulates, column by column, the panel's column
  * vector times the broadcast input x[b][c]. Blocks of 4 input rows x 4 panels keep 16 accumulators in registers,
  * so each loaded weight vector feeds 4 rows and each broadcast input feeds 4 panels. Every block size runs the
  * same per-element sequence (acc = fma(w[c], x[c], acc) for c = 0, 1, ...), which is why a row's result does not
@@ -14,6 +19,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class PackedKernels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
     private static final int W = PackedMatrix.PANEL;
 
     private PackedKernels() {
@@ -21,39 +29,73 @@ final class PackedKernels {
 
     /** Panels [firstPanel, endPanel) of w for all n input rows. */
     static void matmul(PackedMatrix w, float[] x, int n, float[] out, int firstPanel, int endPanel) {
-        float[] p = w.panels();
-        int cols = w.cols();
-        int rows = w.rows();
-        int panelStride = cols * W;
-        int fullEnd = Math.min(endPanel, rows / W); // panels with all W rows present
+        int panelStride = w.cols() * W;
+        int fullEnd = Math.min(endPanel, w.rows() / W); // panels with all W rows present
         int panel = firstPanel;
         for (; panel + 4 <= fullEnd; panel += 4) {
-            int w0 = panel * panelStride;
-            int out0 = panel * W;
-            for (int b = 0; b < n; ) {
-                int left = n - b;
-                // Blocks of fewer than 4 rows are bound by reading the weights, not by multiply-adds: 5 rows
-                // run faster as 3 + 2 than as 4 + 1.
-                int take = left == 5 ? 3 : Math.min(4, left);
-                switch (take) {
-                    case 4 -> block4x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
-                    case 3 -> block3x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
-                    case 2 -> block2x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
-                    default -> block1x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0);
-                }
-                b += take;
-            }
+            sweepFour(w.panels(), panel * panelStride, panel, w.rows(), w.cols(), x, n, out);
         }
         for (; panel < endPanel; panel++) {
-            int valid = Math.min(W, rows - panel * W);
-            int b = 0;
-            for (; b + 4 <= n; b += 4) {
-                block4x1(p, panel * panelStride, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
+            sweepOne(w.panels(), panel * panelStride, panel, w.rows(), w.cols(), x, n, out);
+        }
+    }
+
+    /**
+     * The same over BF16 panels: each group of panels is widened into {@code scratch} (at least 4 * cols * W
+     * floats) once and then swept by the float32 kernels for every input row. With fewer than 4 input rows the
+     * widening happens in registers instead, straight into the multiply-adds, as nothing would reuse a stored copy.
+     */
+    static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
+                       float[] scratch) {
+        int cols = w.cols();
+        int rows = w.rows();
+        int fullEnd = Math.min(endPanel, rows / W);
+        int panel = firstPanel;
+        for (; panel + 4 <= fullEnd; panel += 4) {
+            if (n < 4) {
+                for (int b = 0; b < n; b++) {
+                    bf16Block1x4(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W);
+                }
+                continue;
             }
-            for (; b < n; b++) {
-                FloatVector acc = column(p, panel * panelStride, cols, x, b * cols);
-                store(acc, out, b * rows + panel * W, valid);
+            w.widenPanels(panel, 4, scratch);
+            sweepFour(scratch, 0, panel, rows, cols, x, n, out);
+        }
+        for (; panel < endPanel; panel++) {
+            w.widenPanels(panel, 1, scratch);
+            sweepOne(scratch, 0, panel, w.rows(), w.cols(), x, n, out);
+        }
+    }
+
+    /** Four full panels starting at p[w0] (the first is panel {@code panel}) against all n input rows. */
+    private static void sweepFour(float[] p, int w0, int panel, int rows, int cols, float[] x, int n, float[] out) {
+        int panelStride = cols * W;
+        int out0 = panel * W;
+        for (int b = 0; b < n; ) {
+            int left = n - b;
+            // Blocks of fewer than 4 rows are bound by reading the weights, not by multiply-adds: 5 rows
+            // run faster as 3 + 2 than as 4 + 1.
+            int take = left == 5 ? 3 : Math.min(4, left);
+            switch (take) {
+                case 4 -> block4x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
+                case 3 -> block3x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
+                case 2 -> block2x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
+                default -> block1x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0);
             }
+            b += take;
+        }
+    }
+
+    /** One panel at p[w0] (panel {@code panel}, possibly the partial last one) against all n input rows. */
+    private static void sweepOne(float[] p, int w0, int panel, int rows, int cols, float[] x, int n, float[] out) {
+        int valid = Math.min(W, rows - panel * W);
+        int b = 0;
+        for (; b + 4 <= n; b += 4) {
+            block4x1(p, w0, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
+        }
+        for (; b < n; b++) {
+            FloatVector acc = column(p, w0, cols, x, b * cols);
+            store(acc, out, b * rows + panel * W, valid);
         }
     }
 
@@ -207,6 +249,29 @@ final class PackedKernels {
         a1.intoArray(out, out0 + W);
         a2.intoArray(out, out0 + 2 * W);
         a3.intoArray(out, out0 + 3 * W);
+    }
+
+    /** One input row against four BF16 panels, widened in registers (the same fused multiply-adds as block1x4). */
+    private static void bf16Block1x4(short[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int c = 0; c < cols; c++) {
+            int wc = w0 + c * W;
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+            a0 = bf16Column(w, wc).fma(v, a0);
+            a1 = bf16Column(w, wc + ws).fma(v, a1);
+            a2 = bf16Column(w, wc + 2 * ws).fma(v, a2);
+            a3 = bf16Column(w, wc + 3 * ws).fma(v, a3);
+        }
+        a0.intoArray(out, out0);
+        a1.intoArray(out, out0 + W);
+        a2.intoArray(out, out0 + 2 * W);
+        a3.intoArray(out, out0 + 3 * W);
+    }
+
+    /** W BF16 values from w[at] as a float vector: the bits shifted into the upper half of each lane. */
+    private static FloatVector bf16Column(short[] w, int at) {
+        return ((IntVector) ShortVector.fromArray(S, w, at).convertShape(VectorOperators.S2I, I, 0))
+                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** Four input rows against one panel, of which {@code valid} rows are real. */

@@ -1,12 +1,13 @@
 package dev.stride.decoder.compute;
 
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.LaneSum;
 import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -16,6 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <ul>
  *   <li>{@link PackedMatrix} (weights widened at load): broadcast-input outer products over panels of output
  *       rows in 4x4 register blocks; an element is the fused multiply-adds over its columns in column order.
+ *   <li>{@link PackedBf16Matrix}: the same kernel on a few panels at a time, widened from BF16 into scratch.
  *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
  *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a lane reduction.
  * </ul>
@@ -51,6 +53,12 @@ public final class VectorOps implements TensorOps {
                 pool.parallelFor(packed.panelCount(),
                         (start, end, worker) -> PackedKernels.matmul(packed, x, n, out, start, end));
             }
+            return;
+        }
+        if (w instanceof PackedBf16Matrix bf16) {
+            float[][] panels = scratchFor(4 * cols * PackedMatrix.PANEL);
+            pool.parallelFor(bf16.panelCount(),
+                    (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out, start, end, panels[worker]));
             return;
         }
         float[][] scratch = scratchFor(BLOCK * cols);
@@ -168,22 +176,22 @@ public final class VectorOps implements TensorOps {
             a23 = w2.fma(x3v, a23);
             a33 = w3.fma(x3v, a33);
         }
-        out[out0] = finish(a00.reduceLanes(VectorOperators.ADD), w, 0, x, x0, i, len);
-        out[out0 + outStride] = finish(a01.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + len, i, len);
-        out[out0 + 2 * outStride] = finish(a02.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride] = finish(a03.reduceLanes(VectorOperators.ADD), w, 0, x, x0 + 3 * len, i, len);
-        out[out0 + 1] = finish(a10.reduceLanes(VectorOperators.ADD), w, len, x, x0, i, len);
-        out[out0 + outStride + 1] = finish(a11.reduceLanes(VectorOperators.ADD), w, len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 1] = finish(a12.reduceLanes(VectorOperators.ADD), w, len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 1] = finish(a13.reduceLanes(VectorOperators.ADD), w, len, x, x0 + 3 * len, i, len);
-        out[out0 + 2] = finish(a20.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0, i, len);
-        out[out0 + outStride + 2] = finish(a21.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 2] = finish(a22.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 2] = finish(a23.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0 + 3 * len, i, len);
-        out[out0 + 3] = finish(a30.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0, i, len);
-        out[out0 + outStride + 3] = finish(a31.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 3] = finish(a32.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 3] = finish(a33.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0 + 3 * len, i, len);
+        out[out0] = finish(LaneSum.of(a00), w, 0, x, x0, i, len);
+        out[out0 + outStride] = finish(LaneSum.of(a01), w, 0, x, x0 + len, i, len);
+        out[out0 + 2 * outStride] = finish(LaneSum.of(a02), w, 0, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride] = finish(LaneSum.of(a03), w, 0, x, x0 + 3 * len, i, len);
+        out[out0 + 1] = finish(LaneSum.of(a10), w, len, x, x0, i, len);
+        out[out0 + outStride + 1] = finish(LaneSum.of(a11), w, len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 1] = finish(LaneSum.of(a12), w, len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 1] = finish(LaneSum.of(a13), w, len, x, x0 + 3 * len, i, len);
+        out[out0 + 2] = finish(LaneSum.of(a20), w, 2 * len, x, x0, i, len);
+        out[out0 + outStride + 2] = finish(LaneSum.of(a21), w, 2 * len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 2] = finish(LaneSum.of(a22), w, 2 * len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 2] = finish(LaneSum.of(a23), w, 2 * len, x, x0 + 3 * len, i, len);
+        out[out0 + 3] = finish(LaneSum.of(a30), w, 3 * len, x, x0, i, len);
+        out[out0 + outStride + 3] = finish(LaneSum.of(a31), w, 3 * len, x, x0 + len, i, len);
+        out[out0 + 2 * outStride + 3] = finish(LaneSum.of(a32), w, 3 * len, x, x0 + 2 * len, i, len);
+        out[out0 + 3 * outStride + 3] = finish(LaneSum.of(a33), w, 3 * len, x, x0 + 3 * len, i, len);
     }
 
     /** Four weight rows against one input row. */
@@ -200,10 +208,10 @@ public final class VectorOps implements TensorOps {
             a2 = FloatVector.fromArray(F, w, 2 * len + i).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, 3 * len + i).fma(xv, a3);
         }
-        out[out0] = finish(a0.reduceLanes(VectorOperators.ADD), w, 0, x, x0, i, len);
-        out[out0 + 1] = finish(a1.reduceLanes(VectorOperators.ADD), w, len, x, x0, i, len);
-        out[out0 + 2] = finish(a2.reduceLanes(VectorOperators.ADD), w, 2 * len, x, x0, i, len);
-        out[out0 + 3] = finish(a3.reduceLanes(VectorOperators.ADD), w, 3 * len, x, x0, i, len);
+        out[out0] = finish(LaneSum.of(a0), w, 0, x, x0, i, len);
+        out[out0 + 1] = finish(LaneSum.of(a1), w, len, x, x0, i, len);
+        out[out0 + 2] = finish(LaneSum.of(a2), w, 2 * len, x, x0, i, len);
+        out[out0 + 3] = finish(LaneSum.of(a3), w, 3 * len, x, x0, i, len);
     }
 
     /**
@@ -224,7 +232,7 @@ public final class VectorOps implements TensorOps {
         for (int upper = F.loopBound(len); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        return finish(acc.reduceLanes(VectorOperators.ADD), a, aOff, b, bOff, i, len);
+        return finish(LaneSum.of(acc), a, aOff, b, bOff, i, len);
     }
 
     @Override

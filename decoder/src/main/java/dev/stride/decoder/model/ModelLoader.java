@@ -1,13 +1,11 @@
 package dev.stride.decoder.model;
 
-import static dev.stride.decoder.tensor.WidenedMatrices.hold;
-
 import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
-import dev.stride.decoder.tensor.WidenedMatrices;
+import dev.stride.decoder.tensor.WeightLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,8 +30,8 @@ public final class ModelLoader {
     }
 
     static ModelWeights weights(ModelConfig c, TensorStore store) {
-        boolean widen = WidenedMatrices.fitsInCache(store);
-        WeightMatrix embedding = hold(matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()), widen);
+        WeightLayout layout = WeightLayout.choose(store);
+        WeightMatrix embedding = layout.hold(matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()));
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
@@ -49,17 +47,17 @@ public final class ModelLoader {
             }
             layers[i] = new LayerWeights(
                     vector(store, p + "input_layernorm.weight", c.hiddenSize()),
-                    hold(new StackedMatrix(q, k, v), widen), bias,
-                    hold(matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()), widen),
+                    layout.hold(new StackedMatrix(q, k, v)), bias,
+                    layout.hold(matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim())),
                     vector(store, p + "post_attention_layernorm.weight", c.hiddenSize()),
-                    hold(new StackedMatrix(
+                    layout.hold(new StackedMatrix(
                             matrix(store, p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
-                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize())), widen),
-                    hold(matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()), widen));
+                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()))),
+                    layout.hold(matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize())));
         }
         WeightMatrix lmHead = c.tiedEmbeddings() && !store.contains("lm_head.weight")
                 ? embedding
-                : hold(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()), widen);
+                : layout.hold(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()));
         return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
                 store.info("model.embed_tokens.weight").dtype());
     }

@@ -1,8 +1,8 @@
 package dev.stride.decoder.mtp;
 
 import dev.stride.decoder.compute.VectorExp;
+import dev.stride.decoder.tensor.LaneSum;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -56,7 +56,7 @@ final class HeadCandidates {
         for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
             sum = sum.add(VectorExp.expNonPositive(F, FloatVector.fromArray(F, logits, offset + v).sub(max)));
         }
-        double total = sum.reduceLanes(VectorOperators.ADD);
+        double total = LaneSum.of(sum);
         for (; v < vocab; v++) {
             total += Math.exp(logits[offset + v] - max);
         }

@@ -8,7 +8,7 @@ import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
-import dev.stride.decoder.tensor.WidenedMatrices;
+import dev.stride.decoder.tensor.WeightLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +57,7 @@ public final class HeadsLoader {
         TensorStore store = TensorStore.openFile(weights);
         try {
             boolean vllm = store.contains("lm_heads.0.weight");
-            boolean widen = WidenedMatrices.fitsInCache(store);
+            WeightLayout layout = WeightLayout.choose(store);
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
             float[][][] biases = new float[heads][layers][];
             WeightMatrix[] projections = new WeightMatrix[heads];
@@ -65,10 +65,10 @@ public final class HeadsLoader {
             for (int k = 0; k < heads; k++) {
                 for (int l = 0; l < layers; l++) {
                     String prefix = vllm ? "blocks." + k + ".layers." + l + "." : k + "." + l + ".linear.";
-                    blocks[k][l] = matrix(store, widen, prefix + "weight", h, h, weights);
+                    blocks[k][l] = matrix(store, layout, prefix + "weight", h, h, weights);
                     biases[k][l] = vector(store, prefix + "bias", h, weights);
                 }
-                projections[k] = matrix(store, widen, vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight",
+                projections[k] = matrix(store, layout, vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight",
                         base.vocabSize(), h, weights);
             }
             String name = dir.toAbsolutePath().normalize().getFileName().toString();
@@ -80,10 +80,10 @@ public final class HeadsLoader {
         }
     }
 
-    private static WeightMatrix matrix(TensorStore store, boolean widen, String name, int rows, int cols, Path file) {
+    private static WeightMatrix matrix(TensorStore store, WeightLayout layout, String name, int rows, int cols, Path file) {
         TensorInfo info = headTensor(store, name, file, rows, cols);
         WeightMatrix stored = MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
-        return WidenedMatrices.hold(stored, widen);
+        return layout.hold(stored);
     }
 
     private static float[] vector(TensorStore store, String name, int length, Path file) {

@@ -98,10 +98,10 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             a2 = widened(at + 2 * rowBytes).fma(xv, a2);
             a3 = widened(at + 3 * rowBytes).fma(xv, a3);
         }
-        out[outOff] = tail(a0.reduceLanes(VectorOperators.ADD), row, x, xOff, c);
-        out[outOff + 1] = tail(a1.reduceLanes(VectorOperators.ADD), row + 1, x, xOff, c);
-        out[outOff + 2] = tail(a2.reduceLanes(VectorOperators.ADD), row + 2, x, xOff, c);
-        out[outOff + 3] = tail(a3.reduceLanes(VectorOperators.ADD), row + 3, x, xOff, c);
+        out[outOff] = tail(LaneSum.of(a0), row, x, xOff, c);
+        out[outOff + 1] = tail(LaneSum.of(a1), row + 1, x, xOff, c);
+        out[outOff + 2] = tail(LaneSum.of(a2), row + 2, x, xOff, c);
+        out[outOff + 3] = tail(LaneSum.of(a3), row + 3, x, xOff, c);
     }
 
     /** The columns past the last whole vector, one fused multiply-add each. */

@@ -3,6 +3,7 @@ package dev.stride.decoder.train;
 import dev.stride.decoder.compute.VectorExp;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.tensor.ArrayMatrix;
+import dev.stride.decoder.tensor.LaneSum;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -152,7 +153,7 @@ final class HeadPass {
             e.intoArray(logits, off + v);
             sums = sums.add(e);
         }
-        float sum = sums.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSum.of(sums);
         for (; v < vocab; v++) {
             float e = (float) Math.exp(logits[off + v] - max); // the tail of a vocabulary not a multiple of F
             logits[off + v] = e;

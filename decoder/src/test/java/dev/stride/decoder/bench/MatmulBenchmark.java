@@ -5,6 +5,7 @@ import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import java.nio.ByteBuffer;
@@ -47,7 +48,10 @@ public class MatmulBenchmark {
     @Param({"4096"})
     public int size;
 
-    /** streamed: read in the stored dtype every pass; packed: widened at load into a PackedMatrix. */
+    /**
+     * streamed: read in the stored dtype every pass; packed: float32 panels; packed-bf16: BF16 panels (only with
+     * dtype BF16, so not in the default grid: {@code -p dtype=BF16 -p layout=packed-bf16}).
+     */
     @Param({"streamed", "packed"})
     public String layout;
 
@@ -74,7 +78,11 @@ public class MatmulBenchmark {
             }
         }
         WeightMatrix stored = MappedMatrix.of(type, bytes.flip(), size, size);
-        weights = layout.equals("packed") ? PackedMatrix.pack(stored) : stored;
+        weights = switch (layout) {
+            case "packed" -> PackedMatrix.pack(stored);
+            case "packed-bf16" -> PackedBf16Matrix.pack(stored);
+            default -> stored;
+        };
         x = new float[rows * size];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();

@@ -3,7 +3,6 @@ package dev.stride.decoder.compute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.stride.decoder.safetensors.DType;
-import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.Random;
@@ -19,14 +18,13 @@ class BatchInvarianceTest {
     @Test
     void matmulRowIsBitwiseIndependentOfBatchAndThreads() {
         Random random = new Random(11);
-        for (int variant = 0; variant < 2 * DType.values().length; variant++) {
-            DType dtype = DType.values()[variant / 2];
-            boolean packed = variant % 2 == 1;
+        for (int variant = 0; variant < 3 * DType.values().length; variant++) {
+            DType dtype = DType.values()[variant / 3];
             int rows = 197; // twelve full panels of 16 and a partial one
             int cols = 131;
             WeightMatrix stored = VectorOpsTest.randomMatrix(random, dtype, rows, cols);
-            WeightMatrix w = packed ? PackedMatrix.pack(stored) : stored;
-            String layout = dtype + (packed ? " packed" : " streamed");
+            WeightMatrix w = VectorOpsTest.layout(stored, variant % 3);
+            String layout = dtype + " " + w.getClass().getSimpleName();
             float[] row = TinyModels.randomFloats(random, cols);
             float[] alone = new float[rows];
             try (ComputePool pool = new ComputePool(1)) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
@@ -40,12 +41,11 @@ class VectorOpsTest {
             VectorOps ops = new VectorOps(pool);
             for (int trial = 0; trial < 60; trial++) {
                 DType dtype = DType.values()[trial % 3];
-                boolean packed = trial % 2 == 1;
                 int rows = 1 + random.nextInt(300);
                 int cols = 1 + random.nextInt(200);
                 int n = 1 + random.nextInt(40);
                 WeightMatrix stored = randomMatrix(random, dtype, rows, cols);
-                WeightMatrix w = packed ? PackedMatrix.pack(stored) : stored;
+                WeightMatrix w = layout(stored, (trial / 3) % 3);
                 float[] x = TinyModels.randomFloats(random, n * cols);
                 float[] expected = new float[n * rows];
                 float[] actual = new float[n * rows];
@@ -53,7 +53,7 @@ class VectorOpsTest {
                 ops.matmul(w, x, n, actual);
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], actual[i], 1e-4f * (1 + Math.abs(expected[i])) * Math.sqrt(cols),
-                            dtype + (packed ? " packed" : "") + " (" + rows + ", " + cols + ") n=" + n + " element " + i);
+                            w.getClass().getSimpleName() + " " + dtype + " (" + rows + ", " + cols + ") n=" + n + " element " + i);
                 }
             }
         }
@@ -82,15 +82,25 @@ class VectorOpsTest {
         }
     }
 
+    /** Variant 0: as stored (streamed); 1: float32 panels; 2: BF16 panels where the dtype allows, else as stored. */
+    static WeightMatrix layout(WeightMatrix stored, int variant) {
+        return switch (variant) {
+            case 1 -> PackedMatrix.pack(stored);
+            case 2 -> stored.dtype() == DType.BF16 ? PackedBf16Matrix.pack(stored) : stored;
+            default -> stored;
+        };
+    }
+
     @Test
     void packedMatrixHoldsExactlyTheStoredValues() {
         Random random = new Random(4);
-        for (int trial = 0; trial < 12; trial++) {
+        for (int trial = 0; trial < 18; trial++) {
             DType dtype = DType.values()[trial % 3];
             int rows = 1 + random.nextInt(70);
             int cols = 1 + random.nextInt(50);
             WeightMatrix stored = randomMatrix(random, dtype, rows, cols);
-            PackedMatrix packed = PackedMatrix.pack(stored);
+            WeightMatrix packed = dtype == DType.BF16 && trial % 2 == 0
+                    ? PackedBf16Matrix.pack(stored) : PackedMatrix.pack(stored);
             assertEquals(rows, packed.rows());
             assertEquals(cols, packed.cols());
             assertEquals(dtype, packed.dtype());

@@ -1,0 +1,57 @@
+package dev.stride.decoder.tensor;
+
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.TensorStore;
+
+/**
+ * How a model's weights are held for inference, chosen once per weights file from its size. Every layout gives
+ * the kernels exactly the stored values; they differ in speed and memory.
+ */
+public enum WeightLayout {
+
+    /**
+     * Weights that fit in cache: widened to float32 panels at load. Such a model is compute bound, and widening
+     * half-precision rows on every pass would dominate its time.
+     */
+    PACKED_FLOAT32,
+
+    /**
+     * BF16 weights up to {@link #HEAP_SHARE} of the maximum heap: copied into BF16 panels at load (same bytes).
+     * Decoding is bandwidth bound; heap arrays stream faster than mapped buffers and feed the panel kernel.
+     */
+    PACKED_BFLOAT16,
+
+    /** Everything else: read from the memory-mapped file in the stored dtype on every pass, never copied. */
+    STREAMED;
+
+    /** Stored weights up to this size are widened to float32 at load (doubling them: still cache-sized). */
+    public static final long WIDEN_AT_LOAD_BYTES = 32L << 20;
+    /** Largest share of the maximum heap a BF16 copy may take: the KV cache and activations need the rest. */
+    public static final double HEAP_SHARE = 0.4;
+
+    /** The layout for all tensors of {@code store}, given the JVM's maximum heap. */
+    public static WeightLayout choose(TensorStore store, long maxHeapBytes) {
+        long bytes = 0;
+        for (String name : store.names()) {
+            bytes += store.info(name).byteLength();
+        }
+        if (bytes <= WIDEN_AT_LOAD_BYTES) {
+            return PACKED_FLOAT32;
+        }
+        return bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
+    }
+
+    /** The layout for {@code store} in this JVM. */
+    public static WeightLayout choose(TensorStore store) {
+        return choose(store, Runtime.getRuntime().maxMemory());
+    }
+
+    /** {@code m} as this layout holds it; matrices of another dtype than the layout packs stay as stored. */
+    public WeightMatrix hold(WeightMatrix m) {
+        return switch (this) {
+            case PACKED_FLOAT32 -> PackedMatrix.pack(m);
+            case PACKED_BFLOAT16 -> m.dtype() == DType.BF16 ? PackedBf16Matrix.pack(m) : m;
+            case STREAMED -> m;
+        };
+    }
+}

@@ -1,0 +1,51 @@
+package dev.stride.decoder.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+/** The lane sum is the butterfly its contract names, bit for bit, on values where the order shows. */
+class LaneSumTest {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /** The butterfly spelled out in scalar code: what the interpreter and the compiled code must both give. */
+    private static float butterfly(float[] lanes) {
+        float[] v = lanes.clone();
+        for (int distance = v.length / 2; distance >= 1; distance /= 2) {
+            float[] next = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                next[i] = v[i] + v[i ^ distance];
+            }
+            v = next;
+        }
+        return v[0];
+    }
+
+    @Test
+    void sumsInTheButterflyOrder() {
+        Random random = new Random(8);
+        float[] lanes = new float[F.length()];
+        int orderMattered = 0;
+        for (int trial = 0; trial < 2000; trial++) {
+            for (int i = 0; i < lanes.length; i++) {
+                // Mixed magnitudes: rounding depends on the order of the additions.
+                lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+            }
+            float expected = butterfly(lanes);
+            float sum = LaneSum.of(FloatVector.fromArray(F, lanes, 0));
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sum), "trial " + trial);
+            float leftToRight = 0f;
+            for (float lane : lanes) {
+                leftToRight += lane;
+            }
+            if (leftToRight != expected) {
+                orderMattered++;
+            }
+        }
+        assertEquals(true, orderMattered > 100, "the inputs should tell the orders apart: " + orderMattered);
+    }
+}

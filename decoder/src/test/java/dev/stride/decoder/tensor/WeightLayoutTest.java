@@ -1,0 +1,57 @@
+package dev.stride.decoder.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.SafetensorsWriter;
+import dev.stride.decoder.safetensors.TensorStore;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Which layout a weights file gets, by its size and the heap, and what each layout does to a matrix. */
+class WeightLayoutTest {
+
+    private static final long MIB = 1L << 20;
+
+    private static TensorStore store(Path dir, String name, DType dtype, int rows, int cols) {
+        Path file = dir.resolve(name);
+        new SafetensorsWriter().putFloats("w", dtype, new long[] {rows, cols}, new float[rows * cols]).write(file);
+        return TensorStore.openFile(file);
+    }
+
+    @Test
+    void cacheSizedWeightsArePackedAsFloat32WhateverTheHeap(@TempDir Path dir) {
+        try (TensorStore small = store(dir, "small.safetensors", DType.BF16, 64, 64)) {
+            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1));
+            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40));
+        }
+    }
+
+    @Test
+    void largerWeightsArePackedOnlyWhileTheyTakeASmallShareOfTheHeap(@TempDir Path dir) {
+        int cols = 1024;
+        int rows = (int) (WeightLayout.WIDEN_AT_LOAD_BYTES / (2 * cols)) + 16; // just past the float32 threshold
+        try (TensorStore large = store(dir, "large.safetensors", DType.BF16, rows, cols)) {
+            long bytes = 2L * rows * cols;
+            long roomyHeap = (long) Math.ceil(bytes / WeightLayout.HEAP_SHARE);
+            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(large, roomyHeap));
+            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(large, roomyHeap - MIB));
+        }
+    }
+
+    @Test
+    void eachLayoutHoldsMatricesItsOwnWay(@TempDir Path dir) {
+        try (TensorStore bf16 = store(dir, "a.safetensors", DType.BF16, 40, 24);
+             TensorStore f16 = store(dir, "b.safetensors", DType.F16, 40, 24)) {
+            WeightMatrix bfloat = MappedMatrix.of(DType.BF16, bf16.data("w"), 40, 24);
+            WeightMatrix half = MappedMatrix.of(DType.F16, f16.data("w"), 40, 24);
+            assertInstanceOf(PackedMatrix.class, WeightLayout.PACKED_FLOAT32.hold(half));
+            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_BFLOAT16.hold(bfloat));
+            assertSame(half, WeightLayout.PACKED_BFLOAT16.hold(half), "only BF16 has BF16 panels");
+            assertSame(bfloat, WeightLayout.STREAMED.hold(bfloat));
+        }
+    }
+}
