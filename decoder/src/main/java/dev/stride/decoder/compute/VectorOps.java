@@ -1,6 +1,7 @@
 package dev.stride.decoder.compute;
 
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.ArrayMatrix;
 import dev.stride.decoder.tensor.LaneSum;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.PackedBf16Matrix;
@@ -11,15 +12,16 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on a {@link ComputePool}. Two matmuls, both reading each weight once per pass for all of its
+ * Vector API kernels on a {@link ComputePool}. Two matmul families, both reading each weight once per pass for all of its
  * rows, and both computing every output element with one fixed sequence of operations whatever the row grouping
  * and thread count:
  * <ul>
- *   <li>{@link PackedMatrix} (weights widened at load): broadcast-input outer products over panels of output
- *       rows in 4x4 register blocks; an element is the fused multiply-adds over its columns in column order.
- *   <li>{@link PackedBf16Matrix}: the same kernel on a few panels at a time, widened from BF16 into scratch.
+ *   <li>{@link PackedMatrix} (weights widened at load; {@link ArrayMatrix} weights, packed on each call):
+ *       broadcast-input outer products over panels of output rows in register blocks; an element is the fused
+ *       multiply-adds over its columns in column order.
+ *   <li>{@link PackedBf16Matrix}: the same kernel on a few panels at a time, widened from BF16.
  *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
- *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a lane reduction.
+ *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a {@link LaneSum}.
  * </ul>
  */
 public final class VectorOps implements TensorOps {
@@ -32,6 +34,7 @@ public final class VectorOps implements TensorOps {
 
     private final ComputePool pool;
     private float[][] rowScratch = new float[0][];
+    private float[] packBuffer = new float[0];
 
     public VectorOps(ComputePool pool) {
         this.pool = pool;
@@ -44,28 +47,33 @@ public final class VectorOps implements TensorOps {
     /** Synchronized: the per-thread weight scratch is shared by every caller of this instance. */
     @Override
     public synchronized void matmul(WeightMatrix w, float[] x, int n, float[] out) {
-        int rows = w.rows();
-        int cols = w.cols();
-        if (w instanceof PackedMatrix packed) {
-            if ((long) rows * cols * n < PARALLEL_THRESHOLD) {
-                PackedKernels.matmul(packed, x, n, out, 0, packed.panelCount());
-            } else {
-                pool.parallelFor(packed.panelCount(),
-                        (start, end, worker) -> PackedKernels.matmul(packed, x, n, out, start, end));
-            }
-            return;
-        }
-        if (w instanceof PackedBf16Matrix bf16) {
-            float[][] panels = scratchFor(4 * cols * PackedMatrix.PANEL);
+        if (w instanceof ArrayMatrix trainable) {
+            // Heap float32 weights change between calls (training): packing them costs one pass over the weights,
+            // small next to the matmul with its many input rows, and the panel kernel needs no lane sums.
+            PackedMatrix packed = PackedMatrix.pack(trainable, packBuffer);
+            packBuffer = packed.panels();
+            matmulPacked(packed, x, n, out);
+        } else if (w instanceof PackedMatrix packed) {
+            matmulPacked(packed, x, n, out);
+        } else if (w instanceof PackedBf16Matrix bf16) {
+            float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
             pool.parallelFor(bf16.panelCount(),
                     (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out, start, end, panels[worker]));
-            return;
-        }
-        float[][] scratch = scratchFor(BLOCK * cols);
-        if ((long) rows * cols * n < PARALLEL_THRESHOLD) {
-            matmulRows(w, x, n, out, 0, rows, scratch[0]);
         } else {
-            pool.parallelFor(rows, (start, end, worker) -> matmulRows(w, x, n, out, start, end, scratch[worker]));
+            float[][] scratch = scratchFor(BLOCK * w.cols() + F.length()); // rows, then one vector of lane sums
+            if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
+                matmulRows(w, x, n, out, 0, w.rows(), scratch[0]);
+            } else {
+                pool.parallelFor(w.rows(), (start, end, worker) -> matmulRows(w, x, n, out, start, end, scratch[worker]));
+            }
+        }
+    }
+
+    private void matmulPacked(PackedMatrix w, float[] x, int n, float[] out) {
+        if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
+            PackedKernels.matmul(w, x, n, out, 0, w.panelCount());
+        } else {
+            pool.parallelFor(w.panelCount(), (start, end, worker) -> PackedKernels.matmul(w, x, n, out, start, end));
         }
     }
 
@@ -113,7 +121,7 @@ public final class VectorOps implements TensorOps {
             int out0 = outOffset + o;
             if (block == BLOCK && n < BLOCK && m instanceof MappedMatrix mapped && mapped.dtype() != DType.F16) {
                 for (int b = 0; b < n; b++) {
-                    mapped.dot4(o, x, b * cols, out, b * outStride + out0);
+                    mapped.dot4(o, x, b * cols, out, b * outStride + out0, weights, 0);
                 }
                 continue;
             }
@@ -123,10 +131,10 @@ public final class VectorOps implements TensorOps {
             int b = 0;
             if (block == BLOCK) {
                 for (; b + BLOCK <= n; b += BLOCK) {
-                    dot4x4(weights, x, b * cols, cols, out, b * outStride + out0, outStride);
+                    dot4x4(weights, x, b * cols, cols, out, b * outStride + out0, outStride, BLOCK * cols);
                 }
                 for (; b < n; b++) {
-                    dot4x1(weights, x, b * cols, cols, out, b * outStride + out0);
+                    dot4x1(weights, x, b * cols, cols, out, b * outStride + out0, BLOCK * cols);
                 }
             }
             for (; b < n; b++) {
@@ -144,7 +152,8 @@ public final class VectorOps implements TensorOps {
      */
 
     /** Four weight rows (consecutive in w, stride len) against four input rows. */
-    private static void dot4x4(float[] w, float[] x, int x0, int len, float[] out, int out0, int outStride) {
+    private static void dot4x4(float[] w, float[] x, int x0, int len, float[] out, int out0, int outStride,
+                               int lanes) {
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
         FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
         FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
@@ -176,26 +185,42 @@ public final class VectorOps implements TensorOps {
             a23 = w2.fma(x3v, a23);
             a33 = w3.fma(x3v, a33);
         }
-        out[out0] = finish(LaneSum.of(a00), w, 0, x, x0, i, len);
-        out[out0 + outStride] = finish(LaneSum.of(a01), w, 0, x, x0 + len, i, len);
-        out[out0 + 2 * outStride] = finish(LaneSum.of(a02), w, 0, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride] = finish(LaneSum.of(a03), w, 0, x, x0 + 3 * len, i, len);
-        out[out0 + 1] = finish(LaneSum.of(a10), w, len, x, x0, i, len);
-        out[out0 + outStride + 1] = finish(LaneSum.of(a11), w, len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 1] = finish(LaneSum.of(a12), w, len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 1] = finish(LaneSum.of(a13), w, len, x, x0 + 3 * len, i, len);
-        out[out0 + 2] = finish(LaneSum.of(a20), w, 2 * len, x, x0, i, len);
-        out[out0 + outStride + 2] = finish(LaneSum.of(a21), w, 2 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 2] = finish(LaneSum.of(a22), w, 2 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 2] = finish(LaneSum.of(a23), w, 2 * len, x, x0 + 3 * len, i, len);
-        out[out0 + 3] = finish(LaneSum.of(a30), w, 3 * len, x, x0, i, len);
-        out[out0 + outStride + 3] = finish(LaneSum.of(a31), w, 3 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride + 3] = finish(LaneSum.of(a32), w, 3 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride + 3] = finish(LaneSum.of(a33), w, 3 * len, x, x0 + 3 * len, i, len);
+        a00.intoArray(w, lanes);
+        out[out0] = finish(w, lanes, w, 0, x, x0, i, len);
+        a01.intoArray(w, lanes);
+        out[out0 + outStride] = finish(w, lanes, w, 0, x, x0 + len, i, len);
+        a02.intoArray(w, lanes);
+        out[out0 + 2 * outStride] = finish(w, lanes, w, 0, x, x0 + 2 * len, i, len);
+        a03.intoArray(w, lanes);
+        out[out0 + 3 * outStride] = finish(w, lanes, w, 0, x, x0 + 3 * len, i, len);
+        a10.intoArray(w, lanes);
+        out[out0 + 1] = finish(w, lanes, w, len, x, x0, i, len);
+        a11.intoArray(w, lanes);
+        out[out0 + outStride + 1] = finish(w, lanes, w, len, x, x0 + len, i, len);
+        a12.intoArray(w, lanes);
+        out[out0 + 2 * outStride + 1] = finish(w, lanes, w, len, x, x0 + 2 * len, i, len);
+        a13.intoArray(w, lanes);
+        out[out0 + 3 * outStride + 1] = finish(w, lanes, w, len, x, x0 + 3 * len, i, len);
+        a20.intoArray(w, lanes);
+        out[out0 + 2] = finish(w, lanes, w, 2 * len, x, x0, i, len);
+        a21.intoArray(w, lanes);
+        out[out0 + outStride + 2] = finish(w, lanes, w, 2 * len, x, x0 + len, i, len);
+        a22.intoArray(w, lanes);
+        out[out0 + 2 * outStride + 2] = finish(w, lanes, w, 2 * len, x, x0 + 2 * len, i, len);
+        a23.intoArray(w, lanes);
+        out[out0 + 3 * outStride + 2] = finish(w, lanes, w, 2 * len, x, x0 + 3 * len, i, len);
+        a30.intoArray(w, lanes);
+        out[out0 + 3] = finish(w, lanes, w, 3 * len, x, x0, i, len);
+        a31.intoArray(w, lanes);
+        out[out0 + outStride + 3] = finish(w, lanes, w, 3 * len, x, x0 + len, i, len);
+        a32.intoArray(w, lanes);
+        out[out0 + 2 * outStride + 3] = finish(w, lanes, w, 3 * len, x, x0 + 2 * len, i, len);
+        a33.intoArray(w, lanes);
+        out[out0 + 3 * outStride + 3] = finish(w, lanes, w, 3 * len, x, x0 + 3 * len, i, len);
     }
 
     /** Four weight rows against one input row. */
-    private static void dot4x1(float[] w, float[] x, int x0, int len, float[] out, int out0) {
+    private static void dot4x1(float[] w, float[] x, int x0, int len, float[] out, int out0, int lanes) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -208,18 +233,24 @@ public final class VectorOps implements TensorOps {
             a2 = FloatVector.fromArray(F, w, 2 * len + i).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, 3 * len + i).fma(xv, a3);
         }
-        out[out0] = finish(LaneSum.of(a0), w, 0, x, x0, i, len);
-        out[out0 + 1] = finish(LaneSum.of(a1), w, len, x, x0, i, len);
-        out[out0 + 2] = finish(LaneSum.of(a2), w, 2 * len, x, x0, i, len);
-        out[out0 + 3] = finish(LaneSum.of(a3), w, 3 * len, x, x0, i, len);
+        a0.intoArray(w, lanes);
+        out[out0] = finish(w, lanes, w, 0, x, x0, i, len);
+        a1.intoArray(w, lanes);
+        out[out0 + 1] = finish(w, lanes, w, len, x, x0, i, len);
+        a2.intoArray(w, lanes);
+        out[out0 + 2] = finish(w, lanes, w, 2 * len, x, x0, i, len);
+        a3.intoArray(w, lanes);
+        out[out0 + 3] = finish(w, lanes, w, 3 * len, x, x0, i, len);
     }
 
     /**
-     * The scalar tail [from, len) after the lane reduction: the common ending of every dot product. Takes the
-     * reduced sum, not the vector: a vector argument to a call the JIT declines to inline would be boxed.
+     * The lane sum of an accumulator the caller stored at scratch[lanes], then the scalar tail [from, len): the
+     * common ending of every dot product. Takes the stored lanes, not the vector: a vector argument to a call the
+     * JIT declines to inline would be boxed.
      */
-    private static float finish(float lanes, float[] a, int aOff, float[] b, int bOff, int from, int len) {
-        float sum = lanes;
+    private static float finish(float[] scratch, int lanes, float[] a, int aOff, float[] b, int bOff, int from,
+                                int len) {
+        float sum = LaneSum.ofStored(scratch, lanes, F.length());
         for (int i = from; i < len; i++) {
             sum = Math.fma(a[aOff + i], b[bOff + i], sum);
         }
@@ -232,7 +263,9 @@ public final class VectorOps implements TensorOps {
         for (int upper = F.loopBound(len); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
         }
-        return finish(LaneSum.of(acc), a, aOff, b, bOff, i, len);
+        float[] lanes = new float[F.length()];
+        acc.intoArray(lanes, 0);
+        return finish(lanes, 0, a, aOff, b, bOff, i, len);
     }
 
     @Override

@@ -4,13 +4,16 @@ import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.StackedMatrix;
-import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.tensor.WeightLayout;
+import dev.stride.decoder.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 
 /** Opens a Hugging Face model directory: config, then every tensor checked against the config's shapes. */
 public final class ModelLoader {
+
+    private static final Logger LOG = Logger.getLogger(ModelLoader.class.getName());
 
     private ModelLoader() {
     }
@@ -31,6 +34,7 @@ public final class ModelLoader {
 
     static ModelWeights weights(ModelConfig c, TensorStore store) {
         WeightLayout layout = WeightLayout.choose(store);
+        LOG.info("weights: " + layout.describe());
         WeightMatrix embedding = layout.hold(matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()));
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {

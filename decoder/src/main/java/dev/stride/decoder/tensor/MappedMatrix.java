@@ -79,9 +79,9 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
      * out[outOff + j] = row (row + j) . x[xOff, xOff + cols) for j in [0, 4), each summed the way every matmul
      * kernel sums a row (VectorOps): lane-wise fused multiply-adds over whole vectors in column order, one lane
      * reduction, then the remaining columns one fused multiply-add at a time. Bit-identical to widening the rows
-     * first; faster when each weight meets a single input row.
+     * first; faster when each weight meets a single input row. {@code lanes[lanesOff, + one vector)} is scratch.
      */
-    public void dot4(int row, float[] x, int xOff, float[] out, int outOff) {
+    public void dot4(int row, float[] x, int xOff, float[] out, int outOff, float[] lanes, int lanesOff) {
         int bytes = dtype().byteSize();
         int r0 = row * cols * bytes;
         int rowBytes = cols * bytes;
@@ -98,10 +98,14 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             a2 = widened(at + 2 * rowBytes).fma(xv, a2);
             a3 = widened(at + 3 * rowBytes).fma(xv, a3);
         }
-        out[outOff] = tail(LaneSum.of(a0), row, x, xOff, c);
-        out[outOff + 1] = tail(LaneSum.of(a1), row + 1, x, xOff, c);
-        out[outOff + 2] = tail(LaneSum.of(a2), row + 2, x, xOff, c);
-        out[outOff + 3] = tail(LaneSum.of(a3), row + 3, x, xOff, c);
+        a0.intoArray(lanes, lanesOff);
+        out[outOff] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row, x, xOff, c);
+        a1.intoArray(lanes, lanesOff);
+        out[outOff + 1] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row + 1, x, xOff, c);
+        a2.intoArray(lanes, lanesOff);
+        out[outOff + 2] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row + 2, x, xOff, c);
+        a3.intoArray(lanes, lanesOff);
+        out[outOff + 3] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row + 3, x, xOff, c);
     }
 
     /** The columns past the last whole vector, one fused multiply-add each. */

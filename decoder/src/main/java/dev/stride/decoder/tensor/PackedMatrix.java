@@ -29,10 +29,19 @@ public final class PackedMatrix implements WeightMatrix {
 
     /** Widens and repacks {@code m}; the float32 values are exactly those {@link WeightMatrix#loadRow} gives. */
     public static PackedMatrix pack(WeightMatrix m) {
+        return pack(m, new float[0]);
+    }
+
+    /**
+     * Packs {@code m} into {@code buffer} when it is large enough (else into a new array): for matrices packed on
+     * every use, e.g. head weights during training. The result is valid until the buffer is packed again.
+     */
+    public static PackedMatrix pack(WeightMatrix m, float[] buffer) {
         int rows = m.rows();
         int cols = m.cols();
         int panelCount = (rows + PANEL - 1) / PANEL;
-        float[] panels = new float[Math.multiplyExact(Math.multiplyExact(panelCount, cols), PANEL)];
+        int length = Math.multiplyExact(Math.multiplyExact(panelCount, cols), PANEL);
+        float[] panels = buffer.length >= length ? buffer : new float[length];
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             m.loadRow(r, row);

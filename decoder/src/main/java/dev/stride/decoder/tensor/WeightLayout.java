@@ -46,6 +46,15 @@ public enum WeightLayout {
         return choose(store, Runtime.getRuntime().maxMemory());
     }
 
+    /** What this layout does with a model's weights, for the load log. */
+    public String describe() {
+        return switch (this) {
+            case PACKED_FLOAT32 -> "widened to float32 panels at load (cache-sized weights)";
+            case PACKED_BFLOAT16 -> "BF16 matrices copied into BF16 panels on the heap";
+            case STREAMED -> "read from the memory-mapped file on every pass";
+        };
+    }
+
     /** {@code m} as this layout holds it; matrices of another dtype than the layout packs stay as stored. */
     public WeightMatrix hold(WeightMatrix m) {
         return switch (this) {

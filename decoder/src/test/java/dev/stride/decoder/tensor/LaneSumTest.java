@@ -1,6 +1,7 @@
 package dev.stride.decoder.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import jdk.incubator.vector.FloatVector;
@@ -12,7 +13,7 @@ class LaneSumTest {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-    /** The butterfly spelled out in scalar code: what the interpreter and the compiled code must both give. */
+    /** A full butterfly (every lane ends with the total), written independently: lane 0 is the contract. */
     private static float butterfly(float[] lanes) {
         float[] v = lanes.clone();
         for (int distance = v.length / 2; distance >= 1; distance /= 2) {
@@ -46,6 +47,6 @@ class LaneSumTest {
                 orderMattered++;
             }
         }
-        assertEquals(true, orderMattered > 100, "the inputs should tell the orders apart: " + orderMattered);
+        assertTrue(orderMattered > 100, "the inputs should tell the orders apart: " + orderMattered);
     }
 }
