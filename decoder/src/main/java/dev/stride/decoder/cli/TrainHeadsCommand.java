@@ -419,7 +419,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         log.printf(Locale.ROOT, "engine, %d prompts, greedy, max %d new tokens, max batch %d:%n", result.prompts(),
                 result.maxNewTokens(), result.maxBatch());
         for (EngineMeasurement.TreeResult t : result.trees()) {
-            log.printf(Locale.ROOT, "  tree %-12s tokens/pass %.3f  nodes/pass %.1f  %s  %.2fx plain time%n", t.tree(),
+            log.printf(Locale.ROOT, "  tree %-12s tokens/pass %.3f  nodes/pass %.1f  %s  %.2fx plain speed%n", t.tree(),
                     t.tokensPerPass(), t.meanTreeNodes(), t.identical() ? "identical to plain" : "DIFFERS FROM PLAIN",
                     result.plainSeconds() / t.seconds());
         }
