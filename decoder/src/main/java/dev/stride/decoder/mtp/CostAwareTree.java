@@ -16,13 +16,15 @@ import java.util.PriorityQueue;
  * The heads themselves cost time too (each about one lm_head), and they run before the tree is known, so the
  * number of head levels is chosen first, from each sequence's observed chain acceptance: level L is drafted only
  * if the expected tokens of the top-1 chains up to L, per second of pass plus L head runs, beat fewer levels.
- * A sequence whose estimate says no drafting pays still drafts one level every {@link #PROBE_INTERVAL} passes:
- * otherwise an early unlucky stretch would silence it for good, with no new evidence ever recorded.
+ * A sequence whose estimate says no drafting pays still verifies one top guess every {@link #PROBE_INTERVAL}
+ * passes: otherwise an early unlucky stretch would silence it for good, with no new evidence ever recorded.
  */
 public final class CostAwareTree implements TreeShape {
 
     /** Passes without drafting after which a sequence drafts one level to refresh its acceptance estimate. */
     static final int PROBE_INTERVAL = 16;
+    /** Least estimated gain in tokens per second for drafting to start. */
+    static final double MIN_GAIN = 0.05;
 
     private final SpeculationCosts costs;
     private final int heads;
@@ -59,7 +61,8 @@ public final class CostAwareTree implements TreeShape {
         double expected = n;
         int rows = n;
         int bestLevels = 0;
-        double bestRate = expected / costs.pass().cost(rows);
+        // Drafting must promise a clear gain: the estimate leaves out the decoder's own bookkeeping per tree.
+        double bestRate = (1 + MIN_GAIN) * expected / costs.pass().cost(rows);
         double[] chain = new double[n]; // probability that sequence i's top-1 chain is accepted to this level
         Arrays.fill(chain, 1.0);
         for (int level = 1; level <= heads; level++) {
@@ -78,7 +81,7 @@ public final class CostAwareTree implements TreeShape {
         }
         if (bestLevels == 0) {
             for (int i = 0; i < n; i++) {
-                if (maxDepth[i] > 0 && states[i].passesWithoutDraft() >= PROBE_INTERVAL) {
+                if (dueForProbe(states[i], maxDepth[i])) {
                     return 1;
                 }
             }
@@ -131,6 +134,16 @@ public final class CostAwareTree implements TreeShape {
             int parent = c.parentPop < 0 ? 0 : treeNode[c.parentPop];
             treeNode[i] = trees[c.sequence].addChild(parent, candidates[c.sequence].ids[c.depth - 1][c.rank]);
         }
+        // A probe must verify something, or the sequence would stay silent and probe again on every pass.
+        for (int s = 0; s < n; s++) {
+            if (dueForProbe(states[s], maxDepth[s]) && trees[s].size() == 1) {
+                trees[s].addChild(0, candidates[s].ids[0][0]);
+            }
+        }
+    }
+
+    private static boolean dueForProbe(DraftState state, int maxDepth) {
+        return maxDepth > 0 && state.passesWithoutDraft() >= PROBE_INTERVAL;
     }
 
     private void push(PriorityQueue<Candidate> frontier, HeadCandidates candidates, DraftState state, int sequence,

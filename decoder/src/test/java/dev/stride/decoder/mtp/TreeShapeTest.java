@@ -229,18 +229,24 @@ class TreeShapeTest {
 
     @Test
     void costAwareTreeProbesASilencedSequenceNowAndThen() {
-        PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
-        CostAwareTree dearHeads = new CostAwareTree(
-                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
+        // Every row costs a whole pass: nothing pays, so whatever is verified is a probe.
+        CostAwareTree dearHeads = new CostAwareTree(new SpeculationCosts(LINEAR.pass(),
+                new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
         DraftState state = new DraftState(HEADS);
         int[] deep = {HEADS};
-        int drafted = 0;
+        Random random = new Random(9);
+        int probes = 0;
         for (int pass = 0; pass < 10 * CostAwareTree.PROBE_INTERVAL; pass++) {
             int levels = dearHeads.levels(new DraftState[] {state}, deep, 1);
-            drafted += levels;
-            state.record(0, levels); // whatever was drafted is rejected
+            DraftTree tree = new DraftTree();
+            tree.reset(7);
+            dearHeads.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
+                    new DraftState[] {state}, new int[] {levels}, 1);
+            assertEquals(levels == 0 ? 1 : 2, tree.size(), "a probe verifies exactly the top guess");
+            probes += levels;
+            state.record(0, tree.maxDepth()); // whatever was drafted is rejected
         }
-        assertEquals(9, drafted, "one probe level after every run of " + CostAwareTree.PROBE_INTERVAL
+        assertEquals(9, probes, "one probe after every run of " + CostAwareTree.PROBE_INTERVAL
                 + " silent passes, never more");
     }
 
