@@ -16,13 +16,11 @@ import java.util.PriorityQueue;
  * The heads themselves cost time too (each about one lm_head), and they run before the tree is known, so the
  * number of head levels is chosen first, from each sequence's observed chain acceptance: level L is drafted only
  * if the expected tokens of the top-1 chains up to L, per second of pass plus L head runs, beat fewer levels.
- * A sequence whose estimate says no drafting pays still verifies one top guess every {@link #PROBE_INTERVAL}
- * passes: otherwise an early unlucky stretch would silence it for good, with no new evidence ever recorded.
+ * A sequence whose estimate says no drafting pays still verifies its top guess now and then
+ * ({@link DraftState#dueForProbe}): otherwise an early unlucky stretch would silence it for good.
  */
 public final class CostAwareTree implements TreeShape {
 
-    /** Passes without drafting after which a sequence drafts one level to refresh its acceptance estimate. */
-    static final int PROBE_INTERVAL = 16;
     /** Least estimated gain in tokens per second for drafting to start. */
     static final double MIN_GAIN = 0.05;
 
@@ -143,7 +141,7 @@ public final class CostAwareTree implements TreeShape {
     }
 
     private static boolean dueForProbe(DraftState state, int maxDepth) {
-        return maxDepth > 0 && state.passesWithoutDraft() >= PROBE_INTERVAL;
+        return maxDepth > 0 && state.dueForProbe();
     }
 
     private void push(PriorityQueue<Candidate> frontier, HeadCandidates candidates, DraftState state, int sequence,

@@ -235,19 +235,27 @@ class TreeShapeTest {
         DraftState state = new DraftState(HEADS);
         int[] deep = {HEADS};
         Random random = new Random(9);
-        int probes = 0;
-        for (int pass = 0; pass < 10 * CostAwareTree.PROBE_INTERVAL; pass++) {
+        List<Integer> probePasses = new ArrayList<>();
+        for (int pass = 0; pass < 2000; pass++) {
             int levels = dearHeads.levels(new DraftState[] {state}, deep, 1);
             DraftTree tree = new DraftTree();
             tree.reset(7);
             dearHeads.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
                     new DraftState[] {state}, new int[] {levels}, 1);
             assertEquals(levels == 0 ? 1 : 2, tree.size(), "a probe verifies exactly the top guess");
-            probes += levels;
+            if (levels > 0) {
+                probePasses.add(pass);
+            }
             state.record(0, tree.maxDepth()); // whatever was drafted is rejected
         }
-        assertEquals(9, probes, "one probe after every run of " + CostAwareTree.PROBE_INTERVAL
-                + " silent passes, never more");
+        // Rejected probes double the wait: after 16, 32, 64, ... 512 silent passes, then every 512.
+        List<Integer> expected = new ArrayList<>();
+        int at = -1;
+        for (int wait = DraftState.FIRST_PROBE; at + wait + 1 < 2000; wait = Math.min(2 * wait, DraftState.LAST_PROBE)) {
+            at += wait + 1;
+            expected.add(at);
+        }
+        assertEquals(expected, probePasses);
     }
 
     @Test
