@@ -10,11 +10,13 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, widened a few panels at a time): out[b][panel rows] accumulates, column by column, the panel's column
- * vector times the broadcast input x[b][c]. Blocks of 4 input rows x 4 panels keep 16 accumulators in registers,
- * so each loaded weight vector feeds 4 rows and each broadcast input feeds 4 panels. Every block size runs the
- * same per-element sequence (acc = fma(w[c], x[c], acc) for c = 0, 1, ...), which is why a row's result does not
- * depend on its neighbours in the pass.
+ * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, widened a few panels at a time):
+ * out[b][panel rows] accumulates, column by column, the panel's column vector times the broadcast input x[b][c].
+ * Blocks of up to 4 input rows x 4 panels keep their accumulators in registers, so each loaded weight vector feeds
+ * every row of the block and each broadcast input feeds 4 panels. The 1- to 4-row blocks are spelled out one by
+ * one: the JIT keeps vectors in registers only as named locals, never in an array. Every block runs the same
+ * per-element sequence (acc = fma(w[c], x[c], acc) for c = 0, 1, ...), which is why a row's result does not depend
+ * on its neighbours in the pass.
  */
 final class PackedKernels {
 

@@ -12,9 +12,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on a {@link ComputePool}. Two matmul families, both reading each weight once per pass for all of its
- * rows, and both computing every output element with one fixed sequence of operations whatever the row grouping
- * and thread count:
+ * Vector API kernels on a {@link ComputePool}. Two matmul families, both reading each weight once per pass for all
+ * of its rows, and both computing every output element with one fixed sequence of operations whatever the row
+ * grouping and thread count:
  * <ul>
  *   <li>{@link PackedMatrix} (weights widened at load; {@link ArrayMatrix} weights, packed on each call):
  *       broadcast-input outer products over panels of output rows in register blocks; an element is the fused
@@ -44,7 +44,7 @@ public final class VectorOps implements TensorOps {
         return pool;
     }
 
-    /** Synchronized: the per-thread weight scratch is shared by every caller of this instance. */
+    /** Synchronized: the per-thread scratch and the pack buffer are shared by every caller of this instance. */
     @Override
     public synchronized void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         if (w instanceof ArrayMatrix trainable) {

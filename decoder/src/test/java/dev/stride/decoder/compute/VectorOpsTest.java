@@ -53,7 +53,8 @@ class VectorOpsTest {
                 ops.matmul(w, x, n, actual);
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], actual[i], 1e-4f * (1 + Math.abs(expected[i])) * Math.sqrt(cols),
-                            w.getClass().getSimpleName() + " " + dtype + " (" + rows + ", " + cols + ") n=" + n + " element " + i);
+                            w.getClass().getSimpleName() + " " + dtype + " (" + rows + ", " + cols + ") n=" + n
+                                    + " element " + i);
                 }
             }
         }
