@@ -1,0 +1,66 @@
+package dev.stride.decoder.mtp;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.stride.decoder.compute.ScalarOps;
+import dev.stride.decoder.compute.TensorOps;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelWeights;
+import dev.stride.decoder.tensor.WeightMatrix;
+import dev.stride.decoder.testing.TinyModels;
+import java.lang.reflect.Proxy;
+import java.util.HashSet;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The drafter runs the heads a pass's trees can use, and no others: a head costs about one lm_head. */
+class MedusaDrafterTest {
+
+    private static final ModelConfig CONFIG = TinyModels.llama();
+    private static final int HEADS = 4;
+
+    private static Set<Integer> headsRun(MedusaHeads heads, TreeShape shape, int[] maxDepth) {
+        Set<WeightMatrix> multiplied = new HashSet<>();
+        ScalarOps scalar = new ScalarOps();
+        TensorOps ops = (TensorOps) Proxy.newProxyInstance(TensorOps.class.getClassLoader(),
+                new Class<?>[] {TensorOps.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("matmul")) {
+                        multiplied.add((WeightMatrix) args[0]);
+                    }
+                    return method.invoke(scalar, args);
+                });
+        MedusaDrafter drafter = new MedusaDrafter(heads, shape, ops);
+        int n = maxDepth.length;
+        DraftTree[] trees = new DraftTree[n];
+        DraftState[] states = new DraftState[n];
+        for (int i = 0; i < n; i++) {
+            trees[i] = new DraftTree();
+            trees[i].reset(1);
+            states[i] = drafter.newState();
+        }
+        drafter.draft(TinyModels.randomFloats(new Random(3), n * CONFIG.hiddenSize()), n, maxDepth, states, trees);
+        Set<Integer> run = new HashSet<>();
+        for (int k = 0; k < heads.numHeads(); k++) {
+            if (multiplied.contains(heads.projections()[k])) {
+                run.add(k);
+            }
+        }
+        return run;
+    }
+
+    @Test
+    void runsOnlyTheHeadLevelsTheTreesCanReach() {
+        ModelWeights weights = TinyModels.weights(CONFIG, 1);
+        MedusaHeads heads = TinyModels.heads(CONFIG, weights, HEADS, 1, 2);
+        assertEquals(Set.of(0, 1), headsRun(heads, StaticTree.chain(2), new int[] {HEADS, HEADS}));
+        assertEquals(Set.of(0, 1, 2, 3), headsRun(heads, new DynamicTree(16, HEADS), new int[] {HEADS, 1}));
+        assertEquals(Set.of(0), headsRun(heads, new DynamicTree(16, HEADS), new int[] {1, 1}),
+                "one token left per sequence: one level");
+        assertEquals(Set.of(), headsRun(heads, StaticTree.chain(3), new int[] {0, 0}), "nothing left to draft");
+        PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1, 1});
+        PassCostCurve dear = new PassCostCurve(new int[] {1}, new double[] {5});
+        assertEquals(Set.of(), headsRun(heads, new CostAwareTree(new SpeculationCosts(flat, dear), HEADS, 64),
+                new int[] {HEADS}), "auto does not run heads that cost more than they can yield");
+    }
+}
