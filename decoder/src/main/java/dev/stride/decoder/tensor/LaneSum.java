@@ -1,6 +1,9 @@
 package dev.stride.decoder.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The sum of a float vector's lanes in one fixed order: halving, lane i + lane i + W/2, then the same on the lower
@@ -11,7 +14,45 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class LaneSum {
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * Whether kernels can sum four 16-lane accumulators at once in registers. The steps must be written into each
+     * kernel (see {@link #HIGH_HALF}): the JIT will not inline a helper taking vectors at a kernel's cold exit, and
+     * would box the vectors to call it.
+     * <pre>
+     *   p = a.blend(b, HIGH_HALF).add(b.blend(a, HIGH_HALF).rearrange(SWAP_8));     // a, b halved once
+     *   q = c.blend(d, HIGH_HALF).add(d.blend(c, HIGH_HALF).rearrange(SWAP_8));     // c, d halved once
+     *   r = p.blend(q, ODD_QUARTERS).add(q.blend(p, ODD_QUARTERS).rearrange(SWAP_4)); // all four halved twice
+     *   r = r.add(r.rearrange(SWAP_2));
+     *   r = r.add(r.rearrange(SWAP_1));
+     *   // sums: a in lane 0, c in lane 4, b in lane 8, d in lane 12
+     * </pre>
+     * Each lane holds exactly the additions {@link #ofStored} makes, in the same order (an add's two operands may
+     * come swapped, which IEEE addition does not notice).
+     */
+    public static final boolean FOUR_AT_ONCE = F.length() == 16;
+    public static final VectorMask<Float> HIGH_HALF = lanesWhere(8);
+    public static final VectorMask<Float> ODD_QUARTERS = lanesWhere(4);
+    public static final VectorShuffle<Float> SWAP_8 = swap(8);
+    public static final VectorShuffle<Float> SWAP_4 = swap(4);
+    public static final VectorShuffle<Float> SWAP_2 = swap(2);
+    public static final VectorShuffle<Float> SWAP_1 = swap(1);
+
     private LaneSum() {
+    }
+
+    /** Lanes whose index has the given bit set. */
+    private static VectorMask<Float> lanesWhere(int bit) {
+        boolean[] set = new boolean[F.length()];
+        for (int i = 0; i < set.length; i++) {
+            set[i] = (i & bit) != 0;
+        }
+        return VectorMask.fromArray(F, set, 0);
+    }
+
+    private static VectorShuffle<Float> swap(int distance) {
+        return VectorShuffle.fromOp(F, lane -> (lane ^ distance) < F.length() ? lane ^ distance : lane);
     }
 
     /** Sum of the lanes of v. */

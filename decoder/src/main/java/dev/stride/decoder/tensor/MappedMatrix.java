@@ -98,14 +98,31 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             a2 = widened(at + 2 * rowBytes).fma(xv, a2);
             a3 = widened(at + 3 * rowBytes).fma(xv, a3);
         }
-        a0.intoArray(lanes, lanesOff);
-        out[outOff] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row, x, xOff, c);
-        a1.intoArray(lanes, lanesOff);
-        out[outOff + 1] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row + 1, x, xOff, c);
-        a2.intoArray(lanes, lanesOff);
-        out[outOff + 2] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row + 2, x, xOff, c);
-        a3.intoArray(lanes, lanesOff);
-        out[outOff + 3] = tail(LaneSum.ofStored(lanes, lanesOff, F.length()), row + 3, x, xOff, c);
+        float s0, s1, s2, s3;
+        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
+            FloatVector p = a0.blend(a1, LaneSum.HIGH_HALF).add(a1.blend(a0, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
+            FloatVector q = a2.blend(a3, LaneSum.HIGH_HALF).add(a3.blend(a2, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
+            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
+            r = r.add(r.rearrange(LaneSum.SWAP_2));
+            r = r.add(r.rearrange(LaneSum.SWAP_1));
+            s0 = r.lane(0);
+            s1 = r.lane(8);
+            s2 = r.lane(4);
+            s3 = r.lane(12);
+        } else {
+            a0.intoArray(lanes, lanesOff);
+            s0 = LaneSum.ofStored(lanes, lanesOff, F.length());
+            a1.intoArray(lanes, lanesOff);
+            s1 = LaneSum.ofStored(lanes, lanesOff, F.length());
+            a2.intoArray(lanes, lanesOff);
+            s2 = LaneSum.ofStored(lanes, lanesOff, F.length());
+            a3.intoArray(lanes, lanesOff);
+            s3 = LaneSum.ofStored(lanes, lanesOff, F.length());
+        }
+        out[outOff] = tail(s0, row, x, xOff, c);
+        out[outOff + 1] = tail(s1, row + 1, x, xOff, c);
+        out[outOff + 2] = tail(s2, row + 2, x, xOff, c);
+        out[outOff + 3] = tail(s3, row + 3, x, xOff, c);
     }
 
     /** The columns past the last whole vector, one fused multiply-add each. */

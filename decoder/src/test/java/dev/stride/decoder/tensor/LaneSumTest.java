@@ -49,4 +49,37 @@ class LaneSumTest {
         }
         assertTrue(orderMattered > 100, "the inputs should tell the orders apart: " + orderMattered);
     }
+
+    @Test
+    void theFourAtOnceStepsGiveEachVectorsStoredSum() {
+        if (!LaneSum.FOUR_AT_ONCE) {
+            return; // the kernels use the stored sums on this CPU
+        }
+        Random random = new Random(10);
+        for (int trial = 0; trial < 500; trial++) {
+            FloatVector[] v = new FloatVector[4];
+            float[][] lanes = new float[4][F.length()];
+            for (int k = 0; k < 4; k++) {
+                for (int i = 0; i < F.length(); i++) {
+                    lanes[k][i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+                }
+                v[k] = FloatVector.fromArray(F, lanes[k], 0);
+            }
+            // The steps as LaneSum documents them (and the kernels spell them out).
+            FloatVector p = v[0].blend(v[1], LaneSum.HIGH_HALF)
+                    .add(v[1].blend(v[0], LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
+            FloatVector q = v[2].blend(v[3], LaneSum.HIGH_HALF)
+                    .add(v[3].blend(v[2], LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
+            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS)
+                    .add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
+            r = r.add(r.rearrange(LaneSum.SWAP_2));
+            r = r.add(r.rearrange(LaneSum.SWAP_1));
+            int[] laneOf = {0, 8, 4, 12};
+            for (int k = 0; k < 4; k++) {
+                float stored = LaneSum.ofStored(lanes[k].clone(), 0, F.length());
+                assertEquals(Float.floatToRawIntBits(stored), Float.floatToRawIntBits(r.lane(laneOf[k])),
+                        "vector " + k + ", trial " + trial);
+            }
+        }
+    }
 }
