@@ -12,8 +12,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on a {@link ComputePool}. Two matmul families, both reading each weight once per pass for all
- * of its rows, and both computing every output element with one fixed sequence of operations whatever the row
+ * Vector API kernels on a {@link ComputePool}. Three matmul paths, each reading each weight once per pass for all
+ * of its rows, and each computing every output element with one fixed sequence of operations whatever the row
  * grouping and thread count:
  * <ul>
  *   <li>{@link PackedMatrix} (weights widened at load; {@link ArrayMatrix} weights, packed on each call):
@@ -332,8 +332,8 @@ public final class VectorOps implements TensorOps {
      * The scalar tail [from, len) after the lane sum: the common ending of every dot product. Takes the sum, not
      * the vector: a vector argument to a call the JIT declines to inline would be boxed.
      */
-    private static float finish(float lanes, float[] a, int aOff, float[] b, int bOff, int from, int len) {
-        float sum = lanes;
+    private static float finish(float laneSum, float[] a, int aOff, float[] b, int bOff, int from, int len) {
+        float sum = laneSum;
         for (int i = from; i < len; i++) {
             sum = Math.fma(a[aOff + i], b[bOff + i], sum);
         }
@@ -376,11 +376,6 @@ public final class VectorOps implements TensorOps {
         }
     }
 
-    /*
-     * The element-wise ops below run whole vectors; a tail shorter than a vector goes through zero-padded copies
-     * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
-     */
-
     /**
      * Four independent chains over the dimensions d = 0, 1, 2, 3 (mod 4), added pairwise at the end: a single
      * chain would wait on every fused multiply-add's latency.
@@ -406,6 +401,11 @@ public final class VectorOps implements TensorOps {
         }
         a0.add(a1).add(a2.add(a3)).intoArray(scores, scoresOff);
     }
+
+    /*
+     * The element-wise ops from here on run whole vectors; a tail shorter than a vector goes through zero-padded copies
+     * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
+     */
 
     @Override
     public void expBelow(float max, float[] x, int off, int len) {

@@ -90,7 +90,7 @@ public final class PassCostMeter {
 
     /** Median of at least {@code repeats} timed runs, more while they take under 0.1 s in all. */
     private static double medianSeconds(Runnable work, int repeats) {
-        double[] times = new double[64];
+        double[] times = new double[Math.max(64, repeats)];
         int count = 0;
         double total = 0;
         while (count < repeats || (count < times.length && total < 0.1)) {

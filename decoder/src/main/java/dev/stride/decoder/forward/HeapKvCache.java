@@ -47,7 +47,7 @@ final class HeapKvCache implements KvCache {
         return (kvHead * blocks + slot / BLOCK) * headDim * BLOCK;
     }
 
-    /** Stores slot's key (all kv heads, kvDim values from src[srcOff]) and value (from src[valueOff]). */
+    /** Stores slot's key (all kv heads, kvDim values from src[keyOff]) and value (from src[valueOff]). */
     void write(int layer, int slot, float[] src, int keyOff, int valueOff) {
         float[] k = keys[layer];
         for (int h = 0; h < kvHeads; h++) {

@@ -37,7 +37,7 @@ public final class Transformer implements ForwardBackend {
     private float[] gateUp;  // (rows, 2 * intermediate)
     private float[] act;     // (rows, intermediate)
     private float[] logitInput; // (logit rows, hidden)
-    private float[][] scores = new float[0][]; // (threads, visible keys)
+    private float[][] scores = new float[0][]; // (threads, visible keys + two key blocks), see ensureScores
 
     public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
         this.config = config;

@@ -35,7 +35,10 @@ public final class ModelLoader {
     static ModelWeights weights(ModelConfig c, TensorStore store) {
         WeightLayout layout = WeightLayout.choose(store);
         LOG.info("weights: " + layout.describe());
-        WeightMatrix embedding = layout.hold(matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize()));
+        boolean tied = c.tiedEmbeddings() && !store.contains("lm_head.weight");
+        WeightMatrix storedEmbedding = matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        // Only an embedding that is also the lm_head gets multiplied; lookups read one row from the mapped file.
+        WeightMatrix embedding = tied ? layout.hold(storedEmbedding) : storedEmbedding;
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
@@ -59,9 +62,7 @@ public final class ModelLoader {
                             matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()))),
                     layout.hold(matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize())));
         }
-        WeightMatrix lmHead = c.tiedEmbeddings() && !store.contains("lm_head.weight")
-                ? embedding
-                : layout.hold(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()));
+        WeightMatrix lmHead = tied ? embedding : layout.hold(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()));
         return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
                 store.info("model.embed_tokens.weight").dtype());
     }

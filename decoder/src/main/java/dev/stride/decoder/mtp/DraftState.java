@@ -2,9 +2,10 @@ package dev.stride.decoder.mtp;
 
 /**
  * Per-sequence acceptance record: how often each head's guess was reached and accepted. Trees are calibrated from
- * it; keeping it per sequence keeps a sequence's trees (and stats) independent of its batch neighbours. It also
+ * it, per sequence (how many head levels run is still decided for the whole pass). It also
  * schedules probes for a sequence whose trees stopped paying: one top guess after {@link #FIRST_PROBE} silent
- * passes, the wait doubling (up to {@link #LAST_PROBE}) while probes keep being rejected, so that a sequence in a
+ * passes, the wait doubling (up to {@link #LAST_PROBE}) while probes keep being rejected and starting over once a
+ * guess is accepted, so that a sequence in a
  * hard stretch can come back without probes costing much where drafting never pays.
  */
 public final class DraftState {
@@ -27,8 +28,10 @@ public final class DraftState {
         if (treeDepth == 0) {
             passesWithoutDraft++;
         } else {
-            if (dueForProbe()) {
-                probeAfter = acceptedDepth == 0 ? Math.min(2 * probeAfter, LAST_PROBE) : FIRST_PROBE;
+            if (acceptedDepth > 0) {
+                probeAfter = FIRST_PROBE;
+            } else if (dueForProbe()) {
+                probeAfter = Math.min(2 * probeAfter, LAST_PROBE);
             }
             passesWithoutDraft = 0;
         }

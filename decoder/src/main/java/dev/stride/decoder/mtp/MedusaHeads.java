@@ -37,20 +37,13 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
     }
 
     /**
-     * Logits of every head for n hidden states.
+     * Logits of head k for n hidden states.
      *
      * @param hidden (n, hidden)
      * @param x scratch, at least (n, hidden): the head's residual stream
      * @param linear scratch, at least (n, hidden)
-     * @param logits per head, (n, vocab)
+     * @param logits (n, vocab)
      */
-    public void forward(TensorOps ops, float[] hidden, int n, float[] x, float[] linear, float[][] logits) {
-        for (int k = 0; k < numHeads(); k++) {
-            forwardHead(ops, k, hidden, n, x, linear, logits[k]);
-        }
-    }
-
-    /** Logits of head k alone, (n, vocab) into {@code logits}; scratch as for {@link #forward}. */
     public void forwardHead(TensorOps ops, int k, float[] hidden, int n, float[] x, float[] linear, float[] logits) {
         int h = hiddenSize();
         System.arraycopy(hidden, 0, x, 0, n * h);

@@ -7,10 +7,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The sum of a float vector's lanes in one fixed order: halving, lane i + lane i + W/2, then the same on the lower
- * half, down to one lane (the lane-0 value of a butterfly of exact adds). Not {@code reduceLanes(ADD)}: its
- * interpreted form adds left to right while the JIT's intrinsic adds pairwise, so a kernel would give other bits
- * before it is compiled than after, and a token could change with JIT timing. The lanes are summed in scalar
- * code, which rounds the same way in every tier; kernels call this once per output element, after their loops.
+ * half, down to one lane. Not {@code reduceLanes(ADD)}: its interpreted form adds left to right while the JIT's
+ * intrinsic adds pairwise, so a kernel would give other bits before it is compiled than after, and a token could
+ * change with JIT timing. {@link #ofStored} adds in scalar code; on 16-lane CPUs the streamed kernels make the same
+ * additions for four accumulators at once in registers ({@link #FOUR_AT_ONCE}). Every step rounds the same way in
+ * every JIT tier.
  */
 public final class LaneSum {
 

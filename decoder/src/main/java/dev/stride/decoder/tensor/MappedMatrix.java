@@ -126,8 +126,8 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
     }
 
     /** The columns past the last whole vector, one fused multiply-add each. */
-    private float tail(float lanes, int row, float[] x, int xOff, int from) {
-        float sum = lanes;
+    private float tail(float laneSum, int row, float[] x, int xOff, int from) {
+        float sum = laneSum;
         for (int c = from; c < cols; c++) {
             sum = Math.fma(get(row, c), x[xOff + c], sum);
         }

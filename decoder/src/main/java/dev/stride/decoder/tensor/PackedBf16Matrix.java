@@ -50,7 +50,11 @@ public final class PackedBf16Matrix implements WeightMatrix {
             m.loadRow(r, row);
             int base = (r / W) * cols * W + r % W;
             for (int c = 0; c < cols; c++) {
-                panels[base + c * W] = (short) (Float.floatToRawIntBits(row[c]) >>> 16);
+                int bits = Float.floatToRawIntBits(row[c]);
+                if ((bits & 0xffff) != 0) { // e.g. a stacked matrix whose later parts are not BF16
+                    throw new IllegalArgumentException("row " + r + " column " + c + " is not a BF16 value: " + row[c]);
+                }
+                panels[base + c * W] = (short) (bits >>> 16);
             }
         }
         return new PackedBf16Matrix(panels, rows, cols);

@@ -7,8 +7,8 @@ import jdk.incubator.vector.FloatVector;
  * A float32 matrix repacked for the batched matmul kernel: output rows in panels of {@link #PANEL} (one vector),
  * each panel stored column by column, so {@code panel[k]} is the vector of the panel's rows at column k. The
  * kernel then accumulates one column per step for many input rows at once, from broadcast inputs, with no lane
- * reduction: every output element is the plain sequence of fused multiply-adds over its columns. Rows past the
- * end of the last panel are zero.
+ * reduction: every output element is the plain sequence of fused multiply-adds over its columns. The lanes past
+ * the last row of the last panel hold anything; kernels never store them.
  */
 public final class PackedMatrix implements WeightMatrix {
 

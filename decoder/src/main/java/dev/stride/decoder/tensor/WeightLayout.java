@@ -17,7 +17,8 @@ public enum WeightLayout {
 
     /**
      * BF16 weights up to {@link #HEAP_SHARE} of the maximum heap: copied into BF16 panels at load (same bytes).
-     * Decoding is bandwidth bound; heap arrays stream faster than mapped buffers and feed the panel kernel.
+     * Decoding is bandwidth bound; heap arrays stream faster than mapped buffers and feed the panel kernel. Other
+     * dtypes in the same file stay mapped.
      */
     PACKED_BFLOAT16,
 
@@ -29,21 +30,39 @@ public enum WeightLayout {
     /** Largest share of the maximum heap a BF16 copy may take: the KV cache and activations need the rest. */
     public static final double HEAP_SHARE = 0.4;
 
-    /** The layout for all tensors of {@code store}, given the JVM's maximum heap. */
-    public static WeightLayout choose(TensorStore store, long maxHeapBytes) {
+    /**
+     * System property pinning the layout of models past {@link #WIDEN_AT_LOAD_BYTES}: {@code packed} (BF16 panels
+     * whatever the heap), {@code streamed}, or {@code auto} (the default: by heap). The layouts sum in different
+     * orders, so the last bits of the logits, and rarely a near-tie token, depend on it: machines that must agree
+     * token for token with different heaps should pin it.
+     */
+    public static final String PROPERTY = "stride.weights";
+
+    /** The layout for all tensors of {@code store}, given the JVM's maximum heap and the pinned choice. */
+    public static WeightLayout choose(TensorStore store, long maxHeapBytes, String pinned) {
         long bytes = 0;
+        long bf16Bytes = 0;
         for (String name : store.names()) {
             bytes += store.info(name).byteLength();
+            if (store.info(name).dtype() == DType.BF16) {
+                bf16Bytes += store.info(name).byteLength();
+            }
         }
         if (bytes <= WIDEN_AT_LOAD_BYTES) {
             return PACKED_FLOAT32;
         }
-        return bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
+        return switch (pinned) {
+            case "packed" -> bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
+            case "streamed" -> STREAMED;
+            case "auto" -> bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + pinned
+                    + ": expected auto, packed or streamed");
+        };
     }
 
     /** The layout for {@code store} in this JVM. */
     public static WeightLayout choose(TensorStore store) {
-        return choose(store, Runtime.getRuntime().maxMemory());
+        return choose(store, Runtime.getRuntime().maxMemory(), System.getProperty(PROPERTY, "auto"));
     }
 
     /** What this layout does with a model's weights, for the load log. */

@@ -80,8 +80,10 @@ class HeadsLoaderTest {
 
     private static float[][] logits(MedusaHeads heads, float[] hidden, int n) {
         float[][] logits = new float[heads.numHeads()][n * heads.vocabSize()];
-        heads.forward(new ScalarOps(), hidden, n, new float[n * heads.hiddenSize()],
-                new float[n * heads.hiddenSize()], logits);
+        for (int k = 0; k < heads.numHeads(); k++) {
+            heads.forwardHead(new ScalarOps(), k, hidden, n, new float[n * heads.hiddenSize()],
+                    new float[n * heads.hiddenSize()], logits[k]);
+        }
         return logits;
     }
 

@@ -3,6 +3,8 @@ package dev.stride.decoder.tensor;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
@@ -25,8 +27,8 @@ class WeightLayoutTest {
     @Test
     void cacheSizedWeightsArePackedAsFloat32WhateverTheHeap(@TempDir Path dir) {
         try (TensorStore small = store(dir, "small.safetensors", DType.BF16, 64, 64)) {
-            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1));
-            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40));
+            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40, "streamed"));
         }
     }
 
@@ -37,8 +39,30 @@ class WeightLayoutTest {
         try (TensorStore large = store(dir, "large.safetensors", DType.BF16, rows, cols)) {
             long bytes = 2L * rows * cols;
             long roomyHeap = (long) Math.ceil(bytes / WeightLayout.HEAP_SHARE);
-            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(large, roomyHeap));
-            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(large, roomyHeap - MIB));
+            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(large, roomyHeap, "auto"));
+            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(large, roomyHeap - MIB, "auto"));
+            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(large, roomyHeap - MIB, "packed"),
+                    "pinned: whatever the heap");
+            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(large, roomyHeap, "streamed"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> WeightLayout.choose(large, roomyHeap, "fast"));
+            assertTrue(e.getMessage().contains(WeightLayout.PROPERTY), e.getMessage());
+        }
+        try (TensorStore half = store(dir, "half.safetensors", DType.F16, rows, cols)) {
+            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(half, 1L << 40, "auto"), "no BF16 to pack");
+        }
+    }
+
+    @Test
+    void bf16PanelsRefuseValuesThatAreNotBf16(@TempDir Path dir) {
+        try (TensorStore bf16 = store(dir, "a.safetensors", DType.BF16, 16, 8)) {
+            WeightMatrix bfloat = MappedMatrix.of(DType.BF16, bf16.data("w"), 16, 8);
+            ArrayMatrix precise = new ArrayMatrix(8, 8);
+            precise.values()[5] = 1.0001f; // not representable in BF16
+            WeightMatrix stacked = new StackedMatrix(bfloat, precise); // reports the first part's dtype: BF16
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> WeightLayout.PACKED_BFLOAT16.hold(stacked));
+            assertTrue(e.getMessage().contains("row 16 column 5"), e.getMessage());
         }
     }
 
