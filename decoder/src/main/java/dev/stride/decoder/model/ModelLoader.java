@@ -35,6 +35,11 @@ public final class ModelLoader {
     static ModelWeights weights(ModelConfig c, TensorStore store) {
         WeightLayout layout = WeightLayout.choose(store);
         LOG.info("weights: " + layout.describe());
+        return weights(c, store, layout);
+    }
+
+    /** The weights of {@code store} held in the given layout (tools and tests that compare layouts). */
+    public static ModelWeights weights(ModelConfig c, TensorStore store, WeightLayout layout) {
         boolean tied = c.tiedEmbeddings() && !store.contains("lm_head.weight");
         WeightMatrix storedEmbedding = matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         // Only an embedding that is also the lm_head gets multiplied; lookups read one row from the mapped file.
