@@ -92,7 +92,7 @@ public final class GenerationJob {
                 finished.truncatedTo(ChronoUnit.SECONDS).toString(), wallSeconds,
                 config.input(), config.output(),
                 new RunSummary.ModelSummary(model.name(), model.path(), model.parameters(), model.weightBytes(),
-                        model.dtype()),
+                        model.dtype(), model.weightLayout()),
                 model.headsName() == null ? null : new RunSummary.HeadsSummary(model.headsName(), model.headsPath(),
                         model.numHeads(), model.headLayers()),
                 config.mode().wireName(), config.tree(), config.device(),

@@ -12,7 +12,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  * @param passCostRatio time of a multi-token tree pass over a plain pass, null for plain decoding
  */
 public record ModelInfo(String name, String path, long parameters, long weightBytes, String dtype,
-                        String headsName, String headsPath, int numHeads, int headLayers, Double passCostRatio)
+                        String weightLayout, String headsName, String headsPath, int numHeads, int headLayers, Double passCostRatio)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -25,7 +25,7 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
         Engine engine = ModelRegistry.engine(config);
         var ratio = engine.passCostRatio(config.decoderOptions());
         return new ModelInfo(engine.modelName(), engine.modelDir().toString(), engine.parameterCount(),
-                engine.weightBytes(), engine.weightDtype(), engine.headsName().orElse(null),
+                engine.weightBytes(), engine.weightDtype(), engine.weightLayout(), engine.headsName().orElse(null),
                 config.heads() == null ? null : ModelLocation.resolve(config.heads()).toString(), engine.numHeads(),
                 engine.headLayers(), ratio.isPresent() ? ratio.getAsDouble() : null);
     }

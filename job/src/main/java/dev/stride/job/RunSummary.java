@@ -29,7 +29,9 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
-    public record ModelSummary(String name, String path, long parameters, long weightBytes, String dtype) {
+    /** @param weightLayout how executors held the weights: it decides the last bits of the logits */
+    public record ModelSummary(String name, String path, long parameters, long weightBytes, String dtype,
+                               String weightLayout) {
     }
 
     public record HeadsSummary(String name, String path, int numHeads, int numLayers) {

@@ -141,6 +141,7 @@ class StrideJobTest {
         assertEquals(byKind, reported);
 
         assertEquals("fortunes-llama-2m", json.get("model").get("name").asText());
+        assertEquals("packed_float32", json.get("model").get("weight_layout").asText(), "cache-sized weights");
         assertTrue(json.get("heads").isNull());
         assertTrue(json.get("pass_cost_ratio").isNull());
         assertEquals("ar", json.get("mode").asText());

@@ -18,6 +18,7 @@ import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -104,6 +105,11 @@ public final class Engine implements AutoCloseable {
 
     public String weightDtype() {
         return model.weights().dtype().name();
+    }
+
+    /** How the weights are held, e.g. "packed_bfloat16": runs that must agree bit for bit need the same one. */
+    public String weightLayout() {
+        return model.layout().name().toLowerCase(Locale.ROOT);
     }
 
     public int contextLength() {

@@ -1,21 +1,24 @@
 package dev.stride.decoder.model;
 
 import dev.stride.decoder.safetensors.TensorStore;
+import dev.stride.decoder.tensor.WeightLayout;
 import java.nio.file.Path;
 
-/** A loaded model: its configuration and memory-mapped weights. Closing releases the files. */
+/** A loaded model: its configuration and its weights in their layout. Closing releases the files. */
 public final class Model implements AutoCloseable {
 
     private final Path directory;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final TensorStore store;
+    private final WeightLayout layout;
 
-    public Model(Path directory, ModelConfig config, ModelWeights weights, TensorStore store) {
+    public Model(Path directory, ModelConfig config, ModelWeights weights, TensorStore store, WeightLayout layout) {
         this.directory = directory;
         this.config = config;
         this.weights = weights;
         this.store = store;
+        this.layout = layout;
     }
 
     public Path directory() {
@@ -33,6 +36,11 @@ public final class Model implements AutoCloseable {
 
     public ModelWeights weights() {
         return weights;
+    }
+
+    /** How the weights are held: it decides the last bits of the logits (see {@link WeightLayout#PROPERTY}). */
+    public WeightLayout layout() {
+        return layout;
     }
 
     public long parameterCount() {

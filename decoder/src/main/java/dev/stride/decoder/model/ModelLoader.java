@@ -25,17 +25,13 @@ public final class ModelLoader {
         ModelConfig config = ModelConfig.read(modelDir);
         TensorStore store = TensorStore.openDirectory(modelDir);
         try {
-            return new Model(modelDir, config, weights(config, store), store);
+            WeightLayout layout = WeightLayout.choose(store);
+            LOG.info("weights: " + layout.describe());
+            return new Model(modelDir, config, weights(config, store, layout), store, layout);
         } catch (RuntimeException e) {
             store.close();
             throw e;
         }
-    }
-
-    static ModelWeights weights(ModelConfig c, TensorStore store) {
-        WeightLayout layout = WeightLayout.choose(store);
-        LOG.info("weights: " + layout.describe());
-        return weights(c, store, layout);
     }
 
     /** The weights of {@code store} held in the given layout (tools and tests that compare layouts). */
