@@ -60,7 +60,7 @@ public final class VectorOps implements TensorOps {
             pool.parallelFor(bf16.panelCount(),
                     (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out, start, end, panels[worker]));
         } else {
-            float[][] scratch = scratchFor(BLOCK * w.cols() + F.length()); // rows, then one vector of lane sums
+            float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * F.length()); // rows, then four vectors to sum
             if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
                 matmulRows(w, x, n, out, 0, w.rows(), scratch[0]);
             } else {
@@ -185,90 +185,42 @@ public final class VectorOps implements TensorOps {
             a23 = w2.fma(x3v, a23);
             a33 = w3.fma(x3v, a33);
         }
-        float s00, s10, s20, s30;
-        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
-            FloatVector p = a00.blend(a10, LaneSum.HIGH_HALF).add(a10.blend(a00, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector q = a20.blend(a30, LaneSum.HIGH_HALF).add(a30.blend(a20, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
-            r = r.add(r.rearrange(LaneSum.SWAP_2));
-            r = r.add(r.rearrange(LaneSum.SWAP_1));
-            s00 = r.lane(0);
-            s10 = r.lane(8);
-            s20 = r.lane(4);
-            s30 = r.lane(12);
-        } else {
-            a00.intoArray(w, lanes);
-            s00 = LaneSum.ofStored(w, lanes, F.length());
-            a10.intoArray(w, lanes);
-            s10 = LaneSum.ofStored(w, lanes, F.length());
-            a20.intoArray(w, lanes);
-            s20 = LaneSum.ofStored(w, lanes, F.length());
-            a30.intoArray(w, lanes);
-            s30 = LaneSum.ofStored(w, lanes, F.length());
-        }
-        float s01, s11, s21, s31;
-        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
-            FloatVector p = a01.blend(a11, LaneSum.HIGH_HALF).add(a11.blend(a01, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector q = a21.blend(a31, LaneSum.HIGH_HALF).add(a31.blend(a21, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
-            r = r.add(r.rearrange(LaneSum.SWAP_2));
-            r = r.add(r.rearrange(LaneSum.SWAP_1));
-            s01 = r.lane(0);
-            s11 = r.lane(8);
-            s21 = r.lane(4);
-            s31 = r.lane(12);
-        } else {
-            a01.intoArray(w, lanes);
-            s01 = LaneSum.ofStored(w, lanes, F.length());
-            a11.intoArray(w, lanes);
-            s11 = LaneSum.ofStored(w, lanes, F.length());
-            a21.intoArray(w, lanes);
-            s21 = LaneSum.ofStored(w, lanes, F.length());
-            a31.intoArray(w, lanes);
-            s31 = LaneSum.ofStored(w, lanes, F.length());
-        }
-        float s02, s12, s22, s32;
-        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
-            FloatVector p = a02.blend(a12, LaneSum.HIGH_HALF).add(a12.blend(a02, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector q = a22.blend(a32, LaneSum.HIGH_HALF).add(a32.blend(a22, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
-            r = r.add(r.rearrange(LaneSum.SWAP_2));
-            r = r.add(r.rearrange(LaneSum.SWAP_1));
-            s02 = r.lane(0);
-            s12 = r.lane(8);
-            s22 = r.lane(4);
-            s32 = r.lane(12);
-        } else {
-            a02.intoArray(w, lanes);
-            s02 = LaneSum.ofStored(w, lanes, F.length());
-            a12.intoArray(w, lanes);
-            s12 = LaneSum.ofStored(w, lanes, F.length());
-            a22.intoArray(w, lanes);
-            s22 = LaneSum.ofStored(w, lanes, F.length());
-            a32.intoArray(w, lanes);
-            s32 = LaneSum.ofStored(w, lanes, F.length());
-        }
-        float s03, s13, s23, s33;
-        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
-            FloatVector p = a03.blend(a13, LaneSum.HIGH_HALF).add(a13.blend(a03, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector q = a23.blend(a33, LaneSum.HIGH_HALF).add(a33.blend(a23, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
-            r = r.add(r.rearrange(LaneSum.SWAP_2));
-            r = r.add(r.rearrange(LaneSum.SWAP_1));
-            s03 = r.lane(0);
-            s13 = r.lane(8);
-            s23 = r.lane(4);
-            s33 = r.lane(12);
-        } else {
-            a03.intoArray(w, lanes);
-            s03 = LaneSum.ofStored(w, lanes, F.length());
-            a13.intoArray(w, lanes);
-            s13 = LaneSum.ofStored(w, lanes, F.length());
-            a23.intoArray(w, lanes);
-            s23 = LaneSum.ofStored(w, lanes, F.length());
-            a33.intoArray(w, lanes);
-            s33 = LaneSum.ofStored(w, lanes, F.length());
-        }
+        a00.intoArray(w, lanes);
+        a10.intoArray(w, lanes + F.length());
+        a20.intoArray(w, lanes + 2 * F.length());
+        a30.intoArray(w, lanes + 3 * F.length());
+        LaneSum.ofFourStored(w, lanes);
+        float s00 = w[lanes];
+        float s10 = w[lanes + 1];
+        float s20 = w[lanes + 2];
+        float s30 = w[lanes + 3];
+        a01.intoArray(w, lanes);
+        a11.intoArray(w, lanes + F.length());
+        a21.intoArray(w, lanes + 2 * F.length());
+        a31.intoArray(w, lanes + 3 * F.length());
+        LaneSum.ofFourStored(w, lanes);
+        float s01 = w[lanes];
+        float s11 = w[lanes + 1];
+        float s21 = w[lanes + 2];
+        float s31 = w[lanes + 3];
+        a02.intoArray(w, lanes);
+        a12.intoArray(w, lanes + F.length());
+        a22.intoArray(w, lanes + 2 * F.length());
+        a32.intoArray(w, lanes + 3 * F.length());
+        LaneSum.ofFourStored(w, lanes);
+        float s02 = w[lanes];
+        float s12 = w[lanes + 1];
+        float s22 = w[lanes + 2];
+        float s32 = w[lanes + 3];
+        a03.intoArray(w, lanes);
+        a13.intoArray(w, lanes + F.length());
+        a23.intoArray(w, lanes + 2 * F.length());
+        a33.intoArray(w, lanes + 3 * F.length());
+        LaneSum.ofFourStored(w, lanes);
+        float s03 = w[lanes];
+        float s13 = w[lanes + 1];
+        float s23 = w[lanes + 2];
+        float s33 = w[lanes + 3];
         out[out0] = finish(s00, w, 0, x, x0, i, len);
         out[out0 + 1] = finish(s10, w, len, x, x0, i, len);
         out[out0 + 2] = finish(s20, w, 2 * len, x, x0, i, len);
@@ -301,27 +253,15 @@ public final class VectorOps implements TensorOps {
             a2 = FloatVector.fromArray(F, w, 2 * len + i).fma(xv, a2);
             a3 = FloatVector.fromArray(F, w, 3 * len + i).fma(xv, a3);
         }
-        float s0, s1, s2, s3;
-        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
-            FloatVector p = a0.blend(a1, LaneSum.HIGH_HALF).add(a1.blend(a0, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector q = a2.blend(a3, LaneSum.HIGH_HALF).add(a3.blend(a2, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
-            r = r.add(r.rearrange(LaneSum.SWAP_2));
-            r = r.add(r.rearrange(LaneSum.SWAP_1));
-            s0 = r.lane(0);
-            s1 = r.lane(8);
-            s2 = r.lane(4);
-            s3 = r.lane(12);
-        } else {
-            a0.intoArray(w, lanes);
-            s0 = LaneSum.ofStored(w, lanes, F.length());
-            a1.intoArray(w, lanes);
-            s1 = LaneSum.ofStored(w, lanes, F.length());
-            a2.intoArray(w, lanes);
-            s2 = LaneSum.ofStored(w, lanes, F.length());
-            a3.intoArray(w, lanes);
-            s3 = LaneSum.ofStored(w, lanes, F.length());
-        }
+        a0.intoArray(w, lanes);
+        a1.intoArray(w, lanes + F.length());
+        a2.intoArray(w, lanes + 2 * F.length());
+        a3.intoArray(w, lanes + 3 * F.length());
+        LaneSum.ofFourStored(w, lanes);
+        float s0 = w[lanes];
+        float s1 = w[lanes + 1];
+        float s2 = w[lanes + 2];
+        float s3 = w[lanes + 3];
         out[out0] = finish(s0, w, 0, x, x0, i, len);
         out[out0 + 1] = finish(s1, w, len, x, x0, i, len);
         out[out0 + 2] = finish(s2, w, 2 * len, x, x0, i, len);

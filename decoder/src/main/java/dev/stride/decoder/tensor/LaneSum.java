@@ -9,36 +9,22 @@ import jdk.incubator.vector.VectorSpecies;
  * The sum of a float vector's lanes in one fixed order: halving, lane i + lane i + W/2, then the same on the lower
  * half, down to one lane. Not {@code reduceLanes(ADD)}: its interpreted form adds left to right while the JIT's
  * intrinsic adds pairwise, so a kernel would give other bits before it is compiled than after, and a token could
- * change with JIT timing. {@link #ofStored} adds in scalar code; on 16-lane CPUs the streamed kernels make the same
- * additions for four accumulators at once in registers ({@link #FOUR_AT_ONCE}). Every step rounds the same way in
- * every JIT tier.
+ * change with JIT timing. {@link #ofStored} adds in scalar code, {@link #ofFourStored} makes the same additions for
+ * four vectors at once. Every step rounds the same way in every JIT tier.
  */
 public final class LaneSum {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-    /**
-     * Whether kernels can sum four 16-lane accumulators at once in registers. The steps must be written into each
-     * kernel (see {@link #HIGH_HALF}): the JIT will not inline a helper taking vectors at a kernel's cold exit, and
-     * would box the vectors to call it.
-     * <pre>
-     *   p = a.blend(b, HIGH_HALF).add(b.blend(a, HIGH_HALF).rearrange(SWAP_8));     // a, b halved once
-     *   q = c.blend(d, HIGH_HALF).add(d.blend(c, HIGH_HALF).rearrange(SWAP_8));     // c, d halved once
-     *   r = p.blend(q, ODD_QUARTERS).add(q.blend(p, ODD_QUARTERS).rearrange(SWAP_4)); // all four halved twice
-     *   r = r.add(r.rearrange(SWAP_2));
-     *   r = r.add(r.rearrange(SWAP_1));
-     *   // sums: a in lane 0, c in lane 4, b in lane 8, d in lane 12
-     * </pre>
-     * Each lane holds exactly the additions {@link #ofStored} makes, in the same order (an add's two operands may
-     * come swapped, which IEEE addition does not notice).
-     */
-    public static final boolean FOUR_AT_ONCE = F.length() == 16;
-    public static final VectorMask<Float> HIGH_HALF = lanesWhere(8);
-    public static final VectorMask<Float> ODD_QUARTERS = lanesWhere(4);
-    public static final VectorShuffle<Float> SWAP_8 = swap(8);
-    public static final VectorShuffle<Float> SWAP_4 = swap(4);
-    public static final VectorShuffle<Float> SWAP_2 = swap(2);
-    public static final VectorShuffle<Float> SWAP_1 = swap(1);
+    // The four-at-once steps: a lane of the result holds exactly the additions ofStored makes, in the same order
+    // (an add's two operands may come swapped, which IEEE addition does not notice).
+    private static final boolean FOUR_AT_ONCE = F.length() == 16;
+    private static final VectorMask<Float> HIGH_HALF = lanesWhere(8);
+    private static final VectorMask<Float> ODD_QUARTERS = lanesWhere(4);
+    private static final VectorShuffle<Float> SWAP_8 = swap(8);
+    private static final VectorShuffle<Float> SWAP_4 = swap(4);
+    private static final VectorShuffle<Float> SWAP_2 = swap(2);
+    private static final VectorShuffle<Float> SWAP_1 = swap(1);
 
     private LaneSum() {
     }
@@ -73,5 +59,35 @@ public final class LaneSum {
             }
         }
         return scratch[offset];
+    }
+
+    /**
+     * The lane sums of four vectors a kernel stored one after another at scratch[offset, offset + 4 * lanes),
+     * written to scratch[offset, offset + 4) in the same order; each equals {@link #ofStored} of its vector. On
+     * 16-lane CPUs the four are halved together in registers (a blend-permute-add butterfly), a third of the work of
+     * four scalar halvings. Kernels store and call this rather than pass vectors: a vector handed to a call the JIT
+     * does not inline is boxed on the heap.
+     */
+    public static void ofFourStored(float[] scratch, int offset) {
+        int lanes = F.length();
+        if (!FOUR_AT_ONCE) {
+            for (int k = 0; k < 4; k++) {
+                scratch[offset + k] = ofStored(scratch, offset + k * lanes, lanes); // reads lanes past the writes
+            }
+            return;
+        }
+        FloatVector a = FloatVector.fromArray(F, scratch, offset);
+        FloatVector b = FloatVector.fromArray(F, scratch, offset + lanes);
+        FloatVector c = FloatVector.fromArray(F, scratch, offset + 2 * lanes);
+        FloatVector d = FloatVector.fromArray(F, scratch, offset + 3 * lanes);
+        FloatVector ab = a.blend(b, HIGH_HALF).add(b.blend(a, HIGH_HALF).rearrange(SWAP_8)); // a | b, halved once
+        FloatVector cd = c.blend(d, HIGH_HALF).add(d.blend(c, HIGH_HALF).rearrange(SWAP_8)); // c | d, halved once
+        FloatVector r = ab.blend(cd, ODD_QUARTERS).add(cd.blend(ab, ODD_QUARTERS).rearrange(SWAP_4)); // a|c|b|d
+        r = r.add(r.rearrange(SWAP_2));
+        r = r.add(r.rearrange(SWAP_1));
+        scratch[offset] = r.lane(0);
+        scratch[offset + 1] = r.lane(8);
+        scratch[offset + 2] = r.lane(4);
+        scratch[offset + 3] = r.lane(12);
     }
 }

@@ -79,7 +79,7 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
      * out[outOff + j] = row (row + j) . x[xOff, xOff + cols) for j in [0, 4), each summed the way every matmul
      * kernel sums a row (VectorOps): lane-wise fused multiply-adds over whole vectors in column order, one lane
      * reduction, then the remaining columns one fused multiply-add at a time. Bit-identical to widening the rows
-     * first; faster when each weight meets a single input row. {@code lanes[lanesOff, + one vector)} is scratch.
+     * first; faster when each weight meets a single input row. {@code lanes[lanesOff, + four vectors)} is scratch.
      */
     public void dot4(int row, float[] x, int xOff, float[] out, int outOff, float[] lanes, int lanesOff) {
         int bytes = dtype().byteSize();
@@ -98,31 +98,15 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             a2 = widened(at + 2 * rowBytes).fma(xv, a2);
             a3 = widened(at + 3 * rowBytes).fma(xv, a3);
         }
-        float s0, s1, s2, s3;
-        if (LaneSum.FOUR_AT_ONCE) { // the steps LaneSum documents, four accumulators at once
-            FloatVector p = a0.blend(a1, LaneSum.HIGH_HALF).add(a1.blend(a0, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector q = a2.blend(a3, LaneSum.HIGH_HALF).add(a3.blend(a2, LaneSum.HIGH_HALF).rearrange(LaneSum.SWAP_8));
-            FloatVector r = p.blend(q, LaneSum.ODD_QUARTERS).add(q.blend(p, LaneSum.ODD_QUARTERS).rearrange(LaneSum.SWAP_4));
-            r = r.add(r.rearrange(LaneSum.SWAP_2));
-            r = r.add(r.rearrange(LaneSum.SWAP_1));
-            s0 = r.lane(0);
-            s1 = r.lane(8);
-            s2 = r.lane(4);
-            s3 = r.lane(12);
-        } else {
-            a0.intoArray(lanes, lanesOff);
-            s0 = LaneSum.ofStored(lanes, lanesOff, F.length());
-            a1.intoArray(lanes, lanesOff);
-            s1 = LaneSum.ofStored(lanes, lanesOff, F.length());
-            a2.intoArray(lanes, lanesOff);
-            s2 = LaneSum.ofStored(lanes, lanesOff, F.length());
-            a3.intoArray(lanes, lanesOff);
-            s3 = LaneSum.ofStored(lanes, lanesOff, F.length());
-        }
-        out[outOff] = tail(s0, row, x, xOff, c);
-        out[outOff + 1] = tail(s1, row + 1, x, xOff, c);
-        out[outOff + 2] = tail(s2, row + 2, x, xOff, c);
-        out[outOff + 3] = tail(s3, row + 3, x, xOff, c);
+        a0.intoArray(lanes, lanesOff);
+        a1.intoArray(lanes, lanesOff + F.length());
+        a2.intoArray(lanes, lanesOff + 2 * F.length());
+        a3.intoArray(lanes, lanesOff + 3 * F.length());
+        LaneSum.ofFourStored(lanes, lanesOff);
+        out[outOff] = tail(lanes[lanesOff], row, x, xOff, c);
+        out[outOff + 1] = tail(lanes[lanesOff + 1], row + 1, x, xOff, c);
+        out[outOff + 2] = tail(lanes[lanesOff + 2], row + 2, x, xOff, c);
+        out[outOff + 3] = tail(lanes[lanesOff + 3], row + 3, x, xOff, c);
     }
 
     /** The columns past the last whole vector, one fused multiply-add each. */
