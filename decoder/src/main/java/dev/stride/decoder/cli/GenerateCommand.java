@@ -9,6 +9,7 @@ import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.PromptRequests;
 import dev.stride.decoder.engine.RequestException;
+import dev.stride.decoder.engine.TokenLogprob;
 import dev.stride.decoder.tokenizer.ChatMessage;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -102,8 +103,7 @@ public final class GenerateCommand implements Callable<Integer> {
             for (int i = 0; i < jobs.size(); i++) {
                 GenerationRequest r = jobs.get(i).request();
                 if (r != null) {
-                    decoder.submit(new GenerationRequest(String.valueOf(i), r.promptIds(), r.maxNewTokens(),
-                            r.sampling(), r.stopStrings(), r.ignoreEos()));
+                    decoder.submit(r.withId(String.valueOf(i)));
                 }
             }
             for (GenerationResult result : decoder.runToCompletion()) {
@@ -148,7 +148,7 @@ public final class GenerateCommand implements Callable<Integer> {
         try {
             SamplingOptions s = sampling.withOverrides(overrides);
             return new Job(id, PromptRequests.build(engine.tokenizer(), id, prompt, messages, chat,
-                    s.maxNewTokens, s.temperature, s.topK, s.topP, s.seed, s.stop), null);
+                    s.maxNewTokens, s.temperature, s.topK, s.topP, s.seed, s.stop, s.logprobs), null);
         } catch (RequestException e) {
             return new Job(id, null, e.describe());
         }
@@ -187,6 +187,16 @@ public final class GenerateCommand implements Callable<Integer> {
                 acceptance.add(r.decodePasses() == 0 ? 0.0 : (double) accepted / r.decodePasses());
             }
             o.put("decode_ms", r.decodeNanos() / 1e6);
+            if (r.logprobs() != null) {
+                var tokens = o.putArray("logprobs");
+                for (TokenLogprob t : r.logprobs()) {
+                    ObjectNode token = tokens.addObject().put("id", t.id()).put("logprob", t.logprob());
+                    var top = token.putArray("top");
+                    for (int i = 0; i < t.topIds().length; i++) {
+                        top.addArray().add(t.topIds()[i]).add(t.topLogprobs()[i]);
+                    }
+                }
+            }
             o.put("error", r.error());
             return o;
         }

@@ -27,6 +27,11 @@ final class SamplingOptions {
     @Option(names = "--stop", description = "Stop string (repeatable).")
     List<String> stop = new ArrayList<>();
 
+    @Option(names = "--logprobs", paramLabel = "N", defaultValue = "-1",
+            description = "Report each completion token's log-probability and its N most likely alternatives "
+                    + "(0-20; default: off).")
+    int logprobs;
+
     /** A copy with a JSONL line's overrides applied; wrong types are an invalid_override error. */
     SamplingOptions withOverrides(JsonNode line) {
         SamplingOptions s = new SamplingOptions();
@@ -36,6 +41,7 @@ final class SamplingOptions {
         s.topP = topP;
         s.seed = seed;
         s.stop = stop;
+        s.logprobs = logprobs;
         if (line == null) {
             return s;
         }
@@ -53,6 +59,9 @@ final class SamplingOptions {
         }
         if (line.hasNonNull("seed")) {
             s.seed = line.get("seed").asLong();
+        }
+        if (line.hasNonNull("logprobs")) {
+            s.logprobs = integer(line, "logprobs");
         }
         if (line.hasNonNull("stop")) {
             List<String> stops = new ArrayList<>();

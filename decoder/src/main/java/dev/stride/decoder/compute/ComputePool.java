@@ -1,7 +1,6 @@
 package dev.stride.decoder.compute;
 
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -10,6 +9,13 @@ import java.util.concurrent.locks.LockSupport;
  * scheduled (a busy machine, a shared executor) delays nobody, because the others take its share. Kernels compute
  * every output element within one chunk, so results never depend on which thread ran it or how many there are.
  * Workers spin briefly between loops (a decode step runs dozens of short loops back to back) and then park.
+ *
+ * <p>Each loop is its own {@link Loop} object, with its own claim and completion counters, published whole. A
+ * worker late from an earlier loop can only claim from that loop's exhausted counter: it can neither run a chunk of
+ * the next loop with the earlier loop's bounds nor count a chunk towards the next loop's completion. (Loop
+ * parameters once lived in fields of the pool, set one by one; a late worker could see the new chunk count beside
+ * the old claim counter, and its completion let the caller return while a chunk was still being computed: the
+ * next kernel read half-written activations, in warm two-thread processes only.)
  */
 public final class ComputePool implements AutoCloseable {
 
@@ -22,15 +28,43 @@ public final class ComputePool implements AutoCloseable {
     private static final int CHUNKS_PER_THREAD = 4;
     private static final int SPIN_ITERATIONS = 20_000;
 
+    /** One parallel loop: immutable bounds and body, and counters that belong to this loop alone. */
+    private static final class Loop {
+        final RangeBody body;
+        final int count;
+        final int chunks;
+        final AtomicInteger nextChunk = new AtomicInteger();
+        final AtomicInteger finishedChunks = new AtomicInteger();
+        volatile Throwable failure;
+
+        Loop(RangeBody body, int count, int chunks) {
+            this.body = body;
+            this.count = count;
+            this.chunks = chunks;
+        }
+
+        /** Claims and runs chunks until none are left; returns at once for a loop whose chunks are all claimed. */
+        void runChunks(int worker) {
+            for (int chunk; (chunk = nextChunk.getAndIncrement()) < chunks; ) {
+                try {
+                    body.run((int) ((long) count * chunk / chunks), (int) ((long) count * (chunk + 1) / chunks),
+                            worker);
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    finishedChunks.incrementAndGet();
+                }
+            }
+        }
+
+        boolean done() {
+            return finishedChunks.get() >= chunks;
+        }
+    }
+
     private final int threads;
     private final Thread[] workers;
-    /** (generation << 32) | next unclaimed chunk: a claim is only valid for the loop it was made in. */
-    private final AtomicLong claims = new AtomicLong();
-    private final AtomicInteger finished = new AtomicInteger();
-    private volatile RangeBody body;
-    private volatile int count;
-    private volatile int chunks;
-    private volatile Throwable failure;
+    private volatile Loop current;
     private volatile boolean closed;
 
     public ComputePool(int threads) {
@@ -62,61 +96,31 @@ public final class ComputePool implements AutoCloseable {
             body.run(0, count, 0);
             return;
         }
-        long generation = (claims.get() >>> 32) + 1;
-        this.body = body;
-        this.count = count;
-        this.chunks = Math.min(count, threads * CHUNKS_PER_THREAD);
-        this.failure = null;
-        finished.set(0);
-        claims.set(generation << 32);
+        Loop loop = new Loop(body, count, Math.min(count, threads * CHUNKS_PER_THREAD));
+        current = loop;
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
         }
-        runChunks(generation, 0);
-        for (int spins = 0; finished.get() < chunks; spins++) {
+        loop.runChunks(0);
+        for (int spins = 0; !loop.done(); spins++) {
             if (spins < SPIN_ITERATIONS) {
                 Thread.onSpinWait();
             } else {
                 Thread.yield();
             }
         }
-        this.body = null;
-        Throwable error = failure;
+        Throwable error = loop.failure;
         if (error != null) {
             throw new IllegalStateException("compute thread failed: " + error, error);
         }
     }
 
-    /** Claims and runs chunks of the given loop until none are left. */
-    private void runChunks(long generation, int worker) {
-        while (true) {
-            long state = claims.get();
-            int chunk = (int) state;
-            if (state >>> 32 != generation || chunk >= chunks) {
-                return;
-            }
-            if (!claims.compareAndSet(state, state + 1)) {
-                continue;
-            }
-            // The claim pins this loop: the caller cannot start another until this chunk is finished.
-            int n = count;
-            int total = chunks;
-            try {
-                body.run((int) ((long) n * chunk / total), (int) ((long) n * (chunk + 1) / total), worker);
-            } catch (Throwable t) {
-                failure = t;
-            } finally {
-                finished.incrementAndGet();
-            }
-        }
-    }
-
     private void workLoop(int worker) {
-        long seen = 0;
+        Loop seen = null;
         while (true) {
             int spins = 0;
-            long generation;
-            while ((generation = claims.get() >>> 32) == seen && !closed) {
+            Loop loop;
+            while ((loop = current) == seen && !closed) {
                 if (++spins < SPIN_ITERATIONS) {
                     Thread.onSpinWait();
                 } else {
@@ -126,14 +130,15 @@ public final class ComputePool implements AutoCloseable {
             if (closed) {
                 return;
             }
-            seen = generation;
-            runChunks(generation, worker);
+            seen = loop;
+            loop.runChunks(worker);
         }
     }
 
     @Override
     public void close() {
         closed = true;
+        current = null;
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
         }

@@ -32,6 +32,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final int contextLength;
     private final int hiddenSize;
     private final CoupledSampler sampler;
+    private final LogprobCalculator logprobs;
     private final PassBatch batch = new PassBatch();
     private final PassOutput out;
     private final Verdict verdict = new Verdict();
@@ -58,6 +59,7 @@ public final class BatchDecoder implements AutoCloseable {
         this.contextLength = transformer.config().maxPositions();
         this.hiddenSize = transformer.config().hiddenSize();
         this.sampler = new CoupledSampler(transformer.config().vocabSize());
+        this.logprobs = new LogprobCalculator(transformer.config().vocabSize());
         this.out = transformer.newOutput();
         this.draftHidden = new float[maxBatch * hiddenSize];
         this.draftDepth = new int[maxBatch];
@@ -202,7 +204,7 @@ public final class BatchDecoder implements AutoCloseable {
                 seq.length);
         seq.pendingToken = token;
         seq.passRow += seq.promptLength() - 1; // the row whose hidden state drafts the next tree
-        return seq.append(token, eosOf(seq.request).contains(token));
+        return seq.append(token, eosOf(seq.request).contains(token), () -> logprobOf(seq, token, seq.passLogitRow));
     }
 
     private boolean afterDecode(Sequence seq) {
@@ -223,8 +225,9 @@ public final class BatchDecoder implements AutoCloseable {
         boolean done = false;
         for (int i = 0; i < verdict.producedCount() && !done; i++) {
             int token = verdict.producedToken(i);
+            int logitRow = seq.passLogitRow + verdict.pathNode(i); // token i was chosen from path node i's logits
             yielded++;
-            done = seq.append(token, eosOf(seq.request).contains(token));
+            done = seq.append(token, eosOf(seq.request).contains(token), () -> logprobOf(seq, token, logitRow));
         }
         seq.decodeTokens += yielded;
         seq.acceptHistogram[yielded - 1]++;
@@ -238,6 +241,10 @@ public final class BatchDecoder implements AutoCloseable {
         seq.pendingToken = verdict.producedToken(verdict.producedCount() - 1);
         seq.passRow += verdict.lastNode();
         return false;
+    }
+
+    private TokenLogprob logprobOf(Sequence seq, int token, int logitRow) {
+        return logprobs.of(out.logits(), out.logitsOffset(logitRow), token, seq.request.logprobs());
     }
 
     private void draft() {
@@ -263,7 +270,8 @@ public final class BatchDecoder implements AutoCloseable {
                 : text.decode(ids);
         finished.add(new GenerationResult(seq.request.id(), ids, completion, seq.finishReason, seq.promptLength(),
                 seq.forwardPasses, seq.decodePasses, seq.decodeTokens, seq.acceptHistogram.clone(),
-                seq.headAccepted.clone(), seq.treeNodes, System.nanoTime() - seq.startNanos, null));
+                seq.headAccepted.clone(), seq.treeNodes, System.nanoTime() - seq.startNanos,
+                seq.logprobs == null ? null : List.copyOf(seq.logprobs), null));
     }
 
     /** Results finished since the last call, in the order they finished. */

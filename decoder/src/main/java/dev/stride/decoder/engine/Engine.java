@@ -18,6 +18,7 @@ import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
+import jdk.incubator.vector.FloatVector;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -118,6 +119,14 @@ public final class Engine implements AutoCloseable {
 
     public int threads() {
         return pool.threads();
+    }
+
+    /**
+     * Width of the CPU vectors the kernels run on, in bits (128 SSE/NEON, 256 AVX2, 512 AVX-512). Outputs do not
+     * depend on it; recorded so a run can show which machines took part.
+     */
+    public static int vectorBits() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize();
     }
 
     /** Where forward passes run, e.g. "cpu (8 threads)" or "cuda:0 NVIDIA H200 (...)". */

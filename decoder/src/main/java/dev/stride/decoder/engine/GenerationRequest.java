@@ -11,13 +11,22 @@ import java.util.List;
  * @param sampling greedy or coupled sampling parameters
  * @param stopStrings generation stops once the completion text contains one of these
  * @param ignoreEos keep generating past end-of-sequence tokens (benchmarks, reference comparisons)
+ * @param logprobs {@link #NO_LOGPROBS}, or report each completion token's log-probability with this many of the
+ *     most likely alternatives (0 to 20)
  */
 public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
-                                List<String> stopStrings, boolean ignoreEos) {
+                                List<String> stopStrings, boolean ignoreEos, int logprobs) {
+
+    public static final int NO_LOGPROBS = -1;
 
     public GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
                              List<String> stopStrings) {
-        this(id, promptIds, maxNewTokens, sampling, stopStrings, false);
+        this(id, promptIds, maxNewTokens, sampling, stopStrings, false, NO_LOGPROBS);
+    }
+
+    public GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
+                             List<String> stopStrings, boolean ignoreEos) {
+        this(id, promptIds, maxNewTokens, sampling, stopStrings, ignoreEos, NO_LOGPROBS);
     }
 
     public GenerationRequest {
@@ -27,6 +36,10 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
         if (maxNewTokens <= 0) {
             throw new IllegalArgumentException("request " + id + ": max_new_tokens must be > 0, got " + maxNewTokens);
         }
+        if (logprobs < NO_LOGPROBS || logprobs > LogprobCalculator.MAX_TOP) {
+            throw new IllegalArgumentException("request " + id + ": logprobs must be between 0 and "
+                    + LogprobCalculator.MAX_TOP + " alternatives, got " + logprobs);
+        }
         promptIds = promptIds.clone();
         stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
         for (String stop : stopStrings) {
@@ -34,5 +47,14 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
                 throw new IllegalArgumentException("request " + id + ": stop strings must be non-empty");
             }
         }
+    }
+
+    public boolean wantsLogprobs() {
+        return logprobs != NO_LOGPROBS;
+    }
+
+    /** The same request under another id (callers that key results by their own index). */
+    public GenerationRequest withId(String newId) {
+        return new GenerationRequest(newId, promptIds, maxNewTokens, sampling, stopStrings, ignoreEos, logprobs);
     }
 }

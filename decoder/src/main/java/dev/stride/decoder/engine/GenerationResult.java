@@ -1,5 +1,7 @@
 package dev.stride.decoder.engine;
 
+import java.util.List;
+
 /**
  * The outcome of one request. When {@code error} is non-null the other fields describe how far it got.
  *
@@ -11,11 +13,12 @@ package dev.stride.decoder.engine;
  * @param headAccepted index k counts decode passes in which head k's candidate was accepted
  * @param treeNodes tree nodes evaluated over all decode passes
  * @param decodeNanos wall time from admission to finish
+ * @param logprobs one per completion token when the request asked for them, else null
  */
 public record GenerationResult(String id, int[] completionIds, String completion, FinishReason finishReason,
                                int promptTokens, int forwardPasses, int decodePasses, int decodeTokens,
                                int[] acceptHistogram, int[] headAccepted, long treeNodes, long decodeNanos,
-                               String error) {
+                               List<TokenLogprob> logprobs, String error) {
 
     public int completionTokens() {
         return completionIds.length;
@@ -32,6 +35,6 @@ public record GenerationResult(String id, int[] completionIds, String completion
 
     public static GenerationResult failed(String id, int promptTokens, String error) {
         return new GenerationResult(id, new int[0], "", null, promptTokens, 0, 0, 0, new int[0], new int[0], 0, 0,
-                error);
+                null, error);
     }
 }

@@ -13,11 +13,13 @@ public final class PromptRequests {
     /**
      * @param messages chat messages, used instead of {@code prompt} when non-null
      * @param chat apply the model's chat template to a plain prompt (as a single user message)
+     * @param logprobs alternatives per token to report, or {@link GenerationRequest#NO_LOGPROBS}
      * @throws RequestException kinds: empty_prompt, chat_template, tokenize_failed, invalid_override
      */
     public static GenerationRequest build(StrideTokenizer tokenizer, String id, String prompt,
                                           List<ChatMessage> messages, boolean chat, int maxNewTokens,
-                                          float temperature, int topK, float topP, long seed, List<String> stops) {
+                                          float temperature, int topK, float topP, long seed, List<String> stops,
+                                          int logprobs) {
         SamplingParams sampling;
         try {
             sampling = new SamplingParams(temperature, topK, topP, seed);
@@ -30,8 +32,12 @@ public final class PromptRequests {
         if (stops != null && stops.stream().anyMatch(s -> s == null || s.isEmpty())) {
             throw new RequestException("invalid_override", "stop strings must be non-empty");
         }
+        if (logprobs < GenerationRequest.NO_LOGPROBS || logprobs > LogprobCalculator.MAX_TOP) {
+            throw new RequestException("invalid_override", "logprobs must be between 0 and "
+                    + LogprobCalculator.MAX_TOP + ", got " + logprobs);
+        }
         int[] ids = tokens(tokenizer, prompt, messages, chat);
-        return new GenerationRequest(id, ids, maxNewTokens, sampling, stops);
+        return new GenerationRequest(id, ids, maxNewTokens, sampling, stops, false, logprobs);
     }
 
     private static int[] tokens(StrideTokenizer tokenizer, String prompt, List<ChatMessage> messages, boolean chat) {

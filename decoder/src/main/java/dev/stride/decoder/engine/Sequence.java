@@ -3,7 +3,10 @@ package dev.stride.decoder.engine;
 import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.mtp.DraftState;
 import dev.stride.decoder.mtp.DraftTree;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
 
 /** One request in flight: its cache, what it has generated, and its counters. */
 final class Sequence {
@@ -23,6 +26,8 @@ final class Sequence {
     int generated;
     int[] completion = new int[16];
     int completionLength;
+    /** One per completion token when the request asks for them, else null. */
+    final List<TokenLogprob> logprobs;
     FinishReason finishReason;
 
     int forwardPasses;
@@ -44,6 +49,7 @@ final class Sequence {
         this.draftState = draftState;
         this.acceptHistogram = new int[maxTokensPerPass];
         this.headAccepted = new int[heads];
+        this.logprobs = request.wantsLogprobs() ? new ArrayList<>() : null;
         this.startNanos = System.nanoTime();
     }
 
@@ -54,9 +60,10 @@ final class Sequence {
     /**
      * Appends one generated token through the stop rules.
      *
+     * @param logprob the token's log-probabilities, computed only when the request asks for them
      * @return true when the sequence is finished
      */
-    boolean append(int token, boolean endOfSequence) {
+    boolean append(int token, boolean endOfSequence, Supplier<TokenLogprob> logprob) {
         generated++;
         FinishReason reason = stopRules.after(token, generated, promptLength() + generated);
         if (!endOfSequence) {
@@ -64,6 +71,9 @@ final class Sequence {
                 completion = Arrays.copyOf(completion, 2 * completionLength);
             }
             completion[completionLength++] = token;
+            if (logprobs != null) {
+                logprobs.add(logprob.get());
+            }
         }
         if (reason != null) {
             finishReason = reason;

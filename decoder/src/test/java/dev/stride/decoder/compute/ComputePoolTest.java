@@ -1,0 +1,77 @@
+package dev.stride.decoder.compute;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class ComputePoolTest {
+
+    /**
+     * Back-to-back loops of varying sizes, each stamping every index with its loop number: when parallelFor returns,
+     * every index must carry this loop's stamp, written exactly once. A worker late from the previous loop that
+     * runs or counts a chunk of this one (the race the pool once had) leaves an index unstamped or stamped twice.
+     */
+    @Test
+    void everyIndexIsDoneExactlyOnceBeforeParallelForReturns() {
+        int maxCount = 64;
+        int[] stamps = new int[maxCount];
+        AtomicInteger[] visits = new AtomicInteger[maxCount];
+        for (int i = 0; i < maxCount; i++) {
+            visits[i] = new AtomicInteger();
+        }
+        SplittableRandom random = new SplittableRandom(7);
+        for (int threads = 2; threads <= 4; threads++) {
+            try (ComputePool pool = new ComputePool(threads)) {
+                for (int loop = 1; loop <= 100_000; loop++) {
+                    int count = 2 + random.nextInt(maxCount - 1);
+                    int stamp = loop;
+                    int work = random.nextInt(4); // uneven chunk times: sometimes a worker lags
+                    pool.parallelFor(count, (start, end, worker) -> {
+                        for (int i = start; i < end; i++) {
+                            busyWork(work * (worker + 1));
+                            stamps[i] = stamp;
+                            visits[i].incrementAndGet();
+                        }
+                    });
+                    for (int i = 0; i < count; i++) {
+                        if (stamps[i] != stamp || visits[i].getAndSet(0) != 1) {
+                            throw new AssertionError("threads " + threads + ", loop " + loop + " of " + count
+                                    + " indices: index " + i + " has stamp " + stamps[i] + " after "
+                                    + "parallelFor returned (visits " + visits[i].get() + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFailingChunkFailsTheLoopAndThePoolKeepsWorking() {
+        try (ComputePool pool = new ComputePool(2)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.parallelFor(16,
+                    (start, end, worker) -> {
+                        if (start == 0) {
+                            throw new ArithmeticException("chunk failed");
+                        }
+                    }));
+            assertTrue(e.getMessage().contains("chunk failed"), e.getMessage());
+            AtomicInteger sum = new AtomicInteger();
+            pool.parallelFor(100, (start, end, worker) -> sum.addAndGet(end - start));
+            assertEquals(100, sum.get());
+        }
+    }
+
+    private static long sink;
+
+    private static void busyWork(int units) {
+        long x = sink;
+        for (int i = 0; i < units * 50; i++) {
+            x = x * 6364136223846793005L + 1442695040888963407L;
+        }
+        sink = x;
+    }
+}
