@@ -18,10 +18,10 @@ import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
-import jdk.incubator.vector.FloatVector;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A loaded model (plus optional heads and tokenizer) ready to decode: the object a CLI command or a Spark executor

@@ -19,7 +19,7 @@ class StopInsidePathTest {
     /** Appends tokens until the sequence says it is done; returns how many were taken. */
     private static int feed(Sequence seq, Set<Integer> eos, int... tokens) {
         for (int i = 0; i < tokens.length; i++) {
-            if (seq.append(tokens[i], eos.contains(tokens[i]))) {
+            if (seq.append(tokens[i], eos.contains(tokens[i]), () -> null)) {
                 return i + 1;
             }
         }
