@@ -16,9 +16,13 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One generation run: check the input, generate every row not yet in the output, write it and the summary. */
 public final class GenerationJob {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GenerationJob.class);
 
     private GenerationJob() {
     }
@@ -33,7 +37,10 @@ public final class GenerationJob {
         }
         Dataset<Row> input = readInput(spark, config.input());
         JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
-        StructType outputSchema = JobSchema.output(columns.kept());
+        StructType outputSchema = JobSchema.output(columns.kept(), columns.logprobs());
+        if (resuming) {
+            requireSameColumns(output, outputSchema, config);
+        }
 
         InputTable.WorkRows work = InputTable.shape(input, columns, config);
         Dataset<Row> rows = work.rows();
@@ -51,7 +58,7 @@ public final class GenerationJob {
         ModelInfo model = ModelInfo.probe(JavaSparkContext.fromSparkContext(context), config);
         JobProgress progress = JobProgress.register(context);
         context.setJobDescription("stride: generate " + config.input() + " into " + config.output());
-        output.write(rows.mapPartitions(new PartitionGenerator(config, work.layout(), progress),
+        output.write(rows.mapPartitions(new PartitionGenerator(config, work.layout(), progress, columns.logprobs()),
                 Encoders.row(outputSchema)), resuming);
         context.setJobDescription("stride: summary");
         Instant finished = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -59,8 +66,24 @@ public final class GenerationJob {
         RunSummary summary = summarize(spark, config, model, started, finished,
                 OutputStatistics.of(output.rows(outputSchema)), progress.partitionReports());
         output.writeSummary(summary);
+        summary.warnings().forEach(warning -> LOG.warn("WARNING: {}", warning));
         context.setJobDescription(null);
         return summary;
+    }
+
+    /**
+     * A resumed run appends part files; they must have the columns of the ones already there (a reader would
+     * otherwise see one file's schema, or fail to merge them). An output without part files yet takes any.
+     */
+    private static void requireSameColumns(OutputDirectory output, StructType outputSchema, JobConfig config) {
+        output.existingColumns().ifPresent(existing -> {
+            List<String> wanted = List.of(outputSchema.fieldNames());
+            if (!existing.equals(wanted)) {
+                throw new JobSetupException("output " + config.output() + " has the columns " + existing
+                        + " but this run would write " + wanted + "; resume with the options of the run that wrote "
+                        + "it (--keep-columns, --logprobs, the input's logprobs column)");
+            }
+        });
     }
 
     private static Dataset<Row> readInput(SparkSession spark, String location) {
@@ -101,7 +124,8 @@ public final class GenerationJob {
                 stats.errorsByKind(), stats.promptTokens(), stats.completionTokens(), stats.forwardPasses(),
                 stats.decodePasses(), wallSeconds == 0 ? 0.0 : tokensThisRun / wallSeconds,
                 stats.meanTokensPerPass(), stats.acceptHistogram(), model.passCostRatio(),
-                RunSummary.ExecutorSummary.of(reports), settings(config));
+                RunSummary.ExecutorSummary.of(reports), ExecutorNumerics.warnings(reports.stream()
+                        .map(r -> Map.entry(r.executor(), r.numerics())).toList()), settings(config));
     }
 
     private static Map<String, Object> settings(JobConfig config) {
@@ -112,6 +136,7 @@ public final class GenerationJob {
         settings.put("temperature", config.temperature());
         settings.put("top_k", config.topK());
         settings.put("top_p", config.topP());
+        settings.put("logprobs", config.logprobs() == JobConfig.NO_LOGPROBS ? null : config.logprobs());
         settings.put("threads", config.threads());
         settings.put("partitions", config.partitions());
         settings.put("prompt_column", config.promptColumn());

@@ -2,6 +2,7 @@ package dev.stride.job;
 
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
+import dev.stride.decoder.engine.GenerationRequest;
 import java.io.Serializable;
 import java.util.List;
 
@@ -10,6 +11,8 @@ import java.util.List;
  * with the partition function; paths are strings for the same reason.
  *
  * @param heads prediction heads directory; null for plain decoding (always null when mode is AR)
+ * @param logprobs alternatives to report with each completion token's log-probability (0 to
+ *     {@link GenerationRequest#MAX_LOGPROBS}), or {@link #NO_LOGPROBS}; rows may override it
  * @param threads engine compute threads per executor; 0 lets the engine use the physical cores
  * @param idColumn the id column the user named (its absence is then an error), or null: "id" when the input has it,
  *     else ids derived from file name and row position
@@ -17,12 +20,16 @@ import java.util.List;
  * @param partitions repartition the input to this many partitions; 0 keeps the input's partitioning
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
-                        int maxNewTokens, float temperature, int topK, float topP, long seed, int maxBatch,
+                        int maxNewTokens, float temperature, int topK, float topP, long seed, int logprobs,
+                        int maxBatch,
                         int threads, String device, String promptColumn, String idColumn,
                         List<String> keepColumns, boolean resume, int partitions, boolean chat)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    /** --logprobs left off. */
+    public static final int NO_LOGPROBS = GenerationRequest.NO_LOGPROBS;
 
     public JobConfig {
         keepColumns = keepColumns == null ? null : List.copyOf(keepColumns);

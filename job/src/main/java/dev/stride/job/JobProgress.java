@@ -14,9 +14,10 @@ public final class JobProgress implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** What one partition did, from its first to its last row. */
+    /** What one partition did, from its first to its last row, and with which numerics. */
     public record PartitionReport(String executor, int partition, long rows, long failedRows, long completionTokens,
-                                  long startMillis, long endMillis) implements Serializable {
+                                  long startMillis, long endMillis, ExecutorNumerics numerics)
+            implements Serializable {
         private static final long serialVersionUID = 1L;
     }
 

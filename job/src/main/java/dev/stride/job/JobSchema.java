@@ -33,9 +33,12 @@ public final class JobSchema {
     public static final String SEED = "seed";
     public static final String STOP = "stop";
     public static final String MESSAGES = "messages";
+    /** The per-row override of --logprobs (input) and the per-token log-probabilities (output). */
+    public static final String LOGPROBS = "logprobs";
 
     /** Optional per-row columns that override the job-wide generation settings. */
-    public static final List<String> OVERRIDES = List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED, STOP);
+    public static final List<String> OVERRIDES = List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED, STOP,
+            LOGPROBS);
 
     private static final String DEFAULT_PROMPT_COLUMN = "prompt";
 
@@ -51,6 +54,7 @@ public final class JobSchema {
             .add(TOP_K, IntegerType)
             .add(SEED, LongType)
             .add(STOP, createArrayType(StringType))
+            .add(LOGPROBS, IntegerType)
             .add(MESSAGES, createArrayType(new StructType().add("role", StringType).add("content", StringType)));
 
     /** Columns that follow the id and the kept input columns in every output row. */
@@ -69,6 +73,21 @@ public final class JobSchema {
             .add("executor", StringType, false)
             .add("error", StringType, true);
 
+    /** One alternative at a token's position: a token id and its natural-log probability. */
+    public static final StructType TOP_LOGPROB = new StructType()
+            .add("id", IntegerType, false)
+            .add("logprob", FloatType, false);
+
+    /**
+     * The {@link #LOGPROBS} output column, last in the row when the run reports log-probabilities: one element per
+     * completion token (its id, its log-probability and the most likely alternatives, most likely first); null for
+     * rows that failed or did not ask for them.
+     */
+    public static final StructField LOGPROBS_COLUMN = new StructField(LOGPROBS, createArrayType(new StructType()
+            .add("id", IntegerType, false)
+            .add("logprob", FloatType, false)
+            .add("top", createArrayType(TOP_LOGPROB, false), false), false), true, Metadata.empty());
+
     private static final Set<DataType> INTEGERS = Set.of(ByteType, ShortType, IntegerType, LongType);
     private static final Set<DataType> FLOATS = Set.of(FloatType, DoubleType);
 
@@ -82,8 +101,11 @@ public final class JobSchema {
      * @param kept input columns copied to the output, in input order
      * @param overrides override columns present in the input
      * @param messages whether chat messages are read from the messages column
+     * @param logprobs whether the output has the {@link #LOGPROBS} column: --logprobs is on, or the input has the
+     *     per-row {@link #LOGPROBS} override column
      */
-    public record InputColumns(String idColumn, List<StructField> kept, List<String> overrides, boolean messages) {
+    public record InputColumns(String idColumn, List<StructField> kept, List<String> overrides, boolean messages,
+                               boolean logprobs) {
     }
 
     /** Checks the input against the contract; reports every problem at once. */
@@ -123,7 +145,10 @@ public final class JobSchema {
             checkType(messages, canonical, Set.of(canonical), problems);
         }
 
-        List<String> keepNames = config.keepColumns() == null ? names : config.keepColumns();
+        // The logprobs override column is a request, not data: by default it is not kept, as the output column of
+        // the same name holds the result.
+        List<String> keepNames = config.keepColumns() != null ? config.keepColumns()
+                : names.stream().filter(name -> !name.equals(LOGPROBS)).toList();
         List<StructField> kept = new ArrayList<>();
         for (String name : keepNames) {
             StructField column = field(input, name);
@@ -131,7 +156,7 @@ public final class JobSchema {
                 problems.add("--keep-columns names '" + name + "', which the input does not have (input has "
                         + input.simpleString() + ")");
             } else if (!name.equals(idName)) {
-                if (name.equals(ID) || Arrays.asList(RESULT.fieldNames()).contains(name)) {
+                if (name.equals(ID) || name.equals(LOGPROBS) || Arrays.asList(RESULT.fieldNames()).contains(name)) {
                     problems.add("input column '" + name + "' has the name of an output column; leave it out with "
                             + "--keep-columns");
                 }
@@ -144,15 +169,23 @@ public final class JobSchema {
                     + String.join("\n  - ", problems));
         }
         return new InputColumns(id == null ? null : idName, List.copyOf(kept), List.copyOf(overrides),
-                messages != null);
+                messages != null, config.logprobs() != JobConfig.NO_LOGPROBS || overrides.contains(LOGPROBS));
     }
 
-    /** The output schema: id, the kept input columns, then {@link #RESULT}. */
+    /** The output schema of a run without log-probabilities: id, the kept input columns, then {@link #RESULT}. */
     public static StructType output(List<StructField> kept) {
+        return output(kept, false);
+    }
+
+    /** The output schema: id, the kept input columns, {@link #RESULT}, then {@link #LOGPROBS_COLUMN} if asked. */
+    public static StructType output(List<StructField> kept, boolean logprobs) {
         List<StructField> fields = new ArrayList<>();
         fields.add(new StructField(ID, StringType, false, Metadata.empty()));
         fields.addAll(kept);
         fields.addAll(Arrays.asList(RESULT.fields()));
+        if (logprobs) {
+            fields.add(LOGPROBS_COLUMN);
+        }
         return new StructType(fields.toArray(StructField[]::new));
     }
 

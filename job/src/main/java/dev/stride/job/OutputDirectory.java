@@ -5,8 +5,10 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -38,6 +40,20 @@ final class OutputDirectory {
     /** All rows written so far; an explicit schema keeps a directory without part files readable (as empty). */
     Dataset<Row> rows(StructType schema) {
         return spark.read().schema(schema).parquet(location);
+    }
+
+    /** The columns of the part files already written, in order; empty when there are none yet. */
+    Optional<List<String>> existingColumns() {
+        try {
+            return Optional.of(List.of(spark.read().parquet(location).schema().fieldNames()));
+        } catch (Exception e) {
+            // Scala does not declare AnalysisException ("Unable to infer schema": no part files), so javac cannot
+            // catch it by name.
+            if (e instanceof AnalysisException) {
+                return Optional.empty();
+            }
+            throw e;
+        }
     }
 
     /**

@@ -21,11 +21,13 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
     private final JobConfig config;
     private final RowLayout layout;
     private final JobProgress progress;
+    private final boolean logprobsColumn;
 
-    PartitionGenerator(JobConfig config, RowLayout layout, JobProgress progress) {
+    PartitionGenerator(JobConfig config, RowLayout layout, JobProgress progress, boolean logprobsColumn) {
         this.config = config;
         this.layout = layout;
         this.progress = progress;
+        this.logprobsColumn = logprobsColumn;
     }
 
     @Override
@@ -40,9 +42,10 @@ final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
         String executor = SparkEnv.get().executorId();
         OutputRows outputs = new OutputRows(layout.keptCount(), engine.modelName(), engine.headsName().orElse(null),
-                config.mode().wireName(), executor);
+                config.mode().wireName(), executor, logprobsColumn);
         RowRequests requests = new RowRequests(config, layout, engine.tokenizer(), engine.contextLength());
-        PartitionMeter meter = new PartitionMeter(task.partitionId(), executor, progress);
+        PartitionMeter meter = new PartitionMeter(task.partitionId(), executor, progress,
+                ExecutorNumerics.of(engine));
         return new ContinuousBatcher(rows, decoder, requests, outputs, meter, () -> {
             if (Boolean.getBoolean(FAIL_FIRST_ATTEMPT) && task.attemptNumber() == 0) {
                 throw new IllegalStateException("injected fault (" + FAIL_FIRST_ATTEMPT + "): first attempt of task "

@@ -3,7 +3,10 @@ package dev.stride.job;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Counts one partition's rows and tokens into the job's accumulators and logs its progress. */
+/**
+ * Counts one partition's rows and tokens into the job's accumulators, logs its progress, and reports it with the
+ * executor's numerics when it is done.
+ */
 final class PartitionMeter {
 
     private static final Logger LOG = LoggerFactory.getLogger(PartitionMeter.class);
@@ -12,16 +15,18 @@ final class PartitionMeter {
     private final int partition;
     private final String executor;
     private final JobProgress progress;
+    private final ExecutorNumerics numerics;
     private final long startMillis = System.currentTimeMillis();
     private long lastLogMillis = startMillis;
     private long rows;
     private long failedRows;
     private long completionTokens;
 
-    PartitionMeter(int partition, String executor, JobProgress progress) {
+    PartitionMeter(int partition, String executor, JobProgress progress, ExecutorNumerics numerics) {
         this.partition = partition;
         this.executor = executor;
         this.progress = progress;
+        this.numerics = numerics;
     }
 
     void row(int tokens, boolean failed) {
@@ -44,7 +49,7 @@ final class PartitionMeter {
         long now = System.currentTimeMillis();
         log("done", now);
         progress.report(new JobProgress.PartitionReport(executor, partition, rows, failedRows, completionTokens,
-                startMillis, now));
+                startMillis, now, numerics));
     }
 
     private void log(String state, long now) {

@@ -11,7 +11,7 @@ import org.apache.spark.sql.types.StructType;
  * then any other column generation reads. Indexes are -1 for columns the input does not have.
  */
 public record RowLayout(int keptCount, int prompt, int maxNewTokens, int temperature, int topP, int topK, int seed,
-                        int stop, int messages) implements Serializable {
+                        int stop, int logprobs, int messages) implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -25,6 +25,7 @@ public record RowLayout(int keptCount, int prompt, int maxNewTokens, int tempera
         return new RowLayout(keptCount, index.applyAsInt(promptColumn), index.applyAsInt(JobSchema.MAX_NEW_TOKENS),
                 index.applyAsInt(JobSchema.TEMPERATURE), index.applyAsInt(JobSchema.TOP_P),
                 index.applyAsInt(JobSchema.TOP_K), index.applyAsInt(JobSchema.SEED),
-                index.applyAsInt(JobSchema.STOP), index.applyAsInt(JobSchema.MESSAGES));
+                index.applyAsInt(JobSchema.STOP), index.applyAsInt(JobSchema.LOGPROBS),
+                index.applyAsInt(JobSchema.MESSAGES));
     }
 }

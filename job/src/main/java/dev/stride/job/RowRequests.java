@@ -49,6 +49,7 @@ final class RowRequests {
         int maxNewTokens;
         SamplingParams sampling;
         List<String> stops;
+        int logprobs;
         try {
             maxNewTokens = intValue(row, layout.maxNewTokens(), config.maxNewTokens(), JobSchema.MAX_NEW_TOKENS);
             if (maxNewTokens <= 0) {
@@ -61,6 +62,8 @@ final class RowRequests {
                     intValue(row, layout.topK(), config.topK(), JobSchema.TOP_K),
                     floatValue(row, layout.topP(), config.topP()), seed);
             stops = stopStrings(row);
+            logprobs = intValue(row, layout.logprobs(), config.logprobs(), JobSchema.LOGPROBS);
+            GenerationRequest.checkLogprobs(logprobs);
         } catch (IllegalArgumentException e) {
             return Prepared.failed(ErrorKind.INVALID_OVERRIDE, e.getMessage(), 0);
         }
@@ -85,8 +88,8 @@ final class RowRequests {
             return Prepared.failed(ErrorKind.PROMPT_TOO_LONG, "prompt has " + promptIds.length
                     + " tokens; the model's context holds " + contextLength, promptIds.length);
         }
-        return new Prepared(new GenerationRequest(requestId, promptIds, maxNewTokens, sampling, stops), null,
-                promptIds.length);
+        return new Prepared(new GenerationRequest(requestId, promptIds, maxNewTokens, sampling, stops, false,
+                logprobs), null, promptIds.length);
     }
 
     private List<ChatMessage> chatMessages(Row row) {

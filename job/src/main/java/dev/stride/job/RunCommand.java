@@ -1,6 +1,7 @@
 package dev.stride.job;
 
 import dev.stride.decoder.engine.DecodingMode;
+import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.SamplingParams;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,6 +82,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     private long seed;
 
+    @Option(names = "--logprobs", defaultValue = "-1", paramLabel = "N",
+            description = "Write each completion token's log-probability and its N most likely alternatives (0 to "
+                    + GenerationRequest.MAX_LOGPROBS + ") into a logprobs column (default: off)")
+    private int logprobs;
+
     @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
             description = "Sequences in flight per task (default: ${DEFAULT-VALUE})")
     private int maxBatch;
@@ -158,6 +164,9 @@ public final class RunCommand implements Callable<Integer> {
         }
         requireAtLeast(1, maxNewTokens, "--max-new-tokens");
         requireAtLeast(1, maxBatch, "--max-batch");
+        if (logprobs != JobConfig.NO_LOGPROBS && (logprobs < 0 || logprobs > GenerationRequest.MAX_LOGPROBS)) {
+            throw usage("--logprobs must be between 0 and " + GenerationRequest.MAX_LOGPROBS + ", got " + logprobs);
+        }
         requireAtLeast(0, threads, "--threads");
         requireAtLeast(0, partitions, "--partitions");
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
@@ -166,8 +175,8 @@ public final class RunCommand implements Callable<Integer> {
         String outputDir = output != null ? output : DEFAULT_OUTPUT_ROOT + "/" + DateTimeFormatter
                 .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
         return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), outputDir, modelDir,
-                headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, maxBatch, threads, device,
-                promptColumn, idColumn, keepColumns, resume, partitions, chat);
+                headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, logprobs, maxBatch, threads,
+                device, promptColumn, idColumn, keepColumns, resume, partitions, chat);
     }
 
     /** Parses run options into a config without running anything. */

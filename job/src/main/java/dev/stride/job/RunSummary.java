@@ -10,11 +10,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
  * The run summary of docs/job-output.md. Components are the JSON fields in camel case, in the documented order.
- * Row and token totals cover the whole output; per-executor figures and throughput cover this run's work.
+ * Row and token totals cover the whole output; per-executor figures, throughput and warnings cover this run's work.
+ *
+ * @param warnings executors whose outputs may differ in the last bits ({@link ExecutorNumerics#warnings})
  */
 public record RunSummary(String runId, String strideVersion, String sparkVersion, String startedAt,
                          String finishedAt, double wallSeconds, String input, String output, ModelSummary model,
@@ -23,7 +26,7 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
                          List<FailedRow> failedRows, Map<String, Long> errorsByKind, long promptTokens,
                          long completionTokens, long forwardPasses, long decodePasses, double outputTokensPerS,
                          double meanTokensPerPass, List<Long> acceptHistogram, Double passCostRatio,
-                         List<ExecutorSummary> perExecutor, Map<String, Object> config) {
+                         List<ExecutorSummary> perExecutor, List<String> warnings, Map<String, Object> config) {
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -40,8 +43,18 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
     public record FailedRow(String id, String error) {
     }
 
+    /**
+     * One executor's work and numerics.
+     *
+     * @param device the device its passes ran on ({@code Engine.device()}); distinct values joined by ", " in the
+     *     rare case its tasks used different GPUs
+     * @param vectorBits CPU vector width the kernels ran with
+     * @param weightLayout how it held the weights
+     * @param javaVersion its JVM's java.version
+     */
     public record ExecutorSummary(String executor, long rows, long completionTokens, double busySeconds,
-                                  double outputTokensPerS) {
+                                  double outputTokensPerS, String device, int vectorBits, String weightLayout,
+                                  String javaVersion) {
 
         /** One entry per executor; busy time is the union of its partitions' intervals, as tasks overlap. */
         static List<ExecutorSummary> of(List<JobProgress.PartitionReport> reports) {
@@ -54,9 +67,17 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
                 long tokens = own.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
                 summaries.add(new ExecutorSummary(executor,
                         own.stream().mapToLong(JobProgress.PartitionReport::rows).sum(), tokens, busySeconds,
-                        busySeconds == 0 ? 0.0 : tokens / busySeconds));
+                        busySeconds == 0 ? 0.0 : tokens / busySeconds, distinct(own, ExecutorNumerics::device),
+                        own.get(0).numerics().vectorBits(), distinct(own, ExecutorNumerics::weightLayout),
+                        distinct(own, ExecutorNumerics::javaVersion)));
             });
             return summaries;
+        }
+
+        private static String distinct(List<JobProgress.PartitionReport> reports,
+                                       Function<ExecutorNumerics, String> value) {
+            return reports.stream().map(report -> value.apply(report.numerics())).distinct().sorted()
+                    .collect(Collectors.joining(", "));
         }
 
         private static long busyMillis(List<JobProgress.PartitionReport> reports) {

@@ -28,8 +28,12 @@ final class SummaryTable {
                         : String.format(Locale.ROOT, ", pass cost ratio %.2f", s.passCostRatio())));
         for (RunSummary.ExecutorSummary executor : s.perExecutor()) {
             line(out, "executor " + executor.executor(), String.format(Locale.ROOT,
-                    "%d rows, %d tokens, busy %.1f s, %.1f tokens/s", executor.rows(), executor.completionTokens(),
-                    executor.busySeconds(), executor.outputTokensPerS()));
+                    "%d rows, %d tokens, busy %.1f s, %.1f tokens/s; %s, %d-bit vectors, %s weights, Java %s",
+                    executor.rows(), executor.completionTokens(), executor.busySeconds(), executor.outputTokensPerS(),
+                    executor.device(), executor.vectorBits(), executor.weightLayout(), executor.javaVersion()));
+        }
+        for (String warning : s.warnings()) {
+            line(out, "WARNING", warning);
         }
         if (!s.errorsByKind().isEmpty()) {
             line(out, "errors", s.errorsByKind().entrySet().stream().map(e -> e.getKey() + " " + e.getValue())

@@ -83,5 +83,38 @@ class JobSchemaTest {
                 "forward_passes", "tokens_per_pass", "accept_histogram", "decode_ms", "model", "heads", "mode",
                 "executor", "error"), Arrays.asList(output.fieldNames()));
         assertEquals(createArrayType(IntegerType, false), output.apply("accept_histogram").dataType());
+        assertFalse(JobSchema.validate(new StructType().add("prompt", StringType), DEFAULTS).logprobs(),
+                "no logprobs column unless asked for");
+    }
+
+    @Test
+    void logprobsColumnComesLastWhenTheRunOrTheInputAsksForIt() {
+        StructType plain = new StructType().add("prompt", StringType).add("note", StringType);
+        JobSchema.InputColumns withOption = JobSchema.validate(plain,
+                RunCommand.parse("--output", "out", "--model", "m", "--logprobs", "3"));
+        assertTrue(withOption.logprobs());
+        StructType output = JobSchema.output(withOption.kept(), withOption.logprobs());
+        assertEquals(List.of("id", "prompt", "note", "completion", "finish_reason", "prompt_tokens",
+                "completion_tokens", "forward_passes", "tokens_per_pass", "accept_histogram", "decode_ms", "model",
+                "heads", "mode", "executor", "error", "logprobs"), Arrays.asList(output.fieldNames()));
+        assertEquals("array<struct<id:int,logprob:float,top:array<struct<id:int,logprob:float>>>>",
+                output.apply("logprobs").dataType().catalogString());
+        assertTrue(output.apply("logprobs").nullable(), "null for failed rows");
+
+        // A per-row override column turns the output column on, and is a request, not kept data.
+        StructType overriding = plain.add("logprobs", LongType);
+        JobSchema.InputColumns columns = JobSchema.validate(overriding, DEFAULTS);
+        assertTrue(columns.logprobs());
+        assertEquals(List.of("logprobs"), columns.overrides());
+        assertEquals(List.of("prompt", "note"), columns.kept().stream().map(StructField::name).toList());
+
+        String kept = assertThrows(JobSetupException.class, () -> JobSchema.validate(overriding,
+                RunCommand.parse("--output", "out", "--model", "m", "--keep-columns", "prompt,logprobs")))
+                .getMessage();
+        assertTrue(kept.contains("input column 'logprobs' has the name of an output column"), kept);
+        String typed = assertThrows(JobSetupException.class, () -> JobSchema.validate(
+                plain.add("logprobs", StringType), DEFAULTS)).getMessage();
+        assertTrue(typed.contains("column 'logprobs' must be int (or bigint, smallint, tinyint), found string"),
+                typed);
     }
 }

@@ -5,7 +5,9 @@ import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.tokenizer.StrideTokenizer;
@@ -16,6 +18,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine.ParameterException;
 
 /** Row-to-request rules, without Spark: overrides, seeds, chat and the error kinds. */
 class RowRequestsTest {
@@ -69,6 +72,41 @@ class RowRequestsTest {
                 .add("content", StringType));
         assertError("chat_template: chat message role and content must be non-null", chat,
                 row("a", null, null, null, List.of(message)));
+    }
+
+    @Test
+    void logprobsComeFromTheJobOptionOrTheRowsOverride() {
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("logprobs", LongType);
+        RowLayout layout = RowLayout.of(work, 1, "prompt");
+        RowRequests off = new RowRequests(RunCommand.parse("--output", "out", "--model", JobRuns.FIXTURE.toString()),
+                layout, tokenizer, 512);
+        RowRequests three = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString(), "--logprobs", "3"), layout, tokenizer, 512);
+        Row inherit = new GenericRowWithSchema(new Object[] {"a", "Hello", null}, work);
+        Row five = new GenericRowWithSchema(new Object[] {"a", "Hello", 5L}, work);
+        Row none = new GenericRowWithSchema(new Object[] {"a", "Hello", -1L}, work);
+        assertFalse(off.prepare(inherit, "0").request().wantsLogprobs());
+        assertEquals(3, three.prepare(inherit, "0").request().logprobs());
+        assertEquals(5, off.prepare(five, "0").request().logprobs());
+        assertFalse(three.prepare(none, "0").request().wantsLogprobs());
+        assertError("invalid_override: logprobs must be between 0 and 20", three,
+                new GenericRowWithSchema(new Object[] {"a", "Hello", 21L}, work));
+        assertError("invalid_override: logprobs must be between 0 and 20", three,
+                new GenericRowWithSchema(new Object[] {"a", "Hello", -2L}, work));
+        // Requests built from the work rows above ignore the column when the layout has none.
+        assertFalse(requests().prepare(row("a", "Hello", null, null, null), "0").request().wantsLogprobs());
+    }
+
+    @Test
+    void logprobsOptionOutOfRangeIsAUsageError() {
+        for (String bad : List.of("21", "-2")) {
+            String message = assertThrows(ParameterException.class, () -> RunCommand.parse("--output", "out",
+                    "--model", "m", "--logprobs", bad)).getMessage();
+            assertTrue(message.contains("--logprobs must be between 0 and 20, got " + bad), message);
+        }
+        assertEquals(20, RunCommand.parse("--output", "out", "--model", "m", "--logprobs", "20").logprobs());
+        assertEquals(JobConfig.NO_LOGPROBS, RunCommand.parse("--output", "out", "--model", "m").logprobs());
     }
 
     private static void assertError(String expectedStart, RowRequests requests, Row row) {

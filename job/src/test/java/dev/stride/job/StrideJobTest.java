@@ -1,5 +1,8 @@
 package dev.stride.job;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -7,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.GenerationResult;
+import dev.stride.job.report.ReportCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -117,7 +122,7 @@ class StrideJobTest {
                 "cores_per_executor", "gpus_per_executor", "rows_total", "rows_ok", "rows_failed", "failed_rows",
                 "errors_by_kind", "prompt_tokens", "completion_tokens", "forward_passes", "decode_passes",
                 "output_tokens_per_s", "mean_tokens_per_pass", "accept_histogram", "pass_cost_ratio",
-                "per_executor", "config"), fieldNames(json));
+                "per_executor", "warnings", "config"), fieldNames(json));
         assertEquals(totals.getLong(0), json.get("rows_total").asLong());
         assertEquals(totals.getLong(1), json.get("rows_failed").asLong());
         assertEquals(totals.getLong(0) - totals.getLong(1), json.get("rows_ok").asLong());
@@ -148,6 +153,13 @@ class StrideJobTest {
         assertEquals(1, json.get("executors").asInt());
         assertEquals("driver", json.get("per_executor").get(0).get("executor").asText());
         assertEquals(totals.getLong(0), json.get("per_executor").get(0).get("rows").asLong());
+        JsonNode executor = json.get("per_executor").get(0);
+        assertTrue(executor.get("device").asText().startsWith("cpu ("), executor.toString());
+        assertEquals(Engine.vectorBits(), executor.get("vector_bits").asInt());
+        assertEquals("packed_float32", executor.get("weight_layout").asText());
+        assertEquals(System.getProperty("java.version"), executor.get("java_version").asText());
+        assertEquals(0, json.get("warnings").size(), "one executor agrees with itself");
+        assertTrue(json.get("config").get("logprobs").isNull(), "logprobs off");
         assertEquals(MAX_NEW_TOKENS, json.get("config").get("max_new_tokens").asInt());
         assertEquals(mixedSummary.rowsTotal(), json.get("rows_total").asLong());
 
@@ -155,6 +167,101 @@ class StrideJobTest {
                 .selectExpr("rows_total", "completion_tokens", "model.name").first();
         assertEquals(List.of(totals.getLong(0), totals.getLong(3), "fortunes-llama-2m"),
                 List.of(table.getLong(0), table.getLong(1), table.getString(2)));
+    }
+
+    /**
+     * --logprobs 3 over the mixed rows, plainly and with the bundled heads: one entry per completion token with the
+     * token's id, at most zero log-probability and its top alternatives in order, the same bits in both modes, and
+     * completions unchanged. Rows g02 and g03 override the option (0 alternatives, none at all).
+     */
+    @Test
+    void logprobsFollowTheCompletionIdsAndAreTheSameBitsInPlainAndMultiTokenDecoding() {
+        Path input = dir.resolve("in");
+        spark().createDataFrame(TestPrompts.all(), TestPrompts.SCHEMA)
+                .withColumn("logprobs", when(col("id").equalTo("g02"), lit(0))
+                        .when(col("id").equalTo("g03"), lit(-1)).otherwise(lit(null).cast("int")))
+                .coalesce(1).write().parquet(input.toString());
+        Path heads = JobRuns.FIXTURE.resolveSibling("fortunes-llama-2m-heads");
+        String[] common = {"--input", input.toString(), "--max-new-tokens", String.valueOf(MAX_NEW_TOKENS),
+            "--max-batch", "3", "--seed", String.valueOf(JOB_SEED), "--logprobs", "3"};
+        RunSummary ar = JobRuns.run(spark(), concat(common, "--output", dir.resolve("ar").toString()));
+        RunSummary mtp = JobRuns.run(spark(), concat(common, "--output", dir.resolve("mtp").toString(), "--heads",
+                heads.toString(), "--mode", "mtp", "--tree", "nodes:8"));
+        assertEquals("ar", ar.mode());
+        assertTrue(mtp.meanTokensPerPass() > 1, "multi-token passes happened: " + mtp.meanTokensPerPass());
+        assertEquals(3, ar.config().get("logprobs"));
+
+        Dataset<Row> plainOutput = spark().read().parquet(dir.resolve("ar").toString());
+        List<StructField> kept = Arrays.stream(TestPrompts.SCHEMA.fields())
+                .filter(field -> !field.name().equals("id")).toList();
+        assertEquals(describe(JobSchema.output(kept, true).fields()), describe(plainOutput.schema().fields()),
+                "the logprobs override column is not kept; the result column comes last");
+
+        Map<String, GenerationResult> expected = JobRuns.direct(TestPrompts.good(), MAX_NEW_TOKENS, JOB_SEED, 4);
+        Map<String, Row> plain = byId(plainOutput);
+        Map<String, Row> multi = byId(spark().read().parquet(dir.resolve("mtp").toString()));
+        Map<String, Row> withoutLogprobs = byId(spark().read().parquet(mixedOutput.toString()));
+        int checkedTokens = 0;
+        for (Row inputRow : TestPrompts.all()) {
+            String id = inputRow.getAs("id");
+            Row row = plain.get(id);
+            assertEquals(withoutLogprobs.get(id).<String>getAs("completion"), row.getAs("completion"), id);
+            assertEquals(bits(row), bits(multi.get(id)), id);
+            if (TestPrompts.BAD_ROWS.containsKey(id) || id.equals("g03")) {
+                assertTrue(row.isNullAt(row.fieldIndex("logprobs")), id);
+                continue;
+            }
+            int[] ids = expected.get(id).completionIds();
+            List<Row> tokens = row.getList(row.fieldIndex("logprobs"));
+            assertEquals(ids.length, tokens.size(), id);
+            assertEquals((int) row.getAs("completion_tokens"), tokens.size(), id);
+            boolean greedy = inputRow.getAs("temperature") == null;
+            int alternatives = id.equals("g02") ? 0 : 3;
+            for (int k = 0; k < tokens.size(); k++) {
+                Row token = tokens.get(k);
+                String where = id + " token " + k;
+                assertEquals(ids[k], token.getInt(0), where);
+                float logprob = token.getFloat(1);
+                assertTrue(logprob <= 0, where + ": " + logprob);
+                List<Row> top = token.getList(2);
+                assertEquals(alternatives, top.size(), where);
+                for (int j = 0; j < top.size(); j++) {
+                    assertTrue(top.get(j).getFloat(1) <= 0, where);
+                    if (j > 0) {
+                        assertTrue(top.get(j - 1).getFloat(1) >= top.get(j).getFloat(1), where + ": " + top);
+                    }
+                    if (top.get(j).getInt(0) == ids[k]) {
+                        assertEquals(Float.floatToRawIntBits(logprob), Float.floatToRawIntBits(top.get(j).getFloat(1)),
+                                where);
+                    }
+                }
+                if (greedy && alternatives > 0) {
+                    assertEquals(ids[k], top.get(0).getInt(0), where + ": greedy takes the most likely token");
+                }
+                checkedTokens++;
+            }
+        }
+        assertTrue(checkedTokens > 40, "tokens checked: " + checkedTokens);
+
+        // The cost report reads outputs with and without the column; its mean covers the tokens that have one.
+        Path report = dir.resolve("report");
+        assertEquals(0, ReportCommand.execute("--input", mixedOutput.toString(), "--input",
+                dir.resolve("ar").toString(), "--output", report.toString()));
+        double mean = plainOutput.where("error is null").selectExpr("explode(logprobs) as t")
+                .selectExpr("avg(cast(t.logprob as double))").first().getDouble(0);
+        assertEquals(mean, reportValue(report, "mean_token_logprob"), 1e-9 * Math.abs(mean));
+        assertEquals(0, ReportCommand.execute("--input", mixedOutput.toString(), "--output",
+                dir.resolve("report-plain").toString()));
+        assertEquals("", reportCell(dir.resolve("report-plain"), "mean_token_logprob"));
+    }
+
+    @Test
+    void resumingWithOtherOutputColumnsIsRefused() {
+        CliResult result = cli("--input", shared.resolve("in").toString(), "--output", mixedOutput.toString(),
+                "--resume", "--logprobs", "2");
+        assertEquals(RunCommand.EXIT_SETUP, result.exitCode());
+        assertTrue(result.stderr().contains("but this run would write") && result.stderr().contains("--logprobs"),
+                result.stderr());
     }
 
     @Test
@@ -336,6 +443,38 @@ class StrideJobTest {
         } finally {
             System.setErr(original);
         }
+    }
+
+    /** A row's logprobs as exact bits: "id:bits[topId:bits ...]" per token; null when the row has none. */
+    private static List<String> bits(Row row) {
+        if (row.isNullAt(row.fieldIndex("logprobs"))) {
+            return null;
+        }
+        List<String> tokens = new ArrayList<>();
+        for (Row token : row.<Row>getList(row.fieldIndex("logprobs"))) {
+            StringBuilder text = new StringBuilder().append(token.getInt(0)).append(':')
+                    .append(Float.floatToRawIntBits(token.getFloat(1))).append('[');
+            for (Row top : token.<Row>getList(2)) {
+                text.append(top.getInt(0)).append(':').append(Float.floatToRawIntBits(top.getFloat(1))).append(' ');
+            }
+            tokens.add(text.append(']').toString());
+        }
+        return tokens;
+    }
+
+    private static String reportCell(Path report, String metric) {
+        try {
+            return Files.readAllLines(report.resolve("report.csv")).stream()
+                    .filter(line -> line.startsWith(metric + ",")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + metric + " in report.csv"))
+                    .substring(metric.length() + 1);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static double reportValue(Path report, String metric) {
+        return Double.parseDouble(reportCell(report, metric));
     }
 
     private static SparkSession spark() {

@@ -1,5 +1,6 @@
 package dev.stride.decoder.compute;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -41,6 +42,27 @@ public final class VectorExp {
         FloatVector expR = p.mul(r).mul(r).add(r).add(1f);
         FloatVector twoToN = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return expR.mul(twoToN).blend(0f, tiny);
+    }
+
+    /**
+     * The sum of exp(x[i] - max) over x[off, off + len) (max at least every x[i]): exponentials lane-wise into
+     * {@code scratch} (at least len rounded up to whole vectors of {@code species}), added one by one in index
+     * order in double precision. The same bits on every vector width and JIT tier: each lane's exponential does
+     * not depend on where it sits, and the additions have one order.
+     */
+    public static double sumExpBelow(VectorSpecies<Float> species, float max, float[] x, int off, int len,
+                                     float[] scratch) {
+        System.arraycopy(x, off, scratch, 0, len);
+        int padded = (len + species.length() - 1) / species.length() * species.length();
+        Arrays.fill(scratch, len, padded, Float.NEGATIVE_INFINITY); // exp of the padding is 0
+        for (int i = 0; i < padded; i += species.length()) {
+            expNonPositive(species, FloatVector.fromArray(species, scratch, i).sub(max)).intoArray(scratch, i);
+        }
+        double sum = 0;
+        for (int i = 0; i < len; i++) {
+            sum += scratch[i];
+        }
+        return sum;
     }
 
     /** SiLU, z * sigmoid(z), of each lane, from exp(-|z|) so the exponential never overflows. */

@@ -26,7 +26,13 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorOps implements TensorOps {
 
+    /** Element-wise work and attention key blocks: the CPU's widest vectors. */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Dot products: vectors holding the fixed {@link LaneSum} layout, a part of it each. */
+    private static final VectorSpecies<Float> R = LaneSum.SPECIES;
+    private static final int LANES = LaneSum.LANES;
+    private static final int WIDTH = LaneSum.WIDTH;
+    private static final int PARTS = LaneSum.PARTS;
     /** Weight rows widened together and input rows swept together: a 4x4 block of accumulators. */
     private static final int BLOCK = 4;
     /** Below this many multiply-adds a matmul runs on the calling thread: waking workers would cost more. */
@@ -60,7 +66,7 @@ public final class VectorOps implements TensorOps {
             pool.parallelFor(bf16.panelCount(),
                     (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out, start, end, panels[worker]));
         } else {
-            float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * F.length()); // rows, then four vectors to sum
+            float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES); // rows, then partials to sum
             if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
                 matmulRows(w, x, n, out, 0, w.rows(), scratch[0]);
             } else {
@@ -109,7 +115,8 @@ public final class VectorOps implements TensorOps {
     /**
      * Rows [start, end) of m, whose row r is output column {@code outOffset + r} of rows {@code outStride} wide.
      * BLOCK weight rows are widened to float32 once, then swept against the inputs four at a time, so each weight
-     * is read from memory once per pass. With fewer than four inputs, memory-mapped BF16 and F32 rows are widened
+     * is read from memory once per pass (on CPUs with narrower vectors than 16 lanes, swept one input at a time).
+     * With fewer than four inputs, memory-mapped BF16 and F32 rows are widened
      * in registers straight into the dot products instead (1.5x faster at one input): little is reused, so little
      * is worth storing. F16 is not: its widening takes so many registers that four rows at once spill.
      */
@@ -130,7 +137,7 @@ public final class VectorOps implements TensorOps {
             }
             int b = 0;
             if (block == BLOCK) {
-                for (; b + BLOCK <= n; b += BLOCK) {
+                for (; PARTS == 1 && b + BLOCK <= n; b += BLOCK) {
                     dot4x4(weights, x, b * cols, cols, out, b * outStride + out0, outStride, BLOCK * cols);
                 }
                 for (; b < n; b++) {
@@ -151,121 +158,97 @@ public final class VectorOps implements TensorOps {
      * reduction, the same scalar tail. Grouping only shares loads, never changes an element's arithmetic.
      */
 
-    /** Four weight rows (consecutive in w, stride len) against four input rows. */
+    /**
+     * Four weight rows (consecutive in w, stride len) against four input rows, each pair's partials stored to
+     * w[lanes + (4 * input + row) * LANES, + LANES) (16 sets) and summed once every part has run. Only on
+     * 16-lane CPUs: with two or four vectors per set, 16 accumulators would not fit in registers.
+     */
     private static void dot4x4(float[] w, float[] x, int x0, int len, float[] out, int out0, int outStride,
                                int lanes) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
-        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
-            FloatVector w0 = FloatVector.fromArray(F, w, i);
-            FloatVector w1 = FloatVector.fromArray(F, w, len + i);
-            FloatVector w2 = FloatVector.fromArray(F, w, 2 * len + i);
-            FloatVector w3 = FloatVector.fromArray(F, w, 3 * len + i);
-            FloatVector x0v = FloatVector.fromArray(F, x, x0 + i);
-            a00 = w0.fma(x0v, a00);
-            a10 = w1.fma(x0v, a10);
-            a20 = w2.fma(x0v, a20);
-            a30 = w3.fma(x0v, a30);
-            FloatVector x1v = FloatVector.fromArray(F, x, x0 + len + i);
-            a01 = w0.fma(x1v, a01);
-            a11 = w1.fma(x1v, a11);
-            a21 = w2.fma(x1v, a21);
-            a31 = w3.fma(x1v, a31);
-            FloatVector x2v = FloatVector.fromArray(F, x, x0 + 2 * len + i);
-            a02 = w0.fma(x2v, a02);
-            a12 = w1.fma(x2v, a12);
-            a22 = w2.fma(x2v, a22);
-            a32 = w3.fma(x2v, a32);
-            FloatVector x3v = FloatVector.fromArray(F, x, x0 + 3 * len + i);
-            a03 = w0.fma(x3v, a03);
-            a13 = w1.fma(x3v, a13);
-            a23 = w2.fma(x3v, a23);
-            a33 = w3.fma(x3v, a33);
+        int bound = LaneSum.bound(len);
+        for (int part = 0; part < PARTS; part++) {
+            FloatVector a00 = FloatVector.zero(R), a01 = FloatVector.zero(R), a02 = FloatVector.zero(R), a03 = FloatVector.zero(R);
+            FloatVector a10 = FloatVector.zero(R), a11 = FloatVector.zero(R), a12 = FloatVector.zero(R), a13 = FloatVector.zero(R);
+            FloatVector a20 = FloatVector.zero(R), a21 = FloatVector.zero(R), a22 = FloatVector.zero(R), a23 = FloatVector.zero(R);
+            FloatVector a30 = FloatVector.zero(R), a31 = FloatVector.zero(R), a32 = FloatVector.zero(R), a33 = FloatVector.zero(R);
+            for (int i = part * WIDTH; i < bound; i += LANES) {
+                FloatVector w0 = FloatVector.fromArray(R, w, i);
+                FloatVector w1 = FloatVector.fromArray(R, w, len + i);
+                FloatVector w2 = FloatVector.fromArray(R, w, 2 * len + i);
+                FloatVector w3 = FloatVector.fromArray(R, w, 3 * len + i);
+                FloatVector x0v = FloatVector.fromArray(R, x, x0 + i);
+                a00 = w0.fma(x0v, a00);
+                a10 = w1.fma(x0v, a10);
+                a20 = w2.fma(x0v, a20);
+                a30 = w3.fma(x0v, a30);
+                FloatVector x1v = FloatVector.fromArray(R, x, x0 + len + i);
+                a01 = w0.fma(x1v, a01);
+                a11 = w1.fma(x1v, a11);
+                a21 = w2.fma(x1v, a21);
+                a31 = w3.fma(x1v, a31);
+                FloatVector x2v = FloatVector.fromArray(R, x, x0 + 2 * len + i);
+                a02 = w0.fma(x2v, a02);
+                a12 = w1.fma(x2v, a12);
+                a22 = w2.fma(x2v, a22);
+                a32 = w3.fma(x2v, a32);
+                FloatVector x3v = FloatVector.fromArray(R, x, x0 + 3 * len + i);
+                a03 = w0.fma(x3v, a03);
+                a13 = w1.fma(x3v, a13);
+                a23 = w2.fma(x3v, a23);
+                a33 = w3.fma(x3v, a33);
+            }
+            int at = lanes + part * WIDTH;
+            a00.intoArray(w, at);
+            a10.intoArray(w, at + LANES);
+            a20.intoArray(w, at + 2 * LANES);
+            a30.intoArray(w, at + 3 * LANES);
+            a01.intoArray(w, at + 4 * LANES);
+            a11.intoArray(w, at + 5 * LANES);
+            a21.intoArray(w, at + 6 * LANES);
+            a31.intoArray(w, at + 7 * LANES);
+            a02.intoArray(w, at + 8 * LANES);
+            a12.intoArray(w, at + 9 * LANES);
+            a22.intoArray(w, at + 10 * LANES);
+            a32.intoArray(w, at + 11 * LANES);
+            a03.intoArray(w, at + 12 * LANES);
+            a13.intoArray(w, at + 13 * LANES);
+            a23.intoArray(w, at + 14 * LANES);
+            a33.intoArray(w, at + 15 * LANES);
         }
-        a00.intoArray(w, lanes);
-        a10.intoArray(w, lanes + F.length());
-        a20.intoArray(w, lanes + 2 * F.length());
-        a30.intoArray(w, lanes + 3 * F.length());
-        LaneSum.ofFourStored(w, lanes);
-        float s00 = w[lanes];
-        float s10 = w[lanes + 1];
-        float s20 = w[lanes + 2];
-        float s30 = w[lanes + 3];
-        a01.intoArray(w, lanes);
-        a11.intoArray(w, lanes + F.length());
-        a21.intoArray(w, lanes + 2 * F.length());
-        a31.intoArray(w, lanes + 3 * F.length());
-        LaneSum.ofFourStored(w, lanes);
-        float s01 = w[lanes];
-        float s11 = w[lanes + 1];
-        float s21 = w[lanes + 2];
-        float s31 = w[lanes + 3];
-        a02.intoArray(w, lanes);
-        a12.intoArray(w, lanes + F.length());
-        a22.intoArray(w, lanes + 2 * F.length());
-        a32.intoArray(w, lanes + 3 * F.length());
-        LaneSum.ofFourStored(w, lanes);
-        float s02 = w[lanes];
-        float s12 = w[lanes + 1];
-        float s22 = w[lanes + 2];
-        float s32 = w[lanes + 3];
-        a03.intoArray(w, lanes);
-        a13.intoArray(w, lanes + F.length());
-        a23.intoArray(w, lanes + 2 * F.length());
-        a33.intoArray(w, lanes + 3 * F.length());
-        LaneSum.ofFourStored(w, lanes);
-        float s03 = w[lanes];
-        float s13 = w[lanes + 1];
-        float s23 = w[lanes + 2];
-        float s33 = w[lanes + 3];
-        out[out0] = finish(s00, w, 0, x, x0, i, len);
-        out[out0 + 1] = finish(s10, w, len, x, x0, i, len);
-        out[out0 + 2] = finish(s20, w, 2 * len, x, x0, i, len);
-        out[out0 + 3] = finish(s30, w, 3 * len, x, x0, i, len);
-        out[out0 + outStride] = finish(s01, w, 0, x, x0 + len, i, len);
-        out[out0 + outStride + 1] = finish(s11, w, len, x, x0 + len, i, len);
-        out[out0 + outStride + 2] = finish(s21, w, 2 * len, x, x0 + len, i, len);
-        out[out0 + outStride + 3] = finish(s31, w, 3 * len, x, x0 + len, i, len);
-        out[out0 + 2 * outStride] = finish(s02, w, 0, x, x0 + 2 * len, i, len);
-        out[out0 + 2 * outStride + 1] = finish(s12, w, len, x, x0 + 2 * len, i, len);
-        out[out0 + 2 * outStride + 2] = finish(s22, w, 2 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 2 * outStride + 3] = finish(s32, w, 3 * len, x, x0 + 2 * len, i, len);
-        out[out0 + 3 * outStride] = finish(s03, w, 0, x, x0 + 3 * len, i, len);
-        out[out0 + 3 * outStride + 1] = finish(s13, w, len, x, x0 + 3 * len, i, len);
-        out[out0 + 3 * outStride + 2] = finish(s23, w, 2 * len, x, x0 + 3 * len, i, len);
-        out[out0 + 3 * outStride + 3] = finish(s33, w, 3 * len, x, x0 + 3 * len, i, len);
+        for (int b = 0; b < BLOCK; b++) {
+            int sums = lanes + 4 * b * LANES;
+            LaneSum.ofFourStored(w, sums);
+            for (int j = 0; j < BLOCK; j++) {
+                out[out0 + b * outStride + j] = finish(w[sums + j], w, j * len, x, x0 + b * len, bound, len);
+            }
+        }
     }
 
-    /** Four weight rows against one input row. */
+    /** Four weight rows against one input row; partials go to w[lanes, lanes + 4 * LANES). */
     private static void dot4x1(float[] w, float[] x, int x0, int len, float[] out, int out0, int lanes) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
-            FloatVector xv = FloatVector.fromArray(F, x, x0 + i);
-            a0 = FloatVector.fromArray(F, w, i).fma(xv, a0);
-            a1 = FloatVector.fromArray(F, w, len + i).fma(xv, a1);
-            a2 = FloatVector.fromArray(F, w, 2 * len + i).fma(xv, a2);
-            a3 = FloatVector.fromArray(F, w, 3 * len + i).fma(xv, a3);
+        int bound = LaneSum.bound(len);
+        for (int part = 0; part < PARTS; part++) {
+            FloatVector a0 = FloatVector.zero(R);
+            FloatVector a1 = FloatVector.zero(R);
+            FloatVector a2 = FloatVector.zero(R);
+            FloatVector a3 = FloatVector.zero(R);
+            for (int i = part * WIDTH; i < bound; i += LANES) {
+                FloatVector xv = FloatVector.fromArray(R, x, x0 + i);
+                a0 = FloatVector.fromArray(R, w, i).fma(xv, a0);
+                a1 = FloatVector.fromArray(R, w, len + i).fma(xv, a1);
+                a2 = FloatVector.fromArray(R, w, 2 * len + i).fma(xv, a2);
+                a3 = FloatVector.fromArray(R, w, 3 * len + i).fma(xv, a3);
+            }
+            int at = lanes + part * WIDTH;
+            a0.intoArray(w, at);
+            a1.intoArray(w, at + LANES);
+            a2.intoArray(w, at + 2 * LANES);
+            a3.intoArray(w, at + 3 * LANES);
         }
-        a0.intoArray(w, lanes);
-        a1.intoArray(w, lanes + F.length());
-        a2.intoArray(w, lanes + 2 * F.length());
-        a3.intoArray(w, lanes + 3 * F.length());
         LaneSum.ofFourStored(w, lanes);
-        float s0 = w[lanes];
-        float s1 = w[lanes + 1];
-        float s2 = w[lanes + 2];
-        float s3 = w[lanes + 3];
-        out[out0] = finish(s0, w, 0, x, x0, i, len);
-        out[out0 + 1] = finish(s1, w, len, x, x0, i, len);
-        out[out0 + 2] = finish(s2, w, 2 * len, x, x0, i, len);
-        out[out0 + 3] = finish(s3, w, 3 * len, x, x0, i, len);
+        for (int j = 0; j < BLOCK; j++) {
+            out[out0 + j] = finish(w[lanes + j], w, j * len, x, x0, bound, len);
+        }
     }
 
     /**
@@ -280,15 +263,18 @@ public final class VectorOps implements TensorOps {
         return sum;
     }
 
+    /** One dot product in the {@link LaneSum} layout: the reference every blocked kernel above reproduces. */
     private static float dotKernel(float[] a, int aOff, float[] b, int bOff, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
-            acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+        float[] partials = new float[LaneSum.LANES];
+        int bound = LaneSum.bound(len);
+        for (int part = 0; part < PARTS; part++) {
+            FloatVector acc = FloatVector.zero(R);
+            for (int i = part * WIDTH; i < bound; i += LANES) {
+                acc = FloatVector.fromArray(R, a, aOff + i).fma(FloatVector.fromArray(R, b, bOff + i), acc);
+            }
+            acc.intoArray(partials, part * WIDTH);
         }
-        float[] lanes = new float[F.length()];
-        acc.intoArray(lanes, 0);
-        return finish(LaneSum.ofStored(lanes, 0, F.length()), a, aOff, b, bOff, i, len);
+        return finish(LaneSum.ofStored(partials, 0), a, aOff, b, bOff, bound, len);
     }
 
     @Override

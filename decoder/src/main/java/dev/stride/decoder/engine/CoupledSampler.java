@@ -7,6 +7,7 @@ import java.util.Arrays;
  * counter-based uniform u(seed, p). Plain and multi-token decoding therefore pick the same token at the same
  * position whatever else is in the batch: verification of a drafted token is "would I have chosen it here?".
  * Inverse-CDF sampling over candidates ordered by (logit desc, id asc), so ties resolve the same way every time.
+ * Exponentials use {@link StrictMath} (the same bits on every CPU and JIT tier, unlike Math's intrinsics).
  * Holds scratch buffers: one instance per decoding thread.
  */
 public final class CoupledSampler {
@@ -37,7 +38,7 @@ public final class CoupledSampler {
         double maxLogit = logits[offset + order[0]];
         double total = 0;
         for (int i = 0; i < candidates; i++) {
-            weight[i] = Math.exp((logits[offset + order[i]] - maxLogit) / params.temperature());
+            weight[i] = StrictMath.exp((logits[offset + order[i]] - maxLogit) / params.temperature());
             total += weight[i];
         }
         if (params.topP() < 1f) {

@@ -18,6 +18,8 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
                                 List<String> stopStrings, boolean ignoreEos, int logprobs) {
 
     public static final int NO_LOGPROBS = -1;
+    /** The most alternatives a token may report; more would cost O(vocab * N) per token for little use. */
+    public static final int MAX_LOGPROBS = 20;
 
     public GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
                              List<String> stopStrings) {
@@ -36,16 +38,21 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
         if (maxNewTokens <= 0) {
             throw new IllegalArgumentException("request " + id + ": max_new_tokens must be > 0, got " + maxNewTokens);
         }
-        if (logprobs < NO_LOGPROBS || logprobs > LogprobCalculator.MAX_TOP) {
-            throw new IllegalArgumentException("request " + id + ": logprobs must be between 0 and "
-                    + LogprobCalculator.MAX_TOP + " alternatives, got " + logprobs);
-        }
+        checkLogprobs(logprobs);
         promptIds = promptIds.clone();
         stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
         for (String stop : stopStrings) {
             if (stop == null || stop.isEmpty()) {
                 throw new IllegalArgumentException("request " + id + ": stop strings must be non-empty");
             }
+        }
+    }
+
+    /** Throws IllegalArgumentException unless {@code logprobs} is {@link #NO_LOGPROBS} or 0 to MAX_LOGPROBS. */
+    public static void checkLogprobs(int logprobs) {
+        if (logprobs < NO_LOGPROBS || logprobs > MAX_LOGPROBS) {
+            throw new IllegalArgumentException("logprobs must be between 0 and " + MAX_LOGPROBS
+                    + " alternatives (or " + NO_LOGPROBS + " for none), got " + logprobs);
         }
     }
 

@@ -1,7 +1,6 @@
 package dev.stride.decoder.engine;
 
 import dev.stride.decoder.compute.VectorExp;
-import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,15 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class LogprobCalculator {
 
-    /** The most alternatives a token may report; more would cost O(vocab * N) per token for little use. */
-    static final int MAX_TOP = 20;
-
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
     private final int vocab;
-    private final float[] exps;  // exp(logit - max), padded to whole vectors
-    private final int[] topIds = new int[MAX_TOP];
-    private final float[] topLogits = new float[MAX_TOP];
+    private final float[] exps; // exp(logit - max), padded to whole vectors
+    private final int[] topIds = new int[GenerationRequest.MAX_LOGPROBS];
+    private final float[] topLogits = new float[GenerationRequest.MAX_LOGPROBS];
 
     LogprobCalculator(int vocab) {
         this.vocab = vocab;
@@ -29,20 +25,12 @@ final class LogprobCalculator {
     }
 
     TokenLogprob of(float[] logits, int offset, int token, int top) {
-        if (top < 0 || top > MAX_TOP) {
-            throw new IllegalArgumentException("top log-probabilities must be in [0, " + MAX_TOP + "], got " + top);
+        if (top < 0 || top > GenerationRequest.MAX_LOGPROBS) {
+            throw new IllegalArgumentException("top log-probabilities must be in [0, "
+                    + GenerationRequest.MAX_LOGPROBS + "], got " + top);
         }
         float max = logits[offset + CoupledSampler.argmax(logits, offset, vocab)];
-        System.arraycopy(logits, offset, exps, 0, vocab);
-        Arrays.fill(exps, vocab, exps.length, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < exps.length; i += F.length()) {
-            VectorExp.expNonPositive(F, FloatVector.fromArray(F, exps, i).sub(max)).intoArray(exps, i);
-        }
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) {
-            sum += exps[i];
-        }
-        double logSum = StrictMath.log(sum);
+        double logSum = StrictMath.log(VectorExp.sumExpBelow(F, max, logits, offset, vocab, exps));
         int n = selectTop(logits, offset, top);
         int[] ids = new int[n];
         float[] logprobs = new float[n];

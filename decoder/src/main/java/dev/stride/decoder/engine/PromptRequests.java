@@ -32,9 +32,10 @@ public final class PromptRequests {
         if (stops != null && stops.stream().anyMatch(s -> s == null || s.isEmpty())) {
             throw new RequestException("invalid_override", "stop strings must be non-empty");
         }
-        if (logprobs < GenerationRequest.NO_LOGPROBS || logprobs > LogprobCalculator.MAX_TOP) {
-            throw new RequestException("invalid_override", "logprobs must be between 0 and "
-                    + LogprobCalculator.MAX_TOP + ", got " + logprobs);
+        try {
+            GenerationRequest.checkLogprobs(logprobs);
+        } catch (IllegalArgumentException e) {
+            throw new RequestException("invalid_override", e.getMessage());
         }
         int[] ids = tokens(tokenizer, prompt, messages, chat);
         return new GenerationRequest(id, ids, maxNewTokens, sampling, stops, false, logprobs);

@@ -3,7 +3,10 @@ package dev.stride.decoder.forward;
 import dev.stride.decoder.model.ModelConfig;
 import java.util.Arrays;
 
-/** Rotary cos/sin per position, computed in double once and cached as float, grown on demand. */
+/**
+ * Rotary cos/sin per position, computed in double once and cached as float, grown on demand. StrictMath, not
+ * Math: Math's sine and cosine may use CPU-specific intrinsics, and these tables reach every key and query.
+ */
 public final class RopeTable {
 
     private final double[] inverseFrequencies; // (headDim / 2)
@@ -28,8 +31,8 @@ public final class RopeTable {
         for (int p = positions; p < n; p++) {
             for (int i = 0; i < half; i++) {
                 double angle = p * inverseFrequencies[i];
-                cos[p * half + i] = (float) Math.cos(angle);
-                sin[p * half + i] = (float) Math.sin(angle);
+                cos[p * half + i] = (float) StrictMath.cos(angle);
+                sin[p * half + i] = (float) StrictMath.sin(angle);
             }
         }
         positions = n;

@@ -14,7 +14,7 @@ public record RopeScaling(String type, double factor, double lowFreqFactor, doub
     public double[] inverseFrequencies(double theta, int headDim) {
         double[] inv = new double[headDim / 2];
         for (int i = 0; i < inv.length; i++) {
-            inv[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+            inv[i] = 1.0 / StrictMath.pow(theta, (2.0 * i) / headDim);
         }
         switch (type) {
             case "default" -> { }

@@ -1,13 +1,13 @@
 package dev.stride.decoder.mtp;
 
 import dev.stride.decoder.compute.VectorExp;
-import dev.stride.decoder.tensor.LaneSum;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The top candidates of each head for one sequence, most likely first (ties to the lower id), with their softmax
- * probabilities. Reused across sequences and steps.
+ * probabilities. Reused across sequences and steps. The probabilities shape trees, so they are computed the same
+ * way on every CPU (see {@link VectorExp#sumExpBelow}): a fixed tree's statistics do not depend on the machine.
  */
 final class HeadCandidates {
 
@@ -16,6 +16,8 @@ final class HeadCandidates {
     final int[][] ids;     // (heads, width)
     final double[][] probs; // (heads, width)
     int width;
+
+    private float[] exps = new float[0];
 
     HeadCandidates(int heads, int maxWidth) {
         this.ids = new int[heads][maxWidth];
@@ -44,23 +46,13 @@ final class HeadCandidates {
                 }
             }
         }
-        double total = softmaxDenominator(logits, offset, vocab, max);
+        if (exps.length < vocab + F.length()) {
+            exps = new float[vocab + F.length()];
+        }
+        double total = VectorExp.sumExpBelow(F, max, logits, offset, vocab, exps);
         for (int i = 0; i < width; i++) {
-            p[i] = Math.exp(logits[offset + top[i]] - max) / total;
+            p[i] = StrictMath.exp((double) logits[offset + top[i]] - max) / total;
         }
-    }
-
-    private static double softmaxDenominator(float[] logits, int offset, int vocab, float max) {
-        FloatVector sum = FloatVector.zero(F);
-        int v = 0;
-        for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
-            sum = sum.add(VectorExp.expNonPositive(F, FloatVector.fromArray(F, logits, offset + v).sub(max)));
-        }
-        double total = LaneSum.of(sum);
-        for (; v < vocab; v++) {
-            total += Math.exp(logits[offset + v] - max);
-        }
-        return total;
     }
 
     /**

@@ -6,19 +6,34 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The sum of a float vector's lanes in one fixed order: halving, lane i + lane i + W/2, then the same on the lower
- * half, down to one lane. Not {@code reduceLanes(ADD)}: its interpreted form adds left to right while the JIT's
- * intrinsic adds pairwise, so a kernel would give other bits before it is compiled than after, and a token could
- * change with JIT timing. {@link #ofStored} adds in scalar code, {@link #ofFourStored} makes the same additions for
- * four vectors at once. Every step rounds the same way in every JIT tier.
+ * The one lane layout and lane sum of every dot product, fixed whatever vectors the CPU has. A dot product over
+ * [0, len) keeps {@link #LANES} = 16 partial sums: partial l accumulates, by fused multiply-adds in column order,
+ * the columns i = l (mod 16) below {@link #bound}(len); the partials are then summed by halving (lane l + lane
+ * l + 8, then the same on the lower half, down to one), and the remaining columns are added one fused multiply-add
+ * at a time. An AVX-512 CPU holds the 16 partials in one vector; AVX2 in {@link #PARTS} = 2 vectors of 8, SSE and
+ * NEON in 4 of 4: kernels walk the columns once per part ({@link #SPECIES} lanes from column {@code part *
+ * WIDTH}, stepping 16), so every partial sees the same operations in the same order on every CPU, and a
+ * retried task gives the same bits on another machine.
+ *
+ * <p>Not {@code reduceLanes(ADD)}: its interpreted form adds left to right while the JIT's intrinsic adds pairwise,
+ * so a kernel would give other bits before it is compiled than after. {@link #ofStored} adds in scalar code,
+ * {@link #ofFourStored} makes the same additions for four sets of partials at once. Every step rounds the same
+ * way in every JIT tier.
  */
 public final class LaneSum {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Partial sums of every dot product: the logical vector width, the same on every CPU. */
+    public static final int LANES = 16;
+    /** The physical vectors that hold the partials: this CPU's, between 4 and 16 lanes. */
+    public static final VectorSpecies<Float> SPECIES = physical(FloatVector.SPECIES_PREFERRED);
+    /** Lanes of one physical vector. */
+    public static final int WIDTH = SPECIES.length();
+    /** Physical vectors per set of partials: 1 (AVX-512), 2 (AVX2) or 4 (SSE, NEON). */
+    public static final int PARTS = LANES / WIDTH;
 
-    // The four-at-once steps: a lane of the result holds exactly the additions ofStored makes, in the same order
-    // (an add's two operands may come swapped, which IEEE addition does not notice).
-    private static final boolean FOUR_AT_ONCE = F.length() == 16;
+    // The four-at-once steps (16-lane CPUs): a lane of the result holds exactly the additions ofStored makes, in
+    // the same order (an add's two operands may come swapped, which IEEE addition does not notice).
+    private static final boolean FOUR_AT_ONCE = WIDTH == LANES;
     private static final VectorMask<Float> HIGH_HALF = lanesWhere(8);
     private static final VectorMask<Float> ODD_QUARTERS = lanesWhere(4);
     private static final VectorShuffle<Float> SWAP_8 = swap(8);
@@ -29,30 +44,50 @@ public final class LaneSum {
     private LaneSum() {
     }
 
+    /** The CPU's preferred vectors, clamped to 4-16 lanes so that whole vectors tile the 16 partials. */
+    static VectorSpecies<Float> physical(VectorSpecies<Float> preferred) {
+        if (preferred.length() > LANES) {
+            return FloatVector.SPECIES_512;
+        }
+        return preferred.length() < 4 ? FloatVector.SPECIES_128 : preferred;
+    }
+
+    /** Columns [0, bound(len)) go through the partials; the rest is the scalar tail. */
+    public static int bound(int len) {
+        return len - len % LANES;
+    }
+
     /** Lanes whose index has the given bit set. */
     private static VectorMask<Float> lanesWhere(int bit) {
-        boolean[] set = new boolean[F.length()];
+        boolean[] set = new boolean[WIDTH];
         for (int i = 0; i < set.length; i++) {
             set[i] = (i & bit) != 0;
         }
-        return VectorMask.fromArray(F, set, 0);
+        return VectorMask.fromArray(SPECIES, set, 0);
     }
 
     private static VectorShuffle<Float> swap(int distance) {
-        return VectorShuffle.fromOp(F, lane -> (lane ^ distance) < F.length() ? lane ^ distance : lane);
+        return VectorShuffle.fromOp(SPECIES, lane -> (lane ^ distance) < WIDTH ? lane ^ distance : lane);
     }
 
-    /** Sum of the lanes of v. */
+    /**
+     * Sum of the lanes of one vector of any species, by the same halving. For head training, whose vectors are
+     * the CPU's own: trained heads decide speed, never a token, and training is reproducible on one kind of CPU.
+     */
     public static float of(FloatVector v) {
         return ofStored(v.toArray(), 0, v.length());
     }
 
     /**
-     * Sum of the {@code lanes} values at scratch[offset, offset + lanes), where a kernel stored its vector
-     * (overwritten). Kernels store and call this rather than pass the vector: a vector handed to a call the JIT
-     * does not inline is boxed on the heap.
+     * Sum of the {@link #LANES} partials at scratch[offset, offset + LANES), where a kernel stored them
+     * (overwritten). Kernels store and call this rather than pass vectors: a vector handed to a call the JIT does
+     * not inline is boxed on the heap.
      */
-    public static float ofStored(float[] scratch, int offset, int lanes) {
+    public static float ofStored(float[] scratch, int offset) {
+        return ofStored(scratch, offset, LANES);
+    }
+
+    private static float ofStored(float[] scratch, int offset, int lanes) {
         for (int half = lanes / 2; half >= 1; half /= 2) {
             for (int i = offset; i < offset + half; i++) {
                 scratch[i] += scratch[i + half];
@@ -62,24 +97,22 @@ public final class LaneSum {
     }
 
     /**
-     * The lane sums of four vectors a kernel stored one after another at scratch[offset, offset + 4 * lanes),
-     * written to scratch[offset, offset + 4) in the same order; each equals {@link #ofStored} of its vector. On
-     * 16-lane CPUs the four are halved together in registers (a blend-permute-add butterfly), a third of the work of
-     * four scalar halvings. Kernels store and call this rather than pass vectors: a vector handed to a call the JIT
-     * does not inline is boxed on the heap.
+     * The sums of four sets of partials stored one after another at scratch[offset, offset + 4 * LANES), written
+     * to scratch[offset, offset + 4) in the same order; each equals {@link #ofStored} of its set. On 16-lane CPUs
+     * the four are halved together in registers (a blend-permute-add butterfly), a third of the work of four
+     * scalar halvings.
      */
     public static void ofFourStored(float[] scratch, int offset) {
-        int lanes = F.length();
         if (!FOUR_AT_ONCE) {
             for (int k = 0; k < 4; k++) {
-                scratch[offset + k] = ofStored(scratch, offset + k * lanes, lanes); // reads lanes past the writes
+                scratch[offset + k] = ofStored(scratch, offset + k * LANES); // reads lanes past the writes
             }
             return;
         }
-        FloatVector a = FloatVector.fromArray(F, scratch, offset);
-        FloatVector b = FloatVector.fromArray(F, scratch, offset + lanes);
-        FloatVector c = FloatVector.fromArray(F, scratch, offset + 2 * lanes);
-        FloatVector d = FloatVector.fromArray(F, scratch, offset + 3 * lanes);
+        FloatVector a = FloatVector.fromArray(SPECIES, scratch, offset);
+        FloatVector b = FloatVector.fromArray(SPECIES, scratch, offset + LANES);
+        FloatVector c = FloatVector.fromArray(SPECIES, scratch, offset + 2 * LANES);
+        FloatVector d = FloatVector.fromArray(SPECIES, scratch, offset + 3 * LANES);
         FloatVector ab = a.blend(b, HIGH_HALF).add(b.blend(a, HIGH_HALF).rearrange(SWAP_8)); // a | b, halved once
         FloatVector cd = c.blend(d, HIGH_HALF).add(d.blend(c, HIGH_HALF).rearrange(SWAP_8)); // c | d, halved once
         FloatVector r = ab.blend(cd, ODD_QUARTERS).add(cd.blend(ab, ODD_QUARTERS).rearrange(SWAP_4)); // a|c|b|d

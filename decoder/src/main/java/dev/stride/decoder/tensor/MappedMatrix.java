@@ -21,8 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public abstract sealed class MappedMatrix implements WeightMatrix {
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** The dot products' vectors ({@link LaneSum#SPECIES}): {@link #dot4} widens straight into them. */
+    static final VectorSpecies<Float> F = LaneSum.SPECIES;
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     /** Shorts that widen to one full int vector. */
     static final VectorSpecies<Short> S =
             VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
@@ -77,36 +78,39 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
 
     /**
      * out[outOff + j] = row (row + j) . x[xOff, xOff + cols) for j in [0, 4), each summed the way every matmul
-     * kernel sums a row (VectorOps): lane-wise fused multiply-adds over whole vectors in column order, one lane
-     * reduction, then the remaining columns one fused multiply-add at a time. Bit-identical to widening the rows
-     * first; faster when each weight meets a single input row. {@code lanes[lanesOff, + four vectors)} is scratch.
+     * kernel sums a row: the {@link LaneSum} layout's partials, their lane sum, then the remaining columns one
+     * fused multiply-add at a time. Bit-identical to widening the rows first; faster when each weight meets a
+     * single input row. {@code lanes[lanesOff, + 4 * LaneSum.LANES)} is scratch.
      */
     public void dot4(int row, float[] x, int xOff, float[] out, int outOff, float[] lanes, int lanesOff) {
         int bytes = dtype().byteSize();
         int r0 = row * cols * bytes;
         int rowBytes = cols * bytes;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int c = 0;
-        for (int upper = F.loopBound(cols); c < upper; c += F.length()) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-            int at = r0 + c * bytes;
-            a0 = widened(at).fma(xv, a0);
-            a1 = widened(at + rowBytes).fma(xv, a1);
-            a2 = widened(at + 2 * rowBytes).fma(xv, a2);
-            a3 = widened(at + 3 * rowBytes).fma(xv, a3);
+        int bound = LaneSum.bound(cols);
+        for (int part = 0; part < LaneSum.PARTS; part++) {
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            for (int c = part * F.length(); c < bound; c += LaneSum.LANES) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                int at = r0 + c * bytes;
+                a0 = widened(at).fma(xv, a0);
+                a1 = widened(at + rowBytes).fma(xv, a1);
+                a2 = widened(at + 2 * rowBytes).fma(xv, a2);
+                a3 = widened(at + 3 * rowBytes).fma(xv, a3);
+            }
+            int at = lanesOff + part * F.length();
+            a0.intoArray(lanes, at);
+            a1.intoArray(lanes, at + LaneSum.LANES);
+            a2.intoArray(lanes, at + 2 * LaneSum.LANES);
+            a3.intoArray(lanes, at + 3 * LaneSum.LANES);
         }
-        a0.intoArray(lanes, lanesOff);
-        a1.intoArray(lanes, lanesOff + F.length());
-        a2.intoArray(lanes, lanesOff + 2 * F.length());
-        a3.intoArray(lanes, lanesOff + 3 * F.length());
         LaneSum.ofFourStored(lanes, lanesOff);
-        out[outOff] = tail(lanes[lanesOff], row, x, xOff, c);
-        out[outOff + 1] = tail(lanes[lanesOff + 1], row + 1, x, xOff, c);
-        out[outOff + 2] = tail(lanes[lanesOff + 2], row + 2, x, xOff, c);
-        out[outOff + 3] = tail(lanes[lanesOff + 3], row + 3, x, xOff, c);
+        out[outOff] = tail(lanes[lanesOff], row, x, xOff, bound);
+        out[outOff + 1] = tail(lanes[lanesOff + 1], row + 1, x, xOff, bound);
+        out[outOff + 2] = tail(lanes[lanesOff + 2], row + 2, x, xOff, bound);
+        out[outOff + 3] = tail(lanes[lanesOff + 3], row + 3, x, xOff, bound);
     }
 
     /** The columns past the last whole vector, one fused multiply-add each. */

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The bundled model with its shipped, trained heads: on every reference prompt (never used in training),
- * multi-token decoding gives exactly the plain tokens, for every tree kind, greedy and sampled.
+ * multi-token decoding gives exactly the plain tokens and the same log-probabilities bit for bit, for every tree
+ * kind, greedy and sampled, at batch 1 and 8.
  */
 class FixtureMultiTokenTest {
 
@@ -37,7 +38,7 @@ class FixtureMultiTokenTest {
         List<Reference> references = Fixtures.references();
         for (int i = 0; i < references.size(); i++) {
             requests.add(new GenerationRequest(String.format("%02d", i), references.get(i).promptIds(), 48,
-                    sampling, List.of(), true));
+                    sampling, List.of(), true, 5));
         }
         try (BatchDecoder decoder = engine.newDecoder(new DecoderOptions(mode, tree, maxBatch))) {
             return TestDecoders.run(decoder, requests);
@@ -69,9 +70,12 @@ class FixtureMultiTokenTest {
     void sampledMultiTokenEqualsPlain() {
         SamplingParams sampling = new SamplingParams(0.8f, 50, 0.95f, 11);
         List<GenerationResult> plain = run(DecodingMode.AR, "auto", 4, sampling);
-        List<GenerationResult> multi = run(DecodingMode.MTP, "nodes:16", 4, sampling);
-        MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, "sampled");
-        assertEquals(plain.size(), multi.size());
+        for (int maxBatch : new int[] {1, 8}) {
+            for (String tree : new String[] {"chain:2", "nodes:16"}) {
+                List<GenerationResult> multi = run(DecodingMode.MTP, tree, maxBatch, sampling);
+                MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, "sampled, " + tree + ", batch " + maxBatch);
+            }
+        }
     }
 
     static double meanTokensPerPass(List<GenerationResult> results) {

@@ -91,6 +91,28 @@ class MultiTokenEquivalenceTest {
             assertEquals(e.finishReason(), a.finishReason(), what + " request " + e.id());
             assertEquals(e.completion(), a.completion(), what + " request " + e.id());
             assertTrue(a.decodePasses() <= e.decodePasses(), what + ": more passes than plain decoding");
+            assertSameLogprobs(e, a, what + " request " + e.id());
+        }
+    }
+
+    /** Log-probabilities, when both results carry them, are the same floats bit for bit. */
+    static void assertSameLogprobs(GenerationResult expected, GenerationResult actual, String what) {
+        assertEquals(expected.logprobs() == null, actual.logprobs() == null, what + ": logprobs on one side only");
+        if (expected.logprobs() == null) {
+            return;
+        }
+        assertEquals(expected.completionIds().length, expected.logprobs().size(), what + ": one per token");
+        assertEquals(expected.logprobs().size(), actual.logprobs().size(), what);
+        for (int t = 0; t < expected.logprobs().size(); t++) {
+            TokenLogprob e = expected.logprobs().get(t);
+            TokenLogprob a = actual.logprobs().get(t);
+            String at = what + ", token " + t;
+            assertEquals(expected.completionIds()[t], e.id(), at);
+            assertEquals(e.id(), a.id(), at);
+            assertEquals(Float.floatToRawIntBits(e.logprob()), Float.floatToRawIntBits(a.logprob()),
+                    at + ": " + e.logprob() + " vs " + a.logprob());
+            assertArrayEquals(e.topIds(), a.topIds(), at);
+            assertArrayEquals(e.topLogprobs(), a.topLogprobs(), at); // compares raw bits
         }
     }
 }

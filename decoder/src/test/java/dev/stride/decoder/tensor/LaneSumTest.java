@@ -9,7 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
-/** The lane sum is the butterfly its contract names, bit for bit, on values where the order shows. */
+/** The lane sums are the butterfly their contract names, bit for bit, on values where the order shows. */
 class LaneSumTest {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -30,7 +30,7 @@ class LaneSumTest {
     @Test
     void sumsInTheButterflyOrder() {
         Random random = new Random(8);
-        float[] lanes = new float[F.length()];
+        float[] lanes = new float[LaneSum.LANES];
         int orderMattered = 0;
         for (int trial = 0; trial < 2000; trial++) {
             for (int i = 0; i < lanes.length; i++) {
@@ -38,7 +38,7 @@ class LaneSumTest {
                 lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
             }
             float expected = butterfly(lanes);
-            float sum = LaneSum.of(FloatVector.fromArray(F, lanes, 0));
+            float sum = LaneSum.ofStored(lanes.clone(), 0);
             assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(sum), "trial " + trial);
             float leftToRight = 0f;
             for (float lane : lanes) {
@@ -52,9 +52,31 @@ class LaneSumTest {
     }
 
     @Test
+    void aVectorOfTheCpusWidthSumsInTheButterflyOrder() {
+        Random random = new Random(9);
+        float[] lanes = new float[F.length()];
+        for (int trial = 0; trial < 500; trial++) {
+            for (int i = 0; i < lanes.length; i++) {
+                lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+            }
+            assertEquals(Float.floatToRawIntBits(butterfly(lanes)),
+                    Float.floatToRawIntBits(LaneSum.of(FloatVector.fromArray(F, lanes, 0))), "trial " + trial);
+        }
+    }
+
+    @Test
+    void theLayoutIsSixteenLanesInWholeVectors() {
+        assertEquals(16, LaneSum.LANES);
+        assertEquals(LaneSum.LANES, LaneSum.WIDTH * LaneSum.PARTS);
+        assertTrue(LaneSum.WIDTH >= 4, "physical vectors of " + LaneSum.WIDTH + " lanes");
+        assertEquals(48, LaneSum.bound(63));
+        assertEquals(64, LaneSum.bound(64));
+    }
+
+    @Test
     void fourStoredVectorsSumEachInTheSameOrder() {
         Random random = new Random(10);
-        int lanes = F.length();
+        int lanes = LaneSum.LANES;
         for (int trial = 0; trial < 500; trial++) {
             float[] scratch = new float[1 + 4 * lanes];
             for (int i = 1; i < scratch.length; i++) {
@@ -62,8 +84,7 @@ class LaneSumTest {
             }
             float[] expected = new float[4];
             for (int k = 0; k < 4; k++) {
-                expected[k] = LaneSum.ofStored(Arrays.copyOfRange(scratch, 1 + k * lanes, 1 + (k + 1) * lanes), 0,
-                        lanes);
+                expected[k] = butterfly(Arrays.copyOfRange(scratch, 1 + k * lanes, 1 + (k + 1) * lanes));
             }
             LaneSum.ofFourStored(scratch, 1);
             for (int k = 0; k < 4; k++) {

@@ -12,11 +12,13 @@ import java.util.function.ToDoubleFunction;
  * @param rows output rows read, over all runs
  * @param tokensPerPass per ok row that decoded, in file order
  * @param decodeMs per ok row, in file order
+ * @param meanTokenLogprob mean log-probability of the output tokens of ok rows with a logprobs column (runs with
+ *     --logprobs); null when no row has one
  * @param warnings disagreements between the summaries and the rows
  */
 record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed, Map<String, Long> errorsByKind,
                   long[] acceptHistogram, double[] tokensPerPass, double[] decodeMs, Percentiles latency,
-                  List<String> warnings) {
+                  Double meanTokenLogprob, List<String> warnings) {
 
     /**
      * One run's billed resources: executors are billed for the whole wall time.
@@ -53,7 +55,7 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
         double[] decodeMs = rowStats.decodeMs();
         return new CostReport(prices, costs, rowStats.rows(), rowStats.failed(), rowStats.errorsByKind(),
                 rowStats.acceptHistogram(), rowStats.tokensPerPass(), decodeMs, Percentiles.of(decodeMs),
-                List.copyOf(warnings));
+                rowStats.meanTokenLogprob(), List.copyOf(warnings));
     }
 
     long rowsOk() {

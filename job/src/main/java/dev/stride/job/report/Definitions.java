@@ -23,7 +23,10 @@ final class Definitions {
                     + " executor-seconds; per GPU-hour or CPU core-hour, output tokens / billed hours."),
             new Definition("Latency", "decode_ms of ok rows (admission to finish), nearest-rank percentiles."),
             new Definition("Tokens per pass", "distribution over ok rows that ran a decode pass; the mean is over"
-                    + " all decode passes, from the summed acceptance histogram."));
+                    + " all decode passes, from the summed acceptance histogram."),
+            new Definition("Mean log-probability per output token", "mean of the logprob (natural log, under the"
+                    + " model's own distribution) of every output token of ok rows that have a logprobs column"
+                    + " (runs with --logprobs); empty when no row has one."));
 
     private Definitions() {
     }

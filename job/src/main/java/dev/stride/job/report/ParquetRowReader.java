@@ -11,13 +11,15 @@ import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.InitContext;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
+import org.apache.parquet.schema.GroupType;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Type;
 
 /**
  * Reads the report's columns of one Parquet part file with parquet-hadoop's example Group API. The read is projected
- * to those columns, so completions and kept input columns are never decompressed.
+ * to those columns, so completions and kept input columns are never decompressed. Of the optional logprobs column
+ * only the per-token {@code logprob} fields are read, and only when the file has the column.
  */
 final class ParquetRowReader {
 
@@ -43,11 +45,28 @@ final class ParquetRowReader {
 
     // Spark writes the numeric columns as required; a null from another writer reads as 0.
     private static OutputRow toRow(Group row) {
+        double logprobSum = 0;
+        int logprobTokens = 0;
+        if (row.getType().containsField(OutputRow.LOGPROBS) && present(row, OutputRow.LOGPROBS)) {
+            // logprobs > list (or bag) > element > logprob, the only field the projection kept, all by position.
+            Group list = row.getGroup(OutputRow.LOGPROBS, 0);
+            for (int i = 0; i < list.getFieldRepetitionCount(0); i++) {
+                Group entry = list.getGroup(0, i);
+                if (entry.getFieldRepetitionCount(0) > 0) {
+                    Group token = entry.getGroup(0, 0);
+                    if (token.getFieldRepetitionCount(0) > 0) {
+                        logprobSum += token.getFloat(0, 0);
+                        logprobTokens++;
+                    }
+                }
+            }
+        }
         return new OutputRow(present(row, "completion_tokens") ? row.getInteger("completion_tokens", 0) : 0,
                 present(row, "tokens_per_pass") ? row.getDouble("tokens_per_pass", 0) : 0.0,
                 histogram(row),
                 present(row, "decode_ms") ? row.getDouble("decode_ms", 0) : 0.0,
-                present(row, "error") ? row.getString("error", 0) : null);
+                present(row, "error") ? row.getString("error", 0) : null,
+                logprobSum, logprobTokens);
     }
 
     private static boolean present(Group row, String field) {
@@ -96,7 +115,28 @@ final class ParquetRowReader {
                 }
                 fields.add(type);
             }
+            if (schema.containsField(OutputRow.LOGPROBS)) {
+                fields.add(logprobsProjection(schema.getType(OutputRow.LOGPROBS)));
+            }
             return new ReadContext(new MessageType(schema.getName(), fields));
+        }
+
+        /** array<struct<id, logprob, top>> narrowed to array<struct<logprob>>. */
+        private Type logprobsProjection(Type type) {
+            if (isThreeLevelList(type)) {
+                GroupType repeated = type.asGroupType().getType(0).asGroupType();
+                if (repeated.getFieldCount() == 1 && !repeated.getType(0).isPrimitive()) {
+                    GroupType element = repeated.getType(0).asGroupType();
+                    if (element.containsField("logprob") && element.getType("logprob").isPrimitive()
+                            && element.getType("logprob").asPrimitiveType().getPrimitiveTypeName()
+                            == PrimitiveTypeName.FLOAT) {
+                        return type.asGroupType().withNewFields(repeated.withNewFields(
+                                element.withNewFields(element.getType("logprob"))));
+                    }
+                }
+            }
+            throw new ReportInputException(file + ": column '" + OutputRow.LOGPROBS + "' has type " + type
+                    + ", not the one docs/job-output.md specifies");
         }
 
         private static boolean isThreeLevelList(Type type) {

@@ -8,7 +8,8 @@ import java.util.TreeMap;
 /**
  * Row-level aggregates, accumulated while the Parquet files stream by. Token totals and the acceptance histogram
  * cover every row, as the job's summary does. The tokens-per-pass distribution counts ok rows that ran at least one
- * decode pass (the column is 0 otherwise); latency counts ok rows, as failed rows stopped early or never started.
+ * decode pass (the column is 0 otherwise); latency and the mean token log-probability count ok rows, as failed rows
+ * stopped early or never started.
  */
 final class RowStats {
 
@@ -19,6 +20,8 @@ final class RowStats {
     private long[] acceptHistogram = new long[0];
     private final DoubleColumn tokensPerPass = new DoubleColumn();
     private final DoubleColumn decodeMs = new DoubleColumn();
+    private double logprobSum;
+    private long logprobTokens;
 
     void add(OutputRow row) {
         rows++;
@@ -38,6 +41,8 @@ final class RowStats {
             tokensPerPass.add(row.tokensPerPass());
         }
         decodeMs.add(row.decodeMs());
+        logprobSum += row.logprobSum();
+        logprobTokens += row.logprobTokens();
     }
 
     long rows() {
@@ -67,5 +72,10 @@ final class RowStats {
 
     double[] decodeMs() {
         return decodeMs.toArray();
+    }
+
+    /** Mean log-probability of the output tokens of ok rows that carry logprobs; null when none do. */
+    Double meanTokenLogprob() {
+        return logprobTokens == 0 ? null : logprobSum / logprobTokens;
     }
 }

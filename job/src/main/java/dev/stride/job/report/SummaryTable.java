@@ -40,6 +40,7 @@ record SummaryTable(List<Metric> metrics) {
                 new Metric("decode_ms_p90", "Latency p90 (ms)", latency.p90()),
                 new Metric("decode_ms_p99", "Latency p99 (ms)", latency.p99()),
                 new Metric("decode_ms_max", "Latency max (ms)", latency.max()),
+                new Metric("mean_token_logprob", "Mean log-probability per output token", r.meanTokenLogprob()),
                 new Metric("gpu_hour_price_usd", "GPU-hour price (USD)", r.prices().gpuHour()),
                 new Metric("cpu_core_hour_price_usd", "CPU core-hour price (USD)", r.prices().cpuHour()),
                 new Metric("cost_usd", "Cost (USD)", r.cost()),

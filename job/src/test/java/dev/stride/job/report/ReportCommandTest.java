@@ -155,6 +155,42 @@ class ReportCommandTest {
     }
 
     @Test
+    void outputsWithAndWithoutTheLogprobsColumnGiveTheSameFiguresPlusTheMeanTokenLogprob() throws IOException {
+        Path ar = SampleRuns.arRun(tmp.resolve("ar"));
+        assertEquals(0, report(SampleRuns.mtpRun(tmp.resolve("mtp")), ar).exitCode());
+        Map<String, Double> without = csv();
+        assertNull(without.get("mean_token_logprob"), "no run has the column");
+        assertTrue(json().at("/summary/mean_token_logprob").isNull());
+
+        Result result = report(SampleRuns.mtpRunWithLogprobs(tmp.resolve("mtp-logprobs")), ar);
+        assertEquals(0, result.exitCode(), result.err());
+        Map<String, Double> with = csv();
+        assertEquals(without.keySet(), with.keySet());
+        without.forEach((metric, value) -> {
+            if (!metric.equals("mean_token_logprob")) {
+                assertEquals(value, with.get(metric), metric);
+            }
+        });
+        // Ok rows of the mtp run: 31 41 24 11 61 16 1 26 tokens (211), token k at -(k + 1) / 8, so a row of n
+        // tokens sums to -n(n + 1) / 16: -(992 + 1722 + 600 + 132 + 3782 + 272 + 2 + 702) / 16 = -512.75. The failed
+        // rows and the plain run have no logprobs.
+        assertEquals(-512.75 / 211, with.get("mean_token_logprob"), EPS);
+        assertEquals(-512.75 / 211, json().at("/summary/mean_token_logprob").asDouble(), EPS);
+    }
+
+    @Test
+    void logprobsColumnOfAnotherShapeIsRejected() throws IOException {
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        MessageType schema = MessageTypeParser.parseMessageType(SampleRuns.SCHEMA.toString()
+                .replaceFirst("}\\s*$", "optional binary logprobs (STRING); }"));
+        Files.delete(dir.resolve("part-00001-0b9f-c000.snappy.parquet"));
+        SampleRuns.write(dir.resolve("part-00001-0b9f-c000.snappy.parquet"), schema, List.of());
+        Result result = report(dir);
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
+        assertTrue(result.err().contains("column 'logprobs' has type"), result.err());
+    }
+
+    @Test
     void figuresThatDoNotApplyAreEmpty() throws IOException {
         // The plain run has no GPU: nothing per GPU-hour.
         assertEquals(0, report(SampleRuns.arRun(tmp.resolve("ar"))).exitCode());

@@ -72,6 +72,27 @@ public final class SampleRuns {
               optional binary error (STRING);
             }""");
 
+    // The same with the logprobs column of a run with --logprobs, as Spark writes it.
+    static final MessageType SCHEMA_WITH_LOGPROBS = MessageTypeParser.parseMessageType(
+            SCHEMA.toString().replaceFirst("}\\s*$", """
+              optional group logprobs (LIST) {
+                repeated group list {
+                  required group element {
+                    required int32 id;
+                    required float logprob;
+                    required group top (LIST) {
+                      repeated group list {
+                        required group element {
+                          required int32 id;
+                          required float logprob;
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }"""));
+
     /** 11 rows in two part files: 8 ok (one without a decode pass), 2 empty_prompt, 1 generation_failed. */
     static final List<List<Row>> MTP_PARTS = List.of(
             List.of(Row.ok(31, new int[] {10, 10}, 120),
@@ -114,6 +135,17 @@ public final class SampleRuns {
         writeParts(dir, AR_PARTS, "ar", null);
         Map<String, Object> summary = summary("2026-11-29T07:00:00Z-ar0001", "ar", 30.0, 1, 8, 0, AR_PARTS, null);
         summary.put("per_executor", List.of(executor("driver", 3, 30, 25.0)));
+        return writeSummary(dir, summary);
+    }
+
+    /**
+     * {@link #mtpRun} with the logprobs column: an ok row's token k (from 0) has log-probability -(k + 1) / 8 and two
+     * alternatives; failed rows have none.
+     */
+    static Path mtpRunWithLogprobs(Path dir) throws IOException {
+        writeParts(dir, MTP_PARTS, "mtp", "tiny-heads", true);
+        Map<String, Object> summary = summary("2026-11-29T06:00:00Z-mtp002", "mtp", 90.0, 2, 4, 1, MTP_PARTS, 1.25);
+        summary.put("per_executor", List.of(executor("1", 5, 107, 80.0), executor("2", 6, 109, 85.0)));
         return writeSummary(dir, summary);
     }
 
@@ -193,16 +225,33 @@ public final class SampleRuns {
 
     /** Part files as Spark names them, plus the files a reader must skip. */
     static void writeParts(Path dir, List<List<Row>> parts, String mode, String heads) throws IOException {
+        writeParts(dir, parts, mode, heads, false);
+    }
+
+    static void writeParts(Path dir, List<List<Row>> parts, String mode, String heads, boolean logprobs)
+            throws IOException {
+        MessageType schema = logprobs ? SCHEMA_WITH_LOGPROBS : SCHEMA;
         Files.createDirectories(dir);
         int id = 0;
         for (int p = 0; p < parts.size(); p++) {
             Path file = dir.resolve(String.format("part-%05d-0b9f-c000.snappy.parquet", p));
             List<Group> groups = new ArrayList<>();
-            SimpleGroupFactory factory = new SimpleGroupFactory(SCHEMA);
+            SimpleGroupFactory factory = new SimpleGroupFactory(schema);
             for (Row row : parts.get(p)) {
-                groups.add(group(factory, row, "row-" + id++, mode, heads, "executor-" + p));
+                Group group = group(factory, row, "row-" + id++, mode, heads, "executor-" + p);
+                if (logprobs && row.error() == null) {
+                    Group tokens = group.addGroup("logprobs");
+                    for (int k = 0; k < row.completionTokens(); k++) {
+                        Group token = tokens.addGroup("list").addGroup("element").append("id", 100 + k)
+                                .append("logprob", -(k + 1) / 8f);
+                        Group top = token.addGroup("top");
+                        top.addGroup("list").addGroup("element").append("id", 100 + k).append("logprob", -(k + 1) / 8f);
+                        top.addGroup("list").addGroup("element").append("id", 7).append("logprob", -20f);
+                    }
+                }
+                groups.add(group);
             }
-            write(file, SCHEMA, groups);
+            write(file, schema, groups);
         }
         Files.writeString(dir.resolve("_SUCCESS"), "");
         // The job's one-row summary table has other columns; reading it as rows would fail.
