@@ -219,6 +219,35 @@ class GenerateCommandTest {
     }
 
     @Test
+    void logprobsFollowTheCompletionIdsWithTheirAlternatives() throws IOException {
+        List<String> lines = List.of(
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\"}",
+                "{\"id\": \"none\", \"prompt\": \"Life is\", \"logprobs\": -1}",
+                "{\"id\": \"bad\", \"prompt\": \"Life is\", \"logprobs\": 21}");
+        Path input = Files.write(tmp.resolve("lp.jsonl"), lines, StandardCharsets.UTF_8);
+        Path output = tmp.resolve("lp.out.jsonl");
+        StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output", output.toString(),
+                "--max-new-tokens", "6", "--threads", "2", "--logprobs", "3");
+        List<JsonNode> rows = readJsonl(output);
+        JsonNode fool = rows.get(0);
+        JsonNode logprobs = ((com.fasterxml.jackson.databind.node.ObjectNode) fool).remove("logprobs");
+        assertGreedyRow(fool, "fool", "A fool and his money", 6);
+        assertEquals(6, logprobs.size());
+        for (int t = 0; t < logprobs.size(); t++) {
+            JsonNode token = logprobs.get(t);
+            assertEquals(fool.get("completion_ids").get(t).asInt(), token.get("id").asInt());
+            assertEquals(3, token.get("top").size());
+            // Greedy: the chosen token is the most likely one, and the alternatives are sorted.
+            assertEquals(token.get("id").asInt(), token.get("top").get(0).get(0).asInt());
+            assertEquals(token.get("logprob").asDouble(), token.get("top").get(0).get(1).asDouble());
+            assertTrue(token.get("top").get(1).get(1).asDouble() <= token.get("top").get(0).get(1).asDouble());
+            assertTrue(token.get("logprob").asDouble() <= 0);
+        }
+        assertFalse(rows.get(1).has("logprobs"), "a line may turn them off");
+        assertFailedRow(rows.get(2), "bad", "invalid_override");
+    }
+
+    @Test
     void emptyInputGivesEmptyOutput() throws IOException {
         Path input = Files.write(tmp.resolve("blank.jsonl"), List.of("", "   "), StandardCharsets.UTF_8);
         Path output = tmp.resolve("blank.out.jsonl");
