@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -30,7 +31,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code stride bench}: plain and multi-token decoding of the same prompts in one process, interleaved round by
  * round so machine noise hits both alike; checks the outputs are identical and reports speed against the
- * memory-bandwidth bound. With {@code --pass-cost}, prints the pass-cost curve instead.
+ * memory-bandwidth bound. With {@code --pass-cost}, prints the pass-cost curve instead; with {@code --sweep}, runs
+ * every fixed tree and {@code auto} against plain decoding in one process.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Compare plain and multi-token decoding speed; the last line is one JSON object.")
@@ -59,6 +61,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
     float temperature;
 
+    @Option(names = "--sweep", description = "Run chain:1..K, nodes:4..32, static, the heads' designed tree (if any)"
+            + " and auto, each against plain decoding in the same rounds; one table row per tree.")
+    boolean sweep;
+
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out;
@@ -72,6 +78,9 @@ public final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("bench compares plain and multi-token decoding: give --heads DIR");
             }
             List<GenerationRequest> requests = prompts(engine);
+            if (sweep) {
+                return sweep(engine, out, requests);
+            }
             DecoderOptions plain = new DecoderOptions(DecodingMode.AR, decoding.tree, decoding.maxBatch);
             DecoderOptions multi = new DecoderOptions(DecodingMode.MTP, decoding.tree, decoding.maxBatch);
             engine.speculationCosts(); // measured once, before any timing
@@ -84,15 +93,113 @@ public final class BenchCommand implements Callable<Integer> {
                 arResults = ar.add(run(engine, plain, requests));
                 mtpResults = mtp.add(run(engine, multi, requests));
             }
-            int identical = 0;
-            for (int i = 0; i < requests.size(); i++) {
-                if (Arrays.equals(arResults.get(i).completionIds(), mtpResults.get(i).completionIds())) {
-                    identical++;
-                }
-            }
+            int identical = identicalRows(arResults, mtpResults);
             report(engine, out, requests.size(), identical, ar, mtp, mtpResults, bandwidth);
             return identical == requests.size() ? 0 : 1;
         }
+    }
+
+    /** The trees a sweep compares: chains, node budgets, the built-in and designed static trees, and auto. */
+    private List<String> sweepTrees(Engine engine) {
+        List<String> trees = new ArrayList<>();
+        for (int k = 1; k <= engine.numHeads(); k++) {
+            trees.add("chain:" + k);
+        }
+        for (int nodes = 4; nodes <= 32; nodes *= 2) {
+            trees.add("nodes:" + nodes);
+        }
+        trees.add("static");
+        Path designed = decoding.heads.resolve("tree.json"); // written by train-heads
+        if (Files.isRegularFile(designed)) {
+            trees.add("file:" + designed);
+        }
+        trees.add("auto");
+        return trees;
+    }
+
+    /**
+     * Every tree against plain decoding: each round runs plain once and then every tree, and a tree's speedup is the
+     * median over rounds of its throughput over that round's plain throughput.
+     */
+    private int sweep(Engine engine, PrintStream out, List<GenerationRequest> requests) {
+        List<String> trees = sweepTrees(engine);
+        DecoderOptions plain = new DecoderOptions(DecodingMode.AR, "auto", decoding.maxBatch);
+        List<DecoderOptions> multi = trees.stream()
+                .map(tree -> new DecoderOptions(DecodingMode.MTP, tree, decoding.maxBatch)).toList();
+        engine.speculationCosts();
+        for (DecoderOptions options : multi) {
+            warmUp(engine, plain, options, requests);
+        }
+        Round ar = new Round();
+        List<Round> rounds = trees.stream().map(t -> new Round()).toList();
+        List<GenerationResult> arResults = null;
+        List<List<GenerationResult>> results = new ArrayList<>(Collections.nCopies(trees.size(), null));
+        for (int r = 0; r < repeat; r++) {
+            arResults = ar.add(run(engine, plain, requests));
+            for (int t = 0; t < trees.size(); t++) {
+                results.set(t, rounds.get(t).add(run(engine, multi.get(t), requests)));
+            }
+        }
+        out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds%n", ar.tokensPerSecond(),
+                decoding.maxBatch, engine.threads(), requests.size(), repeat);
+        out.printf("%-40s %12s %9s %10s %10s %10s%n", "tree", "tokens/s", "speedup", "tok/pass", "rows/pass",
+                "identical");
+        ObjectNode json = JSON.createObjectNode();
+        json.put("ar_tokens_per_s", ar.tokensPerSecond());
+        json.put("max_batch", decoding.maxBatch);
+        json.put("threads", engine.threads());
+        ObjectNode perTree = json.putObject("trees");
+        boolean allIdentical = true;
+        for (int t = 0; t < trees.size(); t++) {
+            Passes passes = Passes.of(results.get(t));
+            int identical = identicalRows(arResults, results.get(t));
+            allIdentical &= identical == requests.size();
+            double speedup = medianSpeedup(ar, rounds.get(t));
+            out.printf("%-40s %12.1f %8.2fx %10.2f %10.2f %7d/%d%n", trees.get(t), rounds.get(t).tokensPerSecond(),
+                    speedup, passes.tokensPerPass(), passes.meanNodes(), identical, requests.size());
+            perTree.putObject(trees.get(t))
+                    .put("tokens_per_s", rounds.get(t).tokensPerSecond())
+                    .put("speedup", speedup)
+                    .put("tokens_per_pass", passes.tokensPerPass())
+                    .put("mean_tree_nodes", passes.meanNodes())
+                    .put("identical_rows", identical);
+        }
+        json.put("rows", requests.size());
+        out.println(json);
+        return allIdentical ? 0 : 1;
+    }
+
+    /** Decode tokens, decode passes and tree nodes summed over results. */
+    private record Passes(long tokens, long passes, long nodes) {
+        static Passes of(List<GenerationResult> results) {
+            long tokens = 0;
+            long passes = 0;
+            long nodes = 0;
+            for (GenerationResult r : results) {
+                tokens += r.decodeTokens();
+                passes += r.decodePasses();
+                nodes += r.treeNodes();
+            }
+            return new Passes(tokens, passes, nodes);
+        }
+
+        double tokensPerPass() {
+            return (double) tokens / passes;
+        }
+
+        double meanNodes() {
+            return (double) nodes / passes;
+        }
+    }
+
+    private static int identicalRows(List<GenerationResult> expected, List<GenerationResult> actual) {
+        int identical = 0;
+        for (int i = 0; i < expected.size(); i++) {
+            if (Arrays.equals(expected.get(i).completionIds(), actual.get(i).completionIds())) {
+                identical++;
+            }
+        }
+        return identical;
     }
 
     /** Alternates the modes until both have run for a second and at least twice: the JIT compiles both paths. */
@@ -187,16 +294,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void report(Engine engine, PrintStream out, int rows, int identical, Round ar, Round mtp,
                         List<GenerationResult> mtpResults, double bandwidth) {
-        long decodeTokens = 0;
-        long decodePasses = 0;
-        long nodes = 0;
-        for (GenerationResult r : mtpResults) {
-            decodeTokens += r.decodeTokens();
-            decodePasses += r.decodePasses();
-            nodes += r.treeNodes();
-        }
-        double tokensPerPass = (double) decodeTokens / decodePasses;
-        double meanNodes = (double) nodes / decodePasses;
+        Passes passes = Passes.of(mtpResults);
+        double tokensPerPass = passes.tokensPerPass();
+        double meanNodes = passes.meanNodes();
         SpeculationCosts costs = engine.speculationCosts();
         PassCostCurve curve = costs.pass();
         double speedup = medianSpeedup(ar, mtp);

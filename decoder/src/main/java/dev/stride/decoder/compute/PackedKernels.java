@@ -45,7 +45,9 @@ final class PackedKernels {
     /**
      * The same over BF16 panels: each group of panels is widened into {@code scratch} (at least 4 * cols * W
      * floats) once and then swept by the float32 kernels for every input row. With fewer than 4 input rows the
-     * widening happens in registers instead, straight into the multiply-adds, as nothing would reuse a stored copy.
+     * widening happens in registers instead, straight into the multiply-adds of two rows at a time (then one), as
+     * nothing would reuse a stored copy: a tree of two or three rows reads and widens each weight once or twice,
+     * not once per row.
      */
     static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
                        float[] scratch) {
@@ -55,7 +57,12 @@ final class PackedKernels {
         int panel = firstPanel;
         for (; panel + 4 <= fullEnd; panel += 4) {
             if (n < 4) {
-                for (int b = 0; b < n; b++) {
+                int b = 0;
+                for (; b + 2 <= n; b += 2) {
+                    bf16Block2x4(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W,
+                            rows);
+                }
+                if (b < n) {
                     bf16Block1x4(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W);
                 }
                 continue;
@@ -268,6 +275,40 @@ final class PackedKernels {
         a1.intoArray(out, out0 + W);
         a2.intoArray(out, out0 + 2 * W);
         a3.intoArray(out, out0 + 3 * W);
+    }
+
+    /** Two input rows against four BF16 panels, widened in registers once for both (block2x4's multiply-adds). */
+    private static void bf16Block2x4(short[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        for (int c = 0; c < cols; c++) {
+            int wc = w0 + c * W;
+            FloatVector p0 = bf16Column(w, wc);
+            FloatVector p1 = bf16Column(w, wc + ws);
+            FloatVector p2 = bf16Column(w, wc + 2 * ws);
+            FloatVector p3 = bf16Column(w, wc + 3 * ws);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+            a00 = p0.fma(v, a00);
+            a01 = p1.fma(v, a01);
+            a02 = p2.fma(v, a02);
+            a03 = p3.fma(v, a03);
+            v = FloatVector.broadcast(F, x[x1 + c]);
+            a10 = p0.fma(v, a10);
+            a11 = p1.fma(v, a11);
+            a12 = p2.fma(v, a12);
+            a13 = p3.fma(v, a13);
+        }
+        int o1 = out0 + outStride;
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
     }
 
     /** W BF16 values from w[at] as a float vector: the bits shifted into the upper half of each lane. */

@@ -33,6 +33,7 @@ public final class VectorOps implements TensorOps {
     private static final int LANES = LaneSum.LANES;
     private static final int WIDTH = LaneSum.WIDTH;
     private static final int PARTS = LaneSum.PARTS;
+    private static final int PER_SWEEP = LaneSum.PARTS_PER_SWEEP;
     /** Weight rows widened together and input rows swept together: a 4x4 block of accumulators. */
     private static final int BLOCK = 4;
     /** Below this many multiply-adds a matmul runs on the calling thread: waking workers would cost more. */
@@ -224,26 +225,41 @@ public final class VectorOps implements TensorOps {
         }
     }
 
-    /** Four weight rows against one input row; partials go to w[lanes, lanes + 4 * LANES). */
+    /**
+     * Four weight rows against one input row; partials go to w[lanes, lanes + 4 * LANES). Two parts per sweep
+     * where there are several ({@link LaneSum#PARTS_PER_SWEEP}).
+     */
     private static void dot4x1(float[] w, float[] x, int x0, int len, float[] out, int out0, int lanes) {
         int bound = LaneSum.bound(len);
-        for (int part = 0; part < PARTS; part++) {
-            FloatVector a0 = FloatVector.zero(R);
-            FloatVector a1 = FloatVector.zero(R);
-            FloatVector a2 = FloatVector.zero(R);
-            FloatVector a3 = FloatVector.zero(R);
+        for (int part = 0; part < PARTS; part += PER_SWEEP) {
+            FloatVector a0 = FloatVector.zero(R), a1 = FloatVector.zero(R), a2 = FloatVector.zero(R), a3 = FloatVector.zero(R);
+            FloatVector b0 = FloatVector.zero(R), b1 = FloatVector.zero(R), b2 = FloatVector.zero(R), b3 = FloatVector.zero(R);
             for (int i = part * WIDTH; i < bound; i += LANES) {
                 FloatVector xv = FloatVector.fromArray(R, x, x0 + i);
                 a0 = FloatVector.fromArray(R, w, i).fma(xv, a0);
                 a1 = FloatVector.fromArray(R, w, len + i).fma(xv, a1);
                 a2 = FloatVector.fromArray(R, w, 2 * len + i).fma(xv, a2);
                 a3 = FloatVector.fromArray(R, w, 3 * len + i).fma(xv, a3);
+                if (PER_SWEEP == 2) {
+                    int j = i + WIDTH;
+                    FloatVector yv = FloatVector.fromArray(R, x, x0 + j);
+                    b0 = FloatVector.fromArray(R, w, j).fma(yv, b0);
+                    b1 = FloatVector.fromArray(R, w, len + j).fma(yv, b1);
+                    b2 = FloatVector.fromArray(R, w, 2 * len + j).fma(yv, b2);
+                    b3 = FloatVector.fromArray(R, w, 3 * len + j).fma(yv, b3);
+                }
             }
             int at = lanes + part * WIDTH;
             a0.intoArray(w, at);
             a1.intoArray(w, at + LANES);
             a2.intoArray(w, at + 2 * LANES);
             a3.intoArray(w, at + 3 * LANES);
+            if (PER_SWEEP == 2) {
+                b0.intoArray(w, at + WIDTH);
+                b1.intoArray(w, at + WIDTH + LANES);
+                b2.intoArray(w, at + WIDTH + 2 * LANES);
+                b3.intoArray(w, at + WIDTH + 3 * LANES);
+            }
         }
         LaneSum.ofFourStored(w, lanes);
         for (int j = 0; j < BLOCK; j++) {
@@ -267,12 +283,20 @@ public final class VectorOps implements TensorOps {
     private static float dotKernel(float[] a, int aOff, float[] b, int bOff, int len) {
         float[] partials = new float[LaneSum.LANES];
         int bound = LaneSum.bound(len);
-        for (int part = 0; part < PARTS; part++) {
+        for (int part = 0; part < PARTS; part += PER_SWEEP) {
             FloatVector acc = FloatVector.zero(R);
+            FloatVector next = FloatVector.zero(R);
             for (int i = part * WIDTH; i < bound; i += LANES) {
                 acc = FloatVector.fromArray(R, a, aOff + i).fma(FloatVector.fromArray(R, b, bOff + i), acc);
+                if (PER_SWEEP == 2) {
+                    next = FloatVector.fromArray(R, a, aOff + i + WIDTH)
+                            .fma(FloatVector.fromArray(R, b, bOff + i + WIDTH), next);
+                }
             }
             acc.intoArray(partials, part * WIDTH);
+            if (PER_SWEEP == 2) {
+                next.intoArray(partials, (part + 1) * WIDTH);
+            }
         }
         return finish(LaneSum.ofStored(partials, 0), a, aOff, b, bOff, bound, len);
     }

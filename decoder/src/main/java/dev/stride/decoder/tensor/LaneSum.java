@@ -30,6 +30,11 @@ public final class LaneSum {
     public static final int WIDTH = SPECIES.length();
     /** Physical vectors per set of partials: 1 (AVX-512), 2 (AVX2) or 4 (SSE, NEON). */
     public static final int PARTS = LANES / WIDTH;
+    /**
+     * Parts a kernel accumulates in one sweep over the columns: two wherever there are several, so an AVX2 kernel
+     * reads its rows once (four rows times two parts is eight accumulators, which fit the registers).
+     */
+    public static final int PARTS_PER_SWEEP = Math.min(2, PARTS);
 
     // The four-at-once steps (16-lane CPUs): a lane of the result holds exactly the additions ofStored makes, in
     // the same order (an add's two operands may come swapped, which IEEE addition does not notice).

@@ -87,24 +87,37 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         int r0 = row * cols * bytes;
         int rowBytes = cols * bytes;
         int bound = LaneSum.bound(cols);
-        for (int part = 0; part < LaneSum.PARTS; part++) {
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int c = part * F.length(); c < bound; c += LaneSum.LANES) {
+        int width = F.length();
+        for (int part = 0; part < LaneSum.PARTS; part += LaneSum.PARTS_PER_SWEEP) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+            for (int c = part * width; c < bound; c += LaneSum.LANES) {
                 FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
                 int at = r0 + c * bytes;
                 a0 = widened(at).fma(xv, a0);
                 a1 = widened(at + rowBytes).fma(xv, a1);
                 a2 = widened(at + 2 * rowBytes).fma(xv, a2);
                 a3 = widened(at + 3 * rowBytes).fma(xv, a3);
+                if (LaneSum.PARTS_PER_SWEEP == 2) { // the next part's columns, in the same sweep
+                    FloatVector yv = FloatVector.fromArray(F, x, xOff + c + width);
+                    int bt = at + width * bytes;
+                    b0 = widened(bt).fma(yv, b0);
+                    b1 = widened(bt + rowBytes).fma(yv, b1);
+                    b2 = widened(bt + 2 * rowBytes).fma(yv, b2);
+                    b3 = widened(bt + 3 * rowBytes).fma(yv, b3);
+                }
             }
-            int at = lanesOff + part * F.length();
+            int at = lanesOff + part * width;
             a0.intoArray(lanes, at);
             a1.intoArray(lanes, at + LaneSum.LANES);
             a2.intoArray(lanes, at + 2 * LaneSum.LANES);
             a3.intoArray(lanes, at + 3 * LaneSum.LANES);
+            if (LaneSum.PARTS_PER_SWEEP == 2) {
+                b0.intoArray(lanes, at + width);
+                b1.intoArray(lanes, at + width + LaneSum.LANES);
+                b2.intoArray(lanes, at + width + 2 * LaneSum.LANES);
+                b3.intoArray(lanes, at + width + 3 * LaneSum.LANES);
+            }
         }
         LaneSum.ofFourStored(lanes, lanesOff);
         out[outOff] = tail(lanes[lanesOff], row, x, xOff, bound);

@@ -106,7 +106,7 @@ public final class NumericsProbe {
         return hashes;
     }
 
-    /** All logits of a 21-token prefill, 10 one-token steps, and a 4-row pass whose rows see each other. */
+    /** All logits of a 21-token prefill, 9 one-token steps, then passes of 2, 3 and 4 rows that see each other. */
     private static String logitsHash(ModelConfig config, ModelWeights weights) {
         try (ComputePool pool = new ComputePool(2)) {
             Transformer transformer = new Transformer(config, weights, new VectorOps(pool), pool);
@@ -123,7 +123,7 @@ public final class NumericsProbe {
             for (int pass = 0; pass < 12; pass++) {
                 transformer.forward(batch, out);
                 hash.floats(out.logits(), 0, batch.logitRows() * config.vocabSize());
-                int rows = pass < 10 ? 1 : 4;
+                int rows = pass < 9 ? 1 : pass - 7;
                 batch.clear();
                 for (int r = 0; r < rows; r++, position++) {
                     batch.addCausal(cache, random.nextInt(config.vocabSize()), position, true);
