@@ -116,7 +116,8 @@ public final class RunCommand implements Callable<Integer> {
     private boolean resume;
 
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
-            description = "Repartition the input to N partitions (default: keep the input's)")
+            description = "Split the rows into N tasks (default: spread by estimated work, three tasks per "
+                    + "executor core)")
     private int partitions;
 
     @Option(names = "--chat", description = "Render prompts (or the messages column) with the model's chat template")
