@@ -6,7 +6,8 @@
 #   MODEL_ARCHIVE        the model as an archive URI (model.tar.gz, .tgz, .tar or .zip holding config.json,
 #                        tokenizer.json and the safetensors at its root); Spark unpacks it in every container as
 #                        ./model (--archives URI#model) and the job finds it by that name (--model model)
-#   MODEL_PATH           or the model directory on a shared filesystem mounted at this path on every node
+#   MODEL_PATH           or the model directory on a shared filesystem mounted at this path on every node, or a
+#                        Hadoop URI (hdfs://, s3a://, abfss://): each executor JVM copies it once into spark.local.dir
 #   HEADS_ARCHIVE        optional, prediction heads shipped the same way (as ./heads)
 #   HEADS_PATH           or the heads directory on the shared filesystem
 #   DEVICE               the job's --device (default cuda: the GPU Spark assigned to the task)

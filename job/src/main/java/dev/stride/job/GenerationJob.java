@@ -27,8 +27,9 @@ public final class GenerationJob {
     private GenerationJob() {
     }
 
-    public static RunSummary run(SparkSession spark, JobConfig config) {
+    public static RunSummary run(SparkSession spark, JobConfig requested) {
         Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        JobConfig config = ModelSource.check(spark, requested);
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
         if (resuming && !config.resume()) {
