@@ -37,9 +37,10 @@ class ClusterConfigTest {
     private record Exec(int exitCode, String out, String err) {
     }
 
-    @Test
-    void sparkDefaultsUseOnlyKnownKeysWithValuesSparkAccepts() throws IOException {
-        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults();
+    @ParameterizedTest
+    @ValueSource(strings = {ClusterConfigFiles.GPU_DEFAULTS, ClusterConfigFiles.CPU_DEFAULTS})
+    void sparkDefaultsUseOnlyKnownKeysWithValuesSparkAccepts(String file) throws IOException {
+        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults(file);
         assertFalse(defaults.isEmpty());
         defaults.forEach((key, value) -> {
             assertTrue(SparkConfigKeys.isKnown(key), "not a Spark 4.0.1 key: " + key);
@@ -49,12 +50,13 @@ class ClusterConfigTest {
         assertFalse(SparkConfigKeys.isKnown("spark.executor.memoryOverheed"), "the key check must catch typos");
     }
 
-    @Test
-    void jvmFlagsAreTheParentPomsStrideJvmFlags() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {ClusterConfigFiles.GPU_DEFAULTS, ClusterConfigFiles.CPU_DEFAULTS})
+    void jvmFlagsAreTheParentPomsStrideJvmFlags(String file) throws IOException {
         String pom = Files.readString(ClusterConfigFiles.dir().resolveSibling("pom.xml"));
         Matcher flags = Pattern.compile("<stride\\.jvm\\.flags>(.*)</stride\\.jvm\\.flags>").matcher(pom);
         assertTrue(flags.find());
-        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults();
+        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults(file);
         assertEquals(flags.group(1).trim(), defaults.get("spark.driver.extraJavaOptions"));
         assertEquals(flags.group(1).trim(), defaults.get("spark.executor.extraJavaOptions"));
     }
@@ -75,6 +77,38 @@ class ClusterConfigTest {
                 .readTree(ClusterConfigFiles.dir().resolve("k8s/executor-pod-template.yaml").toFile());
         assertEquals("Pod", template.get("kind").asText());
         assertEquals(executorGpus, template.at("/spec/containers/0/resources/limits").get("nvidia.com/gpu").asInt());
+    }
+
+    @Test
+    void cpuDefaultsRequestNoGpuAndGiveTheOneTaskEveryCore() throws IOException {
+        Map<String, String> cpu = ClusterConfigFiles.sparkDefaults(ClusterConfigFiles.CPU_DEFAULTS);
+        assertTrue(cpu.keySet().stream().noneMatch(key -> key.contains("gpu")), cpu.toString());
+        assertEquals(ClusterConfigFiles.nonGpuProperties().keySet(), cpu.keySet(),
+                "the CPU file sets what the GPU file sets, minus the GPU requests");
+        int cores = Integer.parseInt(cpu.get("spark.executor.cores"));
+        assertEquals(cores, Integer.parseInt(cpu.get("spark.task.cpus")), "one task per executor, all its cores");
+        assertTrue(cores <= 8, "an executor must fit an ordinary worker: " + cores);
+        // Heap: 2 GiB KV budget + 2 GiB for Spark at least; the comments work the example through.
+        long heapGiB = Long.parseLong(cpu.get("spark.executor.memory").replace("g", ""));
+        assertTrue(heapGiB >= 4, "heap " + heapGiB);
+        String text = Files.readString(ClusterConfigFiles.dir().resolve(ClusterConfigFiles.CPU_DEFAULTS));
+        for (String rule : List.of("weight bytes / 0.4", "-Dstride.weights=packed", "32 MiB", "memory-mapped")) {
+            assertTrue(text.contains(rule), "the heap comments should mention " + rule);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k8s", "yarn", "standalone"})
+    void deviceCpuSubmitsWithTheCpuDefaultsAndNoGpuSettings(String cluster) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("MODEL_PATH", "hdfs:///models/m", "DEVICE", "cpu"));
+        List<String> args = submit(cluster, env);
+        assertEquals(ClusterConfigFiles.dir().resolve(ClusterConfigFiles.CPU_DEFAULTS).toString(),
+                after(args, "--properties-file"));
+        assertTrue(args.stream().noneMatch(arg -> arg.contains("gpu") || arg.contains("podTemplate")),
+                args.toString());
+        List<String> job = args.subList(args.indexOf("run"), args.size());
+        assertEquals("cpu", after(job, "--device"));
+        assertEquals("hdfs:///models/m", after(job, "--model"));
     }
 
     @Test
