@@ -240,6 +240,37 @@ class ClusterConfigTest {
         assertEquals(2, badDate.exitCode());
     }
 
+    @Test
+    void strideJobBuildsTheJarQuietlyWithoutTerminalEscapeCodes() throws Exception {
+        Path repo = Files.createDirectories(tmp.resolve("repo/bin"));
+        Path script = repo.resolve("stride-job");
+        Files.copy(ClusterConfigFiles.dir().resolveSibling("bin/stride-job"), script);
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // Maven 3.8 writes colour resets even in batch mode; this one writes them and a coloured error line.
+        Path bin = fakeCommand("mvn", "printf '%s\\n' \"$@\" > " + tmp.resolve("mvn.args") + "\n"
+                + "printf '\\033[0m\\033[0m[INFO] \\033[1mbuilt\\033[m\\n'\n"
+                + "mkdir -p job/target && touch job/target/stride-job.jar\n"
+                + "echo /lib/a.jar > job/target/local-classpath.txt");
+        writeScript(bin.resolve("java"), "echo \"java ${@: -2}\"");
+        Exec result = exec(List.of(script.toString(), "run", "--help"),
+                Map.of("PATH", bin + ":" + System.getenv("PATH")));
+        assertEquals(0, result.exitCode(), result.err());
+        String console = result.err() + result.out();
+        assertFalse(console.contains("\u001b"), console);
+        assertTrue(result.err().startsWith("stride-job: building the job jar"), result.err());
+        assertTrue(result.err().contains("[INFO] built"), result.err());
+        assertEquals("java run --help\n", result.out());
+        List<String> mvnArgs = Files.readAllLines(tmp.resolve("mvn.args"));
+        assertTrue(mvnArgs.containsAll(List.of("-B", "-q", "-Dstyle.color=never", "package")), mvnArgs.toString());
+
+        // A failed build stops the script with Maven's failure, not with java.
+        Files.delete(repo.resolveSibling("job/target/stride-job.jar"));
+        writeScript(bin.resolve("mvn"), "echo '[ERROR] broken'; exit 1");
+        Exec failed = exec(List.of(script.toString()), Map.of("PATH", bin + ":" + System.getenv("PATH")));
+        assertEquals(1, failed.exitCode(), failed.out() + failed.err());
+        assertTrue(failed.err().contains("[ERROR] broken") && failed.out().isEmpty(), failed.out() + failed.err());
+    }
+
     private Exec nightly(int submitExit, int reportExit) throws Exception {
         Files.deleteIfExists(tmp.resolve("report.args"));
         Path submit = script("submit", "printf '%s\\n' \"$@\" \"OUTPUT=$OUTPUT\" > " + tmp.resolve("submit.args")
