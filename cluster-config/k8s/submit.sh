@@ -7,6 +7,8 @@
 #   MODEL_ARCHIVE=s3a://stride/models/llama-3-8b.tar.gz HEADS_ARCHIVE=s3a://stride/models/llama-3-8b-heads.tar.gz \
 #   cluster-config/k8s/submit.sh --mode mtp --max-new-tokens 256 --max-batch 16
 #
+# With DEVICE=cpu the executors are plain pods (no template, no GPU) sized by ../spark-defaults-cpu.conf.
+#
 #   K8S_MASTER       the API server, k8s://https://HOST:PORT
 #   IMAGE            an image with Spark 4.0.1, the job jar and the discovery script (see Dockerfile)
 #   NAMESPACE        default stride; SERVICE_ACCOUNT (default spark) needs rights to create executor pods
@@ -29,6 +31,13 @@ fi
 
 # The spark-submit exit code follows the driver pod only in recent Spark versions (SPARK-26365); nightly.sh
 # therefore also relies on the report, which fails when the run left no summary.
+gpu=()
+if [[ $USE_GPUS == true ]]; then
+  # The pod template asks for an nvidia.com/gpu and tolerates the GPU nodes' taint.
+  gpu=(--conf spark.kubernetes.executor.podTemplateFile="$here/executor-pod-template.yaml"
+    --conf spark.executor.resource.gpu.vendor=nvidia.com)
+fi
+
 exec spark-submit \
   --master "$K8S_MASTER" \
   --deploy-mode cluster \
@@ -36,8 +45,7 @@ exec spark-submit \
   --conf spark.kubernetes.namespace="${NAMESPACE:-stride}" \
   --conf spark.kubernetes.container.image="$IMAGE" \
   --conf spark.kubernetes.authenticate.driver.serviceAccountName="${SERVICE_ACCOUNT:-spark}" \
-  --conf spark.kubernetes.executor.podTemplateFile="$here/executor-pod-template.yaml" \
-  --conf spark.executor.resource.gpu.vendor=nvidia.com \
+  "${gpu[@]}" \
   --conf spark.kubernetes.submission.waitAppCompletion=true \
   "${volume[@]}" \
   "${STRIDE_JAR:-local:///opt/stride/stride-job.jar}" "${JOB_ARGS[@]}" "$@"

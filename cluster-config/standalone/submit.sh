@@ -6,6 +6,9 @@
 #   INPUT=/shared/prompts OUTPUT=/shared/stride/2026-11-29 MODEL_PATH=/shared/models/llama-3-8b \
 #   cluster-config/standalone/submit.sh --max-new-tokens 256
 #
+# On CPU workers (no GPUs announced) add DEVICE=cpu: the executors then use ../spark-defaults-cpu.conf, which
+# requests no GPU (with the GPU file they would wait forever for one: "Initial job has not accepted any resources").
+#
 #   SPARK_MASTER  the master URL, spark://HOST:7077
 #   STRIDE_JAR    the shaded job jar (job/target/stride-job.jar)
 #   plus INPUT, OUTPUT, MODEL_ARCHIVE or MODEL_PATH, ... (see ../job-args.sh)

@@ -17,11 +17,16 @@ source "$here/../job-args.sh"
 : "${STRIDE_JAR:?set STRIDE_JAR to the shaded job jar}"
 
 # One attempt: a second one would start over; rerun with --resume instead (nightly.sh does).
+gpu=()
+if [[ $USE_GPUS == true ]]; then
+  gpu=(--conf spark.yarn.resourceGpuDeviceName=yarn.io/gpu)
+fi
+
 exec spark-submit \
   --master yarn \
   --deploy-mode cluster \
   --queue "${QUEUE:-default}" \
   "${SUBMIT_ARGS[@]}" \
-  --conf spark.yarn.resourceGpuDeviceName=yarn.io/gpu \
+  "${gpu[@]}" \
   --conf spark.yarn.maxAppAttempts=1 \
   "$STRIDE_JAR" "${JOB_ARGS[@]}" "$@"

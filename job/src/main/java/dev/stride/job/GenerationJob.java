@@ -27,8 +27,9 @@ public final class GenerationJob {
     private GenerationJob() {
     }
 
-    public static RunSummary run(SparkSession spark, JobConfig config) {
+    public static RunSummary run(SparkSession spark, JobConfig requested) {
         Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        JobConfig config = ModelSource.check(spark, requested);
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
         if (resuming && !config.resume()) {
@@ -47,11 +48,12 @@ public final class GenerationJob {
         if (resuming) {
             rows = rows.join(output.rows(outputSchema).select(JobSchema.ID), JobSchema.ID, "left_anti");
         }
-        // The anti-join may shuffle into few coalesced partitions; a resumed run keeps the input's parallelism.
-        int partitions = config.partitions() > 0 ? config.partitions()
-                : resuming ? input.javaRDD().getNumPartitions() : 0;
-        if (partitions > 0) {
-            rows = rows.repartition(partitions);
+        // --partitions N is the user's split; otherwise rows are spread by estimated work over every task slot
+        // (also after the anti-join of a resume, which may shuffle into few coalesced partitions).
+        if (config.partitions() > 0) {
+            rows = rows.repartition(config.partitions());
+        } else {
+            rows = TaskSpread.spread(spark, rows, config.promptColumn(), columns.messages(), config).rows();
         }
 
         SparkContext context = spark.sparkContext();

@@ -17,7 +17,8 @@ import java.util.List;
  * @param idColumn the id column the user named (its absence is then an error), or null: "id" when the input has it,
  *     else ids derived from file name and row position
  * @param keepColumns input columns copied to the output, or null for all of them
- * @param partitions repartition the input to this many partitions; 0 keeps the input's partitioning
+ * @param partitions repartition the input to this many partitions; 0 spreads the rows by estimated work
+ *     ({@link TaskSpread})
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
                         int maxNewTokens, float temperature, int topK, float topP, long seed, int logprobs,

@@ -24,9 +24,12 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
     private static ModelInfo read(JobConfig config) {
         Engine engine = ModelRegistry.engine(config);
         var ratio = engine.passCostRatio(config.decoderOptions());
-        return new ModelInfo(engine.modelName(), engine.modelDir().toString(), engine.parameterCount(),
+        // A model given as a Hadoop URI is reported by that URI, not by this executor's local copy.
+        return new ModelInfo(engine.modelName(),
+                ModelLocation.isUri(config.model()) ? config.model() : engine.modelDir().toString(), engine.parameterCount(),
                 engine.weightBytes(), engine.weightDtype(), engine.weightLayout(), engine.headsName().orElse(null),
-                config.heads() == null ? null : ModelLocation.resolve(config.heads()).toString(), engine.numHeads(),
+                config.heads() == null ? null : ModelLocation.isUri(config.heads()) ? config.heads()
+                        : ModelLocation.resolve(config.heads()).toString(), engine.numHeads(),
                 engine.headLayers(), ratio.isPresent() ? ratio.getAsDouble() : null);
     }
 }

@@ -46,12 +46,14 @@ public final class RunCommand implements Callable<Integer> {
     private String output;
 
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Model directory, or the name it was shipped under with --archives (default: the bundled "
-                    + BUNDLED_MODEL + ")")
+            description = "Model directory: a path (made absolute here), a Hadoop URI (hdfs://, s3a://, file://, "
+                    + "...; copied once per executor) or the name it was shipped under with --archives (default: the "
+                    + "bundled " + BUNDLED_MODEL + ")")
     private String model;
 
     @Option(names = "--heads", paramLabel = "DIR",
-            description = "Prediction heads directory (default: the bundled heads, with the bundled model only)")
+            description = "Prediction heads directory, given like --model (default: the bundled heads, with the "
+                    + "bundled model only)")
     private String heads;
 
     @Option(names = "--mode", paramLabel = "ar|mtp", description = "Decoding mode (default: mtp with heads, else ar)")
@@ -116,7 +118,8 @@ public final class RunCommand implements Callable<Integer> {
     private boolean resume;
 
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
-            description = "Repartition the input to N partitions (default: keep the input's)")
+            description = "Split the rows into N tasks (default: spread by estimated work, three tasks per "
+                    + "executor core)")
     private int partitions;
 
     @Option(names = "--chat", description = "Render prompts (or the messages column) with the model's chat template")

@@ -23,12 +23,17 @@ final class SummaryTable {
         line(out, "mode / device", s.mode() + " / " + s.device());
         line(out, "rows", String.format("%d total, %d ok, %d failed", s.rowsTotal(), s.rowsOk(), s.rowsFailed()));
         line(out, "tokens", String.format("%d prompt, %d completion", s.promptTokens(), s.completionTokens()));
-        line(out, "throughput", String.format(Locale.ROOT, "%.1f tokens/s, %.2f tokens/pass%s",
-                s.outputTokensPerS(), s.meanTokensPerPass(), s.passCostRatio() == null ? ""
+        line(out, "throughput", String.format(Locale.ROOT,
+                "%.1f tokens/s wall clock incl. start-up (this run's tokens / %.1f s)", s.outputTokensPerS(),
+                s.wallSeconds()));
+        double decoding = s.perExecutor().stream().mapToDouble(RunSummary.ExecutorSummary::outputTokensPerS).sum();
+        line(out, "decoding", String.format(Locale.ROOT,
+                "%.1f tokens/s summed over executors (tokens / busy time), %.2f tokens/pass%s", decoding,
+                s.meanTokensPerPass(), s.passCostRatio() == null ? ""
                         : String.format(Locale.ROOT, ", pass cost ratio %.2f", s.passCostRatio())));
         for (RunSummary.ExecutorSummary executor : s.perExecutor()) {
             line(out, "executor " + executor.executor(), String.format(Locale.ROOT,
-                    "%d rows, %d tokens, busy %.1f s, %.1f tokens/s; %s, %d-bit vectors, %s weights, Java %s",
+                    "%d rows, %d tokens, busy %.1f s, decoding %.1f tokens/s; %s, %d-bit vectors, %s weights, Java %s",
                     executor.rows(), executor.completionTokens(), executor.busySeconds(), executor.outputTokensPerS(),
                     executor.device(), executor.vectorBits(), executor.weightLayout(), executor.javaVersion()));
         }

@@ -256,6 +256,23 @@ class StrideJobTest {
     }
 
     @Test
+    void consoleSummaryLabelsWallClockThroughputApartFromDecodingThroughput() {
+        String table = SummaryTable.format(mixedSummary, "SUMMARY");
+        assertFalse(table.contains("\u001b"), table);
+        RunSummary.ExecutorSummary executor = mixedSummary.perExecutor().get(0);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT,
+                "throughput       %.1f tokens/s wall clock incl. start-up (this run's tokens / %.1f s)",
+                mixedSummary.outputTokensPerS(), mixedSummary.wallSeconds())), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT,
+                "decoding         %.1f tokens/s summed over executors (tokens / busy time)",
+                executor.outputTokensPerS())), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "busy %.1f s, decoding %.1f tokens/s;",
+                executor.busySeconds(), executor.outputTokensPerS())), table);
+        assertTrue(executor.outputTokensPerS() > mixedSummary.outputTokensPerS(),
+                "decoding excludes start-up, so it is the larger figure: " + table);
+    }
+
+    @Test
     void resumingWithOtherOutputColumnsIsRefused() {
         CliResult result = cli("--input", shared.resolve("in").toString(), "--output", mixedOutput.toString(),
                 "--resume", "--logprobs", "2");

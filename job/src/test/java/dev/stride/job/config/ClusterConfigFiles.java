@@ -33,10 +33,20 @@ public final class ClusterConfigFiles {
         throw new IllegalStateException("no cluster-config/ folder in " + start + " or above");
     }
 
+    /** The GPU properties file. */
+    public static final String GPU_DEFAULTS = "spark-defaults.conf";
+    /** The CPU properties file (DEVICE=cpu). */
+    public static final String CPU_DEFAULTS = "spark-defaults-cpu.conf";
+
     /** spark-defaults.conf as spark-submit loads a properties file: java.util.Properties in UTF-8, values trimmed. */
     public static Map<String, String> sparkDefaults() throws IOException {
+        return sparkDefaults(GPU_DEFAULTS);
+    }
+
+    /** One of the properties files, read the same way. */
+    public static Map<String, String> sparkDefaults(String file) throws IOException {
         Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(dir().resolve("spark-defaults.conf"), StandardCharsets.UTF_8)) {
+        try (Reader reader = Files.newBufferedReader(dir().resolve(file), StandardCharsets.UTF_8)) {
             properties.load(reader);
         }
         Map<String, String> values = new TreeMap<>();
@@ -46,7 +56,12 @@ public final class ClusterConfigFiles {
 
     /** The properties a run without GPUs can use as they are, such as a local run: all but the GPU requests. */
     public static Map<String, String> nonGpuProperties() throws IOException {
-        Map<String, String> values = sparkDefaults();
+        return nonGpuProperties(GPU_DEFAULTS);
+    }
+
+    /** A properties file minus its GPU requests (the CPU file has none). */
+    public static Map<String, String> nonGpuProperties(String file) throws IOException {
+        Map<String, String> values = sparkDefaults(file);
         values.keySet().removeIf(isGpuKey());
         return values;
     }

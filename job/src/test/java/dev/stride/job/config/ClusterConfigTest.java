@@ -37,9 +37,10 @@ class ClusterConfigTest {
     private record Exec(int exitCode, String out, String err) {
     }
 
-    @Test
-    void sparkDefaultsUseOnlyKnownKeysWithValuesSparkAccepts() throws IOException {
-        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults();
+    @ParameterizedTest
+    @ValueSource(strings = {ClusterConfigFiles.GPU_DEFAULTS, ClusterConfigFiles.CPU_DEFAULTS})
+    void sparkDefaultsUseOnlyKnownKeysWithValuesSparkAccepts(String file) throws IOException {
+        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults(file);
         assertFalse(defaults.isEmpty());
         defaults.forEach((key, value) -> {
             assertTrue(SparkConfigKeys.isKnown(key), "not a Spark 4.0.1 key: " + key);
@@ -49,12 +50,13 @@ class ClusterConfigTest {
         assertFalse(SparkConfigKeys.isKnown("spark.executor.memoryOverheed"), "the key check must catch typos");
     }
 
-    @Test
-    void jvmFlagsAreTheParentPomsStrideJvmFlags() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {ClusterConfigFiles.GPU_DEFAULTS, ClusterConfigFiles.CPU_DEFAULTS})
+    void jvmFlagsAreTheParentPomsStrideJvmFlags(String file) throws IOException {
         String pom = Files.readString(ClusterConfigFiles.dir().resolveSibling("pom.xml"));
         Matcher flags = Pattern.compile("<stride\\.jvm\\.flags>(.*)</stride\\.jvm\\.flags>").matcher(pom);
         assertTrue(flags.find());
-        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults();
+        Map<String, String> defaults = ClusterConfigFiles.sparkDefaults(file);
         assertEquals(flags.group(1).trim(), defaults.get("spark.driver.extraJavaOptions"));
         assertEquals(flags.group(1).trim(), defaults.get("spark.executor.extraJavaOptions"));
     }
@@ -75,6 +77,38 @@ class ClusterConfigTest {
                 .readTree(ClusterConfigFiles.dir().resolve("k8s/executor-pod-template.yaml").toFile());
         assertEquals("Pod", template.get("kind").asText());
         assertEquals(executorGpus, template.at("/spec/containers/0/resources/limits").get("nvidia.com/gpu").asInt());
+    }
+
+    @Test
+    void cpuDefaultsRequestNoGpuAndGiveTheOneTaskEveryCore() throws IOException {
+        Map<String, String> cpu = ClusterConfigFiles.sparkDefaults(ClusterConfigFiles.CPU_DEFAULTS);
+        assertTrue(cpu.keySet().stream().noneMatch(key -> key.contains("gpu")), cpu.toString());
+        assertEquals(ClusterConfigFiles.nonGpuProperties().keySet(), cpu.keySet(),
+                "the CPU file sets what the GPU file sets, minus the GPU requests");
+        int cores = Integer.parseInt(cpu.get("spark.executor.cores"));
+        assertEquals(cores, Integer.parseInt(cpu.get("spark.task.cpus")), "one task per executor, all its cores");
+        assertTrue(cores <= 8, "an executor must fit an ordinary worker: " + cores);
+        // Heap: 2 GiB KV budget + 2 GiB for Spark at least; the comments work the example through.
+        long heapGiB = Long.parseLong(cpu.get("spark.executor.memory").replace("g", ""));
+        assertTrue(heapGiB >= 4, "heap " + heapGiB);
+        String text = Files.readString(ClusterConfigFiles.dir().resolve(ClusterConfigFiles.CPU_DEFAULTS));
+        for (String rule : List.of("weight bytes / 0.4", "-Dstride.weights=packed", "32 MiB", "memory-mapped")) {
+            assertTrue(text.contains(rule), "the heap comments should mention " + rule);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"k8s", "yarn", "standalone"})
+    void deviceCpuSubmitsWithTheCpuDefaultsAndNoGpuSettings(String cluster) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("MODEL_PATH", "hdfs:///models/m", "DEVICE", "cpu"));
+        List<String> args = submit(cluster, env);
+        assertEquals(ClusterConfigFiles.dir().resolve(ClusterConfigFiles.CPU_DEFAULTS).toString(),
+                after(args, "--properties-file"));
+        assertTrue(args.stream().noneMatch(arg -> arg.contains("gpu") || arg.contains("podTemplate")),
+                args.toString());
+        List<String> job = args.subList(args.indexOf("run"), args.size());
+        assertEquals("cpu", after(job, "--device"));
+        assertEquals("hdfs:///models/m", after(job, "--model"));
     }
 
     @Test
@@ -204,6 +238,37 @@ class ClusterConfigTest {
         Exec badDate = exec(List.of("bash", ClusterConfigFiles.dir().resolve("nightly.sh").toString()),
                 Map.of("RUN_DATE", "yesterday", "OUTPUT_ROOT", tmp.toString()));
         assertEquals(2, badDate.exitCode());
+    }
+
+    @Test
+    void strideJobBuildsTheJarQuietlyWithoutTerminalEscapeCodes() throws Exception {
+        Path repo = Files.createDirectories(tmp.resolve("repo/bin"));
+        Path script = repo.resolve("stride-job");
+        Files.copy(ClusterConfigFiles.dir().resolveSibling("bin/stride-job"), script);
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // Maven 3.8 writes colour resets even in batch mode; this one writes them and a coloured error line.
+        Path bin = fakeCommand("mvn", "printf '%s\\n' \"$@\" > " + tmp.resolve("mvn.args") + "\n"
+                + "printf '\\033[0m\\033[0m[INFO] \\033[1mbuilt\\033[m\\n'\n"
+                + "mkdir -p job/target && touch job/target/stride-job.jar\n"
+                + "echo /lib/a.jar > job/target/local-classpath.txt");
+        writeScript(bin.resolve("java"), "echo \"java ${@: -2}\"");
+        Exec result = exec(List.of(script.toString(), "run", "--help"),
+                Map.of("PATH", bin + ":" + System.getenv("PATH")));
+        assertEquals(0, result.exitCode(), result.err());
+        String console = result.err() + result.out();
+        assertFalse(console.contains("\u001b"), console);
+        assertTrue(result.err().startsWith("stride-job: building the job jar"), result.err());
+        assertTrue(result.err().contains("[INFO] built"), result.err());
+        assertEquals("java run --help\n", result.out());
+        List<String> mvnArgs = Files.readAllLines(tmp.resolve("mvn.args"));
+        assertTrue(mvnArgs.containsAll(List.of("-B", "-q", "-Dstyle.color=never", "package")), mvnArgs.toString());
+
+        // A failed build stops the script with Maven's failure, not with java.
+        Files.delete(repo.resolveSibling("job/target/stride-job.jar"));
+        writeScript(bin.resolve("mvn"), "echo '[ERROR] broken'; exit 1");
+        Exec failed = exec(List.of(script.toString()), Map.of("PATH", bin + ":" + System.getenv("PATH")));
+        assertEquals(1, failed.exitCode(), failed.out() + failed.err());
+        assertTrue(failed.err().contains("[ERROR] broken") && failed.out().isEmpty(), failed.out() + failed.err());
     }
 
     private Exec nightly(int submitExit, int reportExit) throws Exception {
