@@ -25,6 +25,16 @@ final class PackedKernels {
     private static final VectorSpecies<Short> S =
             VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
     private static final int W = PackedMatrix.PANEL;
+    /**
+     * Input rows per register block: up to 4 on CPUs with 16-lane vectors (AVX-512 has 32 vector registers), 2
+     * elsewhere (AVX2 and NEON kernels with 16 accumulators would spill them to the stack).
+     */
+    private static final int BLOCK_ROWS = W >= 16 ? 4 : 2;
+    /**
+     * Below this many input rows BF16 panels are widened in registers rather than into scratch (measured on AVX2,
+     * 350M shape: in registers for 4-16 rows costs 1.0-1.6x the scratch path).
+     */
+    private static final int BF16_REGISTER_ROWS = 4;
 
     private PackedKernels() {
     }
@@ -56,7 +66,7 @@ final class PackedKernels {
         int fullEnd = Math.min(endPanel, rows / W);
         int panel = firstPanel;
         for (; panel + 4 <= fullEnd; panel += 4) {
-            if (n < 4) {
+            if (n < BF16_REGISTER_ROWS) {
                 int b = 0;
                 for (; b + 2 <= n; b += 2) {
                     bf16Block2x4(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W,
@@ -84,7 +94,7 @@ final class PackedKernels {
             int left = n - b;
             // Blocks of fewer than 4 rows are bound by reading the weights, not by multiply-adds: 5 rows
             // run faster as 3 + 2 than as 4 + 1.
-            int take = left == 5 ? 3 : Math.min(4, left);
+            int take = BLOCK_ROWS == 2 ? Math.min(2, left) : left == 5 ? 3 : Math.min(4, left);
             switch (take) {
                 case 4 -> block4x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
                 case 3 -> block3x4(p, w0, panelStride, cols, x, b * cols, out, b * rows + out0, rows);
