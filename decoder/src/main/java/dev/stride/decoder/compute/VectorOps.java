@@ -38,6 +38,8 @@ public final class VectorOps implements TensorOps {
     private static final int BLOCK = 4;
     /** Below this many multiply-adds a matmul runs on the calling thread: waking workers would cost more. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
+    /** Panels the packed kernels sweep together. */
+    private static final int PANEL_GROUP = 4;
 
     private final ComputePool pool;
     private float[][] rowScratch = new float[0][];
@@ -64,8 +66,9 @@ public final class VectorOps implements TensorOps {
             matmulPacked(packed, x, n, out);
         } else if (w instanceof PackedBf16Matrix bf16) {
             float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
-            pool.parallelFor(bf16.panelCount(),
-                    (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out, start, end, panels[worker]));
+            int count = bf16.panelCount();
+            pool.parallelFor(panelGroups(count), (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out,
+                    start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), panels[worker]));
         } else {
             float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES); // rows, then partials to sum
             if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
@@ -80,8 +83,18 @@ public final class VectorOps implements TensorOps {
         if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
             PackedKernels.matmul(w, x, n, out, 0, w.panelCount());
         } else {
-            pool.parallelFor(w.panelCount(), (start, end, worker) -> PackedKernels.matmul(w, x, n, out, start, end));
+            int count = w.panelCount();
+            pool.parallelFor(panelGroups(count), (start, end, worker) -> PackedKernels.matmul(w, x, n, out,
+                    start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count)));
         }
+    }
+
+    /**
+     * Parallel loops over panels hand out whole groups of {@link #PANEL_GROUP}: the kernels sweep four panels at
+     * once, and a chunk ending mid-group would leave single panels to a one-chain kernel bound by FMA latency.
+     */
+    private static int panelGroups(int panels) {
+        return (panels + PANEL_GROUP - 1) / PANEL_GROUP;
     }
 
     private float[][] scratchFor(int length) {
