@@ -199,11 +199,15 @@ public final class RunCommand implements Callable<Integer> {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    /** spark-submit passes the master as a system property; without one the job runs on an embedded local Spark. */
+    /**
+     * spark-submit passes the master as a system property; without one the job runs on an embedded local Spark.
+     * Its console progress bar stays off: it redraws in place and runs into the per-partition log lines, which
+     * already show progress.
+     */
     private static SparkSession newSession() {
         SparkSession.Builder builder = SparkSession.builder().appName("stride-job");
         if (!new SparkConf().contains("spark.master")) {
-            builder.master("local[*]").config("spark.ui.showConsoleProgress", "true");
+            builder.master("local[*]").config("spark.ui.showConsoleProgress", "false");
         }
         return builder.getOrCreate();
     }
