@@ -29,6 +29,7 @@ public final class GenerationJob {
 
     public static RunSummary run(SparkSession spark, JobConfig requested) {
         Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        ExecutorListener executorListener = ExecutorListener.register(spark.sparkContext());
         JobConfig config = ModelSource.check(spark, requested);
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
@@ -66,7 +67,8 @@ public final class GenerationJob {
         Instant finished = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
         RunSummary summary = summarize(spark, config, model, started, finished,
-                OutputStatistics.of(output.rows(outputSchema)), progress.partitionReports());
+                OutputStatistics.of(output.rows(outputSchema)), progress.partitionReports(),
+                executorListener.finish(started.toEpochMilli(), finished.toEpochMilli()));
         output.writeSummary(summary);
         summary.warnings().forEach(warning -> LOG.warn("WARNING: {}", warning));
         context.setJobDescription(null);
@@ -102,7 +104,7 @@ public final class GenerationJob {
 
     private static RunSummary summarize(SparkSession spark, JobConfig config, ModelInfo model, Instant started,
                                         Instant finished, OutputStatistics stats,
-                                        List<JobProgress.PartitionReport> reports) {
+                                        List<JobProgress.PartitionReport> reports, ExecutorTime.Totals time) {
         double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
         long tokensThisRun = reports.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
         SparkContext context = spark.sparkContext();
@@ -122,11 +124,12 @@ public final class GenerationJob {
                         model.numHeads(), model.headLayers()),
                 config.mode().wireName(), config.tree(), config.device(),
                 executors, coresPerExecutor, conf.getInt("spark.executor.resource.gpu.amount", 0),
+                time.aliveSeconds(), time.busySeconds(), time.utilisation(),
                 stats.rows(), stats.rows() - stats.failedRows(), stats.failedRows(), stats.failed(),
                 stats.errorsByKind(), stats.promptTokens(), stats.completionTokens(), stats.forwardPasses(),
                 stats.decodePasses(), wallSeconds == 0 ? 0.0 : tokensThisRun / wallSeconds,
                 stats.meanTokensPerPass(), stats.acceptHistogram(), model.passCostRatio(),
-                RunSummary.ExecutorSummary.of(reports), ExecutorNumerics.warnings(reports.stream()
+                RunSummary.ExecutorSummary.of(reports, time), ExecutorNumerics.warnings(reports.stream()
                         .map(r -> Map.entry(r.executor(), r.numerics())).toList()), settings(config));
     }
 

@@ -17,12 +17,17 @@ import java.util.stream.Collectors;
  * The run summary of docs/job-output.md. Components are the JSON fields in camel case, in the documented order.
  * Row and token totals cover the whole output; per-executor figures, throughput and warnings cover this run's work.
  *
+ * @param executorSecondsAlive seconds each executor was alive within the run, summed, from Spark's executor events
+ *     ({@link ExecutorTime}); what a cluster bills
+ * @param executorSecondsBusy seconds each executor ran at least one task within the run, summed
+ * @param utilisation busy / alive; null when nothing was alive
  * @param warnings executors whose outputs may differ in the last bits ({@link ExecutorNumerics#warnings})
  */
 public record RunSummary(String runId, String strideVersion, String sparkVersion, String startedAt,
                          String finishedAt, double wallSeconds, String input, String output, ModelSummary model,
                          HeadsSummary heads, String mode, String tree, String device, int executors,
-                         int coresPerExecutor, int gpusPerExecutor, long rowsTotal, long rowsOk, long rowsFailed,
+                         int coresPerExecutor, int gpusPerExecutor, double executorSecondsAlive,
+                         double executorSecondsBusy, Double utilisation, long rowsTotal, long rowsOk, long rowsFailed,
                          List<FailedRow> failedRows, Map<String, Long> errorsByKind, long promptTokens,
                          long completionTokens, long forwardPasses, long decodePasses, double outputTokensPerS,
                          double meanTokensPerPass, List<Long> acceptHistogram, Double passCostRatio,
@@ -51,13 +56,15 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
      * @param vectorBits CPU vector width the kernels ran with
      * @param weightLayout how it held the weights
      * @param javaVersion its JVM's java.version
+     * @param aliveSeconds how long it was alive within the run, from Spark's executor events; null if they did not
+     *     name it
      */
     public record ExecutorSummary(String executor, long rows, long completionTokens, double busySeconds,
                                   double outputTokensPerS, String device, int vectorBits, String weightLayout,
-                                  String javaVersion) {
+                                  String javaVersion, Double aliveSeconds) {
 
         /** One entry per executor; busy time is the union of its partitions' intervals, as tasks overlap. */
-        static List<ExecutorSummary> of(List<JobProgress.PartitionReport> reports) {
+        static List<ExecutorSummary> of(List<JobProgress.PartitionReport> reports, ExecutorTime.Totals time) {
             Map<String, List<JobProgress.PartitionReport>> byExecutor = reports.stream()
                     .collect(Collectors.groupingBy(JobProgress.PartitionReport::executor, TreeMap::new,
                             Collectors.toList()));
@@ -69,9 +76,14 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
                         own.stream().mapToLong(JobProgress.PartitionReport::rows).sum(), tokens, busySeconds,
                         busySeconds == 0 ? 0.0 : tokens / busySeconds, distinct(own, ExecutorNumerics::device),
                         own.get(0).numerics().vectorBits(), distinct(own, ExecutorNumerics::weightLayout),
-                        distinct(own, ExecutorNumerics::javaVersion)));
+                        distinct(own, ExecutorNumerics::javaVersion), aliveSeconds(time, executor)));
             });
             return summaries;
+        }
+
+        private static Double aliveSeconds(ExecutorTime.Totals time, String executor) {
+            ExecutorTime.Figures figures = time.of(executor);
+            return figures == null ? null : figures.aliveSeconds();
         }
 
         private static String distinct(List<JobProgress.PartitionReport> reports,

@@ -26,6 +26,10 @@ final class SummaryTable {
         line(out, "throughput", String.format(Locale.ROOT,
                 "%.1f tokens/s wall clock incl. start-up (this run's tokens / %.1f s)", s.outputTokensPerS(),
                 s.wallSeconds()));
+        line(out, "executor time", String.format(Locale.ROOT,
+                "%.1f executor-seconds alive, %.1f busy, utilisation %s", s.executorSecondsAlive(),
+                s.executorSecondsBusy(), s.utilisation() == null ? "n/a"
+                        : String.format(Locale.ROOT, "%.0f%%", s.utilisation() * 100)));
         double decoding = s.perExecutor().stream().mapToDouble(RunSummary.ExecutorSummary::outputTokensPerS).sum();
         line(out, "decoding", String.format(Locale.ROOT,
                 "%.1f tokens/s summed over executors (tokens / busy time), %.2f tokens/pass%s", decoding,
@@ -33,8 +37,10 @@ final class SummaryTable {
                         : String.format(Locale.ROOT, ", pass cost ratio %.2f", s.passCostRatio())));
         for (RunSummary.ExecutorSummary executor : s.perExecutor()) {
             line(out, "executor " + executor.executor(), String.format(Locale.ROOT,
-                    "%d rows, %d tokens, busy %.1f s, decoding %.1f tokens/s; %s, %d-bit vectors, %s weights, Java %s",
-                    executor.rows(), executor.completionTokens(), executor.busySeconds(), executor.outputTokensPerS(),
+                    "%d rows, %d tokens, %sbusy %.1f s, decoding %.1f tokens/s; %s, %d-bit vectors, %s weights, Java %s",
+                    executor.rows(), executor.completionTokens(), executor.aliveSeconds() == null ? ""
+                            : String.format(Locale.ROOT, "alive %.1f s, ", executor.aliveSeconds()),
+                    executor.busySeconds(), executor.outputTokensPerS(),
                     executor.device(), executor.vectorBits(), executor.weightLayout(), executor.javaVersion()));
         }
         for (String warning : s.warnings()) {

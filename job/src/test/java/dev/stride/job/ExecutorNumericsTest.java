@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
 /** Per-executor numerics in the summary, and the warnings for executors whose bits may differ. */
 class ExecutorNumericsTest {
 
+    private static final ExecutorTime.Totals NO_TIME = new ExecutorTime().within(0, 0);
+
     private static final ExecutorNumerics AVX2 = new ExecutorNumerics("cpu (8 threads)", 256, "packed_bfloat16",
             "17.0.12");
     private static final ExecutorNumerics AVX512_JAVA21 = new ExecutorNumerics("cpu (16 threads)", 512,
@@ -34,7 +36,7 @@ class ExecutorNumericsTest {
         List<JobProgress.PartitionReport> reports = List.of(report("1", 0, AVX2), report("2", 1, AVX512_JAVA21),
                 report("1", 2, AVX2));
         assertEquals(List.of(), warnings(reports));
-        List<RunSummary.ExecutorSummary> executors = RunSummary.ExecutorSummary.of(reports);
+        List<RunSummary.ExecutorSummary> executors = RunSummary.ExecutorSummary.of(reports, NO_TIME);
         assertEquals(2, executors.size());
         RunSummary.ExecutorSummary first = executors.get(0);
         assertEquals(List.of("1", "cpu (8 threads)", 256, "packed_bfloat16", "17.0.12"), List.of(first.executor(),
@@ -70,13 +72,13 @@ class ExecutorNumericsTest {
         List<JobProgress.PartitionReport> reports = List.of(report("1", 0, GPU), report("1", 1, otherGpu));
         assertEquals(List.of(), warnings(reports), "one device kind");
         assertEquals("cuda:0 NVIDIA H200 (139 GiB), cuda:1 NVIDIA H200 (139 GiB)",
-                RunSummary.ExecutorSummary.of(reports).get(0).device());
+                RunSummary.ExecutorSummary.of(reports, NO_TIME).get(0).device());
     }
 
     @Test
     void theConsoleSummaryPrintsTheNumericsAndTheWarnings() {
         List<JobProgress.PartitionReport> reports = List.of(report("1", 0, AVX2), report("2", 1, GPU));
-        RunSummary summary = summary(RunSummary.ExecutorSummary.of(reports), warnings(reports));
+        RunSummary summary = summary(RunSummary.ExecutorSummary.of(reports, NO_TIME), warnings(reports));
         String table = SummaryTable.format(summary, "out/_stride/summary.json");
         assertTrue(table.contains("cpu (8 threads), 256-bit vectors, packed_bfloat16 weights, Java 17.0.12"), table);
         assertTrue(table.lines().anyMatch(line -> line.trim().startsWith("WARNING") && line.contains("device kinds")),
@@ -85,7 +87,7 @@ class ExecutorNumericsTest {
                 summary.toJson());
         assertTrue(summary.toJson().contains("\"vector_bits\" : 256"), summary.toJson());
 
-        RunSummary quiet = summary(RunSummary.ExecutorSummary.of(List.of(report("1", 0, AVX2))), List.of());
+        RunSummary quiet = summary(RunSummary.ExecutorSummary.of(List.of(report("1", 0, AVX2)), NO_TIME), List.of());
         assertFalse(SummaryTable.format(quiet, "s").contains("WARNING"));
     }
 
@@ -103,7 +105,7 @@ class ExecutorNumericsTest {
     private static RunSummary summary(List<RunSummary.ExecutorSummary> executors, List<String> warnings) {
         return new RunSummary("r", "v", "4", "s", "f", 1.0, "in", "out",
                 new RunSummary.ModelSummary("m", "p", 1, 2, "F32", "packed_bfloat16"), null, "ar", "auto", "cpu",
-                executors.size(), 2, 0, 20, 20, 0, List.of(), Map.of(), 10, 200, 210, 190, 200.0, 1.0,
+                executors.size(), 2, 0, 1.0, 0.5, 0.5, 20, 20, 0, List.of(), Map.of(), 10, 200, 210, 190, 200.0, 1.0,
                 List.of(190L), null, executors, warnings, new LinkedHashMap<>());
     }
 }

@@ -119,7 +119,8 @@ class StrideJobTest {
 
         assertEquals(List.of("run_id", "stride_version", "spark_version", "started_at", "finished_at",
                 "wall_seconds", "input", "output", "model", "heads", "mode", "tree", "device", "executors",
-                "cores_per_executor", "gpus_per_executor", "rows_total", "rows_ok", "rows_failed", "failed_rows",
+                "cores_per_executor", "gpus_per_executor", "executor_seconds_alive", "executor_seconds_busy",
+                "utilisation", "rows_total", "rows_ok", "rows_failed", "failed_rows",
                 "errors_by_kind", "prompt_tokens", "completion_tokens", "forward_passes", "decode_passes",
                 "output_tokens_per_s", "mean_tokens_per_pass", "accept_histogram", "pass_cost_ratio",
                 "per_executor", "warnings", "config"), fieldNames(json));
@@ -158,6 +159,14 @@ class StrideJobTest {
         assertEquals(Engine.vectorBits(), executor.get("vector_bits").asInt());
         assertEquals("packed_float32", executor.get("weight_layout").asText());
         assertEquals(System.getProperty("java.version"), executor.get("java_version").asText());
+        // Executor time from Spark's own events: local mode's one executor, alive for the whole run.
+        double alive = json.get("executor_seconds_alive").asDouble();
+        double busy = json.get("executor_seconds_busy").asDouble();
+        assertTrue(busy > 0, json.toString());
+        assertTrue(alive >= busy, alive + " alive < " + busy + " busy");
+        assertTrue(alive <= json.get("wall_seconds").asDouble() + 1e-9, alive + " alive > wall");
+        assertEquals(busy / alive, json.get("utilisation").asDouble(), 1e-9);
+        assertEquals(alive, executor.get("alive_seconds").asDouble(), 1e-9);
         assertEquals(0, json.get("warnings").size(), "one executor agrees with itself");
         assertTrue(json.get("config").get("logprobs").isNull(), "logprobs off");
         assertEquals(MAX_NEW_TOKENS, json.get("config").get("max_new_tokens").asInt());
@@ -266,6 +275,12 @@ class StrideJobTest {
         assertTrue(table.contains(String.format(java.util.Locale.ROOT,
                 "decoding         %.1f tokens/s summed over executors (tokens / busy time)",
                 executor.outputTokensPerS())), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT,
+                "executor time    %.1f executor-seconds alive, %.1f busy, utilisation %.0f%%",
+                mixedSummary.executorSecondsAlive(), mixedSummary.executorSecondsBusy(),
+                mixedSummary.utilisation() * 100)), table);
+        assertTrue(table.contains(String.format(java.util.Locale.ROOT, "alive %.1f s, busy %.1f s,",
+                executor.aliveSeconds(), executor.busySeconds())), table);
         assertTrue(table.contains(String.format(java.util.Locale.ROOT, "busy %.1f s, decoding %.1f tokens/s;",
                 executor.busySeconds(), executor.outputTokensPerS())), table);
         assertTrue(executor.outputTokensPerS() > mixedSummary.outputTokensPerS(),
