@@ -21,7 +21,7 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
                   Double meanTokenLogprob, List<String> warnings) {
 
     /**
-     * One run's billed resources: executors are billed for the whole wall time.
+     * One run's billed resources: the executor-seconds alive ({@link RunSummaryFile#billedExecutorSeconds}).
      *
      * @param plainCost what plain decoding would have cost: the same tokens at one per pass, each pass
      *     {@code pass_cost_ratio} times cheaper; equal to cost when there is nothing to compare
@@ -30,7 +30,7 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
 
         static RunCost of(Run run, Prices prices) {
             RunSummaryFile s = run.summary();
-            double executorHours = s.wallSeconds() / 3600 * s.executors();
+            double executorHours = s.billedExecutorSeconds() / 3600;
             double cost = executorHours * (s.gpusPerExecutor() * prices.gpuHour()
                     + s.coresPerExecutor() * prices.cpuHour());
             double plainCost = s.comparableToPlain() ? cost * s.meanTokensPerPass() / s.passCostRatio() : cost;
@@ -90,12 +90,33 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
         return plainCost() - cost();
     }
 
+    double executorSecondsAlive() {
+        return sum(c -> c.run().summary().billedExecutorSeconds());
+    }
+
+    /** Null unless every run's summary records busy time. */
+    Double executorSecondsBusy() {
+        if (runs.stream().anyMatch(c -> c.run().summary().executorSecondsBusy() == null)) {
+            return null;
+        }
+        return sum(c -> c.run().summary().executorSecondsBusy());
+    }
+
+    /** Busy / alive executor-seconds; null unless every run's summary records both. */
+    Double utilisation() {
+        Double busy = executorSecondsBusy();
+        if (busy == null || runs.stream().anyMatch(c -> c.run().summary().executorSecondsAlive() == null)) {
+            return null;
+        }
+        return ratio(busy, executorSecondsAlive());
+    }
+
     Double outputTokensPerS() {
         return ratio(completionTokens(), wallSeconds());
     }
 
     Double outputTokensPerSPerExecutor() {
-        return ratio(completionTokens(), sum(c -> c.run().summary().wallSeconds() * c.run().summary().executors()));
+        return ratio(completionTokens(), executorSecondsAlive());
     }
 
     Double outputTokensPerGpuHour() {

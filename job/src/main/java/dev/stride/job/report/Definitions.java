@@ -9,9 +9,13 @@ final class Definitions {
     }
 
     static final List<Definition> ALL = List.of(
-            new Definition("Cost", "sum over runs of wall_seconds / 3600 × executors × (gpus_per_executor × GPU-hour"
-                    + " price + cores_per_executor × CPU core-hour price): executors are billed for the whole wall"
-                    + " time of their run."),
+            new Definition("Cost", "sum over runs of executor_seconds_alive / 3600 × (gpus_per_executor × GPU-hour"
+                    + " price + cores_per_executor × CPU core-hour price): executors are billed for the time they"
+                    + " were alive within their run, from Spark's executor added/removed events. For a summary"
+                    + " without executor_seconds_alive (written before the job recorded it), wall_seconds ×"
+                    + " executors instead."),
+            new Definition("Utilisation", "executor-seconds busy / executor-seconds alive over all runs: an executor"
+                    + " is busy while at least one of its tasks runs. Empty when a summary lacks the figures."),
             new Definition("Cost per 1M output tokens", "cost / completion_tokens × 1e6."),
             new Definition("Plain-decoding cost estimate", "per run, cost × mean_tokens_per_pass / pass_cost_ratio:"
                     + " plain decoding needs mean_tokens_per_pass times as many passes, each pass_cost_ratio times"
@@ -20,7 +24,7 @@ final class Definitions {
             new Definition("Saved", "plain-decoding cost estimate − cost; negative when multi-token decoding was"
                     + " slower than plain decoding would have been."),
             new Definition("Throughput", "output tokens / wall seconds summed over runs; per executor, divided by"
-                    + " executor-seconds; per GPU-hour or CPU core-hour, output tokens / billed hours."),
+                    + " the billed executor-seconds; per GPU-hour or CPU core-hour, output tokens / billed hours."),
             new Definition("Latency", "decode_ms of ok rows (admission to finish), nearest-rank percentiles."),
             new Definition("Tokens per pass", "distribution over ok rows that ran a decode pass; the mean is over"
                     + " all decode passes, from the summed acceptance histogram."),

@@ -51,6 +51,9 @@ final class JsonReport {
         run.put("executors", s.executors());
         run.put("cores_per_executor", s.coresPerExecutor());
         run.put("gpus_per_executor", s.gpusPerExecutor());
+        run.put("executor_seconds_alive", s.executorSecondsAlive());
+        run.put("executor_seconds_busy", s.executorSecondsBusy());
+        run.put("billed_executor_seconds", s.billedExecutorSeconds());
         run.put("rows_total", s.rowsTotal());
         run.put("completion_tokens", s.completionTokens());
         run.put("mean_tokens_per_pass", s.meanTokensPerPass());

@@ -2,19 +2,24 @@ package dev.stride.job.report;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 
 /**
  * The fields of a run's {@code _stride/summary.json} (docs/job-output.md) that the report uses. Every field must be
- * present, so a file that is not a Stride summary fails here rather than yielding zeros.
+ * present, so a file that is not a Stride summary fails here rather than yielding zeros; except
+ * {@code executor_seconds_alive} and {@code executor_seconds_busy}, which summaries written before the job recorded
+ * executor time lack (null then).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record RunSummaryFile(String runId, double wallSeconds, String mode, ModelName model, String device,
-                             int executors, int coresPerExecutor, int gpusPerExecutor, long rowsTotal, long rowsOk,
+                             int executors, int coresPerExecutor, int gpusPerExecutor, Double executorSecondsAlive,
+                             Double executorSecondsBusy, long rowsTotal, long rowsOk,
                              long rowsFailed, long completionTokens, double meanTokensPerPass, Double passCostRatio,
                              List<ExecutorFigures> perExecutor) {
 
@@ -37,7 +42,16 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
     }
 
     public static RunSummaryFile parse(InputStream in) throws IOException {
-        RunSummaryFile summary = JSON.readValue(in, RunSummaryFile.class);
+        JsonNode tree = JSON.readTree(in);
+        if (!(tree instanceof ObjectNode object)) {
+            throw new IOException("a run summary is a JSON object");
+        }
+        for (String optional : List.of("executor_seconds_alive", "executor_seconds_busy")) {
+            if (!object.has(optional)) {
+                object.putNull(optional);
+            }
+        }
+        RunSummaryFile summary = JSON.treeToValue(object, RunSummaryFile.class);
         if (!"ar".equals(summary.mode) && !"mtp".equals(summary.mode)) {
             throw new IOException("mode must be ar or mtp, got " + summary.mode);
         }
@@ -45,7 +59,19 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
                 || summary.gpusPerExecutor < 0) {
             throw new IOException("wall_seconds, executors, cores_per_executor and gpus_per_executor must be >= 0");
         }
+        if ((summary.executorSecondsAlive != null && !(summary.executorSecondsAlive >= 0))
+                || (summary.executorSecondsBusy != null && !(summary.executorSecondsBusy >= 0))) {
+            throw new IOException("executor_seconds_alive and executor_seconds_busy must be >= 0");
+        }
         return summary;
+    }
+
+    /**
+     * The executor-seconds the run is billed for: those alive, from the job's record of executor events; for a summary
+     * without it, wall_seconds × executors (every executor that generated rows billed for the whole run).
+     */
+    public double billedExecutorSeconds() {
+        return executorSecondsAlive != null ? executorSecondsAlive : wallSeconds * executors;
     }
 
     /** Multi-token decoding with a measured pass cost, the only case where plain decoding would have cost more. */

@@ -191,6 +191,44 @@ class ReportCommandTest {
     }
 
     @Test
+    void anOldSummaryWithoutExecutorTimeIsBilledForTheWholeWallTime() throws IOException {
+        assertEquals(0, report(SampleRuns.mtpRun(tmp.resolve("mtp"))).exitCode());
+        Map<String, Double> m = csv();
+        assertEquals(90.0 * 2, m.get("executor_seconds_alive"), EPS);
+        assertNull(m.get("executor_seconds_busy"));
+        assertNull(m.get("utilisation"));
+        assertEquals(0.16, m.get("cost_usd"), EPS);
+    }
+
+    @Test
+    void aNewSummaryIsBilledForTheExecutorSecondsAlive() throws IOException {
+        // Three executors generated rows (one killed and replaced), but at most two were alive at once: 120
+        // executor-seconds alive of which 96 busy, not 90 s × 3.
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        Path file = dir.resolve("_stride/summary.json");
+        com.fasterxml.jackson.databind.node.ObjectNode summary =
+                (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(file.toFile());
+        summary.put("executors", 3);
+        summary.put("executor_seconds_alive", 120.0);
+        summary.put("executor_seconds_busy", 96.0);
+        JSON.writeValue(file.toFile(), summary);
+        Result result = report(dir);
+        assertEquals(0, result.exitCode(), result.err());
+
+        Map<String, Double> m = csv();
+        assertEquals(120.0, m.get("executor_seconds_alive"), EPS);
+        assertEquals(96.0, m.get("executor_seconds_busy"), EPS);
+        assertEquals(0.8, m.get("utilisation"), EPS);
+        assertEquals(120.0 / 3600, m.get("gpu_hours"), EPS); // 1 GPU per executor
+        assertEquals(120.0 / 3600 * 4, m.get("cpu_core_hours"), EPS);
+        assertEquals(120.0 / 3600 * (1 * 3 + 4 * 0.05), m.get("cost_usd"), EPS);
+        assertEquals(216 / 120.0, m.get("output_tokens_per_s_per_executor"), EPS);
+        JsonNode run = json().get("runs").get(0);
+        assertEquals(120.0, run.get("billed_executor_seconds").asDouble(), EPS);
+        assertTrue(Files.readString(tmp.resolve("report/report.md")).contains("Utilisation"));
+    }
+
+    @Test
     void figuresThatDoNotApplyAreEmpty() throws IOException {
         // The plain run has no GPU: nothing per GPU-hour.
         assertEquals(0, report(SampleRuns.arRun(tmp.resolve("ar"))).exitCode());
