@@ -22,6 +22,7 @@ final class ExecutorListener extends SparkListener {
 
     private final SparkContext context;
     private final ExecutorTime time = new ExecutorTime();
+    private boolean closed;
 
     private ExecutorListener(SparkContext context) {
         this.context = context;
@@ -68,6 +69,14 @@ final class ExecutorListener extends SparkListener {
         }
     }
 
+    /** Unregisters; again is a no-op. */
+    synchronized void close() {
+        if (!closed) {
+            closed = true;
+            context.removeSparkListener(this);
+        }
+    }
+
     /**
      * Waits until the listener bus has delivered the run's events, unregisters and returns the figures within the
      * run's window. Tasks still running at the end (none, normally) are not counted.
@@ -79,7 +88,7 @@ final class ExecutorListener extends SparkListener {
             LOG.warn("the listener bus did not drain in {} ms; executor-seconds may miss the last events",
                     DRAIN_MILLIS);
         }
-        context.removeSparkListener(this);
+        close();
         return time.within(runStartMillis, runEndMillis);
     }
 }

@@ -30,6 +30,15 @@ public final class GenerationJob {
     public static RunSummary run(SparkSession spark, JobConfig requested) {
         Instant started = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         ExecutorListener executorListener = ExecutorListener.register(spark.sparkContext());
+        try {
+            return run(spark, requested, started, executorListener);
+        } finally {
+            executorListener.close();
+        }
+    }
+
+    private static RunSummary run(SparkSession spark, JobConfig requested, Instant started,
+                                  ExecutorListener executorListener) {
         JobConfig config = ModelSource.check(spark, requested);
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
