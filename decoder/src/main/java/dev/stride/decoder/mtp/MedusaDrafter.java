@@ -66,6 +66,12 @@ public final class MedusaDrafter implements Drafter {
         shape.growAll(trees, candidates, states, depthLimit, n);
     }
 
+    /** The shape learns from it what its trees really cost. */
+    @Override
+    public void cycleTook(double seconds) {
+        shape.observe(seconds);
+    }
+
     private void ensureRows(int n) {
         if (n <= rows) {
             return;
