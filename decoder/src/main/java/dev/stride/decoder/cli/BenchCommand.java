@@ -337,25 +337,37 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void printPassCost(Engine engine, PrintStream out, double bandwidth) {
         PassCostCurve curve = engine.passCostCurve();
+        PassBound bound = new PassBound(engine.weightBytes(), engine.multiplyAddsPerRow(Engine.COST_PREFIX), bandwidth,
+                PeakFlops.measureFlopsPerSecond(engine.threads()));
         double plainSeconds = curve.cost(1);
-        double boundSeconds = engine.weightBytes() / bandwidth;
-        out.printf("%-8s %12s %8s%n", "tokens", "pass ms", "ratio");
+        out.printf("%-8s %10s %8s %10s %12s %12s%n", "tokens", "pass ms", "ratio", "bound ms", "bound ratio",
+                "over bound");
         ObjectNode ratios = JSON.createObjectNode();
+        ObjectNode overBound = JSON.createObjectNode();
         for (int i = 0; i < curve.rows().length; i++) {
-            out.printf("%-8d %12.3f %8.2f%n", curve.rows()[i], curve.seconds()[i] * 1e3, curve.ratio(curve.rows()[i]));
-            ratios.put(String.valueOf(curve.rows()[i]), curve.ratio(curve.rows()[i]));
+            int rows = curve.rows()[i];
+            double floor = bound.seconds(rows);
+            out.printf("%-8d %10.3f %8.2f %10.3f %12.2f %11.2fx%n", rows, curve.seconds()[i] * 1e3, curve.ratio(rows),
+                    floor * 1e3, floor / bound.seconds(1), curve.seconds()[i] / floor);
+            ratios.put(String.valueOf(rows), curve.ratio(rows));
+            overBound.put(String.valueOf(rows), curve.seconds()[i] / floor);
         }
-        out.printf("plain pass %.3f ms; bandwidth bound %.3f ms (%.1f MB at %.1f GB/s): %.2fx the bound%n",
-                plainSeconds * 1e3, boundSeconds * 1e3, engine.weightBytes() / 1e6, bandwidth / 1e9,
-                plainSeconds / boundSeconds);
+        out.printf("bound: %.1f MB of weights at %.1f GB/s, or %.1f MFLOP per row (after %d cached tokens) at %.1f"
+                        + " GFLOP/s peak; arithmetic binds from %.1f rows%n", engine.weightBytes() / 1e6,
+                bandwidth / 1e9, 2.0 * bound.multiplyAddsPerRow() / 1e6, Engine.COST_PREFIX,
+                bound.flopsPerSecond() / 1e9, bound.computeBoundFromRows());
+        out.printf("plain pass %.3f ms: %.2fx its bound%n", plainSeconds * 1e3, plainSeconds / bound.seconds(1));
         ObjectNode json = JSON.createObjectNode();
         json.put("model", engine.modelName());
         json.put("threads", engine.threads());
         json.set("pass_cost_ratio", ratios);
+        json.set("pass_over_bound", overBound);
         json.put("plain_pass_ms", plainSeconds * 1e3);
-        json.put("bandwidth_bound_ms", boundSeconds * 1e3);
-        json.put("plain_over_bound", plainSeconds / boundSeconds);
+        json.put("bandwidth_bound_ms", engine.weightBytes() / bandwidth * 1e3);
+        json.put("plain_over_bound", plainSeconds / bound.seconds(1));
         json.put("memory_bandwidth_gbs", bandwidth / 1e9);
+        json.put("peak_gflops", bound.flopsPerSecond() / 1e9);
+        json.put("mflop_per_row", 2.0 * bound.multiplyAddsPerRow() / 1e6);
         json.put("weight_bytes", engine.weightBytes());
         out.println(json);
     }

@@ -8,6 +8,7 @@ import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.Model;
+import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelLoader;
 import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.HeadsLoader;
@@ -36,6 +37,9 @@ public final class Engine implements AutoCloseable {
     private final VectorOps ops;
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
+    /** Cached tokens before the rows of a measured pass: a short prompt's worth. */
+    public static final int COST_PREFIX = 64;
+
     private PassCostCurve passCost;
     private PassCostCurve headCost;
 
@@ -102,6 +106,15 @@ public final class Engine implements AutoCloseable {
 
     public long weightBytes() {
         return model.weights().bytesPerPass();
+    }
+
+    /**
+     * Multiply-adds one row of a pass costs after {@code prefix} cached tokens: the weight matrices, plus attention
+     * (a score and a weighted value per query dimension, cached token and layer).
+     */
+    public long multiplyAddsPerRow(int prefix) {
+        ModelConfig config = model.config();
+        return model.weights().multiplyAddsPerRow() + 2L * config.qDim() * prefix * config.numLayers();
     }
 
     public String weightDtype() {
@@ -186,10 +199,10 @@ public final class Engine implements AutoCloseable {
         return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
     }
 
-    /** This device's pass-cost curve after a 64-token prefix, measured once on first use. */
+    /** This device's pass-cost curve after a {@link #COST_PREFIX}-token prefix, measured once on first use. */
     public synchronized PassCostCurve passCostCurve() {
         if (passCost == null) {
-            passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, 64, 5);
+            passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, COST_PREFIX, 5);
         }
         return passCost;
     }
