@@ -307,8 +307,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("%-28s %14.1f %14.1f%n", "mean rows per sequence-pass", 1.0, meanNodes);
         out.printf("speedup %.2fx (median of %d interleaved rounds), identical rows %d/%d, tree %s, threads %d,"
                 + " max batch %d%n", speedup, repeat, identical, rows, decoding.tree, engine.threads(), decoding.maxBatch);
-        out.printf("one head costs %.2f plain passes; a pass with %d rows costs %.2f%n",
-                costs.perHead().cost(1) / curve.cost(1), Math.round(meanNodes), curve.ratio((int) Math.round(meanNodes)));
+        out.printf("one head costs %.2f plain passes (each further level %.2f); a pass with %d rows costs %.2f%n",
+                costs.firstHead().cost(1) / curve.cost(1), costs.nextHead().cost(1) / curve.cost(1),
+                Math.round(meanNodes), curve.ratio((int) Math.round(meanNodes)));
         out.printf("bandwidth bound (batch 1): %.1f tokens/s = %.1f GB/s measured / %.1f MB of weights per pass%n",
                 boundTokensPerSecond, bandwidth / 1e9, engine.weightBytes() / 1e6);
         ObjectNode json = JSON.createObjectNode();
@@ -321,7 +322,8 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("rows", rows);
         json.put("pass_cost_ratio", curve.ratio((int) Math.round(meanNodes)));
         json.put("pass_cost_ratio_16", curve.ratio(16));
-        json.put("head_cost_ratio", costs.perHead().cost(1) / curve.cost(1));
+        json.put("head_cost_ratio", costs.firstHead().cost(1) / curve.cost(1));
+        json.put("next_head_cost_ratio", costs.nextHead().cost(1) / curve.cost(1));
         json.put("threads", engine.threads());
         json.put("max_batch", decoding.maxBatch);
         json.put("model", engine.modelName());

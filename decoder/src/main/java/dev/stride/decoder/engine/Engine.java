@@ -41,7 +41,7 @@ public final class Engine implements AutoCloseable {
     public static final int COST_PREFIX = 64;
 
     private PassCostCurve passCost;
-    private PassCostCurve headCost;
+    private SpeculationCosts speculationCosts;
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
                    DeviceSpec device, long kvCacheBytes) {
@@ -68,7 +68,7 @@ public final class Engine implements AutoCloseable {
         try {
             tokenizer = StrideTokenizer.load(options.modelDir());
             if (options.headsDir() != null) {
-                heads = HeadsLoader.load(options.headsDir(), model.config());
+                heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead());
             }
             int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
             return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());
@@ -207,15 +207,16 @@ public final class Engine implements AutoCloseable {
         return passCost;
     }
 
-    /** The pass-cost curve and the time of one head by rows, both measured once on first use. */
+    /** The pass-cost curve and the time of the heads by rows, both measured once on first use. */
     public synchronized SpeculationCosts speculationCosts() {
         if (heads == null) {
             throw new IllegalStateException("no prediction heads loaded");
         }
-        if (headCost == null) {
-            headCost = PassCostMeter.measureHead(heads.heads(), ops, PassCostMeter.DEFAULT_ROWS, 5);
+        if (speculationCosts == null) {
+            speculationCosts = PassCostMeter.measureHeads(passCostCurve(), heads.heads(), ops,
+                    PassCostMeter.DEFAULT_ROWS, 5);
         }
-        return new SpeculationCosts(passCostCurve(), headCost);
+        return speculationCosts;
     }
 
     @Override

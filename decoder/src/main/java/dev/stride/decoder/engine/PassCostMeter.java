@@ -8,6 +8,7 @@ import dev.stride.decoder.forward.PassBatch;
 import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
+import dev.stride.decoder.mtp.SpeculationCosts;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -63,24 +64,34 @@ public final class PassCostMeter {
         }
     }
 
-    /** Times one prediction head (head 0; all have the same shape) on n hidden states for each n in rows. */
-    public static PassCostCurve measureHead(MedusaHeads heads, TensorOps ops, int[] rows, int repeats) {
+    /**
+     * Times the heads on n hidden states for each n in rows: the first level alone and every level, giving the
+     * first level's cost and each further level's (all levels' cost beyond the first, shared out).
+     */
+    public static SpeculationCosts measureHeads(PassCostCurve pass, MedusaHeads heads, TensorOps ops, int[] rows,
+                                                int repeats) {
         int maxRows = rows[rows.length - 1];
-        int h = heads.hiddenSize();
         SplittableRandom random = new SplittableRandom(43);
-        float[] hidden = new float[maxRows * h];
+        float[] hidden = new float[maxRows * heads.hiddenSize()];
         for (int i = 0; i < hidden.length; i++) {
             hidden[i] = (float) random.nextGaussian();
         }
-        float[] x = new float[maxRows * h];
-        float[] linear = new float[maxRows * h];
-        float[] logits = new float[maxRows * heads.vocabSize()];
-        Runnable[] runs = new Runnable[rows.length];
+        MedusaHeads.Scratch scratch = heads.newScratch(maxRows);
+        int levels = heads.numHeads();
+        Runnable[] runs = new Runnable[2 * rows.length];
         for (int i = 0; i < rows.length; i++) {
             int n = rows[i];
-            runs[i] = () -> heads.forwardHead(ops, 0, hidden, n, x, linear, logits);
+            runs[i] = () -> heads.forward(ops, 1, hidden, n, scratch, (k, logits, offset) -> { });
+            runs[rows.length + i] = () -> heads.forward(ops, levels, hidden, n, scratch, (k, logits, offset) -> { });
         }
-        return new PassCostCurve(rows, time(runs, repeats));
+        double[] seconds = time(runs, repeats);
+        double[] first = new double[rows.length];
+        double[] next = new double[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            first[i] = seconds[i];
+            next[i] = levels == 1 ? first[i] : Math.max(0, (seconds[rows.length + i] - first[i]) / (levels - 1));
+        }
+        return new SpeculationCosts(pass, new PassCostCurve(rows, first), new PassCostCurve(rows, next));
     }
 
     /**

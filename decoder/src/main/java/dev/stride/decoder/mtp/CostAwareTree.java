@@ -107,7 +107,7 @@ public final class CostAwareTree implements TreeShape {
     }
 
     private double predicted(int sequences, int rows, int levels) {
-        return costs.pass().cost(rows) + levels * costs.perHead().cost(sequences);
+        return costs.pass().cost(rows) + costs.heads(levels, sequences);
     }
 
     @Override

@@ -225,6 +225,12 @@ class TreeShapeTest {
         assertEquals(2, cheapHeads.levels(new DraftState[] {fresh}, deep, 1));
         assertEquals(1, cheapHeads.levels(new DraftState[] {confident}, new int[] {1}, 1), "token budget of one");
         assertEquals(0, cheapHeads.levels(new DraftState[] {confident}, new int[] {0}, 1), "no tokens left");
+        // Heads sharing one projection: the first level costs a pass, each further one a twentieth.
+        CostAwareTree sharedProjection = new CostAwareTree(new SpeculationCosts(flat,
+                new PassCostCurve(new int[] {1}, new double[] {1.0}),
+                new PassCostCurve(new int[] {1}, new double[] {0.05})), HEADS, 64);
+        assertEquals(HEADS, sharedProjection.levels(new DraftState[] {confident}, deep, 1),
+                "5 tokens for 2.15 passes of time");
     }
 
     @Test
