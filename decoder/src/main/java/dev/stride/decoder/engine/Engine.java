@@ -30,6 +30,9 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class Engine implements AutoCloseable {
 
+    /** Cached tokens before the rows of a measured pass: a short prompt's worth. */
+    public static final int COST_PREFIX = 64;
+
     private final Model model;
     private final StrideTokenizer tokenizer;
     private final HeadsLoader.Loaded heads; // null without heads
@@ -37,9 +40,6 @@ public final class Engine implements AutoCloseable {
     private final VectorOps ops;
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
-    /** Cached tokens before the rows of a measured pass: a short prompt's worth. */
-    public static final int COST_PREFIX = 64;
-
     private PassCostCurve passCost;
     private SpeculationCosts speculationCosts;
 
