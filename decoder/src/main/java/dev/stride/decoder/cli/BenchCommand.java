@@ -7,6 +7,7 @@ import dev.stride.decoder.engine.BatchDecoder;
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.PassCostMeter;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.SamplingParams;
@@ -57,6 +58,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--pass-cost", description = "Measure pass time for 1..64 new tokens instead.")
     boolean passCost;
+
+    @Option(names = "--prefix", defaultValue = "" + Engine.COST_PREFIX, description = "With --pass-cost: tokens"
+            + " already cached before the measured rows, where attention's share grows (default: ${DEFAULT-VALUE}).")
+    int prefix;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
     float temperature;
@@ -338,8 +343,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void printPassCost(Engine engine, PrintStream out, double bandwidth) {
-        PassCostCurve curve = engine.passCostCurve();
-        PassBound bound = new PassBound(engine.weightBytes(), engine.multiplyAddsPerRow(Engine.COST_PREFIX), bandwidth,
+        int rows = PassCostMeter.DEFAULT_ROWS[PassCostMeter.DEFAULT_ROWS.length - 1];
+        int context = engine.model().config().maxPositions();
+        if (prefix < 0 || prefix + rows > context) {
+            throw new IllegalArgumentException("--prefix " + prefix + ": must leave room for " + rows
+                    + " rows in the model's context of " + context + " tokens");
+        }
+        PassCostCurve curve = engine.measurePassCost(prefix);
+        PassBound bound = new PassBound(engine.weightBytes(), engine.multiplyAddsPerRow(prefix), bandwidth,
                 PeakFlops.measureFlopsPerSecond(engine.threads()));
         double plainSeconds = curve.cost(1);
         out.printf("%-8s %10s %8s %10s %12s %12s%n", "tokens", "pass ms", "ratio", "bound ms", "bound ratio",
@@ -347,21 +358,22 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectNode ratios = JSON.createObjectNode();
         ObjectNode overBound = JSON.createObjectNode();
         for (int i = 0; i < curve.rows().length; i++) {
-            int rows = curve.rows()[i];
-            double floor = bound.seconds(rows);
-            out.printf("%-8d %10.3f %8.2f %10.3f %12.2f %11.2fx%n", rows, curve.seconds()[i] * 1e3, curve.ratio(rows),
+            int n = curve.rows()[i];
+            double floor = bound.seconds(n);
+            out.printf("%-8d %10.3f %8.2f %10.3f %12.2f %11.2fx%n", n, curve.seconds()[i] * 1e3, curve.ratio(n),
                     floor * 1e3, floor / bound.seconds(1), curve.seconds()[i] / floor);
-            ratios.put(String.valueOf(rows), curve.ratio(rows));
-            overBound.put(String.valueOf(rows), curve.seconds()[i] / floor);
+            ratios.put(String.valueOf(n), curve.ratio(n));
+            overBound.put(String.valueOf(n), curve.seconds()[i] / floor);
         }
         out.printf("bound: %.1f MB of weights at %.1f GB/s, or %.1f MFLOP per row (after %d cached tokens) at %.1f"
                         + " GFLOP/s peak; arithmetic binds from %.1f rows%n", engine.weightBytes() / 1e6,
-                bandwidth / 1e9, 2.0 * bound.multiplyAddsPerRow() / 1e6, Engine.COST_PREFIX,
+                bandwidth / 1e9, 2.0 * bound.multiplyAddsPerRow() / 1e6, prefix,
                 bound.flopsPerSecond() / 1e9, bound.computeBoundFromRows());
         out.printf("plain pass %.3f ms: %.2fx its bound%n", plainSeconds * 1e3, plainSeconds / bound.seconds(1));
         ObjectNode json = JSON.createObjectNode();
         json.put("model", engine.modelName());
         json.put("threads", engine.threads());
+        json.put("prefix", prefix);
         json.set("pass_cost_ratio", ratios);
         json.set("pass_over_bound", overBound);
         json.put("plain_pass_ms", plainSeconds * 1e3);

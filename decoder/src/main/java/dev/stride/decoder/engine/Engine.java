@@ -202,9 +202,14 @@ public final class Engine implements AutoCloseable {
     /** This device's pass-cost curve after a {@link #COST_PREFIX}-token prefix, measured once on first use. */
     public synchronized PassCostCurve passCostCurve() {
         if (passCost == null) {
-            passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, COST_PREFIX, 5);
+            passCost = measurePassCost(COST_PREFIX);
         }
         return passCost;
+    }
+
+    /** Measures the pass-cost curve after {@code prefix} cached tokens (at most the context less 64 rows). */
+    public PassCostCurve measurePassCost(int prefix) {
+        return PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, prefix, 5);
     }
 
     /** The pass-cost curve and the time of the heads by rows, both measured once on first use. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.PassCostMeter;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.testing.Fixtures;
@@ -21,15 +20,17 @@ class BenchCommandTest {
     /** --pass-cost prints each row count's time beside the floor that bytes and arithmetic put under it. */
     @Test
     void passCostComparesEveryRowCountWithItsBound() throws Exception {
-        String[] lines = run("bench", "--model", Fixtures.modelDir().toString(), "--pass-cost", "--threads", "1");
+        String[] lines = run("bench", "--model", Fixtures.modelDir().toString(), "--pass-cost", "--threads", "1",
+                "--prefix", "100");
         JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
         ModelConfig c = ModelConfig.read(Fixtures.modelDir());
         long perLayer = (long) c.hiddenSize() * (c.qDim() + 2 * c.kvDim()) + (long) c.qDim() * c.hiddenSize()
                 + 3L * c.hiddenSize() * c.intermediateSize();
         long macs = c.numLayers() * perLayer + (long) c.vocabSize() * c.hiddenSize()
-                + 2L * c.qDim() * Engine.COST_PREFIX * c.numLayers();
+                + 2L * c.qDim() * 100 * c.numLayers();
         assertEquals(2.0 * macs / 1e6, json.get("mflop_per_row").asDouble(), 1e-9);
         assertTrue(json.get("peak_gflops").asDouble() > 0.1, json.toString());
+        assertEquals(100, json.get("prefix").asInt());
         for (int rows : PassCostMeter.DEFAULT_ROWS) {
             double overBound = json.get("pass_over_bound").get(String.valueOf(rows)).asDouble();
             assertTrue(overBound > 0 && Double.isFinite(overBound), rows + " rows: " + overBound);
