@@ -1,5 +1,18 @@
 package dev.stride.job;
 
+import dev.stride.job.cluster.ExecutorListener;
+import dev.stride.job.cluster.ExecutorNumerics;
+import dev.stride.job.cluster.ExecutorTime;
+import dev.stride.job.cluster.JobProgress;
+import dev.stride.job.cluster.TaskSpread;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.config.JobSetupException;
+import dev.stride.job.infer.ModelInfo;
+import dev.stride.job.infer.ModelSource;
+import dev.stride.job.infer.PartitionGenerator;
+import dev.stride.job.io.InputTable;
+import dev.stride.job.io.JobSchema;
+import dev.stride.job.io.OutputDirectory;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;

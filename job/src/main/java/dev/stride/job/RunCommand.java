@@ -3,6 +3,9 @@ package dev.stride.job;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.SamplingParams;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.config.JobSetupException;
+import dev.stride.job.io.OutputDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -183,7 +186,7 @@ public final class RunCommand implements Callable<Integer> {
     }
 
     /** Parses run options into a config without running anything. */
-    static JobConfig parse(String... args) {
+    public static JobConfig parse(String... args) {
         RunCommand command = new RunCommand();
         new CommandLine(command).parseArgs(args);
         return command.config();
