@@ -34,7 +34,11 @@ public final class ExecutorListener extends SparkListener {
             listener.time.present("driver");
         } else {
             try {
-                scala.jdk.javaapi.CollectionConverters.asJava(context.getExecutorIds()).forEach(listener.time::present);
+                // A Scala iterator: the Seq's type differs between Scala 2.12 and 2.13, its iterator does not.
+                scala.collection.Iterator<String> executors = context.getExecutorIds().iterator();
+                while (executors.hasNext()) {
+                    listener.time.present(executors.next());
+                }
             } catch (RuntimeException e) {
                 LOG.debug("cannot list the executors at the run's start", e);
             }

@@ -2,6 +2,7 @@ package dev.stride.job.infer;
 
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
+import dev.stride.job.config.OptionNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,17 +38,14 @@ public final class ModelSource {
     }
 
     /** The config with its model and heads locations checked, local paths made absolute. */
-    public static JobConfig check(SparkSession spark, JobConfig config) {
-        String model = check(spark, "--model", config.model(), List.of("config.json", "tokenizer.json"));
-        String heads = config.heads() == null ? null : check(spark, "--heads", config.heads(),
+    public static JobConfig check(SparkSession spark, JobConfig config, OptionNames names) {
+        String model = check(spark, names.of("model"), config.model(), List.of("config.json", "tokenizer.json"));
+        String heads = config.heads() == null ? null : check(spark, names.of("heads"), config.heads(),
                 List.of("config.json"));
         if (model.equals(config.model()) && (heads == null || heads.equals(config.heads()))) {
             return config;
         }
-        return new JobConfig(config.input(), config.output(), model, heads, config.mode(), config.tree(),
-                config.maxNewTokens(), config.temperature(), config.topK(), config.topP(), config.seed(),
-                config.logprobs(), config.maxBatch(), config.threads(), config.device(), config.promptColumn(),
-                config.idColumn(), config.keepColumns(), config.resume(), config.partitions(), config.chat());
+        return config.withModel(model, heads);
     }
 
     private static String check(SparkSession spark, String option, String location, List<String> required) {
@@ -121,7 +119,7 @@ public final class ModelSource {
         }
         if (!missing.isEmpty()) {
             throw new JobSetupException(option + " " + where + ": no " + String.join(", no ", missing) + " in it ("
-                    + (option.equals("--model") ? "a model directory holds config.json, tokenizer.json and the "
+                    + (option.endsWith("model") ? "a model directory holds config.json, tokenizer.json and the "
                     + "*.safetensors weights" : "a heads directory holds config.json and the *.safetensors weights")
                     + ")");
         }

@@ -36,6 +36,9 @@ final class RowRequests {
     }
 
     Prepared prepare(Row row, String requestId) {
+        if (row.isNullAt(0)) {
+            return Prepared.failed(ErrorKind.MISSING_ID, "id column '" + config.idColumn() + "' is null", 0);
+        }
         List<ChatMessage> messages;
         try {
             messages = config.chat() ? chatMessages(row) : null;
@@ -109,7 +112,7 @@ final class RowRequests {
 
     private List<String> stopStrings(Row row) {
         if (layout.stop() < 0 || row.isNullAt(layout.stop())) {
-            return List.of();
+            return config.stop();
         }
         List<String> stops = row.getList(layout.stop());
         if (stops.stream().anyMatch(stop -> stop == null || stop.isEmpty())) {

@@ -4,7 +4,9 @@ import java.util.Locale;
 
 /** Why a row failed; the output's error column reads {@code <kind>: <message>}. */
 public enum ErrorKind {
-    EMPTY_PROMPT, PROMPT_TOO_LONG, INVALID_OVERRIDE, TOKENIZE_FAILED, CHAT_TEMPLATE, GENERATION_FAILED;
+    EMPTY_PROMPT, PROMPT_TOO_LONG, INVALID_OVERRIDE, TOKENIZE_FAILED, CHAT_TEMPLATE, GENERATION_FAILED,
+    /** A StrideGenerator row whose id is null: its seed derives from the id (the job derives ids itself). */
+    MISSING_ID;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

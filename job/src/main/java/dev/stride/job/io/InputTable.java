@@ -24,19 +24,25 @@ public final class InputTable {
     public record WorkRows(Dataset<Row> rows, RowLayout layout) {
     }
 
+    /** A run's work rows, their id the output's {@link JobSchema#ID}, derived where the input has none. */
     public static WorkRows shape(Dataset<Row> input, JobSchema.InputColumns columns, JobConfig config) {
+        return shape(input, columns, config.promptColumn(), id(columns.idColumn()).as(JobSchema.ID));
+    }
+
+    /** Work rows with the given id column first (a string, named as the output's first column). */
+    public static WorkRows shape(Dataset<Row> input, JobSchema.InputColumns columns, String promptColumn, Column id) {
         Set<String> names = new LinkedHashSet<>();
         columns.kept().forEach(field -> names.add(field.name()));
-        names.add(config.promptColumn());
+        names.add(promptColumn);
         names.addAll(columns.overrides());
         if (columns.messages()) {
             names.add(JobSchema.MESSAGES);
         }
         List<Column> selected = new ArrayList<>();
-        selected.add(id(columns.idColumn()).as(JobSchema.ID));
+        selected.add(id);
         names.forEach(name -> selected.add(column(name)));
         Dataset<Row> rows = input.select(selected.toArray(Column[]::new));
-        return new WorkRows(rows, RowLayout.of(rows.schema(), columns.kept().size(), config.promptColumn()));
+        return new WorkRows(rows, RowLayout.of(rows.schema(), columns.kept().size(), promptColumn));
     }
 
     /**
@@ -49,7 +55,8 @@ public final class InputTable {
         return idColumn == null ? derived : coalesce(column(idColumn).cast("string"), derived);
     }
 
-    private static Column column(String name) {
+    /** A column by name, whatever characters the name has. */
+    public static Column column(String name) {
         return col("`" + name.replace("`", "``") + "`");
     }
 }

@@ -42,14 +42,12 @@ public final class JobSchema {
     public static final List<String> OVERRIDES = List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED, STOP,
             LOGPROBS);
 
-    private static final String DEFAULT_PROMPT_COLUMN = "prompt";
-
     /**
      * Input columns the job reads, with their canonical types. The prompt column is renamed by --prompt-column;
      * integer columns also accept the other integer widths and floating-point columns float or double.
      */
     public static final StructType INPUT = new StructType()
-            .add(DEFAULT_PROMPT_COLUMN, StringType)
+            .add(JobConfig.DEFAULT_PROMPT_COLUMN, StringType)
             .add(MAX_NEW_TOKENS, IntegerType)
             .add(TEMPERATURE, DoubleType)
             .add(TOP_P, DoubleType)
@@ -110,11 +108,79 @@ public final class JobSchema {
                                boolean logprobs) {
     }
 
-    /** Checks the input against the contract; reports every problem at once. */
+    /** The columns generation reads, as {@link InputColumns} has them. */
+    private record ReadColumns(String idColumn, List<String> overrides, boolean messages) {
+    }
+
+    /** Checks a run's input against the contract; reports every problem at once. */
     public static InputColumns validate(StructType input, JobConfig config) {
         List<String> problems = new ArrayList<>();
-        List<String> names = Arrays.asList(input.fieldNames());
+        ReadColumns read = readColumns(input, config, problems);
+        String idName = config.idColumn() == null ? ID : config.idColumn();
 
+        // The logprobs override column is a request, not data: by default it is not kept, as the output column of
+        // the same name holds the result.
+        List<String> keepNames = config.keepColumns() != null ? config.keepColumns()
+                : Arrays.stream(input.fieldNames()).filter(name -> !name.equals(LOGPROBS)).toList();
+        List<StructField> kept = new ArrayList<>();
+        for (String name : keepNames) {
+            StructField column = field(input, name);
+            if (column == null) {
+                problems.add("--keep-columns names '" + name + "', which the input does not have (input has "
+                        + input.simpleString() + ")");
+            } else if (!name.equals(idName)) {
+                if (name.equals(ID) || name.equals(LOGPROBS) || Arrays.asList(RESULT.fieldNames()).contains(name)) {
+                    problems.add("input column '" + name + "' has the name of an output column; leave it out with "
+                            + "--keep-columns");
+                }
+                kept.add(column);
+            }
+        }
+
+        if (!problems.isEmpty()) {
+            throw new JobSetupException("input does not fit the job's input contract:\n  - "
+                    + String.join("\n  - ", problems));
+        }
+        return new InputColumns(read.idColumn(), List.copyOf(kept), read.overrides(), read.messages(),
+                logprobsOutput(config, read));
+    }
+
+    /**
+     * Checks a DataFrame given to StrideGenerator: the columns generation reads as for a run, and the output columns
+     * (named with {@code prefix}, and {@code workId}, the work rows' id) against the input's. Every input column is
+     * kept, except a {@link #LOGPROBS} request column when the output's {@link #LOGPROBS} column (no prefix)
+     * replaces it, as in a run. Reports every problem at once.
+     */
+    public static InputColumns validateFrame(StructType input, JobConfig config, String prefix, String workId) {
+        List<String> problems = new ArrayList<>();
+        ReadColumns read = readColumns(input, config, problems);
+        boolean logprobs = logprobsOutput(config, read);
+        List<String> outputNames = new ArrayList<>(List.of(output(workId, List.of(), prefix, logprobs)
+                .fieldNames()));
+        List<StructField> kept = new ArrayList<>();
+        for (StructField column : input.fields()) {
+            if (prefix.isEmpty() && column.name().equals(LOGPROBS)) {
+                continue;
+            }
+            if (outputNames.contains(column.name())) {
+                problems.add("input column '" + column.name() + "' has the name of an output column; set another "
+                        + "outputPrefix or rename the column");
+            }
+            kept.add(column);
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException("StrideGenerator: the input does not fit its input contract:\n  - "
+                    + String.join("\n  - ", problems));
+        }
+        return new InputColumns(read.idColumn(), List.copyOf(kept), read.overrides(), read.messages(), logprobs);
+    }
+
+    private static boolean logprobsOutput(JobConfig config, ReadColumns read) {
+        return config.logprobs() != JobConfig.NO_LOGPROBS || read.overrides().contains(LOGPROBS);
+    }
+
+    /** The prompt, id, override and messages columns, type-checked; problems are added to {@code problems}. */
+    private static ReadColumns readColumns(StructType input, JobConfig config, List<String> problems) {
         StructField prompt = field(input, config.promptColumn());
         if (prompt == null) {
             problems.add("prompt column '" + config.promptColumn() + "' is missing (expected type string; input has "
@@ -146,32 +212,7 @@ public final class JobSchema {
             DataType canonical = INPUT.apply(MESSAGES).dataType();
             checkType(messages, canonical, Set.of(canonical), problems);
         }
-
-        // The logprobs override column is a request, not data: by default it is not kept, as the output column of
-        // the same name holds the result.
-        List<String> keepNames = config.keepColumns() != null ? config.keepColumns()
-                : names.stream().filter(name -> !name.equals(LOGPROBS)).toList();
-        List<StructField> kept = new ArrayList<>();
-        for (String name : keepNames) {
-            StructField column = field(input, name);
-            if (column == null) {
-                problems.add("--keep-columns names '" + name + "', which the input does not have (input has "
-                        + input.simpleString() + ")");
-            } else if (!name.equals(idName)) {
-                if (name.equals(ID) || name.equals(LOGPROBS) || Arrays.asList(RESULT.fieldNames()).contains(name)) {
-                    problems.add("input column '" + name + "' has the name of an output column; leave it out with "
-                            + "--keep-columns");
-                }
-                kept.add(column);
-            }
-        }
-
-        if (!problems.isEmpty()) {
-            throw new JobSetupException("input does not fit the job's input contract:\n  - "
-                    + String.join("\n  - ", problems));
-        }
-        return new InputColumns(id == null ? null : idName, List.copyOf(kept), List.copyOf(overrides),
-                messages != null, config.logprobs() != JobConfig.NO_LOGPROBS || overrides.contains(LOGPROBS));
+        return new ReadColumns(id == null ? null : idName, List.copyOf(overrides), messages != null);
     }
 
     /** The output schema of a run without log-probabilities: id, the kept input columns, then {@link #RESULT}. */
@@ -181,13 +222,23 @@ public final class JobSchema {
 
     /** The output schema: id, the kept input columns, {@link #RESULT}, then {@link #LOGPROBS_COLUMN} if asked. */
     public static StructType output(List<StructField> kept, boolean logprobs) {
+        return output(ID, kept, "", logprobs);
+    }
+
+    /**
+     * The rows generation writes: the id (named {@code idName}), the kept input columns, then {@link #RESULT} and
+     * {@link #LOGPROBS_COLUMN} if asked, their names prefixed with {@code prefix}.
+     */
+    public static StructType output(String idName, List<StructField> kept, String prefix, boolean logprobs) {
         List<StructField> fields = new ArrayList<>();
-        fields.add(new StructField(ID, StringType, false, Metadata.empty()));
+        fields.add(new StructField(idName, StringType, false, Metadata.empty()));
         fields.addAll(kept);
-        fields.addAll(Arrays.asList(RESULT.fields()));
+        List<StructField> results = new ArrayList<>(Arrays.asList(RESULT.fields()));
         if (logprobs) {
-            fields.add(LOGPROBS_COLUMN);
+            results.add(LOGPROBS_COLUMN);
         }
+        results.forEach(field -> fields.add(new StructField(prefix + field.name(), field.dataType(),
+                field.nullable(), field.metadata())));
         return new StructType(fields.toArray(StructField[]::new));
     }
 

@@ -2,13 +2,10 @@ package dev.stride.job.io;
 
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.TokenLogprob;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import scala.collection.immutable.Seq;
-import scala.jdk.javaapi.CollectionConverters;
+import scala.Predef$;
 
 /**
  * Builds output rows (id, kept input columns, {@link JobSchema#RESULT}, then {@link JobSchema#LOGPROBS_COLUMN} when
@@ -54,10 +51,8 @@ public final class OutputRows {
         for (int i = 0; i <= keptCount; i++) {
             values[i] = input.get(i);
         }
-        // Spark's row encoder takes arrays as Scala sequences.
-        Seq<Integer> histogram = CollectionConverters.asScala(Arrays.stream(acceptHistogram).boxed().toList()).toSeq();
         Object[] result = {completion, finishReason, promptTokens, completionTokens, forwardPasses, tokensPerPass,
-            histogram, decodeNanos / 1e6, model, heads, mode, executor, error};
+            Predef$.MODULE$.wrapIntArray(acceptHistogram), decodeNanos / 1e6, model, heads, mode, executor, error};
         System.arraycopy(result, 0, values, keptCount + 1, result.length);
         if (logprobsColumn) {
             values[values.length - 1] = logprobs == null ? null : logprobs(logprobs);
@@ -66,15 +61,24 @@ public final class OutputRows {
     }
 
     /** The {@link JobSchema#LOGPROBS_COLUMN} value: per token (id, logprob, top: [(id, logprob), ...]). */
-    private static Seq<Row> logprobs(List<TokenLogprob> tokens) {
-        List<Row> rows = new ArrayList<>(tokens.size());
-        for (TokenLogprob token : tokens) {
-            List<Row> top = new ArrayList<>(token.topIds().length);
-            for (int i = 0; i < token.topIds().length; i++) {
-                top.add(RowFactory.create(token.topIds()[i], token.topLogprobs()[i]));
+    private static Object logprobs(List<TokenLogprob> tokens) {
+        Row[] rows = new Row[tokens.size()];
+        for (int t = 0; t < rows.length; t++) {
+            TokenLogprob token = tokens.get(t);
+            Row[] top = new Row[token.topIds().length];
+            for (int i = 0; i < top.length; i++) {
+                top[i] = RowFactory.create(token.topIds()[i], token.topLogprobs()[i]);
             }
-            rows.add(RowFactory.create(token.id(), token.logprob(), CollectionConverters.asScala(top).toSeq()));
+            rows[t] = RowFactory.create(token.id(), token.logprob(), seq(top));
         }
-        return CollectionConverters.asScala(rows).toSeq();
+        return seq(rows);
+    }
+
+    /**
+     * An array as the Scala sequence Spark's row encoder takes for an array column. Its type differs between Scala
+     * 2.12 and 2.13 (WrappedArray, ArraySeq), so callers see an Object.
+     */
+    private static Object seq(Row[] values) {
+        return Predef$.MODULE$.wrapRefArray(values);
     }
 }

@@ -12,6 +12,7 @@ import dev.stride.job.RunSummary;
 import dev.stride.job.TestPrompts;
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
+import dev.stride.job.config.OptionNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -63,7 +64,8 @@ class ModelPathsTest {
     void aRelativeModelPathIsMadeAbsoluteOnTheDriver() {
         Path relative = Path.of("").toAbsolutePath().relativize(JobRuns.FIXTURE.toAbsolutePath().normalize());
         assertFalse(relative.isAbsolute());
-        JobConfig checked = ModelSource.check(SPARK.session(), RunCommand.parse("--model", relative.toString()));
+        JobConfig checked = ModelSource.check(SPARK.session(), RunCommand.parse("--model", relative.toString()),
+                OptionNames.CLI);
         assertEquals(JobRuns.FIXTURE.toAbsolutePath().normalize().toString(), checked.model());
     }
 
@@ -88,7 +90,7 @@ class ModelPathsTest {
                 error.getMessage());
 
         JobSetupException heads = assertThrows(JobSetupException.class, () -> ModelSource.check(SPARK.session(),
-                RunCommand.parse("--model", JobRuns.FIXTURE.toString(), "--heads", model.toString())));
+                RunCommand.parse("--model", JobRuns.FIXTURE.toString(), "--heads", model.toString()), OptionNames.CLI));
         assertTrue(heads.getMessage().startsWith("--heads " + model + ": no config.json"), heads.getMessage());
     }
 

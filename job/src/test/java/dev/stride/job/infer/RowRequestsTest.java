@@ -128,6 +128,6 @@ class RowRequestsTest {
 
     private static Row row(String id, String prompt, Long maxNewTokens, Long seed, List<Row> messages) {
         return new GenericRowWithSchema(new Object[] {id, prompt, maxNewTokens, seed,
-            messages == null ? null : scala.jdk.javaapi.CollectionConverters.asScala(messages).toSeq()}, WORK);
+            messages == null ? null : scala.Predef$.MODULE$.wrapRefArray(messages.toArray(Row[]::new))}, WORK);
     }
 }
