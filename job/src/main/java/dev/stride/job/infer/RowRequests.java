@@ -37,7 +37,8 @@ final class RowRequests {
 
     Prepared prepare(Row row, String requestId) {
         if (row.isNullAt(0)) {
-            return Prepared.failed(ErrorKind.MISSING_ID, "id column '" + config.idColumn() + "' is null", 0);
+            String idColumn = config.idColumn() == null ? JobSchema.ID : config.idColumn();
+            return Prepared.failed(ErrorKind.MISSING_ID, "id column '" + idColumn + "' is null", 0);
         }
         List<ChatMessage> messages;
         try {

@@ -58,12 +58,30 @@ class RowRequestsTest {
     }
 
     @Test
+    void rowsWithoutAStopColumnValueTakeTheJobsStopStrings() {
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("stop", createArrayType(StringType));
+        RowRequests requests = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString(), "--stop", "\n", "--stop", "zz"), RowLayout.of(work, 1, "prompt"),
+                tokenizer, 512);
+        Row inherit = new GenericRowWithSchema(new Object[] {"a", "Hello", null}, work);
+        Row own = new GenericRowWithSchema(new Object[] {"a", "Hello", scala.Predef$.MODULE$.wrapRefArray(
+                new String[] {"."})}, work);
+        assertEquals(List.of("\n", "zz"), requests.prepare(inherit, "0").request().stopStrings());
+        assertEquals(List.of("."), requests.prepare(own, "0").request().stopStrings());
+        assertThrows(ParameterException.class, () -> RunCommand.parse("--output", "out", "--model", "m", "--stop",
+                ""));
+    }
+
+    @Test
     void badRowsBecomeErrorsOfTheirKind() {
         RowRequests requests = requests();
         assertError("invalid_override: max_new_tokens is out of range", requests, row("a", "Hi", 1L << 40, null,
                 null));
         assertError("empty_prompt: prompt is null", requests, row("a", null, null, null, null));
         assertError("prompt_too_long: prompt has ", requests, row("a", "word ".repeat(2000), null, null, null));
+        // Only StrideGenerator's work rows can have a null id (the job derives one).
+        assertError("missing_id: id column 'id' is null", requests, row(null, "Hi", null, null, null));
     }
 
     @Test
