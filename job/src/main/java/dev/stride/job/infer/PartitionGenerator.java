@@ -16,7 +16,7 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.util.TaskCompletionListener;
 
-/** The executor side of a run: generates every work row of a partition into an output row. */
+/** The executor side of a run and of StrideGenerator: generates a partition's work rows into output rows. */
 public final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
 
     private static final long serialVersionUID = 1L;
