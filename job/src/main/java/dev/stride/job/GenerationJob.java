@@ -1,8 +1,23 @@
 package dev.stride.job;
 
+import dev.stride.job.cluster.ExecutorListener;
+import dev.stride.job.cluster.ExecutorNumerics;
+import dev.stride.job.cluster.ExecutorTime;
+import dev.stride.job.cluster.JobProgress;
+import dev.stride.job.cluster.TaskSpread;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.config.JobSetupException;
+import dev.stride.job.config.OptionNames;
+import dev.stride.job.infer.ModelInfo;
+import dev.stride.job.infer.ModelSource;
+import dev.stride.job.io.InputTable;
+import dev.stride.job.io.JobSchema;
+import dev.stride.job.io.OutputDirectory;
+import dev.stride.job.ml.StrideGenerator;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,15 +26,18 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.AnalysisException;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One generation run: check the input, generate every row not yet in the output, write it and the summary. */
+/**
+ * One generation run: check the input, generate every row not yet in the output with {@link StrideGenerator}, write it
+ * and the summary.
+ */
 public final class GenerationJob {
 
     private static final Logger LOG = LoggerFactory.getLogger(GenerationJob.class);
@@ -39,7 +57,7 @@ public final class GenerationJob {
 
     private static RunSummary run(SparkSession spark, JobConfig requested, Instant started,
                                   ExecutorListener executorListener) {
-        JobConfig config = ModelSource.check(spark, requested);
+        JobConfig config = ModelSource.check(spark, requested, OptionNames.CLI);
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
         if (resuming && !config.resume()) {
@@ -70,8 +88,11 @@ public final class GenerationJob {
         ModelInfo model = ModelInfo.probe(JavaSparkContext.fromSparkContext(context), config);
         JobProgress progress = JobProgress.register(context);
         context.setJobDescription("stride: generate " + config.input() + " into " + config.output());
-        output.write(rows.mapPartitions(new PartitionGenerator(config, work.layout(), progress, columns.logprobs()),
-                Encoders.row(outputSchema)), resuming);
+        // The work rows (id, kept columns, then what generation reads) through the DataFrame API, then the
+        // output's columns.
+        Dataset<Row> generated = StrideGenerator.of(config).setIdColumn(JobSchema.ID).generate(rows, progress);
+        output.write(generated.select(Arrays.stream(outputSchema.fieldNames()).map(InputTable::column)
+                .toArray(Column[]::new)), resuming);
         context.setJobDescription("stride: summary");
         Instant finished = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
@@ -150,6 +171,7 @@ public final class GenerationJob {
         settings.put("temperature", config.temperature());
         settings.put("top_k", config.topK());
         settings.put("top_p", config.topP());
+        settings.put("stop", config.stop());
         settings.put("logprobs", config.logprobs() == JobConfig.NO_LOGPROBS ? null : config.logprobs());
         settings.put("threads", config.threads());
         settings.put("partitions", config.partitions());

@@ -1,8 +1,13 @@
 package dev.stride.job;
 
+import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.SamplingParams;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.config.JobSetupException;
+import dev.stride.job.config.OptionNames;
+import dev.stride.job.io.OutputDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -19,7 +24,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code stride-job run}: parses the options into a {@link JobConfig}, runs it and prints the summary. */
+/**
+ * {@code stride-job run}: parses the options into a {@link JobConfig}, runs it and prints the summary. Option defaults
+ * are the engine's and JobConfig's constants, which StrideGenerator's params start from as well.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = StrideVersion.class, sortOptions = false,
         description = "Generate a completion for every row of a Parquet prompt set.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -59,37 +67,41 @@ public final class RunCommand implements Callable<Integer> {
     @Option(names = "--mode", paramLabel = "ar|mtp", description = "Decoding mode (default: mtp with heads, else ar)")
     private String mode;
 
-    @Option(names = "--tree", defaultValue = "auto", paramLabel = "SPEC",
+    @Option(names = "--tree", defaultValue = DecoderOptions.DEFAULT_TREE, paramLabel = "SPEC",
             description = "Candidate tree for mtp: auto, chain:K, nodes:N or file:PATH (default: ${DEFAULT-VALUE})")
     private String tree;
 
-    @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "N",
+    @Option(names = "--max-new-tokens", defaultValue = "" + GenerationRequest.DEFAULT_MAX_NEW_TOKENS, paramLabel = "N",
             description = "Tokens to generate per row (default: ${DEFAULT-VALUE})")
     private int maxNewTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T",
+    @Option(names = "--temperature", defaultValue = "" + SamplingParams.DEFAULT_TEMPERATURE, paramLabel = "T",
             description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
     private float temperature;
 
-    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K",
+    @Option(names = "--top-k", defaultValue = "" + SamplingParams.DEFAULT_TOP_K, paramLabel = "K",
             description = "Keep the K most likely tokens; 0 keeps all (default: ${DEFAULT-VALUE})")
     private int topK;
 
-    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P",
+    @Option(names = "--top-p", defaultValue = "" + SamplingParams.DEFAULT_TOP_P, paramLabel = "P",
             description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE})")
     private float topP;
 
-    @Option(names = "--seed", defaultValue = "0", paramLabel = "SEED",
+    @Option(names = "--seed", defaultValue = "" + SamplingParams.DEFAULT_SEED, paramLabel = "SEED",
             description = "Job seed; rows without a seed column value derive theirs from it and their id "
                     + "(default: ${DEFAULT-VALUE})")
     private long seed;
 
-    @Option(names = "--logprobs", defaultValue = "-1", paramLabel = "N",
+    @Option(names = "--stop", paramLabel = "TEXT",
+            description = "Stop string (repeatable) for rows without a stop column value (default: none)")
+    private List<String> stop;
+
+    @Option(names = "--logprobs", defaultValue = "" + JobConfig.NO_LOGPROBS, paramLabel = "N",
             description = "Write each completion token's log-probability and its N most likely alternatives (0 to "
                     + GenerationRequest.MAX_LOGPROBS + ") into a logprobs column (default: off)")
     private int logprobs;
 
-    @Option(names = "--max-batch", defaultValue = "8", paramLabel = "N",
+    @Option(names = "--max-batch", defaultValue = "" + DecoderOptions.DEFAULT_MAX_BATCH, paramLabel = "N",
             description = "Sequences in flight per task (default: ${DEFAULT-VALUE})")
     private int maxBatch;
 
@@ -97,12 +109,12 @@ public final class RunCommand implements Callable<Integer> {
             description = "Engine threads per executor (default: spark.task.cpus when set, else the cores)")
     private int threads;
 
-    @Option(names = "--device", defaultValue = "cpu", paramLabel = "DEVICE",
+    @Option(names = "--device", defaultValue = JobConfig.DEFAULT_DEVICE, paramLabel = "DEVICE",
             description = "cpu, auto or cuda[:N]; auto and cuda use the GPU Spark assigned to the task, if any "
                     + "(default: ${DEFAULT-VALUE})")
     private String device;
 
-    @Option(names = "--prompt-column", defaultValue = "prompt", paramLabel = "NAME",
+    @Option(names = "--prompt-column", defaultValue = JobConfig.DEFAULT_PROMPT_COLUMN, paramLabel = "NAME",
             description = "Prompt column (default: ${DEFAULT-VALUE})")
     private String promptColumn;
 
@@ -154,49 +166,25 @@ public final class RunCommand implements Callable<Integer> {
         if (heads == null && model == null && Files.isDirectory(home.resolve(BUNDLED_HEADS))) {
             headsDir = home.resolve(BUNDLED_HEADS).toString();
         }
-        DecodingMode decodingMode;
-        try {
-            decodingMode = mode != null ? DecodingMode.parse(mode) : headsDir != null ? DecodingMode.MTP
-                    : DecodingMode.AR;
-            new SamplingParams(temperature, topK, topP, seed);
-        } catch (IllegalArgumentException e) {
-            throw usage(e.getMessage());
-        }
-        if (decodingMode == DecodingMode.MTP && headsDir == null) {
-            throw usage("--mode mtp needs prediction heads (--heads)");
-        }
-        requireAtLeast(1, maxNewTokens, "--max-new-tokens");
-        requireAtLeast(1, maxBatch, "--max-batch");
-        if (logprobs != JobConfig.NO_LOGPROBS && (logprobs < 0 || logprobs > GenerationRequest.MAX_LOGPROBS)) {
-            throw usage("--logprobs must be between 0 and " + GenerationRequest.MAX_LOGPROBS + ", got " + logprobs);
-        }
-        requireAtLeast(0, threads, "--threads");
-        requireAtLeast(0, partitions, "--partitions");
-        if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
-            throw usage("--device must be cpu, auto, cuda or cuda:N, got " + device);
-        }
         String outputDir = output != null ? output : DEFAULT_OUTPUT_ROOT + "/" + DateTimeFormatter
                 .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
-        return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), outputDir, modelDir,
-                headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, logprobs, maxBatch, threads,
-                device, promptColumn, idColumn, keepColumns, resume, partitions, chat);
+        try {
+            JobConfig config = new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(),
+                    outputDir, modelDir, headsDir, DecodingMode.resolve(mode, headsDir != null), tree, maxNewTokens,
+                    temperature, topK, topP, seed, stop, logprobs, maxBatch, threads, device, promptColumn, idColumn,
+                    keepColumns, resume, partitions, chat);
+            config.check(OptionNames.CLI);
+            return config;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     /** Parses run options into a config without running anything. */
-    static JobConfig parse(String... args) {
+    public static JobConfig parse(String... args) {
         RunCommand command = new RunCommand();
         new CommandLine(command).parseArgs(args);
         return command.config();
-    }
-
-    private void requireAtLeast(int minimum, int value, String option) {
-        if (value < minimum) {
-            throw usage(option + " must be >= " + minimum + ", got " + value);
-        }
-    }
-
-    private ParameterException usage(String message) {
-        return new ParameterException(spec.commandLine(), message);
     }
 
     /**

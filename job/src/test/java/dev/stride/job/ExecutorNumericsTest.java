@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stride.job.cluster.ExecutorNumerics;
+import dev.stride.job.cluster.ExecutorTime;
+import dev.stride.job.cluster.JobProgress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -10,6 +10,7 @@ import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.SamplingParams;
+import dev.stride.job.infer.RowSeeds;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,32 +24,32 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /** Runs the job the way the command line does, and the engine directly for comparison. */
-final class JobRuns {
+public final class JobRuns {
 
-    static final Path FIXTURE = Path.of(System.getProperty("stride.fixture.dir"));
+    public static final Path FIXTURE = Path.of(System.getProperty("stride.fixture.dir"));
 
     private JobRuns() {
     }
 
     /** Parses run options (the fixture model unless --model is given) and runs the job. */
-    static RunSummary run(SparkSession spark, String... args) {
+    public static RunSummary run(SparkSession spark, String... args) {
         String[] withModel = List.of(args).contains("--model") ? args
                 : Stream.concat(Stream.of("--model", FIXTURE.toString()), Stream.of(args)).toArray(String[]::new);
         return GenerationJob.run(spark, RunCommand.parse(withModel));
     }
 
     /** Every output row ordered by id, without the columns that depend on timing or placement. */
-    static List<Row> comparable(SparkSession spark, Path output) {
+    public static List<Row> comparable(SparkSession spark, Path output) {
         return spark.read().parquet(output.toString()).drop("decode_ms", "executor").orderBy("id").collectAsList();
     }
 
     /** Asserts two outputs hold the same rows. */
-    static void assertSameOutput(SparkSession spark, Path expected, Path actual) {
+    public static void assertSameOutput(SparkSession spark, Path expected, Path actual) {
         assertSameRows(comparable(spark, expected), comparable(spark, actual));
     }
 
     /** Asserts two row lists are equal, naming only the rows that differ (prompts can be long). */
-    static void assertSameRows(List<Row> expected, List<Row> actual) {
+    public static void assertSameRows(List<Row> expected, List<Row> actual) {
         Set<Row> missing = new LinkedHashSet<>(expected);
         actual.forEach(missing::remove);
         Set<Row> extra = new LinkedHashSet<>(actual);
@@ -70,7 +71,7 @@ final class JobRuns {
      * Generates {@link TestPrompts} rows with a BatchDecoder of our own, building each request from the row as the
      * job's contract says: overrides over job defaults, explicit seed or one derived from (job seed, id).
      */
-    static Map<String, GenerationResult> direct(List<Row> rows, int maxNewTokens, long jobSeed, int maxBatch) {
+    public static Map<String, GenerationResult> direct(List<Row> rows, int maxNewTokens, long jobSeed, int maxBatch) {
         Map<String, GenerationResult> results = new HashMap<>();
         try (Engine engine = Engine.load(EngineOptions.cpu(FIXTURE, null));
              BatchDecoder decoder = engine.newDecoder(new DecoderOptions(DecodingMode.AR, "auto", maxBatch))) {

@@ -2,6 +2,7 @@ package dev.stride.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.stride.job.infer.PartitionGenerator;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;

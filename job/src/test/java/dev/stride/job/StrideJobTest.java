@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.GenerationResult;
+import dev.stride.job.infer.ModelRegistry;
+import dev.stride.job.io.JobSchema;
 import dev.stride.job.report.ReportCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -17,9 +17,9 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
 /** Prompt sets for the job tests, written as real Parquet files. */
-final class TestPrompts {
+public final class TestPrompts {
 
-    static final StructType SCHEMA = new StructType()
+    public static final StructType SCHEMA = new StructType()
             .add("id", StringType)
             .add("prompt", StringType)
             .add("category", StringType)
@@ -31,7 +31,7 @@ final class TestPrompts {
             .add("stop", createArrayType(StringType));
 
     /** Rows that cannot be generated, with the error kind each must get. */
-    static final Map<String, String> BAD_ROWS = Map.of(
+    public static final Map<String, String> BAD_ROWS = Map.of(
             "bad-null", "empty_prompt",
             "bad-empty", "empty_prompt",
             "bad-long", "prompt_too_long",
@@ -44,7 +44,7 @@ final class TestPrompts {
     }
 
     /** Greedy and sampled rows with per-row overrides. */
-    static List<Row> good() {
+    public static List<Row> good() {
         List<Row> rows = new ArrayList<>();
         rows.add(row("g01", "A fool and his money", "proverb", null, null, null, null, null, null));
         rows.add(row("g02", "You will be", "fortune", null, 0.8, null, null, 7L, null));
@@ -59,7 +59,7 @@ final class TestPrompts {
         return rows;
     }
 
-    static List<Row> bad() {
+    public static List<Row> bad() {
         List<Row> rows = new ArrayList<>();
         rows.add(row("bad-null", null, "bad", null, null, null, null, null, null));
         rows.add(row("bad-empty", "", "bad", null, null, null, null, null, null));
@@ -71,19 +71,19 @@ final class TestPrompts {
         return rows;
     }
 
-    static List<Row> all() {
+    public static List<Row> all() {
         List<Row> rows = new ArrayList<>(good());
         rows.addAll(bad());
         return rows;
     }
 
     /** Writes rows into dir as {@code files} Parquet files; returns dir. */
-    static Path write(SparkSession spark, List<Row> rows, StructType schema, Path dir, int files) {
+    public static Path write(SparkSession spark, List<Row> rows, StructType schema, Path dir, int files) {
         spark.createDataFrame(rows, schema).repartition(files).write().parquet(dir.toString());
         return dir;
     }
 
-    static Path write(SparkSession spark, List<Row> rows, Path dir) {
+    public static Path write(SparkSession spark, List<Row> rows, Path dir) {
         return write(spark, rows, SCHEMA, dir, 1);
     }
 

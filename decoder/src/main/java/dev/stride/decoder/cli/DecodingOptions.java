@@ -18,7 +18,7 @@ final class DecodingOptions {
     @Option(names = "--mode", description = "ar or mtp (default: mtp when --heads is given, else ar).")
     String mode;
 
-    @Option(names = "--tree", defaultValue = "auto",
+    @Option(names = "--tree", defaultValue = DecoderOptions.DEFAULT_TREE,
             description = "Candidate tree: auto, static, chain:K, nodes:N or file:PATH (default: ${DEFAULT-VALUE}).")
     String tree;
 
@@ -28,7 +28,8 @@ final class DecodingOptions {
     @Option(names = "--device", defaultValue = "auto", description = "cpu, auto or cuda[:N] (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--max-batch", defaultValue = "8", description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-batch", defaultValue = "" + DecoderOptions.DEFAULT_MAX_BATCH,
+            description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
     @Option(names = "--kv-cache-mb", defaultValue = "2048", description = "KV cache budget in MiB (default: ${DEFAULT-VALUE}).")
@@ -39,7 +40,7 @@ final class DecodingOptions {
     }
 
     DecodingMode decodingMode() {
-        return mode != null ? DecodingMode.parse(mode) : heads != null ? DecodingMode.MTP : DecodingMode.AR;
+        return DecodingMode.resolve(mode, heads != null);
     }
 
     DecoderOptions decoderOptions() {

@@ -1,7 +1,9 @@
 package dev.stride.decoder.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.RequestException;
+import dev.stride.decoder.engine.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -9,25 +11,28 @@ import picocli.CommandLine.Option;
 /** Generation parameters; JSONL lines may override each one by its snake_case name. */
 final class SamplingOptions {
 
-    @Option(names = "--max-new-tokens", defaultValue = "64", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--max-new-tokens", defaultValue = "" + GenerationRequest.DEFAULT_MAX_NEW_TOKENS,
+            description = "Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
+    @Option(names = "--temperature", defaultValue = "" + SamplingParams.DEFAULT_TEMPERATURE,
+            description = "0 = greedy (default).")
     float temperature;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "0 = off (default).")
+    @Option(names = "--top-k", defaultValue = "" + SamplingParams.DEFAULT_TOP_K, description = "0 = off (default).")
     int topK;
 
-    @Option(names = "--top-p", defaultValue = "1", description = "1 = off (default).")
+    @Option(names = "--top-p", defaultValue = "" + SamplingParams.DEFAULT_TOP_P, description = "1 = off (default).")
     float topP;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Sampling seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "" + SamplingParams.DEFAULT_SEED,
+            description = "Sampling seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--stop", description = "Stop string (repeatable).")
     List<String> stop = new ArrayList<>();
 
-    @Option(names = "--logprobs", paramLabel = "N", defaultValue = "-1",
+    @Option(names = "--logprobs", paramLabel = "N", defaultValue = "" + GenerationRequest.NO_LOGPROBS,
             description = "Report each completion token's log-probability and its N most likely alternatives "
                     + "(0-20; default: off).")
     int logprobs;

@@ -9,6 +9,11 @@ package dev.stride.decoder.engine;
  */
 public record DecoderOptions(DecodingMode mode, String tree, int maxBatch) {
 
+    /** The tree spec the command lines and the Spark job start from. */
+    public static final String DEFAULT_TREE = "auto";
+    /** Sequences in flight the command lines and the Spark job start from. */
+    public static final int DEFAULT_MAX_BATCH = 8;
+
     public DecoderOptions {
         if (maxBatch <= 0) {
             throw new IllegalArgumentException("max batch must be > 0, got " + maxBatch);

@@ -16,4 +16,9 @@ public enum DecodingMode {
         }
         throw new IllegalArgumentException("unknown decoding mode '" + text + "' (expected ar or mtp)");
     }
+
+    /** The mode asked for, or by default multi-token decoding when there are prediction heads, else plain. */
+    public static DecodingMode resolve(String requested, boolean hasHeads) {
+        return requested != null ? parse(requested) : hasHeads ? MTP : AR;
+    }
 }

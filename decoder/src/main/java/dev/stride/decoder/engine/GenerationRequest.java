@@ -20,6 +20,8 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
     public static final int NO_LOGPROBS = -1;
     /** The most alternatives a token may report; more would cost O(vocab * N) per token for little use. */
     public static final int MAX_LOGPROBS = 20;
+    /** Tokens per sequence the command lines and the Spark job generate unless told otherwise. */
+    public static final int DEFAULT_MAX_NEW_TOKENS = 64;
 
     public GenerationRequest(String id, int[] promptIds, int maxNewTokens, SamplingParams sampling,
                              List<String> stopStrings) {

@@ -11,7 +11,14 @@ package dev.stride.decoder.engine;
  */
 public record SamplingParams(float temperature, int topK, float topP, long seed) {
 
-    public static final SamplingParams GREEDY = new SamplingParams(0f, 0, 1f, 0L);
+    /** Defaults of the command lines and the Spark job: greedy, no top-k or top-p cut, seed 0. */
+    public static final float DEFAULT_TEMPERATURE = 0f;
+    public static final int DEFAULT_TOP_K = 0;
+    public static final float DEFAULT_TOP_P = 1f;
+    public static final long DEFAULT_SEED = 0L;
+
+    public static final SamplingParams GREEDY = new SamplingParams(DEFAULT_TEMPERATURE, DEFAULT_TOP_K, DEFAULT_TOP_P,
+            DEFAULT_SEED);
 
     public SamplingParams {
         if (!(temperature >= 0f) || Float.isInfinite(temperature)) {

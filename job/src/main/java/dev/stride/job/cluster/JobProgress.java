@@ -1,0 +1,47 @@
+package dev.stride.job.cluster;
+
+import java.io.Serializable;
+import java.util.List;
+import org.apache.spark.SparkContext;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * The run's live counters, shown per stage in the Spark UI, and one report per finished partition for the summary.
+ * Spark drops the updates of failed task attempts, so retries do not count twice.
+ */
+public final class JobProgress implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** What one partition did, from its first to its last row, and with which numerics. */
+    public record PartitionReport(String executor, int partition, long rows, long failedRows, long completionTokens,
+                                  long startMillis, long endMillis, ExecutorNumerics numerics)
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+    }
+
+    final LongAccumulator rows;
+    final LongAccumulator completionTokens;
+    final LongAccumulator failedRows;
+    private final CollectionAccumulator<PartitionReport> partitions;
+
+    private JobProgress(SparkContext context) {
+        rows = context.longAccumulator("stride rows");
+        completionTokens = context.longAccumulator("stride completion tokens");
+        failedRows = context.longAccumulator("stride failed rows");
+        partitions = context.collectionAccumulator("stride partitions");
+    }
+
+    public static JobProgress register(SparkContext context) {
+        return new JobProgress(context);
+    }
+
+    void report(PartitionReport report) {
+        partitions.add(report);
+    }
+
+    public List<PartitionReport> partitionReports() {
+        return List.copyOf(partitions.value());
+    }
+}

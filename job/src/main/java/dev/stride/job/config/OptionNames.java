@@ -1,0 +1,19 @@
+package dev.stride.job.config;
+
+import java.util.Locale;
+
+/** How an error names a setting: as the command line's option or as the Spark ML param of the same meaning. */
+public enum OptionNames {
+    /** {@code maxNewTokens} reads {@code --max-new-tokens}. */
+    CLI,
+    /** {@code maxNewTokens} reads {@code maxNewTokens}, the StrideGenerator param. */
+    PARAMS;
+
+    /** The name of the setting that the {@link JobConfig} component {@code component} holds. */
+    public String of(String component) {
+        if (this == PARAMS) {
+            return component;
+        }
+        return "--" + component.replaceAll("([a-z])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,78 @@
+package dev.stride.job.infer;
+
+import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.EngineOptions;
+import dev.stride.job.config.JobConfig;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loaded engine per (model, heads, device) per JVM, shared by every task of the executor: loading weights per
+ * task would dominate the run. Engines live until the JVM exits.
+ */
+public final class ModelRegistry {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
+    private static final Map<Key, Engine> ENGINES = new ConcurrentHashMap<>();
+    private static final AtomicInteger LOADS = new AtomicInteger();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(ModelRegistry::closeAll, "stride-close-engines"));
+    }
+
+    private record Key(Path modelDir, Path headsDir, String device) {
+    }
+
+    private ModelRegistry() {
+    }
+
+    /** The engine for this run on this executor, loaded on first use. */
+    public static Engine engine(JobConfig config) {
+        Key key = new Key(ModelLocation.resolve(config.model()),
+                config.heads() == null ? null : ModelLocation.resolve(config.heads()), device(config.device()));
+        // computeIfAbsent blocks concurrent tasks on the same key until the single load finishes.
+        return ENGINES.computeIfAbsent(key, k -> {
+            LOG.info("Loading model {} (heads {}) on {}", k.modelDir(), k.headsDir(), k.device());
+            Engine engine = Engine.load(new EngineOptions(k.modelDir(), k.headsDir(), threads(config), k.device(),
+                    EngineOptions.DEFAULT_KV_CACHE_BYTES));
+            LOADS.incrementAndGet();
+            return engine;
+        });
+    }
+
+    /** How many engines this JVM has loaded so far. */
+    public static int loads() {
+        return LOADS.get();
+    }
+
+    /** The GPU Spark assigned to this task when the device is left to Spark ("auto" or "cuda" without index). */
+    private static String device(String requested) {
+        TaskContext task = TaskContext.get();
+        if (task == null || !(requested.equals("auto") || requested.equals("cuda"))) {
+            return requested;
+        }
+        ResourceInformation gpu = task.resourcesJMap().get("gpu");
+        return gpu == null || gpu.addresses().length == 0 ? requested : "cuda:" + gpu.addresses()[0];
+    }
+
+    /** --threads, else spark.task.cpus when set explicitly, else 0 (the engine uses the physical cores). */
+    private static int threads(JobConfig config) {
+        if (config.threads() > 0) {
+            return config.threads();
+        }
+        SparkEnv env = SparkEnv.get();
+        return env != null && env.conf().contains("spark.task.cpus") ? env.conf().getInt("spark.task.cpus", 0) : 0;
+    }
+
+    private static void closeAll() {
+        ENGINES.values().forEach(Engine::close);
+        ENGINES.clear();
+    }
+}

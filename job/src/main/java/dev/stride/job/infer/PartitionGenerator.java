@@ -1,0 +1,63 @@
+package dev.stride.job.infer;
+
+import dev.stride.decoder.engine.BatchDecoder;
+import dev.stride.decoder.engine.Engine;
+import dev.stride.job.cluster.ExecutorNumerics;
+import dev.stride.job.cluster.JobProgress;
+import dev.stride.job.cluster.PartitionMeter;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.io.OutputRows;
+import dev.stride.job.io.RowLayout;
+import java.util.Collections;
+import java.util.Iterator;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.util.TaskCompletionListener;
+
+/** The executor side of a run and of StrideGenerator: generates a partition's work rows into output rows. */
+public final class PartitionGenerator implements MapPartitionsFunction<Row, Row> {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Test hook: fail each task's first attempt after all its rows were generated, to exercise retries. */
+    public static final String FAIL_FIRST_ATTEMPT = "stride.test.failFirstAttempt";
+
+    private final JobConfig config;
+    private final RowLayout layout;
+    private final JobProgress progress;
+    private final boolean logprobsColumn;
+
+    public PartitionGenerator(JobConfig config, RowLayout layout, JobProgress progress, boolean logprobsColumn) {
+        this.config = config;
+        this.layout = layout;
+        this.progress = progress;
+        this.logprobsColumn = logprobsColumn;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        if (!rows.hasNext()) {
+            return Collections.emptyIterator();
+        }
+        TaskContext task = TaskContext.get();
+        Engine engine = ModelRegistry.engine(config);
+        BatchDecoder decoder = engine.newDecoder(config.decoderOptions());
+        task.addTaskCompletionListener((TaskCompletionListener) context -> decoder.close());
+
+        String executor = SparkEnv.get().executorId();
+        OutputRows outputs = new OutputRows(layout.keptCount(), engine.modelName(), engine.headsName().orElse(null),
+                config.mode().wireName(), executor, logprobsColumn);
+        RowRequests requests = new RowRequests(config, layout, engine.tokenizer(), engine.contextLength());
+        PartitionMeter meter = new PartitionMeter(task.partitionId(), executor, progress,
+                ExecutorNumerics.of(engine));
+        return new ContinuousBatcher(rows, decoder, requests, outputs, meter, () -> {
+            if (Boolean.getBoolean(FAIL_FIRST_ATTEMPT) && task.attemptNumber() == 0) {
+                throw new IllegalStateException("injected fault (" + FAIL_FIRST_ATTEMPT + "): first attempt of task "
+                        + task.taskAttemptId() + " fails after generating its rows");
+            }
+            meter.finish();
+        });
+    }
+}

@@ -1,0 +1,139 @@
+package dev.stride.job.infer;
+
+import dev.stride.decoder.engine.GenerationRequest;
+import dev.stride.decoder.engine.SamplingParams;
+import dev.stride.decoder.tokenizer.ChatMessage;
+import dev.stride.decoder.tokenizer.StrideTokenizer;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.io.ErrorKind;
+import dev.stride.job.io.JobSchema;
+import dev.stride.job.io.RowLayout;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+
+/** Turns a work row into a generation request, or into the reason it cannot be generated. */
+final class RowRequests {
+
+    /** A request ready to submit, or the error that replaces it (with the prompt tokens counted so far). */
+    record Prepared(GenerationRequest request, String error, int promptTokens) {
+
+        static Prepared failed(ErrorKind kind, String message, int promptTokens) {
+            return new Prepared(null, kind.describe(message), promptTokens);
+        }
+    }
+
+    private final JobConfig config;
+    private final RowLayout layout;
+    private final StrideTokenizer tokenizer;
+    private final int contextLength;
+
+    RowRequests(JobConfig config, RowLayout layout, StrideTokenizer tokenizer, int contextLength) {
+        this.config = config;
+        this.layout = layout;
+        this.tokenizer = tokenizer;
+        this.contextLength = contextLength;
+    }
+
+    Prepared prepare(Row row, String requestId) {
+        if (row.isNullAt(0)) {
+            String idColumn = config.idColumn() == null ? JobSchema.ID : config.idColumn();
+            return Prepared.failed(ErrorKind.MISSING_ID, "id column '" + idColumn + "' is null", 0);
+        }
+        List<ChatMessage> messages;
+        try {
+            messages = config.chat() ? chatMessages(row) : null;
+        } catch (IllegalArgumentException e) {
+            return Prepared.failed(ErrorKind.CHAT_TEMPLATE, e.getMessage(), 0);
+        }
+        if (messages != null && messages.isEmpty()) {
+            return Prepared.failed(ErrorKind.EMPTY_PROMPT, "messages is empty", 0);
+        }
+        String prompt = row.getString(layout.prompt());
+        if (messages == null && (prompt == null || prompt.isEmpty())) {
+            return Prepared.failed(ErrorKind.EMPTY_PROMPT, prompt == null ? "prompt is null" : "prompt is empty", 0);
+        }
+
+        int maxNewTokens;
+        SamplingParams sampling;
+        List<String> stops;
+        int logprobs;
+        try {
+            maxNewTokens = intValue(row, layout.maxNewTokens(), config.maxNewTokens(), JobSchema.MAX_NEW_TOKENS);
+            if (maxNewTokens <= 0) {
+                throw new IllegalArgumentException("max_new_tokens must be > 0, got " + maxNewTokens);
+            }
+            long seed = layout.seed() >= 0 && !row.isNullAt(layout.seed())
+                    ? ((Number) row.get(layout.seed())).longValue()
+                    : RowSeeds.derive(config.seed(), row.getString(0));
+            sampling = new SamplingParams(floatValue(row, layout.temperature(), config.temperature()),
+                    intValue(row, layout.topK(), config.topK(), JobSchema.TOP_K),
+                    floatValue(row, layout.topP(), config.topP()), seed);
+            stops = stopStrings(row);
+            logprobs = intValue(row, layout.logprobs(), config.logprobs(), JobSchema.LOGPROBS);
+            GenerationRequest.checkLogprobs(logprobs);
+        } catch (IllegalArgumentException e) {
+            return Prepared.failed(ErrorKind.INVALID_OVERRIDE, e.getMessage(), 0);
+        }
+
+        int[] promptIds;
+        try {
+            if (messages != null) {
+                promptIds = tokenizer.encodeChat(messages);
+            } else if (config.chat()) {
+                promptIds = tokenizer.encodeChat(List.of(new ChatMessage("user", prompt)));
+            } else {
+                promptIds = tokenizer.encode(prompt);
+            }
+        } catch (RuntimeException e) {
+            return Prepared.failed(config.chat() ? ErrorKind.CHAT_TEMPLATE : ErrorKind.TOKENIZE_FAILED,
+                    String.valueOf(e.getMessage()), 0);
+        }
+        if (promptIds.length == 0) {
+            return Prepared.failed(ErrorKind.EMPTY_PROMPT, "prompt has no tokens", 0);
+        }
+        if (promptIds.length >= contextLength) {
+            return Prepared.failed(ErrorKind.PROMPT_TOO_LONG, "prompt has " + promptIds.length
+                    + " tokens; the model's context holds " + contextLength, promptIds.length);
+        }
+        return new Prepared(new GenerationRequest(requestId, promptIds, maxNewTokens, sampling, stops, false,
+                logprobs), null, promptIds.length);
+    }
+
+    private List<ChatMessage> chatMessages(Row row) {
+        if (layout.messages() < 0 || row.isNullAt(layout.messages())) {
+            return null;
+        }
+        List<ChatMessage> messages = new ArrayList<>();
+        for (Row message : row.<Row>getList(layout.messages())) {
+            messages.add(new ChatMessage(message.getAs("role"), message.getAs("content")));
+        }
+        return messages;
+    }
+
+    private List<String> stopStrings(Row row) {
+        if (layout.stop() < 0 || row.isNullAt(layout.stop())) {
+            return config.stop();
+        }
+        List<String> stops = row.getList(layout.stop());
+        if (stops.stream().anyMatch(stop -> stop == null || stop.isEmpty())) {
+            throw new IllegalArgumentException("stop strings must be non-empty, got " + stops);
+        }
+        return stops;
+    }
+
+    private static int intValue(Row row, int index, int fallback, String name) {
+        if (index < 0 || row.isNullAt(index)) {
+            return fallback;
+        }
+        long value = ((Number) row.get(index)).longValue();
+        if (value != (int) value) {
+            throw new IllegalArgumentException(name + " is out of range, got " + value);
+        }
+        return (int) value;
+    }
+
+    private static float floatValue(Row row, int index, float fallback) {
+        return index < 0 || row.isNullAt(index) ? fallback : ((Number) row.get(index)).floatValue();
+    }
+}

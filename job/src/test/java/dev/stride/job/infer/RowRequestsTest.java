@@ -1,0 +1,151 @@
+package dev.stride.job.infer;
+
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.decoder.tokenizer.StrideTokenizer;
+import dev.stride.job.JobRuns;
+import dev.stride.job.RunCommand;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.io.RowLayout;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.ParameterException;
+
+/** Row-to-request rules, without Spark: overrides, seeds, chat and the error kinds. */
+class RowRequestsTest {
+
+    private static final StructType WORK = new StructType().add("id", StringType).add("prompt", StringType)
+            .add("max_new_tokens", LongType).add("seed", LongType)
+            .add("messages", createArrayType(new StructType().add("role", StringType).add("content", StringType)));
+    private static final RowLayout LAYOUT = RowLayout.of(WORK, 1, "prompt");
+
+    private static StrideTokenizer tokenizer;
+
+    @BeforeAll
+    static void loadTokenizer() {
+        tokenizer = StrideTokenizer.load(JobRuns.FIXTURE);
+    }
+
+    @AfterAll
+    static void closeTokenizer() {
+        tokenizer.close();
+    }
+
+    @Test
+    void overridesReplaceJobDefaultsAndMissingSeedsAreDerivedFromTheId() {
+        RowRequests requests = requests("--max-new-tokens", "9", "--seed", "3");
+        var withOverrides = requests.prepare(row("a", "Hello", 5L, 77L, null), "0").request();
+        assertEquals(5, withOverrides.maxNewTokens());
+        assertEquals(77L, withOverrides.sampling().seed());
+        assertArrayEquals(tokenizer.encode("Hello"), withOverrides.promptIds());
+
+        var withDefaults = requests.prepare(row("b", "Hello", null, null, null), "1").request();
+        assertEquals(9, withDefaults.maxNewTokens());
+        assertEquals(RowSeeds.derive(3, "b"), withDefaults.sampling().seed());
+    }
+
+    @Test
+    void rowsWithoutAStopColumnValueTakeTheJobsStopStrings() {
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("stop", createArrayType(StringType));
+        RowRequests requests = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString(), "--stop", "\n", "--stop", "zz"), RowLayout.of(work, 1, "prompt"),
+                tokenizer, 512);
+        Row inherit = new GenericRowWithSchema(new Object[] {"a", "Hello", null}, work);
+        Row own = new GenericRowWithSchema(new Object[] {"a", "Hello", scala.Predef$.MODULE$.wrapRefArray(
+                new String[] {"."})}, work);
+        assertEquals(List.of("\n", "zz"), requests.prepare(inherit, "0").request().stopStrings());
+        assertEquals(List.of("."), requests.prepare(own, "0").request().stopStrings());
+        assertThrows(ParameterException.class, () -> RunCommand.parse("--output", "out", "--model", "m", "--stop",
+                ""));
+    }
+
+    @Test
+    void badRowsBecomeErrorsOfTheirKind() {
+        RowRequests requests = requests();
+        assertError("invalid_override: max_new_tokens is out of range", requests, row("a", "Hi", 1L << 40, null,
+                null));
+        assertError("empty_prompt: prompt is null", requests, row("a", null, null, null, null));
+        assertError("prompt_too_long: prompt has ", requests, row("a", "word ".repeat(2000), null, null, null));
+        // Only StrideGenerator's work rows can have a null id (the job derives one).
+        assertError("missing_id: id column 'id' is null", requests, row(null, "Hi", null, null, null));
+    }
+
+    @Test
+    void chatRowsNeedATemplateAndWellFormedMessages() {
+        RowRequests chat = requests("--chat");
+        // The fixture model has no chat template.
+        assertError("chat_template: model has no chat_template", chat, row("a", "Hi", null, null, null));
+        assertError("empty_prompt: messages is empty", chat, row("a", null, null, null, List.of()));
+        Row message = new GenericRowWithSchema(new Object[] {null, "hi"}, new StructType().add("role", StringType)
+                .add("content", StringType));
+        assertError("chat_template: chat message role and content must be non-null", chat,
+                row("a", null, null, null, List.of(message)));
+    }
+
+    @Test
+    void logprobsComeFromTheJobOptionOrTheRowsOverride() {
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("logprobs", LongType);
+        RowLayout layout = RowLayout.of(work, 1, "prompt");
+        RowRequests off = new RowRequests(RunCommand.parse("--output", "out", "--model", JobRuns.FIXTURE.toString()),
+                layout, tokenizer, 512);
+        RowRequests three = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString(), "--logprobs", "3"), layout, tokenizer, 512);
+        Row inherit = new GenericRowWithSchema(new Object[] {"a", "Hello", null}, work);
+        Row five = new GenericRowWithSchema(new Object[] {"a", "Hello", 5L}, work);
+        Row none = new GenericRowWithSchema(new Object[] {"a", "Hello", -1L}, work);
+        assertFalse(off.prepare(inherit, "0").request().wantsLogprobs());
+        assertEquals(3, three.prepare(inherit, "0").request().logprobs());
+        assertEquals(5, off.prepare(five, "0").request().logprobs());
+        assertFalse(three.prepare(none, "0").request().wantsLogprobs());
+        assertError("invalid_override: logprobs must be between 0 and 20", three,
+                new GenericRowWithSchema(new Object[] {"a", "Hello", 21L}, work));
+        assertError("invalid_override: logprobs must be between 0 and 20", three,
+                new GenericRowWithSchema(new Object[] {"a", "Hello", -2L}, work));
+        // Requests built from the work rows above ignore the column when the layout has none.
+        assertFalse(requests().prepare(row("a", "Hello", null, null, null), "0").request().wantsLogprobs());
+    }
+
+    @Test
+    void logprobsOptionOutOfRangeIsAUsageError() {
+        for (String bad : List.of("21", "-2")) {
+            String message = assertThrows(ParameterException.class, () -> RunCommand.parse("--output", "out",
+                    "--model", "m", "--logprobs", bad)).getMessage();
+            assertTrue(message.contains("--logprobs must be between 0 and 20, got " + bad), message);
+        }
+        assertEquals(20, RunCommand.parse("--output", "out", "--model", "m", "--logprobs", "20").logprobs());
+        assertEquals(JobConfig.NO_LOGPROBS, RunCommand.parse("--output", "out", "--model", "m").logprobs());
+    }
+
+    private static void assertError(String expectedStart, RowRequests requests, Row row) {
+        RowRequests.Prepared prepared = requests.prepare(row, "0");
+        assertNull(prepared.request());
+        assertTrue(prepared.error().startsWith(expectedStart), prepared.error());
+    }
+
+    private static RowRequests requests(String... options) {
+        String[] args = new String[options.length + 4];
+        System.arraycopy(new String[] {"--output", "out", "--model", JobRuns.FIXTURE.toString()}, 0, args, 0, 4);
+        System.arraycopy(options, 0, args, 4, options.length);
+        return new RowRequests(RunCommand.parse(args), LAYOUT, tokenizer, 512);
+    }
+
+    private static Row row(String id, String prompt, Long maxNewTokens, Long seed, List<Row> messages) {
+        return new GenericRowWithSchema(new Object[] {id, prompt, maxNewTokens, seed,
+            messages == null ? null : scala.Predef$.MODULE$.wrapRefArray(messages.toArray(Row[]::new))}, WORK);
+    }
+}

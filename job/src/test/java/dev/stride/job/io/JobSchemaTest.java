@@ -1,0 +1,123 @@
+package dev.stride.job.io;
+
+import static org.apache.spark.sql.types.DataTypes.FloatType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.job.RunCommand;
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.config.JobSetupException;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+class JobSchemaTest {
+
+    private static final JobConfig DEFAULTS = RunCommand.parse("--output", "out", "--model", "m");
+
+    @Test
+    void acceptsWiderIntegerAndFloatColumnsAndDerivesIdsWithoutIdColumn() {
+        StructType input = new StructType().add("prompt", StringType).add("max_new_tokens", LongType)
+                .add("temperature", FloatType).add("seed", IntegerType).add("note", StringType);
+        JobSchema.InputColumns columns = JobSchema.validate(input, DEFAULTS);
+        assertNull(columns.idColumn());
+        assertEquals(List.of("max_new_tokens", "temperature", "seed"), columns.overrides());
+        assertEquals(List.of("prompt", "max_new_tokens", "temperature", "seed", "note"),
+                columns.kept().stream().map(StructField::name).toList());
+        assertFalse(columns.messages());
+    }
+
+    @Test
+    void theIdColumnIsNotKeptTwice() {
+        StructType input = new StructType().add("id", LongType).add("prompt", StringType);
+        JobSchema.InputColumns columns = JobSchema.validate(input, DEFAULTS);
+        assertEquals("id", columns.idColumn());
+        assertEquals(List.of("prompt"), columns.kept().stream().map(StructField::name).toList());
+    }
+
+    @Test
+    void reportsEveryProblemWithExpectedAndActualType() {
+        StructType input = new StructType().add("text", StringType).add("top_k", StringType)
+                .add("stop", StringType).add("error", StringType);
+        String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, DEFAULTS))
+                .getMessage();
+        assertTrue(message.contains("prompt column 'prompt' is missing"), message);
+        assertTrue(message.contains("column 'top_k' must be int (or bigint, smallint, tinyint), found string"),
+                message);
+        assertTrue(message.contains("column 'stop' must be array<string>, found string"), message);
+        assertTrue(message.contains("input column 'error' has the name of an output column"), message);
+    }
+
+    @Test
+    void namedIdColumnAndKeptColumnsMustExist() {
+        StructType input = new StructType().add("prompt", StringType);
+        JobConfig config = RunCommand.parse("--output", "out", "--model", "m", "--id-column", "key",
+                "--keep-columns", "prompt,missing");
+        String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, config))
+                .getMessage();
+        assertTrue(message.contains("id column 'key' is missing"), message);
+        assertTrue(message.contains("--keep-columns names 'missing'"), message);
+    }
+
+    @Test
+    void chatMessagesMustBeRoleAndContentStructs() {
+        JobConfig chat = RunCommand.parse("--output", "out", "--model", "m", "--chat");
+        StructType good = new StructType().add("prompt", StringType).add("messages", createArrayType(
+                new StructType().add("role", StringType).add("content", StringType)));
+        assertTrue(JobSchema.validate(good, chat).messages());
+        StructType bad = new StructType().add("prompt", StringType).add("messages", createArrayType(StringType));
+        assertThrows(JobSetupException.class, () -> JobSchema.validate(bad, chat));
+    }
+
+    @Test
+    void outputColumnsFollowTheContract() {
+        StructType output = JobSchema.output(List.of(new StructField("category", StringType, true,
+                org.apache.spark.sql.types.Metadata.empty())));
+        assertEquals(List.of("id", "category", "completion", "finish_reason", "prompt_tokens", "completion_tokens",
+                "forward_passes", "tokens_per_pass", "accept_histogram", "decode_ms", "model", "heads", "mode",
+                "executor", "error"), Arrays.asList(output.fieldNames()));
+        assertEquals(createArrayType(IntegerType, false), output.apply("accept_histogram").dataType());
+        assertFalse(JobSchema.validate(new StructType().add("prompt", StringType), DEFAULTS).logprobs(),
+                "no logprobs column unless asked for");
+    }
+
+    @Test
+    void logprobsColumnComesLastWhenTheRunOrTheInputAsksForIt() {
+        StructType plain = new StructType().add("prompt", StringType).add("note", StringType);
+        JobSchema.InputColumns withOption = JobSchema.validate(plain,
+                RunCommand.parse("--output", "out", "--model", "m", "--logprobs", "3"));
+        assertTrue(withOption.logprobs());
+        StructType output = JobSchema.output(withOption.kept(), withOption.logprobs());
+        assertEquals(List.of("id", "prompt", "note", "completion", "finish_reason", "prompt_tokens",
+                "completion_tokens", "forward_passes", "tokens_per_pass", "accept_histogram", "decode_ms", "model",
+                "heads", "mode", "executor", "error", "logprobs"), Arrays.asList(output.fieldNames()));
+        assertEquals("array<struct<id:int,logprob:float,top:array<struct<id:int,logprob:float>>>>",
+                output.apply("logprobs").dataType().catalogString());
+        assertTrue(output.apply("logprobs").nullable(), "null for failed rows");
+
+        // A per-row override column turns the output column on, and is a request, not kept data.
+        StructType overriding = plain.add("logprobs", LongType);
+        JobSchema.InputColumns columns = JobSchema.validate(overriding, DEFAULTS);
+        assertTrue(columns.logprobs());
+        assertEquals(List.of("logprobs"), columns.overrides());
+        assertEquals(List.of("prompt", "note"), columns.kept().stream().map(StructField::name).toList());
+
+        String kept = assertThrows(JobSetupException.class, () -> JobSchema.validate(overriding,
+                RunCommand.parse("--output", "out", "--model", "m", "--keep-columns", "prompt,logprobs")))
+                .getMessage();
+        assertTrue(kept.contains("input column 'logprobs' has the name of an output column"), kept);
+        String typed = assertThrows(JobSetupException.class, () -> JobSchema.validate(
+                plain.add("logprobs", StringType), DEFAULTS)).getMessage();
+        assertTrue(typed.contains("column 'logprobs' must be int (or bigint, smallint, tinyint), found string"),
+                typed);
+    }
+}

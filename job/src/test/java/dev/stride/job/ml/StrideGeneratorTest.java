@@ -1,0 +1,178 @@
+package dev.stride.job.ml;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.stride.job.JobRuns;
+import dev.stride.job.LocalSparkExtension;
+import dev.stride.job.TestPrompts;
+import dev.stride.job.io.JobSchema;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+class StrideGeneratorTest {
+
+    @RegisterExtension
+    static final LocalSparkExtension SPARK = new LocalSparkExtension("local[2]");
+
+    private static final int MAX_NEW_TOKENS = 12;
+    private static final long SEED = 5;
+
+    @TempDir
+    static Path shared;
+    private static Path input;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void writePrompts() {
+        input = TestPrompts.write(spark(), TestPrompts.all(), shared.resolve("in"));
+    }
+
+    @Test
+    void transformEqualsTheJobsOutputRowForRow() {
+        Path output = shared.resolve("job-out");
+        JobRuns.run(spark(), "--input", input.toString(), "--output", output.toString(), "--max-new-tokens",
+                String.valueOf(MAX_NEW_TOKENS), "--max-batch", "3", "--seed", String.valueOf(SEED));
+        List<Row> job = JobRuns.comparable(spark(), output);
+
+        Dataset<Row> transformed = generator().transform(prompts());
+        // The input's columns come first, as they are, then the job's result columns.
+        List<String> expectedColumns = Stream.concat(Arrays.stream(TestPrompts.SCHEMA.fieldNames()),
+                Arrays.stream(JobSchema.RESULT.fieldNames())).toList();
+        assertEquals(expectedColumns, List.of(transformed.columns()));
+        assertEquals(TestPrompts.all().size(), job.size());
+        JobRuns.assertSameRows(job, comparable(transformed));
+    }
+
+    @Test
+    void aPipelineHoldingTheGeneratorSavesAndLoadsAndGeneratesTheSameRows() throws Exception {
+        StrideGenerator generator = generator().setTemperature(0.8).setTopK(20).setStop("\n", "zz")
+                .setOutputPrefix("gen_");
+        PipelineModel model = new Pipeline().setStages(new PipelineStage[] {generator}).fit(prompts());
+        List<Row> before = comparable(model.transform(prompts()), "gen_");
+
+        Path saved = dir.resolve("pipeline");
+        model.write().save(saved.toString());
+        PipelineModel loaded = PipelineModel.load(saved.toString());
+
+        StrideGenerator stage = (StrideGenerator) loaded.stages()[0];
+        assertEquals(generator.uid(), stage.uid());
+        assertEquals(JobRuns.FIXTURE.toString(), stage.getModel());
+        assertEquals(MAX_NEW_TOKENS, stage.getMaxNewTokens());
+        assertEquals(0.8f, stage.getTemperature());
+        assertEquals(20, stage.getTopK());
+        assertEquals(SEED, stage.getSeed());
+        assertArrayEquals(new String[] {"\n", "zz"}, stage.getStop());
+        assertEquals("gen_", stage.getOutputPrefix());
+        assertNull(stage.getHeads());
+        JobRuns.assertSameRows(before, comparable(loaded.transform(prompts()), "gen_"));
+        assertTrue(before.stream().anyMatch(row -> row.getAs("gen_completion") != null));
+    }
+
+    @Test
+    void badRowsBecomeErrorRows() {
+        Dataset<Row> withNullId = prompts().union(prompts().limit(1).withColumn("id", lit(null).cast("string")));
+        Map<String, String> errors = generator().transform(withNullId).collectAsList().stream()
+                .filter(row -> row.getAs("error") != null)
+                .collect(Collectors.toMap(row -> String.valueOf((Object) row.getAs("id")),
+                        row -> row.getAs("error")));
+        TestPrompts.BAD_ROWS.forEach((id, kind) -> {
+            assertNotNull(errors.get(id), id);
+            assertTrue(errors.get(id).startsWith(kind + ": "), id + ": " + errors.get(id));
+        });
+        assertEquals("missing_id: id column 'id' is null", errors.get("null"));
+        assertEquals(TestPrompts.BAD_ROWS.size() + 1, errors.size(), errors.toString());
+    }
+
+    @Test
+    void transformSchemaNamesEveryProblemUpFront() {
+        StructType schema = new StructType().add("id", "string").add("text", "string").add("temperature", "string")
+                .add("completion", "string");
+        IllegalArgumentException columns = assertThrows(IllegalArgumentException.class,
+                () -> generator().transformSchema(schema));
+        assertTrue(columns.getMessage().contains("prompt column 'prompt' is missing"), columns.getMessage());
+        assertTrue(columns.getMessage().contains("column 'temperature' must be double (or float), found string"),
+                columns.getMessage());
+        assertTrue(columns.getMessage().contains("input column 'completion' has the name of an output column; set "
+                + "another outputPrefix"), columns.getMessage());
+        // With another prefix and prompt column the same input fits.
+        StructType renamed = new StructType().add("id", "string").add("text", "string").add("completion", "string");
+        StructType fits = generator().setPromptColumn("text").setOutputPrefix("gen_").transformSchema(renamed);
+        assertEquals("gen_completion", fits.fieldNames()[3]);
+
+        StructType prompts = TestPrompts.SCHEMA;
+        assertProblem("StrideGenerator: set the model param", new StrideGenerator(), prompts);
+        assertProblem("StrideGenerator: maxNewTokens must be >= 1, got 0", generator().setMaxNewTokens(0), prompts);
+        assertProblem("StrideGenerator: logprobs must be between 0 and 20, got 21", generator().setLogprobs(21),
+                prompts);
+        assertProblem("StrideGenerator: mode mtp needs prediction heads (heads)", generator().setMode("mtp"),
+                prompts);
+        assertProblem("StrideGenerator: unknown decoding mode 'fast'", generator().setMode("fast"), prompts);
+        assertProblem("StrideGenerator: device must be cpu, auto, cuda or cuda:N, got gpu",
+                generator().setDevice("gpu"), prompts);
+        assertProblem("StrideGenerator: top_p must be in (0, 1]", generator().setTopP(0), prompts);
+        assertProblem("id column 'key' is missing", generator().setIdColumn("key"), prompts);
+        assertProblem("StrideGenerator: model " + dir.resolve("none") + ": no directory",
+                generator().setModel(dir.resolve("none").toString()), null);
+    }
+
+    private void assertProblem(String expected, StrideGenerator generator, StructType schema) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            if (schema == null) {
+                generator.transform(prompts());
+            } else {
+                generator.transformSchema(schema);
+            }
+        });
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    private static StrideGenerator generator() {
+        return new StrideGenerator().setModel(JobRuns.FIXTURE.toString()).setMaxNewTokens(MAX_NEW_TOKENS)
+                .setMaxBatch(3).setSeed(SEED);
+    }
+
+    private static Dataset<Row> prompts() {
+        return spark().read().parquet(input.toString());
+    }
+
+    private static List<Row> comparable(Dataset<Row> output) {
+        return comparable(output, "");
+    }
+
+    /** The rows as JobRuns.comparable has them: id first, without the timing and placement columns. */
+    private static List<Row> comparable(Dataset<Row> output, String prefix) {
+        List<Column> columns = Arrays.stream(output.columns())
+                .filter(name -> !name.equals(prefix + "decode_ms") && !name.equals(prefix + "executor"))
+                .map(name -> col("`" + name + "`")).toList();
+        return output.select(columns.toArray(Column[]::new)).orderBy("id").collectAsList();
+    }
+
+    private static SparkSession spark() {
+        return SPARK.session();
+    }
+}
