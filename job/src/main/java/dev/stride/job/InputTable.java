@@ -1,10 +1,6 @@
 package dev.stride.job;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.regexp_replace;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -23,6 +19,7 @@ final class InputTable {
     record WorkRows(Dataset<Row> rows, RowLayout layout) {
     }
 
+    /** @param input the input rows with their id ({@link InputIds#identify}) */
     static WorkRows shape(Dataset<Row> input, JobSchema.InputColumns columns, JobConfig config) {
         Set<String> names = new LinkedHashSet<>();
         columns.kept().forEach(field -> names.add(field.name()));
@@ -32,23 +29,13 @@ final class InputTable {
             names.add(JobSchema.MESSAGES);
         }
         List<Column> selected = new ArrayList<>();
-        selected.add(id(columns.idColumn()).as(JobSchema.ID));
+        selected.add(col(InputIds.COLUMN).as(JobSchema.ID));
         names.forEach(name -> selected.add(column(name)));
         Dataset<Row> rows = input.select(selected.toArray(Column[]::new));
         return new WorkRows(rows, RowLayout.of(rows.schema(), columns.kept().size(), config.promptColumn()));
     }
 
-    /**
-     * The id column as string, or {@code <file-stem>:<row>} from the Parquet file name and the row's position in
-     * that file, which no partitioning, split or retry changes. Rows with a null id get the derived one too.
-     */
-    private static Column id(String idColumn) {
-        Column derived = concat(regexp_replace(col("_metadata.file_name"), "\\.parquet$", ""), lit(":"),
-                col("_metadata.row_index").cast("string"));
-        return idColumn == null ? derived : coalesce(column(idColumn).cast("string"), derived);
-    }
-
-    private static Column column(String name) {
+    static Column column(String name) {
         return col("`" + name.replace("`", "``") + "`");
     }
 }

@@ -19,12 +19,15 @@ import java.util.List;
  * @param keepColumns input columns copied to the output, or null for all of them
  * @param partitions repartition the input to this many partitions; 0 spreads the rows by estimated work
  *     ({@link TaskSpread})
+ * @param dedupeFirst keep each input id's first row instead of refusing an input with duplicate ids
+ *     ({@link InputIds})
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
                         int maxNewTokens, float temperature, int topK, float topP, long seed, int logprobs,
                         int maxBatch,
                         int threads, String device, String promptColumn, String idColumn,
-                        List<String> keepColumns, boolean resume, int partitions, boolean chat)
+                        List<String> keepColumns, boolean resume, int partitions, boolean chat,
+                        boolean dedupeFirst)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -122,6 +122,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "executor core)")
     private int partitions;
 
+    @Option(names = "--dedupe", paramLabel = "first",
+            description = "Keep the first row of each id that names several (input file order, then row order); "
+                    + "without it duplicate ids are an error")
+    private String dedupe;
+
     @Option(names = "--chat", description = "Render prompts (or the messages column) with the model's chat template")
     private boolean chat;
 
@@ -175,11 +180,14 @@ public final class RunCommand implements Callable<Integer> {
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
             throw usage("--device must be cpu, auto, cuda or cuda:N, got " + device);
         }
+        if (dedupe != null && !dedupe.equals("first")) {
+            throw usage("--dedupe must be first, got " + dedupe);
+        }
         String outputDir = output != null ? output : DEFAULT_OUTPUT_ROOT + "/" + DateTimeFormatter
                 .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
         return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), outputDir, modelDir,
                 headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, logprobs, maxBatch, threads,
-                device, promptColumn, idColumn, keepColumns, resume, partitions, chat);
+                device, promptColumn, idColumn, keepColumns, resume, partitions, chat, dedupe != null);
     }
 
     /** Parses run options into a config without running anything. */
