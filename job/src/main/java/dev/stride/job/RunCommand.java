@@ -107,7 +107,7 @@ public final class RunCommand implements Callable<Integer> {
     private String promptColumn;
 
     @Option(names = "--id-column", paramLabel = "NAME",
-            description = "Id column (default: id when present, else <file-stem>:<row>)")
+            description = "Id column (default: id when present, else <file>:<row>, the file's path below the input root)")
     private String idColumn;
 
     @Option(names = "--keep-columns", split = ",", paramLabel = "NAME",
