@@ -10,9 +10,11 @@ import dev.stride.job.config.JobSetupException;
 import dev.stride.job.config.OptionNames;
 import dev.stride.job.infer.ModelInfo;
 import dev.stride.job.infer.ModelSource;
+import dev.stride.job.io.InputIds;
 import dev.stride.job.io.InputTable;
 import dev.stride.job.io.JobSchema;
 import dev.stride.job.io.OutputDirectory;
+import dev.stride.job.io.StagedOutput;
 import dev.stride.job.ml.StrideGenerator;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,17 +73,25 @@ public final class GenerationJob {
             requireSameColumns(output, outputSchema, config);
         }
 
-        InputTable.WorkRows work = InputTable.shape(input, columns, config);
+        InputIds.Identified identified = InputIds.identify(spark, input, columns.idColumn(), config);
+        InputTable.WorkRows work = InputTable.shape(identified.rows(), columns, config);
         Dataset<Row> rows = work.rows();
+        StagedOutput staged = new StagedOutput(spark, config.output());
         if (resuming) {
+            staged.adoptLeftovers(outputSchema);
             rows = rows.join(output.rows(outputSchema).select(JobSchema.ID), JobSchema.ID, "left_anti");
         }
         // --partitions N is the user's split; otherwise rows are spread by estimated work over every task slot
         // (also after the anti-join of a resume, which may shuffle into few coalesced partitions).
+        long rowsToDo;
         if (config.partitions() > 0) {
+            rowsToDo = rows.count();
             rows = rows.repartition(config.partitions());
         } else {
-            rows = TaskSpread.spread(spark, rows, config.promptColumn(), columns.messages(), config).rows();
+            TaskSpread.Spread spread = TaskSpread.spread(spark, rows, config.promptColumn(), columns.messages(),
+                    config);
+            rows = spread.rows();
+            rowsToDo = spread.rowCount();
         }
 
         SparkContext context = spark.sparkContext();
@@ -89,15 +99,16 @@ public final class GenerationJob {
         JobProgress progress = JobProgress.register(context);
         context.setJobDescription("stride: generate " + config.input() + " into " + config.output());
         // The work rows (id, kept columns, then what generation reads) through the DataFrame API, then the
-        // output's columns.
+        // output's columns, staged and published once checked.
         Dataset<Row> generated = StrideGenerator.of(config).setIdColumn(JobSchema.ID).generate(rows, progress);
-        output.write(generated.select(Arrays.stream(outputSchema.fieldNames()).map(InputTable::column)
-                .toArray(Column[]::new)), resuming);
+        staged.publish(staged.write(generated.select(Arrays.stream(outputSchema.fieldNames())
+                .map(InputTable::column).toArray(Column[]::new))), outputSchema, rowsToDo);
         context.setJobDescription("stride: summary");
         Instant finished = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
         RunSummary summary = summarize(spark, config, model, started, finished,
-                OutputStatistics.of(output.rows(outputSchema)), progress.partitionReports(),
+                OutputStatistics.of(output.rows(outputSchema)), identified.duplicatesDropped(),
+                progress.partitionReports(),
                 executorListener.finish(started.toEpochMilli(), finished.toEpochMilli()));
         output.writeSummary(summary);
         summary.warnings().forEach(warning -> LOG.warn("WARNING: {}", warning));
@@ -133,7 +144,7 @@ public final class GenerationJob {
     }
 
     private static RunSummary summarize(SparkSession spark, JobConfig config, ModelInfo model, Instant started,
-                                        Instant finished, OutputStatistics stats,
+                                        Instant finished, OutputStatistics stats, long duplicatesDropped,
                                         List<JobProgress.PartitionReport> reports, ExecutorTime.Totals time) {
         double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
         long tokensThisRun = reports.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
@@ -155,7 +166,7 @@ public final class GenerationJob {
                 config.mode().wireName(), config.tree(), config.device(),
                 executors, coresPerExecutor, conf.getInt("spark.executor.resource.gpu.amount", 0),
                 time.aliveSeconds(), time.busySeconds(), time.utilisation(),
-                stats.rows(), stats.rows() - stats.failedRows(), stats.failedRows(), stats.failed(),
+                stats.rows(), stats.rows() - stats.failedRows(), stats.failedRows(), duplicatesDropped, stats.failed(),
                 stats.errorsByKind(), stats.promptTokens(), stats.completionTokens(), stats.forwardPasses(),
                 stats.decodePasses(), wallSeconds == 0 ? 0.0 : tokensThisRun / wallSeconds,
                 stats.meanTokensPerPass(), stats.acceptHistogram(), model.passCostRatio(),
@@ -180,6 +191,7 @@ public final class GenerationJob {
         settings.put("keep_columns", config.keepColumns());
         settings.put("chat", config.chat());
         settings.put("resume", config.resume());
+        settings.put("dedupe", config.dedupeFirst() ? "first" : null);
         return settings;
     }
 }

@@ -119,7 +119,7 @@ public final class RunCommand implements Callable<Integer> {
     private String promptColumn;
 
     @Option(names = "--id-column", paramLabel = "NAME",
-            description = "Id column (default: id when present, else <file-stem>:<row>)")
+            description = "Id column (default: id when present, else <file>:<row>, the file's path below the input root)")
     private String idColumn;
 
     @Option(names = "--keep-columns", split = ",", paramLabel = "NAME",
@@ -133,6 +133,11 @@ public final class RunCommand implements Callable<Integer> {
             description = "Split the rows into N tasks (default: spread by estimated work, three tasks per "
                     + "executor core)")
     private int partitions;
+
+    @Option(names = "--dedupe", paramLabel = "first",
+            description = "Keep the first row of each id that names several (input file order, then row order); "
+                    + "without it duplicate ids are an error")
+    private String dedupe;
 
     @Option(names = "--chat", description = "Render prompts (or the messages column) with the model's chat template")
     private boolean chat;
@@ -166,13 +171,16 @@ public final class RunCommand implements Callable<Integer> {
         if (heads == null && model == null && Files.isDirectory(home.resolve(BUNDLED_HEADS))) {
             headsDir = home.resolve(BUNDLED_HEADS).toString();
         }
+        if (dedupe != null && !dedupe.equals("first")) {
+            throw new ParameterException(spec.commandLine(), "--dedupe must be first, got " + dedupe);
+        }
         String outputDir = output != null ? output : DEFAULT_OUTPUT_ROOT + "/" + DateTimeFormatter
                 .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
         try {
             JobConfig config = new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(),
                     outputDir, modelDir, headsDir, DecodingMode.resolve(mode, headsDir != null), tree, maxNewTokens,
                     temperature, topK, topP, seed, stop, logprobs, maxBatch, threads, device, promptColumn, idColumn,
-                    keepColumns, resume, partitions, chat);
+                    keepColumns, resume, partitions, chat, dedupe != null);
             config.check(OptionNames.CLI);
             return config;
         } catch (IllegalArgumentException e) {

@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
  *     ({@link ExecutorTime}); what a cluster bills
  * @param executorSecondsBusy seconds each executor ran at least one task within the run, summed
  * @param utilisation busy / alive; null when nothing was alive
+ * @param duplicateRowsDropped input rows --dedupe first dropped because an earlier row had their id
  * @param warnings executors whose outputs may differ in the last bits ({@link ExecutorNumerics#warnings})
  */
 public record RunSummary(String runId, String strideVersion, String sparkVersion, String startedAt,
@@ -31,6 +32,7 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
                          HeadsSummary heads, String mode, String tree, String device, int executors,
                          int coresPerExecutor, int gpusPerExecutor, double executorSecondsAlive,
                          double executorSecondsBusy, Double utilisation, long rowsTotal, long rowsOk, long rowsFailed,
+                         long duplicateRowsDropped,
                          List<FailedRow> failedRows, Map<String, Long> errorsByKind, long promptTokens,
                          long completionTokens, long forwardPasses, long decodePasses, double outputTokensPerS,
                          double meanTokensPerPass, List<Long> acceptHistogram, Double passCostRatio,

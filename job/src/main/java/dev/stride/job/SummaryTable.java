@@ -21,7 +21,9 @@ final class SummaryTable {
         line(out, "heads", s.heads() == null ? "none (plain decoding)"
                 : String.format("%s (%d heads)", s.heads().name(), s.heads().numHeads()));
         line(out, "mode / device", s.mode() + " / " + s.device());
-        line(out, "rows", String.format("%d total, %d ok, %d failed", s.rowsTotal(), s.rowsOk(), s.rowsFailed()));
+        line(out, "rows", String.format("%d total, %d ok, %d failed%s", s.rowsTotal(), s.rowsOk(), s.rowsFailed(),
+                s.duplicateRowsDropped() == 0 ? ""
+                        : String.format("; %d input rows with a duplicate id dropped", s.duplicateRowsDropped())));
         line(out, "tokens", String.format("%d prompt, %d completion", s.promptTokens(), s.completionTokens()));
         line(out, "throughput", String.format(Locale.ROOT,
                 "%.1f tokens/s wall clock incl. start-up (this run's tokens / %.1f s)", s.outputTokensPerS(),

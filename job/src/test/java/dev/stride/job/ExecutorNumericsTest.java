@@ -108,7 +108,7 @@ class ExecutorNumericsTest {
     private static RunSummary summary(List<RunSummary.ExecutorSummary> executors, List<String> warnings) {
         return new RunSummary("r", "v", "4", "s", "f", 1.0, "in", "out",
                 new RunSummary.ModelSummary("m", "p", 1, 2, "F32", "packed_bfloat16"), null, "ar", "auto", "cpu",
-                executors.size(), 2, 0, 1.0, 0.5, 0.5, 20, 20, 0, List.of(), Map.of(), 10, 200, 210, 190, 200.0, 1.0,
+                executors.size(), 2, 0, 1.0, 0.5, 0.5, 20, 20, 0, 0, List.of(), Map.of(), 10, 200, 210, 190, 200.0, 1.0,
                 List.of(190L), null, executors, warnings, new LinkedHashMap<>());
     }
 }

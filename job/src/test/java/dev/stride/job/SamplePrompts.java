@@ -18,7 +18,7 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class SamplePrompts {
 
-    private static final String[] PROMPTS = {
+    static final String[] PROMPTS = {
         "A fool and his money", "You will be", "The best way to", "Life is", "Never trust a", "There is no",
         "Q: What is", "Your lucky number is", "Beware of", "It is a truth", "Love is", "The future",
         "All that glitters", "A journey of a thousand miles", "Do not", "If at first you", "The early bird",

@@ -122,13 +122,14 @@ class StrideJobTest {
         assertEquals(List.of("run_id", "stride_version", "spark_version", "started_at", "finished_at",
                 "wall_seconds", "input", "output", "model", "heads", "mode", "tree", "device", "executors",
                 "cores_per_executor", "gpus_per_executor", "executor_seconds_alive", "executor_seconds_busy",
-                "utilisation", "rows_total", "rows_ok", "rows_failed", "failed_rows",
+                "utilisation", "rows_total", "rows_ok", "rows_failed", "duplicate_rows_dropped", "failed_rows",
                 "errors_by_kind", "prompt_tokens", "completion_tokens", "forward_passes", "decode_passes",
                 "output_tokens_per_s", "mean_tokens_per_pass", "accept_histogram", "pass_cost_ratio",
                 "per_executor", "warnings", "config"), fieldNames(json));
         assertEquals(totals.getLong(0), json.get("rows_total").asLong());
         assertEquals(totals.getLong(1), json.get("rows_failed").asLong());
         assertEquals(totals.getLong(0) - totals.getLong(1), json.get("rows_ok").asLong());
+        assertEquals(0, json.get("duplicate_rows_dropped").asLong());
         assertEquals(totals.getLong(2), json.get("prompt_tokens").asLong());
         assertEquals(totals.getLong(3), json.get("completion_tokens").asLong());
         assertEquals(totals.getLong(4), json.get("forward_passes").asLong());

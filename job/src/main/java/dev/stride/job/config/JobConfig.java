@@ -25,11 +25,14 @@ import java.util.List;
  * @param keepColumns input columns copied to the output, or null for all of them
  * @param partitions repartition the input to this many partitions; 0 spreads the rows by estimated work
  *     ({@link TaskSpread})
+ * @param dedupeFirst keep each input id's first row instead of refusing an input with duplicate ids
+ *     (command-line runs; see InputIds)
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
                         int maxNewTokens, float temperature, int topK, float topP, long seed, List<String> stop,
                         int logprobs, int maxBatch, int threads, String device, String promptColumn, String idColumn,
-                        List<String> keepColumns, boolean resume, int partitions, boolean chat)
+                        List<String> keepColumns, boolean resume, int partitions, boolean chat,
+                        boolean dedupeFirst)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -80,7 +83,7 @@ public record JobConfig(String input, String output, String model, String heads,
     public JobConfig withModel(String model, String heads) {
         return new JobConfig(input, output, model, heads, mode, tree, maxNewTokens, temperature, topK, topP, seed,
                 stop, logprobs, maxBatch, threads, device, promptColumn, idColumn, keepColumns, resume, partitions,
-                chat);
+                chat, dedupeFirst);
     }
 
     private static void requireAtLeast(int minimum, int value, String name) {

@@ -23,6 +23,8 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
 
     /** Test hook: fail each task's first attempt after all its rows were generated, to exercise retries. */
     public static final String FAIL_FIRST_ATTEMPT = "stride.test.failFirstAttempt";
+    /** Test hook: every attempt of the task for this partition fails after generating its rows. */
+    public static final String FAIL_PARTITION = "stride.test.failPartition";
 
     private final JobConfig config;
     private final RowLayout layout;
@@ -56,6 +58,10 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             if (Boolean.getBoolean(FAIL_FIRST_ATTEMPT) && task.attemptNumber() == 0) {
                 throw new IllegalStateException("injected fault (" + FAIL_FIRST_ATTEMPT + "): first attempt of task "
                         + task.taskAttemptId() + " fails after generating its rows");
+            }
+            if (Integer.getInteger(FAIL_PARTITION, -1) == task.partitionId()) {
+                throw new IllegalStateException("injected fault (" + FAIL_PARTITION + "): task for partition "
+                        + task.partitionId() + " fails");
             }
             meter.finish();
         });

@@ -17,7 +17,7 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
-/** The --output dataset: part files written through Spark's committer, plus the run summary under _stride/. */
+/** The --output dataset: part files published by {@link StagedOutput}, plus the run summary under _stride/. */
 public final class OutputDirectory {
 
     private final SparkSession spark;
@@ -55,17 +55,6 @@ public final class OutputDirectory {
             }
             throw e;
         }
-    }
-
-    /**
-     * Writes the rows, appending when resuming. The version 2 file committer moves each task's file into place as
-     * the task commits, so a run that dies keeps its finished partitions and --resume only does the rest.
-     */
-    public void write(Dataset<Row> rows, boolean append) {
-        rows.write()
-                .mode(append ? SaveMode.Append : SaveMode.ErrorIfExists)
-                .option("mapreduce.fileoutputcommitter.algorithm.version", "2")
-                .parquet(location);
     }
 
     public String summaryJsonLocation() {

@@ -1,0 +1,125 @@
+package dev.stride.job.io;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.regexp_extract;
+import static org.apache.spark.sql.functions.regexp_replace;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import dev.stride.job.config.JobConfig;
+import dev.stride.job.config.JobSetupException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+
+/**
+ * Every input row's id, unique across the input.
+ *
+ * <p>The id is the id column as string, or, without one (and for rows whose id is null), one derived from where the
+ * row sits: {@code <file>:<row>}, where file is the Parquet file's path below the input root without
+ * {@code .parquet} (just its name for files directly in the root, so two files of the same name in different
+ * folders get different ids) and row its position in that file. The root is the --input folder, a file's folder, or
+ * for a glob the folders before its first wildcard; no partitioning, split, retry or other input file changes it.
+ *
+ * <p>An id that names more than one row is an error before any work, naming the first few; with --dedupe first each
+ * id keeps its first row, in input file order (by path) and then row order, and the rows dropped are counted.
+ */
+public final class InputIds {
+
+    /** The id column added to the input rows; {@link InputTable} renames it to {@link JobSchema#ID}. */
+    static final String COLUMN = "__stride_id";
+    /** Duplicate ids named in the error. */
+    static final int NAMED_DUPLICATES = 5;
+    private static final String FILE = "__stride_file";
+    private static final String ROW = "__stride_row";
+
+    private InputIds() {
+    }
+
+    /** The input rows with their id in {@link #COLUMN}, and how many duplicate rows --dedupe first dropped. */
+    public record Identified(Dataset<Row> rows, long duplicatesDropped) {
+    }
+
+    public static Identified identify(SparkSession spark, Dataset<Row> input, String idColumn, JobConfig config) {
+        Column derived = concat(regexp_replace(relativePath(spark, config.input()), "\\.parquet$", ""), lit(":"),
+                col("_metadata.row_index").cast("string"));
+        Column id = idColumn == null ? derived : coalesce(InputTable.column(idColumn).cast("string"), derived);
+        Dataset<Row> rows = input.select(col("*"), id.as(COLUMN), col("_metadata.file_path").as(FILE),
+                col("_metadata.row_index").as(ROW));
+
+        Row duplicates = rows.groupBy(COLUMN).count().filter(col("count").gt(1))
+                .agg(count(lit(1)), sum(col("count").minus(1))).first();
+        long duplicateIds = duplicates.getLong(0);
+        if (duplicateIds == 0) {
+            return new Identified(rows.drop(FILE, ROW), 0);
+        }
+        long extraRows = duplicates.getLong(1);
+        if (!config.dedupeFirst()) {
+            throw new JobSetupException(duplicateError(rows, duplicateIds, extraRows, config.input()));
+        }
+        Dataset<Row> first = rows.withColumn("__stride_occurrence", row_number().over(
+                        Window.partitionBy(COLUMN).orderBy(col(FILE), col(ROW))))
+                .filter(col("__stride_occurrence").equalTo(1))
+                .drop("__stride_occurrence", FILE, ROW);
+        return new Identified(first, extraRows);
+    }
+
+    private static String duplicateError(Dataset<Row> rows, long duplicateIds, long extraRows, String input) {
+        List<Row> named = rows.groupBy(COLUMN).count().filter(col("count").gt(1)).orderBy(COLUMN)
+                .limit(NAMED_DUPLICATES).collectAsList();
+        String examples = named.stream().map(row -> "'" + row.getString(0) + "' (" + row.getLong(1) + " rows)")
+                .collect(Collectors.joining(", "));
+        return "input " + input + " has " + duplicateIds + " ids that name more than one row (" + extraRows
+                + " extra rows), first " + named.size() + " by id: " + examples + "; ids must be unique, or pass "
+                + "--dedupe first to keep each id's first row (input file order, then row order)";
+    }
+
+    /**
+     * The file's path below the input root, from Spark's {@code _metadata.file_path} (a URI whose path is encoded
+     * like Hadoop's {@code Path.toUri()}); its name when it is not below the root.
+     */
+    private static Column relativePath(SparkSession spark, String input) {
+        String root = root(spark, input);
+        Column relative = regexp_extract(col("_metadata.file_path"),
+                "^[^:/]+:(//[^/]*)?" + Pattern.quote(root) + "/(.+)$", 2);
+        return when(relative.equalTo(""), col("_metadata.file_name")).otherwise(relative);
+    }
+
+    /** The encoded path of the input root, without a trailing slash. */
+    static String root(SparkSession spark, String input) {
+        Path path = new Path(input);
+        try {
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            Path root = fs.makeQualified(path);
+            if (hasWildcard(root.toUri().getPath())) {
+                while (root.getParent() != null && hasWildcard(root.toUri().getPath())) {
+                    root = root.getParent();
+                }
+            } else if (fs.exists(root) && fs.getFileStatus(root).isFile()) {
+                root = root.getParent();
+            }
+            String raw = root.toUri().getRawPath();
+            return raw.endsWith("/") ? raw.substring(0, raw.length() - 1) : raw;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot look at input " + input, e);
+        }
+    }
+
+    private static boolean hasWildcard(String path) {
+        return path.matches(".*[*?\\[{].*");
+    }
+}

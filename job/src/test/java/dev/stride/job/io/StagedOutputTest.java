@@ -1,0 +1,106 @@
+package dev.stride.job.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.job.JobRuns;
+import dev.stride.job.LocalSparkExtension;
+import dev.stride.job.RunSummary;
+import dev.stride.job.TestPrompts;
+import dev.stride.job.infer.PartitionGenerator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Part files reach the output whole, once and checked, whatever fails; --resume publishes what a dead run left. */
+class StagedOutputTest {
+
+    /** Two cores, no task retries: one failing task fails the run. */
+    @RegisterExtension
+    static final LocalSparkExtension SPARK = new LocalSparkExtension("local[2]");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aFailedRunPublishesNothingAndResumeFinishesWithTheCommittedTasksOfTheFailedRun() throws IOException {
+        Path input = TestPrompts.write(SPARK.session(), TestPrompts.all(), dir.resolve("in"));
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "4", "--partitions", "4",
+            "--temperature", "0.5"};
+        Path clean = dir.resolve("clean");
+        JobRuns.run(SPARK.session(), with(args, "--output", clean.toString()));
+        assertEquals(List.of("_SUCCESS", "_stride"), hidden(clean));
+        assertFalse(Files.exists(clean.resolve("_stride/staging")), "a finished run leaves no staging folder");
+
+        // Partitions 0 and 1 run first on the two cores; partition 2 starts only after one of them has committed.
+        Path output = dir.resolve("out");
+        System.setProperty(PartitionGenerator.FAIL_PARTITION, "2");
+        try {
+            assertThrows(Exception.class, () -> JobRuns.run(SPARK.session(), with(args,
+                    "--output", output.toString())));
+        } finally {
+            System.clearProperty(PartitionGenerator.FAIL_PARTITION);
+        }
+        assertEquals(List.of(), partFiles(output), "a failed run must not publish any part file");
+        List<Path> leftovers;
+        try (Stream<Path> files = Files.walk(output.resolve("_stride/staging"), 2)) {
+            leftovers = files.filter(f -> f.getFileName().toString().startsWith("part-")).toList();
+        }
+        assertFalse(leftovers.isEmpty(), "the tasks that committed before the failure left their files in staging");
+
+        RunSummary resumed = JobRuns.run(SPARK.session(), with(args, "--output", output.toString(),
+                "--resume"));
+        JobRuns.assertSameOutput(SPARK.session(), clean, output);
+        assertEquals(TestPrompts.all().size(), resumed.rowsTotal());
+        long generatedNow = resumed.perExecutor().stream().mapToLong(RunSummary.ExecutorSummary::rows).sum();
+        assertTrue(generatedNow < TestPrompts.all().size(), "the dead run's committed rows were kept, not redone: "
+                + generatedNow);
+        assertFalse(Files.exists(output.resolve("_stride/staging")));
+    }
+
+    @Test
+    void stagedRowsWhoseIdsAreAlreadyPublishedAreRefused() throws IOException {
+        Path input = TestPrompts.write(SPARK.session(), TestPrompts.all(), dir.resolve("in"));
+        Path output = dir.resolve("out");
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "2", "--output", output.toString()};
+        JobRuns.run(SPARK.session(), args);
+        // A staging folder holding a copy of a published part file: publishing it would duplicate its rows.
+        Path part = partFiles(output).get(0);
+        Path staging = Files.createDirectories(output.resolve("_stride/staging/copy"));
+        Files.copy(part, staging.resolve(part.getFileName()));
+
+        String[] resume = with(args, "--resume");
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> JobRuns.run(SPARK.session(), resume));
+        assertTrue(refused.getMessage().contains("already in the output"), refused.getMessage());
+        List<Row> ids = SPARK.session().read().parquet(output.toString()).select("id").collectAsList();
+        assertEquals(TestPrompts.all().size(), ids.size());
+        assertEquals(ids.size(), ids.stream().distinct().count());
+    }
+
+    private static String[] with(String[] args, String... more) {
+        return Stream.concat(Stream.of(args), Stream.of(more)).toArray(String[]::new);
+    }
+
+    private static List<Path> partFiles(Path output) throws IOException {
+        try (Stream<Path> files = Files.list(output)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().toList();
+        }
+    }
+
+    /** The names in the output folder that are not part files or checksums. */
+    private static List<String> hidden(Path output) throws IOException {
+        try (Stream<Path> files = Files.list(output)) {
+            return files.map(f -> f.getFileName().toString())
+                    .filter(name -> !name.startsWith("part-") && !name.startsWith(".")).sorted().toList();
+        }
+    }
+}
