@@ -30,6 +30,11 @@ public final class HeadsLoader {
     }
 
     public static Loaded load(Path dir, ModelConfig base) {
+        return load(dir, base, null);
+    }
+
+    /** Loads heads held as {@code weightsChoice} asks (see {@link WeightLayout#choose(TensorStore, String)}). */
+    public static Loaded load(Path dir, ModelConfig base, String weightsChoice) {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir + ": not a heads directory (no config.json)");
@@ -57,7 +62,7 @@ public final class HeadsLoader {
         TensorStore store = TensorStore.openFile(weights);
         try {
             boolean vllm = store.contains("lm_heads.0.weight");
-            WeightLayout layout = WeightLayout.choose(store);
+            WeightLayout layout = WeightLayout.choose(store, weightsChoice);
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
             float[][][] biases = new float[heads][layers][];
             WeightMatrix[] projections = new WeightMatrix[heads];
