@@ -140,14 +140,16 @@ public final class BenchCommand implements Callable<Integer> {
                 results.set(t, rounds.get(t).add(run(engine, multi.get(t), requests)));
             }
         }
-        out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds%n", ar.tokensPerSecond(),
-                decoding.maxBatch, engine.threads(), requests.size(), repeat);
+        out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds, weights %s%n",
+                ar.tokensPerSecond(), decoding.maxBatch, engine.threads(), requests.size(), repeat,
+                engine.weightLayout());
         out.printf("%-40s %12s %9s %10s %10s %10s%n", "tree", "tokens/s", "speedup", "tok/pass", "rows/pass",
                 "identical");
         ObjectNode json = JSON.createObjectNode();
         json.put("ar_tokens_per_s", ar.tokensPerSecond());
         json.put("max_batch", decoding.maxBatch);
         json.put("threads", engine.threads());
+        json.put("weight_layout", engine.weightLayout());
         ObjectNode perTree = json.putObject("trees");
         boolean allIdentical = true;
         for (int t = 0; t < trees.size(); t++) {
@@ -309,8 +311,8 @@ public final class BenchCommand implements Callable<Integer> {
                 + " max batch %d%n", speedup, repeat, identical, rows, decoding.tree, engine.threads(), decoding.maxBatch);
         out.printf("one head costs %.2f plain passes; a pass with %d rows costs %.2f%n",
                 costs.perHead().cost(1) / curve.cost(1), Math.round(meanNodes), curve.ratio((int) Math.round(meanNodes)));
-        out.printf("bandwidth bound (batch 1): %.1f tokens/s = %.1f GB/s measured / %.1f MB of weights per pass%n",
-                boundTokensPerSecond, bandwidth / 1e9, engine.weightBytes() / 1e6);
+        out.printf("bandwidth bound (batch 1): %.1f tokens/s = %.1f GB/s measured / %.1f MB of weights per pass (%s)%n",
+                boundTokensPerSecond, bandwidth / 1e9, engine.weightBytes() / 1e6, engine.weightLayout());
         ObjectNode json = JSON.createObjectNode();
         json.put("ar_tokens_per_s", ar.tokensPerSecond());
         json.put("mtp_tokens_per_s", mtp.tokensPerSecond());
@@ -329,6 +331,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("tree", decoding.tree);
         json.put("max_new_tokens", maxNewTokens);
         json.put("weight_bytes", engine.weightBytes());
+        json.put("weight_layout", engine.weightLayout());
         json.put("memory_bandwidth_gbs", bandwidth / 1e9);
         json.put("bandwidth_bound_tokens_per_s", boundTokensPerSecond);
         json.put("ar_fraction_of_bound_batch1", curve.cost(1) > 0 ? (1.0 / curve.cost(1)) / boundTokensPerSecond : 0);
@@ -345,9 +348,9 @@ public final class BenchCommand implements Callable<Integer> {
             out.printf("%-8d %12.3f %8.2f%n", curve.rows()[i], curve.seconds()[i] * 1e3, curve.ratio(curve.rows()[i]));
             ratios.put(String.valueOf(curve.rows()[i]), curve.ratio(curve.rows()[i]));
         }
-        out.printf("plain pass %.3f ms; bandwidth bound %.3f ms (%.1f MB at %.1f GB/s): %.2fx the bound%n",
-                plainSeconds * 1e3, boundSeconds * 1e3, engine.weightBytes() / 1e6, bandwidth / 1e9,
-                plainSeconds / boundSeconds);
+        out.printf("plain pass %.3f ms; bandwidth bound %.3f ms (%.1f MB of %s weights at %.1f GB/s): %.2fx the"
+                + " bound%n", plainSeconds * 1e3, boundSeconds * 1e3, engine.weightBytes() / 1e6,
+                engine.weightLayout(), bandwidth / 1e9, plainSeconds / boundSeconds);
         ObjectNode json = JSON.createObjectNode();
         json.put("model", engine.modelName());
         json.put("threads", engine.threads());
@@ -357,6 +360,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("plain_over_bound", plainSeconds / boundSeconds);
         json.put("memory_bandwidth_gbs", bandwidth / 1e9);
         json.put("weight_bytes", engine.weightBytes());
+        json.put("weight_layout", engine.weightLayout());
         out.println(json);
     }
 }

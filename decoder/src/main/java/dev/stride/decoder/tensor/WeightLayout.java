@@ -72,7 +72,7 @@ public enum WeightLayout {
             case "packed" -> bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
             case "streamed" -> STREAMED;
             case "auto" -> bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
-            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + pinned
+            default -> throw new IllegalArgumentException("--weights / -D" + PROPERTY + "=" + pinned
                     + ": expected auto, packed, streamed, q8 or q8-keep-head");
         };
     }
