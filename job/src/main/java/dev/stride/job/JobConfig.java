@@ -19,12 +19,14 @@ import java.util.List;
  * @param keepColumns input columns copied to the output, or null for all of them
  * @param partitions repartition the input to this many partitions; 0 spreads the rows by estimated work
  *     ({@link TaskSpread})
+ * @param weights how executors hold the weights ({@code q8}, {@code q8-keep-head}, {@code packed}, ...), or null for
+ *     {@code -Dstride.weights}, else auto
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
                         int maxNewTokens, float temperature, int topK, float topP, long seed, int logprobs,
                         int maxBatch,
                         int threads, String device, String promptColumn, String idColumn,
-                        List<String> keepColumns, boolean resume, int partitions, boolean chat)
+                        List<String> keepColumns, boolean resume, int partitions, boolean chat, String weights)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;

@@ -45,7 +45,8 @@ final class ModelSource {
         return new JobConfig(config.input(), config.output(), model, heads, config.mode(), config.tree(),
                 config.maxNewTokens(), config.temperature(), config.topK(), config.topP(), config.seed(),
                 config.logprobs(), config.maxBatch(), config.threads(), config.device(), config.promptColumn(),
-                config.idColumn(), config.keepColumns(), config.resume(), config.partitions(), config.chat());
+                config.idColumn(), config.keepColumns(), config.resume(), config.partitions(), config.chat(),
+                config.weights());
     }
 
     private static String check(SparkSession spark, String option, String location, List<String> required) {

@@ -102,6 +102,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     private String device;
 
+    @Option(names = "--weights", paramLabel = "LAYOUT",
+            description = "auto, packed, streamed, q8 (8-bit weights quantized at load: other logits) or q8-keep-head"
+                    + " (default: -Dstride.weights on the executors, else auto)")
+    private String weights;
+
     @Option(names = "--prompt-column", defaultValue = "prompt", paramLabel = "NAME",
             description = "Prompt column (default: ${DEFAULT-VALUE})")
     private String promptColumn;
@@ -179,7 +184,7 @@ public final class RunCommand implements Callable<Integer> {
                 .ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
         return new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(), outputDir, modelDir,
                 headsDir, decodingMode, tree, maxNewTokens, temperature, topK, topP, seed, logprobs, maxBatch, threads,
-                device, promptColumn, idColumn, keepColumns, resume, partitions, chat);
+                device, promptColumn, idColumn, keepColumns, resume, partitions, chat, weights);
     }
 
     /** Parses run options into a config without running anything. */

@@ -59,19 +59,14 @@ public enum WeightLayout {
                 bf16Bytes += store.info(name).byteLength();
             }
         }
-        if (pinned.equals("q8")) {
-            return Q8;
-        }
-        if (pinned.equals("q8-keep-head")) {
-            return Q8_KEEP_HEAD;
-        }
-        if (bytes <= WIDEN_AT_LOAD_BYTES) {
-            return PACKED_FLOAT32;
-        }
+        boolean small = bytes <= WIDEN_AT_LOAD_BYTES;
         return switch (pinned) {
-            case "packed" -> bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
-            case "streamed" -> STREAMED;
-            case "auto" -> bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
+            case "q8" -> Q8;
+            case "q8-keep-head" -> Q8_KEEP_HEAD;
+            case "packed" -> small ? PACKED_FLOAT32 : bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
+            case "streamed" -> small ? PACKED_FLOAT32 : STREAMED;
+            case "auto" -> small ? PACKED_FLOAT32
+                    : bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
             default -> throw new IllegalArgumentException("--weights / -D" + PROPERTY + "=" + pinned
                     + ": expected auto, packed, streamed, q8 or q8-keep-head");
         };
