@@ -3,6 +3,7 @@ package dev.stride.decoder.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.engine.CoupledSampler;
 import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -55,13 +57,14 @@ public final class QuantizationQuality {
             for (int[] prompt : prompts) {
                 int[] sequence = greedy(full, prompt, newTokens);
                 int[] q8Sequence = greedy(q8, prompt, newTokens);
-                identicalRows += java.util.Arrays.equals(sequence, q8Sequence) ? 1 : 0;
+                identicalRows += Arrays.equals(sequence, q8Sequence) ? 1 : 0;
                 float[] fullLogits = logits(full, sequence);
                 float[] q8Logits = logits(q8, sequence);
                 int vocab = config.vocabSize();
                 for (int p = prompt.length - 1; p < sequence.length - 1; p++) {
                     positions++;
-                    sameTop += argmax(fullLogits, p * vocab, vocab) == argmax(q8Logits, p * vocab, vocab) ? 1 : 0;
+                    int top = CoupledSampler.argmax(fullLogits, p * vocab, vocab);
+                    sameTop += top == CoupledSampler.argmax(q8Logits, p * vocab, vocab) ? 1 : 0;
                     for (int v = 0; v < vocab; v++) {
                         absError += Math.abs(fullLogits[p * vocab + v] - q8Logits[p * vocab + v]);
                     }
@@ -104,14 +107,14 @@ public final class QuantizationQuality {
     private static int[] greedy(Transformer t, int[] prompt, int n) {
         int vocab = t.config().vocabSize();
         KvCache cache = new KvCacheBudget(t.config(), 1L << 30).tryAllocate(prompt.length + n);
-        int[] sequence = java.util.Arrays.copyOf(prompt, prompt.length + n);
+        int[] sequence = Arrays.copyOf(prompt, prompt.length + n);
         PassBatch batch = new PassBatch();
         for (int i = 0; i < prompt.length; i++) {
             batch.addCausal(cache, prompt[i], i, i == prompt.length - 1);
         }
         for (int p = prompt.length; p < sequence.length; p++) {
             PassOutput out = t.forward(batch);
-            sequence[p] = argmax(out.logits(), out.logitsOffset(0), vocab);
+            sequence[p] = CoupledSampler.argmax(out.logits(), out.logitsOffset(0), vocab);
             batch.clear();
             batch.addCausal(cache, sequence[p], p, true);
         }
@@ -126,7 +129,7 @@ public final class QuantizationQuality {
             batch.addCausal(cache, tokens[i], i, true);
         }
         PassOutput out = t.forward(batch);
-        return java.util.Arrays.copyOf(out.logits(), tokens.length * t.config().vocabSize());
+        return Arrays.copyOf(out.logits(), tokens.length * t.config().vocabSize());
     }
 
     /** Fortune-file documents: BOS, the text, EOS (id 1), cut to the context length. */
@@ -135,7 +138,7 @@ public final class QuantizationQuality {
         for (String document : Files.readString(text, StandardCharsets.UTF_8).split("\n%\n")) {
             if (!document.isBlank()) {
                 int[] ids = tokenizer.encode(document.strip());
-                int[] withEos = java.util.Arrays.copyOf(ids, Math.min(ids.length + 1, maxPositions));
+                int[] withEos = Arrays.copyOf(ids, Math.min(ids.length + 1, maxPositions));
                 withEos[withEos.length - 1] = tokenizer.eosIds().iterator().next();
                 documents.add(withEos);
             }
@@ -164,15 +167,5 @@ public final class QuantizationQuality {
             }
         }
         return Math.exp(nll / count);
-    }
-
-    private static int argmax(float[] values, int offset, int length) {
-        int best = 0;
-        for (int i = 1; i < length; i++) {
-            if (values[offset + i] > values[offset + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
