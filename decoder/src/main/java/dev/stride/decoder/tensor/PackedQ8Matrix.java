@@ -93,16 +93,29 @@ public final class PackedQ8Matrix implements WeightMatrix {
         }
         short scaleBits = HalfFloats.f32ToF16(max / 127f);
         double scale = HalfFloats.f16ToF32(scaleBits);
+        double inverse = 1 / scale;
         for (int c = from; c < to; c++) {
-            q[c - from] = scale == 0 ? 0 : (byte) roundHalfAway(w[c] / scale);
+            q[c - from] = scale == 0 ? 0 : (byte) roundHalfAway(w[c], scale, inverse);
         }
         return scaleBits;
     }
 
-    /** {@code v} rounded to the nearest integer, halves away from zero, clamped to [-127, 127]. */
-    static int roundHalfAway(double v) {
-        long magnitude = (long) Math.min(127.0, Math.floor(Math.abs(v) + 0.5));
-        return (int) (v < 0 ? -magnitude : magnitude);
+    /**
+     * w / scale rounded to the nearest integer, halves away from zero, clamped to [-127, 127]: exactly, without a
+     * division per weight. {@code inverse} gives a guess within one of the answer, and the guess is then checked
+     * against the exact boundaries (k ± 1/2) * scale, which double holds exactly (float16 scales have 11 significant
+     * bits), so a weight exactly halfway between two steps always goes away from zero.
+     */
+    static int roundHalfAway(float w, double scale, double inverse) {
+        double magnitude = Math.abs((double) w);
+        long k = (long) (magnitude * inverse + 0.5);
+        if ((k + 0.5) * scale <= magnitude) {
+            k++;
+        } else if (k > 0 && (k - 0.5) * scale > magnitude) {
+            k--;
+        }
+        int clamped = (int) Math.min(127, k);
+        return w < 0 ? -clamped : clamped;
     }
 
     /**

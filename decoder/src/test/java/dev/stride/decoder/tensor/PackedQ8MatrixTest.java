@@ -69,6 +69,26 @@ class PackedQ8MatrixTest {
     }
 
     @Test
+    void roundingWithoutDivisionEqualsExactRationalRounding() {
+        Random random = new Random(12);
+        for (int i = 0; i < 200_000; i++) {
+            double scale = HalfFloats.f16ToF32((short) (1 + random.nextInt(0x7bff)));
+            int step = random.nextInt(260) - 130;
+            // exact halfway points, their float neighbours, and arbitrary values
+            float w = switch (i % 3) {
+                case 0 -> (float) ((step + 0.5) * scale);
+                case 1 -> Math.nextUp((float) ((step + 0.5) * scale));
+                default -> (float) ((step + random.nextDouble()) * scale);
+            };
+            java.math.BigDecimal exact = new java.math.BigDecimal(w).divide(new java.math.BigDecimal(scale),
+                    java.math.MathContext.DECIMAL128);
+            int expected = exact.setScale(0, java.math.RoundingMode.HALF_UP).intValue(); // HALF_UP: away from zero
+            expected = Math.max(-127, Math.min(127, expected));
+            assertEquals(expected, PackedQ8Matrix.roundHalfAway(w, scale, 1 / scale), w + " / " + scale);
+        }
+    }
+
+    @Test
     void subnormalScaleThatRoundsDownClampsTheMaximumTo127() {
         float[] row = new float[32];
         row[0] = 127 * 1.4f * 0x1p-24f; // max / 127 = 1.4 float16 subnormal units: stored as 1 unit
