@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code b = fma(q[c], x[c], b)} over the block's columns in order (the 8-bit integers widened to float in
  * registers, exactly), then {@code acc = fma(scale, b, acc)}: one multiply by the scale per 32 weights, not per
  * weight. The lanes of a vector are output rows of one panel, so no lane reduction occurs and the vector width
- * does not enter the arithmetic. Blocks of one or two input rows against four panels share each widened weight
- * vector across the rows of the block; either block runs the same per-element sequence, which is why a row's
+ * does not enter the arithmetic. Blocks of four input rows by two panels, two by four and one by four share each
+ * widened weight vector across the rows of the block; every block runs the same per-element sequence, which is why a row's
  * result does not depend on the other rows of the pass or on how the panels are split between threads.
  */
 final class Q8Kernels {
@@ -32,8 +32,8 @@ final class Q8Kernels {
     private static final VectorSpecies<Short> S =
             VectorSpecies.of(short.class, VectorShape.forBitSize(W * Short.SIZE));
     private static final int GROUP = PackedQ8Matrix.PANEL_GROUP;
-    /** Floats of scratch one call needs: the accumulators of two input rows by four panels. */
-    static final int SCRATCH = 2 * GROUP * W;
+    /** Floats of scratch one call needs: the accumulators of four input rows by four panels. */
+    static final int SCRATCH = 4 * GROUP * W;
     /** 2^(127 - 15): turns float16 bits shifted into a float32's place into their value, subnormals included. */
     private static final float F16_REBIAS = 0x1p112f;
 
@@ -48,6 +48,14 @@ final class Q8Kernels {
             int panel = group * GROUP;
             int valid = Math.min(GROUP * W, rows - panel * W);
             int b = 0;
+            for (; b + 4 <= n; b += 4) {
+                Arrays.fill(acc, 0, SCRATCH, 0f);
+                block4x2(w, panel, x, b * cols, acc, 0);
+                block4x2(w, panel + 2, x, b * cols, acc, 2 * W);
+                for (int r = 0; r < 4; r++) {
+                    System.arraycopy(acc, r * GROUP * W, out, (b + r) * rows + panel * W, valid);
+                }
+            }
             for (; b + 2 <= n; b += 2) {
                 block2x4(w, panel, x, b * cols, acc);
                 System.arraycopy(acc, 0, out, b * rows + panel * W, valid);
@@ -109,7 +117,7 @@ final class Q8Kernels {
         int q0 = panel * qs;
         int s0 = panel * ss;
         int x1 = x0 + cols;
-        Arrays.fill(acc, 0, SCRATCH, 0f);
+        Arrays.fill(acc, 0, 2 * GROUP * W, 0f);
         for (int k = 0; k < blocks; k++) {
             FloatVector b00 = FloatVector.zero(F), b01 = FloatVector.zero(F), b02 = FloatVector.zero(F), b03 = FloatVector.zero(F);
             FloatVector b10 = FloatVector.zero(F), b11 = FloatVector.zero(F), b12 = FloatVector.zero(F), b13 = FloatVector.zero(F);
@@ -144,6 +152,60 @@ final class Q8Kernels {
             s1v.fma(b11, FloatVector.fromArray(F, acc, 5 * W)).intoArray(acc, 5 * W);
             s2v.fma(b12, FloatVector.fromArray(F, acc, 6 * W)).intoArray(acc, 6 * W);
             s3v.fma(b13, FloatVector.fromArray(F, acc, 7 * W)).intoArray(acc, 7 * W);
+        }
+    }
+
+    /**
+     * Four input rows against two panels (prefill and wide trees: each widened weight vector feeds four rows); row
+     * r's totals at acc[r * 4 * W + at, + 2 * W), added to what is there (zero before the first block).
+     */
+    private static void block4x2(PackedQ8Matrix w, int panel, float[] x, int x0, float[] acc, int at) {
+        byte[] q = w.quants();
+        short[] s = w.scales();
+        int cols = w.cols();
+        int blocks = w.blockCount();
+        int qs = cols * W;
+        int ss = blocks * W;
+        int q0 = panel * qs;
+        int s0 = panel * ss;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        int rowStride = GROUP * W;
+        for (int k = 0; k < blocks; k++) {
+            FloatVector b00 = FloatVector.zero(F), b01 = FloatVector.zero(F), b10 = FloatVector.zero(F), b11 = FloatVector.zero(F);
+            FloatVector b20 = FloatVector.zero(F), b21 = FloatVector.zero(F), b30 = FloatVector.zero(F), b31 = FloatVector.zero(F);
+            int end = Math.min(cols, (k + 1) * PackedQ8Matrix.BLOCK);
+            for (int c = k * PackedQ8Matrix.BLOCK; c < end; c++) {
+                FloatVector p0 = quants(q, q0 + c * W);
+                FloatVector p1 = quants(q, q0 + c * W + qs);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                b00 = p0.fma(v, b00);
+                b01 = p1.fma(v, b01);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                b10 = p0.fma(v, b10);
+                b11 = p1.fma(v, b11);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                b20 = p0.fma(v, b20);
+                b21 = p1.fma(v, b21);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                b30 = p0.fma(v, b30);
+                b31 = p1.fma(v, b31);
+            }
+            FloatVector s0v = scales(s, s0 + k * W);
+            FloatVector s1v = scales(s, s0 + k * W + ss);
+            int a = at;
+            s0v.fma(b00, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+            s1v.fma(b01, FloatVector.fromArray(F, acc, a + W)).intoArray(acc, a + W);
+            a += rowStride;
+            s0v.fma(b10, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+            s1v.fma(b11, FloatVector.fromArray(F, acc, a + W)).intoArray(acc, a + W);
+            a += rowStride;
+            s0v.fma(b20, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+            s1v.fma(b21, FloatVector.fromArray(F, acc, a + W)).intoArray(acc, a + W);
+            a += rowStride;
+            s0v.fma(b30, FloatVector.fromArray(F, acc, a)).intoArray(acc, a);
+            s1v.fma(b31, FloatVector.fromArray(F, acc, a + W)).intoArray(acc, a + W);
         }
     }
 
