@@ -7,6 +7,7 @@ import dev.stride.decoder.engine.BatchDecoder;
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.PassCostMeter;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.SamplingParams;
@@ -57,6 +58,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--pass-cost", description = "Measure pass time for 1..64 new tokens instead.")
     boolean passCost;
+
+    @Option(names = "--prefix", defaultValue = "" + Engine.COST_PREFIX, description = "With --pass-cost: tokens"
+            + " already cached before the measured rows, where attention's share grows (default: ${DEFAULT-VALUE}).")
+    int prefix;
 
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
     float temperature;
@@ -309,8 +314,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("%-28s %14.1f %14.1f%n", "mean rows per sequence-pass", 1.0, meanNodes);
         out.printf("speedup %.2fx (median of %d interleaved rounds), identical rows %d/%d, tree %s, threads %d,"
                 + " max batch %d%n", speedup, repeat, identical, rows, decoding.tree, engine.threads(), decoding.maxBatch);
-        out.printf("one head costs %.2f plain passes; a pass with %d rows costs %.2f%n",
-                costs.perHead().cost(1) / curve.cost(1), Math.round(meanNodes), curve.ratio((int) Math.round(meanNodes)));
+        out.printf("one head costs %.2f plain passes (each further level %.2f); a pass with %d rows costs %.2f%n",
+                costs.firstHead().cost(1) / curve.cost(1), costs.nextHead().cost(1) / curve.cost(1),
+                Math.round(meanNodes), curve.ratio((int) Math.round(meanNodes)));
         out.printf("bandwidth bound (batch 1): %.1f tokens/s = %.1f GB/s measured / %.1f MB of weights per pass (%s)%n",
                 boundTokensPerSecond, bandwidth / 1e9, engine.weightBytes() / 1e6, engine.weightLayout());
         ObjectNode json = JSON.createObjectNode();
@@ -323,7 +329,8 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("rows", rows);
         json.put("pass_cost_ratio", curve.ratio((int) Math.round(meanNodes)));
         json.put("pass_cost_ratio_16", curve.ratio(16));
-        json.put("head_cost_ratio", costs.perHead().cost(1) / curve.cost(1));
+        json.put("head_cost_ratio", costs.firstHead().cost(1) / curve.cost(1));
+        json.put("next_head_cost_ratio", costs.nextHead().cost(1) / curve.cost(1));
         json.put("threads", engine.threads());
         json.put("max_batch", decoding.maxBatch);
         json.put("model", engine.modelName());
@@ -339,26 +346,45 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void printPassCost(Engine engine, PrintStream out, double bandwidth) {
-        PassCostCurve curve = engine.passCostCurve();
-        double plainSeconds = curve.cost(1);
-        double boundSeconds = engine.weightBytes() / bandwidth;
-        out.printf("%-8s %12s %8s%n", "tokens", "pass ms", "ratio");
-        ObjectNode ratios = JSON.createObjectNode();
-        for (int i = 0; i < curve.rows().length; i++) {
-            out.printf("%-8d %12.3f %8.2f%n", curve.rows()[i], curve.seconds()[i] * 1e3, curve.ratio(curve.rows()[i]));
-            ratios.put(String.valueOf(curve.rows()[i]), curve.ratio(curve.rows()[i]));
+        int rows = PassCostMeter.DEFAULT_ROWS[PassCostMeter.DEFAULT_ROWS.length - 1];
+        int context = engine.model().config().maxPositions();
+        if (prefix < 0 || prefix + rows > context) {
+            throw new IllegalArgumentException("--prefix " + prefix + ": must leave room for " + rows
+                    + " rows in the model's context of " + context + " tokens");
         }
-        out.printf("plain pass %.3f ms; bandwidth bound %.3f ms (%.1f MB of %s weights at %.1f GB/s): %.2fx the"
-                + " bound%n", plainSeconds * 1e3, boundSeconds * 1e3, engine.weightBytes() / 1e6,
-                engine.weightLayout(), bandwidth / 1e9, plainSeconds / boundSeconds);
+        PassCostCurve curve = engine.measurePassCost(prefix);
+        PassBound bound = new PassBound(engine.weightBytes(), engine.multiplyAddsPerRow(prefix), bandwidth,
+                PeakFlops.measureFlopsPerSecond(engine.threads()));
+        double plainSeconds = curve.cost(1);
+        out.printf("%-8s %10s %8s %10s %12s %12s%n", "tokens", "pass ms", "ratio", "bound ms", "bound ratio",
+                "over bound");
+        ObjectNode ratios = JSON.createObjectNode();
+        ObjectNode overBound = JSON.createObjectNode();
+        for (int i = 0; i < curve.rows().length; i++) {
+            int n = curve.rows()[i];
+            double floor = bound.seconds(n);
+            out.printf("%-8d %10.3f %8.2f %10.3f %12.2f %11.2fx%n", n, curve.seconds()[i] * 1e3, curve.ratio(n),
+                    floor * 1e3, floor / bound.seconds(1), curve.seconds()[i] / floor);
+            ratios.put(String.valueOf(n), curve.ratio(n));
+            overBound.put(String.valueOf(n), curve.seconds()[i] / floor);
+        }
+        out.printf("bound: %.1f MB of %s weights at %.1f GB/s, or %.1f MFLOP per row (after %d cached tokens) at %.1f"
+                        + " GFLOP/s peak; arithmetic binds from %.1f rows%n", engine.weightBytes() / 1e6,
+                engine.weightLayout(), bandwidth / 1e9, 2.0 * bound.multiplyAddsPerRow() / 1e6, prefix,
+                bound.flopsPerSecond() / 1e9, bound.computeBoundFromRows());
+        out.printf("plain pass %.3f ms: %.2fx its bound%n", plainSeconds * 1e3, plainSeconds / bound.seconds(1));
         ObjectNode json = JSON.createObjectNode();
         json.put("model", engine.modelName());
         json.put("threads", engine.threads());
+        json.put("prefix", prefix);
         json.set("pass_cost_ratio", ratios);
+        json.set("pass_over_bound", overBound);
         json.put("plain_pass_ms", plainSeconds * 1e3);
-        json.put("bandwidth_bound_ms", boundSeconds * 1e3);
-        json.put("plain_over_bound", plainSeconds / boundSeconds);
+        json.put("bandwidth_bound_ms", engine.weightBytes() / bandwidth * 1e3);
+        json.put("plain_over_bound", plainSeconds / bound.seconds(1));
         json.put("memory_bandwidth_gbs", bandwidth / 1e9);
+        json.put("peak_gflops", bound.flopsPerSecond() / 1e9);
+        json.put("mflop_per_row", 2.0 * bound.multiplyAddsPerRow() / 1e6);
         json.put("weight_bytes", engine.weightBytes());
         json.put("weight_layout", engine.weightLayout());
         out.println(json);

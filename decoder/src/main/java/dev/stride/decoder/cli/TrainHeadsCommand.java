@@ -65,6 +65,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "1", description = "Residual blocks per head (default: ${DEFAULT-VALUE}).")
     int layers;
 
+    @Option(names = "--shared-projection", description = "Heads project with the model's own lm_head, frozen: only"
+            + " the residual blocks are trained and saved, and decoding runs every head's projection as rows of one"
+            + " matmul (the heads file's config says \"shared_projection\": true).")
+    boolean sharedProjection;
+
     @Option(names = "--prompts", description = {"Training prompts: .jsonl ({\"prompt\": ...} per line) or .txt (one per"
             + " line). Default: BOS alone, with sampled continuations for diversity.",
         "Parquet prompt files: convert them to JSONL with the Spark job's sample converter first."})
@@ -196,7 +201,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             recording.finish();
             Corpus corpus = new Corpus(sequences, hidden, base.config().hiddenSize(), heldOut, seed);
             long t2 = System.nanoTime();
-            heads = HeadModel.initial(base.weights().lmHead(), this.heads, layers);
+            heads = HeadModel.initial(base.weights().lmHead(), this.heads, layers, sharedProjection);
             Trainer trainer = new Trainer(ops, corpus, heads, settings());
             if (resume && checkpoint.hasState()) {
                 checkpoint.restoreState(trainer, fingerprint);
@@ -269,9 +274,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     /** Everything that decides the data and the weights; a checkpoint only resumes a run with the same values. */
     private String fingerprint() {
-        return String.format(Locale.ROOT, "model=%s heads=%d layers=%d prompts=%s samples=%d greedy_share=%s"
-                        + " max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(), heads,
-                layers, prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(), samples, greedyShare,
+        return String.format(Locale.ROOT, "model=%s heads=%d layers=%d shared_projection=%s prompts=%s samples=%d"
+                        + " greedy_share=%s max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(),
+                heads, layers, sharedProjection, prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(), samples, greedyShare,
                 maxNewTokens, settings(), heldOut);
     }
 

@@ -45,6 +45,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final int[] draftDepth;
     private final DraftState[] draftStates;
     private final DraftTree[] draftTrees;
+    private long lastDraftNanos = -1; // time the last drafting took, while its trees await their pass
     private int[] pathScratch = new int[8];
     private int[] slotScratch = new int[8];
 
@@ -116,11 +117,12 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** Runs one forward pass over everything in flight (admitting queued requests first). */
     public void step() {
+        long start = System.nanoTime();
         admit();
         if (running.isEmpty()) {
             return;
         }
-        buildPass();
+        boolean onlyTrees = buildPass();
         transformer.forward(batch, out);
         drafting.clear();
         for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
@@ -136,8 +138,14 @@ public final class BatchDecoder implements AutoCloseable {
                 seq.tree.reset(seq.pendingToken);
             }
         }
+        long verified = System.nanoTime();
+        if (onlyTrees && lastDraftNanos >= 0) {
+            drafter.cycleTook((lastDraftNanos + verified - start) / 1e9);
+        }
+        lastDraftNanos = -1;
         if (!drafting.isEmpty()) {
             draft();
+            lastDraftNanos = System.nanoTime() - verified;
         }
     }
 
@@ -161,13 +169,16 @@ public final class BatchDecoder implements AutoCloseable {
         return request.ignoreEos() ? Set.of() : eosIds;
     }
 
-    private void buildPass() {
+    /** Whether the pass carries only decode trees (no prefill), so that its time is a drafting cycle's. */
+    private boolean buildPass() {
         batch.clear();
         int logitRow = 0;
+        boolean onlyTrees = true;
         for (Sequence seq : running) {
             seq.passRow = batch.size();
             seq.passLogitRow = logitRow;
             if (!seq.prefilled) {
+                onlyTrees = false;
                 int[] prompt = seq.request.promptIds();
                 for (int i = 0; i < prompt.length; i++) {
                     batch.addCausal(seq.cache, prompt[i], i, i == prompt.length - 1);
@@ -178,6 +189,7 @@ public final class BatchDecoder implements AutoCloseable {
                 logitRow += seq.tree.size();
             }
         }
+        return onlyTrees;
     }
 
     /** Tree node i goes to scratch slot length + i and sees the prefix, then its ancestors and itself. */

@@ -8,6 +8,7 @@ import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.Model;
+import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelLoader;
 import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.HeadsLoader;
@@ -30,6 +31,9 @@ import jdk.incubator.vector.FloatVector;
  */
 public final class Engine implements AutoCloseable {
 
+    /** Cached tokens before the rows of a measured pass: a short prompt's worth. */
+    public static final int COST_PREFIX = 64;
+
     private final Model model;
     private final StrideTokenizer tokenizer;
     private final HeadsLoader.Loaded heads; // null without heads
@@ -38,7 +42,7 @@ public final class Engine implements AutoCloseable {
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
     private PassCostCurve passCost;
-    private PassCostCurve headCost;
+    private SpeculationCosts speculationCosts;
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
                    DeviceSpec device, long kvCacheBytes) {
@@ -73,7 +77,8 @@ public final class Engine implements AutoCloseable {
         try {
             tokenizer = StrideTokenizer.load(options.modelDir());
             if (options.headsDir() != null) {
-                heads = HeadsLoader.load(options.headsDir(), model.config(), WeightLayout.forHeads(options.weights()));
+                heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead(),
+                        WeightLayout.forHeads(options.weights()));
             }
             int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
             return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());
@@ -111,6 +116,15 @@ public final class Engine implements AutoCloseable {
 
     public long weightBytes() {
         return model.weights().bytesPerPass();
+    }
+
+    /**
+     * Multiply-adds one row of a pass costs after {@code prefix} cached tokens: the weight matrices, plus attention
+     * (a score and a weighted value per query dimension, cached token and layer).
+     */
+    public long multiplyAddsPerRow(int prefix) {
+        ModelConfig config = model.config();
+        return model.weights().multiplyAddsPerRow() + 2L * config.qDim() * prefix * config.numLayers();
     }
 
     public String weightDtype() {
@@ -198,23 +212,29 @@ public final class Engine implements AutoCloseable {
         return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
     }
 
-    /** This device's pass-cost curve after a 64-token prefix, measured once on first use. */
+    /** This device's pass-cost curve after a {@link #COST_PREFIX}-token prefix, measured once on first use. */
     public synchronized PassCostCurve passCostCurve() {
         if (passCost == null) {
-            passCost = PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, 64, 5);
+            passCost = measurePassCost(COST_PREFIX);
         }
         return passCost;
     }
 
-    /** The pass-cost curve and the time of one head by rows, both measured once on first use. */
+    /** Measures the pass-cost curve after {@code prefix} cached tokens (at most the context less 64 rows). */
+    public PassCostCurve measurePassCost(int prefix) {
+        return PassCostMeter.measure(transformer, budget, PassCostMeter.DEFAULT_ROWS, prefix, 5);
+    }
+
+    /** The pass-cost curve and the time of the heads by rows, both measured once on first use. */
     public synchronized SpeculationCosts speculationCosts() {
         if (heads == null) {
             throw new IllegalStateException("no prediction heads loaded");
         }
-        if (headCost == null) {
-            headCost = PassCostMeter.measureHead(heads.heads(), ops, PassCostMeter.DEFAULT_ROWS, 5);
+        if (speculationCosts == null) {
+            speculationCosts = PassCostMeter.measureHeads(passCostCurve(), heads.heads(), ops,
+                    PassCostMeter.DEFAULT_ROWS, 5);
         }
-        return new SpeculationCosts(passCostCurve(), headCost);
+        return speculationCosts;
     }
 
     @Override

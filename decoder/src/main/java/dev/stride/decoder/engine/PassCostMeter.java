@@ -8,6 +8,7 @@ import dev.stride.decoder.forward.PassBatch;
 import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
+import dev.stride.decoder.mtp.SpeculationCosts;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -15,6 +16,11 @@ import java.util.SplittableRandom;
 public final class PassCostMeter {
 
     public static final int[] DEFAULT_ROWS = {1, 2, 4, 8, 16, 32, 64};
+    private static final int MAX_ROUNDS = 64;
+    /** Timed rounds continue (up to MAX_ROUNDS) until this much time per work has passed. */
+    private static final double MIN_SECONDS_PER_WORK = 0.1;
+    private static final double STABLE_SECONDS = 1.0;
+    private static final double MAX_WARM_UP_SECONDS = 60;
 
     private PassCostMeter() {
     }
@@ -22,7 +28,7 @@ public final class PassCostMeter {
     /**
      * @param rows ascending row counts starting at 1
      * @param prefix tokens already in the cache before the measured rows
-     * @param repeats least timed passes per row count (the median is kept), after warming up
+     * @param repeats least timed rounds over all row counts (each count's median is kept), after warming up
      */
     public static PassCostCurve measure(ForwardBackend transformer, KvCacheBudget budget, int[] rows, int prefix,
                                         int repeats) {
@@ -58,61 +64,91 @@ public final class PassCostMeter {
         }
     }
 
-    /** Times one prediction head (head 0; all have the same shape) on n hidden states for each n in rows. */
-    public static PassCostCurve measureHead(MedusaHeads heads, TensorOps ops, int[] rows, int repeats) {
+    /**
+     * Times the heads on n hidden states for each n in rows: the first level alone and every level, giving the
+     * first level's cost and each further level's (all levels' cost beyond the first, shared out).
+     */
+    public static SpeculationCosts measureHeads(PassCostCurve pass, MedusaHeads heads, TensorOps ops, int[] rows,
+                                                int repeats) {
         int maxRows = rows[rows.length - 1];
-        int h = heads.hiddenSize();
         SplittableRandom random = new SplittableRandom(43);
-        float[] hidden = new float[maxRows * h];
+        float[] hidden = new float[maxRows * heads.hiddenSize()];
         for (int i = 0; i < hidden.length; i++) {
             hidden[i] = (float) random.nextGaussian();
         }
-        float[] x = new float[maxRows * h];
-        float[] linear = new float[maxRows * h];
-        float[] logits = new float[maxRows * heads.vocabSize()];
-        Runnable[] runs = new Runnable[rows.length];
+        MedusaHeads.Scratch scratch = heads.newScratch(maxRows);
+        int levels = heads.numHeads();
+        Runnable[] runs = new Runnable[2 * rows.length];
         for (int i = 0; i < rows.length; i++) {
             int n = rows[i];
-            runs[i] = () -> heads.forwardHead(ops, 0, hidden, n, x, linear, logits);
+            runs[i] = () -> heads.forward(ops, 1, hidden, n, scratch, (k, logits, offset) -> { });
+            runs[rows.length + i] = () -> heads.forward(ops, levels, hidden, n, scratch, (k, logits, offset) -> { });
         }
-        return new PassCostCurve(rows, time(runs, repeats));
-    }
-
-    /** Seconds per run of each work, once all of them are warm. */
-    private static double[] time(Runnable[] works, int repeats) {
-        warmUp(works);
-        double[] seconds = new double[works.length];
-        for (int i = 0; i < works.length; i++) {
-            seconds[i] = medianSeconds(works[i], repeats);
+        double[] seconds = time(runs, repeats);
+        double[] first = new double[rows.length];
+        double[] next = new double[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            first[i] = seconds[i];
+            next[i] = levels == 1 ? first[i] : Math.max(0, (seconds[rows.length + i] - first[i]) / (levels - 1));
         }
-        return seconds;
-    }
-
-    /** Median of at least {@code repeats} timed runs, more while they take under 0.1 s in all. */
-    private static double medianSeconds(Runnable work, int repeats) {
-        double[] times = new double[Math.max(64, repeats)];
-        int count = 0;
-        double total = 0;
-        while (count < repeats || (count < times.length && total < 0.1)) {
-            long t0 = System.nanoTime();
-            work.run();
-            times[count] = (System.nanoTime() - t0) / 1e9;
-            total += times[count++];
-        }
-        Arrays.sort(times, 0, count);
-        return times[count / 2];
+        return new SpeculationCosts(pass, new PassCostCurve(rows, first), new PassCostCurve(rows, next));
     }
 
     /**
-     * Runs every work in turn until the JIT has compiled them all: at least three rounds and one second. Counting
-     * runs is not enough: a small model's pass takes microseconds, and its kernels are still being compiled after
-     * thousands; all row counts warm together because they share kernels and each one's first runs are slow.
+     * Seconds per run of each work, once all of them are warm: the median of rounds that run every work once, so
+     * that a machine growing busier or idler mid-measurement shifts all row counts alike, not their ratios.
+     */
+    private static double[] time(Runnable[] works, int repeats) {
+        warmUp(works);
+        double[][] samples = new double[works.length][MAX_ROUNDS];
+        long deadline = System.nanoTime() + (long) (MIN_SECONDS_PER_WORK * works.length * 1e9);
+        int rounds = 0;
+        while (rounds < repeats || (rounds < MAX_ROUNDS && System.nanoTime() < deadline)) {
+            for (int i = 0; i < works.length; i++) {
+                samples[i][rounds] = secondsOf(works[i]);
+            }
+            rounds++;
+        }
+        double[] medians = new double[works.length];
+        for (int i = 0; i < works.length; i++) {
+            Arrays.sort(samples[i], 0, rounds);
+            medians[i] = samples[i][rounds / 2];
+        }
+        return medians;
+    }
+
+    private static double secondsOf(Runnable work) {
+        long t0 = System.nanoTime();
+        work.run();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+
+    /**
+     * Runs rounds of every work until the JIT has compiled them all: until the fastest round stops improving for
+     * {@link #STABLE_SECONDS} (and three rounds), at most {@link #MAX_WARM_UP_SECONDS}. A fixed count or time is not
+     * enough: a small model's pass takes microseconds and its kernels are still being compiled after thousands,
+     * and on a busy machine the compiler threads wait their turn too; timed while interpreted, a one-row pass
+     * came out slower than sixty-four.
      */
     private static void warmUp(Runnable[] works) {
-        long deadline = System.nanoTime() + 1_000_000_000L;
-        for (int round = 0; round < 3 || System.nanoTime() < deadline; round++) {
+        long start = System.nanoTime();
+        long lastImproved = start;
+        double best = Double.MAX_VALUE;
+        int roundsSinceImproved = 0;
+        while (roundsSinceImproved < 3 || System.nanoTime() - lastImproved < STABLE_SECONDS * 1e9) {
+            if (System.nanoTime() - start > MAX_WARM_UP_SECONDS * 1e9) {
+                return;
+            }
+            double round = 0;
             for (Runnable work : works) {
-                work.run();
+                round += secondsOf(work);
+            }
+            if (round < 0.98 * best) {
+                best = round;
+                lastImproved = System.nanoTime();
+                roundsSinceImproved = 0;
+            } else {
+                roundsSinceImproved++;
             }
         }
     }

@@ -23,4 +23,15 @@ public record ModelWeights(WeightMatrix embedding, LayerWeights[] layers, float[
         }
         return bytes;
     }
+
+    /** Multiply-adds of the matrices one row of a pass goes through: the same matrices as {@link #bytesPerPass}. */
+    public long multiplyAddsPerRow() {
+        long macs = (long) lmHead.rows() * lmHead.cols();
+        for (LayerWeights layer : layers) {
+            for (WeightMatrix m : new WeightMatrix[] {layer.qkv(), layer.output(), layer.gateUp(), layer.down()}) {
+                macs += (long) m.rows() * m.cols();
+            }
+        }
+        return macs;
+    }
 }

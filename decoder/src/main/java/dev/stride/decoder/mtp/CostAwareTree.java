@@ -18,6 +18,10 @@ import java.util.PriorityQueue;
  * if the expected tokens of the top-1 chains up to L, per second of pass plus L head runs, beat fewer levels.
  * A sequence whose estimate says no drafting pays still verifies its top guess now and then
  * ({@link DraftState#dueForProbe}): otherwise an early unlucky stretch would silence it for good.
+ * <p>
+ * The measured costs are corrected by what the decoder's cycles really take ({@link #observe}, {@link
+ * CostCorrection}), and probes are held to a small share of the time: where drafting does not pay, {@code auto}
+ * decodes plainly.
  */
 public final class CostAwareTree implements TreeShape {
 
@@ -28,6 +32,12 @@ public final class CostAwareTree implements TreeShape {
     private final int heads;
     private final int maxNodesPerSequence;
     private final int width;
+    private final CostCorrection correction = new CostCorrection();
+    // The plan of the last drafting, until the decoder reports how long its cycle took.
+    private int planLevels;
+    private boolean planProbe;
+    private int planSequences;
+    private int planRows;
 
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
         this.costs = costs;
@@ -56,11 +66,27 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public int levels(DraftState[] states, int[] maxDepth, int n) {
+        planLevels = chooseLevels(states, maxDepth, n);
+        planProbe = false;
+        if (planLevels == 0 && correction.allowsProbe()) {
+            for (int i = 0; i < n; i++) {
+                if (dueForProbe(states[i], maxDepth[i])) {
+                    planLevels = 1;
+                    planProbe = true;
+                    break;
+                }
+            }
+        }
+        return planLevels;
+    }
+
+    private int chooseLevels(DraftState[] states, int[] maxDepth, int n) {
         double expected = n;
         int rows = n;
         int bestLevels = 0;
-        // Drafting must promise a clear gain: the estimate leaves out the decoder's own bookkeeping per tree.
-        double bestRate = (1 + MIN_GAIN) * expected / costs.pass().cost(rows);
+        // Drafting must promise a clear gain, not one within the noise of the corrections.
+        double bestRate = (1 + MIN_GAIN) * expected / (costs.pass().cost(rows) * correction.plainFactor());
+        double draftedFactor = correction.draftedFactor();
         double[] chain = new double[n]; // probability that sequence i's top-1 chain is accepted to this level
         Arrays.fill(chain, 1.0);
         for (int level = 1; level <= heads; level++) {
@@ -71,20 +97,17 @@ public final class CostAwareTree implements TreeShape {
                     rows++;
                 }
             }
-            double rate = expected / (costs.pass().cost(rows) + level * costs.perHead().cost(n));
+            double rate = expected / (predicted(n, rows, level) * draftedFactor);
             if (rate > bestRate) {
                 bestRate = rate;
                 bestLevels = level;
             }
         }
-        if (bestLevels == 0) {
-            for (int i = 0; i < n; i++) {
-                if (dueForProbe(states[i], maxDepth[i])) {
-                    return 1;
-                }
-            }
-        }
         return bestLevels;
+    }
+
+    private double predicted(int sequences, int rows, int levels) {
+        return costs.pass().cost(rows) + costs.heads(levels, sequences);
     }
 
     @Override
@@ -132,12 +155,26 @@ public final class CostAwareTree implements TreeShape {
             int parent = c.parentPop < 0 ? 0 : treeNode[c.parentPop];
             treeNode[i] = trees[c.sequence].addChild(parent, candidates[c.sequence].ids[c.depth - 1][c.rank]);
         }
+        planSequences = n;
+        planRows = 0;
         // A probe must verify something, or the sequence would stay silent and probe again on every pass.
         for (int s = 0; s < n; s++) {
             if (dueForProbe(states[s], maxDepth[s]) && trees[s].size() == 1) {
                 trees[s].addChild(0, candidates[s].ids[0][0]);
             }
+            planRows += trees[s].size();
         }
+    }
+
+    /** Corrects the costs with the time the cycle of the last {@link #growAll} really took. */
+    @Override
+    public void observe(double seconds) {
+        if (planSequences == 0) {
+            return;
+        }
+        correction.record(planLevels > 0, planProbe, predicted(planSequences, planRows, planLevels),
+                predicted(planSequences, planSequences, 0), seconds);
+        planSequences = 0;
     }
 
     private static boolean dueForProbe(DraftState state, int maxDepth) {

@@ -21,4 +21,11 @@ public interface Drafter {
      * @param trees output; each is reset to its root (the pending token) by the caller
      */
     void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees);
+
+    /**
+     * How long the cycle of the last {@link #draft} took: the drafting itself plus the pass that verified its trees
+     * and the bookkeeping after it. Reported only for passes that carried nothing else (no prefill).
+     */
+    default void cycleTook(double seconds) {
+    }
 }

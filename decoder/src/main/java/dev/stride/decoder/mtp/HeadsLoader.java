@@ -16,11 +16,14 @@ import java.nio.file.Path;
 /**
  * Reads prediction heads in the FasterDecoding Medusa layout ({@code config.json} + {@code medusa_lm_head.safetensors}
  * with {@code {head}.{layer}.linear.weight|bias} and {@code {head}.{layers}.weight}) or the vLLM naming
- * ({@code blocks.{i}.layers.{j}.weight|bias}, {@code lm_heads.{i}.weight}), checked against the base model.
+ * ({@code blocks.{i}.layers.{j}.weight|bias}, {@code lm_heads.{i}.weight}), checked against the base model. Heads
+ * whose config says {@code "shared_projection": true} carry no projections: they use the base model's lm_head.
  */
 public final class HeadsLoader {
 
     public static final String WEIGHTS_FILE = "medusa_lm_head.safetensors";
+    /** Config key of heads that project with the base model's lm_head. */
+    public static final String SHARED_PROJECTION = "shared_projection";
 
     private HeadsLoader() {
     }
@@ -29,12 +32,22 @@ public final class HeadsLoader {
     public record Loaded(MedusaHeads heads, TensorStore store, String baseModel) {
     }
 
+    /** Heads with projections of their own. */
     public static Loaded load(Path dir, ModelConfig base) {
-        return load(dir, base, null);
+        return load(dir, base, null, null);
     }
 
-    /** Loads heads held as {@code weightsChoice} asks (see {@link WeightLayout#choose(TensorStore, String)}). */
-    public static Loaded load(Path dir, ModelConfig base, String weightsChoice) {
+    /** @param baseLmHead the base model's lm_head, used by heads with a shared projection */
+    public static Loaded load(Path dir, ModelConfig base, WeightMatrix baseLmHead) {
+        return load(dir, base, baseLmHead, null);
+    }
+
+    /**
+     * @param baseLmHead the base model's lm_head, used by heads with a shared projection
+     * @param weightsChoice how to hold the head matrices (see {@link WeightLayout#choose(TensorStore, String)}), e.g.
+     *     {@code q8}; null for the default
+     */
+    public static Loaded load(Path dir, ModelConfig base, WeightMatrix baseLmHead, String weightsChoice) {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir + ": not a heads directory (no config.json)");
@@ -50,6 +63,10 @@ public final class HeadsLoader {
         if (layers < 0) {
             throw new ModelException(configFile + ": medusa_num_layers must be >= 0, got " + config.get("medusa_num_layers"));
         }
+        boolean shared = config.path(SHARED_PROJECTION).asBoolean(false);
+        if (shared && baseLmHead == null) {
+            throw new IllegalArgumentException(configFile + ": heads with a shared projection need the base model's lm_head");
+        }
         checkDeclared(config, "hidden_size", base.hiddenSize(), configFile);
         checkDeclared(config, "vocab_size", base.vocabSize(), configFile);
         Path weights = dir.resolve(WEIGHTS_FILE);
@@ -61,7 +78,7 @@ public final class HeadsLoader {
         }
         TensorStore store = TensorStore.openFile(weights);
         try {
-            boolean vllm = store.contains("lm_heads.0.weight");
+            boolean vllm = store.contains("blocks.0.layers.0.weight") || store.contains("lm_heads.0.weight");
             WeightLayout layout = WeightLayout.choose(store, weightsChoice);
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
             float[][][] biases = new float[heads][layers][];
@@ -73,11 +90,20 @@ public final class HeadsLoader {
                     blocks[k][l] = matrix(store, layout, prefix + "weight", h, h, weights);
                     biases[k][l] = vector(store, prefix + "bias", h, weights);
                 }
-                projections[k] = matrix(store, layout, vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight",
-                        base.vocabSize(), h, weights);
+                String projection = vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight";
+                if (shared && store.contains(projection)) {
+                    throw new ModelException(configFile + ": heads declare " + SHARED_PROJECTION + " but " + weights
+                            + " carries a projection of its own, '" + projection + "'");
+                }
+                if (!shared && !store.contains(projection)) {
+                    throw new ModelException(weights + ": missing head tensor '" + projection + "' (heads that"
+                            + " project with the base model's lm_head say \"" + SHARED_PROJECTION + "\": true in"
+                            + " config.json)");
+                }
+                projections[k] = shared ? baseLmHead : matrix(store, layout, projection, base.vocabSize(), h, weights);
             }
             String name = dir.toAbsolutePath().normalize().getFileName().toString();
-            return new Loaded(new MedusaHeads(name, blocks, biases, projections), store,
+            return new Loaded(new MedusaHeads(name, blocks, biases, projections, shared), store,
                     config.path("base_model_name_or_path").asText(""));
         } catch (RuntimeException e) {
             store.close();

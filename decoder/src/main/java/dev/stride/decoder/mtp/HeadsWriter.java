@@ -10,7 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Writes heads in the FasterDecoding Medusa layout, which {@link HeadsLoader} and other Medusa tools read. */
+/**
+ * Writes heads in the FasterDecoding Medusa layout, which {@link HeadsLoader} and other Medusa tools read. Heads
+ * with a shared projection are written without projections, and their config says so (a Stride extension).
+ */
 public final class HeadsWriter {
 
     private HeadsWriter() {
@@ -33,8 +36,10 @@ public final class HeadsWriter {
                         values(heads.blocks()[k][l]));
                 writer.putFloats(k + "." + l + ".linear.bias", dtype, new long[] {h}, heads.biases()[k][l]);
             }
-            writer.putFloats(k + "." + heads.numLayers() + ".weight", dtype,
-                    new long[] {heads.vocabSize(), h}, values(heads.projections()[k]));
+            if (!heads.sharedProjection()) {
+                writer.putFloats(k + "." + heads.numLayers() + ".weight", dtype,
+                        new long[] {heads.vocabSize(), h}, values(heads.projections()[k]));
+            }
         }
         writer.metadata("format", "pt");
         writer.write(dir.resolve(HeadsLoader.WEIGHTS_FILE));
@@ -44,6 +49,9 @@ public final class HeadsWriter {
         config.put("base_model_name_or_path", baseModel);
         config.put("hidden_size", h);
         config.put("vocab_size", heads.vocabSize());
+        if (heads.sharedProjection()) {
+            config.put(HeadsLoader.SHARED_PROJECTION, true);
+        }
         try {
             new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
         } catch (IOException e) {

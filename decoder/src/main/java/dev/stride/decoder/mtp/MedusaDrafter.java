@@ -12,11 +12,8 @@ public final class MedusaDrafter implements Drafter {
     private final TreeShape shape;
     private final TensorOps ops;
     private HeadCandidates[] candidates = new HeadCandidates[0];
-    private float[] x = new float[0];
-    private float[] linear = new float[0];
-    private float[] logits = new float[0];
+    private MedusaHeads.Scratch scratch;
     private int[] depthLimit = new int[0];
-    private int rows;
 
     public MedusaDrafter(MedusaHeads heads, TreeShape shape, TensorOps ops) {
         if (shape.maxDepth() > heads.numHeads()) {
@@ -51,34 +48,38 @@ public final class MedusaDrafter implements Drafter {
     public void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees) {
         ensureRows(n);
         int levels = shape.levels(states, maxDepth, n);
-        int vocab = heads.vocabSize();
-        for (int k = 0; k < levels; k++) {
-            heads.forwardHead(ops, k, hidden, n, x, linear, logits);
-            for (int i = 0; i < n; i++) {
-                if (maxDepth[i] > k) {
-                    candidates[i].select(k, logits, i * vocab, vocab, shape.width());
-                }
-            }
-        }
+        heads.forward(ops, levels, hidden, n, scratch, (k, logits, offset) -> select(k, logits, offset, maxDepth, n));
         for (int i = 0; i < n; i++) {
             depthLimit[i] = Math.min(levels, maxDepth[i]);
         }
         shape.growAll(trees, candidates, states, depthLimit, n);
     }
 
+    /** The shape learns from it what its trees really cost. */
+    @Override
+    public void cycleTook(double seconds) {
+        shape.observe(seconds);
+    }
+
+    /** Keeps each sequence's candidates from head level k, for sequences that may draft that deep. */
+    private void select(int k, float[] logits, int offset, int[] maxDepth, int n) {
+        int vocab = heads.vocabSize();
+        for (int i = 0; i < n; i++) {
+            if (maxDepth[i] > k) {
+                candidates[i].select(k, logits, offset + i * vocab, vocab, shape.width());
+            }
+        }
+    }
+
     private void ensureRows(int n) {
-        if (n <= rows) {
+        if (scratch != null && n <= scratch.rows()) {
             return;
         }
-        int h = heads.hiddenSize();
-        x = new float[n * h];
-        linear = new float[n * h];
-        logits = new float[n * heads.vocabSize()];
+        scratch = heads.newScratch(n);
         depthLimit = new int[n];
         candidates = new HeadCandidates[n];
         for (int i = 0; i < n; i++) {
             candidates[i] = new HeadCandidates(heads.numHeads(), Math.max(1, shape.width()));
         }
-        rows = n;
     }
 }

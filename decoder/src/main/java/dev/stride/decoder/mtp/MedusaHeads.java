@@ -6,18 +6,31 @@ import dev.stride.decoder.tensor.WeightMatrix;
 /**
  * K prediction heads on the base model's final-norm hidden state. Head k is {@code layers} residual blocks
  * {@code x + SiLU(W x + b)} followed by a vocabulary projection, and guesses the token k + 2 positions ahead of
- * the hidden state's own position (the base model's lm_head guesses k + 1 = 1).
+ * the hidden state's own position (the base model's lm_head guesses k + 1 = 1). Heads with a shared projection
+ * all project with the base model's lm_head (as Hydra and EAGLE do), so all levels' projections run as rows of one
+ * matmul that reads that matrix once.
  *
  * @param blocks (heads, layers) matrices of shape (hidden, hidden)
  * @param biases (heads, layers) vectors of length hidden
- * @param projections (heads) matrices of shape (vocab, hidden)
+ * @param projections (heads) matrices of shape (vocab, hidden); when shared, one matrix for every head
  */
-public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] biases, WeightMatrix[] projections) {
+public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] biases, WeightMatrix[] projections,
+                          boolean sharedProjection) {
 
     public MedusaHeads {
         if (projections.length == 0) {
             throw new IllegalArgumentException("heads: need at least one head");
         }
+        for (WeightMatrix p : projections) {
+            if (sharedProjection && p != projections[0]) {
+                throw new IllegalArgumentException("heads: a shared projection must be one matrix for every head");
+            }
+        }
+    }
+
+    /** Heads with a projection each. */
+    public MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] biases, WeightMatrix[] projections) {
+        this(name, blocks, biases, projections, false);
     }
 
     public int numHeads() {
@@ -36,6 +49,65 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
         return projections[0].rows();
     }
 
+    /** Receives the logits of one head level for n hidden states: row i at {@code logits[offset + i * vocab]}. */
+    @FunctionalInterface
+    public interface LevelLogits {
+        void accept(int level, float[] logits, int offset);
+    }
+
+    /** Working memory of {@link #forward} for up to {@code rows} hidden states at a time. */
+    public final class Scratch {
+        private final int rows;
+        private final float[] x;
+        private final float[] linear;
+        private final float[] stacked; // every level's residual stream, for the shared projection
+        private final float[] logits;
+
+        private Scratch(int rows) {
+            int levelRows = sharedProjection ? numHeads() * rows : rows;
+            this.rows = rows;
+            this.x = new float[rows * hiddenSize()];
+            this.linear = new float[rows * hiddenSize()];
+            this.stacked = sharedProjection ? new float[levelRows * hiddenSize()] : null;
+            this.logits = new float[levelRows * vocabSize()];
+        }
+
+        public int rows() {
+            return rows;
+        }
+    }
+
+    public Scratch newScratch(int rows) {
+        return new Scratch(rows);
+    }
+
+    /**
+     * Logits of heads [0, levels) for n hidden states, handed to {@code sink} level by level. With a shared
+     * projection every level's residual stream is computed first and all are projected in one matmul; otherwise
+     * each level runs whole before the next. Either way each row gets the logits {@link #forwardHead} gives it.
+     */
+    public void forward(TensorOps ops, int levels, float[] hidden, int n, Scratch s, LevelLogits sink) {
+        if (n > s.rows) {
+            throw new IllegalArgumentException("heads: scratch for " + s.rows + " rows, got " + n);
+        }
+        if (!sharedProjection) {
+            for (int k = 0; k < levels; k++) {
+                forwardHead(ops, k, hidden, n, s.x, s.linear, s.logits);
+                sink.accept(k, s.logits, 0);
+            }
+            return;
+        }
+        int h = hiddenSize();
+        for (int k = 0; k < levels; k++) {
+            residual(ops, k, hidden, n, s.x, s.linear);
+            System.arraycopy(s.x, 0, s.stacked, k * n * h, n * h);
+        }
+        ops.matmul(projections[0], s.stacked, levels * n, s.logits);
+        for (int k = 0; k < levels; k++) {
+            sink.accept(k, s.logits, k * n * vocabSize());
+        }
+    }
+
     /**
      * Logits of head k for n hidden states.
      *
@@ -45,12 +117,17 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
      * @param logits (n, vocab)
      */
     public void forwardHead(TensorOps ops, int k, float[] hidden, int n, float[] x, float[] linear, float[] logits) {
+        residual(ops, k, hidden, n, x, linear);
+        ops.matmul(projections[k], x, n, logits);
+    }
+
+    /** Head k's residual stream for n hidden states, into x. */
+    private void residual(TensorOps ops, int k, float[] hidden, int n, float[] x, float[] linear) {
         int h = hiddenSize();
         System.arraycopy(hidden, 0, x, 0, n * h);
         for (int l = 0; l < numLayers(); l++) {
             ops.matmul(blocks[k][l], x, n, linear);
             ops.addSiluResidual(linear, biases[k][l], x, n, h);
         }
-        ops.matmul(projections[k], x, n, logits);
     }
 }

@@ -37,6 +37,13 @@ public sealed interface TreeShape permits StaticTree, DynamicTree, CostAwareTree
         }
     }
 
+    /**
+     * How long the cycle of the trees last grown took: their drafting, verification pass and bookkeeping. Only
+     * shapes that size trees by cost use it.
+     */
+    default void observe(double seconds) {
+    }
+
     /** A shape's readable name, e.g. "chain:4", "nodes:16", "static:26". */
     String describe();
 }

@@ -21,8 +21,8 @@ public final class AdamW {
     public AdamW(ComputePool pool, HeadModel params, double weightDecay) {
         this.pool = pool;
         this.weightDecay = weightDecay;
-        this.m = HeadModel.zeros(params.heads(), params.layers(), params.hidden(), params.vocab());
-        this.v = HeadModel.zeros(params.heads(), params.layers(), params.hidden(), params.vocab());
+        this.m = HeadModel.zerosLike(params);
+        this.v = HeadModel.zerosLike(params);
     }
 
     /**

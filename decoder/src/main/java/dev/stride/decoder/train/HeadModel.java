@@ -4,11 +4,14 @@ import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.tensor.ArrayMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Trainable float32 weights of K Medusa heads (same math as {@link MedusaHeads}), plus transposed copies of the
- * matrices that the backward pass multiplies by. The same shape holds gradients and optimizer moments.
+ * matrices that the backward pass multiplies by. The same shape holds gradients and optimizer moments. With a
+ * shared projection every head projects with one frozen copy of the base model's lm_head: only the residual blocks
+ * are trained, and gradients and moments hold no projection.
  */
 public final class HeadModel {
 
@@ -16,13 +19,14 @@ public final class HeadModel {
     private final int layers;
     private final int hidden;
     private final int vocab;
+    private final boolean sharedProjection;
     final ArrayMatrix[][] blocks;    // (heads, layers) of (hidden, hidden)
     final float[][][] biases;        // (heads, layers) of (hidden)
-    final ArrayMatrix[] projections; // (heads) of (vocab, hidden)
+    final ArrayMatrix[] projections; // (heads) of (vocab, hidden); one frozen matrix when shared, null in its gradients
     final ArrayMatrix[][] blocksT;   // transposes, refreshed by refreshTransposes()
     final ArrayMatrix[] projectionsT;
 
-    private HeadModel(int heads, int layers, int hidden, int vocab, boolean withTransposes) {
+    private HeadModel(int heads, int layers, int hidden, int vocab, boolean sharedProjection, boolean withTransposes) {
         if (heads <= 0 || layers < 0) {
             throw new IllegalArgumentException("need heads > 0 and layers >= 0, got " + heads + " and " + layers);
         }
@@ -30,6 +34,7 @@ public final class HeadModel {
         this.layers = layers;
         this.hidden = hidden;
         this.vocab = vocab;
+        this.sharedProjection = sharedProjection;
         blocks = new ArrayMatrix[heads][layers];
         biases = new float[heads][layers][hidden];
         projections = new ArrayMatrix[heads];
@@ -42,34 +47,55 @@ public final class HeadModel {
                     blocksT[k][l] = new ArrayMatrix(hidden, hidden);
                 }
             }
-            projections[k] = new ArrayMatrix(vocab, hidden);
-            if (withTransposes) {
-                projectionsT[k] = new ArrayMatrix(hidden, vocab);
+            if (!sharedProjection) {
+                projections[k] = new ArrayMatrix(vocab, hidden);
+                if (withTransposes) {
+                    projectionsT[k] = new ArrayMatrix(hidden, vocab);
+                }
             }
         }
     }
 
     /** All-zero weights without transposes: gradient and moment buffers. */
     public static HeadModel zeros(int heads, int layers, int hidden, int vocab) {
-        return new HeadModel(heads, layers, hidden, vocab, false);
+        return new HeadModel(heads, layers, hidden, vocab, false, false);
+    }
+
+    /** Gradient and moment buffers for {@code model}'s trainable tensors. */
+    public static HeadModel zerosLike(HeadModel model) {
+        return new HeadModel(model.heads, model.layers, model.hidden, model.vocab, model.sharedProjection, false);
     }
 
     /**
      * Medusa's initialisation: residual blocks at zero, so SiLU(0) = 0 makes each block the identity, and every
-     * projection a copy of the base lm_head. Training starts from "each head guesses the next token".
+     * projection a copy of the base lm_head (or, shared, the one frozen copy). Training starts from "each head
+     * guesses the next token".
      */
-    public static HeadModel initial(WeightMatrix lmHead, int heads, int layers) {
-        HeadModel model = new HeadModel(heads, layers, lmHead.cols(), lmHead.rows(), true);
-        float[] row = new float[lmHead.cols()];
-        for (int k = 0; k < heads; k++) {
-            float[] p = model.projections[k].values();
-            for (int v = 0; v < lmHead.rows(); v++) {
-                lmHead.loadRow(v, row);
-                System.arraycopy(row, 0, p, v * row.length, row.length);
+    public static HeadModel initial(WeightMatrix lmHead, int heads, int layers, boolean sharedProjection) {
+        HeadModel model = new HeadModel(heads, layers, lmHead.cols(), lmHead.rows(), sharedProjection, true);
+        if (sharedProjection) {
+            ArrayMatrix shared = copy(lmHead);
+            ArrayMatrix sharedT = new ArrayMatrix(lmHead.cols(), lmHead.rows());
+            Transpose.into(shared.values(), lmHead.rows(), lmHead.cols(), sharedT.values());
+            Arrays.fill(model.projections, shared);
+            Arrays.fill(model.projectionsT, sharedT);
+        } else {
+            for (int k = 0; k < heads; k++) {
+                model.projections[k] = copy(lmHead);
             }
         }
         model.refreshTransposes();
         return model;
+    }
+
+    private static ArrayMatrix copy(WeightMatrix m) {
+        ArrayMatrix copy = new ArrayMatrix(m.rows(), m.cols());
+        float[] row = new float[m.cols()];
+        for (int r = 0; r < m.rows(); r++) {
+            m.loadRow(r, row);
+            System.arraycopy(row, 0, copy.values(), r * row.length, row.length);
+        }
+        return copy;
     }
 
     public int heads() {
@@ -88,7 +114,15 @@ public final class HeadModel {
         return vocab;
     }
 
-    /** Every tensor in a fixed order (per head: block weight and bias per layer, then projection); live arrays. */
+    /** Whether the heads project with the base model's lm_head, frozen, instead of trained projections. */
+    public boolean sharedProjection() {
+        return sharedProjection;
+    }
+
+    /**
+     * Every trainable tensor in a fixed order (per head: block weight and bias per layer, then the projection unless
+     * it is shared); live arrays.
+     */
     public List<float[]> tensors() {
         List<float[]> out = new ArrayList<>();
         for (int k = 0; k < heads; k++) {
@@ -96,7 +130,9 @@ public final class HeadModel {
                 out.add(blocks[k][l].values());
                 out.add(biases[k][l]);
             }
-            out.add(projections[k].values());
+            if (!sharedProjection) {
+                out.add(projections[k].values());
+            }
         }
         return out;
     }
@@ -109,14 +145,16 @@ public final class HeadModel {
                 out.add(k + "." + l + ".linear.weight");
                 out.add(k + "." + l + ".linear.bias");
             }
-            out.add(k + "." + layers + ".weight");
+            if (!sharedProjection) {
+                out.add(k + "." + layers + ".weight");
+            }
         }
         return out;
     }
 
     /** Whether tensor i (in {@link #tensors()} order) is a matrix: weight decay applies to matrices only. */
     public boolean isMatrix(int i) {
-        return i % (2 * layers + 1) % 2 == 0;
+        return i % (2 * layers + (sharedProjection ? 0 : 1)) % 2 == 0;
     }
 
     /** Copies of the current weights as heads the engine can run or {@code HeadsWriter} can save. */
@@ -129,18 +167,20 @@ public final class HeadModel {
                 b[k][l] = new ArrayMatrix(blocks[k][l].values().clone(), hidden, hidden);
                 bias[k][l] = biases[k][l].clone();
             }
-            p[k] = new ArrayMatrix(projections[k].values().clone(), vocab, hidden);
+            p[k] = sharedProjection && k > 0 ? p[0] : new ArrayMatrix(projections[k].values().clone(), vocab, hidden);
         }
-        return new MedusaHeads(name, b, bias, p);
+        return new MedusaHeads(name, b, bias, p, sharedProjection);
     }
 
-    /** Re-derives the transposed copies after the weights changed. */
+    /** Re-derives the transposed copies after the weights changed (a shared projection never does). */
     public void refreshTransposes() {
         for (int k = 0; k < heads; k++) {
             for (int l = 0; l < layers; l++) {
                 Transpose.into(blocks[k][l].values(), hidden, hidden, blocksT[k][l].values());
             }
-            Transpose.into(projections[k].values(), vocab, hidden, projectionsT[k].values());
+            if (!sharedProjection) {
+                Transpose.into(projections[k].values(), vocab, hidden, projectionsT[k].values());
+            }
         }
     }
 }

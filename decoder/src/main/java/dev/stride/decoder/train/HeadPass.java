@@ -176,11 +176,13 @@ final class HeadPass {
     }
 
     private void backward(HeadModel model, int k, int n, HeadModel grads) {
-        // Projection: dx = dlogits P, dP = dlogits^T x.
+        // Projection: dx = dlogits P, dP = dlogits^T x (a shared projection is frozen).
         ops.matmul(model.projectionsT[k], logits, n, dx);
-        Transpose.into(logits, n, vocab, logitsT);
-        Transpose.into(x[layers], n, hidden, xT);
-        ops.matmul(new ArrayMatrix(xT, hidden, n), logitsT, vocab, grads.projections[k].values());
+        if (!model.sharedProjection()) {
+            Transpose.into(logits, n, vocab, logitsT);
+            Transpose.into(x[layers], n, hidden, xT);
+            ops.matmul(new ArrayMatrix(xT, hidden, n), logitsT, vocab, grads.projections[k].values());
+        }
         for (int l = layers - 1; l >= 0; l--) {
             float[] pre = z[l];
             for (int i = 0; i < n * hidden; i++) {
@@ -212,7 +214,9 @@ final class HeadPass {
             Arrays.fill(grads.blocks[k][l].values(), 0f);
             Arrays.fill(grads.biases[k][l], 0f);
         }
-        Arrays.fill(grads.projections[k].values(), 0f);
+        if (!grads.sharedProjection()) {
+            Arrays.fill(grads.projections[k].values(), 0f);
+        }
     }
 
     private void ensureRows(int n) {

@@ -49,7 +49,7 @@ public final class Trainer {
         this.corpus = corpus;
         this.settings = settings;
         this.model = model;
-        this.grads = HeadModel.zeros(model.heads(), model.layers(), model.hidden(), model.vocab());
+        this.grads = HeadModel.zerosLike(model);
         this.optimizer = new AdamW(ops.pool(), model, settings.weightDecay());
         this.schedule = new LearningRateSchedule(settings.learningRate(), settings.warmupSteps(), settings.steps(), 0.1);
         this.pass = new HeadPass(ops, model.hidden(), model.vocab(), model.layers());

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.engine.PassCostMeter;
+import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.testing.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -15,22 +17,34 @@ import org.junit.jupiter.api.Test;
 
 class BenchCommandTest {
 
+    /** --pass-cost prints each row count's time beside the floor that bytes and arithmetic put under it. */
+    @Test
+    void passCostComparesEveryRowCountWithItsBound() throws Exception {
+        String[] lines = run("bench", "--model", Fixtures.modelDir().toString(), "--pass-cost", "--threads", "1",
+                "--prefix", "100");
+        JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
+        ModelConfig c = ModelConfig.read(Fixtures.modelDir());
+        long perLayer = (long) c.hiddenSize() * (c.qDim() + 2 * c.kvDim()) + (long) c.qDim() * c.hiddenSize()
+                + 3L * c.hiddenSize() * c.intermediateSize();
+        long macs = c.numLayers() * perLayer + (long) c.vocabSize() * c.hiddenSize()
+                + 2L * c.qDim() * 100 * c.numLayers();
+        assertEquals(2.0 * macs / 1e6, json.get("mflop_per_row").asDouble(), 1e-9);
+        assertTrue(json.get("peak_gflops").asDouble() > 0.1, json.toString());
+        assertEquals(100, json.get("prefix").asInt());
+        for (int rows : PassCostMeter.DEFAULT_ROWS) {
+            double overBound = json.get("pass_over_bound").get(String.valueOf(rows)).asDouble();
+            assertTrue(overBound > 0 && Double.isFinite(overBound), rows + " rows: " + overBound);
+            assertTrue(json.get("pass_cost_ratio").get(String.valueOf(rows)).asDouble() >= 1.0, rows + " rows");
+        }
+        assertTrue(lines[0].startsWith("tokens") && lines[0].contains("over bound"), lines[0]);
+    }
+
     /** The sweep runs every tree against plain decoding and says so row by row, identical outputs included. */
     @Test
     void sweepReportsEveryTreeWithIdenticalOutputs() throws Exception {
         String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream stdout = System.out;
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            code = StrideCli.run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads, "--sweep",
-                    "--prompts", "3", "--max-new-tokens", "8", "--repeat", "1", "--threads", "2", "--max-batch", "2");
-        } finally {
-            System.setOut(stdout);
-        }
-        String[] lines = captured.toString(StandardCharsets.UTF_8).trim().split("\n");
-        assertEquals(0, code, String.join("\n", lines));
+        String[] lines = run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads, "--sweep",
+                "--prompts", "3", "--max-new-tokens", "8", "--repeat", "1", "--threads", "2", "--max-batch", "2");
         JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
         List<String> trees = new ArrayList<>();
         json.get("trees").fieldNames().forEachRemaining(trees::add);
@@ -43,5 +57,21 @@ class BenchCommandTest {
             assertTrue(row.get("tokens_per_pass").asDouble() >= 1.0, tree);
             assertTrue(lines[lines.length - 1 - trees.size() + trees.indexOf(tree)].startsWith(tree), tree);
         }
+    }
+
+    /** Runs the CLI and returns its standard output's lines, after checking it succeeded. */
+    private static String[] run(String... args) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        int code;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            code = StrideCli.run(args);
+        } finally {
+            System.setOut(stdout);
+        }
+        String[] lines = captured.toString(StandardCharsets.UTF_8).trim().split("\n");
+        assertEquals(0, code, String.join("\n", lines));
+        return lines;
     }
 }

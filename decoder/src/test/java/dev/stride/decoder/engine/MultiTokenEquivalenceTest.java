@@ -40,7 +40,10 @@ class MultiTokenEquivalenceTest {
         try (ComputePool pool = new ComputePool(2)) {
             for (ModelConfig config : configs) {
                 ModelWeights weights = TinyModels.weights(config, random.nextLong());
-                MedusaHeads heads = TinyModels.heads(config, weights, 3, 1, random.nextLong());
+                // The middle model's heads project with its lm_head, all levels as rows of one matmul.
+                MedusaHeads heads = config == configs[1]
+                        ? TinyModels.sharedProjectionHeads(config, weights, 3, 1, random.nextLong())
+                        : TinyModels.heads(config, weights, 3, 1, random.nextLong());
                 Transformer transformer = TestDecoders.transformer(config, weights, pool);
                 for (int round = 0; round < 4; round++) {
                     List<GenerationRequest> requests = randomRequests(random, config, 6);

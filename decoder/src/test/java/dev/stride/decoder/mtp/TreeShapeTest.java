@@ -225,6 +225,12 @@ class TreeShapeTest {
         assertEquals(2, cheapHeads.levels(new DraftState[] {fresh}, deep, 1));
         assertEquals(1, cheapHeads.levels(new DraftState[] {confident}, new int[] {1}, 1), "token budget of one");
         assertEquals(0, cheapHeads.levels(new DraftState[] {confident}, new int[] {0}, 1), "no tokens left");
+        // Heads sharing one projection: the first level costs a pass, each further one a twentieth.
+        CostAwareTree sharedProjection = new CostAwareTree(new SpeculationCosts(flat,
+                new PassCostCurve(new int[] {1}, new double[] {1.0}),
+                new PassCostCurve(new int[] {1}, new double[] {0.05})), HEADS, 64);
+        assertEquals(HEADS, sharedProjection.levels(new DraftState[] {confident}, deep, 1),
+                "5 tokens for 2.15 passes of time");
     }
 
     @Test
@@ -256,6 +262,57 @@ class TreeShapeTest {
             expected.add(at);
         }
         assertEquals(expected, probePasses);
+    }
+
+    @Test
+    void costAwareTreeStopsDraftingWhenItsCyclesCostMoreThanPredicted() {
+        PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
+        CostAwareTree shape = new CostAwareTree(
+                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {0.1})), HEADS, 64);
+        DraftState confident = new DraftState(HEADS);
+        for (int i = 0; i < 1000; i++) {
+            confident.record(HEADS, HEADS);
+        }
+        DraftState[] states = {confident};
+        int[] deep = {HEADS};
+        Random random = new Random(10);
+        assertEquals(HEADS, shape.levels(states, deep, 1), "as measured, every head pays");
+        DraftTree tree = new DraftTree();
+        tree.reset(7);
+        shape.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)}, states,
+                new int[] {HEADS}, 1);
+        shape.observe(4 * (1.0 + HEADS * 0.1)); // the cycle took four times its prediction
+        assertEquals(0, shape.levels(states, deep, 1), "~5 tokens for 5.6 passes of time: plain decoding wins");
+    }
+
+    @Test
+    void costAwareTreeKeepsProbesWithinTheirShareOfTheTime() {
+        // Nothing pays, and every probe is accepted: the acceptance schedule alone would probe every 17 passes.
+        CostAwareTree dearHeads = new CostAwareTree(new SpeculationCosts(LINEAR.pass(),
+                new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
+        DraftState state = new DraftState(HEADS);
+        Random random = new Random(11);
+        double time = 0;
+        double probeOverhead = 0;
+        int probes = 0;
+        for (int pass = 0; pass < 2000; pass++) {
+            int levels = dearHeads.levels(new DraftState[] {state}, new int[] {HEADS}, 1);
+            DraftTree tree = new DraftTree();
+            tree.reset(7);
+            dearHeads.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
+                    new DraftState[] {state}, new int[] {levels}, 1);
+            double seconds = levels == 0 ? 1.0 : 3.0; // as predicted: a 2-row pass and a head, or a 1-row pass
+            dearHeads.observe(seconds);
+            time += seconds;
+            if (levels > 0) {
+                probes++;
+                probeOverhead += seconds - 1.0;
+            }
+            state.record(tree.maxDepth(), tree.maxDepth());
+        }
+        assertTrue(probes > 0, "a silenced sequence still probes");
+        assertTrue(probeOverhead <= CostCorrection.PROBE_SHARE * time + 2.0,
+                probes + " probes took " + probeOverhead + " s of " + time);
     }
 
     @Test

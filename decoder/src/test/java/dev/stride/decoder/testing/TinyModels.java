@@ -81,6 +81,14 @@ public final class TinyModels {
         return new MedusaHeads("random-heads", blocks, biases, projections);
     }
 
+    /** Untrained heads with random blocks that all project with the model's own lm_head. */
+    public static MedusaHeads sharedProjectionHeads(ModelConfig c, ModelWeights w, int heads, int layers, long seed) {
+        MedusaHeads own = heads(c, w, heads, layers, seed);
+        WeightMatrix[] projections = new WeightMatrix[heads];
+        java.util.Arrays.fill(projections, w.lmHead());
+        return new MedusaHeads("random-shared-heads", own.blocks(), own.biases(), projections, true);
+    }
+
     public static ArrayMatrix matrix(Random random, int rows, int cols, float std) {
         float[] values = new float[rows * cols];
         for (int i = 0; i < values.length; i++) {

@@ -1,5 +1,6 @@
 package dev.stride.decoder.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ComputePool;
@@ -9,21 +10,25 @@ import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The analytic backward pass against central finite differences of the forward pass. */
 class HeadGradientTest {
 
     private static final double[] HEAD_WEIGHTS = {1.0, 0.8};
 
-    @Test
-    void gradientsOfBlocksBiasesAndProjectionsMatchFiniteDifferences() {
+    /** With a shared projection the projection is frozen: the blocks' gradients flow through it all the same. */
+    @ParameterizedTest(name = "shared projection: {0}")
+    @ValueSource(booleans = {false, true})
+    void gradientsOfBlocksBiasesAndProjectionsMatchFiniteDifferences(boolean sharedProjection) {
         ModelConfig config = TinyModels.config(Architecture.LLAMA, 12, 2, 1, 1, 17, 32, 0);
-        HeadModel model = TrainingFixtures.randomHeads(config, 2, 2, 7);
+        HeadModel model = TrainingFixtures.randomHeads(config, 2, 2, sharedProjection, 7);
         HeadBatch batch = randomBatch(config, 2, 6, 11);
         try (ComputePool pool = new ComputePool(2)) {
             HeadPass pass = new HeadPass(new VectorOps(pool), config.hiddenSize(), config.vocabSize(), 2);
-            HeadModel grads = HeadModel.zeros(2, 2, config.hiddenSize(), config.vocabSize());
+            HeadModel grads = HeadModel.zerosLike(model);
+            assertEquals(sharedProjection ? 8 : 10, model.tensors().size(), "trainable tensors");
             pass.train(model, batch, HEAD_WEIGHTS, grads);
             List<float[]> params = model.tensors();
             List<float[]> analytic = grads.tensors();

@@ -2,9 +2,11 @@ package dev.stride.decoder.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.model.Architecture;
@@ -13,10 +15,14 @@ import dev.stride.decoder.model.ModelException;
 import dev.stride.decoder.mtp.HeadsLoader;
 import dev.stride.decoder.mtp.HeadsWriter;
 import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +81,66 @@ class HeadsFilesTest {
                     logits[k]);
         }
         return logits;
+    }
+
+    @Test
+    void sharedProjectionHeadsSaveOnlyTheirBlocksAndProjectWithTheBaseLmHead(@TempDir Path dir) throws Exception {
+        ModelWeights base = TinyModels.weights(CONFIG, 3);
+        HeadModel trained = TrainingFixtures.randomHeads(CONFIG, 3, 2, true, 5);
+        MedusaHeads heads = trained.toMedusaHeads("shared");
+        assertTrue(heads.sharedProjection());
+        HeadsWriter.write(heads, dir, "tiny", DType.F32);
+        assertTrue(new ObjectMapper().readTree(dir.resolve("config.json").toFile())
+                .path(HeadsLoader.SHARED_PROJECTION).asBoolean(), "config says so");
+        try (TensorStore store = TensorStore.openFile(dir.resolve(HeadsLoader.WEIGHTS_FILE))) {
+            assertEquals(3 * 2 * 2, store.names().size(), "blocks and biases only: " + store.names());
+        }
+        IllegalArgumentException withoutBase = assertThrows(IllegalArgumentException.class,
+                () -> HeadsLoader.load(dir, CONFIG));
+        assertTrue(withoutBase.getMessage().contains("lm_head"), withoutBase.getMessage());
+        HeadsLoader.Loaded loaded = HeadsLoader.load(dir, CONFIG, base.lmHead());
+        try (ComputePool pool = new ComputePool(2)) {
+            MedusaHeads back = loaded.heads();
+            assertTrue(back.sharedProjection());
+            for (int k = 0; k < 3; k++) {
+                assertSame(base.lmHead(), back.projections()[k], "head " + k);
+            }
+            VectorOps ops = new VectorOps(pool);
+            int n = 5;
+            float[] hidden = TinyModels.randomFloats(new Random(1), n * CONFIG.hiddenSize());
+            float[][] perHead = logits(ops, back, hidden, n);
+            // All levels projected as rows of one matmul: every row's logits are the per-head ones, bit for bit.
+            for (int levels = 1; levels <= 3; levels++) {
+                float[][] batched = new float[levels][];
+                back.forward(ops, levels, hidden, n, back.newScratch(n), (k, logits, offset) ->
+                        batched[k] = Arrays.copyOfRange(logits, offset, offset + n * CONFIG.vocabSize()));
+                for (int k = 0; k < levels; k++) {
+                    assertArrayEquals(perHead[k], batched[k], levels + " levels, head " + k);
+                }
+            }
+        } finally {
+            loaded.store().close();
+        }
+    }
+
+    @Test
+    void aProjectionMissingOrDeclaredSharedButPresentIsNamed(@TempDir Path dir) throws Exception {
+        ModelWeights base = TinyModels.weights(CONFIG, 3);
+        Path shared = dir.resolve("shared");
+        HeadsWriter.write(TrainingFixtures.randomHeads(CONFIG, 2, 1, true, 1).toMedusaHeads("h"), shared, "tiny",
+                DType.F32);
+        Path configFile = shared.resolve("config.json");
+        Files.writeString(configFile, Files.readString(configFile).replace("\"shared_projection\" : true",
+                "\"shared_projection\" : false"));
+        ModelException missing = assertThrows(ModelException.class, () -> HeadsLoader.load(shared, CONFIG));
+        assertTrue(missing.getMessage().contains("'0.1.weight'") && missing.getMessage().contains("shared_projection"),
+                missing.getMessage());
+        Path own = dir.resolve("own");
+        HeadsWriter.write(TrainingFixtures.randomHeads(CONFIG, 2, 1, 1).toMedusaHeads("h"), own, "tiny", DType.F32);
+        Path ownConfig = own.resolve("config.json");
+        Files.writeString(ownConfig, Files.readString(ownConfig).replace("}", ", \"shared_projection\" : true }"));
+        ModelException both = assertThrows(ModelException.class, () -> HeadsLoader.load(own, CONFIG, base.lmHead()));
+        assertTrue(both.getMessage().contains("projection of its own"), both.getMessage());
     }
 
     @Test

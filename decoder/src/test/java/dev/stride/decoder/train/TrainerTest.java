@@ -30,7 +30,7 @@ class TrainerTest {
         try (ComputePool pool = new ComputePool(2)) {
             VectorOps ops = new VectorOps(pool);
             Corpus corpus = TrainingFixtures.corpus(CONFIG, WEIGHTS, ops, 40, 24, 1);
-            Trainer trainer = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 3, 1), settings(150));
+            Trainer trainer = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 3, 1, false), settings(150));
             Trainer.Evaluation before = trainer.evaluate(corpus.trainPositions());
             trainer.run((t, stats, norm, lr) -> { });
             Trainer.Evaluation after = trainer.evaluate(corpus.trainPositions());
@@ -53,18 +53,18 @@ class TrainerTest {
         try (ComputePool pool = new ComputePool(2)) {
             VectorOps ops = new VectorOps(pool);
             Corpus corpus = TrainingFixtures.corpus(CONFIG, WEIGHTS, ops, 20, 20, 2);
-            Trainer straight = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2), settings(steps));
+            Trainer straight = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2, false), settings(steps));
             straight.run((t, stats, norm, lr) -> { });
 
             Checkpoint checkpoint = new Checkpoint(dir.resolve("checkpoint"));
-            Trainer first = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2), settings(steps));
+            Trainer first = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2, false), settings(steps));
             assertThrows(Interrupted.class, () -> first.run((t, stats, norm, lr) -> {
                 if (t.step() == 10) {
                     checkpoint.saveState(t, "run");
                     throw new Interrupted();
                 }
             }));
-            Trainer resumed = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2), settings(steps));
+            Trainer resumed = new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2, false), settings(steps));
             checkpoint.restoreState(resumed, "run");
             assertEquals(10, resumed.step());
             resumed.run((t, stats, norm, lr) -> { });
@@ -75,7 +75,7 @@ class TrainerTest {
                 assertArrayEquals(expected.get(i), actual.get(i), straight.model().tensorNames().get(i));
             }
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> checkpoint.restoreState(
-                    new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2), settings(steps)), "other"));
+                    new Trainer(ops, corpus, HeadModel.initial(WEIGHTS.lmHead(), 2, 2, false), settings(steps)), "other"));
             assertTrue(e.getMessage().contains(dir.resolve("checkpoint").toString()), e.getMessage());
         }
     }

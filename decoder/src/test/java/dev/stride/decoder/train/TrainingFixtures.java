@@ -53,9 +53,14 @@ final class TrainingFixtures {
 
     /** Heads with every weight random, so no gradient is trivially zero. */
     static HeadModel randomHeads(ModelConfig config, int heads, int layers, long seed) {
+        return randomHeads(config, heads, layers, false, seed);
+    }
+
+    /** The same, optionally projecting with one shared (random, frozen) matrix. */
+    static HeadModel randomHeads(ModelConfig config, int heads, int layers, boolean sharedProjection, long seed) {
         Random random = new Random(seed);
         HeadModel model = HeadModel.initial(TinyModels.matrix(random, config.vocabSize(), config.hiddenSize(), 0.5f),
-                heads, layers);
+                heads, layers, sharedProjection);
         for (float[] tensor : model.tensors()) {
             for (int i = 0; i < tensor.length; i++) {
                 tensor[i] = (float) random.nextGaussian() * 0.3f;
