@@ -114,6 +114,11 @@ public final class RunCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE})")
     private String device;
 
+    @Option(names = "--weights", paramLabel = "LAYOUT",
+            description = "auto, packed, streamed, q8 (8-bit weights quantized at load: other logits) or q8-keep-head"
+                    + " (default: -Dstride.weights on the executors, else auto)")
+    private String weights;
+
     @Option(names = "--prompt-column", defaultValue = JobConfig.DEFAULT_PROMPT_COLUMN, paramLabel = "NAME",
             description = "Prompt column (default: ${DEFAULT-VALUE})")
     private String promptColumn;
@@ -180,7 +185,7 @@ public final class RunCommand implements Callable<Integer> {
             JobConfig config = new JobConfig(input != null ? input : home.resolve(BUNDLED_PROMPTS).toString(),
                     outputDir, modelDir, headsDir, DecodingMode.resolve(mode, headsDir != null), tree, maxNewTokens,
                     temperature, topK, topP, seed, stop, logprobs, maxBatch, threads, device, promptColumn, idColumn,
-                    keepColumns, resume, partitions, chat, dedupe != null);
+                    keepColumns, resume, partitions, chat, dedupe != null, weights);
             config.check(OptionNames.CLI);
             return config;
         } catch (IllegalArgumentException e) {

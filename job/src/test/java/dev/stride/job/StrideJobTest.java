@@ -300,6 +300,15 @@ class StrideJobTest {
     }
 
     @Test
+    void q8RunSaysSoInItsSummary() {
+        RunSummary summary = JobRuns.run(spark(), "--input", shared.resolve("in").toString(), "--output",
+                dir.resolve("q8").toString(), "--max-new-tokens", "4", "--weights", "q8");
+        assertEquals("q8", summary.model().weightLayout());
+        summary.perExecutor().forEach(executor -> assertEquals("q8", executor.weightLayout()));
+        assertEquals(mixedSummary.rowsTotal(), summary.rowsTotal());
+    }
+
+    @Test
     void multiTokenDecodingGivesThePlainCompletions() {
         Path heads = TestHeads.write(dir.resolve("test-heads"), 3);
         Path output = dir.resolve("mtp");

@@ -145,14 +145,16 @@ public final class BenchCommand implements Callable<Integer> {
                 results.set(t, rounds.get(t).add(run(engine, multi.get(t), requests)));
             }
         }
-        out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds%n", ar.tokensPerSecond(),
-                decoding.maxBatch, engine.threads(), requests.size(), repeat);
+        out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds, weights %s%n",
+                ar.tokensPerSecond(), decoding.maxBatch, engine.threads(), requests.size(), repeat,
+                engine.weightLayout());
         out.printf("%-40s %12s %9s %10s %10s %10s%n", "tree", "tokens/s", "speedup", "tok/pass", "rows/pass",
                 "identical");
         ObjectNode json = JSON.createObjectNode();
         json.put("ar_tokens_per_s", ar.tokensPerSecond());
         json.put("max_batch", decoding.maxBatch);
         json.put("threads", engine.threads());
+        json.put("weight_layout", engine.weightLayout());
         ObjectNode perTree = json.putObject("trees");
         boolean allIdentical = true;
         for (int t = 0; t < trees.size(); t++) {
@@ -315,8 +317,8 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("one head costs %.2f plain passes (each further level %.2f); a pass with %d rows costs %.2f%n",
                 costs.firstHead().cost(1) / curve.cost(1), costs.nextHead().cost(1) / curve.cost(1),
                 Math.round(meanNodes), curve.ratio((int) Math.round(meanNodes)));
-        out.printf("bandwidth bound (batch 1): %.1f tokens/s = %.1f GB/s measured / %.1f MB of weights per pass%n",
-                boundTokensPerSecond, bandwidth / 1e9, engine.weightBytes() / 1e6);
+        out.printf("bandwidth bound (batch 1): %.1f tokens/s = %.1f GB/s measured / %.1f MB of weights per pass (%s)%n",
+                boundTokensPerSecond, bandwidth / 1e9, engine.weightBytes() / 1e6, engine.weightLayout());
         ObjectNode json = JSON.createObjectNode();
         json.put("ar_tokens_per_s", ar.tokensPerSecond());
         json.put("mtp_tokens_per_s", mtp.tokensPerSecond());
@@ -336,6 +338,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("tree", decoding.tree);
         json.put("max_new_tokens", maxNewTokens);
         json.put("weight_bytes", engine.weightBytes());
+        json.put("weight_layout", engine.weightLayout());
         json.put("memory_bandwidth_gbs", bandwidth / 1e9);
         json.put("bandwidth_bound_tokens_per_s", boundTokensPerSecond);
         json.put("ar_fraction_of_bound_batch1", curve.cost(1) > 0 ? (1.0 / curve.cost(1)) / boundTokensPerSecond : 0);
@@ -365,9 +368,9 @@ public final class BenchCommand implements Callable<Integer> {
             ratios.put(String.valueOf(n), curve.ratio(n));
             overBound.put(String.valueOf(n), curve.seconds()[i] / floor);
         }
-        out.printf("bound: %.1f MB of weights at %.1f GB/s, or %.1f MFLOP per row (after %d cached tokens) at %.1f"
+        out.printf("bound: %.1f MB of %s weights at %.1f GB/s, or %.1f MFLOP per row (after %d cached tokens) at %.1f"
                         + " GFLOP/s peak; arithmetic binds from %.1f rows%n", engine.weightBytes() / 1e6,
-                bandwidth / 1e9, 2.0 * bound.multiplyAddsPerRow() / 1e6, prefix,
+                engine.weightLayout(), bandwidth / 1e9, 2.0 * bound.multiplyAddsPerRow() / 1e6, prefix,
                 bound.flopsPerSecond() / 1e9, bound.computeBoundFromRows());
         out.printf("plain pass %.3f ms: %.2fx its bound%n", plainSeconds * 1e3, plainSeconds / bound.seconds(1));
         ObjectNode json = JSON.createObjectNode();
@@ -383,6 +386,7 @@ public final class BenchCommand implements Callable<Integer> {
         json.put("peak_gflops", bound.flopsPerSecond() / 1e9);
         json.put("mflop_per_row", 2.0 * bound.multiplyAddsPerRow() / 1e6);
         json.put("weight_bytes", engine.weightBytes());
+        json.put("weight_layout", engine.weightLayout());
         out.println(json);
     }
 }

@@ -4,6 +4,7 @@ import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.EngineOptions;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options shared by commands that load a model and decode. */
@@ -35,8 +36,11 @@ final class DecodingOptions {
     @Option(names = "--kv-cache-mb", defaultValue = "2048", description = "KV cache budget in MiB (default: ${DEFAULT-VALUE}).")
     long kvCacheMb;
 
+    @Mixin
+    WeightsOption weights = new WeightsOption();
+
     EngineOptions engineOptions() {
-        return new EngineOptions(model, heads, threads, device, kvCacheMb << 20);
+        return new EngineOptions(model, heads, threads, device, kvCacheMb << 20, weights.choice);
     }
 
     DecodingMode decodingMode() {

@@ -88,7 +88,7 @@ public final class GenerateCommand implements Callable<Integer> {
                         ? GenerationResult.failed(job.id(), 0, job.error())
                         : results.get(i);
                 allOk &= result.ok();
-                out.write(JSON.writeValueAsString(ResultJson.of(result, job.id())));
+                out.write(JSON.writeValueAsString(ResultJson.of(result, job.id(), engine.weightLayout())));
                 out.write('\n');
             }
             out.flush();
@@ -170,7 +170,8 @@ public final class GenerateCommand implements Callable<Integer> {
         private ResultJson() {
         }
 
-        static ObjectNode of(GenerationResult r, String id) {
+        /** @param weightLayout how the model's weights were held, e.g. {@code q8}: logits depend on it */
+        static ObjectNode of(GenerationResult r, String id, String weightLayout) {
             ObjectNode o = JSON.createObjectNode();
             o.put("id", id);
             o.put("completion", r.completion());
@@ -187,6 +188,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 acceptance.add(r.decodePasses() == 0 ? 0.0 : (double) accepted / r.decodePasses());
             }
             o.put("decode_ms", r.decodeNanos() / 1e6);
+            o.put("weight_layout", weightLayout);
             if (r.logprobs() != null) {
                 var tokens = o.putArray("logprobs");
                 for (TokenLogprob t : r.logprobs()) {

@@ -35,6 +35,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -119,6 +120,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads (0 = all CPUs).")
     int threads;
 
+    /** Heads trained on a q8 model learn that model's hidden states and tokens. */
+    @Mixin
+    WeightsOption weights = new WeightsOption();
+
     @Option(names = "--checkpoint-every", defaultValue = "250",
             description = "Save a checkpoint to DIR/checkpoint every N steps (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
@@ -171,9 +176,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         List<int[]> evalIds;
         double[] headWeights;
         try (Engine engine = Engine.load(new EngineOptions(model, null, threadCount, "cpu",
-                EngineOptions.DEFAULT_KV_CACHE_BYTES));
+                EngineOptions.DEFAULT_KV_CACHE_BYTES, weights.choice));
              ComputePool pool = new ComputePool(threadCount)) {
             Model base = engine.model();
+            report.put("weight_layout", engine.weightLayout());
             List<int[]> trainIds = tokenize(engine, trainText, prompts);
             long t0 = System.nanoTime();
             List<TokenSequence> sequences;
@@ -229,7 +235,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         long t5 = System.nanoTime();
         EngineMeasurement.Result measured;
         try (Engine engine = Engine.load(new EngineOptions(model, out, threadCount, "cpu",
-                EngineOptions.DEFAULT_KV_CACHE_BYTES))) {
+                EngineOptions.DEFAULT_KV_CACHE_BYTES, weights.choice))) {
             measured = EngineMeasurement.measure(engine, evalIds, evalMaxNewTokens, evalMaxBatch, evalIgnoreEos,
                     trees(treeFile));
         }

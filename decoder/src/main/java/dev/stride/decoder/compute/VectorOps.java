@@ -6,13 +6,14 @@ import dev.stride.decoder.tensor.LaneSum;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector API kernels on a {@link ComputePool}. Three matmul paths, each reading each weight once per pass for all
+ * Vector API kernels on a {@link ComputePool}. Four matmul paths, each reading each weight once per pass for all
  * of its rows, and each computing every output element with one fixed sequence of operations whatever the row
  * grouping and thread count:
  * <ul>
@@ -20,6 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       broadcast-input outer products over panels of output rows in register blocks; an element is the fused
  *       multiply-adds over its columns in column order.
  *   <li>{@link PackedBf16Matrix}: the same kernel on a few panels at a time, widened from BF16.
+ *   <li>{@link PackedQ8Matrix}: panels of 8-bit weights, summed a block of 32 columns at a time ({@link Q8Kernels}).
  *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
  *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a {@link LaneSum}.
  * </ul>
@@ -69,6 +71,14 @@ public final class VectorOps implements TensorOps {
             int count = bf16.panelCount();
             pool.parallelFor(panelGroups(count), (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out,
                     start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), panels[worker]));
+        } else if (w instanceof PackedQ8Matrix q8) {
+            float[][] acc = scratchFor(Q8Kernels.SCRATCH);
+            int groups = q8.panelCount() / PackedQ8Matrix.PANEL_GROUP;
+            if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
+                Q8Kernels.matmul(q8, x, n, out, 0, groups, acc[0]);
+            } else {
+                pool.parallelFor(groups, (start, end, worker) -> Q8Kernels.matmul(q8, x, n, out, start, end, acc[worker]));
+            }
         } else {
             float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES); // rows, then partials to sum
             if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {

@@ -17,6 +17,7 @@ import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
+import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -62,13 +63,22 @@ public final class Engine implements AutoCloseable {
 
     public static Engine load(EngineOptions options) {
         DeviceSpec device = DeviceSpec.parse(options.device());
-        Model model = ModelLoader.load(options.modelDir());
+        Model model = ModelLoader.load(options.modelDir(), options.weights());
+        if (model.layout().quantized() && device.kind() != DeviceSpec.Kind.CPU) {
+            if (device.kind() == DeviceSpec.Kind.CUDA) {
+                model.close();
+                throw new IllegalArgumentException("--device " + options.device() + ": " + model.layout().name()
+                        .toLowerCase(Locale.ROOT) + " weights run on the CPU backend only (use --device cpu)");
+            }
+            device = DeviceSpec.CPU; // auto: the GPU kernels have no 8-bit path
+        }
         StrideTokenizer tokenizer = null;
         HeadsLoader.Loaded heads = null;
         try {
             tokenizer = StrideTokenizer.load(options.modelDir());
             if (options.headsDir() != null) {
-                heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead());
+                heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead(),
+                        WeightLayout.forHeads(options.weights()));
             }
             int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
             return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());
@@ -121,7 +131,10 @@ public final class Engine implements AutoCloseable {
         return model.weights().dtype().name();
     }
 
-    /** How the weights are held, e.g. "packed_bfloat16": runs that must agree bit for bit need the same one. */
+    /**
+     * How the weights are held, e.g. "packed_bfloat16" or "q8": runs that must agree bit for bit need the same one,
+     * and "q8"/"q8_keep_head" mark quantized weights (other values than the stored ones).
+     */
     public String weightLayout() {
         return model.layout().name().toLowerCase(Locale.ROOT);
     }

@@ -19,15 +19,23 @@ public final class ModelLoader {
     }
 
     public static Model load(Path modelDir) {
+        return load(modelDir, null);
+    }
+
+    /** Loads with the weights held as {@code weightsChoice} asks ({@link WeightLayout#choose(TensorStore, String)}), e.g. {@code q8}; null for the default. */
+    public static Model load(Path modelDir, String weightsChoice) {
         if (!Files.isDirectory(modelDir)) {
             throw new ModelException(modelDir + ": model directory does not exist");
         }
         ModelConfig config = ModelConfig.read(modelDir);
         TensorStore store = TensorStore.openDirectory(modelDir);
         try {
-            WeightLayout layout = WeightLayout.choose(store);
-            LOG.info("weights: " + layout.describe());
-            return new Model(modelDir, config, weights(config, store, layout), store, layout);
+            WeightLayout layout = WeightLayout.choose(store, weightsChoice);
+            long start = System.nanoTime();
+            ModelWeights weights = weights(config, store, layout);
+            LOG.info(String.format("weights: %s (%.1f MB per pass, held in %.1f s)", layout.describe(),
+                    weights.bytesPerPass() / 1e6, (System.nanoTime() - start) / 1e9));
+            return new Model(modelDir, config, weights, store, layout);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -38,8 +46,10 @@ public final class ModelLoader {
     public static ModelWeights weights(ModelConfig c, TensorStore store, WeightLayout layout) {
         boolean tied = c.tiedEmbeddings() && !store.contains("lm_head.weight");
         WeightMatrix storedEmbedding = matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
-        // Only an embedding that is also the lm_head gets multiplied; lookups read one row from the mapped file.
-        WeightMatrix embedding = tied ? layout.hold(storedEmbedding) : storedEmbedding;
+        // Only an embedding that is also the lm_head gets multiplied; lookups read one row from the mapped file,
+        // or from the tied head when that holds the stored values.
+        WeightMatrix tiedHead = tied ? layout.holdHead(storedEmbedding) : null;
+        WeightMatrix embedding = tied && !layout.quantizesHead() ? tiedHead : storedEmbedding;
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
@@ -63,7 +73,7 @@ public final class ModelLoader {
                             matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()))),
                     layout.hold(matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize())));
         }
-        WeightMatrix lmHead = tied ? embedding : layout.hold(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()));
+        WeightMatrix lmHead = tied ? tiedHead : layout.holdHead(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()));
         return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
                 store.info("model.embed_tokens.weight").dtype());
     }

@@ -34,11 +34,20 @@ public final class HeadsLoader {
 
     /** Heads with projections of their own. */
     public static Loaded load(Path dir, ModelConfig base) {
-        return load(dir, base, null);
+        return load(dir, base, null, null);
     }
 
     /** @param baseLmHead the base model's lm_head, used by heads with a shared projection */
     public static Loaded load(Path dir, ModelConfig base, WeightMatrix baseLmHead) {
+        return load(dir, base, baseLmHead, null);
+    }
+
+    /**
+     * @param baseLmHead the base model's lm_head, used by heads with a shared projection
+     * @param weightsChoice how to hold the head matrices (see {@link WeightLayout#choose(TensorStore, String)}), e.g.
+     *     {@code q8}; null for the default
+     */
+    public static Loaded load(Path dir, ModelConfig base, WeightMatrix baseLmHead, String weightsChoice) {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir + ": not a heads directory (no config.json)");
@@ -70,7 +79,7 @@ public final class HeadsLoader {
         TensorStore store = TensorStore.openFile(weights);
         try {
             boolean vllm = store.contains("blocks.0.layers.0.weight") || store.contains("lm_heads.0.weight");
-            WeightLayout layout = WeightLayout.choose(store);
+            WeightLayout layout = WeightLayout.choose(store, weightsChoice);
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
             float[][][] biases = new float[heads][layers][];
             WeightMatrix[] projections = new WeightMatrix[heads];

@@ -23,7 +23,17 @@ public enum WeightLayout {
     PACKED_BFLOAT16,
 
     /** Everything else: read from the memory-mapped file in the stored dtype on every pass, never copied. */
-    STREAMED;
+    STREAMED,
+
+    /**
+     * Asked for ({@code q8}): every projection, the output projection included, quantized at load to 8 bits
+     * ({@link PackedQ8Matrix}); embedding lookups and norms keep the stored values. Changes the logits, so outputs
+     * under q8 compare only with outputs under q8.
+     */
+    Q8,
+
+    /** Asked for ({@code q8-keep-head}): like {@link #Q8}, but the output projection keeps full precision. */
+    Q8_KEEP_HEAD;
 
     /** Stored weights up to this size are widened to float32 at load (doubling them: still cache-sized). */
     public static final long WIDEN_AT_LOAD_BYTES = 32L << 20;
@@ -34,7 +44,8 @@ public enum WeightLayout {
      * System property pinning the layout of models past {@link #WIDEN_AT_LOAD_BYTES}: {@code packed} (BF16 panels
      * whatever the heap), {@code streamed}, or {@code auto} (the default: by heap). The layouts sum in different
      * orders, so the last bits of the logits, and rarely a near-tie token, depend on it: machines that must agree
-     * token for token with different heaps should pin it.
+     * token for token with different heaps should pin it. {@code q8} and {@code q8-keep-head} quantize any model,
+     * small ones too (the {@code --weights} option of the commands sets the same choice).
      */
     public static final String PROPERTY = "stride.weights";
 
@@ -48,21 +59,40 @@ public enum WeightLayout {
                 bf16Bytes += store.info(name).byteLength();
             }
         }
-        if (bytes <= WIDEN_AT_LOAD_BYTES) {
-            return PACKED_FLOAT32;
-        }
+        boolean small = bytes <= WIDEN_AT_LOAD_BYTES;
         return switch (pinned) {
-            case "packed" -> bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
-            case "streamed" -> STREAMED;
-            case "auto" -> bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
-            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + pinned
-                    + ": expected auto, packed or streamed");
+            case "q8" -> Q8;
+            case "q8-keep-head" -> Q8_KEEP_HEAD;
+            case "packed" -> small ? PACKED_FLOAT32 : bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
+            case "streamed" -> small ? PACKED_FLOAT32 : STREAMED;
+            case "auto" -> small ? PACKED_FLOAT32
+                    : bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
+            default -> throw new IllegalArgumentException("--weights / -D" + PROPERTY + "=" + pinned
+                    + ": expected auto, packed, streamed, q8 or q8-keep-head");
         };
     }
 
-    /** The layout for {@code store} in this JVM. */
+    /** The layout for {@code store} in this JVM, as {@code -D}{@link #PROPERTY} pins it. */
     public static WeightLayout choose(TensorStore store) {
-        return choose(store, Runtime.getRuntime().maxMemory(), System.getProperty(PROPERTY, "auto"));
+        return choose(store, (String) null);
+    }
+
+    /** The layout for {@code store} in this JVM: {@code weights} if given, else as {@code -D}{@link #PROPERTY} pins it. */
+    public static WeightLayout choose(TensorStore store, String weights) {
+        return choose(store, Runtime.getRuntime().maxMemory(), pinned(weights));
+    }
+
+    /** {@code weights} if given, else the value of {@code -D}{@link #PROPERTY}, else {@code auto}. */
+    public static String pinned(String weights) {
+        return weights != null ? weights : System.getProperty(PROPERTY, "auto");
+    }
+
+    /**
+     * The choice for prediction heads beside a model loaded with {@code weights}: heads follow the model, except
+     * that {@code q8-keep-head} keeps them at full precision too (they decide speed, never a token).
+     */
+    public static String forHeads(String weights) {
+        return pinned(weights).equals("q8-keep-head") ? "auto" : pinned(weights);
     }
 
     /** What this layout does with a model's weights, for the load log. */
@@ -71,6 +101,9 @@ public enum WeightLayout {
             case PACKED_FLOAT32 -> "widened to float32 panels at load (cache-sized weights)";
             case PACKED_BFLOAT16 -> "BF16 matrices copied into BF16 panels on the heap";
             case STREAMED -> "read from the memory-mapped file on every pass";
+            case Q8 -> "q8: quantized at load to 8 bits (blocks of 32, float16 scales), output projection too";
+            case Q8_KEEP_HEAD -> "q8: quantized at load to 8 bits (blocks of 32, float16 scales), output projection"
+                    + " at full precision";
         };
     }
 
@@ -80,6 +113,25 @@ public enum WeightLayout {
             case PACKED_FLOAT32 -> PackedMatrix.pack(m);
             case PACKED_BFLOAT16 -> m.dtype() == DType.BF16 ? PackedBf16Matrix.pack(m) : m;
             case STREAMED -> m;
+            case Q8, Q8_KEEP_HEAD -> PackedQ8Matrix.quantize(m);
         };
+    }
+
+    /** The output projection {@code m} as this layout holds it: at full precision, in panels, under q8-keep-head. */
+    public WeightMatrix holdHead(WeightMatrix m) {
+        if (this != Q8_KEEP_HEAD) {
+            return hold(m);
+        }
+        return m.dtype() == DType.BF16 ? PackedBf16Matrix.pack(m) : PackedMatrix.pack(m);
+    }
+
+    /** Whether weights are quantized (other values than the stored ones; the CPU backend only). */
+    public boolean quantized() {
+        return this == Q8 || this == Q8_KEEP_HEAD;
+    }
+
+    /** Whether the output projection holds other values than the stored ones. */
+    public boolean quantizesHead() {
+        return this == Q8;
     }
 }

@@ -34,7 +34,7 @@ class GenerateCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> FIELDS = List.of("id", "completion", "completion_ids", "prompt_tokens",
             "completion_tokens", "finish_reason", "forward_passes", "tokens_per_pass", "decode_ms",
-            "accept_histogram", "tree_nodes", "head_acceptance", "error");
+            "accept_histogram", "tree_nodes", "head_acceptance", "weight_layout", "error");
 
     private static final Map<String, Reference> REFERENCES = Fixtures.references().stream()
             .collect(Collectors.toMap(Reference::prompt, Function.identity(), (a, b) -> a));

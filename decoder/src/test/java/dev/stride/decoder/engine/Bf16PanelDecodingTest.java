@@ -17,6 +17,7 @@ import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.testing.ModelDirs;
 import dev.stride.decoder.testing.TinyModels;
@@ -24,24 +25,28 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Whole decodes over BF16 panels (the layout of bandwidth-bound BF16 models, too large for a unit test at their real
- * size, so forced here on a tiny one): single-row passes widen in registers, wider ones through scratch, and
- * multi-token decoding must still equal plain decoding token for token at every batch size.
+ * Whole decodes over BF16 panels and 8-bit panels (the layouts of bandwidth-bound BF16 models, too large for a unit
+ * test at their real size, so forced here on a tiny one): single-row passes widen in registers, wider ones through
+ * scratch (BF16) or two-row blocks (q8), and multi-token decoding must still equal plain decoding token for token at
+ * every batch size.
  */
 class Bf16PanelDecodingTest {
 
-    @Test
-    void multiTokenEqualsPlainOnBf16Panels(@TempDir Path dir) {
+    @ParameterizedTest
+    @EnumSource(value = WeightLayout.class, names = {"PACKED_BFLOAT16", "Q8"})
+    void multiTokenEqualsPlainOnBf16Panels(WeightLayout layout, @TempDir Path dir) {
         ModelConfig config = TinyModels.llama();
         ModelWeights random = TinyModels.weights(config, 77);
         ModelDirs.write(dir, config, random, DType.BF16);
         try (TensorStore store = TensorStore.openDirectory(dir); ComputePool pool = new ComputePool(2)) {
-            ModelWeights weights = ModelLoader.weights(config, store, WeightLayout.PACKED_BFLOAT16);
-            assertInstanceOf(PackedBf16Matrix.class, weights.lmHead());
+            ModelWeights weights = ModelLoader.weights(config, store, layout);
+            Class<?> held = layout == WeightLayout.Q8 ? PackedQ8Matrix.class : PackedBf16Matrix.class;
+            assertInstanceOf(held, weights.lmHead());
             Transformer transformer = TestDecoders.transformer(config, weights, pool);
             MedusaHeads heads = TinyModels.heads(config, weights, 3, 1, 5);
             Random requestsRandom = new Random(6);

@@ -34,6 +34,12 @@ class FixtureMultiTokenTest {
     }
 
     private static List<GenerationResult> run(DecodingMode mode, String tree, int maxBatch, SamplingParams sampling) {
+        return run(engine, mode, tree, maxBatch, sampling);
+    }
+
+    /** Every reference prompt through {@code engine}, 48 new tokens each. */
+    static List<GenerationResult> run(Engine engine, DecodingMode mode, String tree, int maxBatch,
+                                      SamplingParams sampling) {
         List<GenerationRequest> requests = new ArrayList<>();
         List<Reference> references = Fixtures.references();
         for (int i = 0; i < references.size(); i++) {

@@ -34,6 +34,7 @@ class ForkedJvmNumericsTest {
         baselineBits = vectorBits(baseline);
         assertTrue(baseline.keySet().stream().anyMatch(k -> k.startsWith("demo/")), "the probe covers the demo");
         assertTrue(baseline.keySet().stream().anyMatch(k -> k.contains("STREAMED")), "and the streamed layout");
+        assertTrue(baseline.keySet().stream().anyMatch(k -> k.endsWith("/Q8")), "and 8-bit weights");
     }
 
     @Test
@@ -96,9 +97,9 @@ class ForkedJvmNumericsTest {
             }
         }
         int cases = switch (scope) {
-            case "micro" -> 4;
-            case "tiny" -> 12;
-            default -> 18;
+            case "micro" -> 5;
+            case "tiny" -> 15;
+            default -> 21;
         };
         assertEquals(cases, compared, flags + ": cases compared");
         return lines;

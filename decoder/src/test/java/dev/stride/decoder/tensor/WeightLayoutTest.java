@@ -76,6 +76,25 @@ class WeightLayoutTest {
             assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_BFLOAT16.hold(bfloat));
             assertSame(half, WeightLayout.PACKED_BFLOAT16.hold(half), "only BF16 has BF16 panels");
             assertSame(bfloat, WeightLayout.STREAMED.hold(bfloat));
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.hold(half));
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.holdHead(bfloat));
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8_KEEP_HEAD.hold(bfloat));
+            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(bfloat), "full precision");
+            assertInstanceOf(PackedMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(half));
         }
+    }
+
+    @Test
+    void q8IsChosenOnlyWhenAskedAndForModelsOfEverySize(@TempDir Path dir) {
+        try (TensorStore small = store(dir, "small.safetensors", DType.F16, 64, 64)) {
+            assertEquals(WeightLayout.Q8, WeightLayout.choose(small, 1, "q8"), "cache-sized too");
+            assertEquals(WeightLayout.Q8_KEEP_HEAD, WeightLayout.choose(small, 1L << 40, "q8-keep-head"));
+            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40, "auto"));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> WeightLayout.choose(small, 1L << 40, "q4"));
+            assertTrue(e.getMessage().contains("q8-keep-head"), e.getMessage());
+        }
+        assertEquals("auto", WeightLayout.forHeads("q8-keep-head"), "heads kept at full precision too");
+        assertEquals("q8", WeightLayout.forHeads("q8"));
     }
 }

@@ -27,12 +27,14 @@ import java.util.List;
  *     ({@link TaskSpread})
  * @param dedupeFirst keep each input id's first row instead of refusing an input with duplicate ids
  *     (command-line runs; see InputIds)
+ * @param weights how executors hold the weights ({@code q8}, {@code q8-keep-head}, {@code packed}, ...), or null for
+ *     {@code -Dstride.weights}, else auto
  */
 public record JobConfig(String input, String output, String model, String heads, DecodingMode mode, String tree,
                         int maxNewTokens, float temperature, int topK, float topP, long seed, List<String> stop,
                         int logprobs, int maxBatch, int threads, String device, String promptColumn, String idColumn,
                         List<String> keepColumns, boolean resume, int partitions, boolean chat,
-                        boolean dedupeFirst)
+                        boolean dedupeFirst, String weights)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -83,7 +85,7 @@ public record JobConfig(String input, String output, String model, String heads,
     public JobConfig withModel(String model, String heads) {
         return new JobConfig(input, output, model, heads, mode, tree, maxNewTokens, temperature, topK, topP, seed,
                 stop, logprobs, maxBatch, threads, device, promptColumn, idColumn, keepColumns, resume, partitions,
-                chat, dedupeFirst);
+                chat, dedupeFirst, weights);
     }
 
     private static void requireAtLeast(int minimum, int value, String name) {

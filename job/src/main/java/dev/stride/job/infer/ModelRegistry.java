@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded engine per (model, heads, device) per JVM, shared by every task of the executor: loading weights per
+ * One loaded engine per (model, heads, device, weights) per JVM, shared by every task of the executor: loading weights per
  * task would dominate the run. Engines live until the JVM exits.
  */
 public final class ModelRegistry {
@@ -27,7 +27,7 @@ public final class ModelRegistry {
         Runtime.getRuntime().addShutdownHook(new Thread(ModelRegistry::closeAll, "stride-close-engines"));
     }
 
-    private record Key(Path modelDir, Path headsDir, String device) {
+    private record Key(Path modelDir, Path headsDir, String device, String weights) {
     }
 
     private ModelRegistry() {
@@ -36,12 +36,13 @@ public final class ModelRegistry {
     /** The engine for this run on this executor, loaded on first use. */
     public static Engine engine(JobConfig config) {
         Key key = new Key(ModelLocation.resolve(config.model()),
-                config.heads() == null ? null : ModelLocation.resolve(config.heads()), device(config.device()));
+                config.heads() == null ? null : ModelLocation.resolve(config.heads()), device(config.device()),
+                config.weights());
         // computeIfAbsent blocks concurrent tasks on the same key until the single load finishes.
         return ENGINES.computeIfAbsent(key, k -> {
             LOG.info("Loading model {} (heads {}) on {}", k.modelDir(), k.headsDir(), k.device());
             Engine engine = Engine.load(new EngineOptions(k.modelDir(), k.headsDir(), threads(config), k.device(),
-                    EngineOptions.DEFAULT_KV_CACHE_BYTES));
+                    EngineOptions.DEFAULT_KV_CACHE_BYTES, k.weights()));
             LOADS.incrementAndGet();
             return engine;
         });

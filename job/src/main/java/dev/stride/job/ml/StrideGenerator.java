@@ -193,7 +193,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
             JobConfig config = new JobConfig(null, null, getModel(), headsDir,
                     DecodingMode.resolve(getMode(), headsDir != null), getTree(), getMaxNewTokens(), getTemperature(),
                     getTopK(), getTopP(), getSeed(), List.of(getStop()), getLogprobs(), getMaxBatch(), getThreads(),
-                    getDevice(), getPromptColumn(), getIdColumn(), null, false, 0, getChat(), false);
+                    getDevice(), getPromptColumn(), getIdColumn(), null, false, 0, getChat(), false, null);
             config.check(OptionNames.PARAMS);
             return config;
         } catch (IllegalArgumentException | NullPointerException e) {
