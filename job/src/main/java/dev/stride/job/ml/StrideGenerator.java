@@ -53,6 +53,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     private final Param<String> model;
     private final Param<String> heads;
     private final Param<String> device;
+    private final Param<String> weights;
     private final Param<String> mode;
     private final Param<String> tree;
     private final IntParam maxNewTokens;
@@ -81,6 +82,8 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         heads = new Param<>(this, "heads", "prediction heads directory, given like model (optional)");
         device = new Param<>(this, "device", "cpu, auto or cuda[:N]; auto and cuda use the GPU Spark assigned to "
                 + "the task, if any");
+        weights = new Param<>(this, "weights", "how executors hold the weights: auto, packed, streamed, q8 or "
+                + "q8-keep-head (optional; default: -Dstride.weights on the executors, else auto)");
         mode = new Param<>(this, "mode", "ar or mtp (default: mtp with heads, else ar)");
         tree = new Param<>(this, "tree", "candidate tree for mtp: auto, chain:K, nodes:N or file:PATH");
         maxNewTokens = new IntParam(this, "maxNewTokens", "tokens to generate per row");
@@ -122,7 +125,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     /** A generator with a run's generation settings (its input, output and partitioning stay the run's). */
     public static StrideGenerator of(JobConfig config) {
         StrideGenerator generator = new StrideGenerator()
-                .setModel(config.model()).setHeads(config.heads()).setDevice(config.device())
+                .setModel(config.model()).setHeads(config.heads()).setDevice(config.device()).setWeights(config.weights())
                 .setMode(config.mode().wireName()).setTree(config.tree()).setMaxNewTokens(config.maxNewTokens())
                 .setTemperature(config.temperature()).setTopK(config.topK()).setTopP(config.topP())
                 .setSeed(config.seed()).setStop(config.stop().toArray(String[]::new)).setLogprobs(config.logprobs())
@@ -193,7 +196,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
             JobConfig config = new JobConfig(null, null, getModel(), headsDir,
                     DecodingMode.resolve(getMode(), headsDir != null), getTree(), getMaxNewTokens(), getTemperature(),
                     getTopK(), getTopP(), getSeed(), List.of(getStop()), getLogprobs(), getMaxBatch(), getThreads(),
-                    getDevice(), getPromptColumn(), getIdColumn(), null, false, 0, getChat(), false, null);
+                    getDevice(), getPromptColumn(), getIdColumn(), null, false, 0, getChat(), false, getWeights());
             config.check(OptionNames.PARAMS);
             return config;
         } catch (IllegalArgumentException | NullPointerException e) {
@@ -216,6 +219,10 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
 
     public Param<String> device() {
         return device;
+    }
+
+    public Param<String> weights() {
+        return weights;
     }
 
     public Param<String> mode() {
@@ -290,6 +297,11 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         return getOrDefault(device);
     }
 
+    /** The weight layout set, or null for the executors' default. */
+    public String getWeights() {
+        return isDefined(weights) ? getOrDefault(weights) : null;
+    }
+
     /** The decoding mode set, or null: mtp with heads, else ar. */
     public String getMode() {
         return isDefined(mode) ? getOrDefault(mode) : null;
@@ -362,6 +374,11 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
 
     public StrideGenerator setDevice(String value) {
         return with(device, value);
+    }
+
+    /** auto, packed, streamed, q8 or q8-keep-head; null for the executors' default. */
+    public StrideGenerator setWeights(String value) {
+        return setOrClear(weights, value);
     }
 
     /** ar or mtp; null: mtp with heads, else ar. */
