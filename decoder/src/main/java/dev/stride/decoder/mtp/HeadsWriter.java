@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stride.decoder.model.ModelException;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
-import dev.stride.decoder.tensor.WeightMatrix;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,12 +32,12 @@ public final class HeadsWriter {
         for (int k = 0; k < heads.numHeads(); k++) {
             for (int l = 0; l < heads.numLayers(); l++) {
                 writer.putFloats(k + "." + l + ".linear.weight", dtype, new long[] {h, h},
-                        values(heads.blocks()[k][l]));
+                        heads.blocks()[k][l].toFloats());
                 writer.putFloats(k + "." + l + ".linear.bias", dtype, new long[] {h}, heads.biases()[k][l]);
             }
             if (!heads.sharedProjection()) {
                 writer.putFloats(k + "." + heads.numLayers() + ".weight", dtype,
-                        new long[] {heads.vocabSize(), h}, values(heads.projections()[k]));
+                        new long[] {heads.vocabSize(), h}, heads.projections()[k].toFloats());
             }
         }
         writer.metadata("format", "pt");
@@ -57,15 +56,5 @@ public final class HeadsWriter {
         } catch (IOException e) {
             throw new ModelException(dir.resolve("config.json") + ": cannot write: " + e.getMessage(), e);
         }
-    }
-
-    private static float[] values(WeightMatrix m) {
-        float[] out = new float[m.rows() * m.cols()];
-        float[] row = new float[m.cols()];
-        for (int r = 0; r < m.rows(); r++) {
-            m.loadRow(r, row);
-            System.arraycopy(row, 0, out, r * m.cols(), m.cols());
-        }
-        return out;
     }
 }

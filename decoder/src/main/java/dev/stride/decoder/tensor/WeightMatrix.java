@@ -22,6 +22,15 @@ public interface WeightMatrix {
         loadRow(row, dst, 0);
     }
 
+    /** The whole matrix as float32, row-major: a copy for training or for writing it out. */
+    default float[] toFloats() {
+        float[] out = new float[rows() * cols()];
+        for (int r = 0; r < rows(); r++) {
+            loadRow(r, out, r * cols());
+        }
+        return out;
+    }
+
     /** One element as float32; the scalar path used by the test oracle. */
     float get(int row, int col);
 

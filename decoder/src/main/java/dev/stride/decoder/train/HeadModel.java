@@ -89,13 +89,7 @@ public final class HeadModel {
     }
 
     private static ArrayMatrix copy(WeightMatrix m) {
-        ArrayMatrix copy = new ArrayMatrix(m.rows(), m.cols());
-        float[] row = new float[m.cols()];
-        for (int r = 0; r < m.rows(); r++) {
-            m.loadRow(r, row);
-            System.arraycopy(row, 0, copy.values(), r * row.length, row.length);
-        }
-        return copy;
+        return new ArrayMatrix(m.toFloats(), m.rows(), m.cols());
     }
 
     public int heads() {
