@@ -21,6 +21,9 @@ public final class VectorExp {
     private static final float LN2_LO = -2.12194440e-4f;
     /** Below this exp(x) is not a normal float; those lanes return 0. */
     private static final float MIN_INPUT = -87.3f;
+    private static final VectorSpecies<Float> SUM_SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final float ROUNDING_BIAS = 12582912f; // 1.5 * 2^23: its float's ulp is 1
+    private static final int ROUNDING_BIAS_BITS = Float.floatToRawIntBits(ROUNDING_BIAS);
 
     private VectorExp() {
     }
@@ -30,8 +33,7 @@ public final class VectorExp {
         VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_INPUT);
         FloatVector clamped = x.max(MIN_INPUT);
         // n = round(x / ln 2): truncation toward zero of a negative number minus one half.
-        IntVector n = (IntVector) clamped.mul(LOG2E).sub(0.5f).convert(VectorOperators.F2I, 0);
-        FloatVector nf = (FloatVector) n.convert(VectorOperators.I2F, 0);
+        FloatVector nf = truncateNegative(clamped.mul(LOG2E).sub(0.5f));
         FloatVector r = clamped.sub(nf.mul(LN2_HI)).sub(nf.mul(LN2_LO));
         FloatVector p = FloatVector.broadcast(species, 1.9875691500e-4f);
         p = p.mul(r).add(1.3981999507e-3f);
@@ -40,23 +42,38 @@ public final class VectorExp {
         p = p.mul(r).add(1.6666665459e-1f);
         p = p.mul(r).add(5.0000001201e-1f);
         FloatVector expR = p.mul(r).mul(r).add(r).add(1f);
-        FloatVector twoToN = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return expR.mul(twoToN).blend(0f, tiny);
+        return expR.mul(twoTo(nf)).blend(0f, tiny);
+    }
+
+    /**
+     * (float) (int) t for -2^22 < t < 0, without a float-to-int conversion: the JDK 17 compiles that conversion
+     * to vector instructions only on AVX-512 and runs it lane by lane elsewhere (twenty times slower on AVX2).
+     * Adding and subtracting 1.5 * 2^23 rounds to the nearest integer; one up where that fell below t.
+     */
+    private static FloatVector truncateNegative(FloatVector t) {
+        FloatVector nearest = t.add(ROUNDING_BIAS).sub(ROUNDING_BIAS);
+        return nearest.add(t.broadcast(1f), nearest.compare(VectorOperators.LT, t));
+    }
+
+    /** 2^n for whole numbers n in [-126, 0]: n + 1.5 * 2^23 holds n in its low mantissa bits, moved to the exponent. */
+    private static FloatVector twoTo(FloatVector n) {
+        IntVector biased = n.add(ROUNDING_BIAS).reinterpretAsInts().sub(ROUNDING_BIAS_BITS - 127);
+        return biased.lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
     }
 
     /**
      * The sum of exp(x[i] - max) over x[off, off + len) (max at least every x[i]): exponentials lane-wise into
-     * {@code scratch} (at least len rounded up to whole vectors of {@code species}), added one by one in index
-     * order in double precision. The same bits on every vector width and JIT tier: each lane's exponential does
-     * not depend on where it sits, and the additions have one order.
+     * {@code scratch} (at least len rounded up to whole vectors of the preferred species), added one by one in
+     * index order in double precision. The same bits on every vector width and JIT tier: each lane's exponential
+     * does not depend on where it sits, and the additions have one order. The species is this class's constant:
+     * given as a parameter, a loop compiled on its own would run the vector operations unintrinsified.
      */
-    public static double sumExpBelow(VectorSpecies<Float> species, float max, float[] x, int off, int len,
-                                     float[] scratch) {
+    public static double sumExpBelow(float max, float[] x, int off, int len, float[] scratch) {
         System.arraycopy(x, off, scratch, 0, len);
-        int padded = (len + species.length() - 1) / species.length() * species.length();
+        int padded = (len + SUM_SPECIES.length() - 1) / SUM_SPECIES.length() * SUM_SPECIES.length();
         Arrays.fill(scratch, len, padded, Float.NEGATIVE_INFINITY); // exp of the padding is 0
-        for (int i = 0; i < padded; i += species.length()) {
-            expNonPositive(species, FloatVector.fromArray(species, scratch, i).sub(max)).intoArray(scratch, i);
+        for (int i = 0; i < padded; i += SUM_SPECIES.length()) {
+            expNonPositive(SUM_SPECIES, FloatVector.fromArray(SUM_SPECIES, scratch, i).sub(max)).intoArray(scratch, i);
         }
         double sum = 0;
         for (int i = 0; i < len; i++) {

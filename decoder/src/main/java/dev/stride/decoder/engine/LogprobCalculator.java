@@ -30,7 +30,7 @@ final class LogprobCalculator {
                     + GenerationRequest.MAX_LOGPROBS + "], got " + top);
         }
         float max = logits[offset + CoupledSampler.argmax(logits, offset, vocab)];
-        double logSum = StrictMath.log(VectorExp.sumExpBelow(F, max, logits, offset, vocab, exps));
+        double logSum = StrictMath.log(VectorExp.sumExpBelow(max, logits, offset, vocab, exps));
         int n = selectTop(logits, offset, top);
         int[] ids = new int[n];
         float[] logprobs = new float[n];

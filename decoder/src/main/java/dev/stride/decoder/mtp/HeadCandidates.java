@@ -49,7 +49,7 @@ final class HeadCandidates {
         if (exps.length < vocab + F.length()) {
             exps = new float[vocab + F.length()];
         }
-        double total = VectorExp.sumExpBelow(F, max, logits, offset, vocab, exps);
+        double total = VectorExp.sumExpBelow(max, logits, offset, vocab, exps);
         for (int i = 0; i < width; i++) {
             p[i] = StrictMath.exp((double) logits[offset + top[i]] - max) / total;
         }
