@@ -29,13 +29,13 @@ public final class VectorExp {
     }
 
     /** exp of each lane; lanes must be <= 0 (softmax inputs after subtracting the max). */
-    public static FloatVector expNonPositive(VectorSpecies<Float> species, FloatVector x) {
+    public static FloatVector expNonPositive(FloatVector x) {
         VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_INPUT);
         FloatVector clamped = x.max(MIN_INPUT);
         // n = round(x / ln 2): truncation toward zero of a negative number minus one half.
         FloatVector nf = truncateNegative(clamped.mul(LOG2E).sub(0.5f));
         FloatVector r = clamped.sub(nf.mul(LN2_HI)).sub(nf.mul(LN2_LO));
-        FloatVector p = FloatVector.broadcast(species, 1.9875691500e-4f);
+        FloatVector p = x.broadcast(1.9875691500e-4f);
         p = p.mul(r).add(1.3981999507e-3f);
         p = p.mul(r).add(8.3334519073e-3f);
         p = p.mul(r).add(4.1665795894e-2f);
@@ -73,7 +73,7 @@ public final class VectorExp {
         int padded = (len + SUM_SPECIES.length() - 1) / SUM_SPECIES.length() * SUM_SPECIES.length();
         Arrays.fill(scratch, len, padded, Float.NEGATIVE_INFINITY); // exp of the padding is 0
         for (int i = 0; i < padded; i += SUM_SPECIES.length()) {
-            expNonPositive(SUM_SPECIES, FloatVector.fromArray(SUM_SPECIES, scratch, i).sub(max)).intoArray(scratch, i);
+            expNonPositive(FloatVector.fromArray(SUM_SPECIES, scratch, i).sub(max)).intoArray(scratch, i);
         }
         double sum = 0;
         for (int i = 0; i < len; i++) {
@@ -83,9 +83,9 @@ public final class VectorExp {
     }
 
     /** SiLU, z * sigmoid(z), of each lane, from exp(-|z|) so the exponential never overflows. */
-    public static FloatVector silu(VectorSpecies<Float> species, FloatVector z) {
-        FloatVector t = expNonPositive(species, z.abs().neg());
-        FloatVector numerator = FloatVector.broadcast(species, 1f).blend(t, z.compare(VectorOperators.LT, 0f));
+    public static FloatVector silu(FloatVector z) {
+        FloatVector t = expNonPositive(z.abs().neg());
+        FloatVector numerator = z.broadcast(1f).blend(t, z.compare(VectorOperators.LT, 0f));
         return z.mul(numerator.div(t.add(1f)));
     }
 }

@@ -395,7 +395,7 @@ public final class VectorOps implements TensorOps {
     }
 
     private static void expBelowLanes(float max, float[] x, int xOff, float[] out, int outOff) {
-        VectorExp.expNonPositive(F, FloatVector.fromArray(F, x, xOff).sub(max)).intoArray(out, outOff);
+        VectorExp.expNonPositive(FloatVector.fromArray(F, x, xOff).sub(max)).intoArray(out, outOff);
     }
 
     @Override
@@ -416,7 +416,7 @@ public final class VectorOps implements TensorOps {
     }
 
     private static void siluGateLanes(float[] gate, int gateOff, float[] up, int upOff, float[] out, int outOff) {
-        VectorExp.silu(F, FloatVector.fromArray(F, gate, gateOff)).mul(FloatVector.fromArray(F, up, upOff))
+        VectorExp.silu(FloatVector.fromArray(F, gate, gateOff)).mul(FloatVector.fromArray(F, up, upOff))
                 .intoArray(out, outOff);
     }
 
@@ -438,7 +438,7 @@ public final class VectorOps implements TensorOps {
 
     private static void addSiluLanes(float[] z, int zOff, float[] bias, int biasOff, float[] x, int xOff) {
         FloatVector pre = FloatVector.fromArray(F, z, zOff).add(FloatVector.fromArray(F, bias, biasOff));
-        FloatVector.fromArray(F, x, xOff).add(VectorExp.silu(F, pre)).intoArray(x, xOff);
+        FloatVector.fromArray(F, x, xOff).add(VectorExp.silu(pre)).intoArray(x, xOff);
     }
 
     private static float[] padded(float[] a, int from, int count) {

@@ -149,7 +149,7 @@ final class HeadPass {
         FloatVector sums = FloatVector.zero(F);
         v = 0;
         for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
-            FloatVector e = VectorExp.expNonPositive(F, FloatVector.fromArray(F, logits, off + v).sub(max));
+            FloatVector e = VectorExp.expNonPositive(FloatVector.fromArray(F, logits, off + v).sub(max));
             e.intoArray(logits, off + v);
             sums = sums.add(e);
         }
