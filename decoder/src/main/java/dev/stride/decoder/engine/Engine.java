@@ -232,7 +232,7 @@ public final class Engine implements AutoCloseable {
         }
         if (speculationCosts == null) {
             speculationCosts = PassCostMeter.measureHeads(passCostCurve(), heads.heads(), ops,
-                    PassCostMeter.DEFAULT_ROWS, 5);
+                    PassCostMeter.DEFAULT_ROWS, 5, transformer, budget);
         }
         return speculationCosts;
     }

@@ -21,6 +21,8 @@ public final class PassCostMeter {
     private static final double MIN_SECONDS_PER_WORK = 0.1;
     private static final double STABLE_SECONDS = 1.0;
     private static final double MAX_WARM_UP_SECONDS = 60;
+    /** Works shorter than this are timed in the cache state decoding leaves: their weights may fit in cache. */
+    private static final double CACHE_SENSITIVE_SECONDS = 0.02;
 
     private PassCostMeter() {
     }
@@ -32,44 +34,22 @@ public final class PassCostMeter {
      */
     public static PassCostCurve measure(ForwardBackend transformer, KvCacheBudget budget, int[] rows, int prefix,
                                         int repeats) {
-        int maxRows = rows[rows.length - 1];
-        int context = transformer.config().maxPositions();
-        int start = Math.max(0, Math.min(prefix, context - maxRows));
-        KvCache cache = budget.tryAllocate(start + maxRows);
-        if (cache == null) {
-            throw new IllegalStateException("KV cache budget too small to measure pass cost");
-        }
-        try {
-            SplittableRandom random = new SplittableRandom(42);
-            int vocab = transformer.config().vocabSize();
-            PassBatch prefixBatch = new PassBatch();
-            PassOutput out = transformer.newOutput();
-            for (int p = 0; p < start; p++) {
-                prefixBatch.addCausal(cache, random.nextInt(vocab), p, p == start - 1);
-            }
-            if (start > 0) {
-                transformer.forward(prefixBatch, out);
-            }
-            Runnable[] passes = new Runnable[rows.length];
+        try (Passes passes = new Passes(transformer, budget, prefix, rows[rows.length - 1])) {
+            Runnable[] works = new Runnable[rows.length];
             for (int i = 0; i < rows.length; i++) {
-                PassBatch rowsBatch = new PassBatch();
-                for (int r = 0; r < rows[i]; r++) {
-                    rowsBatch.addCausal(cache, random.nextInt(vocab), start + r, true);
-                }
-                passes[i] = () -> transformer.forward(rowsBatch, out);
+                works[i] = passes.of(rows[i]);
             }
-            return new PassCostCurve(rows, time(passes, repeats));
-        } finally {
-            budget.release(cache);
+            return new PassCostCurve(rows, time(works, works, repeats));
         }
     }
 
     /**
      * Times the heads on n hidden states for each n in rows: the first level alone and every level, giving the
-     * first level's cost and each further level's (all levels' cost beyond the first, shared out).
+     * first level's cost and each further level's (all levels' cost beyond the first, shared out). Each run
+     * follows a one-row pass, as in decoding: heads timed back to back would find their weights in cache.
      */
     public static SpeculationCosts measureHeads(PassCostCurve pass, MedusaHeads heads, TensorOps ops, int[] rows,
-                                                int repeats) {
+                                                int repeats, ForwardBackend transformer, KvCacheBudget budget) {
         int maxRows = rows[rows.length - 1];
         SplittableRandom random = new SplittableRandom(43);
         float[] hidden = new float[maxRows * heads.hiddenSize()];
@@ -84,7 +64,12 @@ public final class PassCostMeter {
             runs[i] = () -> heads.forward(ops, 1, hidden, n, scratch, (k, logits, offset) -> { });
             runs[rows.length + i] = () -> heads.forward(ops, levels, hidden, n, scratch, (k, logits, offset) -> { });
         }
-        double[] seconds = time(runs, repeats);
+        double[] seconds;
+        try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 1)) {
+            Runnable[] before = new Runnable[runs.length];
+            Arrays.fill(before, passes.of(1));
+            seconds = time(runs, before, repeats);
+        }
         double[] first = new double[rows.length];
         double[] next = new double[rows.length];
         for (int i = 0; i < rows.length; i++) {
@@ -94,17 +79,69 @@ public final class PassCostMeter {
         return new SpeculationCosts(pass, new PassCostCurve(rows, first), new PassCostCurve(rows, next));
     }
 
+    /** Passes of random tokens after a random prefix, in one KV cache released on close. */
+    private static final class Passes implements AutoCloseable {
+        private final ForwardBackend transformer;
+        private final KvCacheBudget budget;
+        private final KvCache cache;
+        private final int start;
+        private final PassOutput out;
+        private final SplittableRandom random = new SplittableRandom(42);
+
+        Passes(ForwardBackend transformer, KvCacheBudget budget, int prefix, int maxRows) {
+            this.transformer = transformer;
+            this.budget = budget;
+            this.start = Math.max(0, Math.min(prefix, transformer.config().maxPositions() - maxRows));
+            this.cache = budget.tryAllocate(start + maxRows);
+            if (cache == null) {
+                throw new IllegalStateException("KV cache budget too small to measure pass cost");
+            }
+            this.out = transformer.newOutput();
+            PassBatch prefixBatch = new PassBatch();
+            for (int p = 0; p < start; p++) {
+                prefixBatch.addCausal(cache, randomToken(), p, p == start - 1);
+            }
+            if (start > 0) {
+                transformer.forward(prefixBatch, out);
+            }
+        }
+
+        /** A pass of n rows after the prefix, each asking for logits. */
+        Runnable of(int n) {
+            PassBatch batch = new PassBatch();
+            for (int r = 0; r < n; r++) {
+                batch.addCausal(cache, randomToken(), start + r, true);
+            }
+            return () -> transformer.forward(batch, out);
+        }
+
+        private int randomToken() {
+            return random.nextInt(transformer.config().vocabSize());
+        }
+
+        @Override
+        public void close() {
+            budget.release(cache);
+        }
+    }
+
     /**
      * Seconds per run of each work, once all of them are warm: the median of rounds that run every work once, so
-     * that a machine growing busier or idler mid-measurement shifts all row counts alike, not their ratios.
+     * that a machine growing busier or idler mid-measurement shifts all row counts alike, not their ratios. Each
+     * timed run follows an untimed run of its {@code before}, which sets the caches as decoding would leave them
+     * (a one-row pass timed right after a sixty-four-row one came out a third slower than in decoding); works
+     * longer than {@link #CACHE_SENSITIVE_SECONDS} stream their weights from memory anyway and skip it.
      */
-    private static double[] time(Runnable[] works, int repeats) {
+    private static double[] time(Runnable[] works, Runnable[] before, int repeats) {
         warmUp(works);
         double[][] samples = new double[works.length][MAX_ROUNDS];
         long deadline = System.nanoTime() + (long) (MIN_SECONDS_PER_WORK * works.length * 1e9);
         int rounds = 0;
         while (rounds < repeats || (rounds < MAX_ROUNDS && System.nanoTime() < deadline)) {
             for (int i = 0; i < works.length; i++) {
+                if (rounds == 0 || samples[i][rounds - 1] < CACHE_SENSITIVE_SECONDS) {
+                    before[i].run();
+                }
                 samples[i][rounds] = secondsOf(works[i]);
             }
             rounds++;

@@ -1,5 +1,7 @@
 package dev.stride.decoder.mtp;
 
+import java.util.Arrays;
+
 /**
  * What decode cycles really cost against what {@link SpeculationCosts} predicted, learned while the decoder runs.
  * A cycle is the drafting at the end of one step plus the next pass and its verification. The decoder's own
@@ -14,10 +16,8 @@ final class CostCorrection {
 
     /** Most estimated share of decoding time that probes may add. */
     static final double PROBE_SHARE = 0.02;
-    /** Weight of a new cycle in a factor, once the first cycles have set it. */
-    private static final double SMOOTHING = 1.0 / 32;
-    /** A cycle counts as at most this many times the current factor: a preempted thread or a GC is not a trend. */
-    private static final double OUTLIER = 3;
+    /** Recent cycles of each kind whose median is the factor. */
+    static final int WINDOW = 31;
 
     private final Factor plain = new Factor();
     private final Factor drafted = new Factor();
@@ -54,23 +54,28 @@ final class CostCorrection {
         return probeSeconds <= PROBE_SHARE * seconds;
     }
 
-    /** A ratio smoothed over recent cycles: the mean of the first ones, then an exponential average. */
+    /**
+     * The median of the last {@link #WINDOW} ratios. On a shared machine single cycles stall (a preempted thread,
+     * a GC, a neighbour's burst) and whole stretches run slower: a mean, even a clipped one, followed each such
+     * stretch and made plain cycles look dearer than drafted ones measured before it, so {@code auto} drafted where
+     * it lost. A median moves only once most recent cycles agree.
+     */
     private static final class Factor {
-        private double value;
+        private final double[] recent = new double[WINDOW];
+        private final double[] sorted = new double[WINDOW];
         private int count;
+        private double median;
 
         void add(double ratio) {
-            count++;
-            if (count == 1) {
-                value = ratio;
-                return;
-            }
-            double weight = Math.max(SMOOTHING, 1.0 / count);
-            value += weight * (Math.min(ratio, OUTLIER * value) - value);
+            recent[count++ % WINDOW] = ratio;
+            int n = Math.min(count, WINDOW);
+            System.arraycopy(recent, 0, sorted, 0, n);
+            Arrays.sort(sorted, 0, n);
+            median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
         }
 
         double valueOr(double fallback) {
-            return count == 0 ? fallback : value;
+            return count == 0 ? fallback : median;
         }
     }
 }

@@ -37,6 +37,20 @@ class CostCorrectionTest {
     }
 
     @Test
+    void aSlowStretchShorterThanHalfTheWindowLeavesTheFactorAlone() {
+        CostCorrection correction = new CostCorrection();
+        for (int i = 0; i < CostCorrection.WINDOW; i++) {
+            correction.record(false, false, 1.0, 1.0, 1.0);
+        }
+        for (int i = 0; i < CostCorrection.WINDOW / 2; i++) {
+            correction.record(false, false, 1.0, 1.0, 2.5); // a neighbour's burst on a shared machine
+        }
+        assertEquals(1.0, correction.plainFactor(), 1e-12);
+        correction.record(false, false, 1.0, 1.0, 2.5);
+        assertEquals(2.5, correction.plainFactor(), 1e-12, "once most recent cycles agree, the factor follows");
+    }
+
+    @Test
     void cyclesWithoutAPredictionAreIgnored() {
         CostCorrection correction = new CostCorrection();
         correction.record(true, true, 0.0, 0.0, 1.0);
