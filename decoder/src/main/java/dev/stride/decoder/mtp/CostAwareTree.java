@@ -118,6 +118,11 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
+        planSequences = n;
+        planRows = n;
+        if (Arrays.stream(maxDepth, 0, n).allMatch(depth -> depth == 0)) {
+            return; // plain decoding this pass: every tree stays its root
+        }
         PriorityQueue<Candidate> frontier = new PriorityQueue<>((a, b) -> Double.compare(b.score, a.score));
         for (int s = 0; s < n; s++) {
             if (maxDepth[s] > 0) {
@@ -155,7 +160,6 @@ public final class CostAwareTree implements TreeShape {
             int parent = c.parentPop < 0 ? 0 : treeNode[c.parentPop];
             treeNode[i] = trees[c.sequence].addChild(parent, candidates[c.sequence].ids[c.depth - 1][c.rank]);
         }
-        planSequences = n;
         planRows = 0;
         // A probe must verify something, or the sequence would stay silent and probe again on every pass.
         for (int s = 0; s < n; s++) {

@@ -15,7 +15,7 @@ import java.util.Arrays;
 final class CostCorrection {
 
     /** Most estimated share of decoding time that probes may add. */
-    static final double PROBE_SHARE = 0.02;
+    static final double PROBE_SHARE = 0.01;
     /** Recent cycles of each kind whose median is the factor. */
     static final int WINDOW = 31;
 

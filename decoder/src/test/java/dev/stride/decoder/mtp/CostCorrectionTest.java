@@ -71,7 +71,7 @@ class CostCorrectionTest {
             correction.record(false, false, 1.0, 1.0, 1.0);
             plainCycles++;
         }
-        // 2 s of probing may be 2 % of the time once 100 s have passed: 3 s of the probe and 97 plain cycles.
-        assertEquals(97, plainCycles);
+        // 2 s of probing may be 1 % of the time once 200 s have passed: 3 s of the probe and 197 plain cycles.
+        assertEquals(197, plainCycles);
     }
 }
