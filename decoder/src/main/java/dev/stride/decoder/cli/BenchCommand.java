@@ -66,6 +66,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
     float temperature;
 
+    @Option(names = "--stop-at-eos", description = "End each sequence at end-of-sequence, as generate and the Spark"
+            + " job do (default: every sequence runs all --max-new-tokens).")
+    boolean stopAtEos;
+
     @Option(names = "--sweep", description = "Run chain:1..K, nodes:4..32, static, the heads' designed tree (if any)"
             + " and auto, each against plain decoding in the same rounds; one table row per tree.")
     boolean sweep;
@@ -285,7 +289,7 @@ public final class BenchCommand implements Callable<Integer> {
                     JsonNode node = JSON.readTree(line);
                     requests.add(new GenerationRequest(String.format("%04d", requests.size()),
                             engine.tokenizer().encode(node.get("prompt").asText()), maxNewTokens, sampling, List.of(),
-                            true));
+                            !stopAtEos));
                 }
             }
         } else {
@@ -293,7 +297,7 @@ public final class BenchCommand implements Callable<Integer> {
             int vocab = engine.model().config().vocabSize();
             for (int i = 0; i < promptCount; i++) {
                 requests.add(new GenerationRequest(String.format("%04d", i), random.ints(16, 0, vocab).toArray(),
-                        maxNewTokens, sampling, List.of(), true));
+                        maxNewTokens, sampling, List.of(), !stopAtEos));
             }
         }
         return requests;

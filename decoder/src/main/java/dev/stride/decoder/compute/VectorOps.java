@@ -395,7 +395,7 @@ public final class VectorOps implements TensorOps {
     }
 
     private static void expBelowLanes(float max, float[] x, int xOff, float[] out, int outOff) {
-        VectorExp.expNonPositive(FloatVector.fromArray(F, x, xOff).sub(max)).intoArray(out, outOff);
+        VectorExp.expBelow(x, xOff, max, out, outOff);
     }
 
     @Override
@@ -416,29 +416,33 @@ public final class VectorOps implements TensorOps {
     }
 
     private static void siluGateLanes(float[] gate, int gateOff, float[] up, int upOff, float[] out, int outOff) {
-        VectorExp.silu(FloatVector.fromArray(F, gate, gateOff)).mul(FloatVector.fromArray(F, up, upOff))
-                .intoArray(out, outOff);
+        VectorExp.silu(gate, gateOff, out, outOff);
+        FloatVector.fromArray(F, out, outOff).mul(FloatVector.fromArray(F, up, upOff)).intoArray(out, outOff);
     }
 
     @Override
     public void addSiluResidual(float[] z, float[] bias, float[] x, int n, int dim) {
+        float[] lanes = new float[F.length()];
         for (int r = 0; r < n; r++) {
             int row = r * dim;
             int i = 0;
             for (int upper = F.loopBound(dim); i < upper; i += F.length()) {
-                addSiluLanes(z, row + i, bias, i, x, row + i);
+                addSiluLanes(z, row + i, bias, i, x, row + i, lanes);
             }
             if (i < dim) {
                 float[] tail = padded(x, row + i, dim - i);
-                addSiluLanes(padded(z, row + i, dim - i), 0, padded(bias, i, dim - i), 0, tail, 0);
+                addSiluLanes(padded(z, row + i, dim - i), 0, padded(bias, i, dim - i), 0, tail, 0, lanes);
                 System.arraycopy(tail, 0, x, row + i, dim - i);
             }
         }
     }
 
-    private static void addSiluLanes(float[] z, int zOff, float[] bias, int biasOff, float[] x, int xOff) {
-        FloatVector pre = FloatVector.fromArray(F, z, zOff).add(FloatVector.fromArray(F, bias, biasOff));
-        FloatVector.fromArray(F, x, xOff).add(VectorExp.silu(pre)).intoArray(x, xOff);
+    /** x += SiLU(z + bias) for one vector's lanes; {@code lanes} holds the pre-activation meanwhile. */
+    private static void addSiluLanes(float[] z, int zOff, float[] bias, int biasOff, float[] x, int xOff,
+                                     float[] lanes) {
+        FloatVector.fromArray(F, z, zOff).add(FloatVector.fromArray(F, bias, biasOff)).intoArray(lanes, 0);
+        VectorExp.silu(lanes, 0, lanes, 0);
+        FloatVector.fromArray(F, x, xOff).add(FloatVector.fromArray(F, lanes, 0)).intoArray(x, xOff);
     }
 
     private static float[] padded(float[] a, int from, int count) {

@@ -212,6 +212,18 @@ public final class Engine implements AutoCloseable {
         return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
     }
 
+    /**
+     * Runs the kernels (passes and heads) until the JIT has compiled them; returns the seconds it took. For a
+     * long-lived process such as a Spark executor: until then a pass runs in the JIT's first tiers, where the
+     * vector kernels are many times slower, and on a JVM whose compiler is busy with other code (Spark's) that
+     * lasted seconds into the first partition.
+     */
+    public synchronized double warmUp() {
+        long start = System.nanoTime();
+        PassCostMeter.warmUp(transformer, budget, heads == null ? null : heads.heads(), ops);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
     /** This device's pass-cost curve after a {@link #COST_PREFIX}-token prefix, measured once on first use. */
     public synchronized PassCostCurve passCostCurve() {
         if (passCost == null) {

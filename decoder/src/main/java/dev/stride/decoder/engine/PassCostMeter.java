@@ -9,7 +9,9 @@ import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** Times forward passes that carry n new tokens after a prefix, and head runs: the costs behind {@code --tree auto}. */
@@ -51,11 +53,7 @@ public final class PassCostMeter {
     public static SpeculationCosts measureHeads(PassCostCurve pass, MedusaHeads heads, TensorOps ops, int[] rows,
                                                 int repeats, ForwardBackend transformer, KvCacheBudget budget) {
         int maxRows = rows[rows.length - 1];
-        SplittableRandom random = new SplittableRandom(43);
-        float[] hidden = new float[maxRows * heads.hiddenSize()];
-        for (int i = 0; i < hidden.length; i++) {
-            hidden[i] = (float) random.nextGaussian();
-        }
+        float[] hidden = randomHidden(heads, maxRows);
         MedusaHeads.Scratch scratch = heads.newScratch(maxRows);
         int levels = heads.numHeads();
         Runnable[] runs = new Runnable[2 * rows.length];
@@ -77,6 +75,31 @@ public final class PassCostMeter {
             next[i] = levels == 1 ? first[i] : Math.max(0, (seconds[rows.length + i] - first[i]) / (levels - 1));
         }
         return new SpeculationCosts(pass, new PassCostCurve(rows, first), new PassCostCurve(rows, next));
+    }
+
+    /**
+     * Runs passes of one, four and sixteen rows (a decode step, a batch, a prefill) and, with heads, every head
+     * level on four hidden states until the JIT has compiled their kernels (see {@link #warmUp(Runnable[])}).
+     */
+    public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops) {
+        try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
+            List<Runnable> works = new ArrayList<>(List.of(passes.of(1), passes.of(4), passes.of(16)));
+            if (heads != null) {
+                float[] hidden = randomHidden(heads, 4);
+                MedusaHeads.Scratch scratch = heads.newScratch(4);
+                works.add(() -> heads.forward(ops, heads.numHeads(), hidden, 4, scratch, (k, logits, offset) -> { }));
+            }
+            warmUp(works.toArray(Runnable[]::new));
+        }
+    }
+
+    private static float[] randomHidden(MedusaHeads heads, int rows) {
+        SplittableRandom random = new SplittableRandom(43);
+        float[] hidden = new float[rows * heads.hiddenSize()];
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = (float) random.nextGaussian();
+        }
+        return hidden;
     }
 
     /** Passes of random tokens after a random prefix, in one KV cache released on close. */

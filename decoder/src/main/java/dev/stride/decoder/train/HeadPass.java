@@ -149,9 +149,8 @@ final class HeadPass {
         FloatVector sums = FloatVector.zero(F);
         v = 0;
         for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
-            FloatVector e = VectorExp.expNonPositive(FloatVector.fromArray(F, logits, off + v).sub(max));
-            e.intoArray(logits, off + v);
-            sums = sums.add(e);
+            VectorExp.expBelow(logits, off + v, max, logits, off + v);
+            sums = sums.add(FloatVector.fromArray(F, logits, off + v));
         }
         float sum = LaneSum.of(sums);
         for (; v < vocab; v++) {

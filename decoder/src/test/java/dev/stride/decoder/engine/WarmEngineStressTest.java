@@ -1,6 +1,7 @@
 package dev.stride.decoder.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.testing.Fixtures;
 import java.nio.file.Path;
@@ -12,7 +13,7 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a Spark executor becomes after minutes of work: one engine with two compute threads, its pass costs measured,
+ * What a Spark executor becomes after minutes of work: one engine with two compute threads, warmed up, its pass costs measured,
  * its kernels compiled and recompiled, decoding round after round plain and multi-token, alone and with a second
  * decoder working beside it on the same engine. Every round must give the first round's tokens and log-probabilities
  * bit for bit. (Two threads once let a parallel loop return before its last chunk was written; about half of such
@@ -27,6 +28,7 @@ class WarmEngineStressTest {
         Path heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads");
         SamplingParams sampled = new SamplingParams(0.9f, 0, 0.9f, 23);
         try (Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), heads, 2, "cpu", 256L << 20))) {
+            assertTrue(engine.warmUp() > 0, "the warm-up runs passes"); // as the job does on each executor
             engine.speculationCosts(); // measured on the compute threads, as the first multi-token decoder does
             List<GenerationResult> greedy = decode(engine, DecodingMode.AR, SamplingParams.GREEDY);
             List<GenerationResult> sampledPlain = decode(engine, DecodingMode.AR, sampled);

@@ -4,6 +4,7 @@ import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.job.config.JobConfig;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,6 +45,8 @@ public final class ModelRegistry {
             Engine engine = Engine.load(new EngineOptions(k.modelDir(), k.headsDir(), threads(config), k.device(),
                     EngineOptions.DEFAULT_KV_CACHE_BYTES, k.weights()));
             LOADS.incrementAndGet();
+            LOG.info("Engine warmed up in {} s (JIT-compiled kernels before the first row)",
+                    String.format(Locale.ROOT, "%.1f", engine.warmUp()));
             return engine;
         });
     }
