@@ -23,6 +23,11 @@ public final class PassCostMeter {
     private static final double MIN_SECONDS_PER_WORK = 0.1;
     private static final double STABLE_SECONDS = 1.0;
     private static final double MAX_WARM_UP_SECONDS = 60;
+    /**
+     * Longest an engine's warm-up before serving may take: past it the JIT goes on compiling while real work runs
+     * (two executors warming side by side on two cores took their whole budget once).
+     */
+    private static final double MAX_SERVING_WARM_UP_SECONDS = 10;
     /** Works shorter than this are timed in the cache state decoding leaves: their weights may fit in cache. */
     private static final double CACHE_SENSITIVE_SECONDS = 0.02;
 
@@ -79,7 +84,8 @@ public final class PassCostMeter {
 
     /**
      * Runs passes of one, four and sixteen rows (a decode step, a batch, a prefill) and, with heads, every head
-     * level on four hidden states until the JIT has compiled their kernels (see {@link #warmUp(Runnable[])}).
+     * level on four hidden states until the JIT has compiled their kernels (see {@link #warmUp(Runnable[], double)}),
+     * for at most {@link #MAX_SERVING_WARM_UP_SECONDS}.
      */
     public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops) {
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
@@ -89,7 +95,7 @@ public final class PassCostMeter {
                 MedusaHeads.Scratch scratch = heads.newScratch(4);
                 works.add(() -> heads.forward(ops, heads.numHeads(), hidden, 4, scratch, (k, logits, offset) -> { }));
             }
-            warmUp(works.toArray(Runnable[]::new));
+            warmUp(works.toArray(Runnable[]::new), MAX_SERVING_WARM_UP_SECONDS);
         }
     }
 
@@ -156,7 +162,7 @@ public final class PassCostMeter {
      * longer than {@link #CACHE_SENSITIVE_SECONDS} stream their weights from memory anyway and skip it.
      */
     private static double[] time(Runnable[] works, Runnable[] before, int repeats) {
-        warmUp(works);
+        warmUp(works, MAX_WARM_UP_SECONDS);
         double[][] samples = new double[works.length][MAX_ROUNDS];
         long deadline = System.nanoTime() + (long) (MIN_SECONDS_PER_WORK * works.length * 1e9);
         int rounds = 0;
@@ -185,18 +191,18 @@ public final class PassCostMeter {
 
     /**
      * Runs rounds of every work until the JIT has compiled them all: until the fastest round stops improving for
-     * {@link #STABLE_SECONDS} (and three rounds), at most {@link #MAX_WARM_UP_SECONDS}. A fixed count or time is not
+     * {@link #STABLE_SECONDS} (and three rounds), at most {@code maxSeconds}. A fixed count or time is not
      * enough: a small model's pass takes microseconds and its kernels are still being compiled after thousands,
      * and on a busy machine the compiler threads wait their turn too; timed while interpreted, a one-row pass
      * came out slower than sixty-four.
      */
-    private static void warmUp(Runnable[] works) {
+    private static void warmUp(Runnable[] works, double maxSeconds) {
         long start = System.nanoTime();
         long lastImproved = start;
         double best = Double.MAX_VALUE;
         int roundsSinceImproved = 0;
         while (roundsSinceImproved < 3 || System.nanoTime() - lastImproved < STABLE_SECONDS * 1e9) {
-            if (System.nanoTime() - start > MAX_WARM_UP_SECONDS * 1e9) {
+            if (System.nanoTime() - start > maxSeconds * 1e9) {
                 return;
             }
             double round = 0;
