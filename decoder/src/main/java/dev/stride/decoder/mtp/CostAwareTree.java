@@ -120,7 +120,7 @@ public final class CostAwareTree implements TreeShape {
     public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
         planSequences = n;
         planRows = n;
-        if (Arrays.stream(maxDepth, 0, n).allMatch(depth -> depth == 0)) {
+        if (!anyDrafts(maxDepth, n)) {
             return; // plain decoding this pass: every tree stays its root
         }
         PriorityQueue<Candidate> frontier = new PriorityQueue<>((a, b) -> Double.compare(b.score, a.score));
@@ -168,6 +168,16 @@ public final class CostAwareTree implements TreeShape {
             }
             planRows += trees[s].size();
         }
+    }
+
+    /** Whether any sequence may draft this pass; a loop, not a stream, as it runs on every decode step. */
+    private static boolean anyDrafts(int[] maxDepth, int n) {
+        for (int s = 0; s < n; s++) {
+            if (maxDepth[s] > 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Corrects the costs with the time the cycle of the last {@link #growAll} really took. */
