@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>
  * Every method takes and leaves its lanes in arrays, one vector of {@link #SPECIES} at a time, and none takes or
  * returns a vector. A method with vector arguments runs fast only when the JIT inlines it into its caller, and the
- * JIT's inlining log showed hot call sites of the old vector-valued exponential refused ("callee is too large",
+ * JIT's inlining log showed hot call sites of the old vector-valued exponential refused (C2's
  * "NodeCountInliningCutoff"); compiled on its own, such a method boxes the vectors it passes. Through arrays, a
  * call that is not inlined costs a call.
  */
