@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -110,6 +111,37 @@ class StrideJobTest {
             assertEquals(0, (int) row.getAs("completion_tokens"), id);
         });
         assertTrue((int) rows.get("bad-long").getAs("prompt_tokens") >= 512);
+    }
+
+    /** More rows than the partition's batcher prepares or hands to Spark at once; bad rows scattered and in a streak. */
+    @Test
+    void rowsAcrossManyBatcherGroupsComeOutOnceWithTheirOwnCompletions() {
+        List<Row> good = new ArrayList<>();
+        List<Row> rows = new ArrayList<>();
+        for (int copy = 0; copy < 4; copy++) {
+            for (Row row : TestPrompts.good()) {
+                good.add(TestPrompts.renamed(row, row.getAs("id") + "-" + copy));
+                rows.add(good.get(good.size() - 1));
+            }
+            rows.add(TestPrompts.renamed(TestPrompts.bad().get(copy), "scattered-" + copy));
+            if (copy == 1) {
+                for (int i = 0; i < 40; i++) {
+                    rows.add(TestPrompts.renamed(TestPrompts.bad().get(1), "streak-" + i));
+                }
+            }
+        }
+        Path output = dir.resolve("out");
+        JobRuns.run(spark(), "--input", TestPrompts.write(spark(), rows, dir.resolve("in")).toString(), "--output",
+                output.toString(), "--max-new-tokens", String.valueOf(MAX_NEW_TOKENS), "--max-batch", "3", "--seed",
+                String.valueOf(JOB_SEED), "--partitions", "1");
+
+        Map<String, Row> byId = byId(spark().read().parquet(output.toString()));
+        assertEquals(rows.size(), spark().read().parquet(output.toString()).count());
+        assertEquals(rows.stream().map(row -> row.<String>getAs("id")).collect(Collectors.toSet()), byId.keySet());
+        JobRuns.direct(good, MAX_NEW_TOKENS, JOB_SEED, 4).forEach((id, result) ->
+                assertEquals(result.completion(), byId.get(id).getAs("completion"), id));
+        rows.stream().map(row -> row.<String>getAs("id")).filter(id -> !id.startsWith("g"))
+                .forEach(id -> assertNotNull(byId.get(id).getAs("error"), id));
     }
 
     @Test

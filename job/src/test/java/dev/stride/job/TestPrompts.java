@@ -87,6 +87,16 @@ public final class TestPrompts {
         return write(spark, rows, SCHEMA, dir, 1);
     }
 
+    /** The same row under another id. */
+    public static Row renamed(Row row, String id) {
+        Object[] values = new Object[row.length()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = row.get(i);
+        }
+        values[SCHEMA.fieldIndex("id")] = id;
+        return new GenericRowWithSchema(values, SCHEMA);
+    }
+
     private static Row row(String id, String prompt, String category, Integer maxNewTokens, Double temperature,
                            Double topP, Integer topK, Long seed, List<String> stop) {
         return new GenericRowWithSchema(new Object[] {id, prompt, category, maxNewTokens, temperature, topP, topK,

@@ -9,7 +9,9 @@ public enum FinishReason {
     /** The model produced an end-of-sequence token. */
     EOS;
 
+    private final String wireName = name().toLowerCase(java.util.Locale.ROOT);
+
     public String wireName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return wireName;
     }
 }
