@@ -36,7 +36,7 @@ final class ContinuousBatcher implements Iterator<Row> {
     private final OutputRows outputs;
     private final PartitionMeter meter;
     private final Runnable onExhausted;
-    private final ArrayDeque<Admission> prepared = new ArrayDeque<>();
+    private final ArrayDeque<Admission> waiting = new ArrayDeque<>();
     private final Map<String, Row> submitted = new HashMap<>();
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
     private long admitted;
@@ -81,16 +81,16 @@ final class ContinuousBatcher implements Iterator<Row> {
     }
 
     private boolean hasWork() {
-        return !prepared.isEmpty() || input.hasNext() || !submitted.isEmpty();
+        return !waiting.isEmpty() || input.hasNext() || !submitted.isEmpty();
     }
 
     /** Fills free decoder slots, preparing the next batch of rows when none is waiting. */
     private void admit() {
         while (decoder.inFlight() < decoder.capacity() && ready.size() < ROW_BATCH) {
-            if (prepared.isEmpty()) {
+            if (waiting.isEmpty()) {
                 prepareBatch();
             }
-            Admission next = prepared.poll();
+            Admission next = waiting.poll();
             if (next == null) {
                 return;
             }
@@ -103,11 +103,11 @@ final class ContinuousBatcher implements Iterator<Row> {
     private void prepareBatch() {
         for (int i = 0; i < ROW_BATCH && input.hasNext(); i++) {
             Row row = input.next();
-            RowRequests.Prepared request = requests.prepare(row, Long.toString(admitted++));
-            if (request.request() == null) {
-                emit(outputs.failed(row, request.error(), request.promptTokens()), 0, true);
+            RowRequests.Prepared prepared = requests.prepare(row, Long.toString(admitted++));
+            if (prepared.request() == null) {
+                emit(outputs.failed(row, prepared.error(), prepared.promptTokens()), 0, true);
             } else {
-                prepared.add(new Admission(row, request.request()));
+                waiting.add(new Admission(row, prepared.request()));
             }
         }
     }
