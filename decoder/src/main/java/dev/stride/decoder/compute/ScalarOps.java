@@ -33,9 +33,12 @@ public final class ScalarOps implements TensorOps {
     }
 
     @Override
-    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
-        for (int i = 0; i < len; i++) {
-            y[yOff + i] += alpha * x[xOff + i];
+    public void addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
+                                int outOff, int len) {
+        for (int i = 0; i < count; i++) {
+            for (int d = 0; d < len; d++) {
+                out[outOff + d] += p[pOff + i] * rows[rowsOff + i * stride + d];
+            }
         }
     }
 
@@ -49,6 +52,16 @@ public final class ScalarOps implements TensorOps {
             }
             scores[scoresOff + j] = sum;
         }
+    }
+
+    @Override
+    public float scaleAndMax(float[] x, int off, int len, float scale) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = off; i < off + len; i++) {
+            x[i] *= scale;
+            max = Math.max(max, x[i]);
+        }
+        return max;
     }
 
     @Override

@@ -15,8 +15,13 @@ public interface TensorOps {
     /** out[outOff, +dim) = x[xOff, +dim) / rms(x) * weight. */
     void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim);
 
-    /** y[yOff + i] += alpha * x[xOff + i] for i in [0, len). */
-    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len);
+    /**
+     * Adds {@code count} weighted rows to out: out[outOff + d] += p[pOff + i] * rows[rowsOff + i * stride + d] for
+     * d in [0, len), one fused multiply-add per term, i = 0, 1, ... in order (attention's weighted sum of values).
+     * So one call over n rows gives the same bits as n calls of one row each.
+     */
+    void addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
+                         int outOff, int len);
 
     /**
      * Attention scores of one query against a block of {@code block} keys stored dimension-major (dimension d of
@@ -25,6 +30,9 @@ public interface TensorOps {
      */
     void keyBlockScores(float[] q, int qOff, float[] keys, int blockOff, int headDim, int block, float[] scores,
                         int scoresOff);
+
+    /** x[off + i] *= scale for i in [0, len); returns the largest scaled value (negative infinity if len is 0). */
+    float scaleAndMax(float[] x, int off, int len, float scale);
 
     /** x[off + i] = exp(x[off + i] - max) for i in [0, len), where every x[off + i] <= max: softmax numerators. */
     void expBelow(float max, float[] x, int off, int len);

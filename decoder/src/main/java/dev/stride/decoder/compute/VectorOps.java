@@ -10,6 +10,7 @@ import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -337,15 +338,45 @@ public final class VectorOps implements TensorOps {
         }
     }
 
+    /**
+     * Four vectors of out at a time stay in registers while every row is added (a row at a time they would go
+     * through memory once per row); each element still sees its terms one by one in row order.
+     */
     @Override
-    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int len) {
-        int i = 0;
-        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
-            FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.broadcast(F, alpha), FloatVector.fromArray(F, y, yOff + i))
-                    .intoArray(y, yOff + i);
+    public void addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
+                                int outOff, int len) {
+        int lanes = F.length();
+        int d = 0;
+        for (; d + 4 * lanes <= len; d += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(F, out, outOff + d);
+            FloatVector a1 = FloatVector.fromArray(F, out, outOff + d + lanes);
+            FloatVector a2 = FloatVector.fromArray(F, out, outOff + d + 2 * lanes);
+            FloatVector a3 = FloatVector.fromArray(F, out, outOff + d + 3 * lanes);
+            for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
+                FloatVector weight = FloatVector.broadcast(F, p[pOff + i]);
+                a0 = FloatVector.fromArray(F, rows, at).fma(weight, a0);
+                a1 = FloatVector.fromArray(F, rows, at + lanes).fma(weight, a1);
+                a2 = FloatVector.fromArray(F, rows, at + 2 * lanes).fma(weight, a2);
+                a3 = FloatVector.fromArray(F, rows, at + 3 * lanes).fma(weight, a3);
+            }
+            a0.intoArray(out, outOff + d);
+            a1.intoArray(out, outOff + d + lanes);
+            a2.intoArray(out, outOff + d + 2 * lanes);
+            a3.intoArray(out, outOff + d + 3 * lanes);
         }
-        for (; i < len; i++) {
-            y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
+        for (; d + lanes <= len; d += lanes) {
+            FloatVector a = FloatVector.fromArray(F, out, outOff + d);
+            for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
+                a = FloatVector.fromArray(F, rows, at).fma(FloatVector.broadcast(F, p[pOff + i]), a);
+            }
+            a.intoArray(out, outOff + d);
+        }
+        for (; d < len; d++) {
+            float a = out[outOff + d];
+            for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
+                a = Math.fma(rows[at], p[pOff + i], a);
+            }
+            out[outOff + d] = a;
         }
     }
 
@@ -379,6 +410,24 @@ public final class VectorOps implements TensorOps {
      * The element-wise ops from here on run whole vectors; a tail shorter than a vector goes through zero-padded copies
      * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
      */
+
+    /** The maximum is exact in any order, so lanes may find it. */
+    @Override
+    public float scaleAndMax(float[] x, int off, int len, float scale) {
+        FloatVector laneMax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = off;
+        for (int upper = off + F.loopBound(len); i < upper; i += F.length()) {
+            FloatVector scaled = FloatVector.fromArray(F, x, i).mul(scale);
+            scaled.intoArray(x, i);
+            laneMax = laneMax.max(scaled);
+        }
+        float max = laneMax.reduceLanes(VectorOperators.MAX);
+        for (; i < off + len; i++) {
+            x[i] *= scale;
+            max = Math.max(max, x[i]);
+        }
+        return max;
+    }
 
     @Override
     public void expBelow(float max, float[] x, int off, int len) {

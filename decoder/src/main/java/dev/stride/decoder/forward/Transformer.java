@@ -180,11 +180,7 @@ public final class Transformer implements ForwardBackend {
             score[end++] = score[scratch + slot % block];
         }
         int from = Math.min(first, prefix);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = from; i < end; i++) {
-            score[i] *= attentionScale;
-            max = Math.max(max, score[i]);
-        }
+        float max = ops.scaleAndMax(score, from, end - from, attentionScale);
         ops.expBelow(max, score, from, end - from);
         float sum = 0f;
         for (int i = from; i < end; i++) {
@@ -192,12 +188,14 @@ public final class Transformer implements ForwardBackend {
         }
         int out = row * qDim + head * headDim;
         Arrays.fill(attnOut, out, out + headDim, 0f);
-        for (int s = first; s < prefix; s++) {
-            ops.axpy(score[s], values, s * kvDim + kvOffset, attnOut, out, headDim);
+        if (first < prefix) {
+            ops.addWeightedRows(score, first, prefix - first, values, first * kvDim + kvOffset, kvDim, attnOut, out,
+                    headDim);
         }
         int i = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
-            ops.axpy(score[i++], values, batch.extraSlot(e) * kvDim + kvOffset, attnOut, out, headDim);
+            ops.addWeightedRows(score, i++, 1, values, batch.extraSlot(e) * kvDim + kvOffset, kvDim, attnOut, out,
+                    headDim);
         }
         float inverseSum = 1f / sum;
         for (int d = 0; d < headDim; d++) {

@@ -1,5 +1,6 @@
 package dev.stride.decoder.compute;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.stride.decoder.safetensors.DType;
@@ -133,14 +134,13 @@ class VectorOpsTest {
     }
 
     @Test
-    void rmsNormAndAxpyMatchOracle() {
+    void rmsNormMatchesOracle() {
         Random random = new Random(3);
         try (ComputePool pool = new ComputePool(1)) {
             VectorOps ops = new VectorOps(pool);
             for (int trial = 0; trial < 20; trial++) {
                 int dim = 1 + random.nextInt(300);
                 float[] x = TinyModels.randomFloats(random, dim + 3);
-                float[] y = TinyModels.randomFloats(random, dim + 5);
                 float[] weight = TinyModels.randomFloats(random, dim);
                 float[] expected = new float[dim + 1];
                 float[] actual = new float[dim + 1];
@@ -149,12 +149,34 @@ class VectorOpsTest {
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], actual[i], 1e-5f * (1 + Math.abs(expected[i])), "rmsNorm dim " + dim);
                 }
-                float[] y1 = y.clone();
-                float[] y2 = y.clone();
-                ORACLE.axpy(0.7f, x, 2, y1, 4, dim);
-                ops.axpy(0.7f, x, 2, y2, 4, dim);
-                for (int i = 0; i < y1.length; i++) {
-                    assertEquals(y1[i], y2[i], 1e-5f * (1 + Math.abs(y1[i])), "axpy");
+            }
+        }
+    }
+
+    @Test
+    void weightedRowsMatchOracleAndGiveTheSameBitsInOneCallOrRowByRow() {
+        Random random = new Random(4);
+        try (ComputePool pool = new ComputePool(1)) {
+            VectorOps ops = new VectorOps(pool);
+            for (int trial = 0; trial < 40; trial++) {
+                int len = 1 + random.nextInt(150);
+                int stride = len + random.nextInt(20);
+                int count = 1 + random.nextInt(60);
+                float[] p = TinyModels.randomFloats(random, count + 3);
+                float[] rows = TinyModels.randomFloats(random, 5 + count * stride);
+                float[] start = TinyModels.randomFloats(random, len + 2);
+                float[] expected = start.clone();
+                float[] together = start.clone();
+                float[] oneByOne = start.clone();
+                ORACLE.addWeightedRows(p, 3, count, rows, 5, stride, expected, 2, len);
+                ops.addWeightedRows(p, 3, count, rows, 5, stride, together, 2, len);
+                for (int i = 0; i < count; i++) {
+                    ops.addWeightedRows(p, 3 + i, 1, rows, 5 + i * stride, stride, oneByOne, 2, len);
+                }
+                assertArrayEquals(oneByOne, together, "len " + len + ", " + count + " rows");
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], together[i], 1e-5f * (1 + Math.abs(expected[i])) * count,
+                            "len " + len + ", element " + i);
                 }
             }
         }
@@ -182,6 +204,13 @@ class VectorOpsTest {
                 for (float v : x) {
                     max = Math.max(max, v);
                 }
+                float[] s1 = x.clone();
+                float[] s2 = x.clone();
+                assertEquals(ORACLE.scaleAndMax(s1, 3, len, 0.37f), ops.scaleAndMax(s2, 3, len, 0.37f),
+                        "scaled maximum, length " + len);
+                assertArrayEquals(s1, s2, "scaled scores, length " + len);
+                assertEquals(Float.NEGATIVE_INFINITY, ops.scaleAndMax(s2, 3, 0, 0.37f), "empty range");
+
                 float[] e1 = x.clone();
                 float[] e2 = x.clone();
                 ORACLE.expBelow(max, e1, 4, len);
