@@ -4,9 +4,6 @@ import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -22,8 +19,6 @@ final class PackedKernels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Short> S =
-            VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
     private static final int W = PackedMatrix.PANEL;
     /**
      * Input rows per register block: up to 4 on CPUs with 16-lane vectors (AVX-512 has 32 vector registers), 2
@@ -64,23 +59,23 @@ final class PackedKernels {
                        float[] scratch) {
         int cols = w.cols();
         int rows = w.rows();
+        int panelStride = PackedBf16Matrix.pairColumns(cols) * W;
         int fullEnd = Math.min(endPanel, rows / W);
         int panel = firstPanel;
         for (; panel + 4 <= fullEnd; panel += 4) {
             if (n < BF16_REGISTER_ROWS) {
+                int w0 = panel * panelStride;
                 int b = 0;
                 for (; b + 4 <= n; b += 4) {
-                    bf16Block4x2(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W,
-                            rows);
-                    bf16Block4x2(w.panels(), (panel + 2) * cols * W, cols * W, cols, x, b * cols, out,
+                    bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                    bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
                             b * rows + (panel + 2) * W, rows);
                 }
                 for (; b + 2 <= n; b += 2) {
-                    bf16Block2x4(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W,
-                            rows);
+                    bf16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
                 }
                 if (b < n) {
-                    bf16Block1x4(w.panels(), panel * cols * W, cols * W, cols, x, b * cols, out, b * rows + panel * W);
+                    bf16Block1x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W);
                 }
                 continue;
             }
@@ -277,16 +272,32 @@ final class PackedKernels {
         a3.intoArray(out, out0 + 3 * W);
     }
 
+    /*
+     * The BF16 blocks below step through column pairs (one int vector per panel, see PackedBf16Matrix): column c
+     * with the pair's low halves, then column c + 1 with its high halves, which an odd last column lacks.
+     */
+
     /** One input row against four BF16 panels, widened in registers (the same fused multiply-adds as block1x4). */
-    private static void bf16Block1x4(short[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0) {
+    private static void bf16Block1x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-        for (int c = 0; c < cols; c++) {
-            int wc = w0 + c * W;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector p0 = IntVector.fromArray(I, w, wc);
+            IntVector p1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector p2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector p3 = IntVector.fromArray(I, w, wc + 3 * ws);
             FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-            a0 = bf16Column(w, wc).fma(v, a0);
-            a1 = bf16Column(w, wc + ws).fma(v, a1);
-            a2 = bf16Column(w, wc + 2 * ws).fma(v, a2);
-            a3 = bf16Column(w, wc + 3 * ws).fma(v, a3);
+            a0 = PackedBf16Matrix.evenColumn(p0).fma(v, a0);
+            a1 = PackedBf16Matrix.evenColumn(p1).fma(v, a1);
+            a2 = PackedBf16Matrix.evenColumn(p2).fma(v, a2);
+            a3 = PackedBf16Matrix.evenColumn(p3).fma(v, a3);
+            if (c + 1 < cols) {
+                v = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a0 = PackedBf16Matrix.oddColumn(p0).fma(v, a0);
+                a1 = PackedBf16Matrix.oddColumn(p1).fma(v, a1);
+                a2 = PackedBf16Matrix.oddColumn(p2).fma(v, a2);
+                a3 = PackedBf16Matrix.oddColumn(p3).fma(v, a3);
+            }
         }
         a0.intoArray(out, out0);
         a1.intoArray(out, out0 + W);
@@ -294,28 +305,52 @@ final class PackedKernels {
         a3.intoArray(out, out0 + 3 * W);
     }
 
-    /** Two input rows against four BF16 panels, widened in registers once for both (block2x4's multiply-adds). */
-    private static void bf16Block2x4(short[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+    /**
+     * Two input rows against four BF16 panels, widened in registers once for both (block2x4's multiply-adds).
+     * Each widened column goes straight into its two rows: eight accumulators, four pairs, two broadcasts and
+     * the column take 15 of AVX2's 16 registers.
+     */
+    private static void bf16Block2x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
                                      int outStride) {
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
         FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
         int x1 = x0 + cols;
-        for (int c = 0; c < cols; c++) {
-            int wc = w0 + c * W;
-            FloatVector p0 = bf16Column(w, wc);
-            FloatVector p1 = bf16Column(w, wc + ws);
-            FloatVector p2 = bf16Column(w, wc + 2 * ws);
-            FloatVector p3 = bf16Column(w, wc + 3 * ws);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-            a00 = p0.fma(v, a00);
-            a01 = p1.fma(v, a01);
-            a02 = p2.fma(v, a02);
-            a03 = p3.fma(v, a03);
-            v = FloatVector.broadcast(F, x[x1 + c]);
-            a10 = p0.fma(v, a10);
-            a11 = p1.fma(v, a11);
-            a12 = p2.fma(v, a12);
-            a13 = p3.fma(v, a13);
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
+            FloatVector p = PackedBf16Matrix.evenColumn(q0);
+            a00 = p.fma(v0, a00);
+            a10 = p.fma(v1, a10);
+            p = PackedBf16Matrix.evenColumn(q1);
+            a01 = p.fma(v0, a01);
+            a11 = p.fma(v1, a11);
+            p = PackedBf16Matrix.evenColumn(q2);
+            a02 = p.fma(v0, a02);
+            a12 = p.fma(v1, a12);
+            p = PackedBf16Matrix.evenColumn(q3);
+            a03 = p.fma(v0, a03);
+            a13 = p.fma(v1, a13);
+            if (c + 1 < cols) {
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                p = PackedBf16Matrix.oddColumn(q0);
+                a00 = p.fma(v0, a00);
+                a10 = p.fma(v1, a10);
+                p = PackedBf16Matrix.oddColumn(q1);
+                a01 = p.fma(v0, a01);
+                a11 = p.fma(v1, a11);
+                p = PackedBf16Matrix.oddColumn(q2);
+                a02 = p.fma(v0, a02);
+                a12 = p.fma(v1, a12);
+                p = PackedBf16Matrix.oddColumn(q3);
+                a03 = p.fma(v0, a03);
+                a13 = p.fma(v1, a13);
+            }
         }
         int o1 = out0 + outStride;
         a00.intoArray(out, out0);
@@ -330,19 +365,21 @@ final class PackedKernels {
 
     /**
      * Four input rows against two BF16 panels, widened in registers: each widened weight vector feeds four rows
-     * (eight accumulators, two weight vectors and a broadcast: 11 of AVX2's 16 registers).
+     * (eight accumulators, two pairs, two widened columns and a broadcast: 13 of AVX2's 16 registers).
      */
-    private static void bf16Block4x2(short[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+    private static void bf16Block4x2(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
                                      int outStride) {
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
         FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
         int x1 = x0 + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
-        for (int c = 0; c < cols; c++) {
-            int wc = w0 + c * W;
-            FloatVector p0 = bf16Column(w, wc);
-            FloatVector p1 = bf16Column(w, wc + ws);
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            FloatVector p0 = PackedBf16Matrix.evenColumn(q0);
+            FloatVector p1 = PackedBf16Matrix.evenColumn(q1);
             FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
             a00 = p0.fma(v, a00);
             a01 = p1.fma(v, a01);
@@ -355,6 +392,22 @@ final class PackedKernels {
             v = FloatVector.broadcast(F, x[x3 + c]);
             a30 = p0.fma(v, a30);
             a31 = p1.fma(v, a31);
+            if (c + 1 < cols) {
+                p0 = PackedBf16Matrix.oddColumn(q0);
+                p1 = PackedBf16Matrix.oddColumn(q1);
+                v = FloatVector.broadcast(F, x[x0 + c + 1]);
+                a00 = p0.fma(v, a00);
+                a01 = p1.fma(v, a01);
+                v = FloatVector.broadcast(F, x[x1 + c + 1]);
+                a10 = p0.fma(v, a10);
+                a11 = p1.fma(v, a11);
+                v = FloatVector.broadcast(F, x[x2 + c + 1]);
+                a20 = p0.fma(v, a20);
+                a21 = p1.fma(v, a21);
+                v = FloatVector.broadcast(F, x[x3 + c + 1]);
+                a30 = p0.fma(v, a30);
+                a31 = p1.fma(v, a31);
+            }
         }
         a00.intoArray(out, out0);
         a01.intoArray(out, out0 + W);
@@ -364,12 +417,6 @@ final class PackedKernels {
         a21.intoArray(out, out0 + 2 * outStride + W);
         a30.intoArray(out, out0 + 3 * outStride);
         a31.intoArray(out, out0 + 3 * outStride + W);
-    }
-
-    /** W BF16 values from w[at] as a float vector: the bits shifted into the upper half of each lane. */
-    private static FloatVector bf16Column(short[] w, int at) {
-        return ((IntVector) ShortVector.fromArray(S, w, at).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** Four input rows against one panel, of which {@code valid} rows are real. */

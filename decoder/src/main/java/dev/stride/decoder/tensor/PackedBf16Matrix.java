@@ -1,72 +1,87 @@
 package dev.stride.decoder.tensor;
 
 import dev.stride.decoder.safetensors.DType;
-import dev.stride.decoder.safetensors.HalfFloats;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * A BF16 matrix repacked on the heap into the panels of a {@link PackedMatrix} (output rows in groups of
- * {@link PackedMatrix#PANEL}, column by column), still two bytes a weight. The kernel widens a few panels at a
- * time to float32 ({@link #widenPanels}) and runs the float32 panel kernel on them, or, for a single input,
- * widens each column in registers. A heap array reads faster than
- * a mapped buffer (no per-access buffer checks), and the panel kernel needs no lane reductions.
+ * {@link PackedMatrix#PANEL}), still two bytes a weight, with two neighbouring columns sharing each int: the low
+ * half holds column 2k, the high half column 2k + 1. One int vector then widens into two float32 columns with one
+ * shift and one mask (no lane shuffles: widening short lanes one column at a time cost the kernels twice their
+ * multiply-adds on AVX2). The kernel widens a few panels at a time to float32 ({@link #widenPanels}) and runs the
+ * float32 panel kernel on them, or, for a few inputs, widens the columns in registers. A heap array reads faster
+ * than a mapped buffer (no per-access buffer checks), and the panel kernel needs no lane reductions.
  */
 public final class PackedBf16Matrix implements WeightMatrix {
 
     private static final int W = PackedMatrix.PANEL;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    /** Shorts that widen to one full int vector: one panel column. */
-    private static final VectorSpecies<Short> S =
-            VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
+    /** Bits of the odd column of a pair. */
+    private static final int HIGH_HALF = 0xffff0000;
 
-    private final short[] panels; // (panels, cols, W) bfloat16 bits
+    private final int[] pairs; // (panels, (cols + 1) / 2, W): column 2k in the low 16 bits, 2k + 1 in the high
     private final int rows;
     private final int cols;
 
-    private PackedBf16Matrix(short[] panels, int rows, int cols) {
-        this.panels = panels;
+    private PackedBf16Matrix(int[] pairs, int rows, int cols) {
+        this.pairs = pairs;
         this.rows = rows;
         this.cols = cols;
     }
 
-    /** Repacks a BF16 matrix; the bits are copied unchanged. */
+    /** Repacks a BF16 matrix; the bits are copied unchanged (an odd matrix's last pair has an empty high half). */
     public static PackedBf16Matrix pack(WeightMatrix m) {
         if (m.dtype() != DType.BF16) {
             throw new IllegalArgumentException("BF16 panels need a BF16 matrix, got " + m.dtype());
         }
-        if (S.length() != W) {
-            throw new IllegalStateException("a panel column must widen from one short vector");
+        if (I.length() != W) {
+            throw new IllegalStateException("a panel column must be one int vector");
         }
         int rows = m.rows();
         int cols = m.cols();
         int panelCount = (rows + W - 1) / W;
-        short[] panels = new short[Math.multiplyExact(Math.multiplyExact(panelCount, cols), W)];
+        int pairCols = pairColumns(cols);
+        int[] pairs = new int[Math.multiplyExact(Math.multiplyExact(panelCount, pairCols), W)];
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             m.loadRow(r, row);
-            int base = (r / W) * cols * W + r % W;
+            int base = (r / W) * pairCols * W + r % W;
             for (int c = 0; c < cols; c++) {
                 int bits = Float.floatToRawIntBits(row[c]);
                 if ((bits & 0xffff) != 0) { // e.g. a stacked matrix whose later parts are not BF16
                     throw new IllegalArgumentException("row " + r + " column " + c + " is not a BF16 value: " + row[c]);
                 }
-                panels[base + c * W] = (short) (bits >>> 16);
+                pairs[base + (c / 2) * W] |= c % 2 == 0 ? bits >>> 16 : bits;
             }
         }
-        return new PackedBf16Matrix(panels, rows, cols);
+        return new PackedBf16Matrix(pairs, rows, cols);
     }
 
-    /** The BF16 bits: panel p, column c, lane j at {@code (p * cols + c) * PANEL + j}. */
-    public short[] panels() {
-        return panels;
+    /** Column pairs a row of {@code cols} columns packs into. */
+    public static int pairColumns(int cols) {
+        return (cols + 1) / 2;
+    }
+
+    /** The paired BF16 bits: panel p, columns 2k and 2k + 1, lane j at {@code (p * pairColumns + k) * PANEL + j}. */
+    public int[] pairs() {
+        return pairs;
     }
 
     public int panelCount() {
         return (rows + W - 1) / W;
+    }
+
+    /** Column 2k of the int vector {@code pair} as float32. */
+    public static FloatVector evenColumn(IntVector pair) {
+        return pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** Column 2k + 1 of the int vector {@code pair} as float32. */
+    public static FloatVector oddColumn(IntVector pair) {
+        return pair.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretAsFloats();
     }
 
     /**
@@ -74,11 +89,17 @@ public final class PackedBf16Matrix implements WeightMatrix {
      * {@link PackedMatrix#panels()}.
      */
     public void widenPanels(int first, int count, float[] dst) {
-        int from = first * cols * W;
-        int length = count * cols * W;
-        for (int i = 0; i < length; i += W) {
-            ((IntVector) ShortVector.fromArray(S, panels, from + i).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, i);
+        int pairCols = pairColumns(cols);
+        for (int p = 0; p < count; p++) {
+            int from = (first + p) * pairCols * W;
+            int to = p * cols * W;
+            for (int c = 0; c < cols; c += 2) {
+                IntVector pair = IntVector.fromArray(I, pairs, from + (c / 2) * W);
+                evenColumn(pair).intoArray(dst, to + c * W);
+                if (c + 1 < cols) {
+                    oddColumn(pair).intoArray(dst, to + (c + 1) * W);
+                }
+            }
         }
     }
 
@@ -99,19 +120,19 @@ public final class PackedBf16Matrix implements WeightMatrix {
 
     @Override
     public long byteSize() {
-        return (long) panels.length * Short.BYTES;
+        return (long) pairs.length * Integer.BYTES;
     }
 
     @Override
     public void loadRow(int row, float[] dst, int offset) {
-        int base = (row / W) * cols * W + row % W;
         for (int c = 0; c < cols; c++) {
-            dst[offset + c] = HalfFloats.bf16ToF32(panels[base + c * W]);
+            dst[offset + c] = get(row, c);
         }
     }
 
     @Override
     public float get(int row, int col) {
-        return HalfFloats.bf16ToF32(panels[((row / W) * cols + col) * W + row % W]);
+        int pair = pairs[((row / W) * pairColumns(cols) + col / 2) * W + row % W];
+        return Float.intBitsToFloat(col % 2 == 0 ? pair << 16 : pair & HIGH_HALF);
     }
 }

@@ -3,6 +3,8 @@ package dev.stride.decoder.compute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.Random;
@@ -43,6 +45,31 @@ class BatchInvarianceTest {
                             assertEquals(Float.floatToRawIntBits(alone[o]), Float.floatToRawIntBits(out[at * rows + o]),
                                     layout + " threads " + threads + " batch " + n + " index " + at + " output " + o);
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /** BF16 panels (column pairs widened in registers, or through scratch) run the float32 panels' arithmetic. */
+    @Test
+    void bf16PanelsGiveTheBitsOfFloat32PanelsOfTheSameValues() {
+        Random random = new Random(12);
+        try (ComputePool pool = new ComputePool(2)) {
+            VectorOps ops = new VectorOps(pool);
+            for (int cols : new int[] {1, 2, 7, 64, 131}) {
+                WeightMatrix stored = VectorOpsTest.randomMatrix(random, DType.BF16, 75, cols);
+                WeightMatrix bf16 = PackedBf16Matrix.pack(stored);
+                WeightMatrix float32 = PackedMatrix.pack(stored);
+                for (int n : new int[] {1, 2, 3, 4, 5, 8, 15, 16, 33}) {
+                    float[] x = TinyModels.randomFloats(random, n * cols);
+                    float[] expected = new float[n * 75];
+                    float[] actual = new float[n * 75];
+                    ops.matmul(float32, x, n, expected);
+                    ops.matmul(bf16, x, n, actual);
+                    for (int o = 0; o < expected.length; o++) {
+                        assertEquals(Float.floatToRawIntBits(expected[o]), Float.floatToRawIntBits(actual[o]),
+                                cols + " columns, " + n + " rows, output " + o);
                     }
                 }
             }
