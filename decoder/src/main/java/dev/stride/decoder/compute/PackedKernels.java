@@ -7,8 +7,8 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, widened a few panels at a time):
- * out[b][panel rows] accumulates, column by column, the panel's column vector times the broadcast input x[b][c].
+ * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, its column pairs widened in registers,
+ * or for long prefills a few panels at a time into scratch): out[b][panel rows] accumulates, column by column, the panel's column vector times the broadcast input x[b][c].
  * Blocks of up to 4 input rows x 4 panels keep their accumulators in registers, so each loaded weight vector feeds
  * every row of the block and each broadcast input feeds 4 panels. The 1- to 4-row blocks are spelled out one by
  * one: the JIT keeps vectors in registers only as named locals, never in an array. Every block runs the same
@@ -27,11 +27,11 @@ final class PackedKernels {
     private static final int BLOCK_ROWS = W >= 16 ? 4 : 2;
     /**
      * Below this many input rows BF16 panels are widened in registers, four rows (then two, then one) sharing each
-     * widened vector, rather than into scratch for the float32 kernels. Measured on AVX2 (8192x4096 BF16, 2
-     * threads, cost over one row): 8 rows 3.3-3.6 in registers against 3.8-4.1 through scratch, 16 rows about even,
-     * 32 rows 12.9-13.7 against 10.6-12.2.
+     * widened column, rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M
+     * shape, `bench --pass-cost`, 2 threads, two runs each): 16 rows 242-244 ms in registers against 294-302 ms
+     * through scratch, 32 rows 482-491 against 536, 64 rows 963-1005 against 981-1031.
      */
-    private static final int BF16_REGISTER_ROWS = 16;
+    private static final int BF16_REGISTER_ROWS = 64;
 
     private PackedKernels() {
     }
@@ -50,10 +50,10 @@ final class PackedKernels {
     }
 
     /**
-     * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees) the
-     * widening happens in registers, straight into the multiply-adds of four rows at a time (then two, then one);
-     * with more (prefill), each group of panels is widened into {@code scratch} (at least 4 * cols * W floats) once
-     * and then swept by the float32 kernels for every input row.
+     * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees, most
+     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time (then two,
+     * then one); with more (long prefills), each group of panels is widened into {@code scratch} (at least
+     * 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
     static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
                        float[] scratch) {

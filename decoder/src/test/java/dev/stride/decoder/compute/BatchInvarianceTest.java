@@ -61,7 +61,7 @@ class BatchInvarianceTest {
                 WeightMatrix stored = VectorOpsTest.randomMatrix(random, DType.BF16, 75, cols);
                 WeightMatrix bf16 = PackedBf16Matrix.pack(stored);
                 WeightMatrix float32 = PackedMatrix.pack(stored);
-                for (int n : new int[] {1, 2, 3, 4, 5, 8, 15, 16, 33}) {
+                for (int n : new int[] {1, 2, 3, 4, 5, 8, 15, 16, 33, 63, 64, 70}) {
                     float[] x = TinyModels.randomFloats(random, n * cols);
                     float[] expected = new float[n * 75];
                     float[] actual = new float[n * 75];
