@@ -143,9 +143,11 @@ public final class Transformer implements ForwardBackend {
             cache.write(layer, batch.slot(r), qkv, base + qDim, base + qDim + kvDim);
         }
         int heads = config.numHeads();
+        // Head-major: the rows of a tree (and the heads of a key/value group) read the same keys and values one
+        // after another, while they are still in cache.
         pool.parallelFor(n * heads, (start, end, worker) -> {
             for (int item = start; item < end; item++) {
-                attendHead(batch, layer, item / heads, item % heads, scores[worker]);
+                attendHead(batch, layer, item % n, item / n, scores[worker]);
             }
         });
         ops.matmul(w.output(), attnOut, n, proj);
