@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, its column pairs widened in registers,
- * or for long prefills a few panels at a time into scratch): out[b][panel rows] accumulates, column by column, the panel's column vector times the broadcast input x[b][c].
+ * or for long prefills a few panels at a time into scratch): out[b][panel rows] accumulates, column by column, the
+ * panel's column vector times the broadcast input x[b][c].
  * Blocks of up to 4 input rows x 4 panels keep their accumulators in registers, so each loaded weight vector feeds
  * every row of the block and each broadcast input feeds 4 panels. The 1- to 4-row blocks are spelled out one by
  * one: the JIT keeps vectors in registers only as named locals, never in an array. Every block runs the same

@@ -406,12 +406,7 @@ public final class VectorOps implements TensorOps {
         a0.add(a1).add(a2.add(a3)).intoArray(scores, scoresOff);
     }
 
-    /*
-     * The element-wise ops from here on run whole vectors; a tail shorter than a vector goes through zero-padded copies
-     * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
-     */
-
-    /** The maximum is exact in any order, so lanes may find it. */
+    /** The maximum is exact in any order and a product is the same in a lane or alone: lanes, then a scalar tail. */
     @Override
     public float scaleAndMax(float[] x, int off, int len, float scale) {
         FloatVector laneMax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
@@ -428,6 +423,11 @@ public final class VectorOps implements TensorOps {
         }
         return max;
     }
+
+    /*
+     * The element-wise ops from here on run whole vectors; a tail shorter than a vector goes through zero-padded copies
+     * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
+     */
 
     @Override
     public void expBelow(float max, float[] x, int off, int len) {
