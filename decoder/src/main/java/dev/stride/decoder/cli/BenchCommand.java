@@ -92,6 +92,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
             DecoderOptions plain = new DecoderOptions(DecodingMode.AR, decoding.tree, decoding.maxBatch);
             DecoderOptions multi = new DecoderOptions(DecodingMode.MTP, decoding.tree, decoding.maxBatch);
+            engine.warmUp(); // compiles the drafting too, which auto may run too rarely to compile it
             engine.speculationCosts(); // measured once, before any timing
             warmUp(engine, plain, multi, requests);
             Round ar = new Round();
@@ -135,6 +136,7 @@ public final class BenchCommand implements Callable<Integer> {
         DecoderOptions plain = new DecoderOptions(DecodingMode.AR, "auto", decoding.maxBatch);
         List<DecoderOptions> multi = trees.stream()
                 .map(tree -> new DecoderOptions(DecodingMode.MTP, tree, decoding.maxBatch)).toList();
+        engine.warmUp();
         engine.speculationCosts();
         for (DecoderOptions options : multi) {
             warmUp(engine, plain, options, requests);

@@ -46,6 +46,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final DraftState[] draftStates;
     private final DraftTree[] draftTrees;
     private long lastDraftNanos = -1; // time the last drafting took, while its trees await their pass
+    private int stepTokens; // tokens the sequences' verifications yielded this step
     private int[] pathScratch = new int[8];
     private int[] slotScratch = new int[8];
 
@@ -124,6 +125,7 @@ public final class BatchDecoder implements AutoCloseable {
         }
         boolean onlyTrees = buildPass();
         transformer.forward(batch, out);
+        stepTokens = 0;
         drafting.clear();
         for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
             Sequence seq = it.next();
@@ -140,7 +142,7 @@ public final class BatchDecoder implements AutoCloseable {
         }
         long verified = System.nanoTime();
         if (onlyTrees && lastDraftNanos >= 0) {
-            drafter.cycleTook((lastDraftNanos + verified - start) / 1e9);
+            drafter.cycleTook((lastDraftNanos + verified - start) / 1e9, stepTokens);
         }
         lastDraftNanos = -1;
         if (!drafting.isEmpty()) {
@@ -242,6 +244,7 @@ public final class BatchDecoder implements AutoCloseable {
             done = seq.append(token, eosOf(seq.request).contains(token), () -> logprobOf(seq, token, logitRow));
         }
         seq.decodeTokens += yielded;
+        stepTokens += yielded;
         seq.acceptHistogram[yielded - 1]++;
         if (done) {
             return true;

@@ -11,6 +11,7 @@ import dev.stride.decoder.model.Model;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelLoader;
 import dev.stride.decoder.mtp.Drafter;
+import dev.stride.decoder.mtp.DraftingRegime;
 import dev.stride.decoder.mtp.HeadsLoader;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
@@ -43,6 +44,7 @@ public final class Engine implements AutoCloseable {
     private final KvCacheBudget budget;
     private PassCostCurve passCost;
     private SpeculationCosts speculationCosts;
+    private final DraftingRegime draftingRegime = new DraftingRegime(); // auto's, shared by every decoder
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
                    DeviceSpec device, long kvCacheBytes) {
@@ -184,7 +186,8 @@ public final class Engine implements AutoCloseable {
                 throw new IllegalArgumentException("multi-token decoding needs prediction heads (--heads DIR)");
             }
             MedusaHeads h = heads.heads();
-            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::speculationCosts), ops);
+            drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::speculationCosts,
+                    draftingRegime), ops);
         }
         TextStream.Factory text = new TextStream.Factory() {
             @Override

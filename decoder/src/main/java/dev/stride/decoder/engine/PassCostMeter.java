@@ -6,9 +6,14 @@ import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
 import dev.stride.decoder.forward.PassOutput;
+import dev.stride.decoder.mtp.CostAwareTree;
+import dev.stride.decoder.mtp.DraftState;
+import dev.stride.decoder.mtp.DraftTree;
+import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
+import dev.stride.decoder.mtp.TreeSpecs;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -83,20 +88,48 @@ public final class PassCostMeter {
     }
 
     /**
-     * Runs passes of one, four and sixteen rows (a decode step, a batch, a prefill) and, with heads, every head
-     * level on four hidden states until the JIT has compiled their kernels (see {@link #warmUp(Runnable[], double)}),
-     * for at most {@link #MAX_SERVING_WARM_UP_SECONDS}.
+     * Runs passes of one, four and sixteen rows (a decode step, a batch, a prefill) and, with heads, the drafting of
+     * full {@code auto} trees for one and four sequences until the JIT has compiled their code (see
+     * {@link #warmUp(Runnable[], double)}), for at most {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own
+     * drafting cannot be relied on to compile it: where {@code auto} drafts only now and then, its tree growth ran
+     * interpreted for the whole of a benchmark, a drafted cycle cost five times its warm time, and {@code auto}
+     * concluded that drafting never pays.
      */
     public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops) {
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
             List<Runnable> works = new ArrayList<>(List.of(passes.of(1), passes.of(4), passes.of(16)));
             if (heads != null) {
-                float[] hidden = randomHidden(heads, 4);
-                MedusaHeads.Scratch scratch = heads.newScratch(4);
-                works.add(() -> heads.forward(ops, heads.numHeads(), hidden, 4, scratch, (k, logits, offset) -> { }));
+                works.add(drafting(heads, ops, 1));
+                works.add(drafting(heads, ops, 4));
             }
             warmUp(works.toArray(Runnable[]::new), MAX_SERVING_WARM_UP_SECONDS);
         }
+    }
+
+    /**
+     * Drafts {@code auto} trees for n sequences from random hidden states: every head level, candidate selection
+     * and tree growth. Passes and heads are free to this shape, so it always grows its largest trees.
+     */
+    private static Runnable drafting(MedusaHeads heads, TensorOps ops, int n) {
+        PassCostCurve flat = new PassCostCurve(new int[] {1, TreeSpecs.AUTO_MAX_NODES}, new double[] {1, 1});
+        SpeculationCosts free = SpeculationCosts.passOnly(flat);
+        MedusaDrafter drafter = new MedusaDrafter(heads,
+                new CostAwareTree(free, heads.numHeads(), TreeSpecs.AUTO_MAX_NODES), ops);
+        float[] hidden = randomHidden(heads, n);
+        int[] maxDepth = new int[n];
+        Arrays.fill(maxDepth, heads.numHeads());
+        DraftState[] states = new DraftState[n];
+        DraftTree[] trees = new DraftTree[n];
+        for (int i = 0; i < n; i++) {
+            states[i] = drafter.newState();
+            trees[i] = new DraftTree();
+        }
+        return () -> {
+            for (DraftTree tree : trees) {
+                tree.reset(0);
+            }
+            drafter.draft(hidden, n, maxDepth, states, trees);
+        };
     }
 
     private static float[] randomHidden(MedusaHeads heads, int rows) {

@@ -10,37 +10,42 @@ import java.util.PriorityQueue;
  * and keeps the number of nodes that maximises expected tokens per second under the measured pass-cost curve.
  * A node's score is the probability that it lies on the accepted path, so the expected yield of a pass is the
  * number of sequences (each yields its bonus token) plus the sum of node scores. Starting from plain decoding and
- * keeping the best prefix means speculation is only added where the estimate says it pays: a full batch on a
+ * keeping the best prefix means nodes are only added where the estimate says they pay: a full batch on a
  * compute-bound device gets small trees, a lone sequence on a bandwidth-bound device gets large ones.
  * <p>
  * The heads themselves cost time too (each about one lm_head), and they run before the tree is known, so the
- * number of head levels is chosen first, from each sequence's observed chain acceptance: level L is drafted only
- * if the expected tokens of the top-1 chains up to L, per second of pass plus L head runs, beat fewer levels.
- * A sequence whose estimate says no drafting pays still verifies its top guess now and then
- * ({@link DraftState#dueForProbe}): otherwise an early unlucky stretch would silence it for good.
+ * number of head levels is chosen first, from each sequence's observed chain acceptance: the level whose expected
+ * tokens of the top-1 chains, per second of pass plus head runs, are highest. A sequence whose trees get no nodes
+ * still verifies its top guess now and then ({@link DraftState#dueForProbe}): otherwise an early unlucky stretch
+ * would silence it for good.
  * <p>
- * The measured costs are corrected by what the decoder's cycles really take ({@link #observe}, {@link
- * CostCorrection}), and probes are held to a small share of the time: where drafting does not pay, {@code auto}
- * decodes plainly.
+ * Whether to draft at all is not this estimate's call but measured throughput's ({@link DraftingRegime}): stretches
+ * of drafted and of plain cycles, compared in tokens per second, so that where drafting does not pay {@code auto}
+ * decodes plainly, and where it does, it drafts even when a cost model would have it otherwise.
  */
 public final class CostAwareTree implements TreeShape {
 
-    /** Least estimated gain in tokens per second for drafting to start. */
-    static final double MIN_GAIN = 0.05;
-
     private final SpeculationCosts costs;
+    private final DraftingRegime regime;
     private final int heads;
     private final int maxNodesPerSequence;
     private final int width;
-    private final CostCorrection correction = new CostCorrection();
-    // The plan of the last drafting, until the decoder reports how long its cycle took.
-    private int planLevels;
-    private boolean planProbe;
-    private int planSequences;
-    private int planRows;
+    // The current stretch of one regime: its kind, cycles so far, and the measured cycles' times and yields.
+    private boolean stretchDrafts;
+    private int stretchCycles = DraftingRegime.STRETCH; // the first pass starts a stretch
+    private final double[] cycleSeconds = new double[DraftingRegime.STRETCH];
+    private final int[] cycleTokens = new int[DraftingRegime.STRETCH];
+    private double chosenRate; // expected tokens per second of the levels chooseLevels chose
 
+    /** A tree that decides alone whether drafting pays. */
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
+        this(costs, new DraftingRegime(), heads, maxNodesPerSequence);
+    }
+
+    /** A tree that shares its measurements of whether drafting pays with the other decoders of its engine. */
+    public CostAwareTree(SpeculationCosts costs, DraftingRegime regime, int heads, int maxNodesPerSequence) {
         this.costs = costs;
+        this.regime = regime;
         this.heads = heads;
         this.maxNodesPerSequence = maxNodesPerSequence;
         this.width = Math.max(1, Math.min(8, maxNodesPerSequence - 1));
@@ -66,30 +71,27 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public int levels(DraftState[] states, int[] maxDepth, int n) {
-        planLevels = chooseLevels(states, maxDepth, n);
-        planProbe = false;
-        if (planLevels == 0 && correction.allowsProbe()) {
-            for (int i = 0; i < n; i++) {
-                if (dueForProbe(states[i], maxDepth[i])) {
-                    planLevels = 1;
-                    planProbe = true;
-                    break;
-                }
-            }
+        int levels = chooseLevels(states, maxDepth, n);
+        if (stretchCycles == DraftingRegime.STRETCH) {
+            stretchDrafts = regime.nextStretchDrafts(chosenRate > n / costs.pass().cost(n));
+            stretchCycles = 0;
         }
-        return planLevels;
+        return stretchDrafts ? levels : 0;
     }
 
+    /**
+     * The number of head levels with the most expected tokens per second of pass and heads (that rate goes to
+     * {@link #chosenRate}); at least one where any sequence may draft: whether to draft at all is the regime's call.
+     */
     private int chooseLevels(DraftState[] states, int[] maxDepth, int n) {
         double expected = n;
         int rows = n;
         int bestLevels = 0;
-        // Drafting must promise a clear gain, not one within the noise of the corrections.
-        double bestRate = (1 + MIN_GAIN) * expected / (costs.pass().cost(rows) * correction.plainFactor());
-        double draftedFactor = correction.draftedFactor();
+        double bestRate = 0;
         double[] chain = new double[n]; // probability that sequence i's top-1 chain is accepted to this level
         Arrays.fill(chain, 1.0);
         for (int level = 1; level <= heads; level++) {
+            int before = rows;
             for (int i = 0; i < n; i++) {
                 if (maxDepth[i] >= level) {
                     chain[i] *= states[i].acceptance(level - 1);
@@ -97,17 +99,17 @@ public final class CostAwareTree implements TreeShape {
                     rows++;
                 }
             }
-            double rate = expected / (predicted(n, rows, level) * draftedFactor);
+            if (rows == before) {
+                break; // no sequence may draft this deep
+            }
+            double rate = expected / (costs.pass().cost(rows) + costs.heads(level, n));
             if (rate > bestRate) {
                 bestRate = rate;
                 bestLevels = level;
             }
         }
+        chosenRate = bestRate;
         return bestLevels;
-    }
-
-    private double predicted(int sequences, int rows, int levels) {
-        return costs.pass().cost(rows) + costs.heads(levels, sequences);
     }
 
     @Override
@@ -118,8 +120,6 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
-        planSequences = n;
-        planRows = n;
         if (!anyDrafts(maxDepth, n)) {
             return; // plain decoding this pass: every tree stays its root
         }
@@ -160,13 +160,11 @@ public final class CostAwareTree implements TreeShape {
             int parent = c.parentPop < 0 ? 0 : treeNode[c.parentPop];
             treeNode[i] = trees[c.sequence].addChild(parent, candidates[c.sequence].ids[c.depth - 1][c.rank]);
         }
-        planRows = 0;
         // A probe must verify something, or the sequence would stay silent and probe again on every pass.
         for (int s = 0; s < n; s++) {
             if (dueForProbe(states[s], maxDepth[s]) && trees[s].size() == 1) {
                 trees[s].addChild(0, candidates[s].ids[0][0]);
             }
-            planRows += trees[s].size();
         }
     }
 
@@ -180,15 +178,20 @@ public final class CostAwareTree implements TreeShape {
         return false;
     }
 
-    /** Corrects the costs with the time the cycle of the last {@link #growAll} really took. */
+    /** Counts the cycle towards its stretch, and hands a finished stretch's measurement to the regime. */
     @Override
-    public void observe(double seconds) {
-        if (planSequences == 0) {
-            return;
+    public void observe(double seconds, int tokens) {
+        if (stretchCycles >= DraftingRegime.STRETCH) {
+            return; // no pass of this stretch was planned yet
         }
-        correction.record(planLevels > 0, planProbe, predicted(planSequences, planRows, planLevels),
-                predicted(planSequences, planSequences, 0), seconds);
-        planSequences = 0;
+        int measured = stretchCycles++ - DraftingRegime.SETTLE;
+        if (measured >= 0) {
+            cycleSeconds[measured] = seconds;
+            cycleTokens[measured] = tokens;
+        }
+        if (stretchCycles == DraftingRegime.STRETCH) {
+            regime.stretchEnded(stretchDrafts, cycleSeconds, cycleTokens, measured + 1);
+        }
     }
 
     private static boolean dueForProbe(DraftState state, int maxDepth) {

@@ -23,9 +23,10 @@ public interface Drafter {
     void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees);
 
     /**
-     * How long the cycle of the last {@link #draft} took: the drafting itself plus the pass that verified its trees
-     * and the bookkeeping after it. Reported only for passes that carried nothing else (no prefill).
+     * How long the cycle of the last {@link #draft} took (the drafting itself plus the pass that verified its trees
+     * and the bookkeeping after it) and the tokens it yielded. Reported only for passes that carried nothing else
+     * (no prefill).
      */
-    default void cycleTook(double seconds) {
+    default void cycleTook(double seconds, int tokens) {
     }
 }

@@ -55,10 +55,10 @@ public final class MedusaDrafter implements Drafter {
         shape.growAll(trees, candidates, states, depthLimit, n);
     }
 
-    /** The shape learns from it what its trees really cost. */
+    /** The shape learns from it what drafting really yields. */
     @Override
-    public void cycleTook(double seconds) {
-        shape.observe(seconds);
+    public void cycleTook(double seconds, int tokens) {
+        shape.observe(seconds, tokens);
     }
 
     /** Keeps each sequence's candidates from head level k, for sequences that may draft that deep. */

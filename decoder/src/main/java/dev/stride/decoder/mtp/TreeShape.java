@@ -38,10 +38,10 @@ public sealed interface TreeShape permits StaticTree, DynamicTree, CostAwareTree
     }
 
     /**
-     * How long the cycle of the trees last grown took: their drafting, verification pass and bookkeeping. Only
-     * shapes that size trees by cost use it.
+     * How long the cycle of the trees last grown took (their drafting, verification pass and bookkeeping) and how
+     * many tokens it yielded. Only shapes that decide by measured throughput use it.
      */
-    default void observe(double seconds) {
+    default void observe(double seconds, int tokens) {
     }
 
     /** A shape's readable name, e.g. "chain:4", "nodes:16", "static:26". */

@@ -30,8 +30,16 @@ public final class TreeSpecs {
      * @param costs measures the device's pass and head costs; called only for {@code auto}
      */
     public static TreeShape parse(String spec, int heads, Supplier<SpeculationCosts> costs) {
+        return parse(spec, heads, costs, new DraftingRegime());
+    }
+
+    /**
+     * @param costs measures the device's pass and head costs; called only for {@code auto}
+     * @param regime whether {@code auto} drafts at all, measured by every decoder that shares it
+     */
+    public static TreeShape parse(String spec, int heads, Supplier<SpeculationCosts> costs, DraftingRegime regime) {
         if (spec == null || spec.isBlank() || spec.equals("auto")) {
-            return new CostAwareTree(costs.get(), heads, AUTO_MAX_NODES);
+            return new CostAwareTree(costs.get(), regime, heads, AUTO_MAX_NODES);
         }
         if (spec.equals("static")) {
             List<int[]> paths = new ArrayList<>();

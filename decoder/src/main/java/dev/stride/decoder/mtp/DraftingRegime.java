@@ -1,0 +1,132 @@
+package dev.stride.decoder.mtp;
+
+import java.util.Arrays;
+
+/**
+ * Whether {@code --tree auto} drafts at all, decided from measured throughput rather than from predicted cycle
+ * costs. How large the trees are while it drafts is still {@link CostAwareTree}'s cost model.
+ * <p>
+ * Predictions of a drafted cycle's cost went wrong on CPUs in the direction that kept {@code auto} plain where
+ * {@code chain:1} won 14 % (the demo, AVX-512, batch 1): the first drafted cycle after plain ones runs with the heads'
+ * weights out of cache and took two to five times a drafted cycle amid others, so drafting tried now and then looked
+ * far dearer than drafting that goes on. So decoding runs in stretches of {@link #STRETCH} cycles, all plain or all
+ * drafted; each stretch, less its first {@link #SETTLE} cycles (which pay for a switch), measures tokens per second,
+ * with stalled cycles (a preempted thread, a collection) left out. The regime whose last two stretches averaged more
+ * runs on; the other is measured again after {@link #FIRST_RECHECK} stretches, the wait doubling up to
+ * {@link #LAST_RECHECK} while it keeps losing, so that a change in the text or in the machine is noticed at a cost
+ * of one stretch in five at first and one in sixty-five later.
+ * <p>
+ * One engine keeps one for all its decoders (thread-safe): a decoder starts from what earlier decoders (earlier
+ * Spark partitions, benchmark rounds) measured.
+ */
+public final class DraftingRegime {
+
+    /** Cycles of one regime in a row. */
+    static final int STRETCH = 32;
+    /** First cycles of a stretch that are not measured: they pay for the switch from the other regime. */
+    static final int SETTLE = 4;
+    /** Stretches of the winning regime before the other is measured again, at first and at most. */
+    static final int FIRST_RECHECK = 4;
+    static final int LAST_RECHECK = 64;
+    /** A cycle longer than this many times its stretch's median is a stall, not the regime's cost. */
+    static final double STALL = 3;
+
+    private final Rate plain = new Rate();
+    private final Rate drafted = new Rate();
+    private Boolean drafting; // null until the first stretch starts
+    private boolean rechecking;
+    private int stretchesSinceRecheck;
+    private int recheckAfter = FIRST_RECHECK;
+
+    /**
+     * Whether the next stretch drafts. {@code modelPrefersDrafting} (the cost model's guess for the current pass)
+     * decides the very first stretch only.
+     */
+    synchronized boolean nextStretchDrafts(boolean modelPrefersDrafting) {
+        if (drafting == null) {
+            drafting = modelPrefersDrafting;
+        }
+        return drafting;
+    }
+
+    /**
+     * A stretch ended: its measured cycles took {@code seconds[i]} and yielded {@code tokens[i]}, i below
+     * {@code count}. Decides the regime of the next stretch.
+     */
+    synchronized void stretchEnded(boolean draftedStretch, double[] seconds, int[] tokens, int count) {
+        double rate = tokensPerSecond(seconds, tokens, count);
+        if (!(rate > 0) || drafting == null) {
+            return;
+        }
+        (draftedStretch ? drafted : plain).add(rate);
+        if (draftedStretch != drafting) {
+            return; // begun before another decoder's stretch switched the regime: measured, nothing to decide
+        }
+        Rate current = drafting ? drafted : plain;
+        Rate other = drafting ? plain : drafted;
+        if (other.unmeasured()) {
+            switchRegime(true); // the first stretch of either regime: try the other one too
+        } else if (current.value() >= other.value()) {
+            if (rechecking) {
+                rechecking = false; // the regime that had lost wins now: it stays, and the other is rechecked soon
+                recheckAfter = FIRST_RECHECK;
+            } else if (++stretchesSinceRecheck >= recheckAfter) {
+                switchRegime(true);
+            }
+        } else {
+            if (rechecking) {
+                recheckAfter = Math.min(2 * recheckAfter, LAST_RECHECK); // it lost again: wait longer
+            }
+            switchRegime(false);
+        }
+    }
+
+    /** Whether the regime drafts now (for tests and logs); false before the first stretch. */
+    synchronized boolean drafting() {
+        return Boolean.TRUE.equals(drafting);
+    }
+
+    private void switchRegime(boolean recheck) {
+        drafting = !drafting;
+        rechecking = recheck;
+        stretchesSinceRecheck = 0;
+    }
+
+    /** Tokens over seconds of the cycles that did not stall. */
+    static double tokensPerSecond(double[] seconds, int[] tokens, int count) {
+        if (count == 0) {
+            return 0;
+        }
+        double[] sorted = Arrays.copyOf(seconds, count);
+        Arrays.sort(sorted);
+        double limit = STALL * sorted[count / 2];
+        double time = 0;
+        long yielded = 0;
+        for (int i = 0; i < count; i++) {
+            if (seconds[i] <= limit) {
+                time += seconds[i];
+                yielded += tokens[i];
+            }
+        }
+        return time > 0 ? yielded / time : 0;
+    }
+
+    /** A regime's throughput: the mean of its last two stretches (one stretch is a few milliseconds of noise). */
+    private static final class Rate {
+        private double last = Double.NaN;
+        private double before = Double.NaN;
+
+        void add(double rate) {
+            before = last;
+            last = rate;
+        }
+
+        boolean unmeasured() {
+            return Double.isNaN(last);
+        }
+
+        double value() {
+            return Double.isNaN(before) ? last : (last + before) / 2;
+        }
+    }
+}
