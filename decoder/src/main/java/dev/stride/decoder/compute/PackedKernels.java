@@ -27,12 +27,20 @@ final class PackedKernels {
      */
     private static final int BLOCK_ROWS = W >= 16 ? 4 : 2;
     /**
-     * Below this many input rows BF16 panels are widened in registers, four rows (then two, then one) sharing each
+     * Below this many input rows BF16 panels are widened in registers, four rows (two on AVX-512) sharing each
      * widened column, rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M
      * shape, `bench --pass-cost`, 2 threads, two runs each): 16 rows 242-244 ms in registers against 294-302 ms
      * through scratch, 32 rows 482-491 against 536, 64 rows 963-1005 against 981-1031.
      */
     private static final int BF16_REGISTER_ROWS = 64;
+    /**
+     * Whether BF16 rows go four at a time against two panels (then two at a time against four), or only two at a
+     * time. Four-row blocks won on AVX2; on AVX-512 (350M shape, 2 threads, alternating runs) rows in pairs were
+     * faster: 4 rows 21.5-22.0 ms against 27.7-32.0, 8 rows 34.2-34.3 against 42.6-43.7, 16 rows 63-68 against
+     * 70-72, one and two rows unchanged. A four-row, four-panel block that would share every widened column between
+     * four rows ran ten times slower there: the JIT did not keep its vectors in registers.
+     */
+    private static final boolean BF16_FOUR_ROW_BLOCKS = W < 16;
 
     private PackedKernels() {
     }
@@ -52,8 +60,8 @@ final class PackedKernels {
 
     /**
      * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees, most
-     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time (then two,
-     * then one); with more (long prefills), each group of panels is widened into {@code scratch} (at least
+     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time on AVX2, two on AVX-512
+     * (then one); with more (long prefills), each group of panels is widened into {@code scratch} (at least
      * 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
     static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
@@ -67,7 +75,7 @@ final class PackedKernels {
             if (n < BF16_REGISTER_ROWS) {
                 int w0 = panel * panelStride;
                 int b = 0;
-                for (; b + 4 <= n; b += 4) {
+                for (; BF16_FOUR_ROW_BLOCKS && b + 4 <= n; b += 4) {
                     bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
                     bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
                             b * rows + (panel + 2) * W, rows);
