@@ -14,7 +14,7 @@ class DraftingRegimeTest {
 
     private static final int MEASURED = DraftingRegime.STRETCH - DraftingRegime.SETTLE;
 
-    /** Ends a stretch of the regime's current kind whose measured cycles each yield `tokensPerSecond` in 1 s. */
+    /** Ends a stretch of the regime's current kind, each measured cycle taking 1 s for that kind's tokens. */
     private static boolean stretch(DraftingRegime regime, double plainRate, double draftedRate) {
         boolean drafts = regime.drafting();
         double[] seconds = new double[MEASURED];
@@ -59,26 +59,27 @@ class DraftingRegimeTest {
     }
 
     @Test
-    void aRecheckThatWinsTakesOver() {
+    void aRecheckThatWinsTakesOverJudgedOnItsOwnStretches() {
         DraftingRegime regime = new DraftingRegime();
         regime.nextStretchDrafts(false);
         for (int s = 0; s < 200; s++) {
-            stretch(regime, 2, 1);
+            stretch(regime, 3, 1);
         }
         assertFalse(regime.drafting());
         // The text turns predictable: drafting now yields 4 tokens a second. The next recheck finds it (at most
-        // LAST_RECHECK + 1 stretches away) and drafting stays on, with plain decoding rechecked soon after.
+        // LAST_RECHECK + 1 stretches away), judged without the 1 token/s it measured on earlier text, and drafting
+        // stays on, with plain decoding rechecked soon after.
         int stretches = 0;
         while (!regime.drafting()) {
-            stretch(regime, 2, 4);
+            stretch(regime, 3, 4);
             stretches++;
         }
         assertTrue(stretches <= DraftingRegime.LAST_RECHECK + 1, stretches + " stretches");
-        stretch(regime, 2, 4);
-        assertTrue(regime.drafting(), "the recheck won: (4 + 1) / 2 > 2");
+        stretch(regime, 3, 4);
+        assertTrue(regime.drafting(), "the recheck won: 4 tokens/s against 3");
         int plainStretches = 0;
         for (int s = 0; s < 10 * DraftingRegime.FIRST_RECHECK; s++) {
-            plainStretches += stretch(regime, 2, 4) ? 0 : 1;
+            plainStretches += stretch(regime, 3, 4) ? 0 : 1;
         }
         assertTrue(plainStretches > 0, "the wait for rechecks started over");
     }
