@@ -60,9 +60,9 @@ final class PackedKernels {
 
     /**
      * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees, most
-     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time on AVX2, two on AVX-512
-     * (then one); with more (long prefills), each group of panels is widened into {@code scratch} (at least
-     * 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
+     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time on AVX2,
+     * two on AVX-512 (then one); with more (long prefills), each group of panels is widened into {@code scratch}
+     * (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
     static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
                        float[] scratch) {

@@ -16,9 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code b = fma(q[c], x[c], b)} over the block's columns in order (the 8-bit integers widened to float in
  * registers, exactly), then {@code acc = fma(scale, b, acc)}: one multiply by the scale per 32 weights, not per
  * weight. The lanes of a vector are output rows of one panel, so no lane reduction occurs and the vector width
- * does not enter the arithmetic. Blocks of four input rows by two panels (on AVX2), two by four and one by four share each
- * widened weight vector across the rows of the block; every block runs the same per-element sequence, which is why a row's
- * result does not depend on the other rows of the pass or on how the panels are split between threads.
+ * does not enter the arithmetic. Blocks of four input rows by two panels (on AVX2), two by four and one by four
+ * share each widened weight vector across the rows of the block; every block runs the same per-element sequence,
+ * which is why a row's result does not depend on the other rows of the pass or on how the panels are split between
+ * threads.
  */
 final class Q8Kernels {
 

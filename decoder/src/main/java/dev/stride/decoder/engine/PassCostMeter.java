@@ -91,9 +91,9 @@ public final class PassCostMeter {
      * Runs passes of one, four and sixteen rows (a decode step, a batch, a prefill) and, with heads, the drafting of
      * full {@code auto} trees for one and four sequences until the JIT has compiled their code (see
      * {@link #warmUp(Runnable[], double)}), for at most {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own
-     * drafting cannot be relied on to compile it: where {@code auto} drafts only now and then, its tree growth ran
-     * interpreted for the whole of a benchmark, a drafted cycle cost five times its warm time, and {@code auto}
-     * concluded that drafting never pays.
+     * drafting cannot be relied on to compile it: where {@code auto} drafted only now and then, its candidate
+     * selection was still in the JIT's first tiers late in a benchmark (160 µs instead of 8), and the drafted cycles
+     * it timed said that drafting never pays.
      */
     public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops) {
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
