@@ -17,7 +17,15 @@ public final class TrainingReport {
 
     /** A free-form section for plain settings and counts. */
     public ObjectNode section(String name) {
-        return root.withObjectProperty(name);
+        return objectField(root, name);
+    }
+
+    /**
+     * The object under {@code name}, added if missing. Not Jackson's {@code withObjectProperty}: it came in 2.16, and
+     * the Spark 3.5 builds run on the Jackson 2.15 that Spark ships.
+     */
+    private static ObjectNode objectField(ObjectNode parent, String name) {
+        return parent.get(name) instanceof ObjectNode existing ? existing : parent.putObject(name);
     }
 
     public void put(String key, String value) {
@@ -65,7 +73,7 @@ public final class TrainingReport {
         node.put("max_batch", result.maxBatch());
         node.put("ignore_eos", result.ignoreEos());
         node.put("sampling", "greedy");
-        node.withObjectProperty("plain").put("decode_tokens", result.plainTokens()).put("decode_passes", result.plainPasses())
+        objectField(node, "plain").put("decode_tokens", result.plainTokens()).put("decode_passes", result.plainPasses())
                 .put("seconds", result.plainSeconds());
         ArrayNode trees = node.putArray("trees");
         for (EngineMeasurement.TreeResult t : result.trees()) {
