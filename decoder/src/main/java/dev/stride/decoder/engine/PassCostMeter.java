@@ -88,7 +88,10 @@ public final class PassCostMeter {
     }
 
     /**
-     * Runs passes of one, four and sixteen rows (a decode step, a batch, a prefill) and, with heads, the drafting of
+     * Runs passes of one, four, five and sixteen rows (a decode step, a batch, a batch whose sequences are finishing,
+     * a prefill: five rows go as three and two, so every register block of the matmul kernels is compiled, and
+     * compiled knowing all of them; a job whose batches first shrank mid-partition ran those blocks in the JIT's
+     * first tiers and deoptimised the compiled kernels) and, with heads, the drafting of
      * full {@code auto} trees for one and four sequences until the JIT has compiled their code (see
      * {@link #warmUp(Runnable[], double)}), for at most {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own
      * drafting cannot be relied on to compile it: where {@code auto} drafted only now and then, its candidate
@@ -97,7 +100,7 @@ public final class PassCostMeter {
      */
     public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops) {
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
-            List<Runnable> works = new ArrayList<>(List.of(passes.of(1), passes.of(4), passes.of(16)));
+            List<Runnable> works = new ArrayList<>(List.of(passes.of(1), passes.of(4), passes.of(5), passes.of(16)));
             if (heads != null) {
                 works.add(drafting(heads, ops, 1));
                 works.add(drafting(heads, ops, 4));
