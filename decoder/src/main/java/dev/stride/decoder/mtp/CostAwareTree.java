@@ -71,12 +71,14 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public int levels(DraftState[] states, int[] maxDepth, int n) {
-        int levels = chooseLevels(states, maxDepth, n);
         if (stretchCycles == DraftingRegime.STRETCH) {
+            int levels = chooseLevels(states, maxDepth, n);
             stretchDrafts = regime.nextStretchDrafts(chosenRate > n / costs.pass().cost(n));
             stretchCycles = 0;
+            return stretchDrafts ? levels : 0;
         }
-        return stretchDrafts ? levels : 0;
+        // Inside a plain stretch the estimate has nothing to decide: it only shapes drafted passes.
+        return stretchDrafts ? chooseLevels(states, maxDepth, n) : 0;
     }
 
     /**
