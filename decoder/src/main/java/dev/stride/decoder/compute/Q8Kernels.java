@@ -223,15 +223,17 @@ final class Q8Kernels {
      */
     private static FloatVector quants(byte[] q, int at) {
         return (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0)
-                .convert(VectorOperators.I2F, 0);
+                .convertShape(VectorOperators.I2F, F, 0);
     }
 
     /**
      * The W float16 scales from s[at] as float32: the bits moved into a float32's place and multiplied by
      * 2^112, which is exact for normal and subnormal halves alike (scales are never negative, infinite or NaN).
+     * Conversions name their target species: see VectorExp.
      */
     private static FloatVector scales(short[] s, int at) {
-        return ((IntVector) ShortVector.fromArray(S, s, at).convertShape(VectorOperators.S2I, I, 0))
-                .lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(F16_REBIAS);
+        FloatVector shifted = (FloatVector) ShortVector.fromArray(S, s, at).convertShape(VectorOperators.S2I, I, 0)
+                .lanewise(VectorOperators.LSHL, 13).reinterpretShape(F, 0);
+        return shifted.mul(F16_REBIAS);
     }
 }

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Half-precision rows are widened to float32 with vector bit manipulation: the JDK 17 Vector API has no
  * half-float conversion of its own. Widening happens in registers, either into a row ({@link #loadRow}) or
  * straight into dot products ({@link #dot4}), which saves a store and a reload per weight when one input row
- * meets each weight once.
+ * meets each weight once. Reinterpretations name their target species (see VectorExp).
  */
 public abstract sealed class MappedMatrix implements WeightMatrix {
 
@@ -182,13 +182,13 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             IntVector bits = halfBits(data, byteOffset);
             IntVector magnitude = bits.and(0x7fff);
             IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
+            FloatVector value = ((FloatVector) magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretShape(F, 0))
                     .mul(EXPONENT_REBIAS);
-            IntVector widened = value.reinterpretAsInts();
+            IntVector widened = (IntVector) value.reinterpretShape(I, 0);
             // Inf and NaN keep their payload with an all-ones float exponent.
             VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
             widened = widened.blend(magnitude.and(0x3ff).lanewise(VectorOperators.LSHL, 13).or(0x7f800000), special);
-            return widened.or(sign).reinterpretAsFloats();
+            return (FloatVector) widened.or(sign).reinterpretShape(F, 0);
         }
 
         @Override
@@ -210,7 +210,7 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
 
         @Override
         FloatVector widened(int byteOffset) {
-            return halfBits(data, byteOffset).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            return (FloatVector) halfBits(data, byteOffset).lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
         }
 
         @Override

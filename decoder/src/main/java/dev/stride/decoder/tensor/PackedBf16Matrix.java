@@ -19,6 +19,7 @@ public final class PackedBf16Matrix implements WeightMatrix {
 
     private static final int W = PackedMatrix.PANEL;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Bits of the odd column of a pair. */
     private static final int HIGH_HALF = 0xffff0000;
 
@@ -74,14 +75,14 @@ public final class PackedBf16Matrix implements WeightMatrix {
         return (rows + W - 1) / W;
     }
 
-    /** Column 2k of the int vector {@code pair} as float32. */
+    /** Column 2k of the int vector {@code pair} as float32 (species named: see VectorExp). */
     public static FloatVector evenColumn(IntVector pair) {
-        return pair.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return (FloatVector) pair.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
     }
 
     /** Column 2k + 1 of the int vector {@code pair} as float32. */
     public static FloatVector oddColumn(IntVector pair) {
-        return pair.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretAsFloats();
+        return (FloatVector) pair.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
     }
 
     /**
