@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>
  * Bit reinterpretations name their target species ({@code reinterpretShape(SPECIES, 0)}), never
  * {@code reinterpretAsFloats()}: that one looks its species up at run time, and in Spark executors C2 sometimes
- * could not fold the lookup, left the conversion a call and with it every vector operation around it (the job's
- * SiLU ran boxed for the whole run: 80-104 young collections against 31-38, 0.5-0.7x the engine's speed).
+ * could not fold the lookup and left the conversion a call, with its vectors boxed (PrintIntrinsics: "missing
+ * constant: vclass_to=LoadP").
  */
 public final class VectorExp {
 

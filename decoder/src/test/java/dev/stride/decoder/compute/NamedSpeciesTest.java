@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The engine's vector conversions name their target species. The species-free forms
  * ({@code reinterpretAsFloats()}, {@code convert(op, part)}, ...) look the target up at run time; where C2 cannot
- * fold that lookup the conversion stays a call and the vectors around it are boxed, which made the Spark job's
- * SiLU allocate for whole runs (see {@link VectorExp}). Only a look at the sources can catch that: the results are
- * the same bits either way, and in-process timing of a JIT outcome is not a test.
+ * fold that lookup the conversion stays a call and its vectors are boxed, as seen in Spark executors (see
+ * {@link VectorExp}). Only a look at the sources can catch that: the results are the same bits either way, and
+ * in-process timing of a JIT outcome is not a test.
  */
 class NamedSpeciesTest {
 
