@@ -27,7 +27,7 @@ fi
 MODEL="$BUNDLE/model/fortunes-llama-2m"
 export DJL_CACHE_DIR="$WORK/djl" # the tokenizer's native library is unpacked here
 exec "$BUNDLE/jre/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -XX:+IgnoreUnrecognizedVMOptions -Xmx32g -Djava.io.tmpdir="$WORK/tmp" -Dstride.fixture.dir="$MODEL" \
+  -XX:+IgnoreUnrecognizedVMOptions -XX:PerMethodTrapLimit=10000 -Xmx32g -Djava.io.tmpdir="$WORK/tmp" -Dstride.fixture.dir="$MODEL" \
   -Djava.util.logging.SimpleFormatter.format='%4$s: %5$s%n' \
   -cp "$BUNDLE/stride-decoder.jar:$BUNDLE/lib/*:$BUNDLE/stride-decoder-tests.jar:$BUNDLE/test-lib/*" \
   dev.stride.decoder.cuda.GpuCheck "$MODEL" "$WORK" "$@" 2> >(grep -v 'Using incubator modules' >&2)

@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 mvn -B -q -pl decoder -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/jmh-classpath.txt
 CP="decoder/target/test-classes:decoder/target/classes:$(cat decoder/target/jmh-classpath.txt)"
-exec java --add-modules=jdk.incubator.vector -cp "$CP" dev.stride.decoder.bench.KernelBenchmarks "$@"
+exec java --add-modules=jdk.incubator.vector -XX:PerMethodTrapLimit=10000 -cp "$CP" dev.stride.decoder.bench.KernelBenchmarks "$@"

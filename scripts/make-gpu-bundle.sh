@@ -10,7 +10,7 @@ TARBALL="$ROOT/target/stride-gpu-bundle.tar.gz"
 LIMIT=$((64 << 20))
 # java.desktop: jinjava needs java.beans; java.sql: jackson and jinjava; jdk.unsupported: JNA and guava;
 # jdk.zipfs: the JUnit launcher scans the test jar for test classes.
-MODULES=java.base,java.desktop,java.logging,java.management,java.sql,jdk.incubator.vector,jdk.unsupported,jdk.zipfs
+MODULES=java.base,java.desktop,java.logging,java.management,jdk.management,java.sql,jdk.incubator.vector,jdk.unsupported,jdk.zipfs
 cd "$ROOT"
 
 mvn -B -q ${MVN_FLAGS:-} -pl decoder -am -DskipTests package

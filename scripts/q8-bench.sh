@@ -13,4 +13,4 @@ shift
 mvn -B -q -pl decoder -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/q8-classpath.txt
 CP="decoder/target/test-classes:decoder/target/classes:$(cat decoder/target/q8-classpath.txt)"
-exec java ${STRIDE_JAVA_OPTS:-} --add-modules=jdk.incubator.vector -cp "$CP" "$main" "$@"
+exec java ${STRIDE_JAVA_OPTS:-} --add-modules=jdk.incubator.vector -XX:PerMethodTrapLimit=10000 -cp "$CP" "$main" "$@"

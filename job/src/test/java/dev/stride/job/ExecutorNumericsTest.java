@@ -19,19 +19,19 @@ class ExecutorNumericsTest {
     private static final ExecutorTime.Totals NO_TIME = new ExecutorTime().within(0, 0);
 
     private static final ExecutorNumerics AVX2 = new ExecutorNumerics("cpu (8 threads)", 256, "packed_bfloat16",
-            "17.0.12");
+            "17.0.12", false);
     private static final ExecutorNumerics AVX512_JAVA21 = new ExecutorNumerics("cpu (16 threads)", 512,
-            "packed_bfloat16", "21.0.4");
+            "packed_bfloat16", "21.0.4", false);
     private static final ExecutorNumerics GPU = new ExecutorNumerics("cuda:0 NVIDIA H200 (139 GiB)", 256,
-            "packed_bfloat16", "17.0.12");
+            "packed_bfloat16", "17.0.12", false);
     private static final ExecutorNumerics STREAMED = new ExecutorNumerics("cpu (8 threads)", 256, "streamed",
-            "17.0.12");
+            "17.0.12", false);
 
     @Test
     void deviceKindIsTheDevicesLeadingWord() {
         assertEquals("cpu", AVX2.deviceKind());
         assertEquals("cuda", GPU.deviceKind());
-        assertEquals("cuda", new ExecutorNumerics("cuda:3 A100", 0, "x", "17").deviceKind());
+        assertEquals("cuda", new ExecutorNumerics("cuda:3 A100", 0, "x", "17", false).deviceKind());
     }
 
     @Test
@@ -69,9 +69,20 @@ class ExecutorNumericsTest {
     }
 
     @Test
+    void executorsWithoutTheTrapLimitFlagAreNamedWithTheFix() {
+        ExecutorNumerics untuned = new ExecutorNumerics("cpu (8 threads)", 256, "packed_bfloat16", "17.0.12", true);
+        List<String> warnings = warnings(List.of(report("1", 0, AVX2), report("2", 1, untuned),
+                report("3", 2, untuned)));
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertTrue(warnings.get(0).startsWith("executors 2, 3 ran without -XX:PerMethodTrapLimit=10000"),
+                warnings.get(0));
+        assertTrue(warnings.get(0).contains("spark.executor.extraJavaOptions"), warnings.get(0));
+    }
+
+    @Test
     void anExecutorWhoseTasksUsedTwoGpusListsBoth() {
         ExecutorNumerics otherGpu = new ExecutorNumerics("cuda:1 NVIDIA H200 (139 GiB)", 256, "packed_bfloat16",
-                "17.0.12");
+                "17.0.12", false);
         List<JobProgress.PartitionReport> reports = List.of(report("1", 0, GPU), report("1", 1, otherGpu));
         assertEquals(List.of(), warnings(reports), "one device kind");
         assertEquals("cuda:0 NVIDIA H200 (139 GiB), cuda:1 NVIDIA H200 (139 GiB)",

@@ -1,6 +1,7 @@
 package dev.stride.decoder.engine;
 
 import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.JitFlags;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.cuda.DeviceSelection;
 import dev.stride.decoder.cuda.DeviceSpec;
@@ -24,6 +25,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.logging.Logger;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -31,6 +33,8 @@ import jdk.incubator.vector.FloatVector;
  * holds. Thread-safe to share; each thread decodes through its own {@link BatchDecoder}.
  */
 public final class Engine implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Engine.class.getName());
 
     /** Cached tokens before the rows of a measured pass: a short prompt's worth. */
     public static final int COST_PREFIX = 64;
@@ -64,6 +68,7 @@ public final class Engine implements AutoCloseable {
     }
 
     public static Engine load(EngineOptions options) {
+        JitFlags.warning().ifPresent(LOG::warning);
         DeviceSpec device = DeviceSpec.parse(options.device());
         Model model = ModelLoader.load(options.modelDir(), options.weights());
         if (model.layout().quantized() && device.kind() != DeviceSpec.Kind.CPU) {

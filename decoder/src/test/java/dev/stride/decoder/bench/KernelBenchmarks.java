@@ -21,7 +21,7 @@ public final class KernelBenchmarks {
     public static void main(String[] args) throws RunnerException, CommandLineOptionException {
         Options options = new OptionsBuilder().parent(new CommandLineOptions(args))
                 .include(MatmulBenchmark.class.getSimpleName())
-                .jvmArgsAppend("--add-modules=jdk.incubator.vector").build();
+                .jvmArgsAppend("--add-modules=jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000").build();
         Collection<RunResult> results = new Runner(options).run();
         System.out.printf("%n%-6s %-8s %5s %6s %12s %10s %10s%n", "dtype", "layout", "rows", "size", "us/op", "GFLOP/s",
                 "GB/s");

@@ -1,5 +1,6 @@
 package dev.stride.job.cluster;
 
+import dev.stride.decoder.compute.JitFlags;
 import dev.stride.decoder.engine.Engine;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ import java.util.regex.Pattern;
 
 /**
  * What decided an executor's arithmetic: where its passes ran, the CPU vector width, how it held the weights and the
- * Java version. Within one device kind and one weight layout, completions and log-probabilities are the same bits
+ * Java version; and whether its JVM lacks the JIT setting the kernels' speed needs ({@link JitFlags}). Within one device kind and one weight layout, completions and log-probabilities are the same bits
  * whatever the vector width or Java version (the decoder's kernels guarantee it); across device kinds (CPU vs GPU)
  * or weight layouts (packed vs streamed) they may differ in the last bits, which the run summary warns about.
  *
@@ -23,9 +24,10 @@ import java.util.regex.Pattern;
  * @param vectorBits width of the CPU vectors the kernels ran with
  * @param weightLayout how the weights were held, e.g. {@code packed_float32}
  * @param javaVersion the executor JVM's {@code java.version}
+ * @param trapLimitLow its JVM runs without {@value JitFlags#TRAP_LIMIT_FLAG}, so its decoding may be half speed
  */
-public record ExecutorNumerics(String device, int vectorBits, String weightLayout, String javaVersion)
-        implements Serializable {
+public record ExecutorNumerics(String device, int vectorBits, String weightLayout, String javaVersion,
+                               boolean trapLimitLow) implements Serializable {
 
     private static final long serialVersionUID = 1L;
     private static final Pattern KIND = Pattern.compile("^\\s*([A-Za-z]+)");
@@ -33,7 +35,7 @@ public record ExecutorNumerics(String device, int vectorBits, String weightLayou
     /** This JVM's numerics with this engine. */
     public static ExecutorNumerics of(Engine engine) {
         return new ExecutorNumerics(engine.device(), Engine.vectorBits(), engine.weightLayout(),
-                System.getProperty("java.version"));
+                System.getProperty("java.version"), JitFlags.warning().isPresent());
     }
 
     /** {@code cpu} or {@code cuda}: the part of the device that decides the bits. */
@@ -43,8 +45,9 @@ public record ExecutorNumerics(String device, int vectorBits, String weightLayou
     }
 
     /**
-     * Warnings for executors whose outputs may differ in the last bits: different device kinds, or different weight
-     * layouts. Vector width and Java version do not change bits and are not warned about.
+     * Warnings for executors whose outputs may differ in the last bits (different device kinds, or different weight
+     * layouts; vector width and Java version do not change bits and are not warned about), and for executors whose
+     * JVM lacks the kernels' JIT setting.
      *
      * @param byExecutor each executor's numerics (one entry per partition it ran is fine)
      */
@@ -62,6 +65,13 @@ public record ExecutorNumerics(String device, int vectorBits, String weightLayou
             warnings.add("executors held the weights in different layouts (" + describe(layouts) + "): logits may "
                     + "differ in the last bit between them (and, rarely, a near-tie token); pin one layout with "
                     + "-Dstride.weights=packed or =streamed in spark.executor.extraJavaOptions");
+        }
+        Set<String> slow = new TreeSet<>();
+        byExecutor.stream().filter(e -> e.getValue().trapLimitLow()).forEach(e -> slow.add(e.getKey()));
+        if (!slow.isEmpty()) {
+            warnings.add("executor" + (slow.size() > 1 ? "s " : " ") + String.join(", ", slow) + " ran without "
+                    + JitFlags.TRAP_LIMIT_FLAG + " (see cluster-config/spark-defaults.conf): their vector kernels may "
+                    + "have decoded at half speed; add it to spark.executor.extraJavaOptions");
         }
         return warnings;
     }
