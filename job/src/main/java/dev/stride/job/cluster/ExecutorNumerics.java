@@ -16,9 +16,10 @@ import java.util.regex.Pattern;
 
 /**
  * What decided an executor's arithmetic: where its passes ran, the CPU vector width, how it held the weights and the
- * Java version; and whether its JVM lacks the JIT setting the kernels' speed needs ({@link JitFlags}). Within one device kind and one weight layout, completions and log-probabilities are the same bits
- * whatever the vector width or Java version (the decoder's kernels guarantee it); across device kinds (CPU vs GPU)
- * or weight layouts (packed vs streamed) they may differ in the last bits, which the run summary warns about.
+ * Java version; and whether its JVM lacks the JIT setting the kernels' speed needs ({@link JitFlags}). Within one
+ * device kind and one weight layout, completions and log-probabilities are the same bits whatever the vector width or
+ * Java version (the decoder's kernels guarantee it); across device kinds (CPU vs GPU) or weight layouts (packed vs
+ * streamed) they may differ in the last bits, which the run summary warns about.
  *
  * @param device the engine's device, e.g. {@code cpu (8 threads)} or {@code cuda:0 NVIDIA H200 (...)}
  * @param vectorBits width of the CPU vectors the kernels ran with
