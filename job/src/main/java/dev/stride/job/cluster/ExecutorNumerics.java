@@ -13,6 +13,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * What decided an executor's arithmetic: where its passes ran, the CPU vector width, how it held the weights and the
@@ -67,10 +68,10 @@ public record ExecutorNumerics(String device, int vectorBits, String weightLayou
                     + "differ in the last bit between them (and, rarely, a near-tie token); pin one layout with "
                     + "-Dstride.weights=packed or =streamed in spark.executor.extraJavaOptions");
         }
-        Set<String> slow = new TreeSet<>();
-        byExecutor.stream().filter(e -> e.getValue().trapLimitLow()).forEach(e -> slow.add(e.getKey()));
+        Set<String> slow = byExecutor.stream().filter(e -> e.getValue().trapLimitLow()).map(Map.Entry::getKey)
+                .collect(Collectors.toCollection(TreeSet::new));
         if (!slow.isEmpty()) {
-            warnings.add("executor" + (slow.size() > 1 ? "s " : " ") + String.join(", ", slow) + " ran without "
+            warnings.add(executors(slow) + " ran without "
                     + JitFlags.TRAP_LIMIT_FLAG + " (see cluster-config/spark-defaults.conf): their vector kernels may "
                     + "have decoded at half speed; add it to spark.executor.extraJavaOptions");
         }
@@ -88,8 +89,12 @@ public record ExecutorNumerics(String device, int vectorBits, String weightLayou
     // "cpu on executors 1, 2; cuda on executor 3"
     private static String describe(Map<String, Set<String>> groups) {
         List<String> parts = new ArrayList<>();
-        groups.forEach((value, executors) -> parts.add(value + " on executor" + (executors.size() > 1 ? "s " : " ")
-                + String.join(", ", executors)));
+        groups.forEach((value, ids) -> parts.add(value + " on " + executors(ids)));
         return String.join("; ", parts);
+    }
+
+    // "executor 3", "executors 1, 2"
+    private static String executors(Set<String> ids) {
+        return "executor" + (ids.size() > 1 ? "s " : " ") + String.join(", ", ids);
     }
 }
