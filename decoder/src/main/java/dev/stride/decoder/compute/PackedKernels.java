@@ -4,6 +4,7 @@ import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,20 +28,22 @@ final class PackedKernels {
      */
     private static final int BLOCK_ROWS = W >= 16 ? 4 : 2;
     /**
-     * Below this many input rows BF16 panels are widened in registers, four rows (two on AVX-512) sharing each
-     * widened column, rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M
-     * shape, `bench --pass-cost`, 2 threads, two runs each): 16 rows 242-244 ms in registers against 294-302 ms
-     * through scratch, 32 rows 482-491 against 536, 64 rows 963-1005 against 981-1031.
+     * Below this many input rows BF16 panels are widened in registers, several rows sharing each widened column,
+     * rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M shape,
+     * `bench --pass-cost`, 2 threads, two runs each): 16 rows 242-244 ms in registers against 294-302 ms through
+     * scratch, 32 rows 482-491 against 536, 64 rows 963-1005 against 981-1031.
      */
     private static final int BF16_REGISTER_ROWS = 64;
     /**
-     * Whether BF16 rows go four at a time against two panels (then two at a time against four), or only two at a
-     * time. Four-row blocks won on AVX2; on AVX-512 (350M shape, 2 threads, alternating runs) rows in pairs were
-     * faster: 4 rows 21.5-22.0 ms against 27.7-32.0, 8 rows 34.2-34.3 against 42.6-43.7, 16 rows 63-68 against
-     * 70-72, one and two rows unchanged. A four-row, four-panel block that would share every widened column between
-     * four rows ran ten times slower there: the JIT did not keep its vectors in registers.
+     * BF16 register blocks on CPUs with 32 vector registers (AVX-512): four (then three) input rows against four
+     * panels, 16 accumulators, each widened column feeding four rows. With 16 registers (AVX2, NEON) those would
+     * spill, so rows go four at a time against two panels there. Measured on AVX-512 (350M shape, 2 threads, one
+     * process, alternating): 3 / 4 / 8 rows 14.4-14.8 / 15.4-15.9 / 22.3-22.5 ms against 17.5-17.9 / 17.5-17.9 /
+     * 26.2-26.3 ms for rows in pairs; one and two rows unchanged (13.1 / 13.5-13.9 ms).
      */
-    private static final boolean BF16_FOUR_ROW_BLOCKS = W < 16;
+    private static final boolean BF16_WIDE_BLOCKS = W >= 16;
+    /** The high half of a column pair: the odd column's BF16 bits, already in a float32's place. */
+    private static final int HIGH_HALF = 0xffff0000;
 
     private PackedKernels() {
     }
@@ -60,8 +63,8 @@ final class PackedKernels {
 
     /**
      * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees, most
-     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time on AVX2,
-     * two on AVX-512 (then one); with more (long prefills), each group of panels is widened into {@code scratch}
+     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time (then
+     * three, two, one; see {@link #BF16_WIDE_BLOCKS}); with more (long prefills), each group of panels is widened into {@code scratch}
      * (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
     static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
@@ -75,10 +78,20 @@ final class PackedKernels {
             if (n < BF16_REGISTER_ROWS) {
                 int w0 = panel * panelStride;
                 int b = 0;
-                for (; BF16_FOUR_ROW_BLOCKS && b + 4 <= n; b += 4) {
-                    bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-                    bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
-                            b * rows + (panel + 2) * W, rows);
+                if (BF16_WIDE_BLOCKS) {
+                    for (; b + 4 <= n; b += 4) {
+                        bf16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                    }
+                    if (n - b == 3) {
+                        bf16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                        b += 3;
+                    }
+                } else {
+                    for (; b + 4 <= n; b += 4) {
+                        bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                        bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
+                                b * rows + (panel + 2) * W, rows);
+                    }
                 }
                 for (; b + 2 <= n; b += 2) {
                     bf16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
@@ -313,6 +326,172 @@ final class PackedKernels {
         a2.intoArray(out, out0 + 2 * W);
         a3.intoArray(out, out0 + 3 * W);
     }
+
+    /**
+     * Four input rows against four panels of column pairs; row r's results at out[out0 + r * outStride, + 4 * W).
+     * The widening is spelled out here rather than called through {@link PackedBf16Matrix#evenColumn}: with the
+     * calls, C2 reached its node-count cutoff while inlining this kernel, left the last calls out and boxed every
+     * vector (four times slower than rows in pairs).
+     */
+    private static void bf16Block4x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
+            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c]);
+            FloatVector v3 = FloatVector.broadcast(F, x[x3 + c]);
+            FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a00 = p.fma(v0, a00);
+            a10 = p.fma(v1, a10);
+            a20 = p.fma(v2, a20);
+            a30 = p.fma(v3, a30);
+            p = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a01 = p.fma(v0, a01);
+            a11 = p.fma(v1, a11);
+            a21 = p.fma(v2, a21);
+            a31 = p.fma(v3, a31);
+            p = (FloatVector) q2.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a02 = p.fma(v0, a02);
+            a12 = p.fma(v1, a12);
+            a22 = p.fma(v2, a22);
+            a32 = p.fma(v3, a32);
+            p = (FloatVector) q3.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a03 = p.fma(v0, a03);
+            a13 = p.fma(v1, a13);
+            a23 = p.fma(v2, a23);
+            a33 = p.fma(v3, a33);
+            if (c + 1 < cols) {
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
+                v3 = FloatVector.broadcast(F, x[x3 + c + 1]);
+                p = (FloatVector) q0.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a00 = p.fma(v0, a00);
+                a10 = p.fma(v1, a10);
+                a20 = p.fma(v2, a20);
+                a30 = p.fma(v3, a30);
+                p = (FloatVector) q1.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a01 = p.fma(v0, a01);
+                a11 = p.fma(v1, a11);
+                a21 = p.fma(v2, a21);
+                a31 = p.fma(v3, a31);
+                p = (FloatVector) q2.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a02 = p.fma(v0, a02);
+                a12 = p.fma(v1, a12);
+                a22 = p.fma(v2, a22);
+                a32 = p.fma(v3, a32);
+                p = (FloatVector) q3.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a03 = p.fma(v0, a03);
+                a13 = p.fma(v1, a13);
+                a23 = p.fma(v2, a23);
+                a33 = p.fma(v3, a33);
+            }
+        }
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        int o1 = out0 + outStride;
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
+        int o2 = out0 + 2 * outStride;
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + W);
+        a22.intoArray(out, o2 + 2 * W);
+        a23.intoArray(out, o2 + 3 * W);
+        int o3 = out0 + 3 * outStride;
+        a30.intoArray(out, o3);
+        a31.intoArray(out, o3 + W);
+        a32.intoArray(out, o3 + 2 * W);
+        a33.intoArray(out, o3 + 3 * W);
+    }
+
+
+    /** Three input rows against four panels of column pairs, as {@link #bf16Block4x4}. */
+    private static void bf16Block3x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
+            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c]);
+            FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a00 = p.fma(v0, a00);
+            a10 = p.fma(v1, a10);
+            a20 = p.fma(v2, a20);
+            p = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a01 = p.fma(v0, a01);
+            a11 = p.fma(v1, a11);
+            a21 = p.fma(v2, a21);
+            p = (FloatVector) q2.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a02 = p.fma(v0, a02);
+            a12 = p.fma(v1, a12);
+            a22 = p.fma(v2, a22);
+            p = (FloatVector) q3.lanewise(VectorOperators.LSHL, 16).reinterpretShape(F, 0);
+            a03 = p.fma(v0, a03);
+            a13 = p.fma(v1, a13);
+            a23 = p.fma(v2, a23);
+            if (c + 1 < cols) {
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
+                p = (FloatVector) q0.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a00 = p.fma(v0, a00);
+                a10 = p.fma(v1, a10);
+                a20 = p.fma(v2, a20);
+                p = (FloatVector) q1.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a01 = p.fma(v0, a01);
+                a11 = p.fma(v1, a11);
+                a21 = p.fma(v2, a21);
+                p = (FloatVector) q2.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a02 = p.fma(v0, a02);
+                a12 = p.fma(v1, a12);
+                a22 = p.fma(v2, a22);
+                p = (FloatVector) q3.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                a03 = p.fma(v0, a03);
+                a13 = p.fma(v1, a13);
+                a23 = p.fma(v2, a23);
+            }
+        }
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        int o1 = out0 + outStride;
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
+        int o2 = out0 + 2 * outStride;
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + W);
+        a22.intoArray(out, o2 + 2 * W);
+        a23.intoArray(out, o2 + 3 * W);
+    }
+
 
     /**
      * Two input rows against four BF16 panels, widened in registers once for both (block2x4's multiply-adds).

@@ -16,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code b = fma(q[c], x[c], b)} over the block's columns in order (the 8-bit integers widened to float in
  * registers, exactly), then {@code acc = fma(scale, b, acc)}: one multiply by the scale per 32 weights, not per
  * weight. The lanes of a vector are output rows of one panel, so no lane reduction occurs and the vector width
- * does not enter the arithmetic. Blocks of four input rows by two panels (on AVX2), two by four and one by four
- * share each widened weight vector across the rows of the block; every block runs the same per-element sequence,
- * which is why a row's result does not depend on the other rows of the pass or on how the panels are split between
- * threads.
+ * does not enter the arithmetic. Blocks of four input rows by two panels, three by four (on AVX-512), two by four
+ * and one by four share each widened weight vector across the rows of the block; every block runs the same
+ * per-element sequence, which is why a row's result does not depend on the other rows of the pass or on how the
+ * panels are split between threads.
  */
 final class Q8Kernels {
 
@@ -36,12 +36,13 @@ final class Q8Kernels {
     /** Floats of scratch one call needs: the accumulators of four input rows by four panels. */
     static final int SCRATCH = 4 * GROUP * W;
     /**
-     * Whether rows go four at a time against two panels before going two at a time against four. As for BF16
-     * panels (see PackedKernels), four-row blocks won on AVX2 and lost on AVX-512: 350M shape, 2 threads, q8 4 rows
-     * 19.0 ms in pairs against 22.7 ms (against 20.9 and 22.9 ms for BF16 panels in the same runs), 8 rows 31.1
-     * against 37.2 ms.
+     * Three-row blocks on CPUs with 32 vector registers (AVX-512). Rows go four at a time against two panels first
+     * on every CPU. Measured on AVX-512 (350M shape, 2 threads, one process, alternating): 3 / 4 / 8 rows
+     * 17.0-17.6 / 20.3 / 30.8-31.0 ms against 19.4-25.2 / 20.7-25.2 / 33.6-36.1 ms with rows in pairs. (Rows in
+     * pairs had won there before the scales' widening was split to be inlined; a four-row, four-panel block still
+     * ran slower: 25-29 ms at 4 rows.)
      */
-    private static final boolean FOUR_ROW_BLOCKS = W < 16;
+    private static final boolean THREE_ROW_BLOCKS = W >= 16;
     /** 2^(127 - 15): turns float16 bits shifted into a float32's place into their value, subnormals included. */
     private static final float F16_REBIAS = 0x1p112f;
 
@@ -56,23 +57,32 @@ final class Q8Kernels {
             int panel = group * GROUP;
             int valid = Math.min(GROUP * W, rows - panel * W);
             int b = 0;
-            for (; FOUR_ROW_BLOCKS && b + 4 <= n; b += 4) {
+            for (; b + 4 <= n; b += 4) {
                 Arrays.fill(acc, 0, SCRATCH, 0f);
                 block4x2(w, panel, x, b * cols, acc, 0);
                 block4x2(w, panel + 2, x, b * cols, acc, 2 * W);
-                for (int r = 0; r < 4; r++) {
-                    System.arraycopy(acc, r * GROUP * W, out, (b + r) * rows + panel * W, valid);
-                }
+                copyRows(acc, 4, out, b * rows + panel * W, rows, valid);
+            }
+            if (THREE_ROW_BLOCKS && n - b == 3) {
+                block3x4(w, panel, x, b * cols, acc);
+                copyRows(acc, 3, out, b * rows + panel * W, rows, valid);
+                b += 3;
             }
             for (; b + 2 <= n; b += 2) {
                 block2x4(w, panel, x, b * cols, acc);
-                System.arraycopy(acc, 0, out, b * rows + panel * W, valid);
-                System.arraycopy(acc, GROUP * W, out, (b + 1) * rows + panel * W, valid);
+                copyRows(acc, 2, out, b * rows + panel * W, rows, valid);
             }
             if (b < n) {
                 block1x4(w, panel, x, b * cols, acc);
                 System.arraycopy(acc, 0, out, b * rows + panel * W, valid);
             }
+        }
+    }
+
+    /** The first {@code count} rows' totals of a block from acc to out, {@code valid} outputs each. */
+    private static void copyRows(float[] acc, int count, float[] out, int out0, int rows, int valid) {
+        for (int r = 0; r < count; r++) {
+            System.arraycopy(acc, r * GROUP * W, out, out0 + r * rows, valid);
         }
     }
 
@@ -164,6 +174,74 @@ final class Q8Kernels {
     }
 
     /**
+     * Three input rows against four panels (AVX-512 only: twelve block sums, four weight vectors and a broadcast
+     * would spill on AVX2's 16 registers); results to acc[r * 4 * W, + 4 * W) for row r.
+     */
+    private static void block3x4(PackedQ8Matrix w, int panel, float[] x, int x0, float[] acc) {
+        byte[] q = w.quants();
+        short[] s = w.scales();
+        int cols = w.cols();
+        int blocks = w.blockCount();
+        int qs = cols * W;
+        int ss = blocks * W;
+        int q0 = panel * qs;
+        int s0 = panel * ss;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        Arrays.fill(acc, 0, 3 * GROUP * W, 0f);
+        for (int k = 0; k < blocks; k++) {
+            FloatVector b00 = FloatVector.zero(F), b01 = FloatVector.zero(F), b02 = FloatVector.zero(F), b03 = FloatVector.zero(F);
+            FloatVector b10 = FloatVector.zero(F), b11 = FloatVector.zero(F), b12 = FloatVector.zero(F), b13 = FloatVector.zero(F);
+            FloatVector b20 = FloatVector.zero(F), b21 = FloatVector.zero(F), b22 = FloatVector.zero(F), b23 = FloatVector.zero(F);
+            int end = Math.min(cols, (k + 1) * PackedQ8Matrix.BLOCK);
+            for (int c = k * PackedQ8Matrix.BLOCK; c < end; c++) {
+                int at = q0 + c * W;
+                FloatVector p0 = (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector p1 = (FloatVector) ByteVector.fromArray(B, q, at + qs).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector p2 = (FloatVector) ByteVector.fromArray(B, q, at + 2 * qs).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector p3 = (FloatVector) ByteVector.fromArray(B, q, at + 3 * qs).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                b00 = p0.fma(v, b00);
+                b01 = p1.fma(v, b01);
+                b02 = p2.fma(v, b02);
+                b03 = p3.fma(v, b03);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                b10 = p0.fma(v, b10);
+                b11 = p1.fma(v, b11);
+                b12 = p2.fma(v, b12);
+                b13 = p3.fma(v, b13);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                b20 = p0.fma(v, b20);
+                b21 = p1.fma(v, b21);
+                b22 = p2.fma(v, b22);
+                b23 = p3.fma(v, b23);
+            }
+            int sk = s0 + k * W;
+            FloatVector s0v = scales(s, sk);
+            FloatVector s1v = scales(s, sk + ss);
+            FloatVector s2v = scales(s, sk + 2 * ss);
+            FloatVector s3v = scales(s, sk + 3 * ss);
+            s0v.fma(b00, FloatVector.fromArray(F, acc, 0)).intoArray(acc, 0);
+            s1v.fma(b01, FloatVector.fromArray(F, acc, W)).intoArray(acc, W);
+            s2v.fma(b02, FloatVector.fromArray(F, acc, 2 * W)).intoArray(acc, 2 * W);
+            s3v.fma(b03, FloatVector.fromArray(F, acc, 3 * W)).intoArray(acc, 3 * W);
+            s0v.fma(b10, FloatVector.fromArray(F, acc, 4 * W)).intoArray(acc, 4 * W);
+            s1v.fma(b11, FloatVector.fromArray(F, acc, 5 * W)).intoArray(acc, 5 * W);
+            s2v.fma(b12, FloatVector.fromArray(F, acc, 6 * W)).intoArray(acc, 6 * W);
+            s3v.fma(b13, FloatVector.fromArray(F, acc, 7 * W)).intoArray(acc, 7 * W);
+            s0v.fma(b20, FloatVector.fromArray(F, acc, 8 * W)).intoArray(acc, 8 * W);
+            s1v.fma(b21, FloatVector.fromArray(F, acc, 9 * W)).intoArray(acc, 9 * W);
+            s2v.fma(b22, FloatVector.fromArray(F, acc, 10 * W)).intoArray(acc, 10 * W);
+            s3v.fma(b23, FloatVector.fromArray(F, acc, 11 * W)).intoArray(acc, 11 * W);
+        }
+    }
+
+
+    /**
      * Four input rows against two panels (prefill and wide trees: each widened weight vector feeds four rows); row
      * r's totals at acc[r * 4 * W + at, + 2 * W), added to what is there (zero before the first block).
      */
@@ -232,8 +310,16 @@ final class Q8Kernels {
      * Conversions name their target species: see VectorExp.
      */
     private static FloatVector scales(short[] s, int at) {
-        FloatVector shifted = (FloatVector) ShortVector.fromArray(S, s, at).convertShape(VectorOperators.S2I, I, 0)
-                .lanewise(VectorOperators.LSHL, 13).reinterpretShape(F, 0);
-        return shifted.mul(F16_REBIAS);
+        return halfBitsInPlace(ShortVector.fromArray(S, s, at)).mul(F16_REBIAS);
+    }
+
+    /**
+     * Float16 bits moved into a float32's place. A method of its own so that both stay under the JIT's inlining
+     * size for call sites it does not deem hot (once per 32 columns): as one 45-byte method, a call in the
+     * four-row kernels was left out and its vector boxed.
+     */
+    private static FloatVector halfBitsInPlace(ShortVector half) {
+        return (FloatVector) half.convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 13)
+                .reinterpretShape(F, 0);
     }
 }

@@ -35,7 +35,7 @@ class BatchInvarianceTest {
             for (int threads = 1; threads <= 3; threads++) {
                 try (ComputePool pool = new ComputePool(threads)) {
                     VectorOps ops = new VectorOps(pool);
-                    for (int n : new int[] {2, 3, 4, 5, 8, 9, 33, 70}) {
+                    for (int n : new int[] {2, 3, 4, 5, 6, 7, 8, 9, 33, 70}) {
                         int at = random.nextInt(n);
                         float[] x = TinyModels.randomFloats(random, n * cols);
                         System.arraycopy(row, 0, x, at * cols, cols);
@@ -61,7 +61,7 @@ class BatchInvarianceTest {
                 WeightMatrix stored = VectorOpsTest.randomMatrix(random, DType.BF16, 75, cols);
                 WeightMatrix bf16 = PackedBf16Matrix.pack(stored);
                 WeightMatrix float32 = PackedMatrix.pack(stored);
-                for (int n : new int[] {1, 2, 3, 4, 5, 8, 15, 16, 33, 63, 64, 70}) {
+                for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 15, 16, 33, 63, 64, 70}) {
                     float[] x = TinyModels.randomFloats(random, n * cols);
                     float[] expected = new float[n * 75];
                     float[] actual = new float[n * 75];

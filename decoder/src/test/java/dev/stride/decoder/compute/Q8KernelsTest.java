@@ -53,7 +53,7 @@ class Q8KernelsTest {
             for (int threads = 1; threads <= 3; threads++) {
                 try (ComputePool pool = new ComputePool(threads)) {
                     VectorOps ops = new VectorOps(pool);
-                    for (int n : new int[] {1, 2, 3, 4, 5, 8, 17}) {
+                    for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 17}) {
                         float[] x = TinyModels.randomFloats(random, n * cols);
                         float[] out = new float[n * rows];
                         ops.matmul(w, x, n, out);
