@@ -36,11 +36,11 @@ final class Q8Kernels {
     /** Floats of scratch one call needs: the accumulators of four input rows by four panels. */
     static final int SCRATCH = 4 * GROUP * W;
     /**
-     * Three-row blocks on CPUs with 32 vector registers (AVX-512). Rows go four at a time against two panels first
-     * on every CPU. Measured on AVX-512 (350M shape, 2 threads, one process, alternating): 3 / 4 / 8 rows
-     * 17.0-17.6 / 20.3 / 30.8-31.0 ms against 19.4-25.2 / 20.7-25.2 / 33.6-36.1 ms with rows in pairs. (Rows in
-     * pairs had won there before the scales' widening was split to be inlined; a four-row, four-panel block still
-     * ran slower: 25-29 ms at 4 rows.)
+     * Three-row blocks on CPUs with 32 vector registers (AVX-512); rows go four at a time against two panels first
+     * on every CPU. Measured on AVX-512 (350M shape, 2 threads, one process, alternating rounds): 3 rows 16.0-17.6
+     * ms against 19.4-25.2 ms as a pair and a single row. Four-row blocks against rows in pairs: even at 4 rows, 2-5 %
+     * faster at 8 (pairs had won there before the scales' widening was split to be inlined). A four-row, four-panel
+     * block ran slower: 25-29 ms at 4 rows against 18-21.
      */
     private static final boolean THREE_ROW_BLOCKS = W >= 16;
     /** 2^(127 - 15): turns float16 bits shifted into a float32's place into their value, subnormals included. */

@@ -7,6 +7,7 @@ import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
 import dev.stride.decoder.tensor.PackedBf16Matrix;
 import dev.stride.decoder.tensor.PackedMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -50,7 +51,8 @@ public class MatmulBenchmark {
 
     /**
      * streamed: read in the stored dtype every pass; packed: float32 panels; packed-bf16: BF16 panels (only with
-     * dtype BF16, so not in the default grid: {@code -p dtype=BF16 -p layout=packed-bf16}).
+     * dtype BF16, so not in the default grid: {@code -p dtype=BF16 -p layout=packed-bf16}); q8: 8-bit blocks
+     * quantized from the stored values ({@code -p layout=q8}).
      */
     @Param({"streamed", "packed"})
     public String layout;
@@ -81,6 +83,7 @@ public class MatmulBenchmark {
         weights = switch (layout) {
             case "packed" -> PackedMatrix.pack(stored);
             case "packed-bf16" -> PackedBf16Matrix.pack(stored);
+            case "q8" -> PackedQ8Matrix.quantize(stored);
             default -> stored;
         };
         x = new float[rows * size];
