@@ -57,8 +57,8 @@ final class MemoryBandwidth {
     private static float sum(ByteBuffer buffer, int from, int bytes) {
         FloatVector acc = FloatVector.zero(F);
         for (int off = from; off < from + bytes; off += F.vectorByteSize()) {
-            acc = acc.add(FloatVector.fromByteBuffer(F, buffer, off, ByteOrder.LITTLE_ENDIAN));
+            acc = FloatVector.fromByteBuffer(F, buffer, off, ByteOrder.LITTLE_ENDIAN).add(acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return FloatVector.zero(F).add(acc).reduceLanes(VectorOperators.ADD); // receivers never loop-carried: see VectorOps.scaleAndMax
     }
 }

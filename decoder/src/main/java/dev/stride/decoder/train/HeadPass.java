@@ -135,10 +135,10 @@ final class HeadPass {
         int v = 0;
         for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
             FloatVector value = FloatVector.fromArray(F, logits, off + v);
-            maxes = maxes.max(value);
+            maxes = value.max(maxes); // the loop-carried vector never the receiver: see VectorOps.scaleAndMax
             rank += value.compare(VectorOperators.GT, targetLogit).trueCount();
         }
-        float max = maxes.reduceLanes(VectorOperators.MAX);
+        float max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY).max(maxes).reduceLanes(VectorOperators.MAX);
         for (; v < vocab; v++) {
             max = Math.max(max, logits[off + v]);
             rank += logits[off + v] > targetLogit ? 1 : 0;
@@ -150,7 +150,7 @@ final class HeadPass {
         v = 0;
         for (int upper = F.loopBound(vocab); v < upper; v += F.length()) {
             VectorExp.expBelow(logits, off + v, max, logits, off + v);
-            sums = sums.add(FloatVector.fromArray(F, logits, off + v));
+            sums = FloatVector.fromArray(F, logits, off + v).add(sums);
         }
         float sum = LaneSum.of(sums);
         for (; v < vocab; v++) {
