@@ -175,7 +175,9 @@ final class Q8Kernels {
 
     /**
      * Three input rows against four panels (AVX-512 only: twelve block sums, four weight vectors and a broadcast
-     * would spill on AVX2's 16 registers); results to acc[r * 4 * W, + 4 * W) for row r.
+     * would spill on AVX2's 16 registers); results to acc[r * 4 * W, + 4 * W) for row r. The widening is spelled
+     * out rather than called through {@link #quants}, as in PackedKernels' four-row BF16 block, so that this larger
+     * kernel's compile does not depend on C2 still inlining a helper near its node-count cutoff.
      */
     private static void block3x4(PackedQ8Matrix w, int panel, float[] x, int x0, float[] acc) {
         byte[] q = w.quants();
