@@ -59,6 +59,7 @@ final class MemoryBandwidth {
         for (int off = from; off < from + bytes; off += F.vectorByteSize()) {
             acc = FloatVector.fromByteBuffer(F, buffer, off, ByteOrder.LITTLE_ENDIAN).add(acc);
         }
-        return FloatVector.zero(F).add(acc).reduceLanes(VectorOperators.ADD); // receivers never loop-carried: see VectorOps.scaleAndMax
+        // The loop-carried vector is never a call's receiver: see VectorOps.scaleAndMax.
+        return FloatVector.zero(F).add(acc).reduceLanes(VectorOperators.ADD);
     }
 }

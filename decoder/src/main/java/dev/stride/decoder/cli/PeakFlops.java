@@ -65,6 +65,7 @@ final class PeakFlops {
             c6 = m.fma(c6, a);
             c7 = m.fma(c7, a);
         }
-        return FloatVector.zero(F).add(c0).add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7).reduceLanes(VectorOperators.ADD);
+        return FloatVector.zero(F).add(c0).add(c1).add(c2).add(c3).add(c4).add(c5).add(c6).add(c7)
+                .reduceLanes(VectorOperators.ADD);
     }
 }

@@ -42,8 +42,6 @@ final class PackedKernels {
      * 26.2-26.3 ms for rows in pairs; one and two rows unchanged (13.1 / 13.5-13.9 ms).
      */
     private static final boolean BF16_WIDE_BLOCKS = W >= 16;
-    /** The high half of a column pair: the odd column's BF16 bits, already in a float32's place. */
-    private static final int HIGH_HALF = 0xffff0000;
 
     private PackedKernels() {
     }
@@ -64,8 +62,8 @@ final class PackedKernels {
     /**
      * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees, most
      * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time (then
-     * three, two, one; see {@link #BF16_WIDE_BLOCKS}); with more (long prefills), each group of panels is widened into {@code scratch}
-     * (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
+     * three, two, one; see {@link #BF16_WIDE_BLOCKS}); with more (long prefills), each group of panels is widened
+     * into {@code scratch} (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
     static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
                        float[] scratch) {
@@ -377,22 +375,22 @@ final class PackedKernels {
                 v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
                 v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
                 v3 = FloatVector.broadcast(F, x[x3 + c + 1]);
-                p = (FloatVector) q0.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q0.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
                 a10 = p.fma(v1, a10);
                 a20 = p.fma(v2, a20);
                 a30 = p.fma(v3, a30);
-                p = (FloatVector) q1.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q1.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a01 = p.fma(v0, a01);
                 a11 = p.fma(v1, a11);
                 a21 = p.fma(v2, a21);
                 a31 = p.fma(v3, a31);
-                p = (FloatVector) q2.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q2.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a02 = p.fma(v0, a02);
                 a12 = p.fma(v1, a12);
                 a22 = p.fma(v2, a22);
                 a32 = p.fma(v3, a32);
-                p = (FloatVector) q3.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q3.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a03 = p.fma(v0, a03);
                 a13 = p.fma(v1, a13);
                 a23 = p.fma(v2, a23);
@@ -419,7 +417,6 @@ final class PackedKernels {
         a32.intoArray(out, o3 + 2 * W);
         a33.intoArray(out, o3 + 3 * W);
     }
-
 
     /** Three input rows against four panels of column pairs, as {@link #bf16Block4x4}. */
     private static void bf16Block3x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
@@ -458,19 +455,19 @@ final class PackedKernels {
                 v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
                 v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
                 v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
-                p = (FloatVector) q0.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q0.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
                 a10 = p.fma(v1, a10);
                 a20 = p.fma(v2, a20);
-                p = (FloatVector) q1.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q1.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a01 = p.fma(v0, a01);
                 a11 = p.fma(v1, a11);
                 a21 = p.fma(v2, a21);
-                p = (FloatVector) q2.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q2.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a02 = p.fma(v0, a02);
                 a12 = p.fma(v1, a12);
                 a22 = p.fma(v2, a22);
-                p = (FloatVector) q3.lanewise(VectorOperators.AND, HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q3.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
                 a03 = p.fma(v0, a03);
                 a13 = p.fma(v1, a13);
                 a23 = p.fma(v2, a23);
@@ -491,7 +488,6 @@ final class PackedKernels {
         a22.intoArray(out, o2 + 2 * W);
         a23.intoArray(out, o2 + 3 * W);
     }
-
 
     /**
      * Two input rows against four BF16 panels, widened in registers once for both (block2x4's multiply-adds).

@@ -242,7 +242,6 @@ final class Q8Kernels {
         }
     }
 
-
     /**
      * Four input rows against two panels (prefill and wide trees: each widened weight vector feeds four rows); row
      * r's totals at acc[r * 4 * W + at, + 2 * W), added to what is there (zero before the first block).
@@ -317,8 +316,8 @@ final class Q8Kernels {
 
     /**
      * Float16 bits moved into a float32's place. A method of its own so that both stay under the JIT's inlining
-     * size for call sites it does not deem hot (once per 32 columns): as one 45-byte method, a call in the
-     * four-row kernels was left out and its vector boxed.
+     * size for call sites it does not deem hot (once per 32 columns): as one 45-byte method, calls of it in the
+     * wider kernels' compiles were left out ("callee is too large") and their vectors boxed.
      */
     private static FloatVector halfBitsInPlace(ShortVector half) {
         return (FloatVector) half.convertShape(VectorOperators.S2I, I, 0).lanewise(VectorOperators.LSHL, 13)

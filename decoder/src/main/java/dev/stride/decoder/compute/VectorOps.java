@@ -39,15 +39,6 @@ public final class VectorOps implements TensorOps {
     private static final int PER_SWEEP = LaneSum.PARTS_PER_SWEEP;
     /** Weight rows widened together and input rows swept together: a 4x4 block of accumulators. */
     private static final int BLOCK = 4;
-    /**
-     * Below this many multiply-adds a matmul runs on the calling thread: handing it out costs more than the second
-     * thread saves. A parallel loop costs 0.6-0.8 µs even with empty chunks; measured on AVX-512, 2 threads (JMH
-     * MatmulBenchmark, float32 panels): 192x192 at 1 / 4 rows 1.4 / 1.7 µs on one thread against 2.0 / 2.7 µs on two,
-     * 512x512 9.0 / 12.4 µs against 6.2 / 8.1. Demo decoding, thresholds alternated in one process (12 rounds,
-     * medians): batch 1 plain 8,345-8,329 tokens/s at 2^15 against 8,681-9,077 here, chain:1 9,873-10,129 against
-     * 10,259-10,409, batch 8 plain 22,059 against 24,126.
-     */
-    private static final long PARALLEL_THRESHOLD = 1 << 17;
     /** Panels the packed kernels sweep together. */
     private static final int PANEL_GROUP = 4;
 
@@ -82,29 +73,23 @@ public final class VectorOps implements TensorOps {
         } else if (w instanceof PackedQ8Matrix q8) {
             float[][] acc = scratchFor(Q8Kernels.SCRATCH);
             int groups = q8.panelCount() / PackedQ8Matrix.PANEL_GROUP;
-            if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
-                Q8Kernels.matmul(q8, x, n, out, 0, groups, acc[0]);
-            } else {
-                pool.parallelFor(groups, (start, end, worker) -> Q8Kernels.matmul(q8, x, n, out, start, end, acc[worker]));
-            }
+            pool.parallelFor(groups, multiplyAdds(w, n),
+                    (start, end, worker) -> Q8Kernels.matmul(q8, x, n, out, start, end, acc[worker]));
         } else {
             float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES); // rows, then partials to sum
-            if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
-                matmulRows(w, x, n, out, 0, w.rows(), scratch[0]);
-            } else {
-                pool.parallelFor(w.rows(), (start, end, worker) -> matmulRows(w, x, n, out, start, end, scratch[worker]));
-            }
+            pool.parallelFor(w.rows(), multiplyAdds(w, n),
+                    (start, end, worker) -> matmulRows(w, x, n, out, start, end, scratch[worker]));
         }
     }
 
     private void matmulPacked(PackedMatrix w, float[] x, int n, float[] out) {
-        if ((long) w.rows() * w.cols() * n < PARALLEL_THRESHOLD) {
-            PackedKernels.matmul(w, x, n, out, 0, w.panelCount());
-        } else {
-            int count = w.panelCount();
-            pool.parallelFor(panelGroups(count), (start, end, worker) -> PackedKernels.matmul(w, x, n, out,
-                    start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count)));
-        }
+        int count = w.panelCount();
+        pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(w, x, n,
+                out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count)));
+    }
+
+    private static long multiplyAdds(WeightMatrix w, int n) {
+        return (long) w.rows() * w.cols() * n;
     }
 
     /**

@@ -15,14 +15,6 @@ import java.util.Arrays;
  */
 public final class Transformer implements ForwardBackend {
 
-    /**
-     * Attention with fewer multiply-adds than this (visible slots x heads x 2 x head size, over the pass) runs on the
-     * calling thread: a parallel loop costs 0.6-0.8 µs, more than a short prefix's attention. Demo, batch 1, short
-     * prompts, alternated in one process (12 rounds, medians): plain 8,493 -> 9,500 tokens/s, chain:2 9,449 -> 10,307;
-     * at a 448-token prefix attention stays parallel (serial there cost 1.2-1.4x per pass).
-     */
-    private static final long SERIAL_ATTENTION_WORK = 1 << 16;
-
     private final ModelConfig config;
     private final ModelWeights weights;
     private final TensorOps ops;
@@ -46,7 +38,6 @@ public final class Transformer implements ForwardBackend {
     private float[] act;     // (rows, intermediate)
     private float[] logitInput; // (logit rows, hidden)
     private float[][] scores = new float[0][]; // (threads, visible keys + two key blocks), see ensureScores
-    private long visibleSlots; // summed over the pass's rows: attention's work is this times heads times 2 * headDim
 
     public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
         this.config = config;
@@ -93,7 +84,7 @@ public final class Transformer implements ForwardBackend {
         out.ensure(n, batch.logitRows());
         int maxPosition = 0;
         int maxVisible = 0;
-        visibleSlots = 0;
+        long visibleSlots = 0; // over the pass's rows
         for (int r = 0; r < n; r++) {
             maxPosition = Math.max(maxPosition, batch.position(r));
             int visible = batch.prefixSlots(r) + batch.extraEnd(r) - batch.extraStart(r);
@@ -104,7 +95,7 @@ public final class Transformer implements ForwardBackend {
         rope.ensure(maxPosition + 1);
         ensureScores(maxVisible);
         for (int layer = 0; layer < config.numLayers(); layer++) {
-            attentionBlock(batch, layer, weights.layers()[layer]);
+            attentionBlock(batch, layer, weights.layers()[layer], visibleSlots);
             mlpBlock(n, weights.layers()[layer]);
         }
         for (int r = 0; r < n; r++) {
@@ -129,7 +120,7 @@ public final class Transformer implements ForwardBackend {
         return token;
     }
 
-    private void attentionBlock(PassBatch batch, int layer, LayerWeights w) {
+    private void attentionBlock(PassBatch batch, int layer, LayerWeights w, long visibleSlots) {
         int n = batch.size();
         for (int r = 0; r < n; r++) {
             ops.rmsNorm(x, r * hidden, w.attnNorm(), config.rmsNormEps(), xNorm, r * hidden, hidden);
@@ -157,16 +148,15 @@ public final class Transformer implements ForwardBackend {
         int heads = config.numHeads();
         // Head-major: the rows of a tree (and the heads of a key/value group) read the same keys and values one
         // after another, while they are still in cache.
-        ComputePool.RangeBody attend = (start, end, worker) -> {
+        // Each of attention's multiply-adds counts twice (the scores' softmax around it costs about as much), so it
+        // stays on the calling thread below half the matmuls' amount: demo, batch 1, short prompts, alternated in one
+        // process (12 rounds, medians): plain 8,493 -> 9,500 tokens/s, chain:2 9,449 -> 10,307 against always
+        // parallel; at a 448-token prefix it stays parallel (serial there cost 1.2-1.4x per pass).
+        pool.parallelFor(n * heads, 2 * visibleSlots * heads * 2 * headDim, (start, end, worker) -> {
             for (int item = start; item < end; item++) {
                 attendHead(batch, layer, item % n, item / n, scores[worker]);
             }
-        };
-        if (visibleSlots * heads * 2 * headDim < SERIAL_ATTENTION_WORK) {
-            attend.run(0, n * heads, 0);
-        } else {
-            pool.parallelFor(n * heads, attend);
-        }
+        });
         ops.matmul(w.output(), attnOut, n, proj);
         addInto(x, proj, n * hidden);
     }

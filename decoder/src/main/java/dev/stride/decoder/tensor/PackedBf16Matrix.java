@@ -21,7 +21,8 @@ public final class PackedBf16Matrix implements WeightMatrix {
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Bits of the odd column of a pair. */
-    private static final int HIGH_HALF = 0xffff0000;
+    /** The high half of a column pair: the odd column's BF16 bits, already in a float32's place. */
+    public static final int HIGH_HALF = 0xffff0000;
 
     private final int[] pairs; // (panels, (cols + 1) / 2, W): column 2k in the low 16 bits, 2k + 1 in the high
     private final int rows;

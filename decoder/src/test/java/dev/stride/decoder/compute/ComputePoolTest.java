@@ -67,6 +67,26 @@ class ComputePoolTest {
 
     private static long sink;
 
+    /** Small loops run whole on the calling thread as worker 0; large ones are handed out as before. */
+    @Test
+    void loopsBelowTheMultiplyAddThresholdRunOnTheCallingThread() {
+        try (ComputePool pool = new ComputePool(2)) {
+            Thread caller = Thread.currentThread();
+            int[] calls = new int[1];
+            pool.parallelFor(16, ComputePool.SERIAL_BELOW_MULTIPLY_ADDS - 1, (start, end, worker) -> {
+                assertEquals(caller, Thread.currentThread());
+                assertEquals(0, worker);
+                assertEquals(0, start);
+                assertEquals(16, end);
+                calls[0]++;
+            });
+            assertEquals(1, calls[0]);
+            AtomicInteger chunks = new AtomicInteger();
+            pool.parallelFor(16, ComputePool.SERIAL_BELOW_MULTIPLY_ADDS, (start, end, worker) -> chunks.incrementAndGet());
+            assertEquals(8, chunks.get(), "two threads, four chunks each");
+        }
+    }
+
     private static void busyWork(int units) {
         long x = sink;
         for (int i = 0; i < units * 50; i++) {
