@@ -33,13 +33,15 @@ public final class ScalarOps implements TensorOps {
     }
 
     @Override
-    public void addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
-                                int outOff, int len) {
+    public float addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
+                                 int outOff, int len, float weightSum) {
         for (int i = 0; i < count; i++) {
+            weightSum += p[pOff + i];
             for (int d = 0; d < len; d++) {
                 out[outOff + d] += p[pOff + i] * rows[rowsOff + i * stride + d];
             }
         }
+        return weightSum;
     }
 
     @Override

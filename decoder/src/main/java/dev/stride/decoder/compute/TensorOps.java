@@ -17,11 +17,13 @@ public interface TensorOps {
 
     /**
      * Adds {@code count} weighted rows to out: out[outOff + d] += p[pOff + i] * rows[rowsOff + i * stride + d] for
-     * d in [0, len), one fused multiply-add per term, i = 0, 1, ... in order (attention's weighted sum of values).
-     * So one call over n rows gives the same bits as n calls of one row each.
+     * d in [0, len), one fused multiply-add per term, i = 0, 1, ... in order (attention's weighted sum of values),
+     * and returns {@code weightSum} + p[pOff] + p[pOff + 1] + ... added in the same order (the softmax
+     * denominator, summed while the weights are read anyway). So one call over n rows gives the same bits as n
+     * calls of one row each, each passing on the last one's sum.
      */
-    void addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
-                         int outOff, int len);
+    float addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
+                          int outOff, int len, float weightSum);
 
     /**
      * Attention scores of one query against a block of {@code block} keys stored dimension-major (dimension d of

@@ -68,7 +68,7 @@ public final class VectorOps implements TensorOps {
         } else if (w instanceof PackedBf16Matrix bf16) {
             float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
             int count = bf16.panelCount();
-            pool.parallelFor(panelGroups(count), (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out,
+            pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out,
                     start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), panels[worker]));
         } else if (w instanceof PackedQ8Matrix q8) {
             float[][] acc = scratchFor(Q8Kernels.SCRATCH);
@@ -332,20 +332,25 @@ public final class VectorOps implements TensorOps {
 
     /**
      * Four vectors of out at a time stay in registers while every row is added (a row at a time they would go
-     * through memory once per row); each element still sees its terms one by one in row order.
+     * through memory once per row); each element still sees its terms one by one in row order. The weights are
+     * summed in the first sweep over the rows, a scalar chain beside the vector ones.
      */
     @Override
-    public void addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
-                                int outOff, int len) {
+    public float addWeightedRows(float[] p, int pOff, int count, float[] rows, int rowsOff, int stride, float[] out,
+                                 int outOff, int len, float weightSum) {
         int lanes = F.length();
+        boolean summed = false;
         int d = 0;
         for (; d + 4 * lanes <= len; d += 4 * lanes) {
             FloatVector a0 = FloatVector.fromArray(F, out, outOff + d);
             FloatVector a1 = FloatVector.fromArray(F, out, outOff + d + lanes);
             FloatVector a2 = FloatVector.fromArray(F, out, outOff + d + 2 * lanes);
             FloatVector a3 = FloatVector.fromArray(F, out, outOff + d + 3 * lanes);
+            float sum = weightSum;
             for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
-                FloatVector weight = FloatVector.broadcast(F, p[pOff + i]);
+                float w = p[pOff + i];
+                sum += w;
+                FloatVector weight = FloatVector.broadcast(F, w);
                 a0 = FloatVector.fromArray(F, rows, at).fma(weight, a0);
                 a1 = FloatVector.fromArray(F, rows, at + lanes).fma(weight, a1);
                 a2 = FloatVector.fromArray(F, rows, at + 2 * lanes).fma(weight, a2);
@@ -355,24 +360,42 @@ public final class VectorOps implements TensorOps {
             a1.intoArray(out, outOff + d + lanes);
             a2.intoArray(out, outOff + d + 2 * lanes);
             a3.intoArray(out, outOff + d + 3 * lanes);
+            if (!summed) {
+                weightSum = sum;
+                summed = true;
+            }
         }
         for (; d + 2 * lanes <= len; d += 2 * lanes) {
             FloatVector a0 = FloatVector.fromArray(F, out, outOff + d);
             FloatVector a1 = FloatVector.fromArray(F, out, outOff + d + lanes);
+            float sum = weightSum;
             for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
-                FloatVector weight = FloatVector.broadcast(F, p[pOff + i]);
+                float w = p[pOff + i];
+                sum += w;
+                FloatVector weight = FloatVector.broadcast(F, w);
                 a0 = FloatVector.fromArray(F, rows, at).fma(weight, a0);
                 a1 = FloatVector.fromArray(F, rows, at + lanes).fma(weight, a1);
             }
             a0.intoArray(out, outOff + d);
             a1.intoArray(out, outOff + d + lanes);
+            if (!summed) {
+                weightSum = sum;
+                summed = true;
+            }
         }
         for (; d + lanes <= len; d += lanes) {
             FloatVector a = FloatVector.fromArray(F, out, outOff + d);
+            float sum = weightSum;
             for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
-                a = FloatVector.fromArray(F, rows, at).fma(FloatVector.broadcast(F, p[pOff + i]), a);
+                float w = p[pOff + i];
+                sum += w;
+                a = FloatVector.fromArray(F, rows, at).fma(FloatVector.broadcast(F, w), a);
             }
             a.intoArray(out, outOff + d);
+            if (!summed) {
+                weightSum = sum;
+                summed = true;
+            }
         }
         for (; d < len; d++) {
             float a = out[outOff + d];
@@ -381,6 +404,12 @@ public final class VectorOps implements TensorOps {
             }
             out[outOff + d] = a;
         }
+        if (!summed) {
+            for (int i = 0; i < count; i++) {
+                weightSum += p[pOff + i];
+            }
+        }
+        return weightSum;
     }
 
     /**

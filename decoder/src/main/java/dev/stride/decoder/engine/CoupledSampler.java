@@ -1,5 +1,6 @@
 package dev.stride.decoder.engine;
 
+import dev.stride.decoder.compute.Logits;
 import java.util.Arrays;
 
 /**
@@ -32,7 +33,7 @@ public final class CoupledSampler {
 
     public int choose(float[] logits, int offset, SamplingParams params, int position) {
         if (params.greedy()) {
-            return argmax(logits, offset, vocab);
+            return Logits.argmax(logits, offset, vocab);
         }
         int candidates = rankCandidates(logits, offset, params.topK(), params.temperature());
         double maxLogit = logits[offset + order[0]];
@@ -61,22 +62,9 @@ public final class CoupledSampler {
         return order[candidates - 1];
     }
 
-    /** Index of the largest logit; the lowest id wins a tie. */
-    public static int argmax(float[] logits, int offset, int vocab) {
-        int best = 0;
-        float bestValue = logits[offset];
-        for (int i = 1; i < vocab; i++) {
-            if (logits[offset + i] > bestValue) {
-                bestValue = logits[offset + i];
-                best = i;
-            }
-        }
-        return best;
-    }
-
     /** Fills order[0, n) with the candidates sorted by logit desc, id asc, cut to the top k (0 = all); returns n. */
     private int rankCandidates(float[] logits, int offset, int topK, float temperature) {
-        float max = logits[offset + argmax(logits, offset, vocab)];
+        float max = Logits.max(logits, offset, vocab);
         double floor = max - NEGLIGIBLE * temperature;
         int n = 0;
         for (int id = 0; id < vocab; id++) {

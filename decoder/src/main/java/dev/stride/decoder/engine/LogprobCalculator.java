@@ -1,5 +1,6 @@
 package dev.stride.decoder.engine;
 
+import dev.stride.decoder.compute.Logits;
 import dev.stride.decoder.compute.VectorExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -29,7 +30,7 @@ final class LogprobCalculator {
             throw new IllegalArgumentException("top log-probabilities must be in [0, "
                     + GenerationRequest.MAX_LOGPROBS + "], got " + top);
         }
-        float max = logits[offset + CoupledSampler.argmax(logits, offset, vocab)];
+        float max = Logits.max(logits, offset, vocab);
         double logSum = StrictMath.log(VectorExp.sumExpBelow(max, logits, offset, vocab, exps));
         int n = selectTop(logits, offset, top);
         int[] ids = new int[n];
@@ -50,20 +51,9 @@ final class LogprobCalculator {
         if (top == 0) {
             return 0;
         }
-        int n = 0;
-        for (int id = 0; id < vocab; id++) {
-            float logit = logits[offset + id];
-            if (n == top && !(logit > topLogits[n - 1])) {
-                continue;
-            }
-            int at = n == top ? n - 1 : n++;
-            while (at > 0 && logit > topLogits[at - 1]) { // strictly greater: an earlier (lower) id keeps its place
-                topLogits[at] = topLogits[at - 1];
-                topIds[at] = topIds[at - 1];
-                at--;
-            }
-            topLogits[at] = logit;
-            topIds[at] = id;
+        int n = Logits.top(logits, offset, vocab, top, topIds);
+        for (int i = 0; i < n; i++) {
+            topLogits[i] = logits[offset + topIds[i]];
         }
         return n;
     }

@@ -191,20 +191,17 @@ public final class Transformer implements ForwardBackend {
         int from = Math.min(first, prefix);
         float max = ops.scaleAndMax(score, from, end - from, attentionScale);
         ops.expBelow(max, score, from, end - from);
-        float sum = 0f;
-        for (int i = from; i < end; i++) {
-            sum += score[i];
-        }
         int out = row * qDim + head * headDim;
         Arrays.fill(attnOut, out, out + headDim, 0f);
+        float sum = 0f; // of the weights in position order, as the values are added
         if (first < prefix) {
-            ops.addWeightedRows(score, first, prefix - first, values, first * kvDim + kvOffset, kvDim, attnOut, out,
-                    headDim);
+            sum = ops.addWeightedRows(score, first, prefix - first, values, first * kvDim + kvOffset, kvDim, attnOut,
+                    out, headDim, sum);
         }
         int i = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
-            ops.addWeightedRows(score, i++, 1, values, batch.extraSlot(e) * kvDim + kvOffset, kvDim, attnOut, out,
-                    headDim);
+            sum = ops.addWeightedRows(score, i++, 1, values, batch.extraSlot(e) * kvDim + kvOffset, kvDim, attnOut,
+                    out, headDim, sum);
         }
         float inverseSum = 1f / sum;
         for (int d = 0; d < headDim; d++) {

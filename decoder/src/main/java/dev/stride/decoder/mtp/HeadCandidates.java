@@ -1,5 +1,6 @@
 package dev.stride.decoder.mtp;
 
+import dev.stride.decoder.compute.Logits;
 import dev.stride.decoder.compute.VectorExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -27,31 +28,14 @@ final class HeadCandidates {
     /** Fills head k's top {@code width} entries from logits[offset, offset + vocab). */
     void select(int head, float[] logits, int offset, int vocab, int width) {
         this.width = width;
-        int[] top = ids[head];
-        double[] p = probs[head];
-        int filled = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) {
-            float value = logits[offset + v];
-            max = Math.max(max, value);
-            if (filled < width || value > logits[offset + top[filled - 1]]) {
-                int i = Math.min(filled, width - 1);
-                while (i > 0 && logits[offset + top[i - 1]] < value) {
-                    top[i] = top[i - 1];
-                    i--;
-                }
-                top[i] = v;
-                if (filled < width) {
-                    filled++;
-                }
-            }
-        }
+        Logits.top(logits, offset, vocab, width, ids[head]);
+        float max = Logits.max(logits, offset, vocab);
         if (exps.length < vocab + F.length()) {
             exps = new float[vocab + F.length()];
         }
         double total = VectorExp.sumExpBelow(max, logits, offset, vocab, exps);
         for (int i = 0; i < width; i++) {
-            p[i] = StrictMath.exp((double) logits[offset + top[i]] - max) / total;
+            probs[head][i] = StrictMath.exp((double) logits[offset + ids[head][i]] - max) / total;
         }
     }
 

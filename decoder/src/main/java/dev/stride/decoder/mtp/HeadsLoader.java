@@ -114,7 +114,7 @@ public final class HeadsLoader {
     private static WeightMatrix matrix(TensorStore store, WeightLayout layout, String name, int rows, int cols, Path file) {
         TensorInfo info = headTensor(store, name, file, rows, cols);
         WeightMatrix stored = MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
-        return layout.hold(stored);
+        return layout.holdDraft(stored);
     }
 
     private static float[] vector(TensorStore store, String name, int length, Path file) {

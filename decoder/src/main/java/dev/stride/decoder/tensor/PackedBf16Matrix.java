@@ -1,6 +1,7 @@
 package dev.stride.decoder.tensor;
 
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.HalfFloats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -39,6 +40,29 @@ public final class PackedBf16Matrix implements WeightMatrix {
         if (m.dtype() != DType.BF16) {
             throw new IllegalArgumentException("BF16 panels need a BF16 matrix, got " + m.dtype());
         }
+        return pack(m, (r, c, value) -> {
+            int bits = Float.floatToRawIntBits(value);
+            if ((bits & 0xffff) != 0) { // e.g. a stacked matrix whose later parts are not BF16
+                throw new IllegalArgumentException("row " + r + " column " + c + " is not a BF16 value: " + value);
+            }
+            return bits >>> 16;
+        });
+    }
+
+    /**
+     * Any matrix rounded to BF16 (to nearest, ties to even): other values than the stored ones, so only for
+     * matrices whose outputs need not be exact, such as the prediction heads' (they propose tokens, never choose them).
+     */
+    public static PackedBf16Matrix rounded(WeightMatrix m) {
+        return pack(m, (r, c, value) -> HalfFloats.f32ToBf16(value));
+    }
+
+    @FunctionalInterface
+    private interface ToBf16 {
+        int bits(int row, int col, float value);
+    }
+
+    private static PackedBf16Matrix pack(WeightMatrix m, ToBf16 toBf16) {
         if (I.length() != W) {
             throw new IllegalStateException("a panel column must be one int vector");
         }
@@ -52,11 +76,8 @@ public final class PackedBf16Matrix implements WeightMatrix {
             m.loadRow(r, row);
             int base = (r / W) * pairCols * W + r % W;
             for (int c = 0; c < cols; c++) {
-                int bits = Float.floatToRawIntBits(row[c]);
-                if ((bits & 0xffff) != 0) { // e.g. a stacked matrix whose later parts are not BF16
-                    throw new IllegalArgumentException("row " + r + " column " + c + " is not a BF16 value: " + row[c]);
-                }
-                pairs[base + (c / 2) * W] |= c % 2 == 0 ? bits >>> 16 : bits;
+                int half = toBf16.bits(r, c, row[c]) & 0xffff;
+                pairs[base + (c / 2) * W] |= c % 2 == 0 ? half : half << 16;
             }
         }
         return new PackedBf16Matrix(pairs, rows, cols);

@@ -2,8 +2,8 @@ package dev.stride.decoder.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.Logits;
 import dev.stride.decoder.compute.VectorOps;
-import dev.stride.decoder.engine.CoupledSampler;
 import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
@@ -63,8 +63,8 @@ public final class QuantizationQuality {
                 int vocab = config.vocabSize();
                 for (int p = prompt.length - 1; p < sequence.length - 1; p++) {
                     positions++;
-                    int top = CoupledSampler.argmax(fullLogits, p * vocab, vocab);
-                    sameTop += top == CoupledSampler.argmax(q8Logits, p * vocab, vocab) ? 1 : 0;
+                    int top = Logits.argmax(fullLogits, p * vocab, vocab);
+                    sameTop += top == Logits.argmax(q8Logits, p * vocab, vocab) ? 1 : 0;
                     for (int v = 0; v < vocab; v++) {
                         absError += Math.abs(fullLogits[p * vocab + v] - q8Logits[p * vocab + v]);
                     }
@@ -114,7 +114,7 @@ public final class QuantizationQuality {
         }
         for (int p = prompt.length; p < sequence.length; p++) {
             PassOutput out = t.forward(batch);
-            sequence[p] = CoupledSampler.argmax(out.logits(), out.logitsOffset(0), vocab);
+            sequence[p] = Logits.argmax(out.logits(), out.logitsOffset(0), vocab);
             batch.clear();
             batch.addCausal(cache, sequence[p], p, true);
         }

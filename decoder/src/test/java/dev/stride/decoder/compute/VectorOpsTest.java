@@ -168,12 +168,17 @@ class VectorOpsTest {
                 float[] expected = start.clone();
                 float[] together = start.clone();
                 float[] oneByOne = start.clone();
-                ORACLE.addWeightedRows(p, 3, count, rows, 5, stride, expected, 2, len);
-                ops.addWeightedRows(p, 3, count, rows, 5, stride, together, 2, len);
+                float startSum = random.nextFloat();
+                float expectedSum = ORACLE.addWeightedRows(p, 3, count, rows, 5, stride, expected, 2, len, startSum);
+                float sumTogether = ops.addWeightedRows(p, 3, count, rows, 5, stride, together, 2, len, startSum);
+                float sumOneByOne = startSum;
                 for (int i = 0; i < count; i++) {
-                    ops.addWeightedRows(p, 3 + i, 1, rows, 5 + i * stride, stride, oneByOne, 2, len);
+                    sumOneByOne = ops.addWeightedRows(p, 3 + i, 1, rows, 5 + i * stride, stride, oneByOne, 2, len,
+                            sumOneByOne);
                 }
                 assertArrayEquals(oneByOne, together, "len " + len + ", " + count + " rows");
+                assertEquals(expectedSum, sumTogether, "the weights summed one by one in order: exact");
+                assertEquals(expectedSum, sumOneByOne);
                 for (int i = 0; i < expected.length; i++) {
                     assertEquals(expected[i], together[i], 1e-5f * (1 + Math.abs(expected[i])) * count,
                             "len " + len + ", element " + i);

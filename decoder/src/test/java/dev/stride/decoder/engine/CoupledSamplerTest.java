@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stride.decoder.compute.Logits;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Random;
@@ -57,10 +58,10 @@ class CoupledSamplerTest {
 
     @Test
     void greedyIsArgmaxWithTheLowestIdOnTies() {
-        assertEquals(1, CoupledSampler.argmax(new float[] {1, 5, 5, 2}, 0, 4));
-        assertEquals(0, CoupledSampler.argmax(new float[] {7, 7, 7}, 0, 3));
-        assertEquals(3, CoupledSampler.argmax(new float[] {-3, -2, -9, -1}, 0, 4));
-        assertEquals(2, CoupledSampler.argmax(new float[] {99, 99, 1, 0, 4, 4}, 2, 4), "offset row: 1 0 4 4");
+        assertEquals(1, Logits.argmax(new float[] {1, 5, 5, 2}, 0, 4));
+        assertEquals(0, Logits.argmax(new float[] {7, 7, 7}, 0, 3));
+        assertEquals(3, Logits.argmax(new float[] {-3, -2, -9, -1}, 0, 4));
+        assertEquals(2, Logits.argmax(new float[] {99, 99, 1, 0, 4, 4}, 2, 4), "offset row: 1 0 4 4");
         CoupledSampler sampler = new CoupledSampler(4);
         float[] logits = {0.5f, 2f, 2f, -1f};
         for (int position = 0; position < 50; position++) {

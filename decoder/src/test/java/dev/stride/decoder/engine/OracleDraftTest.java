@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.Logits;
 import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
@@ -100,7 +101,7 @@ class OracleDraftTest {
             PassOutput out = transformer.forward(batch);
             int h = config.hiddenSize();
             steps.put(Arrays.hashCode(Arrays.copyOfRange(out.hidden(), lastRow * h, (lastRow + 1) * h)), step);
-            tokens[step] = CoupledSampler.argmax(out.logits(), out.logitsOffset(0), config.vocabSize());
+            tokens[step] = Logits.argmax(out.logits(), out.logitsOffset(0), config.vocabSize());
             batch.clear();
             batch.addCausal(cache, tokens[step], prompt.length + step, true);
             lastRow = 0;

@@ -3,6 +3,7 @@ package dev.stride.decoder.mtp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.stride.decoder.compute.Logits;
 import dev.stride.decoder.engine.CoupledSampler;
 import dev.stride.decoder.engine.SamplingParams;
 import java.util.Arrays;
@@ -107,7 +108,7 @@ class TreeVerifierTest {
         float[] logits = logitsChoosing(1, 2, 3, 4);
         TreeVerifier.verify(tree, 50, (node, position) -> {
             seen[node] = position;
-            return CoupledSampler.argmax(logits, node * VOCAB, VOCAB);
+            return Logits.argmax(logits, node * VOCAB, VOCAB);
         }, verdict);
         assertArrayEquals(new int[] {51, 52, 53, 54}, seen);
     }

@@ -85,6 +85,62 @@ class WeightLayoutTest {
     }
 
     @Test
+    void headMatricesOfPackedModelsAreRoundedToBf16Panels(@TempDir Path dir) {
+        try (TensorStore bf16 = store(dir, "a.safetensors", DType.BF16, 40, 24);
+             TensorStore f16 = store(dir, "b.safetensors", DType.F16, 40, 24)) {
+            WeightMatrix bfloat = MappedMatrix.of(DType.BF16, bf16.data("w"), 40, 24);
+            WeightMatrix half = MappedMatrix.of(DType.F16, f16.data("w"), 40, 24);
+            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_FLOAT32.holdDraft(half));
+            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_BFLOAT16.holdDraft(half));
+            assertSame(bfloat, WeightLayout.STREAMED.holdDraft(bfloat));
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.holdDraft(half));
+        }
+    }
+
+    /** Rounding to BF16 against its definition: the nearer of the two neighbours, ties to the even one. */
+    @Test
+    void roundedBf16PanelsHoldTheNearestBf16Value() {
+        java.util.Random random = new java.util.Random(7);
+        ArrayMatrix m = new ArrayMatrix(37, 19); // a partial panel and an odd last column pair
+        float[] v = m.values();
+        for (int i = 0; i < v.length; i++) {
+            v[i] = switch (i % 5) {
+                case 0 -> Float.intBitsToFloat(random.nextInt()); // any bits, NaN and infinities included
+                case 1 -> Float.intBitsToFloat((random.nextInt() & 0xffff0000) | 0x8000); // exact ties
+                default -> (float) random.nextGaussian() * 0.05f;
+            };
+        }
+        v[0] = Float.MAX_VALUE;
+        v[1] = -0f;
+        PackedBf16Matrix rounded = PackedBf16Matrix.rounded(m);
+        for (int r = 0; r < m.rows(); r++) {
+            for (int c = 0; c < m.cols(); c++) {
+                float x = m.get(r, c);
+                float expected = nearestBf16(x);
+                float got = rounded.get(r, c);
+                assertTrue(Float.isNaN(expected) ? Float.isNaN(got)
+                                : Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(got),
+                        "row " + r + " col " + c + ": " + x + " -> " + got + ", expected " + expected);
+            }
+        }
+    }
+
+    private static float nearestBf16(float x) {
+        if (Float.isNaN(x) || Float.isInfinite(x)) {
+            return x;
+        }
+        int bits = Float.floatToRawIntBits(x);
+        float down = Float.intBitsToFloat(bits & 0xffff0000); // toward zero
+        float up = Float.intBitsToFloat((bits & 0xffff0000) + 0x10000); // away from zero (may be infinite)
+        double toDown = Math.abs((double) x - down);
+        double toUp = Float.isInfinite(up) ? Math.abs((double) x - Math.copySign(0x1p128, x)) : Math.abs((double) up - x);
+        if (toDown != toUp) {
+            return toDown < toUp ? down : up;
+        }
+        return ((bits >>> 16) & 1) == 0 ? down : up;
+    }
+
+    @Test
     void q8IsChosenOnlyWhenAskedAndForModelsOfEverySize(@TempDir Path dir) {
         try (TensorStore small = store(dir, "small.safetensors", DType.F16, 64, 64)) {
             assertEquals(WeightLayout.Q8, WeightLayout.choose(small, 1, "q8"), "cache-sized too");
