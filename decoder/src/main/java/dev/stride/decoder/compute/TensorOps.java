@@ -36,7 +36,11 @@ public interface TensorOps {
     /** x[off + i] *= scale for i in [0, len); returns the largest scaled value (negative infinity if len is 0). */
     float scaleAndMax(float[] x, int off, int len, float scale);
 
-    /** x[off + i] = exp(x[off + i] - max) for i in [0, len), where every x[off + i] <= max: softmax numerators. */
+    /**
+     * x[off + i] = exp(x[off + i] - max) for i in [0, len), where every x[off + i] <= max: softmax numerators. The
+     * 16 floats after them, x[off + len, off + len + 16), are scratch the call may overwrite (with zeros), so that
+     * it runs whole vectors only.
+     */
     void expBelow(float max, float[] x, int off, int len);
 
     /** out[r][i] = SiLU(gateUp[r][i]) * gateUp[r][inter + i] for n rows of width 2 * inter: the gated MLP. */

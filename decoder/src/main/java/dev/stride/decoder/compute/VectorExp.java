@@ -72,6 +72,17 @@ public final class VectorExp {
     }
 
     /**
+     * x[i] = exp(x[i] - max) over whole vectors of {@link #SPECIES} from {@code from} below {@code to} ({@code to - from}
+     * a multiple of the vector length). The loop lives here so that the exponential compiles inline into it: called
+     * a vector at a time from elsewhere it was refused inlining ("callee is too large") and each vector paid a call.
+     */
+    public static void expBelowInPlace(float[] x, int from, int to, float max) {
+        for (int i = from; i < to; i += SPECIES.length()) {
+            expBelow(x, i, max, x, i);
+        }
+    }
+
+    /**
      * out[outOff + i] = SiLU(z[zOff + i]) = z * sigmoid(z) for the lanes of one vector, from exp(-|z|) so the
      * exponential never overflows. {@code out} may be {@code z}.
      */
@@ -96,9 +107,7 @@ public final class VectorExp {
         System.arraycopy(x, off, scratch, 0, len);
         int padded = (len + SPECIES.length() - 1) / SPECIES.length() * SPECIES.length();
         Arrays.fill(scratch, len, padded, Float.NEGATIVE_INFINITY); // exp of the padding is 0
-        for (int i = 0; i < padded; i += SPECIES.length()) {
-            expBelow(scratch, i, max, scratch, i);
-        }
+        expBelowInPlace(scratch, 0, padded, max);
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
         int whole = len & ~7;
         for (int i = 0; i < whole; i += 8) {

@@ -9,6 +9,7 @@ import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -467,22 +468,13 @@ public final class VectorOps implements TensorOps {
      * (masked loads are slow on JDK 17) so that it gets exactly the same lane arithmetic as the body.
      */
 
+    /** Whole vectors only: the lanes past the end are scratch (see the interface), set to exp(-inf - max) = 0. */
     @Override
     public void expBelow(float max, float[] x, int off, int len) {
-        int i = off;
         int end = off + len;
-        for (int upper = off + F.loopBound(len); i < upper; i += F.length()) {
-            expBelowLanes(max, x, i, x, i);
-        }
-        if (i < end) {
-            float[] tail = padded(x, i, end - i);
-            expBelowLanes(max, tail, 0, tail, 0);
-            System.arraycopy(tail, 0, x, i, end - i);
-        }
-    }
-
-    private static void expBelowLanes(float max, float[] x, int xOff, float[] out, int outOff) {
-        VectorExp.expBelow(x, xOff, max, out, outOff);
+        int wholeEnd = off + (len + F.length() - 1) / F.length() * F.length();
+        Arrays.fill(x, end, wholeEnd, Float.NEGATIVE_INFINITY);
+        VectorExp.expBelowInPlace(x, off, wholeEnd, max);
     }
 
     @Override

@@ -233,9 +233,12 @@ public final class Transformer implements ForwardBackend {
         }
     }
 
-    /** Room for every visible score, the last prefix block's spill-over, and one block of scratch. */
+    /**
+     * Room for every visible score, the last prefix block's spill-over, the 16 floats expBelow may use after the
+     * scores, and one block of scratch.
+     */
     private void ensureScores(int visible) {
-        int length = visible + 2 * HeapKvCache.BLOCK;
+        int length = visible + 2 * HeapKvCache.BLOCK + 16;
         if (scores.length != pool.threads() || scores[0].length < length) {
             scores = new float[pool.threads()][Math.max(length, 256)];
         }
