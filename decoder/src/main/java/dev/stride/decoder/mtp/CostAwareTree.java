@@ -21,9 +21,18 @@ import java.util.PriorityQueue;
  * <p>
  * Whether to draft at all is not this estimate's call but measured throughput's ({@link DraftingRegime}): stretches
  * of drafted and of plain cycles, compared in tokens per second, so that where drafting does not pay {@code auto}
- * decodes plainly, and where it does, it drafts even when a cost model would have it otherwise.
+ * decodes plainly, and where it does, it drafts even when a cost model would have it otherwise. Nor is it the only
+ * way a drafted stretch drafts: the estimate's trees and the top-guess chains of 1 to {@link #MAX_CHAIN} levels are
+ * arms of an {@link ArmChoice}, picked by the same measurement. The estimate rests on pass and head costs timed at
+ * start-up, which on the demo called a three-row pass 1.01x a one-row pass where decoding sees 1.15-1.3x; its trees
+ * then took one level where {@code chain:2} won 7-10 %.
  */
 public final class CostAwareTree implements TreeShape {
+
+    /** Longest top-guess chain among the arms. */
+    static final int MAX_CHAIN = 3;
+    /** The arm that runs the estimate's trees; arm c > 0 runs the chain of c levels. */
+    private static final int ESTIMATE = 0;
 
     private final SpeculationCosts costs;
     private final DraftingRegime regime;
@@ -36,6 +45,8 @@ public final class CostAwareTree implements TreeShape {
     private final double[] cycleSeconds = new double[DraftingRegime.STRETCH];
     private final int[] cycleTokens = new int[DraftingRegime.STRETCH];
     private double chosenRate; // expected tokens per second of the levels chooseLevels chose
+    private final ArmChoice arms;
+    private int arm; // of the current drafted stretch
 
     /** A tree that decides alone whether drafting pays. */
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
@@ -49,6 +60,7 @@ public final class CostAwareTree implements TreeShape {
         this.heads = heads;
         this.maxNodesPerSequence = maxNodesPerSequence;
         this.width = Math.max(1, Math.min(8, maxNodesPerSequence - 1));
+        this.arms = regime.draftedArms(1 + Math.min(MAX_CHAIN, Math.min(heads, maxNodesPerSequence - 1)));
     }
 
     private record Candidate(double score, int sequence, int parentPop, int depth, int rank) {
@@ -75,10 +87,22 @@ public final class CostAwareTree implements TreeShape {
             int levels = chooseLevels(states, maxDepth, n);
             stretchDrafts = regime.nextStretchDrafts(chosenRate > n / costs.pass().cost(n));
             stretchCycles = 0;
-            return stretchDrafts ? levels : 0;
+            arm = arms.next();
+            return !stretchDrafts ? 0 : arm == ESTIMATE ? levels : chainLevels(maxDepth, n);
         }
-        // Inside a plain stretch the estimate has nothing to decide: it only shapes drafted passes.
-        return stretchDrafts ? chooseLevels(states, maxDepth, n) : 0;
+        if (!stretchDrafts) {
+            return 0; // inside a plain stretch there is nothing to decide
+        }
+        return arm == ESTIMATE ? chooseLevels(states, maxDepth, n) : chainLevels(maxDepth, n);
+    }
+
+    /** The current chain arm's length, or less if no sequence may draft that deep. */
+    private int chainLevels(int[] maxDepth, int n) {
+        int deepest = 0;
+        for (int i = 0; i < n; i++) {
+            deepest = Math.max(deepest, maxDepth[i]);
+        }
+        return Math.min(arm, deepest);
     }
 
     /**
@@ -124,6 +148,15 @@ public final class CostAwareTree implements TreeShape {
     public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
         if (!anyDrafts(maxDepth, n)) {
             return; // plain decoding this pass: every tree stays its root
+        }
+        if (arm != ESTIMATE) {
+            for (int s = 0; s < n; s++) {
+                int node = 0;
+                for (int depth = 1; depth <= Math.min(arm, maxDepth[s]); depth++) {
+                    node = trees[s].addChild(node, candidates[s].ids[depth - 1][0]);
+                }
+            }
+            return;
         }
         PriorityQueue<Candidate> frontier = new PriorityQueue<>((a, b) -> Double.compare(b.score, a.score));
         for (int s = 0; s < n; s++) {
@@ -193,6 +226,9 @@ public final class CostAwareTree implements TreeShape {
         }
         if (stretchCycles == DraftingRegime.STRETCH) {
             regime.stretchEnded(stretchDrafts, cycleSeconds, cycleTokens, measured + 1);
+            if (stretchDrafts) {
+                arms.ended(arm, DraftingRegime.tokensPerSecond(cycleSeconds, cycleTokens, measured + 1));
+            }
         }
     }
 

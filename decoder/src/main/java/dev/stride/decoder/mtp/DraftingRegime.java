@@ -43,6 +43,7 @@ public final class DraftingRegime {
     private final Rate plain = new Rate(PLAIN_STRETCHES);
     private final Rate drafted = new Rate(DRAFTED_STRETCHES);
     private Boolean drafting; // null until the first stretch starts
+    private ArmChoice draftedArms; // how drafted stretches draft, once a tree asks
     private boolean rechecking;
     private int stretchesSinceRecheck;
     private int recheckAfter = FIRST_RECHECK;
@@ -88,6 +89,14 @@ public final class DraftingRegime {
             }
             switchRegime(false);
         }
+    }
+
+    /** How drafted stretches draft, among {@code arms} ways (the same number for every tree of an engine). */
+    synchronized ArmChoice draftedArms(int arms) {
+        if (draftedArms == null) {
+            draftedArms = new ArmChoice(arms);
+        }
+        return draftedArms;
     }
 
     /** Whether the regime drafts now (for tests and logs); false before the first stretch. */

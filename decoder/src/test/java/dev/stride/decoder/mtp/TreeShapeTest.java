@@ -314,6 +314,34 @@ class TreeShapeTest {
         assertTrue(drafted >= 3 * DraftingRegime.STRETCH, "drafting is measured again now and then: " + drafted);
     }
 
+    /**
+     * Drafted stretches where the two-level chain yields the most tokens per second (the estimate's trees, larger
+     * here, the fewest): {@code auto} settles on two-level chains, trying the other ways now and then.
+     */
+    @Test
+    void costAwareTreeDraftsTheChainThatMeasuresBest() {
+        CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
+        DraftState confident = new DraftState(HEADS);
+        for (int i = 0; i < 1000; i++) {
+            confident.record(HEADS, HEADS);
+        }
+        Random random = new Random(13);
+        int cycles = 20_000;
+        int twoLevelChains = 0;
+        for (int cycle = 0; cycle < cycles; cycle++) {
+            int levels = shape.levels(new DraftState[] {confident}, new int[] {HEADS}, 1);
+            DraftTree tree = new DraftTree();
+            tree.reset(7);
+            shape.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
+                    new DraftState[] {confident}, new int[] {levels}, 1);
+            boolean chain = tree.size() == tree.maxDepth() + 1;
+            double tokensPerSecond = levels == 0 ? 1 : !chain ? 1.5 : tree.maxDepth() == 2 ? 3 : 2;
+            twoLevelChains += chain && tree.maxDepth() == 2 ? 1 : 0;
+            shape.observe(1.0, (int) (tokensPerSecond * 2));
+        }
+        assertTrue(twoLevelChains >= 0.85 * cycles, twoLevelChains + " two-level chains in " + cycles + " cycles");
+    }
+
     @Test
     void costAwareTreeGivesALoneSequenceMoreThanAFullBatch() {
         // Rows nearly free up to 16, then each costs as much as a whole pass.
