@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * Whether {@code --tree auto} drafts at all, decided from measured throughput rather than from predicted cycle
- * costs. How large the trees are while it drafts is still {@link CostAwareTree}'s cost model.
+ * costs. How it drafts (the cost model's trees or a chain) is its {@link ArmChoice}'s call, made the same way.
  * <p>
  * Predictions of a drafted cycle's cost went wrong on CPUs in the direction that kept {@code auto} plain where
  * {@code chain:1} won 14 % (the demo, AVX-512, batch 1): the first drafted cycle after plain ones runs with the heads'
