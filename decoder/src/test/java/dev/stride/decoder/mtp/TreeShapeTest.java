@@ -315,8 +315,9 @@ class TreeShapeTest {
     }
 
     /**
-     * Drafted stretches where the two-level chain yields the most tokens per second (the estimate's trees, larger
-     * here, the fewest): {@code auto} settles on two-level chains, trying the other ways now and then.
+     * Drafted stretches where the two-level chain yields the most tokens per second, a little more than plain
+     * decoding, and the estimate's trees (larger here) far fewer: {@code auto} settles on two-level chains, trying
+     * the other ways now and then, and a trial of the estimate does not make plain decoding look better.
      */
     @Test
     void costAwareTreeDraftsTheChainThatMeasuresBest() {
@@ -328,6 +329,7 @@ class TreeShapeTest {
         Random random = new Random(13);
         int cycles = 20_000;
         int twoLevelChains = 0;
+        int plain = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
             int levels = shape.levels(new DraftState[] {confident}, new int[] {HEADS}, 1);
             DraftTree tree = new DraftTree();
@@ -335,11 +337,13 @@ class TreeShapeTest {
             shape.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
                     new DraftState[] {confident}, new int[] {levels}, 1);
             boolean chain = tree.size() == tree.maxDepth() + 1;
-            double tokensPerSecond = levels == 0 ? 1 : !chain ? 1.5 : tree.maxDepth() == 2 ? 3 : 2;
+            int tokensPerSecond = levels == 0 ? 8 : !chain ? 2 : tree.maxDepth() == 2 ? 10 : 9;
             twoLevelChains += chain && tree.maxDepth() == 2 ? 1 : 0;
-            shape.observe(1.0, (int) (tokensPerSecond * 2));
+            plain += levels == 0 ? 1 : 0;
+            shape.observe(1.0, tokensPerSecond);
         }
         assertTrue(twoLevelChains >= 0.85 * cycles, twoLevelChains + " two-level chains in " + cycles + " cycles");
+        assertTrue(plain <= 0.05 * cycles, plain + " plain cycles in " + cycles);
     }
 
     @Test
