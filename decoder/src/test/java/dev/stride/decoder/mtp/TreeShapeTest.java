@@ -195,11 +195,7 @@ class TreeShapeTest {
     @Test
     void costAwareTreeOnALinearCurveGrowsNothing() {
         Random random = new Random(5);
-        DraftState confident = new DraftState(HEADS);
-        for (int i = 0; i < 1000; i++) {
-            confident.record(HEADS, HEADS); // every head always accepted: acceptance -> 1
-        }
-        for (DraftState state : new DraftState[] {new DraftState(HEADS), confident}) {
+        for (DraftState state : new DraftState[] {new DraftState(HEADS), confident()}) {
             DraftTree tree = grow(new CostAwareTree(LINEAR, HEADS, 64), candidates(random), state, HEADS);
             assertEquals(1, tree.size(), "each row costs a full pass: speculation never pays");
         }
@@ -209,10 +205,7 @@ class TreeShapeTest {
     void costAwareTreeDraftsOnlyTheHeadLevelsThatPay() {
         PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1.0, 1.0});
         DraftState fresh = new DraftState(HEADS); // prior acceptance 1/2 per head
-        DraftState confident = new DraftState(HEADS);
-        for (int i = 0; i < 1000; i++) {
-            confident.record(HEADS, HEADS);
-        }
+        DraftState confident = confident();
         int[] deep = {HEADS};
         CostAwareTree headAsDearAsAPass = new CostAwareTree(
                 new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
@@ -267,6 +260,28 @@ class TreeShapeTest {
         assertEquals(expected, probePasses);
     }
 
+    /** A sequence whose heads have always been right. */
+    private static DraftState confident() {
+        DraftState confident = new DraftState(HEADS);
+        for (int i = 0; i < 1000; i++) {
+            confident.record(HEADS, HEADS);
+        }
+        return confident;
+    }
+
+    private record Drafted(int levels, DraftTree tree) {
+    }
+
+    /** One pass's drafting for one sequence: the head levels the shape runs and the tree it grows. */
+    private static Drafted draft(CostAwareTree shape, DraftState state, Random random) {
+        int levels = shape.levels(new DraftState[] {state}, new int[] {HEADS}, 1);
+        DraftTree tree = new DraftTree();
+        tree.reset(7);
+        shape.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)}, new DraftState[] {state},
+                new int[] {levels}, 1);
+        return new Drafted(levels, tree);
+    }
+
     /**
      * Runs {@code cycles} decode cycles of one confident sequence under heads the cost model says always pay, a
      * drafted cycle taking {@code draftedSeconds} for 3 tokens and a plain one 1 s for 1 token; returns how many
@@ -274,19 +289,11 @@ class TreeShapeTest {
      */
     private static int draftedCycles(double draftedSeconds, int cycles) {
         CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
-        DraftState confident = new DraftState(HEADS);
-        for (int i = 0; i < 1000; i++) {
-            confident.record(HEADS, HEADS);
-        }
+        DraftState confident = confident();
         Random random = new Random(10);
         int drafted = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
-            int levels = shape.levels(new DraftState[] {confident}, new int[] {HEADS}, 1);
-            DraftTree tree = new DraftTree();
-            tree.reset(7);
-            shape.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
-                    new DraftState[] {confident}, new int[] {levels}, 1);
-            if (levels > 0) {
+            if (draft(shape, confident, random).levels() > 0) {
                 drafted++;
                 shape.observe(cycle % 97 == 0 ? 50 * draftedSeconds : draftedSeconds, 3); // with a stall now and then
             } else {
@@ -322,24 +329,18 @@ class TreeShapeTest {
     @Test
     void costAwareTreeDraftsTheChainThatMeasuresBest() {
         CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
-        DraftState confident = new DraftState(HEADS);
-        for (int i = 0; i < 1000; i++) {
-            confident.record(HEADS, HEADS);
-        }
+        DraftState confident = confident();
         Random random = new Random(13);
         int cycles = 20_000;
         int twoLevelChains = 0;
         int plain = 0;
         for (int cycle = 0; cycle < cycles; cycle++) {
-            int levels = shape.levels(new DraftState[] {confident}, new int[] {HEADS}, 1);
-            DraftTree tree = new DraftTree();
-            tree.reset(7);
-            shape.growAll(new DraftTree[] {tree}, new HeadCandidates[] {candidates(random)},
-                    new DraftState[] {confident}, new int[] {levels}, 1);
+            Drafted drafted = draft(shape, confident, random);
+            DraftTree tree = drafted.tree();
             boolean chain = tree.size() == tree.maxDepth() + 1;
-            int tokensPerSecond = levels == 0 ? 8 : !chain ? 2 : tree.maxDepth() == 2 ? 10 : 9;
+            int tokensPerSecond = drafted.levels() == 0 ? 8 : !chain ? 2 : tree.maxDepth() == 2 ? 10 : 9;
             twoLevelChains += chain && tree.maxDepth() == 2 ? 1 : 0;
-            plain += levels == 0 ? 1 : 0;
+            plain += drafted.levels() == 0 ? 1 : 0;
             shape.observe(1.0, tokensPerSecond);
         }
         assertTrue(twoLevelChains >= 0.85 * cycles, twoLevelChains + " two-level chains in " + cycles + " cycles");

@@ -1,5 +1,6 @@
 package dev.stride.decoder.train;
 
+import dev.stride.decoder.compute.Logits;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
@@ -37,7 +38,7 @@ final class TrainingFixtures {
                     batch.addCausal(cache, tokens[p], p, p == t - 1);
                 }
                 PassOutput out = transformer.forward(batch);
-                tokens[t] = argmax(out.logits(), out.logitsOffset(0), config.vocabSize());
+                tokens[t] = Logits.argmax(out.logits(), out.logitsOffset(0), config.vocabSize());
             }
             budget.release(cache);
             sequences.add(new TokenSequence(tokens, 1, s));
@@ -68,15 +69,5 @@ final class TrainingFixtures {
         }
         model.refreshTransposes();
         return model;
-    }
-
-    private static int argmax(float[] values, int offset, int length) {
-        int best = 0;
-        for (int i = 1; i < length; i++) {
-            if (values[offset + i] > values[offset + best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }
