@@ -41,15 +41,7 @@ class ArmChoiceTest {
                 trials.add(s);
             }
         }
-        // Stretch 1 tries arm 1, which loses; then again after 8, 16, 32, 64, 64, ... stretches of arm 0.
-        List<Integer> expected = new ArrayList<>(List.of(1));
-        int at = 1;
-        for (int wait = 2 * DraftingRegime.FIRST_RECHECK; at + wait + 1 < 1000;
-             wait = Math.min(2 * wait, DraftingRegime.LAST_RECHECK)) {
-            at += wait + 1;
-            expected.add(at);
-        }
-        assertEquals(expected, trials);
+        assertEquals(DraftingRegimeTest.losingRechecks(1000), trials, "the regime's schedule");
     }
 
     @Test

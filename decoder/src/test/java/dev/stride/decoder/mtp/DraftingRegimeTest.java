@@ -46,16 +46,22 @@ class DraftingRegimeTest {
                 rechecks.add(s);
             }
         }
-        // Stretch 1 tries drafting, a first recheck that loses; then rechecks after 8, 16, 32, 64, 64, ... plain
-        // stretches.
+        assertEquals(losingRechecks(1000), rechecks);
+    }
+
+    /**
+     * The stretches below {@code total} at which a loser that keeps losing is tried: stretch 1 (the first try, which
+     * loses), then after 8, 16, 32, 64, 64, ... stretches of the winner.
+     */
+    static List<Integer> losingRechecks(int total) {
         List<Integer> expected = new ArrayList<>(List.of(1));
         int at = 1;
-        for (int wait = 2 * DraftingRegime.FIRST_RECHECK; at + wait + 1 < 1000;
+        for (int wait = 2 * DraftingRegime.FIRST_RECHECK; at + wait + 1 < total;
              wait = Math.min(2 * wait, DraftingRegime.LAST_RECHECK)) {
             at += wait + 1;
             expected.add(at);
         }
-        assertEquals(expected, rechecks);
+        return expected;
     }
 
     @Test
