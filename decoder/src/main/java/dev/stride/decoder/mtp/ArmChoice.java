@@ -26,11 +26,6 @@ final class ArmChoice {
         Arrays.fill(waitFor, DraftingRegime.FIRST_RECHECK);
     }
 
-    /** Whether the next drafted stretch tries an arm other than the best one. */
-    synchronized boolean trying() {
-        return trial >= 0;
-    }
-
     /** The arm the next drafted stretch runs. */
     synchronized int next() {
         return trial >= 0 ? trial : current;

@@ -47,7 +47,6 @@ public final class CostAwareTree implements TreeShape {
     private double chosenRate; // expected tokens per second of the levels chooseLevels chose
     private final ArmChoice arms;
     private int arm; // of the current drafted stretch
-    private boolean armTrial; // whether that stretch tries an arm other than the best
 
     /** A tree that decides alone whether drafting pays. */
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
@@ -88,7 +87,6 @@ public final class CostAwareTree implements TreeShape {
             int levels = chooseLevels(states, maxDepth, n);
             stretchDrafts = regime.nextStretchDrafts(chosenRate > n / costs.pass().cost(n));
             stretchCycles = 0;
-            armTrial = stretchDrafts && arms.trying();
             arm = arms.next();
             return !stretchDrafts ? 0 : arm == ESTIMATE ? levels : chainLevels(maxDepth, n);
         }
@@ -227,12 +225,9 @@ public final class CostAwareTree implements TreeShape {
             cycleTokens[measured] = tokens;
         }
         if (stretchCycles == DraftingRegime.STRETCH) {
+            regime.stretchEnded(stretchDrafts, cycleSeconds, cycleTokens, measured + 1);
             if (stretchDrafts) {
                 arms.ended(arm, DraftingRegime.tokensPerSecond(cycleSeconds, cycleTokens, measured + 1));
-            }
-            // Drafting is judged by its best way: a trial of a worse one would make plain decoding look better.
-            if (!armTrial) {
-                regime.stretchEnded(stretchDrafts, cycleSeconds, cycleTokens, measured + 1);
             }
         }
     }

