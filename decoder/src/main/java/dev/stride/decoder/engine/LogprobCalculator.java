@@ -48,9 +48,6 @@ final class LogprobCalculator {
 
     /** The {@code top} largest logits (lower id first among equals) into topIds/topLogits; returns how many. */
     private int selectTop(float[] logits, int offset, int top) {
-        if (top == 0) {
-            return 0;
-        }
         int n = Logits.top(logits, offset, vocab, top, topIds);
         for (int i = 0; i < n; i++) {
             topLogits[i] = logits[offset + topIds[i]];

@@ -31,7 +31,7 @@ public final class CostAwareTree implements TreeShape {
 
     /** Longest top-guess chain among the arms. */
     static final int MAX_CHAIN = 3;
-    /** The arm that runs the estimate's trees; arm c > 0 runs the chain of c levels. */
+    /** The arm that runs the estimate's trees; arm c > 0 runs {@code chain:c}. */
     private static final int ESTIMATE = 0;
 
     private final SpeculationCosts costs;
@@ -46,6 +46,7 @@ public final class CostAwareTree implements TreeShape {
     private final int[] cycleTokens = new int[DraftingRegime.STRETCH];
     private double chosenRate; // expected tokens per second of the levels chooseLevels chose
     private final ArmChoice arms;
+    private final StaticTree[] chains; // chains[c]: the tree of arm c > 0
     private int arm; // of the current drafted stretch
 
     /** A tree that decides alone whether drafting pays. */
@@ -60,7 +61,11 @@ public final class CostAwareTree implements TreeShape {
         this.heads = heads;
         this.maxNodesPerSequence = maxNodesPerSequence;
         this.width = Math.max(1, Math.min(8, maxNodesPerSequence - 1));
-        this.arms = regime.draftedArms(1 + Math.min(MAX_CHAIN, Math.min(heads, maxNodesPerSequence - 1)));
+        this.chains = new StaticTree[1 + Math.min(MAX_CHAIN, Math.min(heads, maxNodesPerSequence - 1))];
+        for (int c = 1; c < chains.length; c++) {
+            chains[c] = StaticTree.chain(c);
+        }
+        this.arms = regime.draftedArms(chains.length);
     }
 
     private record Candidate(double score, int sequence, int parentPop, int depth, int rank) {
@@ -88,21 +93,12 @@ public final class CostAwareTree implements TreeShape {
             stretchDrafts = regime.nextStretchDrafts(chosenRate > n / costs.pass().cost(n));
             stretchCycles = 0;
             arm = arms.next();
-            return !stretchDrafts ? 0 : arm == ESTIMATE ? levels : chainLevels(maxDepth, n);
+            return !stretchDrafts ? 0 : arm == ESTIMATE ? levels : chains[arm].levels(states, maxDepth, n);
         }
         if (!stretchDrafts) {
             return 0; // inside a plain stretch there is nothing to decide
         }
-        return arm == ESTIMATE ? chooseLevels(states, maxDepth, n) : chainLevels(maxDepth, n);
-    }
-
-    /** The current chain arm's length, or less if no sequence may draft that deep. */
-    private int chainLevels(int[] maxDepth, int n) {
-        int deepest = 0;
-        for (int i = 0; i < n; i++) {
-            deepest = Math.max(deepest, maxDepth[i]);
-        }
-        return Math.min(arm, deepest);
+        return arm == ESTIMATE ? chooseLevels(states, maxDepth, n) : chains[arm].levels(states, maxDepth, n);
     }
 
     /**
@@ -150,12 +146,7 @@ public final class CostAwareTree implements TreeShape {
             return; // plain decoding this pass: every tree stays its root
         }
         if (arm != ESTIMATE) {
-            for (int s = 0; s < n; s++) {
-                int node = 0;
-                for (int depth = 1; depth <= Math.min(arm, maxDepth[s]); depth++) {
-                    node = trees[s].addChild(node, candidates[s].ids[depth - 1][0]);
-                }
-            }
+            chains[arm].growAll(trees, candidates, states, maxDepth, n);
             return;
         }
         PriorityQueue<Candidate> frontier = new PriorityQueue<>((a, b) -> Double.compare(b.score, a.score));
