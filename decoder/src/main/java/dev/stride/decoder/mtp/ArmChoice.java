@@ -3,76 +3,93 @@ package dev.stride.decoder.mtp;
 import java.util.Arrays;
 
 /**
- * Which of a few ways of drafting runs in {@code auto}'s drafted stretches, chosen by measured tokens per second
- * as {@link DraftingRegime} chooses between plain and drafted stretches: the arm with the best rate (the mean of its
- * last {@link DraftingRegime#DRAFTED_STRETCHES} stretches) runs; an arm never measured is tried next; every other arm
- * is tried again after {@link DraftingRegime#FIRST_RECHECK} stretches, the wait doubling up to
- * {@link DraftingRegime#LAST_RECHECK} while it keeps losing. Arm 0 is the first to run. Thread-safe.
+ * Which of a few ways of decoding ("arms": plain decoding and ways of drafting) runs, chosen by contests measured
+ * side by side (see {@link DraftingRegime}): a contest stretch alternates the current arm and a challenger pass by
+ * pass, and the challenger takes over if its passes yield more tokens per second than the current arm's in that
+ * same stretch. An arm never contested is the next challenger, right after the previous contest; a challenger that
+ * lost waits {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the
+ * wait doubling up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing. The first arm runs the first
+ * stretch alone. Thread-safe: an engine's decoders share one.
  */
 final class ArmChoice {
 
-    private final double[][] recent;
-    private final int[] measured;
+    /**
+     * How a drafted stretch drafts: {@code current} alone, or alternating with {@code challenger} when that is not
+     * {@link #NONE}.
+     */
+    record Plan(int current, int challenger) {
+
+        boolean contest() {
+            return challenger != NONE;
+        }
+
+        /** The arm that drafts the stretch's {@code cycle}-th pass: contests give the challenger the odd ones. */
+        int armOf(int cycle) {
+            return contest() && cycle % 2 == 1 ? challenger : current;
+        }
+    }
+
+    static final int NONE = -1;
+
+    private final boolean[] contested;
     private final int[] waitFor;
     private final int[] waited;
     private int current;
-    private int trial = -1;
+    private int challenger = NONE;
 
-    ArmChoice(int arms) {
-        this.recent = new double[arms][DraftingRegime.DRAFTED_STRETCHES];
-        this.measured = new int[arms];
+    ArmChoice(int arms, int first) {
+        this.current = first;
+        this.contested = new boolean[arms];
         this.waitFor = new int[arms];
         this.waited = new int[arms];
         Arrays.fill(waitFor, DraftingRegime.FIRST_RECHECK);
     }
 
-    /** The arm the next drafted stretch runs. */
-    synchronized int next() {
-        return trial >= 0 ? trial : current;
+    /** How the next drafted stretch drafts. */
+    synchronized Plan next() {
+        return new Plan(current, challenger);
     }
 
-    /** A drafted stretch of {@code arm} measured {@code rate} tokens per second; decides the next one. */
-    synchronized void ended(int arm, double rate) {
-        if (!(rate > 0)) {
+    /**
+     * A drafted stretch that ran {@code plan} ended: its current arm's passes measured {@code currentRate} tokens per
+     * second and, in a contest, the challenger's {@code challengerRate}. Decides the next plan.
+     */
+    synchronized void ended(Plan plan, double currentRate, double challengerRate) {
+        if (plan.current() != current || plan.challenger() != challenger || !(currentRate > 0)) {
+            return; // begun before another decoder's stretch moved on, or nothing measured: decides nothing
+        }
+        if (!plan.contest()) {
+            for (int arm = 0; arm < waited.length; arm++) {
+                waited[arm]++;
+            }
+            scheduleContest();
             return;
         }
-        recent[arm][measured[arm]++ % recent[arm].length] = rate;
-        if (arm != next()) {
-            return; // begun before another decoder's stretch moved on: measured, nothing to decide
+        contested[current] = true;
+        contested[challenger] = true;
+        if (challengerRate > currentRate) {
+            waitFor[current] = DraftingRegime.FIRST_RECHECK;
+            waited[current] = 0;
+            current = challenger;
+        } else {
+            waitFor[challenger] = Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
+            waited[challenger] = 0;
         }
-        if (trial >= 0) {
-            if (rate(trial) > rate(current)) {
-                waitFor[current] = DraftingRegime.FIRST_RECHECK;
-                waited[current] = 0;
-                current = trial;
-            } else {
-                waitFor[trial] = Math.min(2 * waitFor[trial], DraftingRegime.LAST_RECHECK);
-            }
-            trial = -1;
-            return;
-        }
-        int due = -1;
-        for (int a = 0; a < recent.length; a++) {
-            if (a != current) {
-                waited[a]++;
-                if (due < 0 && (measured[a] == 0 || waited[a] >= waitFor[a])) {
-                    due = a; // never measured, or its wait is over: the lowest such arm first
-                }
-            }
-        }
-        if (due >= 0) {
-            measured[due] = 0; // judged on its new stretch, not on text it met long ago
-            waited[due] = 0;
-            trial = due;
-        }
+        scheduleContest(); // an arm never contested (or overdue) challenges right away
     }
 
-    private double rate(int arm) {
-        int n = Math.min(measured[arm], recent[arm].length);
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += recent[arm][i];
+    /** The lowest arm never contested, else the lowest whose wait is over, challenges next. */
+    private void scheduleContest() {
+        challenger = NONE;
+        for (int arm = 0; arm < contested.length && challenger == NONE; arm++) {
+            if (arm != current && !contested[arm]) {
+                challenger = arm;
+            }
         }
-        return n == 0 ? 0 : sum / n;
+        for (int arm = 0; arm < contested.length && challenger == NONE; arm++) {
+            if (arm != current && waited[arm] >= waitFor[arm]) {
+                challenger = arm;
+            }
+        }
     }
 }

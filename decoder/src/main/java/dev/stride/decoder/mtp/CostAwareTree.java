@@ -19,53 +19,53 @@ import java.util.PriorityQueue;
  * still verifies its top guess now and then ({@link DraftState#dueForProbe}): otherwise an early unlucky stretch
  * would silence it for good.
  * <p>
- * Whether to draft at all is not this estimate's call but measured throughput's ({@link DraftingRegime}): stretches
- * of drafted and of plain cycles, compared in tokens per second, so that where drafting does not pay {@code auto}
- * decodes plainly, and where it does, it drafts even when a cost model would have it otherwise. Nor is it the only
- * way a drafted stretch drafts: the estimate's trees and the top-guess chains of 1 to {@link #MAX_CHAIN} levels are
- * arms of an {@link ArmChoice}, picked by the same measurement. The estimate rests on pass and head costs timed at
- * start-up, which on the demo called a three-row pass 1.01x a one-row pass where decoding sees 1.15-1.3x; its trees
- * then took one level where {@code chain:2} won 7-10 %.
+ * Whether to draft at all is not this estimate's call but measured throughput's, nor is it the only way to draft:
+ * plain decoding, the estimate's trees and the top-guess chains of 1 to {@link #MAX_CHAIN} levels are the arms of
+ * the engine's {@link DraftingRegime}, which runs contests of two arms alternating pass by pass and keeps the one
+ * that yields the most tokens per second. So where drafting does not pay {@code auto} decodes plainly, and where it
+ * does, it drafts as the fastest way measures, even when a cost model would have it otherwise. The estimate rests on
+ * pass and head costs timed at start-up, which on the demo called a three-row pass 1.01x a one-row pass where
+ * decoding sees 1.15-1.3x; its trees then took one level where {@code chain:2} won 7-10 %.
  */
 public final class CostAwareTree implements TreeShape {
 
     /** Longest top-guess chain among the arms. */
     static final int MAX_CHAIN = 3;
-    /** The arm that runs the estimate's trees; arm c > 0 runs {@code chain:c}. */
-    private static final int ESTIMATE = 0;
+    /** The arms: plain decoding, the estimate's trees, and arm c + 1 for {@code chain:c}. */
+    static final int PLAIN = 0;
+    static final int ESTIMATE = 1;
 
     private final SpeculationCosts costs;
-    private final DraftingRegime regime;
     private final int heads;
     private final int maxNodesPerSequence;
     private final int width;
-    // The current stretch of one regime: its kind, cycles so far, and the measured cycles' times and yields.
-    private boolean stretchDrafts;
-    private int stretchCycles = DraftingRegime.STRETCH; // the first pass starts a stretch
-    private final double[] cycleSeconds = new double[DraftingRegime.STRETCH];
-    private final int[] cycleTokens = new int[DraftingRegime.STRETCH];
-    private double chosenRate; // expected tokens per second of the levels chooseLevels chose
     private final ArmChoice arms;
-    private final StaticTree[] chains; // chains[c]: the tree of arm c > 0
-    private int arm; // of the current drafted stretch
+    private final StaticTree[] chains; // chains[arm] for the chain arms
+    // The current stretch: its plan, cycles so far, and the measured cycles of its current arm and its challenger.
+    private ArmChoice.Plan plan;
+    private int stretchCycles = DraftingRegime.STRETCH; // the first pass starts a stretch
+    private final Cycles currentCycles = new Cycles();
+    private final Cycles challengerCycles = new Cycles();
+    private int arm; // of the current pass
 
-    /** A tree that decides alone whether drafting pays. */
+    /** A tree that measures alone which way of decoding pays. */
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
         this(costs, new DraftingRegime(), heads, maxNodesPerSequence);
     }
 
-    /** A tree that shares its measurements of whether drafting pays with the other decoders of its engine. */
+    /** A tree that shares its measurements of which way of decoding pays with the other decoders of its engine. */
     public CostAwareTree(SpeculationCosts costs, DraftingRegime regime, int heads, int maxNodesPerSequence) {
         this.costs = costs;
-        this.regime = regime;
         this.heads = heads;
         this.maxNodesPerSequence = maxNodesPerSequence;
         this.width = Math.max(1, Math.min(8, maxNodesPerSequence - 1));
-        this.chains = new StaticTree[1 + Math.min(MAX_CHAIN, Math.min(heads, maxNodesPerSequence - 1))];
-        for (int c = 1; c < chains.length; c++) {
-            chains[c] = StaticTree.chain(c);
+        int longestChain = Math.min(MAX_CHAIN, Math.min(heads, maxNodesPerSequence - 1));
+        this.chains = new StaticTree[ESTIMATE + 1 + longestChain];
+        for (int c = 1; c <= longestChain; c++) {
+            chains[ESTIMATE + c] = StaticTree.chain(c);
         }
-        this.arms = regime.draftedArms(chains.length);
+        this.arms = regime.arms(chains.length);
+        this.arm = arms.next().current();
     }
 
     private record Candidate(double score, int sequence, int parentPop, int depth, int rank) {
@@ -89,21 +89,19 @@ public final class CostAwareTree implements TreeShape {
     @Override
     public int levels(DraftState[] states, int[] maxDepth, int n) {
         if (stretchCycles == DraftingRegime.STRETCH) {
-            int levels = chooseLevels(states, maxDepth, n);
-            stretchDrafts = regime.nextStretchDrafts(chosenRate > n / costs.pass().cost(n));
+            plan = arms.next();
             stretchCycles = 0;
-            arm = arms.next();
-            return !stretchDrafts ? 0 : arm == ESTIMATE ? levels : chains[arm].levels(states, maxDepth, n);
+            currentCycles.clear();
+            challengerCycles.clear();
         }
-        if (!stretchDrafts) {
-            return 0; // inside a plain stretch there is nothing to decide
-        }
-        return arm == ESTIMATE ? chooseLevels(states, maxDepth, n) : chains[arm].levels(states, maxDepth, n);
+        arm = plan.armOf(stretchCycles);
+        return arm == PLAIN ? 0 : arm == ESTIMATE ? chooseLevels(states, maxDepth, n)
+                : chains[arm].levels(states, maxDepth, n);
     }
 
     /**
-     * The number of head levels with the most expected tokens per second of pass and heads (that rate goes to
-     * {@link #chosenRate}); at least one where any sequence may draft: whether to draft at all is the regime's call.
+     * The number of head levels with the most expected tokens per second of pass and heads; at least one where any
+     * sequence may draft: whether to draft at all is the regime's call.
      */
     private int chooseLevels(DraftState[] states, int[] maxDepth, int n) {
         double expected = n;
@@ -130,7 +128,6 @@ public final class CostAwareTree implements TreeShape {
                 bestLevels = level;
             }
         }
-        chosenRate = bestRate;
         return bestLevels;
     }
 
@@ -142,7 +139,7 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
-        if (!anyDrafts(maxDepth, n)) {
+        if (arm == PLAIN || !anyDrafts(maxDepth, n)) {
             return; // plain decoding this pass: every tree stays its root
         }
         if (arm != ESTIMATE) {
@@ -204,22 +201,37 @@ public final class CostAwareTree implements TreeShape {
         return false;
     }
 
-    /** Counts the cycle towards its stretch, and hands a finished stretch's measurement to the regime. */
+    /** Counts the cycle towards its stretch, and hands a finished stretch's measurements to the regime. */
     @Override
     public void observe(double seconds, int tokens) {
         if (stretchCycles >= DraftingRegime.STRETCH) {
             return; // no pass of this stretch was planned yet
         }
-        int measured = stretchCycles++ - DraftingRegime.SETTLE;
-        if (measured >= 0) {
-            cycleSeconds[measured] = seconds;
-            cycleTokens[measured] = tokens;
+        if (++stretchCycles > DraftingRegime.SETTLE) {
+            (arm == plan.current() ? currentCycles : challengerCycles).add(seconds, tokens);
         }
         if (stretchCycles == DraftingRegime.STRETCH) {
-            regime.stretchEnded(stretchDrafts, cycleSeconds, cycleTokens, measured + 1);
-            if (stretchDrafts) {
-                arms.ended(arm, DraftingRegime.tokensPerSecond(cycleSeconds, cycleTokens, measured + 1));
-            }
+            arms.ended(plan, currentCycles.rate(), challengerCycles.rate());
+        }
+    }
+
+    /** Measured cycles of a stretch: their times and yields. */
+    private static final class Cycles {
+        final double[] seconds = new double[DraftingRegime.STRETCH];
+        final int[] tokens = new int[DraftingRegime.STRETCH];
+        int count;
+
+        void add(double cycleSeconds, int cycleTokens) {
+            seconds[count] = cycleSeconds;
+            tokens[count++] = cycleTokens;
+        }
+
+        void clear() {
+            count = 0;
+        }
+
+        double rate() {
+            return DraftingRegime.tokensPerSecond(seconds, tokens, count);
         }
     }
 

@@ -61,6 +61,6 @@ class MedusaDrafterTest {
         PassCostCurve flat = new PassCostCurve(new int[] {1, 64}, new double[] {1, 1});
         PassCostCurve dear = new PassCostCurve(new int[] {1}, new double[] {5});
         assertEquals(Set.of(), headsRun(heads, new CostAwareTree(new SpeculationCosts(flat, dear), HEADS, 64),
-                new int[] {HEADS}), "auto does not run heads that cost more than they can yield");
+                new int[] {HEADS}), "auto starts plain: no heads run before a contest shows that drafting pays");
     }
 }

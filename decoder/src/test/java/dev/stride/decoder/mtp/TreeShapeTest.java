@@ -175,16 +175,21 @@ class TreeShapeTest {
     private static final SpeculationCosts LINEAR =
             SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 2}, new double[] {1.0, 2.0}));
 
+    /** {@code auto} held to the cost estimate's trees, as if they had won every contest. */
+    static CostAwareTree estimateTrees(SpeculationCosts costs, int maxNodes) {
+        return new CostAwareTree(costs, new DraftingRegime(CostAwareTree.ESTIMATE), HEADS, maxNodes);
+    }
+
     @Test
     void costAwareTreeOnAFlatCurveGrowsToItsCap() {
         Random random = new Random(4);
         for (int maxNodes : new int[] {2, 9, 30, 64}) {
-            CostAwareTree shape = new CostAwareTree(FLAT, HEADS, maxNodes);
+            CostAwareTree shape = estimateTrees(FLAT, maxNodes);
             DraftTree tree = grow(shape, candidates(random), new DraftState(HEADS), HEADS);
             assertWellFormed(tree, HEADS, maxNodes, "auto flat, cap " + maxNodes);
             assertEquals(maxNodes, tree.size(), "free rows: every affordable node pays");
         }
-        CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
+        CostAwareTree shape = estimateTrees(FLAT, 64);
         DraftTree shallow = grow(shape, candidates(random), new DraftState(HEADS), 2);
         assertWellFormed(shallow, 2, 64, "auto flat, depth 2");
         assertEquals(64, shallow.size(), "8 + 64 nodes fit in two levels; the cap of 64 binds");
@@ -196,7 +201,7 @@ class TreeShapeTest {
     void costAwareTreeOnALinearCurveGrowsNothing() {
         Random random = new Random(5);
         for (DraftState state : new DraftState[] {new DraftState(HEADS), confident()}) {
-            DraftTree tree = grow(new CostAwareTree(LINEAR, HEADS, 64), candidates(random), state, HEADS);
+            DraftTree tree = grow(estimateTrees(LINEAR, 64), candidates(random), state, HEADS);
             assertEquals(1, tree.size(), "each row costs a full pass: speculation never pays");
         }
     }
@@ -207,31 +212,31 @@ class TreeShapeTest {
         DraftState fresh = new DraftState(HEADS); // prior acceptance 1/2 per head
         DraftState confident = confident();
         int[] deep = {HEADS};
-        CostAwareTree headAsDearAsAPass = new CostAwareTree(
-                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {1.0})), HEADS, 64);
-        assertEquals(0, headAsDearAsAPass.levels(new DraftState[] {confident}, deep, 1),
-                "one more token per head at best, for a whole pass of time: never pays");
-        CostAwareTree cheapHeads = new CostAwareTree(
-                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {0.1})), HEADS, 64);
+        CostAwareTree headAsDearAsAPass = estimateTrees(
+                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {1.0})), 64);
+        assertEquals(1, headAsDearAsAPass.levels(new DraftState[] {confident}, deep, 1),
+                "one more token per head at best, for a whole pass of time: one level, the least a drafting arm runs"
+                        + " (whether to draft at all is for the contests with plain decoding to say)");
+        CostAwareTree cheapHeads = estimateTrees(
+                new SpeculationCosts(flat, new PassCostCurve(new int[] {1}, new double[] {0.1})), 64);
         assertEquals(HEADS, cheapHeads.levels(new DraftState[] {confident}, deep, 1));
         // Chain acceptance 1/2, 1/4, 1/8: tokens 1.5, 1.75, 1.875 for time 1.1, 1.2, 1.3; two levels are best.
         assertEquals(2, cheapHeads.levels(new DraftState[] {fresh}, deep, 1));
         assertEquals(1, cheapHeads.levels(new DraftState[] {confident}, new int[] {1}, 1), "token budget of one");
         assertEquals(0, cheapHeads.levels(new DraftState[] {confident}, new int[] {0}, 1), "no tokens left");
         // Heads sharing one projection: the first level costs a pass, each further one a twentieth.
-        CostAwareTree sharedProjection = new CostAwareTree(new SpeculationCosts(flat,
+        CostAwareTree sharedProjection = estimateTrees(new SpeculationCosts(flat,
                 new PassCostCurve(new int[] {1}, new double[] {1.0}),
-                new PassCostCurve(new int[] {1}, new double[] {0.05})), HEADS, 64);
+                new PassCostCurve(new int[] {1}, new double[] {0.05})), 64);
         assertEquals(HEADS, sharedProjection.levels(new DraftState[] {confident}, deep, 1),
                 "5 tokens for 2.15 passes of time");
     }
 
     @Test
     void costAwareTreeProbesASilencedSequenceNowAndThen() {
-        // Drafting pays overall (the regime drafts), but for this sequence every row costs a whole pass: its trees
-        // get no nodes, so whatever it verifies is a probe.
-        DraftingRegime drafting = new DraftingRegime();
-        drafting.nextStretchDrafts(true);
+        // The estimate's trees run (no cycle is observed, so no contest ever starts), but for this sequence every
+        // row costs a whole pass: its trees get no nodes, so whatever it verifies is a probe.
+        DraftingRegime drafting = new DraftingRegime(CostAwareTree.ESTIMATE);
         CostAwareTree dearRows = new CostAwareTree(new SpeculationCosts(LINEAR.pass(),
                 new PassCostCurve(new int[] {1}, new double[] {1.0})), drafting, HEADS, 64);
         DraftState state = new DraftState(HEADS);
@@ -350,7 +355,7 @@ class TreeShapeTest {
     void costAwareTreeGivesALoneSequenceMoreThanAFullBatch() {
         // Rows nearly free up to 16, then each costs as much as a whole pass.
         PassCostCurve curve = new PassCostCurve(new int[] {1, 16, 32}, new double[] {1.0, 1.1, 2.2});
-        CostAwareTree shape = new CostAwareTree(SpeculationCosts.passOnly(curve), HEADS, 64);
+        CostAwareTree shape = estimateTrees(SpeculationCosts.passOnly(curve), 64);
         Random random = new Random(6);
         int n = 12;
         DraftTree[] trees = new DraftTree[n];
