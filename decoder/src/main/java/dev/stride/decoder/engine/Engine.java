@@ -11,6 +11,7 @@ import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.Model;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelLoader;
+import dev.stride.decoder.mtp.CostAwareTree;
 import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.DraftingRegime;
 import dev.stride.decoder.mtp.HeadsLoader;
@@ -22,6 +23,7 @@ import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -38,6 +40,9 @@ public final class Engine implements AutoCloseable {
 
     /** Cached tokens before the rows of a measured pass: a short prompt's worth. */
     public static final int COST_PREFIX = 64;
+    /** Prompt and completion length of the warm-up's made-up requests. */
+    private static final int WARM_UP_PROMPT = 8;
+    private static final int WARM_UP_TOKENS = 24;
 
     private final Model model;
     private final StrideTokenizer tokenizer;
@@ -228,8 +233,31 @@ public final class Engine implements AutoCloseable {
      */
     public synchronized double warmUp() {
         long start = System.nanoTime();
-        PassCostMeter.warmUp(transformer, budget, heads == null ? null : heads.heads(), ops);
+        List<Runnable> decoding = heads == null ? List.of()
+                : List.of(decodes("chain:" + Math.min(CostAwareTree.MAX_CHAIN, numHeads()), 1), decodes("nodes:8", 4));
+        PassCostMeter.warmUp(transformer, budget, heads == null ? null : heads.heads(), ops, decoding);
         return (System.nanoTime() - start) / 1e9;
+    }
+
+    /**
+     * Multi-token decoding of {@code batch} made-up prompts with {@code tree}: the verification, acceptance and cache
+     * bookkeeping that {@code auto} runs only in contests, where, still interpreted, drafting lost every first
+     * contest (1,400-2,500 tokens/s where it later made 8,000-10,000) and waited long before the next.
+     */
+    private Runnable decodes(String tree, int batch) {
+        int[] prompt = new int[WARM_UP_PROMPT];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (31 * i + 7) % model.config().vocabSize();
+        }
+        return () -> {
+            try (BatchDecoder decoder = newDecoder(new DecoderOptions(DecodingMode.MTP, tree, batch))) {
+                for (int i = 0; i < batch; i++) {
+                    decoder.submit(new GenerationRequest("warm-up-" + i, prompt, WARM_UP_TOKENS,
+                            SamplingParams.GREEDY, List.of(), true));
+                }
+                decoder.runToCompletion();
+            }
+        };
     }
 
     /** This device's pass-cost curve after a {@link #COST_PREFIX}-token prefix, measured once on first use. */

@@ -92,19 +92,21 @@ public final class PassCostMeter {
      * a prefill: five rows go as three and two, so every register block of the matmul kernels is compiled, and
      * compiled knowing all of them; a job whose batches first shrank mid-partition ran those blocks in the JIT's
      * first tiers and deoptimised the compiled kernels) and, with heads, the drafting of
-     * full {@code auto} trees for one and four sequences until the JIT has compiled their code (see
-     * {@link #warmUp(Runnable[], double)}), for at most {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own
-     * drafting cannot be relied on to compile it: where {@code auto} drafted only now and then, its candidate
-     * selection was still in the JIT's first tiers late in a benchmark (160 µs instead of 8), and the drafted cycles
-     * it timed said that drafting never pays.
+     * full {@code auto} trees for one and four sequences, and the caller's {@code decoding} works, until the JIT has
+     * compiled their code (see {@link #warmUp(Runnable[], double)}), for at most
+     * {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own drafting cannot be relied on to compile it: where
+     * {@code auto} drafted only now and then, its candidate selection was still in the JIT's first tiers late in a
+     * benchmark (160 µs instead of 8), and the drafted cycles it timed said that drafting never pays.
      */
-    public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops) {
+    public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops,
+                              List<Runnable> decoding) {
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
             List<Runnable> works = new ArrayList<>(List.of(passes.of(1), passes.of(4), passes.of(5), passes.of(16)));
             if (heads != null) {
                 works.add(drafting(heads, ops, 1));
                 works.add(drafting(heads, ops, 4));
             }
+            works.addAll(decoding);
             warmUp(works.toArray(Runnable[]::new), MAX_SERVING_WARM_UP_SECONDS);
         }
     }
@@ -117,7 +119,7 @@ public final class PassCostMeter {
         PassCostCurve flat = new PassCostCurve(new int[] {1, TreeSpecs.AUTO_MAX_NODES}, new double[] {1, 1});
         SpeculationCosts free = SpeculationCosts.passOnly(flat);
         MedusaDrafter drafter = new MedusaDrafter(heads,
-                new CostAwareTree(free, heads.numHeads(), TreeSpecs.AUTO_MAX_NODES), ops);
+                CostAwareTree.estimateOnly(free, heads.numHeads(), TreeSpecs.AUTO_MAX_NODES), ops);
         float[] hidden = randomHidden(heads, n);
         int[] maxDepth = new int[n];
         Arrays.fill(maxDepth, heads.numHeads());

@@ -30,10 +30,12 @@ import java.util.PriorityQueue;
 public final class CostAwareTree implements TreeShape {
 
     /** Longest top-guess chain among the arms. */
-    static final int MAX_CHAIN = 3;
+    public static final int MAX_CHAIN = 3;
     /** The arms: plain decoding, the estimate's trees, and arm c + 1 for {@code chain:c}. */
     static final int PLAIN = 0;
     static final int ESTIMATE = 1;
+    /** The arms that challenge plain decoding: the estimate's trees and chain:1 (deeper chains only a drafting arm). */
+    static final int ENTRY_ARMS = 2;
 
     private final SpeculationCosts costs;
     private final int heads;
@@ -66,6 +68,14 @@ public final class CostAwareTree implements TreeShape {
         }
         this.arms = regime.arms(chains.length);
         this.arm = arms.next().current();
+    }
+
+    /**
+     * {@code auto} held to the cost estimate's trees, as if they had won every contest: for warming up their code
+     * and for tests (it never observes a cycle, so no contest starts).
+     */
+    public static CostAwareTree estimateOnly(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
+        return new CostAwareTree(costs, new DraftingRegime(ESTIMATE), heads, maxNodesPerSequence);
     }
 
     private record Candidate(double score, int sequence, int parentPop, int depth, int rank) {

@@ -46,7 +46,7 @@ public final class DraftingRegime {
     /** The choice among {@code count} ways of decoding (the same number for every tree of an engine). */
     synchronized ArmChoice arms(int count) {
         if (arms == null) {
-            arms = new ArmChoice(count, firstArm);
+            arms = new ArmChoice(count, CostAwareTree.ENTRY_ARMS, firstArm);
         }
         return arms;
     }

@@ -31,7 +31,7 @@ class ArmChoiceTest {
 
     @Test
     void armZeroFirstThenEveryArmContestedThenTheBestNearlyAlways() {
-        ArmChoice choice = new ArmChoice(4, 0);
+        ArmChoice choice = new ArmChoice(4, 3, 0);
         List<ArmChoice.Plan> plans = run(choice, new double[] {1, 2, 5, 3}, 2000);
         // 0 runs; 1 challenges it and wins (2 > 1); right away 2 challenges 1 and wins; 3 challenges 2 and loses.
         assertEquals(List.of(alone(0), contest(0, 1), contest(1, 2), contest(2, 3), alone(2), alone(2)),
@@ -45,6 +45,18 @@ class ArmChoiceTest {
     }
 
     @Test
+    void onlyTheEntryArmsChallengePlainDecodingAndTheDeeperOnesADraftingArm() {
+        ArmChoice choice = new ArmChoice(5, 2, 0);
+        List<ArmChoice.Plan> plans = run(choice, new double[] {3, 2, 2.5, 2.8, 2.9}, 1000);
+        assertTrue(plans.stream().allMatch(plan -> plan.current() == 0 && plan.challenger() <= 2), "plans: " + plans);
+        assertTrue(plans.stream().anyMatch(plan -> plan.challenger() == 2), "the entry arms do challenge");
+        // Where drafting pays, a drafting arm takes over and the deeper arms then challenge it: the deepest wins.
+        ArmChoice paying = new ArmChoice(5, 2, 0);
+        run(paying, new double[] {1, 2, 3, 4, 5}, 20);
+        assertEquals(4, paying.next().current());
+    }
+
+    @Test
     void aContestAlternatesTheArmsPassByPass() {
         ArmChoice.Plan plan = contest(2, 0);
         assertEquals(List.of(2, 0, 2, 0), List.of(plan.armOf(0), plan.armOf(1), plan.armOf(2), plan.armOf(3)));
@@ -53,7 +65,7 @@ class ArmChoiceTest {
 
     @Test
     void aLosingArmContestsAgainAfterWaitsThatDoubleUpToTheLast() {
-        ArmChoice choice = new ArmChoice(2, 0);
+        ArmChoice choice = new ArmChoice(2, 1, 0);
         List<ArmChoice.Plan> plans = run(choice, new double[] {3, 1}, 1000);
         List<Integer> contests = new ArrayList<>();
         for (int s = 0; s < plans.size(); s++) {
@@ -67,7 +79,7 @@ class ArmChoiceTest {
 
     @Test
     void aChallengerThatWinsTakesOver() {
-        ArmChoice choice = new ArmChoice(2, 0);
+        ArmChoice choice = new ArmChoice(2, 1, 0);
         run(choice, new double[] {3, 1}, 200);
         assertEquals(0, choice.next().current());
         // Arm 1 now yields 4 tokens a second: its next contest, at most LAST_RECHECK + 1 stretches away, wins.
@@ -77,7 +89,7 @@ class ArmChoiceTest {
 
     @Test
     void aStretchBegunBeforeTheChoiceMovedOnDecidesNothing() {
-        ArmChoice choice = new ArmChoice(3, 0);
+        ArmChoice choice = new ArmChoice(3, 2, 0);
         ArmChoice.Plan first = choice.next();
         choice.ended(first, 1, 0); // arm 0 alone: arm 1 challenges next
         assertEquals(contest(0, 1), choice.next());

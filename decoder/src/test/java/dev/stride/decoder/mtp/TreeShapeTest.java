@@ -175,9 +175,8 @@ class TreeShapeTest {
     private static final SpeculationCosts LINEAR =
             SpeculationCosts.passOnly(new PassCostCurve(new int[] {1, 2}, new double[] {1.0, 2.0}));
 
-    /** {@code auto} held to the cost estimate's trees, as if they had won every contest. */
-    static CostAwareTree estimateTrees(SpeculationCosts costs, int maxNodes) {
-        return new CostAwareTree(costs, new DraftingRegime(CostAwareTree.ESTIMATE), HEADS, maxNodes);
+    private static CostAwareTree estimateTrees(SpeculationCosts costs, int maxNodes) {
+        return CostAwareTree.estimateOnly(costs, HEADS, maxNodes);
     }
 
     @Test
