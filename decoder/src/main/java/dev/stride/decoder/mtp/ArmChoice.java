@@ -4,12 +4,15 @@ import java.util.Arrays;
 
 /**
  * Which of a few ways of decoding ("arms": plain decoding and ways of drafting) runs, chosen by contests measured
- * side by side (see {@link DraftingRegime}): a contest stretch alternates the current arm and a challenger pass by
- * pass, and the challenger takes over if its passes yield more tokens per second than the current arm's in that
- * same stretch. An arm never contested is the next challenger, right after the previous contest; a challenger that
- * lost waits {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the
- * wait doubling up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing. The first arm runs the first
- * stretch alone.
+ * side by side (see {@link DraftingRegime}): a contest alternates the current arm and a challenger pass by pass, for
+ * one to {@link #LONGEST_CONTEST} stretches, until the difference of their rates is clear: the challenger takes over
+ * when its rate is higher by {@link #WIN} standard errors, and loses when it is lower by {@link #LOSE} or when the
+ * longest contest ends undecided. One stretch gives each arm 14 measured passes, whose tokens vary with the text
+ * (1 to 4 for chain:3), so a single stretch's rates carry about 12 % of noise each: decided on one stretch, a way of
+ * drafting 15 % slower won one contest in five, and ways of drafting that were nearly tied took turns. An arm never
+ * contested is the next challenger, right after the previous contest; a challenger that lost waits
+ * {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the wait doubling
+ * up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing. The first arm runs the first stretch alone.
  * <p>
  * Arm 0 is plain decoding, and while it runs only the first {@code entryArms} arms after it challenge it: the
  * others (deeper chains) cannot beat it where a shallower one does not, as long as a pass costs at least its rows'
@@ -36,6 +39,11 @@ final class ArmChoice {
     }
 
     static final int NONE = -1;
+    /** Standard errors of the difference by which a challenger wins, and loses early. */
+    static final double WIN = 2;
+    static final double LOSE = 1;
+    /** Stretches after which an undecided contest ends, the current arm staying. */
+    static final int LONGEST_CONTEST = 4;
 
     private final int entryArms;
     private final boolean[] contested;
@@ -43,6 +51,10 @@ final class ArmChoice {
     private final int[] waited;
     private int current;
     private int challenger = NONE;
+    // The contest under way: its stretches so far and both arms' tallies over them.
+    private int contestStretches;
+    private final RateTally currentTally = new RateTally();
+    private final RateTally challengerTally = new RateTally();
 
     ArmChoice(int arms, int entryArms, int first) {
         this.entryArms = entryArms;
@@ -59,11 +71,11 @@ final class ArmChoice {
     }
 
     /**
-     * A drafted stretch that ran {@code plan} ended: its current arm's passes measured {@code currentRate} tokens per
-     * second and, in a contest, the challenger's {@code challengerRate}. Decides the next plan.
+     * A stretch that ran {@code plan} ended: its current arm's passes measured {@code currentPasses} and, in a
+     * contest, the challenger's {@code challengerPasses}. Decides the next plan.
      */
-    synchronized void ended(Plan plan, double currentRate, double challengerRate) {
-        if (plan.current() != current || plan.challenger() != challenger || !(currentRate > 0)) {
+    synchronized void ended(Plan plan, RateTally currentPasses, RateTally challengerPasses) {
+        if (plan.current() != current || plan.challenger() != challenger || !(currentPasses.rate() > 0)) {
             return; // begun before another decoder's stretch moved on, or nothing measured: decides nothing
         }
         if (!plan.contest()) {
@@ -73,9 +85,18 @@ final class ArmChoice {
             scheduleContest();
             return;
         }
+        contestStretches++;
+        currentTally.addAll(currentPasses);
+        challengerTally.addAll(challengerPasses);
+        double lead = challengerTally.rate() - currentTally.rate();
+        double error = Math.sqrt(challengerTally.variance() + currentTally.variance());
+        boolean wins = lead > WIN * error;
+        if (!wins && lead >= -LOSE * error && contestStretches < LONGEST_CONTEST) {
+            return; // undecided: the contest goes on
+        }
         contested[current] = true;
         contested[challenger] = true;
-        if (challengerRate > currentRate) {
+        if (wins) {
             waitFor[current] = DraftingRegime.FIRST_RECHECK;
             waited[current] = 0;
             current = challenger;
@@ -89,6 +110,9 @@ final class ArmChoice {
     /** The lowest arm never contested, else the lowest whose wait is over, challenges next. */
     private void scheduleContest() {
         challenger = NONE;
+        contestStretches = 0;
+        currentTally.clear();
+        challengerTally.clear();
         for (int arm = 0; arm < contested.length && challenger == NONE; arm++) {
             if (mayChallenge(arm) && !contested[arm]) {
                 challenger = arm;

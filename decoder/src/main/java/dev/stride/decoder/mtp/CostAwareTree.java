@@ -221,7 +221,7 @@ public final class CostAwareTree implements TreeShape {
             (arm == plan.current() ? currentCycles : challengerCycles).add(seconds, tokens);
         }
         if (stretchCycles == DraftingRegime.STRETCH) {
-            arms.ended(plan, currentCycles.rate(), challengerCycles.rate());
+            arms.ended(plan, currentCycles.tally(), challengerCycles.tally());
         }
     }
 
@@ -240,8 +240,8 @@ public final class CostAwareTree implements TreeShape {
             count = 0;
         }
 
-        double rate() {
-            return DraftingRegime.tokensPerSecond(seconds, tokens, count);
+        RateTally tally() {
+            return RateTally.of(seconds, tokens, count);
         }
     }
 

@@ -1,7 +1,5 @@
 package dev.stride.decoder.mtp;
 
-import java.util.Arrays;
-
 /**
  * How {@code --tree auto} decodes: plainly or in one of a few ways of drafting, chosen by measured throughput rather
  * than by predicted cycle costs, and shared by every decoder of an engine (earlier Spark partitions and benchmark
@@ -27,8 +25,6 @@ public final class DraftingRegime {
     /** Stretches of the current way before a loser contests again, at first and at most. */
     static final int FIRST_RECHECK = 4;
     static final int LAST_RECHECK = 64;
-    /** A cycle longer than this many times its group's median is a stall, not the way's cost. */
-    static final double STALL = 3;
 
     private final int firstArm;
     private ArmChoice arms;
@@ -49,24 +45,5 @@ public final class DraftingRegime {
             arms = new ArmChoice(count, CostAwareTree.ENTRY_ARMS, firstArm);
         }
         return arms;
-    }
-
-    /** Tokens over seconds of the cycles that did not stall. */
-    static double tokensPerSecond(double[] seconds, int[] tokens, int count) {
-        if (count == 0) {
-            return 0;
-        }
-        double[] sorted = Arrays.copyOf(seconds, count);
-        Arrays.sort(sorted);
-        double limit = STALL * sorted[count / 2];
-        double time = 0;
-        long yielded = 0;
-        for (int i = 0; i < count; i++) {
-            if (seconds[i] <= limit) {
-                time += seconds[i];
-                yielded += tokens[i];
-            }
-        }
-        return time > 0 ? yielded / time : 0;
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** Drafted stretches' ways of drafting, picked by contests side by side; losers contest again after doubling waits. */
@@ -16,9 +17,19 @@ class ArmChoiceTest {
         for (int s = 0; s < stretches; s++) {
             ArmChoice.Plan plan = choice.next();
             plans.add(plan);
-            choice.ended(plan, rates[plan.current()], plan.contest() ? rates[plan.challenger()] : 0);
+            choice.ended(plan, passes(rates[plan.current()]), plan.contest() ? passes(rates[plan.challenger()])
+                    : new RateTally());
         }
         return plans;
+    }
+
+    /** A stretch's measured passes of an arm that yields {@code rate} tokens per second on every pass alike. */
+    private static RateTally passes(double rate) {
+        RateTally tally = new RateTally();
+        for (int i = 0; i < 14; i++) {
+            tally.add(1 / rate, 1);
+        }
+        return tally;
     }
 
     private static ArmChoice.Plan alone(int arm) {
@@ -56,6 +67,53 @@ class ArmChoiceTest {
         assertEquals(4, paying.next().current());
     }
 
+    /**
+     * Contests between arm 0 and an arm 1 whose passes yield 1, 2 or 3 tokens (chances {@code oneTwoThree}) in 1 s,
+     * against arm 0's 1, 2 or 3 tokens with chances 0.3, 0.4, 0.3 (2 tokens a second); returns how many of
+     * {@code contests} arm 1 won.
+     */
+    private static int noisyContestsWon(double[] oneTwoThree, int contests, long seed) {
+        Random random = new Random(seed);
+        double[] current = {0.3, 0.4, 0.3};
+        int won = 0;
+        for (int c = 0; c < contests; c++) {
+            ArmChoice choice = new ArmChoice(2, 1, 0);
+            choice.ended(choice.next(), passes(2), new RateTally()); // arm 0 alone, then the contest
+            while (choice.next().contest()) {
+                choice.ended(choice.next(), noisyPasses(current, random), noisyPasses(oneTwoThree, random));
+            }
+            won += choice.next().current();
+        }
+        return won;
+    }
+
+    private static RateTally noisyPasses(double[] oneTwoThree, Random random) {
+        RateTally tally = new RateTally();
+        for (int i = 0; i < 14; i++) {
+            double u = random.nextDouble();
+            tally.add(1.0, u < oneTwoThree[0] ? 1 : u < oneTwoThree[0] + oneTwoThree[1] ? 2 : 3);
+        }
+        return tally;
+    }
+
+    @Test
+    void contestsRunUntilTheDifferenceIsClearOfTheNoise() {
+        // 10 % slower (1.8 tokens a pass): judged on one stretch it won about one contest in five.
+        int slowerWon = noisyContestsWon(new double[] {0.4, 0.4, 0.2}, 400, 1);
+        assertTrue(slowerWon <= 400 / 25, "a 10 % slower challenger won " + slowerWon + " of 400 contests");
+        // 30 % faster (2.6 tokens a pass) takes over nearly always.
+        int fasterWon = noisyContestsWon(new double[] {0.1, 0.2, 0.7}, 400, 2);
+        assertTrue(fasterWon >= 400 * 9 / 10, "a 30 % faster challenger won only " + fasterWon + " of 400 contests");
+        // An undecided contest ends after LONGEST_CONTEST stretches, the current arm staying.
+        ArmChoice choice = new ArmChoice(2, 1, 0);
+        choice.ended(choice.next(), passes(2), new RateTally());
+        for (int s = 0; s < ArmChoice.LONGEST_CONTEST; s++) {
+            assertEquals(contest(0, 1), choice.next(), "stretch " + s + " of the contest");
+            choice.ended(choice.next(), passes(2), passes(2));
+        }
+        assertEquals(alone(0), choice.next());
+    }
+
     @Test
     void aContestAlternatesTheArmsPassByPass() {
         ArmChoice.Plan plan = contest(2, 0);
@@ -91,10 +149,10 @@ class ArmChoiceTest {
     void aStretchBegunBeforeTheChoiceMovedOnDecidesNothing() {
         ArmChoice choice = new ArmChoice(3, 2, 0);
         ArmChoice.Plan first = choice.next();
-        choice.ended(first, 1, 0); // arm 0 alone: arm 1 challenges next
+        choice.ended(first, passes(1), new RateTally()); // arm 0 alone: arm 1 challenges next
         assertEquals(contest(0, 1), choice.next());
-        choice.ended(first, 1, 0); // another decoder's stale stretch of arm 0 alone
-        choice.ended(contest(0, 2), 1, 9); // and a contest that is not the one planned
+        choice.ended(first, passes(1), new RateTally()); // another decoder's stale stretch of arm 0 alone
+        choice.ended(contest(0, 2), passes(1), passes(9)); // and a contest that is not the one planned
         assertEquals(contest(0, 1), choice.next(), "still arm 1's contest");
     }
 
