@@ -5,11 +5,11 @@ import java.util.Arrays;
 /**
  * Which of a few ways of decoding ("arms": plain decoding and ways of drafting) runs, chosen by contests measured
  * side by side (see {@link DraftingRegime}): a contest alternates the current arm and a challenger pass by pass, for
- * one to {@link #LONGEST_CONTEST} stretches, until the difference of their rates is clear: the challenger takes over
- * when its rate is higher by {@link #WIN} standard errors, and loses when it is lower by {@link #LOSE} or when the
- * longest contest ends undecided. One stretch gives each arm 14 measured passes, whose tokens vary with the text
- * (1 to 4 for chain:3), so a single stretch's rates carry about 12 % of noise each: decided on one stretch, a way of
- * drafting 15 % slower won one contest in five, and ways of drafting that were nearly tied took turns. An arm never
+ * one to {@link #LONGEST_CONTEST} stretches: the challenger takes over as soon as its rate is higher by {@link #WIN}
+ * standard errors, loses as soon as it is lower by {@link #LOSE}, and otherwise the higher rate over the longest
+ * contest wins. One stretch gives each arm 14 measured passes, whose tokens vary with the text (1 to 4 for chain:3),
+ * so one stretch's rate carries 10-20 % of noise: decided on one stretch, a way of drafting 10 % slower won one
+ * contest in five (simulated; now one in sixteen), while a clearly worse one still loses in a stretch. An arm never
  * contested is the next challenger, right after the previous contest; a challenger that lost waits
  * {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the wait doubling
  * up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing. The first arm runs the first stretch alone.
@@ -39,10 +39,10 @@ final class ArmChoice {
     }
 
     static final int NONE = -1;
-    /** Standard errors of the difference by which a challenger wins, and loses early. */
+    /** Standard errors of the difference by which a challenger wins, and loses, before the longest contest ends. */
     static final double WIN = 2;
     static final double LOSE = 1;
-    /** Stretches after which an undecided contest ends, the current arm staying. */
+    /** Stretches after which a contest ends: the higher rate wins, a tie keeps the current arm. */
     static final int LONGEST_CONTEST = 4;
 
     private final int entryArms;
@@ -90,19 +90,22 @@ final class ArmChoice {
         challengerTally.addAll(challengerPasses);
         double lead = challengerTally.rate() - currentTally.rate();
         double error = Math.sqrt(challengerTally.variance() + currentTally.variance());
-        boolean wins = lead > WIN * error;
-        if (!wins && lead >= -LOSE * error && contestStretches < LONGEST_CONTEST) {
+        boolean clearWin = lead > WIN * error;
+        boolean closeWin = contestStretches == LONGEST_CONTEST && lead > 0;
+        if (!clearWin && !closeWin && lead >= -LOSE * error && contestStretches < LONGEST_CONTEST) {
             return; // undecided: the contest goes on
         }
         contested[current] = true;
         contested[challenger] = true;
-        if (wins) {
-            waitFor[current] = DraftingRegime.FIRST_RECHECK;
-            waited[current] = 0;
+        int loser = clearWin || closeWin ? current : challenger;
+        // A current arm beaten clearly may have met a change (of text, of machine) that passes: it contests again
+        // soon. Any other loser waits twice as long as the challenger had: near-ties would otherwise take turns
+        // in long contests that cannot decide them.
+        waitFor[loser] = clearWin ? DraftingRegime.FIRST_RECHECK
+                : Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
+        waited[loser] = 0;
+        if (loser == current) {
             current = challenger;
-        } else {
-            waitFor[challenger] = Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
-            waited[challenger] = 0;
         }
         scheduleContest(); // an arm never contested (or overdue) challenges right away
     }
