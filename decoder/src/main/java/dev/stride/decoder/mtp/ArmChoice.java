@@ -4,12 +4,14 @@ import java.util.Arrays;
 
 /**
  * Which of a few ways of decoding ("arms": plain decoding and ways of drafting) runs, chosen by contests measured
- * side by side (see {@link DraftingRegime}): a contest alternates the current arm and a challenger pass by pass, for
- * one to {@link #LONGEST_CONTEST} stretches: the challenger takes over as soon as its rate is higher by {@link #WIN}
- * standard errors, loses as soon as it is lower by {@link #LOSE}, and otherwise the higher rate over the longest
- * contest wins. One stretch gives each arm 14 measured passes, whose tokens vary with the text (1 to 4 for chain:3),
+ * side by side (see {@link DraftingRegime}): a contest alternates the current arm and a challenger in blocks of
+ * {@link #BLOCK} passes, for one to {@link #LONGEST_CONTEST} stretches: the challenger takes over as soon as its
+ * rate is higher by {@link #WIN} standard errors, loses as soon as it is lower by {@link #LOSE}, and otherwise the
+ * higher rate over the longest contest wins. One stretch gives each arm 11-14 measured passes, whose tokens vary
+ * with the text (1 to 4 for chain:3),
  * so one stretch's rate carries 10-20 % of noise: decided on one stretch, a way of drafting 10 % slower won one
- * contest in five (simulated; now one in sixteen), while a clearly worse one still loses in a stretch. An arm never
+ * contest in five (simulated; now 3 %, and a 10 % faster one wins 95 %), while a clearly worse one still loses in a
+ * stretch or two. An arm never
  * contested is the next challenger, right after the previous contest; a challenger that lost waits
  * {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the wait doubling
  * up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing. The first arm runs the first stretch alone.
@@ -32,18 +34,38 @@ final class ArmChoice {
             return challenger != NONE;
         }
 
-        /** The arm that drafts the stretch's {@code cycle}-th pass: contests give the challenger the odd ones. */
+        /**
+         * The arm that drafts the stretch's {@code cycle}-th pass: contests give the challenger every other block of
+         * {@link #BLOCK} passes.
+         */
         int armOf(int cycle) {
-            return contest() && cycle % 2 == 1 ? challenger : current;
+            return contest() && cycle / BLOCK % 2 == 1 ? challenger : current;
+        }
+
+        /**
+         * Whether the stretch's {@code cycle}-th pass measures its arm: not among the stretch's first
+         * {@link DraftingRegime#SETTLE}, nor, in a contest, the first of a block (it starts where the other arm left
+         * the text).
+         */
+        boolean measures(int cycle) {
+            return cycle >= DraftingRegime.SETTLE && (!contest() || cycle % BLOCK != 0);
         }
     }
 
     static final int NONE = -1;
+    /**
+     * Passes of one arm in a row within a contest, the first of which is not measured. Alternated pass by pass, each
+     * pass starts where the other arm's stopped, and a deeper chain, which uses up a predictable run of text, leaves
+     * the other arm the harder places: a bias that blurs the difference between ways of drafting (suspected, not
+     * proven: pass-by-pass contests measured chain:1, chain:2 and chain:3 within 5 % of each other where, as fixed
+     * trees, chain:3 ran 10-15 % slower than chain:2; in blocks they still measure within 3 %).
+     */
+    static final int BLOCK = 8;
     /** Standard errors of the difference by which a challenger wins, and loses, before the longest contest ends. */
     static final double WIN = 2;
     static final double LOSE = 1;
     /** Stretches after which a contest ends: the higher rate wins, a tie keeps the current arm. */
-    static final int LONGEST_CONTEST = 4;
+    static final int LONGEST_CONTEST = 8;
 
     private final int entryArms;
     private final boolean[] contested;
@@ -79,7 +101,7 @@ final class ArmChoice {
             return; // begun before another decoder's stretch moved on, or nothing measured: decides nothing
         }
         if (!plan.contest()) {
-            for (int arm = 0; arm < waited.length; arm++) {
+                for (int arm = 0; arm < waited.length; arm++) {
                 waited[arm]++;
             }
             scheduleContest();

@@ -217,7 +217,7 @@ public final class CostAwareTree implements TreeShape {
         if (stretchCycles >= DraftingRegime.STRETCH) {
             return; // no pass of this stretch was planned yet
         }
-        if (++stretchCycles > DraftingRegime.SETTLE) {
+        if (plan.measures(stretchCycles++)) {
             (arm == plan.current() ? currentCycles : challengerCycles).add(seconds, tokens);
         }
         if (stretchCycles == DraftingRegime.STRETCH) {

@@ -6,15 +6,15 @@ package dev.stride.decoder.mtp;
  * rounds hand their measurements on). Thread-safe.
  * <p>
  * Decoding runs in stretches of {@link #STRETCH} cycles; a stretch runs the current way alone or, in a contest,
- * alternates it pass by pass with a challenger ({@link ArmChoice}); its first {@link #SETTLE} cycles are not measured,
- * and stalled cycles (a preempted thread, a collection) are left out. Contests replaced comparisons of whole stretches
- * measured apart: on this 2-core VM a plain stretch's rate moved 5,900-8,300 tokens/s from one stretch to the next,
- * so a single drafted recheck often lost to plain decoding's mean and {@code auto} then decoded plainly for dozens of
- * stretches where drafting made 25 % more. Alternated pass by pass, both ways see the same machine and the same
- * text, and a drafted pass after a plain one measured no dearer than after another drafted one (chain:1 and chain:2
- * on the demo, 208 against 206 and 229 against 229 µs). A challenger that lost contests again after
- * {@link #FIRST_RECHECK} stretches of the current way, the wait doubling up to {@link #LAST_RECHECK} while it keeps
- * losing.
+ * alternates it with a challenger in blocks of a few passes ({@link ArmChoice}); its first {@link #SETTLE} cycles
+ * are not measured, and stalled cycles (a preempted thread, a collection) are left out. Contests replaced
+ * comparisons of whole stretches measured apart: on this 2-core VM a plain stretch's rate moved 5,900-8,300
+ * tokens/s from one stretch to the next, so a single drafted recheck often lost to plain decoding's mean and
+ * {@code auto} then decoded plainly for dozens of stretches where drafting made 25 % more. Alternated within a
+ * stretch, both ways see the same machine and nearly the same text, and switching costs nothing measurable (a
+ * drafted pass after a plain one: chain:1 and chain:2 on the demo, 208 against 206 and 229 against 229 µs). A
+ * challenger that lost contests again after {@link #FIRST_RECHECK} stretches of the current way, the wait doubling
+ * up to {@link #LAST_RECHECK} while it keeps losing.
  */
 public final class DraftingRegime {
 
