@@ -8,19 +8,18 @@ import java.util.Arrays;
  * {@link #BLOCK} passes, for one to {@link #LONGEST_CONTEST} stretches: the challenger takes over as soon as its
  * rate is higher by {@link #WIN} standard errors, loses as soon as it is lower by {@link #LOSE}, and otherwise the
  * higher rate over the longest contest wins. One stretch gives each arm 11-14 measured passes, whose tokens vary
- * with the text (1 to 4 for chain:3),
- * so one stretch's rate carries 10-20 % of noise: decided on one stretch, a way of drafting 10 % slower won one
- * contest in five (simulated; now 3 %, and a 10 % faster one wins 95 %), while a clearly worse one still loses in a
- * stretch or two. An arm never
- * contested is the next challenger, right after the previous contest; a challenger that lost waits
- * {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the wait doubling
- * up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing. The first arm runs the first stretch alone.
+ * with the text (1 to 4 for chain:3), so one stretch's rate carries 10-20 % of noise: decided on one stretch, a way
+ * of drafting 10 % slower won one contest in five (simulated; now 3 %, and a 10 % faster one wins 95 %), while a
+ * clearly worse one still loses in a stretch or two. An arm never contested is the next challenger, right after the
+ * previous contest; a challenger that lost waits {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm
+ * alone before its next contest, the wait doubling up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing.
+ * The first arm runs the first stretch alone.
  * <p>
- * Arm 0 is plain decoding, and while it runs only the first {@code entryArms} arms after it challenge it: the
- * others (deeper chains) cannot beat it where a shallower one does not, as long as a pass costs at least its rows'
- * share (chain:2 yields a1 * a2 more tokens than chain:1 for another row and head level, and a2 <= 1). On a full
- * batch, where plain decoding wins, that halves the passes lost to contests (12 % of a benchmark's cycles went to
- * challengers with every arm contesting). Thread-safe: an engine's decoders share one.
+ * Arm {@link #PLAIN} (0) is plain decoding, and while it runs only the first {@code entryArms} arms after it
+ * challenge it: the others (deeper chains) cannot beat it where a shallower one does not, as long as a pass costs at
+ * least its rows' share (chain:2 yields a1 * a2 more tokens than chain:1 for another row and head level, and
+ * a2 <= 1). On a full batch, where plain decoding wins, that halves the passes lost to contests (12 % of a
+ * benchmark's cycles went to challengers with every arm contesting). Thread-safe: an engine's decoders share one.
  */
 final class ArmChoice {
 
@@ -53,6 +52,8 @@ final class ArmChoice {
     }
 
     static final int NONE = -1;
+    /** The arm that decodes plainly. */
+    static final int PLAIN = 0;
     /**
      * Passes of one arm in a row within a contest, the first of which is not measured. Alternated pass by pass, each
      * pass starts where the other arm's stopped, and a deeper chain, which uses up a predictable run of text, leaves
@@ -101,7 +102,7 @@ final class ArmChoice {
             return; // begun before another decoder's stretch moved on, or nothing measured: decides nothing
         }
         if (!plan.contest()) {
-                for (int arm = 0; arm < waited.length; arm++) {
+            for (int arm = 0; arm < waited.length; arm++) {
                 waited[arm]++;
             }
             scheduleContest();
@@ -151,6 +152,6 @@ final class ArmChoice {
     }
 
     private boolean mayChallenge(int arm) {
-        return arm != current && (current != 0 || arm <= entryArms);
+        return arm != current && (current != PLAIN || arm <= entryArms);
     }
 }

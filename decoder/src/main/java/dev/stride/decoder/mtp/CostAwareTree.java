@@ -32,7 +32,7 @@ public final class CostAwareTree implements TreeShape {
     /** Longest top-guess chain among the arms. */
     public static final int MAX_CHAIN = 3;
     /** The arms: plain decoding, the estimate's trees, and arm c + 1 for {@code chain:c}. */
-    static final int PLAIN = 0;
+    static final int PLAIN = ArmChoice.PLAIN;
     static final int ESTIMATE = 1;
     /** The arms that challenge plain decoding: the estimate's trees and chain:1 (deeper chains only a drafting arm). */
     static final int ENTRY_ARMS = 2;
