@@ -33,6 +33,31 @@ public interface TensorOps {
     void keyBlockScores(float[] q, int qOff, float[] keys, int blockOff, int headDim, int block, float[] scores,
                         int scoresOff);
 
+    /**
+     * {@link #keyBlockScores} of {@code queries} queries at q[qOff + j * headDim] (heads of one row that share a
+     * key/value head), query j's scores to scores[scoresOff + j * scoresStride]: each query gets the bits it gets
+     * alone; a kernel may read the block's keys once for all of them.
+     */
+    default void keyBlockScores(float[] q, int qOff, int queries, float[] keys, int blockOff, int headDim, int block,
+                                float[] scores, int scoresOff, int scoresStride) {
+        for (int j = 0; j < queries; j++) {
+            keyBlockScores(q, qOff + j * headDim, keys, blockOff, headDim, block, scores, scoresOff + j * scoresStride);
+        }
+    }
+
+    /**
+     * {@link #addWeightedRows} of {@code queries} weight vectors over the same rows: query j's weights from
+     * p[pOff + j * pStride], its output at out[outOff + j * len], its running weight sum in weightSums[j]. Each
+     * query gets the bits it gets alone; a kernel may read each row once for all of them.
+     */
+    default void addWeightedRows(float[] p, int pOff, int pStride, int queries, int count, float[] rows, int rowsOff,
+                                 int stride, float[] out, int outOff, int len, float[] weightSums) {
+        for (int j = 0; j < queries; j++) {
+            weightSums[j] = addWeightedRows(p, pOff + j * pStride, count, rows, rowsOff, stride, out, outOff + j * len,
+                    len, weightSums[j]);
+        }
+    }
+
     /** x[off + i] *= scale for i in [0, len); returns the largest scaled value (negative infinity if len is 0). */
     float scaleAndMax(float[] x, int off, int len, float scale);
 

@@ -414,16 +414,131 @@ public final class VectorOps implements TensorOps {
     }
 
     /**
+     * Queries in threes (a single one alone; a pair as a triple whose third query repeats the second, so the same
+     * bits are written twice) read each row once for three queries, whose six chains of fused multiply-adds fill
+     * the latency that one query's chains leave: 448 rows of 32 values for three heads took 1.2 µs against 2.8 µs
+     * one query at a time.
+     */
+    @Override
+    public void addWeightedRows(float[] p, int pOff, int pStride, int queries, int count, float[] rows, int rowsOff,
+                                int stride, float[] out, int outOff, int len, float[] weightSums) {
+        for (int j = 0; j < queries; j += 3) {
+            int pj = pOff + j * pStride;
+            int outJ = outOff + j * len;
+            int last = Math.min(queries - j, 3) - 1;
+            if (last == 0) {
+                weightSums[j] = addWeightedRows(p, pj, count, rows, rowsOff, stride, out, outJ, len, weightSums[j]);
+            } else {
+                addWeightedRows3(p, pj, pStride, last, count, rows, rowsOff, stride, out, outJ, len, weightSums, j);
+            }
+        }
+    }
+
+    /**
+     * Three queries: p, out and weightSums of query k at pOff + k * pStride, outOff + k * len and weightSums[j + k]
+     * for k = 0, 1 and {@code last} (1 or 2). Each element gets the fused multiply-adds of
+     * {@link #addWeightedRows(float[], int, int, float[], int, int, float[], int, int, float)} in the same order.
+     */
+    private static void addWeightedRows3(float[] p, int pOff, int pStride, int last, int count, float[] rows,
+                                         int rowsOff, int stride, float[] out, int outOff, int len, float[] weightSums,
+                                         int j) {
+        int lanes = F.length();
+        int p1 = pOff + pStride;
+        int p2 = pOff + last * pStride;
+        int o1 = outOff + len;
+        int o2 = outOff + last * len;
+        float sum0 = weightSums[j];
+        float sum1 = weightSums[j + 1];
+        float sum2 = weightSums[j + last];
+        int d = 0;
+        for (; d + 2 * lanes <= len; d += 2 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(F, out, outOff + d);
+            FloatVector a1 = FloatVector.fromArray(F, out, outOff + d + lanes);
+            FloatVector b0 = FloatVector.fromArray(F, out, o1 + d);
+            FloatVector b1 = FloatVector.fromArray(F, out, o1 + d + lanes);
+            FloatVector c0 = FloatVector.fromArray(F, out, o2 + d);
+            FloatVector c1 = FloatVector.fromArray(F, out, o2 + d + lanes);
+            float s0 = sum0;
+            float s1 = sum1;
+            float s2 = sum2;
+            for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
+                FloatVector v0 = FloatVector.fromArray(F, rows, at);
+                FloatVector v1 = FloatVector.fromArray(F, rows, at + lanes);
+                float w0 = p[pOff + i];
+                float w1 = p[p1 + i];
+                float w2 = p[p2 + i];
+                s0 += w0;
+                s1 += w1;
+                s2 += w2;
+                FloatVector x0 = FloatVector.broadcast(F, w0);
+                FloatVector x1 = FloatVector.broadcast(F, w1);
+                FloatVector x2 = FloatVector.broadcast(F, w2);
+                a0 = v0.fma(x0, a0);
+                a1 = v1.fma(x0, a1);
+                b0 = v0.fma(x1, b0);
+                b1 = v1.fma(x1, b1);
+                c0 = v0.fma(x2, c0);
+                c1 = v1.fma(x2, c1);
+            }
+            a0.intoArray(out, outOff + d);
+            a1.intoArray(out, outOff + d + lanes);
+            b0.intoArray(out, o1 + d);
+            b1.intoArray(out, o1 + d + lanes);
+            c0.intoArray(out, o2 + d);
+            c1.intoArray(out, o2 + d + lanes);
+            if (d == 0) {
+                weightSums[j] = s0;
+                weightSums[j + 1] = s1;
+                weightSums[j + last] = s2;
+            }
+        }
+        if (d == 0) { // no pair of vectors: the weights summed on their own
+            for (int i = 0; i < count; i++) {
+                sum0 += p[pOff + i];
+                sum1 += p[p1 + i];
+                sum2 += p[p2 + i];
+            }
+            weightSums[j] = sum0;
+            weightSums[j + 1] = sum1;
+            weightSums[j + last] = sum2;
+        }
+        for (; d + lanes <= len; d += lanes) {
+            FloatVector a = FloatVector.fromArray(F, out, outOff + d);
+            FloatVector b = FloatVector.fromArray(F, out, o1 + d);
+            FloatVector c = FloatVector.fromArray(F, out, o2 + d);
+            for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
+                FloatVector v = FloatVector.fromArray(F, rows, at);
+                a = v.fma(FloatVector.broadcast(F, p[pOff + i]), a);
+                b = v.fma(FloatVector.broadcast(F, p[p1 + i]), b);
+                c = v.fma(FloatVector.broadcast(F, p[p2 + i]), c);
+            }
+            a.intoArray(out, outOff + d);
+            b.intoArray(out, o1 + d);
+            c.intoArray(out, o2 + d);
+        }
+        for (; d < len; d++) {
+            float a = out[outOff + d];
+            float b = out[o1 + d];
+            float c = out[o2 + d];
+            for (int i = 0, at = rowsOff + d; i < count; i++, at += stride) {
+                a = Math.fma(rows[at], p[pOff + i], a);
+                b = Math.fma(rows[at], p[p1 + i], b);
+                c = Math.fma(rows[at], p[p2 + i], c);
+            }
+            out[outOff + d] = a;
+            out[o1 + d] = b;
+            out[o2 + d] = c;
+        }
+    }
+
+    /**
      * Four independent chains over the dimensions d = 0, 1, 2, 3 (mod 4), added pairwise at the end: a single
      * chain would wait on every fused multiply-add's latency.
      */
     @Override
     public void keyBlockScores(float[] q, int qOff, float[] keys, int blockOff, int headDim, int block, float[] scores,
                                int scoresOff) {
-        if (block != F.length()) {
-            throw new IllegalArgumentException("key blocks of " + block + " slots; this CPU's vectors hold "
-                    + F.length());
-        }
+        checkBlock(block);
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int d = 0;
         for (; d + 4 <= headDim; d += 4) {
@@ -437,6 +552,73 @@ public final class VectorOps implements TensorOps {
             a0 = FloatVector.fromArray(F, keys, blockOff + d * block).fma(FloatVector.broadcast(F, q[qOff + d]), a0);
         }
         a0.add(a1).add(a2.add(a3)).intoArray(scores, scoresOff);
+    }
+
+    /** Queries in threes, as {@link #addWeightedRows(float[], int, int, int, int, float[], int, int, float[], int, int, float[])}. */
+    @Override
+    public void keyBlockScores(float[] q, int qOff, int queries, float[] keys, int blockOff, int headDim, int block,
+                               float[] scores, int scoresOff, int scoresStride) {
+        checkBlock(block);
+        for (int j = 0; j < queries; j += 3) {
+            int qj = qOff + j * headDim;
+            int sj = scoresOff + j * scoresStride;
+            int last = Math.min(queries - j, 3) - 1;
+            if (last == 0) {
+                keyBlockScores(q, qj, keys, blockOff, headDim, block, scores, sj);
+            } else {
+                keyBlockScores3(q, qj, headDim, last, keys, blockOff, block, scores, sj, scoresStride);
+            }
+        }
+    }
+
+    /**
+     * Three queries at q[qOff + k * headDim], scores to scores[scoresOff + k * scoresStride], k = 0, 1 and
+     * {@code last}: each key vector is loaded once and feeds the four chains of
+     * {@link #keyBlockScores(float[], int, float[], int, int, int, float[], int)} of every query.
+     */
+    private static void keyBlockScores3(float[] q, int qOff, int headDim, int last, float[] keys, int blockOff,
+                                        int block, float[] scores, int scoresOff, int scoresStride) {
+        int q1 = qOff + headDim;
+        int q2 = qOff + last * headDim;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int d = 0;
+        for (; d + 4 <= headDim; d += 4) {
+            int k = blockOff + d * block;
+            FloatVector k0 = FloatVector.fromArray(F, keys, k);
+            a0 = k0.fma(FloatVector.broadcast(F, q[qOff + d]), a0);
+            b0 = k0.fma(FloatVector.broadcast(F, q[q1 + d]), b0);
+            c0 = k0.fma(FloatVector.broadcast(F, q[q2 + d]), c0);
+            FloatVector k1 = FloatVector.fromArray(F, keys, k + block);
+            a1 = k1.fma(FloatVector.broadcast(F, q[qOff + d + 1]), a1);
+            b1 = k1.fma(FloatVector.broadcast(F, q[q1 + d + 1]), b1);
+            c1 = k1.fma(FloatVector.broadcast(F, q[q2 + d + 1]), c1);
+            FloatVector k2 = FloatVector.fromArray(F, keys, k + 2 * block);
+            a2 = k2.fma(FloatVector.broadcast(F, q[qOff + d + 2]), a2);
+            b2 = k2.fma(FloatVector.broadcast(F, q[q1 + d + 2]), b2);
+            c2 = k2.fma(FloatVector.broadcast(F, q[q2 + d + 2]), c2);
+            FloatVector k3 = FloatVector.fromArray(F, keys, k + 3 * block);
+            a3 = k3.fma(FloatVector.broadcast(F, q[qOff + d + 3]), a3);
+            b3 = k3.fma(FloatVector.broadcast(F, q[q1 + d + 3]), b3);
+            c3 = k3.fma(FloatVector.broadcast(F, q[q2 + d + 3]), c3);
+        }
+        for (; d < headDim; d++) {
+            FloatVector k0 = FloatVector.fromArray(F, keys, blockOff + d * block);
+            a0 = k0.fma(FloatVector.broadcast(F, q[qOff + d]), a0);
+            b0 = k0.fma(FloatVector.broadcast(F, q[q1 + d]), b0);
+            c0 = k0.fma(FloatVector.broadcast(F, q[q2 + d]), c0);
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(scores, scoresOff);
+        b0.add(b1).add(b2.add(b3)).intoArray(scores, scoresOff + scoresStride);
+        c0.add(c1).add(c2.add(c3)).intoArray(scores, scoresOff + last * scoresStride);
+    }
+
+    private static void checkBlock(int block) {
+        if (block != F.length()) {
+            throw new IllegalArgumentException("key blocks of " + block + " slots; this CPU's vectors hold "
+                    + F.length());
+        }
     }
 
     /**

@@ -37,7 +37,9 @@ public final class Transformer implements ForwardBackend {
     private float[] gateUp;  // (rows, 2 * intermediate)
     private float[] act;     // (rows, intermediate)
     private float[] logitInput; // (logit rows, hidden)
-    private float[][] scores = new float[0][]; // (threads, visible keys + two key blocks), see ensureScores
+    private float[][] scores = new float[0][]; // (threads, group size * scoreStride), see ensureScores
+    private int scoreStride;                    // floats of one query's scores
+    private float[][] weightSums = new float[0][]; // (threads, group size): softmax denominators
 
     public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
         this.config = config;
@@ -145,67 +147,85 @@ public final class Transformer implements ForwardBackend {
             HeapKvCache cache = heapCache(batch, r);
             cache.write(layer, batch.slot(r), qkv, base + qDim, base + qDim + kvDim);
         }
-        int heads = config.numHeads();
-        // Head-major: the rows of a tree (and the heads of a key/value group) read the same keys and values one
-        // after another, while they are still in cache.
+        int kvHeads = config.numKvHeads();
+        // The heads of a key/value group attend together, reading each key and value once for several of them;
+        // a group splits only where there would otherwise be fewer items than compute threads (same bits either
+        // way). Head-major: the rows of a tree read the same keys and values one after another, while in cache.
+        int chunk = ceilDiv(groupSize, Math.min(groupSize, ceilDiv(pool.threads(), n * kvHeads)));
+        int chunks = ceilDiv(groupSize, chunk);
         // Each of attention's multiply-adds counts twice (the scores' softmax around it costs about as much), so it
         // stays on the calling thread below half the matmuls' amount: demo, batch 1, short prompts, alternated in one
         // process (12 rounds, medians): plain 8,493 -> 9,500 tokens/s, chain:2 9,449 -> 10,307 against always
         // parallel; at a 448-token prefix it stays parallel (serial there cost 1.2-1.4x per pass).
-        pool.parallelFor(n * heads, 2 * visibleSlots * heads * 2 * headDim, (start, end, worker) -> {
-            for (int item = start; item < end; item++) {
-                attendHead(batch, layer, item % n, item / n, scores[worker]);
-            }
-        });
+        pool.parallelFor(n * kvHeads * chunks, 2 * visibleSlots * config.numHeads() * 2 * headDim,
+                (start, end, worker) -> {
+                    for (int item = start; item < end; item++) {
+                        int group = item / n;
+                        int firstInGroup = group % chunks * chunk;
+                        attendHeads(batch, layer, item % n, group / chunks * groupSize + firstInGroup,
+                                Math.min(chunk, groupSize - firstInGroup), scores[worker], weightSums[worker]);
+                    }
+                });
         ops.matmul(w.output(), attnOut, n, proj);
         addInto(x, proj, n * hidden);
     }
 
     /**
-     * Softmax attention of one row and head over its visible slots, walked in position order. score[s] holds the
-     * prefix slot s (scored a key block at a time), the extra slots follow from score[prefix]; an extra's score
-     * is its block's lane, the very number it gets as a prefix slot in a later pass.
+     * Softmax attention of one row for {@code count} heads of one key/value group from {@code firstHead}, over the
+     * row's visible slots walked in position order. Head j's scores are score[j * scoreStride + s] for the prefix
+     * slot s (scored a key block at a time); the extra slots follow from its score[prefix]; an extra's score is
+     * its block's lane, the very number it gets as a prefix slot in a later pass.
      */
-    private void attendHead(PassBatch batch, int layer, int row, int head, float[] score) {
+    private void attendHeads(PassBatch batch, int layer, int row, int firstHead, int count, float[] score,
+                             float[] sums) {
         HeapKvCache cache = (HeapKvCache) batch.cache(row);
         float[] keys = cache.keys(layer);
         float[] values = cache.values(layer);
         int block = HeapKvCache.BLOCK;
-        int qOffset = row * (qDim + 2 * kvDim) + head * headDim;
-        int kvHead = head / groupSize;
+        int stride = scoreStride;
+        int qOffset = row * (qDim + 2 * kvDim) + firstHead * headDim;
+        int kvHead = firstHead / groupSize;
         int kvOffset = kvHead * headDim;
         int prefix = batch.prefixSlots(row);
         int first = config.slidingWindow() > 0 ? Math.max(0, batch.position(row) - config.slidingWindow() + 1) : 0;
         for (int s = first - first % block; s < prefix; s += block) {
-            ops.keyBlockScores(qkv, qOffset, keys, cache.keyBlock(kvHead, s), headDim, block, score, s);
+            ops.keyBlockScores(qkv, qOffset, count, keys, cache.keyBlock(kvHead, s), headDim, block, score, s, stride);
         }
         // Extra slots hold positions prefix, prefix + 1, ...: a sliding window may cut the oldest of them too.
         int firstExtra = batch.extraStart(row) + Math.max(0, first - prefix);
-        int scratch = score.length - block; // one block's lanes, past every score
+        int scratch = stride - block; // one block's lanes, past every score
         int end = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
             int slot = batch.extraSlot(e);
-            ops.keyBlockScores(qkv, qOffset, keys, cache.keyBlock(kvHead, slot), headDim, block, score, scratch);
-            score[end++] = score[scratch + slot % block];
+            ops.keyBlockScores(qkv, qOffset, count, keys, cache.keyBlock(kvHead, slot), headDim, block, score,
+                    scratch, stride);
+            for (int j = 0; j < count; j++) {
+                score[j * stride + end] = score[j * stride + scratch + slot % block];
+            }
+            end++;
         }
         int from = Math.min(first, prefix);
-        float max = ops.scaleAndMax(score, from, end - from, attentionScale);
-        ops.expBelow(max, score, from, end - from);
-        int out = row * qDim + head * headDim;
-        Arrays.fill(attnOut, out, out + headDim, 0f);
-        float sum = 0f; // of the weights in position order, as the values are added
+        for (int j = 0; j < count; j++) {
+            float max = ops.scaleAndMax(score, j * stride + from, end - from, attentionScale);
+            ops.expBelow(max, score, j * stride + from, end - from);
+        }
+        int out = row * qDim + firstHead * headDim;
+        Arrays.fill(attnOut, out, out + count * headDim, 0f);
+        Arrays.fill(sums, 0, count, 0f); // of the weights in position order, as the values are added
         if (first < prefix) {
-            sum = ops.addWeightedRows(score, first, prefix - first, values, first * kvDim + kvOffset, kvDim, attnOut,
-                    out, headDim, sum);
+            ops.addWeightedRows(score, first, stride, count, prefix - first, values, first * kvDim + kvOffset, kvDim,
+                    attnOut, out, headDim, sums);
         }
         int i = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
-            sum = ops.addWeightedRows(score, i++, 1, values, batch.extraSlot(e) * kvDim + kvOffset, kvDim, attnOut,
-                    out, headDim, sum);
+            ops.addWeightedRows(score, i++, stride, count, 1, values, batch.extraSlot(e) * kvDim + kvOffset, kvDim,
+                    attnOut, out, headDim, sums);
         }
-        float inverseSum = 1f / sum;
-        for (int d = 0; d < headDim; d++) {
-            attnOut[out + d] *= inverseSum;
+        for (int j = 0; j < count; j++) {
+            float inverseSum = 1f / sums[j];
+            for (int d = out + j * headDim; d < out + (j + 1) * headDim; d++) {
+                attnOut[d] *= inverseSum;
+            }
         }
     }
 
@@ -234,14 +254,20 @@ public final class Transformer implements ForwardBackend {
     }
 
     /**
-     * Room for every visible score, the last prefix block's spill-over, the 16 floats expBelow may use after the
-     * scores, and one block of scratch.
+     * Per query: room for every visible score, the last prefix block's spill-over, the 16 floats expBelow may use
+     * after the scores, and one block of scratch; for every head of a key/value group.
      */
     private void ensureScores(int visible) {
-        int length = visible + 2 * HeapKvCache.BLOCK + 16;
-        if (scores.length != pool.threads() || scores[0].length < length) {
-            scores = new float[pool.threads()][Math.max(length, 256)];
+        int stride = visible + 2 * HeapKvCache.BLOCK + 16;
+        if (scores.length != pool.threads() || stride > scoreStride) {
+            scoreStride = Math.max(stride, 256);
+            scores = new float[pool.threads()][groupSize * scoreStride];
+            weightSums = new float[pool.threads()][groupSize];
         }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
     }
 
     private void ensureCapacity(int rows) {

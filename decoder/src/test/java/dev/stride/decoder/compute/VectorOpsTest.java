@@ -188,6 +188,48 @@ class VectorOpsTest {
         }
     }
 
+    /** The kernels for the heads of a key/value group together: each query gets the bits it gets alone. */
+    @Test
+    void severalQueriesAtOnceGiveEachQueryItsOwnBits() {
+        Random random = new Random(8);
+        int block = FloatVector.SPECIES_PREFERRED.length();
+        try (ComputePool pool = new ComputePool(1)) {
+            VectorOps ops = new VectorOps(pool);
+            for (int trial = 0; trial < 60; trial++) {
+                int queries = 1 + random.nextInt(8);
+                int headDim = 1 + random.nextInt(80);
+                float[] q = TinyModels.randomFloats(random, 2 + queries * headDim);
+                float[] keys = TinyModels.randomFloats(random, 3 + headDim * block);
+                int stride = block + random.nextInt(5);
+                float[] together = new float[1 + queries * stride];
+                float[] alone = new float[1 + queries * stride];
+                ops.keyBlockScores(q, 2, queries, keys, 3, headDim, block, together, 1, stride);
+                for (int j = 0; j < queries; j++) {
+                    ops.keyBlockScores(q, 2 + j * headDim, keys, 3, headDim, block, alone, 1 + j * stride);
+                }
+                assertArrayEquals(alone, together, queries + " queries' scores, head dim " + headDim);
+
+                int count = 1 + random.nextInt(40);
+                int len = 1 + random.nextInt(80);
+                int rowStride = len + random.nextInt(9);
+                int pStride = count + random.nextInt(6);
+                float[] p = TinyModels.randomFloats(random, 3 + queries * pStride);
+                float[] rows = TinyModels.randomFloats(random, 5 + count * rowStride);
+                float[] out = TinyModels.randomFloats(random, 2 + queries * len);
+                float[] sums = TinyModels.randomFloats(random, queries);
+                float[] outAlone = out.clone();
+                float[] sumsAlone = sums.clone();
+                ops.addWeightedRows(p, 3, pStride, queries, count, rows, 5, rowStride, out, 2, len, sums);
+                for (int j = 0; j < queries; j++) {
+                    sumsAlone[j] = ops.addWeightedRows(p, 3 + j * pStride, count, rows, 5, rowStride, outAlone,
+                            2 + j * len, len, sumsAlone[j]);
+                }
+                assertArrayEquals(outAlone, out, queries + " queries' weighted rows, length " + len);
+                assertArrayEquals(sumsAlone, sums, queries + " queries' weight sums");
+            }
+        }
+    }
+
     @Test
     void attentionAndActivationOpsMatchOracle() {
         Random random = new Random(6);
