@@ -133,6 +133,21 @@ final class ArmChoice {
         scheduleContest(); // an arm never contested (or overdue) challenges right away
     }
 
+    /**
+     * The challenger of {@code plan} gives up its contest without running a pass (its decoder's costs say it
+     * cannot come near the current arm at that batch): it loses as a beaten challenger does, and waits.
+     */
+    synchronized void forfeit(Plan plan) {
+        if (plan.current() != current || plan.challenger() != challenger || !plan.contest()) {
+            return;
+        }
+        contested[current] = true;
+        contested[challenger] = true;
+        waitFor[challenger] = Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
+        waited[challenger] = 0;
+        scheduleContest();
+    }
+
     /** The lowest arm never contested, else the lowest whose wait is over, challenges next. */
     private void scheduleContest() {
         challenger = NONE;

@@ -21,9 +21,14 @@ import java.util.PriorityQueue;
  * <p>
  * Whether to draft at all is not this estimate's call but measured throughput's, nor is it the only way to draft:
  * plain decoding, the estimate's trees and the top-guess chains of 1 to {@link #MAX_CHAIN} levels are the arms of
- * the engine's {@link DraftingRegime}, which runs contests of two arms alternating pass by pass and keeps the one
- * that yields the most tokens per second. So where drafting does not pay {@code auto} decodes plainly, and where it
- * does, it drafts as the fastest way measures, even when a cost model would have it otherwise. The estimate rests on
+ * the engine's {@link DraftingRegime}, which runs contests of two arms alternating in blocks of passes and keeps the
+ * one that yields the most tokens per second. So where drafting does not pay {@code auto} decodes plainly, and where
+ * it does, it drafts as the fastest way measures, even when a cost model would have it otherwise. One exception
+ * saves contests that cannot be close: a way of drafting forfeits its contest against plain decoding when its
+ * estimate falls short of plain decoding's by more than {@link #FORFEIT_BELOW} (demo, batch 8: a second row per
+ * sequence costs 0.85 of a pass and a head level 0.1-0.2, so with acceptance 0.5-0.7 chain:1 estimates 0.75-0.85 of
+ * plain decoding's rate; at batch 1 1.3-1.5). The
+ * estimate rests on
  * pass and head costs timed at start-up, which on the demo called a three-row pass 1.01x a one-row pass where
  * decoding sees 1.15-1.3x; its trees then took one level where {@code chain:2} won 7-10 %.
  */
@@ -36,6 +41,12 @@ public final class CostAwareTree implements TreeShape {
     static final int ESTIMATE = 1;
     /** The arms that challenge plain decoding: the estimate's trees and chain:1 (deeper chains only a drafting arm). */
     static final int ENTRY_ARMS = 2;
+    /**
+     * Share of plain decoding's estimated rate below which a way of drafting forfeits its contest against it: the
+     * estimate errs by 10-30 % (pass costs timed at start-up, acceptance from a prior until a sequence has drafted),
+     * so only ways clearly behind forfeit; the rest are measured.
+     */
+    static final double FORFEIT_BELOW = 0.9;
 
     private final SpeculationCosts costs;
     private final int heads;
@@ -100,6 +111,11 @@ public final class CostAwareTree implements TreeShape {
     public int levels(DraftState[] states, int[] maxDepth, int n) {
         if (stretchCycles == DraftingRegime.STRETCH) {
             plan = arms.next();
+            if (plan.current() == PLAIN && plan.contest()
+                    && estimatedRate(plan.challenger(), states, maxDepth, n) < FORFEIT_BELOW * plainRate(n)) {
+                arms.forfeit(plan);
+                plan = new ArmChoice.Plan(PLAIN, ArmChoice.NONE);
+            }
             stretchCycles = 0;
             currentCycles.clear();
             challengerCycles.clear();
@@ -114,10 +130,41 @@ public final class CostAwareTree implements TreeShape {
      * sequence may draft: whether to draft at all is the regime's call.
      */
     private int chooseLevels(DraftState[] states, int[] maxDepth, int n) {
+        double[] rates = chainRates(states, maxDepth, n);
+        int bestLevels = 0;
+        for (int level = 1; level <= heads; level++) {
+            if (rates[level] > rates[bestLevels]) {
+                bestLevels = level;
+            }
+        }
+        return bestLevels;
+    }
+
+    /** The estimated tokens per second of a drafting arm: its chain's, or the estimate's best level's. */
+    private double estimatedRate(int arm, DraftState[] states, int[] maxDepth, int n) {
+        double[] rates = chainRates(states, maxDepth, n);
+        if (arm != ESTIMATE) {
+            return rates[Math.min(arm - ESTIMATE, heads)];
+        }
+        double best = 0;
+        for (int level = 1; level <= heads; level++) {
+            best = Math.max(best, rates[level]);
+        }
+        return best;
+    }
+
+    private double plainRate(int n) {
+        return n / costs.pass().cost(n);
+    }
+
+    /**
+     * Expected tokens per second of pass and heads of the top-1 chains of each number of head levels (index 1 to
+     * heads; 0 at index 0 and where no sequence may draft that deep), from each sequence's observed acceptance.
+     */
+    private double[] chainRates(DraftState[] states, int[] maxDepth, int n) {
+        double[] rates = new double[heads + 1];
         double expected = n;
         int rows = n;
-        int bestLevels = 0;
-        double bestRate = 0;
         double[] chain = new double[n]; // probability that sequence i's top-1 chain is accepted to this level
         Arrays.fill(chain, 1.0);
         for (int level = 1; level <= heads; level++) {
@@ -132,13 +179,9 @@ public final class CostAwareTree implements TreeShape {
             if (rows == before) {
                 break; // no sequence may draft this deep
             }
-            double rate = expected / (costs.pass().cost(rows) + costs.heads(level, n));
-            if (rate > bestRate) {
-                bestRate = rate;
-                bestLevels = level;
-            }
+            rates[level] = expected / (costs.pass().cost(rows) + costs.heads(level, n));
         }
-        return bestLevels;
+        return rates;
     }
 
     @Override

@@ -172,6 +172,26 @@ class ArmChoiceTest {
     }
 
     @Test
+    void aForfeitedContestIsLostWithoutAPassAndWaitedOutLikeALoss() {
+        ArmChoice choice = new ArmChoice(3, 2, 0);
+        choice.ended(choice.next(), passes(1), new RateTally()); // arm 0 alone first
+        assertEquals(contest(0, 1), choice.next());
+        choice.forfeit(contest(0, 1));
+        assertEquals(contest(0, 2), choice.next(), "the next arm never contested challenges right away");
+        choice.forfeit(contest(0, 2));
+        assertEquals(alone(0), choice.next());
+        int stretches = 0;
+        while (!choice.next().contest()) {
+            choice.ended(choice.next(), passes(1), new RateTally());
+            stretches++;
+        }
+        assertEquals(2 * DraftingRegime.FIRST_RECHECK, stretches, "a loser's first wait, doubled");
+        assertEquals(contest(0, 1), choice.next());
+        choice.forfeit(contest(0, 2)); // another decoder's stale plan
+        assertEquals(contest(0, 1), choice.next(), "a forfeit of a contest not planned changes nothing");
+    }
+
+    @Test
     void aChallengerThatWinsTakesOver() {
         ArmChoice choice = new ArmChoice(2, 1, 0);
         run(choice, new double[] {3, 1}, 200);

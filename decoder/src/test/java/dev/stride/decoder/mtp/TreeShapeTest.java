@@ -179,6 +179,33 @@ class TreeShapeTest {
         return CostAwareTree.estimateOnly(costs, HEADS, maxNodes);
     }
 
+    /**
+     * {@code auto} from its start (plain decoding, then contests) over 20 stretches of four sequences: where every
+     * row costs a pass its ways of drafting forfeit their contests and no pass drafts; where rows are free they run.
+     */
+    @Test
+    void autoDraftsOnlyWhereItsEstimateComesNearPlainDecoding() {
+        assertEquals(0, draftedPasses(LINEAR), "a second row per sequence doubles the pass: drafting forfeits");
+        assertTrue(draftedPasses(FLAT) > 0, "free rows: the contests run");
+    }
+
+    private static int draftedPasses(SpeculationCosts costs) {
+        CostAwareTree shape = new CostAwareTree(costs, new DraftingRegime(), HEADS, 16);
+        int n = 4;
+        DraftState[] states = new DraftState[n];
+        for (int i = 0; i < n; i++) {
+            states[i] = new DraftState(HEADS);
+        }
+        int[] maxDepth = new int[n];
+        Arrays.fill(maxDepth, HEADS);
+        int drafted = 0;
+        for (int pass = 0; pass < 20 * DraftingRegime.STRETCH; pass++) {
+            drafted += shape.levels(states, maxDepth, n) > 0 ? 1 : 0;
+            shape.observe(1e-3, n);
+        }
+        return drafted;
+    }
+
     @Test
     void costAwareTreeOnAFlatCurveGrowsToItsCap() {
         Random random = new Random(4);
