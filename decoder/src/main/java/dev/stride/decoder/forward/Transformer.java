@@ -185,7 +185,6 @@ public final class Transformer implements ForwardBackend {
         int stride = scoreStride;
         int qOffset = row * (qDim + 2 * kvDim) + firstHead * headDim;
         int kvHead = firstHead / groupSize;
-        int kvOffset = kvHead * headDim;
         int prefix = batch.prefixSlots(row);
         int first = config.slidingWindow() > 0 ? Math.max(0, batch.position(row) - config.slidingWindow() + 1) : 0;
         for (int s = first - first % block; s < prefix; s += block) {
@@ -213,13 +212,13 @@ public final class Transformer implements ForwardBackend {
         Arrays.fill(attnOut, out, out + count * headDim, 0f);
         Arrays.fill(sums, 0, count, 0f); // of the weights in position order, as the values are added
         if (first < prefix) {
-            ops.addWeightedRows(score, first, stride, count, prefix - first, values, first * kvDim + kvOffset, kvDim,
-                    attnOut, out, headDim, sums);
+            ops.addWeightedRows(score, first, stride, count, prefix - first, values, cache.valueOffset(kvHead, first),
+                    headDim, attnOut, out, headDim, sums);
         }
         int i = prefix;
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
-            ops.addWeightedRows(score, i++, stride, count, 1, values, batch.extraSlot(e) * kvDim + kvOffset, kvDim,
-                    attnOut, out, headDim, sums);
+            ops.addWeightedRows(score, i++, stride, count, 1, values, cache.valueOffset(kvHead, batch.extraSlot(e)),
+                    headDim, attnOut, out, headDim, sums);
         }
         for (int j = 0; j < count; j++) {
             float inverseSum = 1f / sums[j];
