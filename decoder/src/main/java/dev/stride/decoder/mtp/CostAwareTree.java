@@ -107,6 +107,18 @@ public final class CostAwareTree implements TreeShape {
         return width;
     }
 
+    /** The estimate's trees use every candidate; a chain arm only the top one of each level. */
+    @Override
+    public int passWidth() {
+        return arm == ESTIMATE ? width : arm == PLAIN ? 0 : chains[arm].width();
+    }
+
+    /** Only the estimate's trees (and their probes) weigh candidates; the chain arms use ranks. */
+    @Override
+    public boolean weighsCandidates() {
+        return arm == ESTIMATE;
+    }
+
     @Override
     public int levels(DraftState[] states, int[] maxDepth, int n) {
         if (stretchCycles == DraftingRegime.STRETCH) {

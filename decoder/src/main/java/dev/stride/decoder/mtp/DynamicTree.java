@@ -45,6 +45,11 @@ public final class DynamicTree implements TreeShape {
     }
 
     @Override
+    public boolean weighsCandidates() {
+        return true;
+    }
+
+    @Override
     public void grow(DraftTree tree, HeadCandidates candidates, DraftState state, int depthLimit) {
         int limit = Math.min(depthLimit, maxDepth());
         if (limit == 0) {

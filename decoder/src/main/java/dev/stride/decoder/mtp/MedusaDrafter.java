@@ -64,9 +64,11 @@ public final class MedusaDrafter implements Drafter {
     /** Keeps each sequence's candidates from head level k, for sequences that may draft that deep. */
     private void select(int k, float[] logits, int offset, int[] maxDepth, int n) {
         int vocab = heads.vocabSize();
+        int width = shape.passWidth();
+        boolean weigh = shape.weighsCandidates();
         for (int i = 0; i < n; i++) {
             if (maxDepth[i] > k) {
-                candidates[i].select(k, logits, offset + i * vocab, vocab, shape.width());
+                candidates[i].select(k, logits, offset + i * vocab, vocab, width, weigh);
             }
         }
     }

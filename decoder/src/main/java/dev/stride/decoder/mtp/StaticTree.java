@@ -97,6 +97,12 @@ public final class StaticTree implements TreeShape {
         return width;
     }
 
+    /** Fixed paths of ranks: no probabilities needed. */
+    @Override
+    public boolean weighsCandidates() {
+        return false;
+    }
+
     @Override
     public void grow(DraftTree tree, HeadCandidates candidates, DraftState state, int depthLimit) {
         int[] node = new int[paths.length];

@@ -15,6 +15,17 @@ public sealed interface TreeShape permits StaticTree, DynamicTree, CostAwareTree
     /** Candidates needed per head: the widest rank used plus one. */
     int width();
 
+    /** Candidates per head the trees of the pass being drafted use: by default {@link #width()}. */
+    default int passWidth() {
+        return width();
+    }
+
+    /**
+     * Whether the trees of the pass being drafted are grown by the candidates' probabilities (then the heads'
+     * softmax is computed), or from their ranks alone.
+     */
+    boolean weighsCandidates();
+
     /**
      * How many head levels to draft this pass (the heads run before any tree is grown): by default all the shape
      * can use, as deep as the deepest sequence may go.

@@ -206,6 +206,23 @@ class TreeShapeTest {
         return drafted;
     }
 
+    /** Only trees grown by probability pay for the heads' softmax; a chain arm of auto selects the top guess alone. */
+    @Test
+    void onlyTreesGrownByProbabilityWeighTheirCandidates() {
+        DraftState[] states = {new DraftState(HEADS)};
+        int[] maxDepth = {HEADS};
+        CostAwareTree chainArm = new CostAwareTree(FLAT, new DraftingRegime(CostAwareTree.ESTIMATE + 1), HEADS, 16);
+        assertEquals(1, chainArm.levels(states, maxDepth, 1), "the arm of chain:1");
+        assertEquals(1, chainArm.passWidth());
+        assertTrue(!chainArm.weighsCandidates());
+        CostAwareTree estimate = estimateTrees(FLAT, 16);
+        estimate.levels(states, maxDepth, 1);
+        assertEquals(estimate.width(), estimate.passWidth());
+        assertTrue(estimate.weighsCandidates());
+        assertTrue(!StaticTree.chain(3).weighsCandidates());
+        assertTrue(new DynamicTree(8, HEADS).weighsCandidates());
+    }
+
     @Test
     void costAwareTreeOnAFlatCurveGrowsToItsCap() {
         Random random = new Random(4);
@@ -414,7 +431,7 @@ class TreeShapeTest {
     void headCandidatesKeepTheTopByLogitWithLowerIdsFirstOnTies() {
         HeadCandidates c = new HeadCandidates(2, 3);
         float[] logits = {9, 9, 1, 3, 3, 2, 0, 3, 9, 9};
-        c.select(1, logits, 5, 5, 3); // the second row: 2 0 3 9 9
+        c.select(1, logits, 5, 5, 3, true); // the second row: 2 0 3 9 9
         assertArrayEquals(new int[] {3, 4, 2}, c.ids[1]);
         double total = Math.exp(2) + Math.exp(0) + Math.exp(3) + 2 * Math.exp(9);
         // The denominator sums float exponentials (the same on every CPU): float precision.
@@ -431,7 +448,7 @@ class TreeShapeTest {
                 l[v] = random.nextInt(6); // many ties
             }
             HeadCandidates h = new HeadCandidates(1, 8);
-            h.select(0, l, 0, vocab, width);
+            h.select(0, l, 0, vocab, width, random.nextBoolean());
             Integer[] order = new Integer[vocab];
             for (int v = 0; v < vocab; v++) {
                 order[v] = v;
