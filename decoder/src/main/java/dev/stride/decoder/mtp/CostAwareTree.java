@@ -27,10 +27,9 @@ import java.util.PriorityQueue;
  * saves contests that cannot be close: a way of drafting forfeits its contest against plain decoding when its
  * estimate falls short of plain decoding's by more than {@link #FORFEIT_BELOW} (demo, batch 8: a second row per
  * sequence costs 0.85 of a pass and a head level 0.1-0.2, so with acceptance 0.5-0.7 chain:1 estimates 0.75-0.85 of
- * plain decoding's rate; at batch 1 1.3-1.5). The
- * estimate rests on
- * pass and head costs timed at start-up, which on the demo called a three-row pass 1.01x a one-row pass where
- * decoding sees 1.15-1.3x; its trees then took one level where {@code chain:2} won 7-10 %.
+ * plain decoding's rate; at batch 1 1.3-1.5). The estimate rests on pass and head costs timed at start-up, which
+ * on the demo called a three-row pass 1.01x a one-row pass where decoding sees 1.15-1.3x; its trees then took one
+ * level where {@code chain:2} won 7-10 %.
  */
 public final class CostAwareTree implements TreeShape {
 
