@@ -1,6 +1,7 @@
 package dev.stride.decoder.bench;
 
-import java.util.Collection;
+import java.util.ArrayList;
+import java.util.List;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -10,7 +11,8 @@ import org.openjdk.jmh.runner.options.Options;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs the kernel benchmarks and reports them as GFLOP/s and GB/s of weights read (scripts/jmh.sh). Takes JMH's
+ * Runs the kernel benchmarks (scripts/jmh.sh): the matmuls, reported as GFLOP/s and GB/s of weights read, unless
+ * JMH's command line names others (e.g. {@code AttentionBenchmark}, listed as JMH reports it). Takes JMH's
  * command-line options, e.g. {@code -p rows=1,16 -p size=1024 -p layout=packed}.
  */
 public final class KernelBenchmarks {
@@ -19,10 +21,18 @@ public final class KernelBenchmarks {
     }
 
     public static void main(String[] args) throws RunnerException, CommandLineOptionException {
-        Options options = new OptionsBuilder().parent(new CommandLineOptions(args))
-                .include(MatmulBenchmark.class.getSimpleName())
-                .jvmArgsAppend("--add-modules=jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000").build();
-        Collection<RunResult> results = new Runner(options).run();
+        CommandLineOptions commandLine = new CommandLineOptions(args);
+        OptionsBuilder builder = new OptionsBuilder();
+        builder.parent(commandLine).jvmArgsAppend("--add-modules=jdk.incubator.vector", "-XX:PerMethodTrapLimit=10000");
+        if (commandLine.getIncludes().isEmpty()) {
+            builder.include(MatmulBenchmark.class.getSimpleName());
+        }
+        Options options = builder.build();
+        List<RunResult> results = new ArrayList<>(new Runner(options).run());
+        results.removeIf(result -> !result.getParams().getBenchmark().contains(MatmulBenchmark.class.getSimpleName()));
+        if (results.isEmpty()) {
+            return;
+        }
         System.out.printf("%n%-6s %-8s %5s %6s %12s %10s %10s%n", "dtype", "layout", "rows", "size", "us/op", "GFLOP/s",
                 "GB/s");
         for (RunResult result : results) {
