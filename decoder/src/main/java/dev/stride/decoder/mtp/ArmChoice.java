@@ -118,19 +118,7 @@ final class ArmChoice {
         if (!clearWin && !closeWin && lead >= -LOSE * error && contestStretches < LONGEST_CONTEST) {
             return; // undecided: the contest goes on
         }
-        contested[current] = true;
-        contested[challenger] = true;
-        int loser = clearWin || closeWin ? current : challenger;
-        // A current arm beaten clearly may have met a change (of text, of machine) that passes: it contests again
-        // soon. Any other loser waits twice as long as the challenger had: near-ties would otherwise take turns
-        // in long contests that cannot decide them.
-        waitFor[loser] = clearWin ? DraftingRegime.FIRST_RECHECK
-                : Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
-        waited[loser] = 0;
-        if (loser == current) {
-            current = challenger;
-        }
-        scheduleContest(); // an arm never contested (or overdue) challenges right away
+        decide(clearWin || closeWin ? current : challenger, clearWin);
     }
 
     /**
@@ -141,11 +129,23 @@ final class ArmChoice {
         if (plan.current() != current || plan.challenger() != challenger || !plan.contest()) {
             return;
         }
+        decide(challenger, false);
+    }
+
+    /** Ends the contest under way: {@code loser} (the current arm or the challenger) waits, the other is current. */
+    private void decide(int loser, boolean clearWin) {
         contested[current] = true;
         contested[challenger] = true;
-        waitFor[challenger] = Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
-        waited[challenger] = 0;
-        scheduleContest();
+        // A current arm beaten clearly may have met a change (of text, of machine) that passes: it contests again
+        // soon. Any other loser waits twice as long as the challenger had: near-ties would otherwise take turns
+        // in long contests that cannot decide them.
+        waitFor[loser] = clearWin ? DraftingRegime.FIRST_RECHECK
+                : Math.min(2 * waitFor[challenger], DraftingRegime.LAST_RECHECK);
+        waited[loser] = 0;
+        if (loser == current) {
+            current = challenger;
+        }
+        scheduleContest(); // an arm never contested (or overdue) challenges right away
     }
 
     /** The lowest arm never contested, else the lowest whose wait is over, challenges next. */

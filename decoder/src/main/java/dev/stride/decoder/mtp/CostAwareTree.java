@@ -141,25 +141,22 @@ public final class CostAwareTree implements TreeShape {
      * sequence may draft: whether to draft at all is the regime's call.
      */
     private int chooseLevels(DraftState[] states, int[] maxDepth, int n) {
-        double[] rates = chainRates(states, maxDepth, n);
-        int bestLevels = 0;
-        for (int level = 1; level <= heads; level++) {
-            if (rates[level] > rates[bestLevels]) {
-                bestLevels = level;
-            }
-        }
-        return bestLevels;
+        return bestLevels(chainRates(states, maxDepth, n));
     }
 
     /** The estimated tokens per second of a drafting arm: its chain's, or the estimate's best level's. */
     private double estimatedRate(int arm, DraftState[] states, int[] maxDepth, int n) {
         double[] rates = chainRates(states, maxDepth, n);
-        if (arm != ESTIMATE) {
-            return rates[Math.min(arm - ESTIMATE, heads)];
-        }
-        double best = 0;
-        for (int level = 1; level <= heads; level++) {
-            best = Math.max(best, rates[level]);
+        return rates[arm == ESTIMATE ? bestLevels(rates) : Math.min(arm - ESTIMATE, heads)];
+    }
+
+    /** The first number of levels with the highest of {@link #chainRates}; 0 where none is above 0. */
+    private static int bestLevels(double[] rates) {
+        int best = 0;
+        for (int level = 1; level < rates.length; level++) {
+            if (rates[level] > rates[best]) {
+                best = level;
+            }
         }
         return best;
     }
