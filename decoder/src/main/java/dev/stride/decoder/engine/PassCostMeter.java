@@ -93,20 +93,24 @@ public final class PassCostMeter {
     }
 
     /**
-     * Runs passes of one, four, five and sixteen rows (a decode step, a batch, a batch whose sequences are finishing,
-     * a prefill: five rows go as three and two, so every register block of the matmul kernels is compiled, and
-     * compiled knowing all of them; a job whose batches first shrank mid-partition ran those blocks in the JIT's
-     * first tiers and deoptimised the compiled kernels) and, with heads, the drafting of
-     * full {@code auto} trees for one and four sequences, and the caller's {@code decoding} works, until the JIT has
-     * compiled their code (see {@link #warmUp(Runnable[], double)}), for at most
-     * {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own drafting cannot be relied on to compile it: where
+     * Runs passes of one to five and of sixteen rows (decode steps of batches that fill up and drain, and a prefill),
+     * so that every register block of every layout's matmul kernels is compiled, and compiled knowing all of them: a
+     * job whose batches first shrank mid-partition ran those blocks in the JIT's first tiers and deoptimised the
+     * compiled kernels, and with three- and two-row passes left out (five rows became one six-row block), a job's
+     * first three-row passes and its last two-row ones allocated their vectors (JFR: 270 and 115 MB in a second
+     * each). With heads, also the drafting of full {@code auto} trees for one and four sequences, and the caller's
+     * {@code decoding} works, until the JIT has compiled their code (see {@link #warmUp(Runnable[], double)}), for at
+     * most {@link #MAX_SERVING_WARM_UP_SECONDS}. Decoding's own drafting cannot be relied on to compile it: where
      * {@code auto} drafted only now and then, its candidate selection was still in the JIT's first tiers late in a
      * benchmark (160 µs instead of 8), and the drafted cycles it timed said that drafting never pays.
      */
     public static void warmUp(ForwardBackend transformer, KvCacheBudget budget, MedusaHeads heads, TensorOps ops,
                               List<Runnable> decoding) {
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 16)) {
-            List<Runnable> works = new ArrayList<>(List.of(passes.of(1), passes.of(4), passes.of(5), passes.of(16)));
+            List<Runnable> works = new ArrayList<>();
+            for (int rows : new int[] {1, 2, 3, 4, 5, 16}) {
+                works.add(passes.of(rows));
+            }
             if (heads != null) {
                 works.add(drafting(heads, ops, 1));
                 works.add(drafting(heads, ops, 4));

@@ -102,6 +102,27 @@ public final class LaneSum {
     }
 
     /**
+     * Sum of the {@link #LANES} partials held in registers as {@link #PARTS} vectors (p0 the first WIDTH lanes, p1
+     * the next, ...; those past PARTS are ignored): the additions {@link #ofStored} makes, without storing them. For
+     * a kernel that this call inlines into (it is small), so its vectors are never boxed.
+     */
+    public static float ofParts(FloatVector p0, FloatVector p1, FloatVector p2, FloatVector p3) {
+        FloatVector r; // lane l + lane l + 8 for l < 8, the first halving
+        if (PARTS == 1) {
+            r = p0.add(p0.rearrange(SWAP_8));
+        } else if (PARTS == 2) {
+            r = p0.add(p1);
+        } else {
+            r = p0.add(p2).add(p1.add(p3)); // lanes 0-3 + 8-11, 4-7 + 12-15, then the second halving
+        }
+        if (PARTS <= 2) {
+            r = r.add(r.rearrange(SWAP_4));
+        }
+        r = r.add(r.rearrange(SWAP_2));
+        return r.add(r.rearrange(SWAP_1)).lane(0);
+    }
+
+    /**
      * The sums of four sets of partials stored one after another at scratch[offset, offset + 4 * LANES), written
      * to scratch[offset, offset + 4) in the same order; each equals {@link #ofStored} of its set. On 16-lane CPUs
      * the four are halved together in registers (a blend-permute-add butterfly), a third of the work of four

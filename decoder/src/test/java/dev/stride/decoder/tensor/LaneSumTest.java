@@ -65,6 +65,25 @@ class LaneSumTest {
     }
 
     @Test
+    void partsInRegistersSumInTheButterflyOrder() {
+        Random random = new Random(11);
+        float[] lanes = new float[LaneSum.LANES];
+        FloatVector[] parts = new FloatVector[4];
+        for (int trial = 0; trial < 2000; trial++) {
+            for (int i = 0; i < lanes.length; i++) {
+                lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+            }
+            for (int p = 0; p < parts.length; p++) {
+                // Parts past PARTS are ignored: filled with noise, not zeros, so that reading one would show.
+                parts[p] = p < LaneSum.PARTS ? FloatVector.fromArray(LaneSum.SPECIES, lanes, p * LaneSum.WIDTH)
+                        : FloatVector.broadcast(LaneSum.SPECIES, 1e3f + p);
+            }
+            assertEquals(Float.floatToRawIntBits(butterfly(lanes)),
+                    Float.floatToRawIntBits(LaneSum.ofParts(parts[0], parts[1], parts[2], parts[3])), "trial " + trial);
+        }
+    }
+
+    @Test
     void theLayoutIsSixteenLanesInWholeVectors() {
         assertEquals(16, LaneSum.LANES);
         assertEquals(LaneSum.LANES, LaneSum.WIDTH * LaneSum.PARTS);
