@@ -194,7 +194,12 @@ public final class BatchDecoder implements AutoCloseable {
         return onlyTrees;
     }
 
-    /** Tree node i goes to scratch slot length + i and sees the prefix, then its ancestors and itself. */
+    /**
+     * Tree node i goes to scratch slot length + i and sees the prefix, then its ancestors and itself. The root (the
+     * pending token) sits at slot length, right after the prefix, and is on every node's path, so it joins the
+     * prefix: a root-only tree is a plain decoding row, and every other node attends to one extra slot fewer (an
+     * extra slot costs a whole key block's scores; by design an extra's score is the bits it gets as a prefix slot).
+     */
     private void addTreeRows(Sequence seq) {
         DraftTree tree = seq.tree;
         if (pathScratch.length < tree.maxDepth() + 1) {
@@ -203,11 +208,11 @@ public final class BatchDecoder implements AutoCloseable {
         }
         for (int node = 0; node < tree.size(); node++) {
             int pathLength = tree.pathTo(node, pathScratch);
-            for (int i = 0; i < pathLength; i++) {
-                slotScratch[i] = seq.length + pathScratch[i];
+            for (int i = 1; i < pathLength; i++) {
+                slotScratch[i - 1] = seq.length + pathScratch[i];
             }
-            batch.add(seq.cache, tree.token(node), seq.length + tree.depth(node), seq.length + node, seq.length,
-                    slotScratch, pathLength, true);
+            batch.add(seq.cache, tree.token(node), seq.length + tree.depth(node), seq.length + node, seq.length + 1,
+                    slotScratch, pathLength - 1, true);
         }
     }
 

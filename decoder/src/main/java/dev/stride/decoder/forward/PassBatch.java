@@ -35,7 +35,8 @@ public final class PassBatch {
     /**
      * A general row.
      *
-     * @param extra slots visible after the prefix, in position order, ending with {@code slot} itself
+     * @param extra slots visible after the prefix, in position order, ending with {@code slot} itself (none where
+     *     the prefix ends with it, as for a causal row)
      */
     public int add(KvCache cache, int token, int position, int slot, int prefix, int[] extra, int extraCount,
                    boolean logits) {
