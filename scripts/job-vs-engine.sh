@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The job's decoding speed against the engine alone in one JVM (docs/job.md, "Spark overhead, measured"): the
 # job's own engine decodes DIR/prompts.jsonl, then the job runs over DIR/prompts.parquet in the same embedded Spark,
-# ROUNDS times alternately; each round's ratio and the median are printed.
+# ROUNDS rounds, the two taking turns at going first; each round's ratio and the median are printed.
 #   scripts/job-vs-engine.sh PROMPTS_DIR [ROUNDS]
 # PROMPTS_DIR holds prompts.parquet and prompts.jsonl with the same rows (dev.stride.job.BenchPrompts writes them).
 set -euo pipefail

@@ -23,10 +23,10 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The job's decoding speed against the engine alone in one JVM (docs/job.md, "Spark overhead, measured"): the
  * engine the job's task uses ({@link ModelRegistry} loads it once per JVM) decodes the prompts of DIR/prompts.jsonl
- * plainly, as {@code bench --stop-at-eos} does, then the job runs over DIR/prompts.parquet in the same embedded
- * Spark, alternately, ROUNDS times. Both share the JIT's code, the heap and the minute, which separate processes do
- * not (this machine's speed differs between processes by up to 1.5x). Usage:
- * {@code java <job JVM flags> -cp job/target/test-classes:<test classpath> dev.stride.job.JobVersusEngine DIR ROUNDS}.
+ * plainly, as {@code bench --stop-at-eos} does, and the job runs over DIR/prompts.parquet in the same embedded Spark;
+ * ROUNDS rounds, the two taking turns at going first. Both share the JIT's code, the heap and the minute, which
+ * separate processes do not (this machine's speed differs between processes by up to 1.5x). Usage:
+ * {@code scripts/job-vs-engine.sh DIR ROUNDS}.
  */
 public final class JobVersusEngine {
 
@@ -49,12 +49,12 @@ public final class JobVersusEngine {
                 String[] jobArgs = {"--input", dir.resolve("prompts.parquet").toString(), "--output", output,
                     "--mode", "ar", "--max-batch", "8", "--threads", "2", "--max-new-tokens", "64", "--partitions", "1"};
                 JobConfig config = RunCommand.parse(jobArgs);
+                // The first of the two in a round runs in the minute before the second: take turns.
+                double job = round % 2 == 1 ? job(jobArgs, output) : 0;
                 double engine = engineAlone(ModelRegistry.engine(config), config, dir.resolve("prompts.jsonl"));
-                if (StrideJob.execute(jobArgs) != 0) {
-                    throw new IllegalStateException("the job failed");
+                if (round % 2 == 0) {
+                    job = job(jobArgs, output);
                 }
-                JsonNode summary = JSON.readTree(Files.readString(Path.of(output, "_stride", "summary.json")));
-                double job = summary.get("per_executor").get(0).get("output_tokens_per_s").asDouble();
                 ratios[round] = job / engine;
                 System.out.printf(Locale.ROOT, "round %d: engine alone %.0f tokens/s, job decoding %.0f tokens/s, "
                         + "job / engine %.3f%n", round, engine, job, ratios[round]);
@@ -67,6 +67,15 @@ public final class JobVersusEngine {
         }
     }
 
+    /** The job's decoding speed (completion tokens / busy seconds of its one executor). */
+    private static double job(String[] jobArgs, String output) throws IOException {
+        if (StrideJob.execute(jobArgs) != 0) {
+            throw new IllegalStateException("the job failed");
+        }
+        JsonNode summary = JSON.readTree(Files.readString(Path.of(output, "_stride", "summary.json")));
+        return summary.get("per_executor").get(0).get("output_tokens_per_s").asDouble();
+    }
+
     private static void deleteRecursively(Path path) throws IOException {
         if (Files.exists(path)) {
             try (var paths = Files.walk(path)) {
@@ -77,7 +86,11 @@ public final class JobVersusEngine {
         }
     }
 
-    /** Completion tokens per second of the engine decoding the prompts alone, with the job's decoder options. */
+    /**
+     * Completion tokens per second of the engine decoding the prompts alone, with the job's decoder options. The
+     * prompts are encoded as they are (no chat template, no checks): for prompt sets the job takes whole, such as
+     * BenchPrompts'.
+     */
     private static double engineAlone(Engine engine, JobConfig config, Path prompts) throws IOException {
         List<GenerationRequest> requests = new ArrayList<>();
         for (String line : Files.readAllLines(prompts, StandardCharsets.UTF_8)) {

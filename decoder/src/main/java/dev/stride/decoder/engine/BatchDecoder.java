@@ -132,8 +132,8 @@ public final class BatchDecoder implements AutoCloseable {
             seq.forwardPasses++;
             boolean done = seq.prefilled ? afterDecode(seq) : afterPrefill(seq);
             if (done) {
+                it.remove(); // first: should finishing fail, close() must not release its cache a second time
                 finish(seq);
-                it.remove();
             } else if (drafter != null) {
                 drafting.add(seq);
             } else {
@@ -312,6 +312,7 @@ public final class BatchDecoder implements AutoCloseable {
         return all;
     }
 
+    /** Releases the caches of unfinished sequences and frees the budget's idle caches. */
     @Override
     public void close() {
         for (Sequence seq : running) {
@@ -319,5 +320,6 @@ public final class BatchDecoder implements AutoCloseable {
         }
         running.clear();
         queue.clear();
+        budget.dropIdle();
     }
 }

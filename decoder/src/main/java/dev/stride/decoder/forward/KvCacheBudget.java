@@ -2,17 +2,22 @@ package dev.stride.decoder.forward;
 
 import dev.stride.decoder.model.ModelConfig;
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Hands out KV caches within a byte budget shared by all sequences of an engine, and keeps released caches for the
  * next sequences. Fresh caches cost more than their zeroing: a job allocated 160 KB of heap per row on the demo
  * model (57 % of everything its JVM allocated while decoding, JFR), which set the pace of its young collections. So
- * capacities are rounded up to size classes (multiples of 16 slots, coarser for long contexts: at most 15 or
- * 1/16 more slots than asked for) and a released cache waits, idle, for a request of its class. Idle caches count against the budget and
- * are dropped, oldest first, when a new cache needs their room; at most as many wait as were ever in use at once.
+ * capacities are rounded up to size classes (multiples of 16 slots, coarser for long contexts: at most 15 or 1/16
+ * more slots than asked for) and a released cache waits, idle, for a request of its class. Idle caches count
+ * against the budget and are dropped, oldest first, when a new cache needs their room; they never outnumber, nor
+ * outweigh, the caches that were in use at once at the peak, and {@link #dropIdle} frees them all (a decoder's
+ * close). A cache is released once: a second release is an error, as two sequences would then share it.
  *
  * <p>A reused cache still holds its last sequence's keys and values past the slots the new one writes. Passes never
  * read a slot before writing it (attention scores a whole key block but reads only the written slots' lanes), so
@@ -35,10 +40,11 @@ public final class KvCacheBudget {
     private final Allocator allocator;
     private final Map<Integer, ArrayDeque<KvCache>> idleByCapacity = new HashMap<>();
     private final ArrayDeque<KvCache> idleOldestFirst = new ArrayDeque<>();
+    private final Set<KvCache> inUse = Collections.newSetFromMap(new IdentityHashMap<>());
     private long usedBytes;
     private long idleBytes;
-    private int inUse;
     private int mostInUse;
+    private long mostUsedBytes;
 
     /** A budget of caches on the Java heap, for the CPU backend. */
     public KvCacheBudget(ModelConfig config, long budgetBytes) {
@@ -93,7 +99,7 @@ public final class KvCacheBudget {
         KvCache cache;
         if (idle != null && !idle.isEmpty()) {
             cache = idle.pop();
-            idleOldestFirst.remove(cache);
+            idleOldestFirst.removeLastOccurrence(cache);
             idleBytes -= bytes;
         } else {
             while (usedBytes + idleBytes + bytes > budgetBytes) {
@@ -101,20 +107,31 @@ public final class KvCacheBudget {
             }
             cache = allocator.allocate(capacity);
         }
+        inUse.add(cache);
         usedBytes += bytes;
-        mostInUse = Math.max(mostInUse, ++inUse);
+        mostInUse = Math.max(mostInUse, inUse.size());
+        mostUsedBytes = Math.max(mostUsedBytes, usedBytes);
         return cache;
     }
 
     /** Returns a cache to the budget; it waits idle for a request of its size class. */
     public synchronized void release(KvCache cache) {
+        if (!inUse.remove(cache)) {
+            throw new IllegalStateException("KV cache released twice, or not from this budget");
+        }
         long bytes = bytesFor(cache.capacity());
         usedBytes -= bytes;
-        inUse--;
         idleByCapacity.computeIfAbsent(cache.capacity(), c -> new ArrayDeque<>()).push(cache);
         idleOldestFirst.addLast(cache);
         idleBytes += bytes;
-        while (idleOldestFirst.size() > mostInUse) {
+        while (idleOldestFirst.size() > mostInUse || idleBytes > mostUsedBytes) {
+            dropOldestIdle();
+        }
+    }
+
+    /** Frees every idle cache (caches in use stay). */
+    public synchronized void dropIdle() {
+        while (!idleOldestFirst.isEmpty()) {
             dropOldestIdle();
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ComputePool;
@@ -73,6 +74,32 @@ class KvCacheReuseTest {
         assertEquals(roomy.bytesFor(100), roomy.idleBytes());
     }
 
+    @Test
+    void aCacheIsReleasedOnceAndDropIdleFreesTheRest() {
+        List<KvCache> freed = new ArrayList<>();
+        KvCacheBudget budget = new KvCacheBudget(CONFIG, 64L << 20, new KvCacheBudget.Allocator() {
+            @Override
+            public KvCache allocate(int slots) {
+                return new HeapKvCache(CONFIG.numLayers(), slots, CONFIG.numKvHeads(), CONFIG.headDim());
+            }
+
+            @Override
+            public void free(KvCache cache) {
+                freed.add(cache);
+            }
+        });
+        KvCache a = budget.tryAllocate(16);
+        KvCache b = budget.tryAllocate(16);
+        budget.release(a);
+        assertThrows(IllegalStateException.class, () -> budget.release(a), "two sequences would share it");
+        assertThrows(IllegalStateException.class, () -> new KvCacheBudget(CONFIG, 1 << 20).release(b),
+                "not from that budget");
+        budget.dropIdle();
+        assertEquals(List.of(a), freed, "idle ones only");
+        assertEquals(0, budget.idleBytes());
+        assertEquals(budget.bytesFor(16), budget.usedBytes());
+    }
+
     /**
      * Whatever a reused cache still holds past the slots a sequence writes never reaches its logits: prefill and
      * token-by-token passes (with tree-style extra slots in later key blocks) on a cache poisoned with NaN give the
@@ -92,7 +119,7 @@ class KvCacheReuseTest {
         }
     }
 
-    /** Logits of a 9-token prefill, then one token per pass with a two-candidate chain beside each. */
+    /** Logits of a 9-token prefill, then of each token's pass: the token and a two-candidate chain beside it. */
     private static float[] logits(Transformer t, int[] tokens, boolean poisoned) {
         int vocab = t.config().vocabSize();
         HeapKvCache cache = (HeapKvCache) new KvCacheBudget(t.config(), 1 << 24).tryAllocate(tokens.length + 2);
@@ -103,23 +130,25 @@ class KvCacheReuseTest {
             }
         }
         int prefill = 9;
-        float[] logits = new float[tokens.length * vocab];
+        float[] logits = new float[(prefill + 3 * (tokens.length - prefill)) * vocab];
         PassBatch batch = new PassBatch();
         for (int i = 0; i < prefill; i++) {
             batch.addCausal(cache, tokens[i], i, true);
         }
         PassOutput out = t.forward(batch);
         System.arraycopy(out.logits(), 0, logits, 0, prefill * vocab);
+        int at = prefill * vocab;
         for (int i = prefill; i < tokens.length; i++) {
             batch.clear();
-            int row = batch.addCausal(cache, tokens[i], i, true);
+            batch.addCausal(cache, tokens[i], i, true);
             // A chain of two candidates after token i in the scratch slots past the sequence.
             int scratch = tokens.length;
-            batch.add(cache, tokens[(i + 1) % tokens.length], i + 1, scratch, i + 1, new int[] {scratch}, 1, false);
+            batch.add(cache, tokens[(i + 1) % tokens.length], i + 1, scratch, i + 1, new int[] {scratch}, 1, true);
             batch.add(cache, tokens[(i + 5) % tokens.length], i + 2, scratch + 1, i + 1,
-                    new int[] {scratch, scratch + 1}, 2, false);
+                    new int[] {scratch, scratch + 1}, 2, true);
             out = t.forward(batch);
-            System.arraycopy(out.logits(), out.logitsOffset(row), logits, i * vocab, vocab);
+            System.arraycopy(out.logits(), 0, logits, at, 3 * vocab);
+            at += 3 * vocab;
         }
         return logits;
     }
