@@ -5,7 +5,6 @@ import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 
@@ -138,13 +137,7 @@ public final class KvCacheBudget {
 
     private void dropOldestIdle() {
         KvCache oldest = idleOldestFirst.removeFirst();
-        Iterator<KvCache> same = idleByCapacity.get(oldest.capacity()).descendingIterator();
-        while (same.hasNext()) {
-            if (same.next() == oldest) {
-                same.remove();
-                break;
-            }
-        }
+        idleByCapacity.get(oldest.capacity()).removeLastOccurrence(oldest); // the oldest of its class: at the tail
         idleBytes -= bytesFor(oldest.capacity());
         allocator.free(oldest);
     }
