@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       broadcast-input outer products over panels of output rows in register blocks; an element is the fused
  *       multiply-adds over its columns in column order.
  *   <li>{@link PackedBf16Matrix}: the same kernel on a few panels at a time, widened from BF16.
- *   <li>{@link PackedQ8Matrix}: panels of 8-bit weights, summed a block of 32 columns at a time ({@link Q8Kernels}).
+ *   <li>{@link PackedQ8Matrix}: tiles of 8-bit weights, summed a block of 32 columns at a time ({@link Q8Kernels}).
  *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
  *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a {@link LaneSum}.
  * </ul>
@@ -73,8 +73,7 @@ public final class VectorOps implements TensorOps {
                     start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), panels[worker]));
         } else if (w instanceof PackedQ8Matrix q8) {
             float[][] acc = scratchFor(Q8Kernels.SCRATCH);
-            int groups = q8.panelCount() / PackedQ8Matrix.PANEL_GROUP;
-            pool.parallelFor(groups, multiplyAdds(w, n),
+            pool.parallelFor(q8.tileCount(), multiplyAdds(w, n),
                     (start, end, worker) -> Q8Kernels.matmul(q8, x, n, out, start, end, acc[worker]));
         } else {
             float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES); // rows, then partials to sum

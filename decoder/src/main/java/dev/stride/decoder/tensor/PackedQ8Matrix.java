@@ -14,24 +14,27 @@ import java.util.stream.IntStream;
  * significant bits), so the dequantized weight is one number whatever order a kernel multiplies in. The integers
  * are rounded against the stored (float16) scale, so the round trip error of a weight is at most s / 2.
  *
- * <p>Held in panels like a {@link PackedMatrix}: output rows in groups of {@link PackedMatrix#PANEL}, each panel
- * column by column (q of panel p, column c, lane j at {@code (p * cols + c) * PANEL + j}; the scale of block k at
- * {@code (p * blocks + k) * PANEL + j}), panels padded with zero rows to a multiple of {@link #PANEL_GROUP} so the
- * kernel always sweeps whole groups. Quantization is a pure function of the stored values: the same bytes on every
- * machine and run.
+ * <p>Held in tiles of {@link #TILE} output rows ({@link #PANEL_GROUP} panels of {@link PackedMatrix#PANEL} rows),
+ * each tile column by column: the integers of row r, column c at {@code ((r / TILE) * cols + c) * TILE + r % TILE},
+ * the scale of block k at {@code ((r / TILE) * blocks + k) * TILE + r % TILE}; the last tile is padded with zero
+ * rows. So a kernel sweeping one tile reads its integers as one stream, a column at a time (on AVX-512 a column is
+ * one 64-byte cache line) and its scales as a second: panel-major order, four panels side by side, gave each
+ * thread eight streams and ran a one-row pass 1.5x slower (see Q8Kernels). Quantization is a pure function of the
+ * stored values: the same bytes on every machine and run.
  */
 public final class PackedQ8Matrix implements WeightMatrix {
 
     /** Columns per scale, as in Q8_0. */
     public static final int BLOCK = 32;
-    /** Panels the kernel sweeps together; the panel count is a multiple of it. */
+    /** Panels of a tile, which the kernels sweep together; the panel count is a multiple of it. */
     public static final int PANEL_GROUP = 4;
-    private static final int W = PackedMatrix.PANEL;
+    /** Output rows of a tile. */
+    public static final int TILE = PANEL_GROUP * PackedMatrix.PANEL;
     /** Largest weight whose scale float16 holds (65504 * 127). */
     private static final float MAX_ABS = 65504f * 127f;
 
-    private final byte[] quants; // (panels, cols, W), padded at the end for loads wider than one panel column
-    private final short[] scales; // (panels, blocks, W) float16 bits
+    private final byte[] quants; // (tiles, cols, TILE), then READ_AHEAD bytes of padding
+    private final short[] scales; // (tiles, blocks, TILE) float16 bits
     private final int rows;
     private final int cols;
     private final DType storedDtype;
@@ -52,23 +55,23 @@ public final class PackedQ8Matrix implements WeightMatrix {
     public static PackedQ8Matrix quantize(WeightMatrix m) {
         int rows = m.rows();
         int cols = m.cols();
-        int panels = groupedPanels(rows);
+        int tiles = tiles(rows);
         int blocks = blocks(cols);
-        byte[] quants = new byte[Math.addExact(Math.multiplyExact(Math.multiplyExact(panels, cols), W), LOAD_PADDING)];
-        short[] scales = new short[Math.multiplyExact(Math.multiplyExact(panels, blocks), W)];
-        IntStream.range(0, (rows + W - 1) / W).parallel().forEach(panel -> {
+        byte[] quants = new byte[Math.addExact(Math.multiplyExact(Math.multiplyExact(tiles, cols), TILE), READ_AHEAD)];
+        short[] scales = new short[Math.multiplyExact(Math.multiplyExact(tiles, blocks), TILE)];
+        IntStream.range(0, tiles).parallel().forEach(tile -> {
             float[] row = new float[cols];
             byte[] q = new byte[BLOCK];
-            for (int r = panel * W; r < Math.min(rows, (panel + 1) * W); r++) {
+            for (int r = tile * TILE; r < Math.min(rows, (tile + 1) * TILE); r++) {
                 m.loadRow(r, row);
-                int lane = r % W;
+                int quant0 = tile * cols * TILE + r % TILE;
+                int scale0 = tile * blocks * TILE + r % TILE;
                 for (int k = 0; k < blocks; k++) {
                     int from = k * BLOCK;
                     int to = Math.min(cols, from + BLOCK);
-                    short scale = quantizeBlock(row, from, to, q, r);
-                    scales[(panel * blocks + k) * W + lane] = scale;
+                    scales[scale0 + k * TILE] = quantizeBlock(row, from, to, q, r);
                     for (int c = from; c < to; c++) {
-                        quants[(panel * cols + c) * W + lane] = q[c - from];
+                        quants[quant0 + c * TILE] = q[c - from];
                     }
                 }
             }
@@ -119,33 +122,32 @@ public final class PackedQ8Matrix implements WeightMatrix {
     }
 
     /**
-     * Bytes past the last panel, so a kernel may load a panel column with a vector of at least 8 bytes even where a
-     * panel holds 4 rows (128-bit CPUs): the extra lanes are never used.
+     * Bytes past the last tile that a kernel may read: it touches the integers this far ahead of the column it works
+     * on, so that the memory system fetches them early (see Q8Kernels); the values read there are never used.
      */
-    static final int LOAD_PADDING = Math.max(0, 8 - W);
+    public static final int READ_AHEAD = 1024;
 
-    private static int groupedPanels(int rows) {
-        int panels = (rows + W - 1) / W;
-        return (panels + PANEL_GROUP - 1) / PANEL_GROUP * PANEL_GROUP;
+    private static int tiles(int rows) {
+        return (rows + TILE - 1) / TILE;
     }
 
     private static int blocks(int cols) {
         return (cols + BLOCK - 1) / BLOCK;
     }
 
-    /** The 8-bit integers: panel p, column c, lane j at {@code (p * cols + c) * PANEL + j}. */
+    /** The 8-bit integers: row r, column c at {@code ((r / TILE) * cols + c) * TILE + r % TILE}. */
     public byte[] quants() {
         return quants;
     }
 
-    /** The float16 scale bits: panel p, block k, lane j at {@code (p * blockCount + k) * PANEL + j}. */
+    /** The float16 scale bits: row r, block k at {@code ((r / TILE) * blockCount + k) * TILE + r % TILE}. */
     public short[] scales() {
         return scales;
     }
 
-    /** Panels held, a multiple of {@link #PANEL_GROUP} (the last ones may be zero padding). */
-    public int panelCount() {
-        return groupedPanels(rows);
+    /** Tiles held (the last one may end in zero padding). */
+    public int tileCount() {
+        return tiles(rows);
     }
 
     public int blockCount() {
@@ -168,7 +170,7 @@ public final class PackedQ8Matrix implements WeightMatrix {
         return storedDtype;
     }
 
-    /** Bytes a pass reads: one per weight plus two per block scale (with the padding rows). */
+    /** Bytes a pass reads: one per weight plus two per block scale (with the padding rows and the read-ahead). */
     @Override
     public long byteSize() {
         return quants.length + (long) scales.length * Short.BYTES;
@@ -176,12 +178,12 @@ public final class PackedQ8Matrix implements WeightMatrix {
 
     /** The scale of row {@code row}, block {@code block}, as float32. */
     public float scale(int row, int block) {
-        return HalfFloats.f16ToF32(scales[((row / W) * blockCount() + block) * W + row % W]);
+        return HalfFloats.f16ToF32(scales[((row / TILE) * blockCount() + block) * TILE + row % TILE]);
     }
 
     /** The 8-bit integer of one weight. */
     public int quant(int row, int col) {
-        return quants[((row / W) * cols + col) * W + row % W];
+        return quants[((row / TILE) * cols + col) * TILE + row % TILE];
     }
 
     /** Dequantized values q * s (exact in float32). */

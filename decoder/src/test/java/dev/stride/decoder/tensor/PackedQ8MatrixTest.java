@@ -36,7 +36,7 @@ class PackedQ8MatrixTest {
 
     @Test
     void zeroBlockHasZeroScaleAndPartialBlocksAndPanelsAreQuantizedOnTheirOwn() {
-        int rows = PackedMatrix.PANEL + 3; // a partial panel, padded to a whole group
+        int rows = PackedMatrix.PANEL + 3; // a partial tile, padded with zero rows
         int cols = 32 + 32 + 7; // a zero block, then a partial one
         float[] values = new float[rows * cols];
         Random random = new Random(3);
@@ -47,7 +47,7 @@ class PackedQ8MatrixTest {
         }
         PackedQ8Matrix q = PackedQ8Matrix.quantize(new ArrayMatrix(values, rows, cols));
         assertEquals(3, q.blockCount());
-        assertEquals(0, q.panelCount() % PackedQ8Matrix.PANEL_GROUP);
+        assertEquals((rows + PackedQ8Matrix.TILE - 1) / PackedQ8Matrix.TILE, q.tileCount());
         for (int r = 0; r < rows; r++) {
             assertEquals(0f, q.scale(r, 1));
             for (int c = 0; c < cols; c++) {
