@@ -25,8 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * software prefetch spelled as a demand load (Java has no prefetch instruction). Measured on the AVX-512 host,
  * 24 matrices of 5632x1024 cycled (beyond the caches), one row, two threads: 101-129 µs a matrix with the touch
  * against 163-185 without, and BF16 panels 214-238 µs; touching 256 bytes ahead or less was slower than no touch,
- * 2 KB ahead no faster. The kernels' arithmetic per byte is twice BF16's, and the hardware prefetchers alone kept
- * the stream too short for it.
+ * 2 KB ahead no faster. In whole 350M passes (scripts/q8-bench.sh, q8 against BF16 in one process) 512 and 1024
+ * bytes ahead ran 1.47x BF16, 768 and 1536 1.43-1.44x, 2048 1.25x. The kernels' arithmetic per byte is twice
+ * BF16's, and the hardware prefetchers alone kept the stream too short for it.
  */
 final class Q8Kernels {
 
