@@ -239,6 +239,7 @@ public final class BatchDecoder implements AutoCloseable {
         }
         if (seq.draftState != null) {
             seq.draftState.record(acceptedDepth, tree.maxDepth());
+            drafter.verified(acceptedDepth, tree.maxDepth());
         }
         int yielded = 0;
         boolean done = false;

@@ -30,6 +30,14 @@ import java.util.PriorityQueue;
  * plain decoding's rate; at batch 1 1.3-1.5). The estimate rests on pass and head costs timed at start-up, which
  * on the demo called a three-row pass 1.01x a one-row pass where decoding sees 1.15-1.3x; its trees then took one
  * level where {@code chain:2} won 7-10 %.
+ * <p>
+ * A contest's cycles are timed as they ran, but plain decoding and the chains are credited with the tokens they
+ * yield on average rather than with what this cycle's text happened to accept: one token per sequence, and for
+ * {@code chain:c} the expectation of the top guesses' acceptance, level by level, pooled over every chain pass of
+ * the decoder. The text's luck (1 to 4 tokens a pass for chain:3) was most of a stretch's noise, so near-ties
+ * (chain:1, chain:2 and chain:3 on the demo at batch 1, 1.26-1.38x plain) went to whichever arm was current; with
+ * the expectation only the pass times differ. The estimate's trees, whose yield rests on calibrated candidate
+ * probabilities, keep their realized tokens.
  */
 public final class CostAwareTree implements TreeShape {
 
@@ -59,6 +67,10 @@ public final class CostAwareTree implements TreeShape {
     private final Cycles currentCycles = new Cycles();
     private final Cycles challengerCycles = new Cycles();
     private int arm; // of the current pass
+    /** The top guesses' acceptance per level, pooled over the chain arms' passes of all sequences. */
+    private final DraftState chainAcceptance;
+    /** Expected tokens of the current cycle, or NaN where its realized tokens count (the estimate's trees). */
+    private double cycleYield = Double.NaN;
 
     /** A tree that measures alone which way of decoding pays. */
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
@@ -78,6 +90,7 @@ public final class CostAwareTree implements TreeShape {
         }
         this.arms = regime.arms(chains.length);
         this.arm = arms.next().current();
+        this.chainAcceptance = new DraftState(heads);
     }
 
     /**
@@ -132,8 +145,33 @@ public final class CostAwareTree implements TreeShape {
             challengerCycles.clear();
         }
         arm = plan.armOf(stretchCycles);
+        cycleYield = arm == ESTIMATE ? Double.NaN : expectedChainTokens(arm == PLAIN ? 0 : arm - ESTIMATE, maxDepth, n);
         return arm == PLAIN ? 0 : arm == ESTIMATE ? chooseLevels(states, maxDepth, n)
                 : chains[arm].levels(states, maxDepth, n);
+    }
+
+    /**
+     * Tokens that top-guess chains of {@code length} levels yield on average for the n sequences: each its token,
+     * plus the chance of reaching each level it may draft, from the pooled acceptance.
+     */
+    private double expectedChainTokens(int length, int[] maxDepth, int n) {
+        double expected = n;
+        for (int i = 0; i < n; i++) {
+            double reached = 1;
+            for (int level = 1; level <= Math.min(length, maxDepth[i]); level++) {
+                reached *= chainAcceptance.acceptance(level - 1);
+                expected += reached;
+            }
+        }
+        return expected;
+    }
+
+    /** Chain passes teach the pooled acceptance; the estimate's wider trees would overstate a top guess's. */
+    @Override
+    public void verified(int acceptedDepth, int treeDepth) {
+        if (arm > ESTIMATE) {
+            chainAcceptance.record(acceptedDepth, treeDepth);
+        }
     }
 
     /**
@@ -269,7 +307,8 @@ public final class CostAwareTree implements TreeShape {
             return; // no pass of this stretch was planned yet
         }
         if (plan.measures(stretchCycles++)) {
-            (arm == plan.current() ? currentCycles : challengerCycles).add(seconds, tokens);
+            (arm == plan.current() ? currentCycles : challengerCycles)
+                    .add(seconds, Double.isNaN(cycleYield) ? tokens : cycleYield);
         }
         if (stretchCycles == DraftingRegime.STRETCH) {
             arms.ended(plan, currentCycles.tally(), challengerCycles.tally());
@@ -279,10 +318,10 @@ public final class CostAwareTree implements TreeShape {
     /** Measured cycles of a stretch: their times and yields. */
     private static final class Cycles {
         final double[] seconds = new double[DraftingRegime.STRETCH];
-        final int[] tokens = new int[DraftingRegime.STRETCH];
+        final double[] tokens = new double[DraftingRegime.STRETCH];
         int count;
 
-        void add(double cycleSeconds, int cycleTokens) {
+        void add(double cycleSeconds, double cycleTokens) {
             seconds[count] = cycleSeconds;
             tokens[count++] = cycleTokens;
         }

@@ -22,6 +22,10 @@ public interface Drafter {
      */
     void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees);
 
+    /** One sequence's tree of the last {@link #draft} was verified: {@code acceptedDepth} of its {@code treeDepth} levels. */
+    default void verified(int acceptedDepth, int treeDepth) {
+    }
+
     /**
      * How long the cycle of the last {@link #draft} took (the drafting itself plus the pass that verified its trees
      * and the bookkeeping after it) and the tokens it yielded. Reported only for passes that carried nothing else

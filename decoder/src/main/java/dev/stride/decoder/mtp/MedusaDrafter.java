@@ -55,6 +55,11 @@ public final class MedusaDrafter implements Drafter {
         shape.growAll(trees, candidates, states, depthLimit, n);
     }
 
+    @Override
+    public void verified(int acceptedDepth, int treeDepth) {
+        shape.verified(acceptedDepth, treeDepth);
+    }
+
     /** The shape learns from it what drafting really yields. */
     @Override
     public void cycleTook(double seconds, int tokens) {

@@ -21,7 +21,7 @@ final class RateTally {
     private double secondsSquared;
 
     /** The tally of the first {@code count} cycles, less those that stalled. */
-    static RateTally of(double[] seconds, int[] tokens, int count) {
+    static RateTally of(double[] seconds, double[] tokens, int count) {
         RateTally tally = new RateTally();
         if (count == 0) {
             return tally;
@@ -37,11 +37,11 @@ final class RateTally {
         return tally;
     }
 
-    void add(double cycleSeconds, int cycleTokens) {
+    void add(double cycleSeconds, double cycleTokens) {
         cycles++;
         tokens += cycleTokens;
         seconds += cycleSeconds;
-        tokensSquared += (double) cycleTokens * cycleTokens;
+        tokensSquared += cycleTokens * cycleTokens;
         tokensSeconds += cycleTokens * cycleSeconds;
         secondsSquared += cycleSeconds * cycleSeconds;
     }

@@ -48,6 +48,10 @@ public sealed interface TreeShape permits StaticTree, DynamicTree, CostAwareTree
         }
     }
 
+    /** One sequence's tree last grown was verified: {@code acceptedDepth} of its {@code treeDepth} levels. */
+    default void verified(int acceptedDepth, int treeDepth) {
+    }
+
     /**
      * How long the cycle of the trees last grown took (their drafting, verification pass and bookkeeping) and how
      * many tokens it yielded. Only shapes that decide by measured throughput use it.

@@ -10,7 +10,7 @@ class RateTallyTest {
     @Test
     void stalledCyclesDoNotCount() {
         double[] seconds = {1, 1, 1, 1, 40};
-        int[] tokens = {2, 2, 2, 2, 2};
+        double[] tokens = {2, 2, 2, 2, 2};
         assertEquals(2.0, RateTally.of(seconds, tokens, 5).rate(), 1e-12, "the 40 s cycle is a stall");
         seconds[4] = 2.5;
         assertEquals(10 / 6.5, RateTally.of(seconds, tokens, 5).rate(), 1e-12, "a slow cycle is not");
@@ -20,15 +20,15 @@ class RateTallyTest {
     @Test
     void varianceIsTheRatioEstimatesAndTalliesAddUp() {
         // Cycles of 1 s yielding 1, 3, 2, 2 tokens: rate 2, residuals -1, 1, 0, 0, so variance 4 * 2 / (3 * 16).
-        RateTally whole = RateTally.of(new double[] {1, 1, 1, 1}, new int[] {1, 3, 2, 2}, 4);
+        RateTally whole = RateTally.of(new double[] {1, 1, 1, 1}, new double[] {1, 3, 2, 2}, 4);
         assertEquals(2.0, whole.rate(), 1e-12);
         assertEquals(4 * 2.0 / (3 * 16), whole.variance(), 1e-12);
-        RateTally halves = RateTally.of(new double[] {1, 1}, new int[] {1, 3}, 2);
-        halves.addAll(RateTally.of(new double[] {1, 1}, new int[] {2, 2}, 2));
+        RateTally halves = RateTally.of(new double[] {1, 1}, new double[] {1, 3}, 2);
+        halves.addAll(RateTally.of(new double[] {1, 1}, new double[] {2, 2}, 2));
         assertEquals(whole.rate(), halves.rate(), 1e-12);
         assertEquals(whole.variance(), halves.variance(), 1e-12);
         // Passes alike in tokens per second leave no doubt; one pass leaves nothing but doubt.
-        assertEquals(0.0, RateTally.of(new double[] {1, 2}, new int[] {2, 4}, 2).variance(), 1e-12);
-        assertEquals(Double.POSITIVE_INFINITY, RateTally.of(new double[] {1}, new int[] {2}, 1).variance());
+        assertEquals(0.0, RateTally.of(new double[] {1, 2}, new double[] {2, 4}, 2).variance(), 1e-12);
+        assertEquals(Double.POSITIVE_INFINITY, RateTally.of(new double[] {1}, new double[] {2}, 1).variance());
     }
 }

@@ -370,11 +370,15 @@ class TreeShapeTest {
     }
 
     /**
-     * Drafted stretches where the two-level chain yields the most tokens per second (the estimate's trees, larger
-     * here, the fewest): {@code auto} settles on two-level chains, trying the other ways now and then.
+     * Top guesses accepted at levels 1-4 with 0.9, 0.8, 0.2, 0.2 (drawn pass by pass), a pass with r drafted rows
+     * taking 1 + 0.15 r seconds, the estimate's trees 3 tokens in 2 s: tokens per second 1.00 plain, 1.65 chain:1,
+     * 2.02 chain:2, 1.91 chain:3 (5 % behind), 1.50 the trees. {@code auto} settles on two-level chains, trying the
+     * other ways now and then. Credited with their realized tokens, the chains took turns: the text's luck moves a
+     * stretch's rate by more than 5 %.
      */
     @Test
-    void costAwareTreeDraftsTheChainThatMeasuresBest() {
+    void costAwareTreeDraftsTheChainThatMeasuresBestThroughTheTextsLuck() {
+        double[] acceptance = {0.9, 0.8, 0.2, 0.2};
         CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
         DraftState confident = confident();
         Random random = new Random(13);
@@ -385,13 +389,22 @@ class TreeShapeTest {
             Drafted drafted = draft(shape, confident, random);
             DraftTree tree = drafted.tree();
             boolean chain = tree.size() == tree.maxDepth() + 1;
-            int tokensPerSecond = drafted.levels() == 0 ? 2 : !chain ? 3 : tree.maxDepth() == 2 ? 6 : 4;
-            twoLevelChains += chain && tree.maxDepth() == 2 ? 1 : 0;
-            plain += drafted.levels() == 0 ? 1 : 0;
-            shape.observe(1.0, tokensPerSecond);
+            if (!chain) {
+                shape.observe(2.0, 3);
+                continue;
+            }
+            int depth = tree.maxDepth();
+            int accepted = 0;
+            while (accepted < depth && random.nextDouble() < acceptance[accepted]) {
+                accepted++;
+            }
+            shape.verified(accepted, depth);
+            shape.observe(1 + 0.15 * depth, 1 + accepted);
+            twoLevelChains += depth == 2 ? 1 : 0;
+            plain += depth == 0 ? 1 : 0;
         }
         assertTrue(twoLevelChains >= 0.85 * cycles, twoLevelChains + " two-level chains in " + cycles + " cycles");
-        assertTrue(plain <= 0.1 * cycles, plain + " plain cycles in " + cycles);
+        assertTrue(plain <= 0.05 * cycles, plain + " plain cycles in " + cycles);
     }
 
     @Test
