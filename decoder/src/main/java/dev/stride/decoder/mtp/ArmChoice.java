@@ -11,9 +11,10 @@ import java.util.Arrays;
  * with the text (1 to 4 for chain:3), so one stretch's rate carries 10-20 % of noise: decided on one stretch, a way
  * of drafting 10 % slower won one contest in five (simulated; now 3 %, and a 10 % faster one wins 95 %), while a
  * clearly worse one still loses in a stretch or two. (CostAwareTree now credits plain decoding and the chains with
- * their expected tokens, which leaves them only the pass times' noise; the estimate's trees keep the text's.) An arm never contested is the next challenger, right after the
- * previous contest; a challenger that lost waits {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm
- * alone before its next contest, the wait doubling up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing.
+ * their expected tokens, which leaves them only the pass times' noise; the estimate's trees keep the text's.) An
+ * arm never contested is the next challenger, right after the previous contest; a challenger that lost waits
+ * {@link DraftingRegime#FIRST_RECHECK} stretches of the current arm alone before its next contest, the wait doubling
+ * up to {@link DraftingRegime#LAST_RECHECK} while it keeps losing.
  * The first arm runs the first stretch alone.
  * <p>
  * Arm {@link #PLAIN} (0) is plain decoding, and while it runs only the first {@code entryArms} arms after it

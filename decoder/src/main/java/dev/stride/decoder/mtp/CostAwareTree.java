@@ -145,7 +145,8 @@ public final class CostAwareTree implements TreeShape {
             challengerCycles.clear();
         }
         arm = plan.armOf(stretchCycles);
-        cycleYield = arm == ESTIMATE ? Double.NaN : expectedChainTokens(arm == PLAIN ? 0 : arm - ESTIMATE, maxDepth, n);
+        cycleYield = arm == ESTIMATE ? Double.NaN
+                : expectedChainTokens(arm == PLAIN ? 0 : arm - ESTIMATE, maxDepth, n);
         return arm == PLAIN ? 0 : arm == ESTIMATE ? chooseLevels(states, maxDepth, n)
                 : chains[arm].levels(states, maxDepth, n);
     }

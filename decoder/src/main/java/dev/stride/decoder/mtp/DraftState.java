@@ -1,12 +1,12 @@
 package dev.stride.decoder.mtp;
 
 /**
- * Per-sequence acceptance record: how often each head's guess was reached and accepted. Trees are calibrated from
- * it, per sequence (how many head levels run is still decided for the whole pass). It also
- * schedules probes for a sequence whose trees stopped paying: one top guess after {@link #FIRST_PROBE} silent
- * passes, the wait doubling (up to {@link #LAST_PROBE}) while probes keep being rejected and starting over once a
- * guess is accepted, so that a sequence in a
- * hard stretch can come back without probes costing much where drafting never pays.
+ * Per-sequence acceptance record: how often each head's guess was reached and accepted (CostAwareTree also keeps
+ * one over all sequences' chain passes). Trees are calibrated from it, per sequence (how many head levels run is
+ * still decided for the whole pass). It also schedules probes for a sequence whose trees stopped paying: one top
+ * guess after {@link #FIRST_PROBE} silent passes, the wait doubling (up to {@link #LAST_PROBE}) while probes keep
+ * being rejected and starting over once a guess is accepted, so that a sequence in a hard stretch can come back
+ * without probes costing much where drafting never pays.
  */
 public final class DraftState {
 

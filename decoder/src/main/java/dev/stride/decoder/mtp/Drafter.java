@@ -22,7 +22,7 @@ public interface Drafter {
      */
     void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees);
 
-    /** One sequence's tree of the last {@link #draft} was verified: {@code acceptedDepth} of its {@code treeDepth} levels. */
+    /** One sequence's tree of the last {@link #draft} was verified: {@code acceptedDepth} of its levels accepted. */
     default void verified(int acceptedDepth, int treeDepth) {
     }
 
