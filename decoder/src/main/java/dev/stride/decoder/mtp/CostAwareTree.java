@@ -38,6 +38,10 @@ import java.util.PriorityQueue;
  * (chain:1, chain:2 and chain:3 on the demo at batch 1, 1.26-1.38x plain) went to whichever arm was current; with
  * the expectation only the pass times differ. The estimate's trees, whose yield rests on calibrated candidate
  * probabilities, keep their realized tokens.
+ * <p>
+ * The estimate's trees and head levels are sized by the cost model corrected online ({@link CostCorrection}): every
+ * timed cycle tells how far its rows' cost runs from the model's, and the cycles of plain decoding and the chains
+ * teach what larger trees would cost.
  */
 public final class CostAwareTree implements TreeShape {
 
@@ -71,6 +75,11 @@ public final class CostAwareTree implements TreeShape {
     private final DraftState chainAcceptance;
     /** Expected tokens of the current cycle, or NaN where its realized tokens count (the estimate's trees). */
     private double cycleYield = Double.NaN;
+    /** The current cycle's sequences, head levels and pass rows, for the cost correction. */
+    private int cycleSequences;
+    private int cycleLevels;
+    private int cycleRows;
+    private final CostCorrection correction = new CostCorrection();
 
     /** A tree that measures alone which way of decoding pays. */
     public CostAwareTree(SpeculationCosts costs, int heads, int maxNodesPerSequence) {
@@ -147,8 +156,10 @@ public final class CostAwareTree implements TreeShape {
         arm = plan.armOf(stretchCycles);
         cycleYield = arm == ESTIMATE ? Double.NaN
                 : expectedChainTokens(arm == PLAIN ? 0 : arm - ESTIMATE, maxDepth, n);
-        return arm == PLAIN ? 0 : arm == ESTIMATE ? chooseLevels(states, maxDepth, n)
+        cycleSequences = n;
+        cycleLevels = arm == PLAIN ? 0 : arm == ESTIMATE ? chooseLevels(states, maxDepth, n)
                 : chains[arm].levels(states, maxDepth, n);
+        return cycleLevels;
     }
 
     /**
@@ -180,12 +191,16 @@ public final class CostAwareTree implements TreeShape {
      * sequence may draft: whether to draft at all is the regime's call.
      */
     private int chooseLevels(DraftState[] states, int[] maxDepth, int n) {
-        return bestLevels(chainRates(states, maxDepth, n));
+        return bestLevels(chainRates(states, maxDepth, n, true));
     }
 
-    /** The estimated tokens per second of a drafting arm: its chain's, or the estimate's best level's. */
+    /**
+     * The estimated tokens per second of a drafting arm: its chain's, or the estimate's best level's. By the start-up
+     * model alone: a forfeit is never measured, so a correction learnt in a slow spell must not silence a way of
+     * drafting for good.
+     */
     private double estimatedRate(int arm, DraftState[] states, int[] maxDepth, int n) {
-        double[] rates = chainRates(states, maxDepth, n);
+        double[] rates = chainRates(states, maxDepth, n, false);
         return rates[arm == ESTIMATE ? bestLevels(rates) : Math.min(arm - ESTIMATE, heads)];
     }
 
@@ -201,14 +216,20 @@ public final class CostAwareTree implements TreeShape {
     }
 
     private double plainRate(int n) {
-        return n / costs.pass().cost(n);
+        return n / modelCost(n, 0, n);
+    }
+
+    /** A pass of {@code rows} rows after {@code levels} head levels on n hidden states, as the start-up model has it. */
+    private double modelCost(int rows, int levels, int n) {
+        return costs.pass().cost(rows) + costs.heads(levels, n);
     }
 
     /**
      * Expected tokens per second of pass and heads of the top-1 chains of each number of head levels (index 1 to
-     * heads; 0 at index 0 and where no sequence may draft that deep), from each sequence's observed acceptance.
+     * heads; 0 at index 0 and where no sequence may draft that deep), from each sequence's observed acceptance;
+     * with the cost model {@code corrected} by the cycles decoding timed, or as it is.
      */
-    private double[] chainRates(DraftState[] states, int[] maxDepth, int n) {
+    private double[] chainRates(DraftState[] states, int[] maxDepth, int n, boolean corrected) {
         double[] rates = new double[heads + 1];
         double expected = n;
         int rows = n;
@@ -226,7 +247,7 @@ public final class CostAwareTree implements TreeShape {
             if (rows == before) {
                 break; // no sequence may draft this deep
             }
-            rates[level] = expected / (costs.pass().cost(rows) + costs.heads(level, n));
+            rates[level] = expected / (modelCost(rows, level, n) * (corrected ? correction.ratio(rows) : 1));
         }
         return rates;
     }
@@ -239,6 +260,15 @@ public final class CostAwareTree implements TreeShape {
 
     @Override
     public void growAll(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth, int n) {
+        growTrees(trees, candidates, states, maxDepth, n);
+        cycleRows = 0;
+        for (int s = 0; s < n; s++) {
+            cycleRows += trees[s].size();
+        }
+    }
+
+    private void growTrees(DraftTree[] trees, HeadCandidates[] candidates, DraftState[] states, int[] maxDepth,
+                           int n) {
         if (arm == PLAIN || !anyDrafts(maxDepth, n)) {
             return; // plain decoding this pass: every tree stays its root
         }
@@ -256,7 +286,7 @@ public final class CostAwareTree implements TreeShape {
         int[] nodes = new int[n];
         Arrays.fill(nodes, 1);
         double expected = n;
-        double bestRate = expected / costs.pass().cost(n);
+        double bestRate = expected / (modelCost(n, 0, n) * correction.ratio(n));
         int bestCount = 0;
         int cap = n * (maxNodesPerSequence - 1);
         while (!frontier.isEmpty() && pops.size() < cap) {
@@ -267,7 +297,7 @@ public final class CostAwareTree implements TreeShape {
             nodes[next.sequence]++;
             pops.add(next);
             expected += next.score;
-            double rate = expected / costs.pass().cost(n + pops.size());
+            double rate = expected / (modelCost(n + pops.size(), 0, n) * correction.ratio(n + pops.size()));
             if (rate > bestRate) {
                 bestRate = rate;
                 bestCount = pops.size();
@@ -301,9 +331,13 @@ public final class CostAwareTree implements TreeShape {
         return false;
     }
 
-    /** Counts the cycle towards its stretch, and hands a finished stretch's measurements to the regime. */
+    /**
+     * Corrects the cost model by the cycle, counts it towards its stretch, and hands a finished stretch's
+     * measurements to the regime.
+     */
     @Override
     public void observe(double seconds, int tokens) {
+        correction.observe(cycleRows, seconds, modelCost(cycleRows, cycleLevels, cycleSequences));
         if (stretchCycles >= DraftingRegime.STRETCH) {
             return; // no pass of this stretch was planned yet
         }

@@ -407,6 +407,37 @@ class TreeShapeTest {
         assertTrue(plain <= 0.05 * cycles, plain + " plain cycles in " + cycles);
     }
 
+    /**
+     * The start-up model says rows are free; decoding measures each extra row at two passes. Once the cycles it timed
+     * have corrected the model, the estimate's trees, run in contests, draft next to nothing; by the model alone they
+     * would take all 15 nodes they may.
+     */
+    @Test
+    void costAwareTreeSizesTheEstimatesTreesByTheCyclesItTimed() {
+        double[] acceptance = {0.9, 0.8, 0.2, 0.2};
+        CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 16);
+        DraftState confident = confident();
+        Random random = new Random(17);
+        int estimateCycles = 0;
+        int estimateNodes = 0;
+        for (int cycle = 0; cycle < 20_000; cycle++) {
+            Drafted drafted = draft(shape, confident, random);
+            DraftTree tree = drafted.tree();
+            if (cycle >= 2_000 && shape.weighsCandidates()) {
+                estimateCycles++;
+                estimateNodes += tree.size() - 1;
+            }
+            int accepted = 0;
+            while (accepted < tree.maxDepth() && random.nextDouble() < acceptance[accepted]) {
+                accepted++;
+            }
+            shape.verified(accepted, tree.maxDepth());
+            shape.observe(1 + 2.0 * (tree.size() - 1), 1 + accepted);
+        }
+        assertTrue(estimateCycles >= 32, estimateCycles + " cycles of the estimate's trees: they contest");
+        assertTrue(estimateNodes <= estimateCycles, estimateNodes + " nodes in " + estimateCycles + " cycles");
+    }
+
     @Test
     void costAwareTreeGivesALoneSequenceMoreThanAFullBatch() {
         // Rows nearly free up to 16, then each costs as much as a whole pass.
