@@ -27,10 +27,10 @@ final class CostCorrection {
 
     /** A cycle whose pass carried {@code rows} rows took {@code measured} s where the model said {@code predicted}. */
     void observe(int rows, double measured, double predicted) {
-        if (rows <= 0 || !(predicted > 0) || !(measured > 0) || Double.isInfinite(measured)) {
+        double ratio = measured / predicted;
+        if (rows <= 0 || !(predicted > 0) || !(ratio > 0) || !Double.isFinite(ratio)) {
             return;
         }
-        double ratio = measured / predicted;
         if (rows >= ratios.length) {
             int length = Math.max(rows + 1, 2 * ratios.length);
             ratios = Arrays.copyOf(ratios, length);
@@ -39,7 +39,9 @@ final class CostCorrection {
         }
         double mean = ratios[rows];
         if (mean == 0) {
-            ratios[rows] = ratio;
+            // A first observation has no mean of its own to be a stall against: it may exceed what the other row
+            // counts say by STALL at most (otherwise one slow cycle could price a tree size out for good).
+            ratios[rows] = largest == 0 ? ratio : Math.min(ratio, STALL * ratio(rows));
             indexObserved();
         } else if (ratio <= STALL * mean) {
             ratios[rows] = mean + WEIGHT * (ratio - mean);

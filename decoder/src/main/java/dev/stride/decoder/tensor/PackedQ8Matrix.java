@@ -17,16 +17,16 @@ import java.util.stream.IntStream;
  * <p>Held in tiles of {@link #TILE} output rows ({@link #PANEL_GROUP} panels of {@link PackedMatrix#PANEL} rows),
  * each tile column by column: the integers of row r, column c at {@code ((r / TILE) * cols + c) * TILE + r % TILE},
  * the scale of block k at {@code ((r / TILE) * blocks + k) * TILE + r % TILE}; the last tile is padded with zero
- * rows. So a kernel sweeping one tile reads its integers as one stream, a column at a time (on AVX-512 a column is
- * one 64-byte cache line) and its scales as a second: panel-major order, four panels side by side, gave each
- * thread eight streams and ran a one-row pass 1.5x slower (see Q8Kernels). Quantization is a pure function of the
+ * rows. So a kernel sweeping one tile reads its integers as one stream, a column at a time (64 bytes a column on
+ * AVX-512), and its scales as a second; in panel-major order the four panels a kernel sweeps lay apart, eight
+ * streams a thread, and a one-row pass ran 1.5x slower (see Q8Kernels). Quantization is a pure function of the
  * stored values: the same bytes on every machine and run.
  */
 public final class PackedQ8Matrix implements WeightMatrix {
 
     /** Columns per scale, as in Q8_0. */
     public static final int BLOCK = 32;
-    /** Panels of a tile, which the kernels sweep together; the panel count is a multiple of it. */
+    /** Panels of a tile, which the kernels sweep together. */
     public static final int PANEL_GROUP = 4;
     /** Output rows of a tile. */
     public static final int TILE = PANEL_GROUP * PackedMatrix.PANEL;
@@ -48,7 +48,7 @@ public final class PackedQ8Matrix implements WeightMatrix {
     }
 
     /**
-     * Quantizes {@code m} (any dtype, read through {@link WeightMatrix#loadRow}); panels in parallel, each the same
+     * Quantizes {@code m} (any dtype, read through {@link WeightMatrix#loadRow}); tiles in parallel, each the same
      * bytes whichever thread makes it. A non-finite weight, or one beyond float16's scale range, is an error naming
      * its row and column.
      */

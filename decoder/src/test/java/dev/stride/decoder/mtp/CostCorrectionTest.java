@@ -37,6 +37,17 @@ class CostCorrectionTest {
     }
 
     @Test
+    void aFirstObservationMayExceedWhatTheOtherRowCountsSayByTheStallFactorAtMost() {
+        CostCorrection correction = new CostCorrection();
+        correction.observe(1, 1.0, 1.0);
+        correction.observe(3, 2.0, 1.0);
+        correction.observe(16, 100.0, 1.0); // one slow cycle: the rows before say 2 + 0.5 * 13 = 8.5
+        assertEquals(CostCorrection.STALL * 8.5, correction.ratio(16), 1e-9);
+        correction.observe(2, 1.2, 1.0);
+        assertEquals(1.2, correction.ratio(2), 1e-12, "below the bound: as measured");
+    }
+
+    @Test
     void aRowCountsRatioIsARunningMeanThatIgnoresStallsAndNonsense() {
         CostCorrection correction = new CostCorrection();
         correction.observe(2, 1.0, 1.0);
@@ -51,6 +62,7 @@ class CostCorrectionTest {
         correction.observe(2, 1.0, 0.0);
         correction.observe(2, Double.NaN, 1.0);
         correction.observe(2, Double.POSITIVE_INFINITY, 1.0);
+        correction.observe(2, 1.0, Double.MIN_VALUE);
         correction.observe(0, 1.0, 1.0);
         correction.observe(-1, 1.0, 1.0);
         assertEquals(2.0, correction.ratio(2), 1e-9);
