@@ -16,7 +16,11 @@ final class CostCorrection {
 
     /** Weight of each new observation in a row count's running mean (about the last 16 cycles count). */
     static final double WEIGHT = 1.0 / 16;
-    /** An observation this many times above its row count's mean is a stall (a preempted thread), not a cost. */
+    /**
+     * An observation counts as at most this many times its row count's mean (or, for a row count's first, what the
+     * others say): a stall (a preempted thread, a collection) moves a mean by 1/8 at most, while costs that really
+     * rose still raise it, geometrically.
+     */
     static final double STALL = 3;
 
     private double[] ratios = new double[1]; // by rows (index 0 unused); 0 where never observed
@@ -39,12 +43,10 @@ final class CostCorrection {
         }
         double mean = ratios[rows];
         if (mean == 0) {
-            // A first observation has no mean of its own to be a stall against: it may exceed what the other row
-            // counts say by STALL at most (otherwise one slow cycle could price a tree size out for good).
             ratios[rows] = largest == 0 ? ratio : Math.min(ratio, STALL * ratio(rows));
             indexObserved();
-        } else if (ratio <= STALL * mean) {
-            ratios[rows] = mean + WEIGHT * (ratio - mean);
+        } else {
+            ratios[rows] = mean + WEIGHT * (Math.min(ratio, STALL * mean) - mean);
         }
         slope = observedSlope();
     }

@@ -45,10 +45,14 @@ class CostCorrectionTest {
         assertEquals(CostCorrection.STALL * 8.5, correction.ratio(16), 1e-9);
         correction.observe(2, 1.2, 1.0);
         assertEquals(1.2, correction.ratio(2), 1e-12, "below the bound: as measured");
+        for (int i = 0; i < 200; i++) {
+            correction.observe(16, 100.0, 1.0);
+        }
+        assertEquals(100.0, correction.ratio(16), 1e-3, "costs that really rose get through");
     }
 
     @Test
-    void aRowCountsRatioIsARunningMeanThatIgnoresStallsAndNonsense() {
+    void aRowCountsRatioIsARunningMeanThatBoundsStallsAndIgnoresNonsense() {
         CostCorrection correction = new CostCorrection();
         correction.observe(2, 1.0, 1.0);
         correction.observe(2, 2.0, 1.0);
@@ -57,8 +61,12 @@ class CostCorrectionTest {
             correction.observe(2, 2.0, 1.0);
         }
         assertEquals(2.0, correction.ratio(2), 1e-9, "converges on what decoding measures");
-        correction.observe(2, 2.0 * CostCorrection.STALL * 1.01, 1.0);
-        assertEquals(2.0, correction.ratio(2), 1e-9, "a stall");
+        correction.observe(2, 1000.0, 1.0);
+        assertEquals(2.0 * (1 + CostCorrection.WEIGHT * (CostCorrection.STALL - 1)), correction.ratio(2), 1e-9,
+                "a stall counts as STALL times the mean");
+        for (int i = 0; i < 400; i++) {
+            correction.observe(2, 2.0, 1.0);
+        }
         correction.observe(2, 1.0, 0.0);
         correction.observe(2, Double.NaN, 1.0);
         correction.observe(2, Double.POSITIVE_INFINITY, 1.0);
