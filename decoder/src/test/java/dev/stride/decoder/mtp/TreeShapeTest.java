@@ -369,6 +369,18 @@ class TreeShapeTest {
         assertTrue(drafted >= 3 * DraftingRegime.STRETCH, "drafting is measured again now and then: " + drafted);
     }
 
+    /** Top guesses' acceptance at levels 1-4 in the simulations below. */
+    private static final double[] ACCEPTANCE = {0.9, 0.8, 0.2, 0.2};
+
+    /** Levels of a top-guess chain of {@code depth} accepted in one pass, drawn from {@link #ACCEPTANCE}. */
+    private static int acceptedLevels(Random random, int depth) {
+        int accepted = 0;
+        while (accepted < depth && random.nextDouble() < ACCEPTANCE[accepted]) {
+            accepted++;
+        }
+        return accepted;
+    }
+
     /**
      * Top guesses accepted at levels 1-4 with 0.9, 0.8, 0.2, 0.2 (drawn pass by pass), a pass with r drafted rows
      * taking 1 + 0.15 r seconds, the estimate's trees 3 tokens in 2 s: tokens per second 1.00 plain, 1.65 chain:1,
@@ -378,7 +390,6 @@ class TreeShapeTest {
      */
     @Test
     void costAwareTreeDraftsTheChainThatMeasuresBestThroughTheTextsLuck() {
-        double[] acceptance = {0.9, 0.8, 0.2, 0.2};
         CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 64);
         DraftState confident = confident();
         Random random = new Random(13);
@@ -394,10 +405,7 @@ class TreeShapeTest {
                 continue;
             }
             int depth = tree.maxDepth();
-            int accepted = 0;
-            while (accepted < depth && random.nextDouble() < acceptance[accepted]) {
-                accepted++;
-            }
+            int accepted = acceptedLevels(random, depth);
             shape.verified(accepted, depth);
             shape.observe(1 + 0.15 * depth, 1 + accepted);
             twoLevelChains += depth == 2 ? 1 : 0;
@@ -414,7 +422,6 @@ class TreeShapeTest {
      */
     @Test
     void costAwareTreeSizesTheEstimatesTreesByTheCyclesItTimed() {
-        double[] acceptance = {0.9, 0.8, 0.2, 0.2};
         CostAwareTree shape = new CostAwareTree(FLAT, HEADS, 16);
         DraftState confident = confident();
         Random random = new Random(17);
@@ -427,10 +434,7 @@ class TreeShapeTest {
                 estimateCycles++;
                 estimateNodes += tree.size() - 1;
             }
-            int accepted = 0;
-            while (accepted < tree.maxDepth() && random.nextDouble() < acceptance[accepted]) {
-                accepted++;
-            }
+            int accepted = acceptedLevels(random, tree.maxDepth());
             shape.verified(accepted, tree.maxDepth());
             shape.observe(1 + 2.0 * (tree.size() - 1), 1 + accepted);
         }
