@@ -224,6 +224,11 @@ public final class CostAwareTree implements TreeShape {
         return costs.pass().cost(rows) + costs.heads(levels, n);
     }
 
+    /** The same, corrected by the cycles decoding timed. */
+    private double correctedCost(int rows, int levels, int n) {
+        return modelCost(rows, levels, n) * correction.ratio(rows);
+    }
+
     /**
      * Expected tokens per second of pass and heads of the top-1 chains of each number of head levels (index 1 to
      * heads; 0 at index 0 and where no sequence may draft that deep), from each sequence's observed acceptance;
@@ -247,7 +252,7 @@ public final class CostAwareTree implements TreeShape {
             if (rows == before) {
                 break; // no sequence may draft this deep
             }
-            rates[level] = expected / (modelCost(rows, level, n) * (corrected ? correction.ratio(rows) : 1));
+            rates[level] = expected / (corrected ? correctedCost(rows, level, n) : modelCost(rows, level, n));
         }
         return rates;
     }
@@ -286,7 +291,7 @@ public final class CostAwareTree implements TreeShape {
         int[] nodes = new int[n];
         Arrays.fill(nodes, 1);
         double expected = n;
-        double bestRate = expected / (modelCost(n, 0, n) * correction.ratio(n));
+        double bestRate = expected / correctedCost(n, 0, n);
         int bestCount = 0;
         int cap = n * (maxNodesPerSequence - 1);
         while (!frontier.isEmpty() && pops.size() < cap) {
@@ -297,7 +302,7 @@ public final class CostAwareTree implements TreeShape {
             nodes[next.sequence]++;
             pops.add(next);
             expected += next.score;
-            double rate = expected / (modelCost(n + pops.size(), 0, n) * correction.ratio(n + pops.size()));
+            double rate = expected / correctedCost(n + pops.size(), 0, n);
             if (rate > bestRate) {
                 bestRate = rate;
                 bestCount = pops.size();

@@ -64,8 +64,8 @@ public final class PackedQ8Matrix implements WeightMatrix {
             byte[] q = new byte[BLOCK];
             for (int r = tile * TILE; r < Math.min(rows, (tile + 1) * TILE); r++) {
                 m.loadRow(r, row);
-                int quant0 = tile * cols * TILE + r % TILE;
-                int scale0 = tile * blocks * TILE + r % TILE;
+                int quant0 = at(r, 0, cols);
+                int scale0 = at(r, 0, blocks);
                 for (int k = 0; k < blocks; k++) {
                     int from = k * BLOCK;
                     int to = Math.min(cols, from + BLOCK);
@@ -127,6 +127,11 @@ public final class PackedQ8Matrix implements WeightMatrix {
      */
     public static final int READ_AHEAD = 1024;
 
+    /** Where row r, column c of a tiled array {@code columns} wide lies: integers by column, scales by block. */
+    private static int at(int row, int column, int columns) {
+        return ((row / TILE) * columns + column) * TILE + row % TILE;
+    }
+
     private static int tiles(int rows) {
         return (rows + TILE - 1) / TILE;
     }
@@ -178,12 +183,12 @@ public final class PackedQ8Matrix implements WeightMatrix {
 
     /** The scale of row {@code row}, block {@code block}, as float32. */
     public float scale(int row, int block) {
-        return HalfFloats.f16ToF32(scales[((row / TILE) * blockCount() + block) * TILE + row % TILE]);
+        return HalfFloats.f16ToF32(scales[at(row, block, blockCount())]);
     }
 
     /** The 8-bit integer of one weight. */
     public int quant(int row, int col) {
-        return quants[((row / TILE) * cols + col) * TILE + row % TILE];
+        return quants[at(row, col, cols)];
     }
 
     /** Dequantized values q * s (exact in float32). */
