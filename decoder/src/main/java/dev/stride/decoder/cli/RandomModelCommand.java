@@ -116,11 +116,7 @@ public final class RandomModelCommand implements Callable<Integer> {
         }
         ObjectMapper json = new ObjectMapper();
         if (shards.size() > 1) {
-            ObjectNode index = json.createObjectNode();
-            index.putObject("metadata").put("total_size", totalBytes);
-            ObjectNode map = index.putObject("weight_map");
-            weightMap.forEach(map::put);
-            json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("model.safetensors.index.json").toFile(), index);
+            SafetensorsWriter.writeIndex(out, totalBytes, weightMap);
         }
         json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("config.json").toFile(), config(json, shape, dtype));
         ObjectNode generation = json.createObjectNode().put("bos_token_id", 0).put("eos_token_id", 1);

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "stride", mixinStandardHelpOptions = true, versionProvider = StrideCli.Version.class,
         description = "Exact multi-token LLM decoding.",
         subcommands = {GenerateCommand.class, BenchCommand.class, TrainHeadsCommand.class, RandomModelCommand.class,
+            ImportGgufCommand.class,
             CommandLine.HelpCommand.class})
 public final class StrideCli {
 

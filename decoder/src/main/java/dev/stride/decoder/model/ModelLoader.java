@@ -24,6 +24,10 @@ public final class ModelLoader {
 
     /** Loads with the weights held as {@code weightsChoice} asks ({@link WeightLayout#choose(TensorStore, String)}), e.g. {@code q8}; null for the default. */
     public static Model load(Path modelDir, String weightsChoice) {
+        if (Files.isRegularFile(modelDir) && modelDir.getFileName().toString().endsWith(".gguf")) {
+            throw new ModelException(modelDir + ": a GGUF file; import it as a model directory first: stride"
+                    + " import-gguf " + modelDir + " --out DIR");
+        }
         if (!Files.isDirectory(modelDir)) {
             throw new ModelException(modelDir + ": model directory does not exist");
         }

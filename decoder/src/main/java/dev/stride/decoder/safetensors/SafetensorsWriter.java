@@ -108,6 +108,14 @@ public final class SafetensorsWriter {
         ShardIndex.write(dir.resolve(ShardIndex.FILE_NAME), totalSize, weightMap);
     }
 
+    /**
+     * Writes {@code model.safetensors.index.json} into {@code dir} for shards written one writer at a time (so that a
+     * large checkpoint never sits on the heap whole): {@code weightMap} maps each tensor to its shard's file name.
+     */
+    public static void writeIndex(Path dir, long totalSize, Map<String, String> weightMap) {
+        ShardIndex.write(dir.resolve(ShardIndex.FILE_NAME), totalSize, weightMap);
+    }
+
     private SafetensorsWriter add(Entry entry) {
         if (entries.containsKey(entry.name())) {
             throw new IllegalArgumentException("tensor '" + entry.name() + "' was already added");

@@ -336,5 +336,8 @@ class ModelLoaderTest {
         Path absent = tmp.resolve("does-not-exist");
         e = loadFails(absent, absent.toString(), "does not exist");
         assertTrue(e instanceof ModelException);
+
+        Path gguf = Files.write(tmp.resolve("model.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+        loadFails(gguf, gguf.toString(), "stride import-gguf");
     }
 }

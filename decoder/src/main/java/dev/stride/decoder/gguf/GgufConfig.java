@@ -1,0 +1,121 @@
+package dev.stride.decoder.gguf;
+
+import dev.stride.decoder.model.Architecture;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.RopeScaling;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * A Llama GGUF file's shape as a {@link ModelConfig}: dimensions from the {@code llama.*} keys, the vocabulary from
+ * the token embedding's rows, tied embeddings when there is no {@code output.weight}.
+ *
+ * <p>Rotary scaling: {@code llama.rope.scaling.type = linear} maps to linear scaling. Llama 3.1-style scaling
+ * reaches GGUF only as its result, {@code rope_freqs.weight}: one divisor per frequency (1 for short wavelengths,
+ * the factor for long ones, a blend between). Hugging Face's parameters are recovered from it: the factor is the
+ * largest divisor, and in the blended band the blend weight s = (1/d - 1/factor) / (1 - 1/factor) is linear in
+ * 1/wavelength, s = original / (wavelength * (high - low)) - low / (high - low), so a line through the band's
+ * points gives low and high for a chosen original context length
+ * ({@code llama.rope.scaling.original_context_length}, else Llama 3's 8192: scaling all three alike gives the same
+ * divisors, so any choice reproduces the file). The recovered parameters must reproduce every divisor to float32
+ * precision, or the import fails.
+ */
+final class GgufConfig {
+
+    static final String ROPE_FREQS = "rope_freqs.weight";
+    private static final int LLAMA3_ORIGINAL_CONTEXT = 8192;
+    /** Divisors are stored as float32; recomputed ones must agree with them to this relative difference. */
+    private static final double DIVISOR_TOLERANCE = 1e-5;
+
+    private GgufConfig() {
+    }
+
+    static ModelConfig of(GgufFile f) {
+        int hidden = f.requireInt("llama.embedding_length");
+        int heads = f.requireInt("llama.attention.head_count");
+        int headDim = f.optionalInt("llama.attention.key_length").orElse(hidden / heads);
+        int rotary = f.optionalInt("llama.rope.dimension_count").orElse(headDim);
+        if (rotary != headDim) {
+            throw new GgufException(f.path() + ": llama.rope.dimension_count " + rotary + " differs from the head"
+                    + " size " + headDim + " (partial rotary embeddings are not supported)");
+        }
+        double theta = f.optionalReal("llama.rope.freq_base").orElse(10000.0);
+        GgufTensor embedding = f.tensor("token_embd.weight").orElseThrow(
+                () -> new GgufException(f.path() + ": no tensor 'token_embd.weight'"));
+        return new ModelConfig(Architecture.LLAMA, hidden, f.requireInt("llama.feed_forward_length"),
+                f.requireInt("llama.block_count"), heads, f.optionalInt("llama.attention.head_count_kv").orElse(heads),
+                headDim, (int) embedding.rows(),
+                (float) (double) f.optionalReal("llama.attention.layer_norm_rms_epsilon").orElse(1e-5), theta,
+                ropeScaling(f, theta, headDim), f.optionalInt("llama.context_length").orElse(2048),
+                f.tensor("output.weight").isEmpty(), false, 0);
+    }
+
+    private static RopeScaling ropeScaling(GgufFile f, double theta, int headDim) {
+        String type = f.optional("llama.rope.scaling.type", String.class).orElse("none");
+        boolean freqs = f.tensor(ROPE_FREQS).isPresent();
+        if (type.equals("linear") && !freqs) {
+            double factor = f.optionalReal("llama.rope.scaling.factor").orElseThrow(
+                    () -> new GgufException(f.path() + ": linear rope scaling without llama.rope.scaling.factor"));
+            return new RopeScaling("linear", factor, 1, 1, 0);
+        }
+        if (!type.equals("none") && !(freqs && type.equals("llama3"))) {
+            throw new GgufException(f.path() + ": rope scaling '" + type + "' is not supported (linear and Llama 3's"
+                    + " rope_freqs are)");
+        }
+        return freqs ? llama3(f, theta, headDim) : RopeScaling.NONE;
+    }
+
+    private static RopeScaling llama3(GgufFile f, double theta, int headDim) {
+        GgufTensor t = f.tensor(ROPE_FREQS).orElseThrow();
+        if (t.type() != GgmlType.F32 || t.dims().length != 1 || t.cols() != headDim / 2) {
+            throw new GgufException(f.path() + ": " + ROPE_FREQS + " should be " + headDim / 2 + " F32 values, is "
+                    + t.type() + " " + Arrays.toString(t.dims()));
+        }
+        ByteBuffer data = f.data(t);
+        double[] divisors = new double[headDim / 2];
+        for (int i = 0; i < divisors.length; i++) {
+            divisors[i] = data.getFloat(i * Float.BYTES);
+        }
+        double[] inv = RopeScaling.NONE.inverseFrequencies(theta, headDim);
+        double factor = divisors[0];
+        for (double d : divisors) {
+            factor = Math.max(factor, d);
+        }
+        if (factor == 1) {
+            return RopeScaling.NONE;
+        }
+        // Least-squares line s = slope * u + intercept over the band's points, u = 1 / wavelength.
+        double n = 0, su = 0, ss = 0, suu = 0, sus = 0;
+        for (int i = 0; i < divisors.length; i++) {
+            if (divisors[i] != 1 && divisors[i] != factor) {
+                double u = inv[i] / (2 * Math.PI);
+                double s = (1 / divisors[i] - 1 / factor) / (1 - 1 / factor);
+                n++;
+                su += u;
+                ss += s;
+                suu += u * u;
+                sus += u * s;
+            }
+        }
+        if (n < 2) {
+            throw new GgufException(f.path() + ": " + ROPE_FREQS + " has " + (int) n + " blended frequencies; two are"
+                    + " needed to recover Llama 3's rope scaling");
+        }
+        double slope = (n * sus - su * ss) / (n * suu - su * su);
+        double intercept = (ss - slope * su) / n;
+        int original = f.optionalInt("llama.rope.scaling.original_context_length").orElse(LLAMA3_ORIGINAL_CONTEXT);
+        double low = -intercept * original / slope;
+        double high = low + original / slope;
+        RopeScaling scaling = new RopeScaling("llama3", factor, low, high, original);
+        double[] scaled = scaling.inverseFrequencies(theta, headDim);
+        for (int i = 0; i < divisors.length; i++) {
+            double divisor = inv[i] / scaled[i];
+            if (Math.abs(divisor - divisors[i]) > DIVISOR_TOLERANCE * divisors[i]) {
+                throw new GgufException(f.path() + ": " + ROPE_FREQS + "[" + i + "] = " + divisors[i] + " is not Llama"
+                        + " 3's rope scaling (the best fit, factor " + factor + ", low " + low + ", high " + high
+                        + ", gives " + divisor + ")");
+            }
+        }
+        return scaling;
+    }
+}

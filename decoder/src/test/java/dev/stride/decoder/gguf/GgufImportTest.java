@@ -1,0 +1,262 @@
+package dev.stride.decoder.gguf;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.decoder.cli.StrideCli;
+import dev.stride.decoder.model.Model;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelLoader;
+import dev.stride.decoder.model.RopeScaling;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.TensorStore;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
+import dev.stride.decoder.tensor.WeightMatrix;
+import dev.stride.decoder.testing.Fixtures;
+import dev.stride.decoder.testing.GgufTestWriter;
+import dev.stride.decoder.tokenizer.StrideTokenizer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * GGUF files made from the bundled model as llama.cpp's converter lays them out (see {@link GgufTestWriter}) import
+ * back to the model they came from: the same tensors under the same names, rows un-permuted, the same shape and
+ * the same tokenizer; Q8_0 files to the same 8-bit blocks under {@code --weights q8}. Bad files fail naming what is
+ * wrong.
+ */
+class GgufImportTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void anF16FileImportsToTheModelItCameFrom() throws IOException {
+        Path gguf = dir.resolve("fortunes-f16.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).write(gguf);
+        Path out = dir.resolve("imported");
+        assertEquals(0, StrideCli.run("import-gguf", gguf.toString(), "--out", out.toString()));
+
+        assertEquals(ModelConfig.read(Fixtures.modelDir()), ModelConfig.read(out));
+        try (TensorStore original = TensorStore.openDirectory(Fixtures.modelDir());
+             TensorStore imported = TensorStore.openDirectory(out)) {
+            assertEquals(original.names(), imported.names());
+            for (String name : original.names()) {
+                assertArrayEquals(original.readFloats(name), imported.readFloats(name), name);
+                if (original.info(name).shape().length == 2) {
+                    assertEquals(DType.F16, imported.info(name).dtype(), name + " keeps its type");
+                }
+            }
+        }
+        try (StrideTokenizer original = StrideTokenizer.load(Fixtures.modelDir());
+             StrideTokenizer imported = StrideTokenizer.load(out)) {
+            List<String> texts = new ArrayList<>();
+            Fixtures.references().forEach(r -> texts.add(r.prompt()));
+            texts.add("Ünïcødé, tabs\tand\nnew lines; 12345 digits <|eos|> and trailing space ");
+            for (String text : texts) {
+                int[] ids = original.encode(text);
+                assertArrayEquals(ids, imported.encode(text), text);
+                assertEquals(original.decode(ids), imported.decode(ids), text);
+            }
+            assertEquals(original.eosIds(), imported.eosIds());
+            assertEquals(original.bosId(), imported.bosId());
+        }
+    }
+
+    @Test
+    void llamaBpeFilesGetLlama3sPreTokenizer() {
+        Path gguf = dir.resolve("llama-bpe.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe").write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.run(gguf, out, null, 1L << 30);
+        try (StrideTokenizer gpt2Split = StrideTokenizer.load(Fixtures.modelDir());
+             StrideTokenizer llama3Split = StrideTokenizer.load(out)) {
+            // The vocabulary holds "1997": GPT-2's split keeps digit runs whole, Llama 3's cuts them in threes.
+            assertEquals(1, gpt2Split.encodeRaw("1997").length);
+            int[] threes = IntStream.concat(IntStream.of(gpt2Split.encodeRaw("199")),
+                    IntStream.of(gpt2Split.encodeRaw("7"))).toArray();
+            assertArrayEquals(threes, llama3Split.encodeRaw("1997"));
+            String text = Fixtures.references().get(0).prompt() + " in 1997, 2024 and 123456!";
+            assertEquals(text, llama3Split.decode(llama3Split.encode(text)));
+        }
+    }
+
+    @Test
+    void llama3RopeScalingIsRecoveredFromRopeFreqs() {
+        ModelConfig c = ModelConfig.read(Fixtures.modelDir());
+        double factor = 8, low = 1, high = 4;
+        int original = 8192;
+        // The divisors llama.cpp's converter stores for Llama 3.1 scaling, one per frequency.
+        ByteBuffer divisors = ByteBuffer.allocate(c.headDim() / 2 * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < c.headDim() / 2; i++) {
+            double wavelength = 2 * Math.PI * Math.pow(c.ropeTheta(), 2.0 * i / c.headDim());
+            double smooth = (original / wavelength - low) / (high - low);
+            divisors.putFloat((float) (wavelength < original / high ? 1 : wavelength > original / low ? factor
+                    : 1 / ((1 - smooth) / factor + smooth)));
+        }
+        Path gguf = dir.resolve("llama3-rope.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16)
+                .tensor("rope_freqs.weight", GgmlType.F32, new long[] {c.headDim() / 2}, divisors.array()).write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.run(gguf, out, null, 1L << 30);
+
+        RopeScaling recovered = ModelConfig.read(out).ropeScaling();
+        assertEquals("llama3", recovered.type());
+        assertEquals(factor, recovered.factor());
+        assertEquals(low, recovered.lowFreqFactor(), 1e-4);
+        assertEquals(high, recovered.highFreqFactor(), 1e-4);
+        double[] expected = new RopeScaling("llama3", factor, low, high, original).inverseFrequencies(c.ropeTheta(),
+                c.headDim());
+        double[] actual = recovered.inverseFrequencies(c.ropeTheta(), c.headDim());
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], expected[i] * 1e-6, "frequency " + i);
+        }
+        assertTrue(expected[expected.length - 1] < RopeScaling.NONE.inverseFrequencies(c.ropeTheta(), c.headDim())[
+                expected.length - 1], "the long wavelengths are scaled");
+    }
+
+    @Test
+    void aQ8FileLoadsUnderQ8AsTheSameBlocksAsTheModelItCameFrom() {
+        Path gguf = dir.resolve("fortunes-q8_0.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.Q8_0).write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.Result result = GgufImport.run(gguf, out, null, 1_000_000);
+        assertTrue(result.types().contains(GgmlType.Q8_0));
+        assertEquals(0, result.q8BlocksNotAt127());
+        assertTrue(result.shards() > 1, "a 1 MB shard limit splits the model, got " + result.shards());
+
+        try (Model original = ModelLoader.load(Fixtures.modelDir(), "q8"); Model imported = ModelLoader.load(out, "q8")) {
+            var a = original.weights();
+            var b = imported.weights();
+            assertSameBlocks(a.lmHead(), b.lmHead(), "lm_head");
+            for (int i = 0; i < a.layers().length; i++) {
+                assertSameBlocks(a.layers()[i].qkv(), b.layers()[i].qkv(), "layer " + i + " qkv");
+                assertSameBlocks(a.layers()[i].output(), b.layers()[i].output(), "layer " + i + " o");
+                assertSameBlocks(a.layers()[i].gateUp(), b.layers()[i].gateUp(), "layer " + i + " gate/up");
+                assertSameBlocks(a.layers()[i].down(), b.layers()[i].down(), "layer " + i + " down");
+            }
+        }
+    }
+
+    private static void assertSameBlocks(WeightMatrix expected, WeightMatrix actual, String what) {
+        PackedQ8Matrix e = (PackedQ8Matrix) expected;
+        PackedQ8Matrix a = (PackedQ8Matrix) actual;
+        assertArrayEquals(e.quants(), a.quants(), what + " integers");
+        assertArrayEquals(e.scales(), a.scales(), what + " scales");
+    }
+
+    @Test
+    void theUnpermutationInvertsLlamaCppsRowOrder() {
+        int headDim = 8;
+        // llama.cpp's order for one head: HF rows 0, 4, 1, 5, 2, 6, 3, 7.
+        int[] expected = {0, 2, 4, 6, 1, 3, 5, 7};
+        for (int r = 0; r < 16; r++) {
+            assertEquals((r / headDim) * headDim + expected[r % headDim], GgufImport.ggufRowOf(r, headDim), "row " + r);
+        }
+    }
+
+    @Test
+    void unsupportedTensorTypesArchitecturesAndTokenizersAreNamed() {
+        GgufTestWriter f16 = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16);
+        Path q4 = dir.resolve("q4.gguf");
+        f16.tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(q4);
+        byte[] bytes = readAll(q4);
+        // After the entry's name: its dimension count (4 bytes), two dimensions (16), then its type: F16 (1) to Q4_0 (2).
+        int entry = indexOf(bytes, "blk.0.extra.weight") + "blk.0.extra.weight".length() + 4 + 16;
+        bytes[entry] = 2;
+        write(q4, bytes);
+        GgufException e = assertThrows(GgufException.class, () -> GgufFile.open(q4));
+        assertTrue(e.getMessage().contains("blk.0.extra.weight") && e.getMessage().contains("ggml type 2"),
+                e.getMessage());
+
+        Path extra = dir.resolve("extra.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16)
+                .tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(extra);
+        e = assertThrows(GgufException.class, () -> GgufImport.run(extra, dir.resolve("o1"), null, 1L << 30));
+        assertTrue(e.getMessage().contains("'blk.0.extra.weight' has no place"), e.getMessage());
+
+        Path gpt2 = dir.resolve("gpt2.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("general.architecture", "gpt2").write(gpt2);
+        e = assertThrows(GgufException.class, () -> GgufImport.run(gpt2, dir.resolve("o2"), null, 1L << 30));
+        assertTrue(e.getMessage().contains("general.architecture 'gpt2'"), e.getMessage());
+
+        Path spm = dir.resolve("spm.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.model", "llama").write(spm);
+        e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o3"), null, 1L << 30));
+        assertTrue(e.getMessage().contains("--tokenizer"), e.getMessage());
+        GgufImport.run(spm, dir.resolve("o4"), Fixtures.modelDir(), 1L << 30);
+        assertTrue(Files.isRegularFile(dir.resolve("o4").resolve("tokenizer_config.json")), "copied");
+
+        e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o4"), Fixtures.modelDir(), 1L << 30));
+        assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+    }
+
+    @Test
+    void damagedFilesFailNamingTheProblem() {
+        Path good = dir.resolve("good.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).write(good);
+        byte[] bytes = readAll(good);
+
+        Path truncated = dir.resolve("truncated.gguf");
+        write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        GgufException e = assertThrows(GgufException.class, () -> GgufFile.open(truncated));
+        assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("runs past the end"),
+                e.getMessage());
+
+        Path header = dir.resolve("header.gguf");
+        write(header, java.util.Arrays.copyOf(bytes, 4000));
+        e = assertThrows(GgufException.class, () -> GgufFile.open(header));
+        assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+
+        Path notGguf = dir.resolve("model.safetensors.gguf");
+        byte[] wrong = bytes.clone();
+        wrong[0] = 'X';
+        write(notGguf, wrong);
+        e = assertThrows(GgufException.class, () -> GgufFile.open(notGguf));
+        assertTrue(e.getMessage().contains("not a GGUF file"), e.getMessage());
+
+        Path noKey = dir.resolve("nokey.gguf");
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).remove("llama.block_count").write(noKey);
+        e = assertThrows(GgufException.class, () -> GgufImport.run(noKey, dir.resolve("o"), null, 1L << 30));
+        assertTrue(e.getMessage().contains("missing metadata 'llama.block_count'"), e.getMessage());
+    }
+
+    private static int indexOf(byte[] haystack, String needle) {
+        byte[] n = needle.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        outer:
+        for (int i = 0; i + n.length <= haystack.length; i++) {
+            for (int j = 0; j < n.length; j++) {
+                if (haystack[i + j] != n[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError(needle + " not found");
+    }
+
+    private static byte[] readAll(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static void write(Path file, byte[] bytes) {
+        try {
+            Files.write(file, bytes);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,300 @@
+package dev.stride.decoder.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.gguf.GgmlType;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.HalfFloats;
+import dev.stride.decoder.safetensors.TensorInfo;
+import dev.stride.decoder.safetensors.TensorStore;
+import dev.stride.decoder.tensor.ArrayMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Writes GGUF version 3 files for tests, following the format description (not Stride's reader): header, typed
+ * metadata, tensor entries with dimensions innermost first, data aligned to 32 bytes. {@link #llama} turns a
+ * Hugging Face Llama directory into the GGUF file llama.cpp's converter would make of it, query and key rows
+ * permuted as its {@code permute} does.
+ */
+public final class GgufTestWriter {
+
+    private record Tensor(String name, GgmlType type, long[] dims, byte[] data) {
+    }
+
+    private static final int ALIGNMENT = 32;
+
+    private final Map<String, Object> metadata = new LinkedHashMap<>();
+    private final List<Tensor> tensors = new ArrayList<>();
+
+    /** {@code MODEL_DIR F16|F32|Q8_0 OUT.gguf}: the {@link #llama} file of a model (scripts/gguf-crosscheck.sh). */
+    public static void main(String[] args) {
+        llama(Path.of(args[0]), GgmlType.valueOf(args[1])).write(Path.of(args[2]));
+    }
+
+    /** String, Integer (UINT32), Float (FLOAT32), Boolean, List of String, or int[] (array of INT32). */
+    public GgufTestWriter put(String key, Object value) {
+        metadata.put(key, value);
+        return this;
+    }
+
+    public GgufTestWriter remove(String key) {
+        metadata.remove(key);
+        return this;
+    }
+
+    /** A tensor of {@code type}; {@code dims} innermost first. */
+    public GgufTestWriter tensor(String name, GgmlType type, long[] dims, byte[] data) {
+        tensors.add(new Tensor(name, type, dims.clone(), data.clone()));
+        return this;
+    }
+
+    public void write(Path file) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        Out out = new Out(bytes);
+        out.raw("GGUF".getBytes(StandardCharsets.US_ASCII));
+        out.u32(3);
+        out.u64(tensors.size());
+        out.u64(metadata.size());
+        metadata.forEach((key, value) -> {
+            out.string(key);
+            out.value(value);
+        });
+        long offset = 0;
+        for (Tensor t : tensors) {
+            out.string(t.name());
+            out.u32(t.dims().length);
+            for (long d : t.dims()) {
+                out.u64(d);
+            }
+            out.u32(t.type().id());
+            out.u64(offset);
+            offset = align(offset + t.data().length);
+        }
+        out.pad();
+        for (Tensor t : tensors) {
+            out.raw(t.data());
+            out.pad();
+        }
+        try {
+            Files.write(file, bytes.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static long align(long n) {
+        return (n + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    }
+
+    private record Out(ByteArrayOutputStream bytes) {
+
+        void raw(byte[] b) {
+            bytes.write(b, 0, b.length);
+        }
+
+        void u32(int v) {
+            raw(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(v).array());
+        }
+
+        void u64(long v) {
+            raw(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array());
+        }
+
+        void string(String s) {
+            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+            u64(utf8.length);
+            raw(utf8);
+        }
+
+        void pad() {
+            while (bytes.size() % ALIGNMENT != 0) {
+                bytes.write(0);
+            }
+        }
+
+        void value(Object value) {
+            if (value instanceof String s) {
+                u32(8);
+                string(s);
+            } else if (value instanceof Integer i) {
+                u32(4);
+                u32(i);
+            } else if (value instanceof Float f) {
+                u32(6);
+                u32(Float.floatToRawIntBits(f));
+            } else if (value instanceof Boolean b) {
+                u32(7);
+                bytes.write(b ? 1 : 0);
+            } else if (value instanceof int[] ints) {
+                u32(9);
+                u32(5);
+                u64(ints.length);
+                for (int i : ints) {
+                    u32(i);
+                }
+            } else if (value instanceof List<?> list) {
+                u32(9);
+                u32(8);
+                u64(list.size());
+                list.forEach(s -> string((String) s));
+            } else {
+                throw new IllegalArgumentException("no GGUF type for " + value);
+            }
+        }
+    }
+
+    /**
+     * The Llama model in {@code modelDir} as llama.cpp's converter lays it out: {@code llama.*} metadata, the
+     * byte-level BPE tokenizer as {@code tokenizer.ggml.*}, tensors under GGUF names, matrices in {@code matrices}
+     * (F16, F32 or Q8_0, quantized by Stride's own Q8_0 quantizer) and vectors as stored.
+     */
+    public static GgufTestWriter llama(Path modelDir, GgmlType matrices) {
+        ModelConfig c = ModelConfig.read(modelDir);
+        GgufTestWriter w = new GgufTestWriter()
+                .put("general.architecture", "llama")
+                .put("general.name", modelDir.getFileName().toString())
+                .put("llama.context_length", c.maxPositions())
+                .put("llama.embedding_length", c.hiddenSize())
+                .put("llama.block_count", c.numLayers())
+                .put("llama.feed_forward_length", c.intermediateSize())
+                .put("llama.rope.dimension_count", c.headDim())
+                .put("llama.attention.head_count", c.numHeads())
+                .put("llama.attention.head_count_kv", c.numKvHeads())
+                .put("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps())
+                .put("llama.rope.freq_base", (float) c.ropeTheta());
+        tokenizer(w, modelDir);
+        try (TensorStore store = TensorStore.openDirectory(modelDir)) {
+            w.put("general.alignment", ALIGNMENT);
+            w.add(store, "model.embed_tokens.weight", "token_embd.weight", matrices, 0);
+            for (int i = 0; i < c.numLayers(); i++) {
+                String p = "model.layers." + i + ".";
+                String g = "blk." + i + ".";
+                w.add(store, p + "input_layernorm.weight", g + "attn_norm.weight", matrices, 0);
+                w.add(store, p + "self_attn.q_proj.weight", g + "attn_q.weight", matrices, c.numHeads());
+                w.add(store, p + "self_attn.k_proj.weight", g + "attn_k.weight", matrices, c.numKvHeads());
+                w.add(store, p + "self_attn.v_proj.weight", g + "attn_v.weight", matrices, 0);
+                w.add(store, p + "self_attn.o_proj.weight", g + "attn_output.weight", matrices, 0);
+                w.add(store, p + "post_attention_layernorm.weight", g + "ffn_norm.weight", matrices, 0);
+                w.add(store, p + "mlp.gate_proj.weight", g + "ffn_gate.weight", matrices, 0);
+                w.add(store, p + "mlp.up_proj.weight", g + "ffn_up.weight", matrices, 0);
+                w.add(store, p + "mlp.down_proj.weight", g + "ffn_down.weight", matrices, 0);
+            }
+            w.add(store, "model.norm.weight", "output_norm.weight", matrices, 0);
+            if (store.contains("lm_head.weight")) {
+                w.add(store, "lm_head.weight", "output.weight", matrices, 0);
+            }
+        }
+        return w;
+    }
+
+    private void add(TensorStore store, String hfName, String ggufName, GgmlType matrices, int rotaryHeads) {
+        TensorInfo info = store.info(hfName);
+        long[] shape = info.shape();
+        float[] values = store.readFloats(hfName);
+        if (shape.length == 1) {
+            tensor(ggufName, GgmlType.F32, shape, encode(values, DType.F32));
+            return;
+        }
+        int rows = (int) shape[0];
+        int cols = (int) shape[1];
+        if (rotaryHeads > 0) {
+            values = permuteLikeLlamaCpp(values, rows, cols, rotaryHeads);
+        }
+        long[] dims = {cols, rows};
+        switch (matrices) {
+            case F32 -> tensor(ggufName, matrices, dims, encode(values, DType.F32));
+            case F16 -> tensor(ggufName, matrices, dims, encode(values, DType.F16));
+            case Q8_0 -> tensor(ggufName, matrices, dims, q8Blocks(values, rows, cols));
+            default -> throw new IllegalArgumentException("matrices as " + matrices);
+        }
+    }
+
+    /**
+     * numpy's {@code w.reshape(heads, 2, rows // heads // 2, cols).swapaxes(1, 2).reshape(rows, cols)}: element
+     * [h, t, j] moves to [h, j, t].
+     */
+    private static float[] permuteLikeLlamaCpp(float[] w, int rows, int cols, int heads) {
+        int half = rows / heads / 2;
+        float[] out = new float[w.length];
+        for (int h = 0; h < heads; h++) {
+            for (int t = 0; t < 2; t++) {
+                for (int j = 0; j < half; j++) {
+                    int from = (h * 2 * half + t * half + j) * cols;
+                    int to = (h * half * 2 + j * 2 + t) * cols;
+                    System.arraycopy(w, from, out, to, cols);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Q8_0 blocks (float16 scale, 32 signed bytes) of the matrix, as Stride's quantizer rounds them. */
+    private static byte[] q8Blocks(float[] values, int rows, int cols) {
+        PackedQ8Matrix q = PackedQ8Matrix.quantize(new ArrayMatrix(values, rows, cols));
+        int blocks = cols / PackedQ8Matrix.BLOCK;
+        ByteBuffer out = ByteBuffer.allocate(rows * blocks * 34).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < blocks; b++) {
+                out.putShort(HalfFloats.f32ToF16(q.scale(r, b)));
+                for (int i = 0; i < PackedQ8Matrix.BLOCK; i++) {
+                    out.put((byte) q.quant(r, b * PackedQ8Matrix.BLOCK + i));
+                }
+            }
+        }
+        return out.array();
+    }
+
+    private static byte[] encode(float[] values, DType dtype) {
+        ByteBuffer out = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            if (dtype == DType.F16) {
+                out.putShort(HalfFloats.f32ToF16(v));
+            } else {
+                out.putFloat(v);
+            }
+        }
+        return out.array();
+    }
+
+    /** tokenizer.json's vocabulary and merges, its added tokens as control tokens, BOS/EOS by id. */
+    private static void tokenizer(GgufTestWriter w, Path modelDir) {
+        try {
+            ObjectMapper json = new ObjectMapper();
+            JsonNode tokenizer = json.readTree(modelDir.resolve("tokenizer.json").toFile());
+            JsonNode config = json.readTree(modelDir.resolve("tokenizer_config.json").toFile());
+            JsonNode vocab = tokenizer.path("model").path("vocab");
+            String[] tokens = new String[vocab.size()];
+            vocab.properties().forEach(e -> tokens[e.getValue().asInt()] = e.getKey());
+            int[] types = new int[tokens.length];
+            java.util.Arrays.fill(types, 1);
+            for (JsonNode added : tokenizer.path("added_tokens")) {
+                types[added.path("id").asInt()] = added.path("special").asBoolean() ? 3 : 4;
+            }
+            List<String> merges = new ArrayList<>();
+            tokenizer.path("model").path("merges").forEach(m -> merges.add(m.asText()));
+            w.put("tokenizer.ggml.model", "gpt2")
+                    .put("tokenizer.ggml.pre", "default")
+                    .put("tokenizer.ggml.tokens", List.of(tokens))
+                    .put("tokenizer.ggml.token_type", types)
+                    .put("tokenizer.ggml.merges", merges)
+                    .put("tokenizer.ggml.bos_token_id", vocab.path(config.path("bos_token").asText()).asInt())
+                    .put("tokenizer.ggml.eos_token_id", vocab.path(config.path("eos_token").asText()).asInt())
+                    .put("tokenizer.ggml.add_bos_token", config.path("add_bos_token").asBoolean());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
