@@ -49,6 +49,10 @@ public final class ModelSource {
     }
 
     private static String check(SparkSession spark, String option, String location, List<String> required) {
+        if (location.endsWith(".gguf")) {
+            throw new JobSetupException(option + " " + location + ": a GGUF file; import it as a model directory"
+                    + " first (bin/stride import-gguf " + location + " --out DIR) and give that directory");
+        }
         if (ModelLocation.isUri(location)) {
             checkUri(spark, option, location, required);
             return location;

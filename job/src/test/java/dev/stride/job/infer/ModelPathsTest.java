@@ -103,6 +103,15 @@ class ModelPathsTest {
     }
 
     @Test
+    void aGgufFileIsOneClearErrorThatSaysHowToImportIt() {
+        String gguf = dir.resolve("model.Q8_0.gguf").toUri().toString();
+        JobSetupException error = noTaskStarts(() -> JobRuns.run(SPARK.session(), "--model", gguf,
+                "--input", input.toString(), "--output", dir.resolve("out").toString()));
+        assertTrue(error.getMessage().startsWith("--model " + gguf + ": a GGUF file")
+                && error.getMessage().contains("stride import-gguf"), error.getMessage());
+    }
+
+    @Test
     void aModelGivenAsAFileUriIsCopiedToTheExecutorAndGivesTheSameOutput() throws IOException {
         Path remote = Files.createDirectories(dir.resolve("remote").resolve(JobRuns.FIXTURE.getFileName()));
         try (Stream<Path> files = Files.list(JobRuns.FIXTURE)) {
