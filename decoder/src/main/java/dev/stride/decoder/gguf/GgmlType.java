@@ -32,14 +32,14 @@ public enum GgmlType {
         return blockBytes;
     }
 
-    /** The type numbered {@code id}; other ggml types (the 2-6 bit quantizations, ...) are an error naming it. */
+    /** The type numbered {@code id}; any other ggml type (Q4_0, Q5_1, the k-quants, ...) is an error naming it. */
     static GgmlType of(int id, String where) {
         for (GgmlType type : values()) {
             if (type.id == id) {
                 return type;
             }
         }
-        throw new GgufException(where + " has ggml type " + id + ", which Stride does not import (supported: F32,"
-                + " F16, BF16, Q8_0; requantize the file to one of them, e.g. with llama.cpp's llama-quantize)");
+        throw new GgufException(where + " has ggml type " + id + ", which Stride does not import (it imports F32,"
+                + " F16, BF16 and Q8_0 tensors: use a Q8_0 or F16 file of the model, or its Hugging Face checkpoint)");
     }
 }

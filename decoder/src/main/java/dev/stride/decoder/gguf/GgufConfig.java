@@ -3,6 +3,8 @@ package dev.stride.decoder.gguf;
 import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.RopeScaling;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -31,8 +33,16 @@ final class GgufConfig {
     }
 
     static ModelConfig of(GgufFile f) {
+        if (f.optionalInt("llama.expert_count").orElse(0) > 0) {
+            throw new GgufException(f.path() + ": a mixture-of-experts model (llama.expert_count "
+                    + f.requireInt("llama.expert_count") + "); Stride runs dense Llama models");
+        }
         int hidden = f.requireInt("llama.embedding_length");
         int heads = f.requireInt("llama.attention.head_count");
+        if (heads == 0 || hidden % heads != 0 && f.optionalInt("llama.attention.key_length").isEmpty()) {
+            throw new GgufException(f.path() + ": llama.attention.head_count " + heads + " does not divide"
+                    + " llama.embedding_length " + hidden);
+        }
         int headDim = f.optionalInt("llama.attention.key_length").orElse(hidden / heads);
         int rotary = f.optionalInt("llama.rope.dimension_count").orElse(headDim);
         if (rotary != headDim) {
@@ -106,16 +116,35 @@ final class GgufConfig {
         int original = f.optionalInt("llama.rope.scaling.original_context_length").orElse(LLAMA3_ORIGINAL_CONTEXT);
         double low = -intercept * original / slope;
         double high = low + original / slope;
-        RopeScaling scaling = new RopeScaling("llama3", factor, low, high, original);
-        double[] scaled = scaling.inverseFrequencies(theta, headDim);
-        for (int i = 0; i < divisors.length; i++) {
-            double divisor = inv[i] / scaled[i];
-            if (Math.abs(divisor - divisors[i]) > DIVISOR_TOLERANCE * divisors[i]) {
-                throw new GgufException(f.path() + ": " + ROPE_FREQS + "[" + i + "] = " + divisors[i] + " is not Llama"
-                        + " 3's rope scaling (the best fit, factor " + factor + ", low " + low + ", high " + high
-                        + ", gives " + divisor + ")");
+        // The fit recovers 1 and 4 as 1.0000001 and 3.9999999: take the shortest decimals that still reproduce.
+        for (int digits = 1; digits <= 6; digits++) {
+            RopeScaling rounded = new RopeScaling("llama3", factor, round(low, digits), round(high, digits), original);
+            if (mismatch(rounded, theta, headDim, inv, divisors) < 0) {
+                return rounded;
             }
         }
-        return scaling;
+        RopeScaling fitted = new RopeScaling("llama3", factor, low, high, original);
+        int wrong = mismatch(fitted, theta, headDim, inv, divisors);
+        if (wrong >= 0) {
+            throw new GgufException(f.path() + ": " + ROPE_FREQS + "[" + wrong + "] = " + divisors[wrong] + " is not"
+                    + " Llama 3's rope scaling (the best fit, factor " + factor + ", low " + low + ", high " + high
+                    + ", gives " + inv[wrong] / fitted.inverseFrequencies(theta, headDim)[wrong] + ")");
+        }
+        return fitted;
+    }
+
+    /** The first frequency whose divisor {@code scaling} does not reproduce, or -1. */
+    private static int mismatch(RopeScaling scaling, double theta, int headDim, double[] inv, double[] divisors) {
+        double[] scaled = scaling.inverseFrequencies(theta, headDim);
+        for (int i = 0; i < divisors.length; i++) {
+            if (Math.abs(inv[i] / scaled[i] - divisors[i]) > DIVISOR_TOLERANCE * divisors[i]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static double round(double value, int significantDigits) {
+        return new BigDecimal(value).round(new MathContext(significantDigits)).doubleValue();
     }
 }

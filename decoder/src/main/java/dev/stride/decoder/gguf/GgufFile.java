@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -86,6 +87,9 @@ public final class GgufFile implements AutoCloseable {
                         + ", expected the bytes 'GGUF')");
             }
             int version = in.getInt();
+            if (Integer.reverseBytes(version) == 2 || Integer.reverseBytes(version) == 3) {
+                throw new GgufException(file + ": a big-endian GGUF file; Stride reads little-endian ones");
+            }
             if (version != 2 && version != 3) {
                 throw new GgufException(file + ": GGUF version " + version + " is not supported (2 and 3 are)");
             }
@@ -107,6 +111,10 @@ public final class GgufFile implements AutoCloseable {
             long dataStart = (in.position() + alignment - 1) / alignment * alignment;
             Map<String, GgufTensor> tensors = new LinkedHashMap<>();
             for (GgufTensor info : infos) {
+                if (info.offset() % alignment != 0) {
+                    throw new GgufException(file + ": tensor '" + info.name() + "' starts at data offset "
+                            + info.offset() + ", not a multiple of the alignment " + alignment);
+                }
                 if (info.offset() < 0 || info.offset() > size - dataStart - info.byteLength()) {
                     throw new GgufException(file + ": tensor '" + info.name() + "' (" + info.byteLength()
                             + " bytes at data offset " + Long.toUnsignedString(info.offset())
@@ -135,8 +143,18 @@ public final class GgufFile implements AutoCloseable {
         return a;
     }
 
-    /** Sequential reads of the header's little-endian fields. */
-    private record Reader(Path file, ByteBuffer in) {
+    /**
+     * Sequential reads of the header's little-endian fields. Keys and tensor names must be valid UTF-8; string
+     * values (hundreds of thousands of tokens) are decoded leniently, so one odd token cannot make a file unreadable.
+     */
+    private record Reader(Path file, ByteBuffer in, CharsetDecoder strict, CharsetDecoder lenient) {
+
+        Reader(Path file, ByteBuffer in) {
+            this(file, in, StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .onUnmappableCharacter(CodingErrorAction.REPORT),
+                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                            .onUnmappableCharacter(CodingErrorAction.REPLACE));
+        }
 
         long count(String what) {
             long n = in.getLong();
@@ -147,16 +165,28 @@ public final class GgufFile implements AutoCloseable {
             return n;
         }
 
+        /** A key or a name; {@code what} names it for errors. */
         String string(String what) {
-            long length = count("length of " + what);
-            byte[] bytes = new byte[(int) length];
-            in.get(bytes);
             try {
-                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .decode(ByteBuffer.wrap(bytes)).toString();
+                return strict.decode(bytes(what)).toString();
             } catch (CharacterCodingException e) {
                 throw new GgufException(file + ": " + what + " is not valid UTF-8", e);
             }
+        }
+
+        private String value() {
+            try {
+                return lenient.decode(bytes("a string value")).toString();
+            } catch (CharacterCodingException e) {
+                throw new IllegalStateException("a replacing decoder reported " + e, e);
+            }
+        }
+
+        private ByteBuffer bytes(String what) {
+            int length = (int) count("length of " + what);
+            ByteBuffer bytes = in.slice(in.position(), length);
+            in.position(in.position() + length);
+            return bytes;
         }
 
         /** Integers as Long, FLOAT32 as Float, FLOAT64 as Double, BOOL as Boolean, arrays as lists. */
@@ -172,14 +202,14 @@ public final class GgufFile implements AutoCloseable {
                 case FLOAT32 -> in.getFloat();
                 case FLOAT64 -> in.getDouble();
                 case BOOL -> in.get() != 0;
-                case STRING -> string("value of '" + key + "'");
+                case STRING -> value();
                 case ARRAY -> {
                     int elementType = in.getInt();
                     if (elementType == ARRAY) {
                         throw new GgufException(file + ": metadata '" + key + "' is an array of arrays (unsupported)");
                     }
                     long n = count("length of '" + key + "'");
-                    List<Object> list = new ArrayList<>((int) n);
+                    List<Object> list = new ArrayList<>((int) Math.min(n, 1 << 16));
                     for (long i = 0; i < n; i++) {
                         list.add(value(elementType, key));
                     }
@@ -279,12 +309,17 @@ public final class GgufFile implements AutoCloseable {
 
     /** The tensor's bytes: a read-only little-endian view of the mapped file, position 0. */
     public ByteBuffer data(GgufTensor tensor) {
-        if (tensor.byteLength() > Integer.MAX_VALUE) {
-            throw new GgufException(file + ": tensor '" + tensor.name() + "' holds " + tensor.byteLength()
-                    + " bytes; tensors over 2 GB are not supported");
+        return data(tensor, 0, tensor.byteLength());
+    }
+
+    /** Bytes [from, from + length) of the tensor's data (under 2 GB at a time), mapped as {@link #data(GgufTensor)}. */
+    public ByteBuffer data(GgufTensor tensor, long from, long length) {
+        if (from < 0 || length < 0 || length > Integer.MAX_VALUE || from > tensor.byteLength() - length) {
+            throw new IllegalArgumentException("tensor '" + tensor.name() + "': bytes [" + from + ", +" + length
+                    + ") of " + tensor.byteLength() + " (at most 2 GB at a time)");
         }
         try {
-            return channel.map(FileChannel.MapMode.READ_ONLY, tensor.offset(), tensor.byteLength())
+            return channel.map(FileChannel.MapMode.READ_ONLY, tensor.offset() + from, length)
                     .order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new GgufException(file + ": cannot map tensor '" + tensor.name() + "': " + e, e);

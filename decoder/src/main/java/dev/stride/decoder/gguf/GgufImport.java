@@ -5,83 +5,58 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.safetensors.DType;
-import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.math.BigDecimal;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.EnumSet;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
  * Imports a Llama-family GGUF file as a Hugging Face model directory, which every Stride command and the Spark job
- * read: {@code config.json} from the {@code llama.*} metadata, tokenizer files from {@code tokenizer.*} (see
- * {@link GgufTokenizer}) or copied from a directory the caller names, and safetensors holding every tensor under
- * its Hugging Face name.
+ * read: {@code config.json} from the {@code llama.*} metadata ({@link GgufConfig}), the tensors as safetensors
+ * under Hugging Face names ({@link GgufWeights}), and the tokenizer files, rebuilt from {@code tokenizer.*}
+ * ({@link GgufTokenizer}) or copied from a directory the caller names.
  *
- * <p>F32, F16 and BF16 tensors are copied bit for bit. Q8_0 tensors are dequantized to F32, exactly: q * scale has
- * at most 7 + 11 significant bits. Stride's own Q8_0 quantizer ({@code --weights q8}) then gets the file's blocks
- * back bit for bit wherever a block's largest |q| is 127, which is what llama.cpp's quantizer writes (scale =
- * max|w| / 127); the import counts the blocks where that does not hold. The query and key projections are
- * un-permuted: llama.cpp's converter reorders each head's rows so that rotary pairs are adjacent rows (2j, 2j + 1),
- * where Hugging Face Llama pairs row j with row j + headDim / 2.
+ * <p>Q8_0 tensors are written as float32, exactly: q * scale has at most 7 + 11 significant bits. Stride's own
+ * Q8_0 quantizer ({@code --weights q8}) then gets the file's blocks back bit for bit wherever a block's largest |q|
+ * is 127, which is what llama.cpp's quantizer writes (scale = max|w| / 127); the import counts the blocks where
+ * that does not hold. Everything is checked before the first weight is written, and the directory is written
+ * under a temporary name and renamed into place at the end, so a failed import leaves nothing behind.
  */
 public final class GgufImport {
 
     private static final String HF_ARCHITECTURE = "LlamaForCausalLM";
-    private static final List<String> TOKENIZER_FILES =
-            List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json");
+    private static final String TOKENIZER = "tokenizer.json";
+    private static final String TOKENIZER_CONFIG = "tokenizer_config.json";
+    private static final String GENERATION_CONFIG = "generation_config.json";
 
     /** What an import wrote. */
     public record Result(ModelConfig config, Set<GgmlType> types, int shards, long bytes, long q8BlocksNotAt127) {
-    }
-
-    private record Planned(String hfName, GgufTensor tensor, int rotaryHeads) {
-
-        DType outputType() {
-            return switch (tensor.type()) {
-                case F32, Q8_0 -> DType.F32;
-                case F16 -> DType.F16;
-                case BF16 -> DType.BF16;
-            };
-        }
-
-        long outputBytes() {
-            return tensor.rows() * tensor.cols() * outputType().byteSize();
-        }
-
-        long[] hfShape() {
-            long[] dims = tensor.dims();
-            long[] shape = new long[dims.length];
-            for (int d = 0; d < dims.length; d++) {
-                shape[d] = dims[dims.length - 1 - d];
-            }
-            return shape;
-        }
     }
 
     private GgufImport() {
     }
 
     /**
-     * Writes the model in {@code gguf} to {@code out} (created; it must not hold files yet), in safetensors shards
-     * of at most {@code maxShardBytes} (one file if it all fits). {@code tokenizerDir}, if not null, supplies
+     * Writes the model in {@code gguf} to {@code out} (absent or an empty directory), in safetensors shards of at
+     * most {@code maxShardBytes} (one file if it all fits). {@code tokenizerDir}, if not null, supplies
      * tokenizer.json (and tokenizer_config.json, generation_config.json where present) instead of the metadata.
      */
     public static Result run(Path gguf, Path out, Path tokenizerDir, long maxShardBytes) {
         if (maxShardBytes <= 0) {
             throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
         }
+        checkOutput(out);
         try (GgufFile file = GgufFile.open(gguf)) {
             String architecture = file.require("general.architecture", String.class);
             if (!architecture.equals("llama")) {
@@ -89,178 +64,116 @@ public final class GgufImport {
                         + "' is not supported (Stride imports the llama family)");
             }
             ModelConfig config = GgufConfig.of(file);
-            List<Planned> plan = plan(file, config);
-            prepare(out);
-            long q8Outliers = 0;
-            long bytes = 0;
-            List<List<Planned>> shards = shards(plan, maxShardBytes);
-            Map<String, String> weightMap = new LinkedHashMap<>();
-            for (int s = 0; s < shards.size(); s++) {
-                String name = shards.size() == 1 ? "model.safetensors"
-                        : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
-                SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt")
-                        .metadata("source", "gguf:" + gguf.getFileName());
-                for (Planned p : shards.get(s)) {
-                    Converted converted = convert(file, p);
-                    q8Outliers += converted.q8BlocksNotAt127;
-                    writer.putRaw(p.hfName(), p.outputType(), p.hfShape(), converted.bytes);
-                    weightMap.put(p.hfName(), name);
-                    bytes += converted.bytes.length;
+            GgufWeights weights = GgufWeights.plan(file, config);
+            Map<String, byte[]> tokenizerFiles = tokenizerFiles(file, tokenizerDir, config.vocabSize());
+            Path staging = staging(out);
+            try {
+                int shards = writeWeights(weights, staging, gguf, maxShardBytes);
+                ObjectMapper json = new ObjectMapper();
+                json.writerWithDefaultPrettyPrinter().writeValue(staging.resolve("config.json").toFile(),
+                        configJson(json, config, weights.dominantType()));
+                for (Map.Entry<String, byte[]> entry : tokenizerFiles.entrySet()) {
+                    Files.write(staging.resolve(entry.getKey()), entry.getValue());
                 }
-                writer.write(out.resolve(name));
+                moveIntoPlace(staging, out);
+                return new Result(config, weights.types(), shards, weights.bytes(), weights.q8BlocksNotAt127());
+            } catch (IOException | RuntimeException e) {
+                deleteTree(staging, e);
+                throw e;
             }
-            if (shards.size() > 1) {
-                SafetensorsWriter.writeIndex(out, bytes, weightMap);
-            }
-            ObjectMapper json = new ObjectMapper();
-            json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("config.json").toFile(),
-                    configJson(json, config, dominantType(plan)));
-            writeTokenizer(file, out, tokenizerDir, json);
-            Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
-            plan.forEach(p -> types.add(p.tensor().type()));
-            return new Result(config, types, shards.size(), bytes, q8Outliers);
         } catch (IOException e) {
-            throw new GgufException("cannot write " + out + ": " + e, e);
+            throw new GgufException("cannot import into " + out + ": " + e, e);
         }
     }
 
-    /** Every tensor of the file under its Hugging Face name, checked against the config's shapes. */
-    private static List<Planned> plan(GgufFile f, ModelConfig c) {
-        Map<String, Planned> byGgufName = new LinkedHashMap<>();
-        int h = c.hiddenSize();
-        expect(byGgufName, f, "token_embd.weight", "model.embed_tokens.weight", 0, c.vocabSize(), h);
-        expect(byGgufName, f, "output_norm.weight", "model.norm.weight", 0, h);
-        if (!c.tiedEmbeddings()) {
-            expect(byGgufName, f, "output.weight", "lm_head.weight", 0, c.vocabSize(), h);
+    private static int writeWeights(GgufWeights weights, Path dir, Path gguf, long maxShardBytes) {
+        List<List<GgufWeights.Planned>> shards = weights.shards(maxShardBytes);
+        Map<String, String> metadata = Map.of("format", "pt", "source", "gguf:" + gguf.getFileName());
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        for (int s = 0; s < shards.size(); s++) {
+            String name = shards.size() == 1 ? "model.safetensors"
+                    : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
+            weights.write(shards.get(s), dir.resolve(name), metadata);
+            shards.get(s).forEach(p -> weightMap.put(p.hfName(), name));
         }
-        for (int i = 0; i < c.numLayers(); i++) {
-            String g = "blk." + i + ".";
-            String p = "model.layers." + i + ".";
-            expect(byGgufName, f, g + "attn_norm.weight", p + "input_layernorm.weight", 0, h);
-            expect(byGgufName, f, g + "attn_q.weight", p + "self_attn.q_proj.weight", c.numHeads(), c.qDim(), h);
-            expect(byGgufName, f, g + "attn_k.weight", p + "self_attn.k_proj.weight", c.numKvHeads(), c.kvDim(), h);
-            expect(byGgufName, f, g + "attn_v.weight", p + "self_attn.v_proj.weight", 0, c.kvDim(), h);
-            expect(byGgufName, f, g + "attn_output.weight", p + "self_attn.o_proj.weight", 0, h, c.qDim());
-            expect(byGgufName, f, g + "ffn_norm.weight", p + "post_attention_layernorm.weight", 0, h);
-            expect(byGgufName, f, g + "ffn_gate.weight", p + "mlp.gate_proj.weight", 0, c.intermediateSize(), h);
-            expect(byGgufName, f, g + "ffn_up.weight", p + "mlp.up_proj.weight", 0, c.intermediateSize(), h);
-            expect(byGgufName, f, g + "ffn_down.weight", p + "mlp.down_proj.weight", 0, h, c.intermediateSize());
+        if (shards.size() > 1) {
+            SafetensorsWriter.writeIndex(dir, weights.bytes(), weightMap);
         }
-        for (String name : f.tensors().keySet()) {
-            if (!byGgufName.containsKey(name) && !name.equals(GgufConfig.ROPE_FREQS)) {
-                throw new GgufException(f.path() + ": tensor '" + name + "' has no place in a Llama model of "
-                        + c.numLayers() + " layers (not imported rather than dropped)");
-            }
-        }
-        // In the file's order, so that the output is read front to back.
-        List<Planned> plan = new ArrayList<>();
-        f.tensors().keySet().stream().filter(byGgufName::containsKey).forEach(name -> plan.add(byGgufName.get(name)));
-        return plan;
-    }
-
-    private static void expect(Map<String, Planned> plan, GgufFile f, String ggufName, String hfName,
-                               int rotaryHeads, long... hfShape) {
-        GgufTensor t = f.tensor(ggufName).orElseThrow(
-                () -> new GgufException(f.path() + ": no tensor '" + ggufName + "' (for " + hfName + ")"));
-        Planned p = new Planned(hfName, t, rotaryHeads);
-        if (!Arrays.equals(p.hfShape(), hfShape)) {
-            throw new GgufException(f.path() + ": tensor '" + ggufName + "' has dimensions "
-                    + Arrays.toString(t.dims()) + " (innermost first); the metadata's shape needs "
-                    + Arrays.toString(hfShape) + " (outermost first)");
-        }
-        if (t.type() == GgmlType.Q8_0 && hfShape.length == 1) {
-            throw new GgufException(f.path() + ": tensor '" + ggufName + "' is a Q8_0 vector; norms must be F32,"
-                    + " F16 or BF16");
-        }
-        plan.put(ggufName, p);
-    }
-
-    private record Converted(byte[] bytes, long q8BlocksNotAt127) {
-    }
-
-    /** The tensor's rows in Hugging Face order, in its output type. */
-    private static Converted convert(GgufFile f, Planned p) {
-        GgufTensor t = p.tensor();
-        if (p.outputBytes() > Integer.MAX_VALUE - 8) {
-            throw new GgufException(f.path() + ": tensor '" + t.name() + "' would take " + p.outputBytes()
-                    + " bytes as " + p.outputType() + "; tensors over 2 GB are not supported");
-        }
-        ByteBuffer src = f.data(t);
-        int rows = (int) t.rows();
-        int cols = (int) t.cols();
-        int rowBytes = (int) t.rowBytes();
-        int headDim = p.rotaryHeads() > 0 ? rows / p.rotaryHeads() : 0;
-        byte[] dst = new byte[(int) p.outputBytes()];
-        ByteBuffer out = ByteBuffer.wrap(dst).order(ByteOrder.LITTLE_ENDIAN);
-        long outliers = 0;
-        for (int r = 0; r < rows; r++) {
-            int from = (p.rotaryHeads() > 0 ? ggufRowOf(r, headDim) : r) * rowBytes;
-            if (t.type() != GgmlType.Q8_0) {
-                src.get(from, dst, r * rowBytes, rowBytes);
-                continue;
-            }
-            for (int b = 0; b < cols / 32; b++) {
-                int block = from + b * GgmlType.Q8_0.blockBytes();
-                float scale = HalfFloats.f16ToF32(src.getShort(block));
-                int largest = 0;
-                for (int i = 0; i < 32; i++) {
-                    byte q = src.get(block + 2 + i);
-                    largest = Math.max(largest, Math.abs(q));
-                    out.putFloat((r * cols + b * 32 + i) * Float.BYTES, q * scale);
-                }
-                if (largest != 0 && largest != 127) {
-                    outliers++;
-                }
-            }
-        }
-        return new Converted(dst, outliers);
+        return shards.size();
     }
 
     /**
-     * The GGUF row that holds Hugging Face row {@code r} of a rotary projection: within a head, HF row
-     * t * headDim / 2 + j (t = 0, 1) sits at row 2j + t, as llama.cpp's converter arranges it.
+     * The tokenizer files, made (or read) before any weight is written: from {@code tokenizerDir} where given
+     * (generation_config.json from the file's metadata if the directory has none), else rebuilt from the metadata.
      */
-    static int ggufRowOf(int r, int headDim) {
-        int half = headDim / 2;
-        int head = r / headDim;
-        int within = r % headDim;
-        return head * headDim + 2 * (within % half) + within / half;
-    }
-
-    private static List<List<Planned>> shards(List<Planned> plan, long maxShardBytes) {
-        List<List<Planned>> shards = new ArrayList<>();
-        List<Planned> current = new ArrayList<>();
-        long currentBytes = 0;
-        for (Planned p : plan) {
-            if (!current.isEmpty() && currentBytes + p.outputBytes() > maxShardBytes) {
-                shards.add(current);
-                current = new ArrayList<>();
-                currentBytes = 0;
+    private static Map<String, byte[]> tokenizerFiles(GgufFile file, Path tokenizerDir, int modelVocab)
+            throws IOException {
+        GgufTokenizer tokenizer = new GgufTokenizer(file, modelVocab);
+        ObjectMapper json = new ObjectMapper();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        if (tokenizerDir == null) {
+            files.put(TOKENIZER, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.tokenizerJson()));
+            files.put(TOKENIZER_CONFIG,
+                    json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.tokenizerConfig()));
+        } else {
+            if (!Files.isRegularFile(tokenizerDir.resolve(TOKENIZER))) {
+                throw new GgufException("--tokenizer " + tokenizerDir + ": no " + TOKENIZER + " to copy");
             }
-            current.add(p);
-            currentBytes += p.outputBytes();
-        }
-        shards.add(current);
-        return shards;
-    }
-
-    private static void prepare(Path out) throws IOException {
-        if (Files.isDirectory(out)) {
-            try (Stream<Path> entries = Files.list(out)) {
-                if (entries.findAny().isPresent()) {
-                    throw new GgufException(out + ": output directory is not empty (the import writes a whole model"
-                            + " directory and overwrites nothing)");
+            for (String name : List.of(TOKENIZER, TOKENIZER_CONFIG, GENERATION_CONFIG)) {
+                if (Files.isRegularFile(tokenizerDir.resolve(name))) {
+                    files.put(name, Files.readAllBytes(tokenizerDir.resolve(name)));
                 }
             }
         }
-        Files.createDirectories(out);
+        if (!files.containsKey(GENERATION_CONFIG)) {
+            files.put(GENERATION_CONFIG,
+                    json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.generationConfig()));
+        }
+        return files;
     }
 
-    /** torch_dtype for config.json: the type most matrix bytes are written in. */
-    private static DType dominantType(List<Planned> plan) {
-        Map<DType, Long> bytes = new LinkedHashMap<>();
-        plan.forEach(p -> bytes.merge(p.outputType(), p.outputBytes(), Long::sum));
-        return bytes.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    private static void checkOutput(Path out) {
+        if (!Files.exists(out)) {
+            return;
+        }
+        if (!Files.isDirectory(out)) {
+            throw new GgufException(out + ": exists and is not a directory");
+        }
+        try (Stream<Path> entries = Files.list(out)) {
+            if (entries.findAny().isPresent()) {
+                throw new GgufException(out + ": output directory is not empty (the import writes a whole model"
+                        + " directory and overwrites nothing)");
+            }
+        } catch (IOException e) {
+            throw new GgufException(out + ": cannot read: " + e, e);
+        }
+    }
+
+    /** A new sibling of {@code out} to write into (same file system, so that the final rename is one step). */
+    private static Path staging(Path out) throws IOException {
+        Path absolute = out.toAbsolutePath();
+        Files.createDirectories(absolute.getParent());
+        return Files.createDirectory(absolute.resolveSibling("." + absolute.getFileName() + ".importing-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong())));
+    }
+
+    private static void moveIntoPlace(Path staging, Path out) throws IOException {
+        Files.deleteIfExists(out); // an empty directory, checked before the import started
+        try {
+            Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(staging, out);
+        }
+    }
+
+    private static void deleteTree(Path dir, Exception cause) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     private static ObjectNode configJson(ObjectMapper json, ModelConfig c, DType dtype) {
@@ -275,10 +188,9 @@ public final class GgufImport {
         node.put("head_dim", c.headDim());
         node.put("vocab_size", c.vocabSize());
         node.put("max_position_embeddings", c.maxPositions());
-        node.put("rms_norm_eps", (double) c.rmsNormEps());
+        // The float32 value's shortest decimal (1e-05, not 9.999999747378752e-06): it reads back to the same float.
+        node.put("rms_norm_eps", new BigDecimal(Float.toString(c.rmsNormEps())));
         node.put("rope_theta", c.ropeTheta());
-        node.put("tie_word_embeddings", c.tiedEmbeddings());
-        node.put("hidden_act", "silu");
         RopeScaling rope = c.ropeScaling();
         if (rope.type().equals("linear")) {
             node.putObject("rope_scaling").put("rope_type", "linear").put("factor", rope.factor());
@@ -287,33 +199,13 @@ public final class GgufImport {
                     .put("low_freq_factor", rope.lowFreqFactor()).put("high_freq_factor", rope.highFreqFactor())
                     .put("original_max_position_embeddings", rope.originalMaxPositions());
         }
+        node.put("tie_word_embeddings", c.tiedEmbeddings());
+        node.put("hidden_act", "silu");
         node.put("torch_dtype", switch (dtype) {
             case F32 -> "float32";
             case F16 -> "float16";
             case BF16 -> "bfloat16";
         });
         return node;
-    }
-
-    private static void writeTokenizer(GgufFile f, Path out, Path tokenizerDir, ObjectMapper json)
-            throws IOException {
-        if (tokenizerDir != null) {
-            if (!Files.isRegularFile(tokenizerDir.resolve(TOKENIZER_FILES.get(0)))) {
-                throw new GgufException(tokenizerDir + ": no tokenizer.json to copy");
-            }
-            for (String name : TOKENIZER_FILES) {
-                if (Files.isRegularFile(tokenizerDir.resolve(name))) {
-                    Files.copy(tokenizerDir.resolve(name), out.resolve(name), StandardCopyOption.COPY_ATTRIBUTES);
-                }
-            }
-            return;
-        }
-        GgufTokenizer tokenizer = new GgufTokenizer(f);
-        json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("tokenizer.json").toFile(),
-                tokenizer.tokenizerJson());
-        json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("tokenizer_config.json").toFile(),
-                tokenizer.tokenizerConfig());
-        json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("generation_config.json").toFile(),
-                tokenizer.generationConfig());
     }
 }

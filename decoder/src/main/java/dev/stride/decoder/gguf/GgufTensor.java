@@ -4,7 +4,8 @@ package dev.stride.decoder.gguf;
  * One tensor of a GGUF file.
  *
  * @param dims dimensions as GGUF lists them, innermost (contiguous) first: a (rows, cols) matrix is {cols, rows}
- * @param offset absolute byte offset of the data in the file (relative to the data section before placement)
+ * @param offset byte offset of the data: in the file, once {@link GgufFile} has placed the tensor (relative to the
+ *     data section as the tensor directory gives it, before)
  */
 public record GgufTensor(String name, long[] dims, GgmlType type, long offset, long byteLength) {
 

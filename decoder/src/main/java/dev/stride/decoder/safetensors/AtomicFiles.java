@@ -17,7 +17,21 @@ final class AtomicFiles {
     private AtomicFiles() {
     }
 
+    /** What a write puts into the temporary file. */
+    @FunctionalInterface
+    interface Body {
+        void writeTo(FileChannel channel) throws IOException;
+    }
+
     static void write(Path target, List<ByteBuffer> parts) {
+        write(target, channel -> {
+            for (ByteBuffer part : parts) {
+                writeFully(channel, part.duplicate());
+            }
+        });
+    }
+
+    static void write(Path target, Body body) {
         Path absolute = target.toAbsolutePath();
         // Not Files.createTempFile: that creates the file 0600, and the renamed result would keep that mode.
         Path temp = absolute.resolveSibling("." + absolute.getFileName() + "."
@@ -25,18 +39,22 @@ final class AtomicFiles {
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
-                for (ByteBuffer part : parts) {
-                    ByteBuffer view = part.duplicate();
-                    while (view.hasRemaining()) {
-                        channel.write(view);
-                    }
-                }
+                body.writeTo(channel);
                 channel.force(true);
             }
             move(temp, absolute);
         } catch (IOException e) {
             deleteQuietly(temp, e);
             throw new SafetensorsException("cannot write " + target + ": " + e, e);
+        } catch (RuntimeException e) {
+            deleteQuietly(temp, e);
+            throw e;
+        }
+    }
+
+    static void writeFully(FileChannel channel, ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            channel.write(bytes);
         }
     }
 
@@ -48,7 +66,7 @@ final class AtomicFiles {
         }
     }
 
-    private static void deleteQuietly(Path temp, IOException cause) {
+    private static void deleteQuietly(Path temp, Exception cause) {
         try {
             Files.deleteIfExists(temp);
         } catch (IOException e) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +26,33 @@ import java.util.TreeMap;
 public final class SafetensorsWriter {
 
     private record Entry(String name, DType dtype, long[] shape, byte[] data) {
+        TensorSpec spec() {
+            return new TensorSpec(name, dtype, shape);
+        }
+    }
+
+    /** A tensor of a streamed write ({@link #writeStreamed}): its bytes come later, from a {@link TensorData}. */
+    public record TensorSpec(String name, DType dtype, long[] shape) {
+
+        public TensorSpec {
+            shape = shape.clone();
+            elementCount(name, shape);
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        public long byteLength() {
+            return Math.multiplyExact(TensorInfo.elementCount(shape), dtype.byteSize());
+        }
+    }
+
+    /** Writes the bytes of tensor {@code index} of a streamed write, exactly its {@link TensorSpec#byteLength()}. */
+    @FunctionalInterface
+    public interface TensorData {
+        void write(int index, FileChannel out) throws IOException;
     }
 
     private static final String METADATA_KEY = "__metadata__";
@@ -116,6 +144,30 @@ public final class SafetensorsWriter {
         ShardIndex.write(dir.resolve(ShardIndex.FILE_NAME), totalSize, weightMap);
     }
 
+    /**
+     * Writes one file whose tensors are produced one at a time by {@code data}, so that neither the checkpoint nor
+     * any one tensor has to fit in the heap (or in a Java array): the header from {@code specs}, then each tensor's
+     * bytes in order, each checked against its length; atomically, like {@link #write}.
+     */
+    public static void writeStreamed(Path file, List<TensorSpec> specs, Map<String, String> metadata,
+                                     TensorData data) {
+        byte[] header = header(file, specs, metadata);
+        AtomicFiles.write(file, channel -> {
+            AtomicFiles.writeFully(channel, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(0, header.length));
+            AtomicFiles.writeFully(channel, ByteBuffer.wrap(header));
+            for (int i = 0; i < specs.size(); i++) {
+                long start = channel.position();
+                data.write(i, channel);
+                long written = channel.position() - start;
+                if (written != specs.get(i).byteLength()) {
+                    throw new IllegalStateException("tensor '" + specs.get(i).name() + "': " + written
+                            + " bytes written, its shape needs " + specs.get(i).byteLength());
+                }
+            }
+        });
+    }
+
     private SafetensorsWriter add(Entry entry) {
         if (entries.containsKey(entry.name())) {
             throw new IllegalArgumentException("tensor '" + entry.name() + "' was already added");
@@ -138,7 +190,7 @@ public final class SafetensorsWriter {
     }
 
     private void writeFile(Path file, List<Entry> tensors) {
-        byte[] header = header(file, tensors);
+        byte[] header = header(file, tensors.stream().map(Entry::spec).toList(), metadata);
         List<ByteBuffer> parts = new ArrayList<>();
         parts.add(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
         parts.add(ByteBuffer.wrap(header));
@@ -149,22 +201,25 @@ public final class SafetensorsWriter {
     }
 
     /** The JSON header, padded with spaces so tensor data starts 8-byte aligned. */
-    private byte[] header(Path file, List<Entry> tensors) {
+    private static byte[] header(Path file, List<TensorSpec> tensors, Map<String, String> metadata) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(METADATA_KEY);
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Entry entry : tensors) {
-            ObjectNode tensor = root.putObject(entry.name());
-            tensor.put("dtype", entry.dtype().safetensorsName());
+        for (TensorSpec spec : tensors) {
+            if (root.has(spec.name())) {
+                throw new IllegalArgumentException("tensor '" + spec.name() + "' appears twice");
+            }
+            ObjectNode tensor = root.putObject(spec.name());
+            tensor.put("dtype", spec.dtype().safetensorsName());
             ArrayNode shape = tensor.putArray("shape");
-            for (long dim : entry.shape()) {
+            for (long dim : spec.shape()) {
                 shape.add(dim);
             }
-            tensor.putArray("data_offsets").add(offset).add(offset + entry.data().length);
-            offset += entry.data().length;
+            tensor.putArray("data_offsets").add(offset).add(offset + spec.byteLength());
+            offset += spec.byteLength();
         }
         byte[] json;
         try {

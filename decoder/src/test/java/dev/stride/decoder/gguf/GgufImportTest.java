@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.cli.StrideCli;
 import dev.stride.decoder.model.Model;
 import dev.stride.decoder.model.ModelConfig;
@@ -18,13 +20,16 @@ import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.GgufTestWriter;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,8 +117,8 @@ class GgufImportTest {
         RopeScaling recovered = ModelConfig.read(out).ropeScaling();
         assertEquals("llama3", recovered.type());
         assertEquals(factor, recovered.factor());
-        assertEquals(low, recovered.lowFreqFactor(), 1e-4);
-        assertEquals(high, recovered.highFreqFactor(), 1e-4);
+        assertEquals(low, recovered.lowFreqFactor(), "the shortest decimal that reproduces the file");
+        assertEquals(high, recovered.highFreqFactor());
         double[] expected = new RopeScaling("llama3", factor, low, high, original).inverseFrequencies(c.ropeTheta(),
                 c.headDim());
         double[] actual = recovered.inverseFrequencies(c.ropeTheta(), c.headDim());
@@ -160,12 +165,12 @@ class GgufImportTest {
         // llama.cpp's order for one head: HF rows 0, 4, 1, 5, 2, 6, 3, 7.
         int[] expected = {0, 2, 4, 6, 1, 3, 5, 7};
         for (int r = 0; r < 16; r++) {
-            assertEquals((r / headDim) * headDim + expected[r % headDim], GgufImport.ggufRowOf(r, headDim), "row " + r);
+            assertEquals((r / headDim) * headDim + expected[r % headDim], GgufWeights.ggufRowOf(r, headDim), "row " + r);
         }
     }
 
     @Test
-    void unsupportedTensorTypesArchitecturesAndTokenizersAreNamed() {
+    void unsupportedTensorTypesArchitecturesAndTokenizersAreNamed() throws IOException {
         GgufTestWriter f16 = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16);
         Path q4 = dir.resolve("q4.gguf");
         f16.tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(q4);
@@ -193,11 +198,74 @@ class GgufImportTest {
         GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.model", "llama").write(spm);
         e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o3"), null, 1L << 30));
         assertTrue(e.getMessage().contains("--tokenizer"), e.getMessage());
+        for (String pre : new String[] {"default", null}) {
+            Path other = dir.resolve("pre-" + pre + ".gguf");
+            GgufTestWriter writer = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16);
+            (pre == null ? writer.remove("tokenizer.ggml.pre") : writer.put("tokenizer.ggml.pre", pre)).write(other);
+            e = assertThrows(GgufException.class, () -> GgufImport.run(other, dir.resolve("o5"), null, 1L << 30));
+            assertTrue(e.getMessage().contains("tokenizer.ggml.pre") && e.getMessage().contains("--tokenizer"),
+                    e.getMessage());
+        }
+        try (Stream<Path> left = Files.list(dir)) {
+            List<String> names = left.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".gguf")).toList();
+            assertEquals(List.of(), names, "failed imports leave nothing behind");
+        }
         GgufImport.run(spm, dir.resolve("o4"), Fixtures.modelDir(), 1L << 30);
         assertTrue(Files.isRegularFile(dir.resolve("o4").resolve("tokenizer_config.json")), "copied");
 
         e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o4"), Fixtures.modelDir(), 1L << 30));
         assertTrue(e.getMessage().contains("not empty"), e.getMessage());
+    }
+
+    @Test
+    void anUntiedOutputProjectionBecomesLmHeadAndVersion2FilesRead() {
+        Path gguf = dir.resolve("untied.gguf");
+        GgufTestWriter writer = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F32).version(2);
+        byte[] head = new byte[2048 * 192 * Float.BYTES];
+        ByteBuffer values = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 2048 * 192; i++) {
+            values.putFloat((i % 97 - 48) / 256f);
+        }
+        writer.tensor("output.weight", GgmlType.F32, new long[] {192, 2048}, head).write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.run(gguf, out, null, 1L << 30);
+        assertTrue(!ModelConfig.read(out).tiedEmbeddings());
+        try (TensorStore imported = TensorStore.openDirectory(out)) {
+            float[] lmHead = imported.readFloats("lm_head.weight");
+            assertEquals(-48 / 256f, lmHead[0]);
+            assertEquals((2048 * 192 - 1) % 97 - 48, lmHead[lmHead.length - 1] * 256f);
+        }
+    }
+
+    @Test
+    void llamaBpeAddsBosUnlessTheFileSaysNotAndEndOfTurnTokensStopGeneration() {
+        Path gguf = dir.resolve("llama3-defaults.gguf");
+        // No add_bos_token key; the end-of-sequence token renamed to a chat end-of-turn marker and no key naming
+        // it: llama.cpp finds such tokens by their text.
+        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe")
+                .remove("tokenizer.ggml.add_bos_token").remove("tokenizer.ggml.eos_token_id")
+                .put("tokenizer.ggml.tokens", renamed(1, "<|eot_id|>")).write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.run(gguf, out, null, 1L << 30);
+        try (StrideTokenizer tokenizer = StrideTokenizer.load(out)) {
+            assertEquals(0, tokenizer.encode("A fool")[0], "BOS by llama.cpp's default for Llama 3 vocabularies");
+            assertEquals(1, tokenizer.encode("A fool").length - tokenizer.encodeRaw("A fool").length, "one BOS");
+            assertEquals(Set.of(1), tokenizer.eosIds());
+        }
+    }
+
+    /** The bundled vocabulary by id, token {@code id} spelled {@code text}. */
+    private static List<String> renamed(int id, String text) {
+        try {
+            JsonNode vocab = new ObjectMapper().readTree(Fixtures.modelDir().resolve("tokenizer.json").toFile())
+                    .path("model").path("vocab");
+            String[] byId = new String[vocab.size()];
+            vocab.properties().forEach(e -> byId[e.getValue().asInt()] = e.getKey());
+            byId[id] = text;
+            return List.of(byId);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     @Test
@@ -224,6 +292,14 @@ class GgufImportTest {
         e = assertThrows(GgufException.class, () -> GgufFile.open(notGguf));
         assertTrue(e.getMessage().contains("not a GGUF file"), e.getMessage());
 
+        Path bigEndian = dir.resolve("big-endian.gguf");
+        byte[] swapped = bytes.clone();
+        swapped[4] = 0;
+        swapped[7] = 3;
+        write(bigEndian, swapped);
+        e = assertThrows(GgufException.class, () -> GgufFile.open(bigEndian));
+        assertTrue(e.getMessage().contains("big-endian"), e.getMessage());
+
         Path noKey = dir.resolve("nokey.gguf");
         GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).remove("llama.block_count").write(noKey);
         e = assertThrows(GgufException.class, () -> GgufImport.run(noKey, dir.resolve("o"), null, 1L << 30));
@@ -248,7 +324,7 @@ class GgufImportTest {
         try {
             return Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -256,7 +332,7 @@ class GgufImportTest {
         try {
             Files.write(file, bytes);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -133,6 +133,33 @@ class SafetensorsRoundTripTest {
     }
 
     @Test
+    void aStreamedWriteGivesTheBytesOfAnInMemoryOneAndRefusesAShortTensor() throws IOException {
+        float[] values = {1.5f, -2.25f, 3.0e-8f, Float.MAX_VALUE, -0.0f, 7f};
+        Path inMemory = dir.resolve("in-memory.safetensors");
+        new SafetensorsWriter().putFloats("w", DType.F32, new long[] {2, 3}, values)
+                .putFloats("v", DType.F32, new long[] {1}, new float[] {9f}).metadata("format", "pt").write(inMemory);
+        Path streamed = dir.resolve("streamed.safetensors");
+        List<SafetensorsWriter.TensorSpec> specs = List.of(new SafetensorsWriter.TensorSpec("w", DType.F32,
+                new long[] {2, 3}), new SafetensorsWriter.TensorSpec("v", DType.F32, new long[] {1}));
+        SafetensorsWriter.writeStreamed(streamed, specs, Map.of("format", "pt"), (index, channel) -> {
+            ByteBuffer bytes = ByteBuffer.allocate((int) specs.get(index).byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+            for (float v : index == 0 ? values : new float[] {9f}) {
+                bytes.putFloat(v);
+            }
+            channel.write(bytes.flip());
+        });
+        assertArrayEquals(Files.readAllBytes(inMemory), Files.readAllBytes(streamed));
+
+        Path shortFile = dir.resolve("short.safetensors");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> SafetensorsWriter.writeStreamed(
+                shortFile, specs, Map.of(), (index, channel) -> channel.write(ByteBuffer.allocate(4))));
+        assertTrue(e.getMessage().contains("tensor 'w': 4 bytes written, its shape needs 24"), e.getMessage());
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(2, files.count(), "the failed write leaves no file");
+        }
+    }
+
+    @Test
     void writeErrorNamesThePath() {
         Path file = dir.resolve("no-such-dir").resolve("out.safetensors");
         SafetensorsException e = assertThrows(SafetensorsException.class,

@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes GGUF version 3 files for tests, following the format description (not Stride's reader): header, typed
+ * Writes GGUF files (version 3 unless told) for tests, following the format description (not Stride's reader): header, typed
  * metadata, tensor entries with dimensions innermost first, data aligned to 32 bytes. {@link #llama} turns a
  * Hugging Face Llama directory into the GGUF file llama.cpp's converter would make of it, query and key rows
  * permuted as its {@code permute} does.
@@ -38,6 +38,13 @@ public final class GgufTestWriter {
 
     private final Map<String, Object> metadata = new LinkedHashMap<>();
     private final List<Tensor> tensors = new ArrayList<>();
+    private int version = 3;
+
+    /** The format version written: 2 has version 3's layout (64-bit counts), 1 had 32-bit ones. */
+    public GgufTestWriter version(int version) {
+        this.version = version;
+        return this;
+    }
 
     /** {@code MODEL_DIR F16|F32|Q8_0 OUT.gguf}: the {@link #llama} file of a model (scripts/gguf-crosscheck.sh). */
     public static void main(String[] args) {
@@ -65,7 +72,7 @@ public final class GgufTestWriter {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Out out = new Out(bytes);
         out.raw("GGUF".getBytes(StandardCharsets.US_ASCII));
-        out.u32(3);
+        out.u32(version);
         out.u64(tensors.size());
         out.u64(metadata.size());
         metadata.forEach((key, value) -> {
@@ -286,7 +293,7 @@ public final class GgufTestWriter {
             List<String> merges = new ArrayList<>();
             tokenizer.path("model").path("merges").forEach(m -> merges.add(m.asText()));
             w.put("tokenizer.ggml.model", "gpt2")
-                    .put("tokenizer.ggml.pre", "default")
+                    .put("tokenizer.ggml.pre", "gpt-2")
                     .put("tokenizer.ggml.tokens", List.of(tokens))
                     .put("tokenizer.ggml.token_type", types)
                     .put("tokenizer.ggml.merges", merges)
