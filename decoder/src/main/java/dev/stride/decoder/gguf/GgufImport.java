@@ -108,10 +108,10 @@ public final class GgufImport {
      */
     private static Map<String, byte[]> tokenizerFiles(GgufFile file, Path tokenizerDir, int modelVocab)
             throws IOException {
-        GgufTokenizer tokenizer = new GgufTokenizer(file, modelVocab);
         ObjectMapper json = new ObjectMapper();
         Map<String, byte[]> files = new LinkedHashMap<>();
         if (tokenizerDir == null) {
+            GgufTokenizer tokenizer = new GgufTokenizer(file, modelVocab);
             files.put(TOKENIZER, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.tokenizerJson()));
             files.put(TOKENIZER_CONFIG,
                     json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.tokenizerConfig()));
@@ -126,8 +126,8 @@ public final class GgufImport {
             }
         }
         if (!files.containsKey(GENERATION_CONFIG)) {
-            files.put(GENERATION_CONFIG,
-                    json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.generationConfig()));
+            files.put(GENERATION_CONFIG, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(
+                    new GgufTokenizer(file, modelVocab).generationConfig()));
         }
         return files;
     }

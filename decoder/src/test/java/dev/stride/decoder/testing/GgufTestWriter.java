@@ -276,12 +276,17 @@ public final class GgufTestWriter {
         return out.array();
     }
 
-    /** tokenizer.json's vocabulary and merges, its added tokens as control tokens, BOS/EOS by id. */
+    /**
+     * tokenizer.json's vocabulary and merges, its added tokens as control tokens, BOS/EOS by id. A vocabulary that
+     * is not BPE (random-model's word-level one) is written with model "none", which the import refuses without
+     * {@code --tokenizer}.
+     */
     private static void tokenizer(GgufTestWriter w, Path modelDir) {
         try {
             ObjectMapper json = new ObjectMapper();
             JsonNode tokenizer = json.readTree(modelDir.resolve("tokenizer.json").toFile());
-            JsonNode config = json.readTree(modelDir.resolve("tokenizer_config.json").toFile());
+            Path configFile = modelDir.resolve("tokenizer_config.json");
+            JsonNode config = Files.exists(configFile) ? json.readTree(configFile.toFile()) : json.createObjectNode();
             JsonNode vocab = tokenizer.path("model").path("vocab");
             String[] tokens = new String[vocab.size()];
             vocab.properties().forEach(e -> tokens[e.getValue().asInt()] = e.getKey());
@@ -292,14 +297,19 @@ public final class GgufTestWriter {
             }
             List<String> merges = new ArrayList<>();
             tokenizer.path("model").path("merges").forEach(m -> merges.add(m.asText()));
-            w.put("tokenizer.ggml.model", "gpt2")
+            boolean bpe = tokenizer.path("model").path("type").asText().equals("BPE");
+            w.put("tokenizer.ggml.model", bpe ? "gpt2" : "none")
                     .put("tokenizer.ggml.pre", "gpt-2")
                     .put("tokenizer.ggml.tokens", List.of(tokens))
                     .put("tokenizer.ggml.token_type", types)
                     .put("tokenizer.ggml.merges", merges)
-                    .put("tokenizer.ggml.bos_token_id", vocab.path(config.path("bos_token").asText()).asInt())
-                    .put("tokenizer.ggml.eos_token_id", vocab.path(config.path("eos_token").asText()).asInt())
                     .put("tokenizer.ggml.add_bos_token", config.path("add_bos_token").asBoolean());
+            for (String special : new String[] {"bos", "eos"}) {
+                if (config.has(special + "_token")) {
+                    w.put("tokenizer.ggml." + special + "_token_id", vocab.path(config.path(special + "_token")
+                            .asText()).asInt());
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
