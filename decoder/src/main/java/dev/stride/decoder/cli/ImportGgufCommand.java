@@ -9,9 +9,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code stride import-gguf}: a Llama-family GGUF file as a Hugging Face model directory (see {@link GgufImport}). */
+/** {@code stride import-gguf}: a Llama or Qwen2 GGUF file as a Hugging Face model directory (see {@link GgufImport}). */
 @Command(name = "import-gguf", mixinStandardHelpOptions = true,
-        description = "Import a Llama-family GGUF file (F32, F16, BF16, Q8_0 tensors) as a model directory.")
+        description = "Import a Llama or Qwen2 GGUF file (F32, F16, BF16, Q8_0 tensors) as a model directory.")
 public final class ImportGgufCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "FILE", description = "The .gguf file.")

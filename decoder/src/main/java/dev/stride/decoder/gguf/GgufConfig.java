@@ -9,16 +9,17 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * A Llama GGUF file's shape as a {@link ModelConfig}: dimensions from the {@code llama.*} keys, the vocabulary from
- * the token embedding's rows, tied embeddings when there is no {@code output.weight}.
+ * A GGUF file's shape as a {@link ModelConfig}: the architecture from {@code general.architecture} ({@code llama},
+ * or {@code qwen2}: Llama with q/k/v biases), dimensions from its keys ({@code llama.*}, {@code qwen2.*}), the
+ * vocabulary from the token embedding's rows, tied embeddings when there is no {@code output.weight}.
  *
- * <p>Rotary scaling: {@code llama.rope.scaling.type = linear} maps to linear scaling. Llama 3.1-style scaling
+ * <p>Rotary scaling: {@code rope.scaling.type = linear} maps to linear scaling. Llama 3.1-style scaling
  * reaches GGUF only as its result, {@code rope_freqs.weight}: one divisor per frequency (1 for short wavelengths,
  * the factor for long ones, a blend between). Hugging Face's parameters are recovered from it: the factor is the
  * largest divisor, and in the blended band the blend weight s = (1/d - 1/factor) / (1 - 1/factor) is linear in
  * 1/wavelength, s = original / (wavelength * (high - low)) - low / (high - low), so a line through the band's
  * points gives low and high for a chosen original context length
- * ({@code llama.rope.scaling.original_context_length}, else Llama 3's 8192: scaling all three alike gives the same
+ * ({@code rope.scaling.original_context_length}, else Llama 3's 8192: scaling all three alike gives the same
  * divisors, so any choice reproduces the file). The recovered parameters must reproduce every divisor to float32
  * precision, or the import fails.
  */
@@ -32,50 +33,63 @@ final class GgufConfig {
     private GgufConfig() {
     }
 
-    static ModelConfig of(GgufFile f) {
-        if (f.optionalInt("llama.expert_count").orElse(0) > 0) {
-            throw new GgufException(f.path() + ": a mixture-of-experts model (llama.expert_count "
-                    + f.requireInt("llama.expert_count") + "); Stride runs dense Llama models");
-        }
-        int hidden = f.requireInt("llama.embedding_length");
-        int heads = f.requireInt("llama.attention.head_count");
-        if (heads == 0 || hidden % heads != 0 && f.optionalInt("llama.attention.key_length").isEmpty()) {
-            throw new GgufException(f.path() + ": llama.attention.head_count " + heads + " does not divide"
-                    + " llama.embedding_length " + hidden);
-        }
-        int headDim = f.optionalInt("llama.attention.key_length").orElse(hidden / heads);
-        int rotary = f.optionalInt("llama.rope.dimension_count").orElse(headDim);
-        if (rotary != headDim) {
-            throw new GgufException(f.path() + ": llama.rope.dimension_count " + rotary + " differs from the head"
-                    + " size " + headDim + " (partial rotary embeddings are not supported)");
-        }
-        double theta = f.optionalReal("llama.rope.freq_base").orElse(10000.0);
-        GgufTensor embedding = f.tensor("token_embd.weight").orElseThrow(
-                () -> new GgufException(f.path() + ": no tensor 'token_embd.weight'"));
-        return new ModelConfig(Architecture.LLAMA, hidden, f.requireInt("llama.feed_forward_length"),
-                f.requireInt("llama.block_count"), heads, f.optionalInt("llama.attention.head_count_kv").orElse(heads),
-                headDim, (int) embedding.rows(),
-                (float) (double) f.optionalReal("llama.attention.layer_norm_rms_epsilon").orElse(1e-5), theta,
-                ropeScaling(f, theta, headDim), f.optionalInt("llama.context_length").orElse(2048),
-                f.tensor("output.weight").isEmpty(), false, 0);
+    /** The architectures the import knows, by their GGUF names. */
+    static Architecture architecture(GgufFile f) {
+        String name = f.require("general.architecture", String.class);
+        return switch (name) {
+            case "llama" -> Architecture.LLAMA;
+            case "qwen2" -> Architecture.QWEN2;
+            default -> throw new GgufException(f.path() + ": general.architecture '" + name + "' is not supported"
+                    + " (Stride imports llama and qwen2)");
+        };
     }
 
-    private static RopeScaling ropeScaling(GgufFile f, double theta, int headDim) {
-        String type = f.optional("llama.rope.scaling.type", String.class).orElse("none");
+    static ModelConfig of(GgufFile f) {
+        Architecture arch = architecture(f);
+        String k = arch == Architecture.LLAMA ? "llama." : "qwen2.";
+        if (f.optionalInt(k + "expert_count").orElse(0) > 0) {
+            throw new GgufException(f.path() + ": a mixture-of-experts model (" + k + "expert_count "
+                    + f.requireInt(k + "expert_count") + "); Stride runs dense models");
+        }
+        int hidden = f.requireInt(k + "embedding_length");
+        int heads = f.requireInt(k + "attention.head_count");
+        if (heads == 0 || hidden % heads != 0 && f.optionalInt(k + "attention.key_length").isEmpty()) {
+            throw new GgufException(f.path() + ": " + k + "attention.head_count " + heads + " does not divide "
+                    + k + "embedding_length " + hidden);
+        }
+        int headDim = f.optionalInt(k + "attention.key_length").orElse(hidden / heads);
+        int rotary = f.optionalInt(k + "rope.dimension_count").orElse(headDim);
+        if (rotary != headDim) {
+            throw new GgufException(f.path() + ": " + k + "rope.dimension_count " + rotary + " differs from the head"
+                    + " size " + headDim + " (partial rotary embeddings are not supported)");
+        }
+        double theta = f.optionalReal(k + "rope.freq_base").orElse(10000.0);
+        GgufTensor embedding = f.tensor("token_embd.weight").orElseThrow(
+                () -> new GgufException(f.path() + ": no tensor 'token_embd.weight'"));
+        return new ModelConfig(arch, hidden, f.requireInt(k + "feed_forward_length"),
+                f.requireInt(k + "block_count"), heads, f.optionalInt(k + "attention.head_count_kv").orElse(heads),
+                headDim, (int) embedding.rows(),
+                (float) (double) f.optionalReal(k + "attention.layer_norm_rms_epsilon").orElse(1e-5), theta,
+                ropeScaling(f, k, theta, headDim), f.optionalInt(k + "context_length").orElse(2048),
+                f.tensor("output.weight").isEmpty(), arch.qkvBias(), 0);
+    }
+
+    private static RopeScaling ropeScaling(GgufFile f, String k, double theta, int headDim) {
+        String type = f.optional(k + "rope.scaling.type", String.class).orElse("none");
         boolean freqs = f.tensor(ROPE_FREQS).isPresent();
         if (type.equals("linear") && !freqs) {
-            double factor = f.optionalReal("llama.rope.scaling.factor").orElseThrow(
-                    () -> new GgufException(f.path() + ": linear rope scaling without llama.rope.scaling.factor"));
+            double factor = f.optionalReal(k + "rope.scaling.factor").orElseThrow(
+                    () -> new GgufException(f.path() + ": linear rope scaling without " + k + "rope.scaling.factor"));
             return new RopeScaling("linear", factor, 1, 1, 0);
         }
         if (!type.equals("none") && !(freqs && type.equals("llama3"))) {
             throw new GgufException(f.path() + ": rope scaling '" + type + "' is not supported (linear and Llama 3's"
                     + " rope_freqs are)");
         }
-        return freqs ? llama3(f, theta, headDim) : RopeScaling.NONE;
+        return freqs ? llama3(f, k, theta, headDim) : RopeScaling.NONE;
     }
 
-    private static RopeScaling llama3(GgufFile f, double theta, int headDim) {
+    private static RopeScaling llama3(GgufFile f, String k, double theta, int headDim) {
         GgufTensor t = f.tensor(ROPE_FREQS).orElseThrow();
         if (t.type() != GgmlType.F32 || t.dims().length != 1 || t.cols() != headDim / 2) {
             throw new GgufException(f.path() + ": " + ROPE_FREQS + " should be " + headDim / 2 + " F32 values, is "
@@ -113,7 +127,7 @@ final class GgufConfig {
         }
         double slope = (n * sus - su * ss) / (n * suu - su * su);
         double intercept = (ss - slope * su) / n;
-        int original = f.optionalInt("llama.rope.scaling.original_context_length").orElse(LLAMA3_ORIGINAL_CONTEXT);
+        int original = f.optionalInt(k + "rope.scaling.original_context_length").orElse(LLAMA3_ORIGINAL_CONTEXT);
         double low = -intercept * original / slope;
         double high = low + original / slope;
         // The fit recovers 1 and 4 as 1.0000001 and 3.9999999: take the shortest decimals that still reproduce.

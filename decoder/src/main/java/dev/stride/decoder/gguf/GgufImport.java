@@ -2,6 +2,7 @@ package dev.stride.decoder.gguf;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.safetensors.DType;
@@ -22,8 +23,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
- * Imports a Llama-family GGUF file as a Hugging Face model directory, which every Stride command and the Spark job
- * read: {@code config.json} from the {@code llama.*} metadata ({@link GgufConfig}), the tensors as safetensors
+ * Imports a Llama or Qwen2 GGUF file as a Hugging Face model directory, which every Stride command and the Spark
+ * job read: {@code config.json} from the metadata ({@link GgufConfig}), the tensors as safetensors
  * under Hugging Face names ({@link GgufWeights}), and the tokenizer files, rebuilt from {@code tokenizer.*}
  * ({@link GgufTokenizer}) or copied from a directory the caller names.
  *
@@ -35,7 +36,6 @@ import java.util.stream.Stream;
  */
 public final class GgufImport {
 
-    private static final String HF_ARCHITECTURE = "LlamaForCausalLM";
     private static final String TOKENIZER = "tokenizer.json";
     private static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     private static final String GENERATION_CONFIG = "generation_config.json";
@@ -58,11 +58,6 @@ public final class GgufImport {
         }
         checkOutput(out);
         try (GgufFile file = GgufFile.open(gguf)) {
-            String architecture = file.require("general.architecture", String.class);
-            if (!architecture.equals("llama")) {
-                throw new GgufException(gguf + ": general.architecture '" + architecture
-                        + "' is not supported (Stride imports the llama family)");
-            }
             ModelConfig config = GgufConfig.of(file);
             GgufWeights weights = GgufWeights.plan(file, config);
             Map<String, byte[]> tokenizerFiles = tokenizerFiles(file, tokenizerDir, config.vocabSize());
@@ -178,8 +173,8 @@ public final class GgufImport {
 
     private static ObjectNode configJson(ObjectMapper json, ModelConfig c, DType dtype) {
         ObjectNode node = json.createObjectNode();
-        node.putArray("architectures").add(HF_ARCHITECTURE);
-        node.put("model_type", "llama");
+        node.putArray("architectures").add(c.architecture().hfName());
+        node.put("model_type", c.architecture() == Architecture.QWEN2 ? "qwen2" : "llama");
         node.put("hidden_size", c.hiddenSize());
         node.put("intermediate_size", c.intermediateSize());
         node.put("num_hidden_layers", c.numLayers());

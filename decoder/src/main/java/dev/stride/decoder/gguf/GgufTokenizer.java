@@ -13,7 +13,7 @@ import java.util.Set;
  * reads: {@code tokenizer.json}, {@code tokenizer_config.json} and the special-token ids of
  * {@code generation_config.json}. Byte-level BPE vocabularies ({@code tokenizer.ggml.model = gpt2}) carry their tokens
  * and merges whole, so they convert exactly given the pre-tokenizer that {@code tokenizer.ggml.pre} names: GPT-2's
- * ({@code gpt-2}) and Llama 3's ({@code llama-bpe}) are rebuilt. SentencePiece vocabularies ({@code llama}) carry
+ * ({@code gpt-2}), Llama 3's ({@code llama-bpe}) and Qwen2's ({@code qwen2}, with its NFC normalizer) are rebuilt. SentencePiece vocabularies ({@code llama}) carry
  * scores, not the merges a Hugging Face tokenizer needs, and llama.cpp's {@code default} (or a missing name, which
  * old converters wrote for tokenizers they did not recognise) is its own regex chain, so for those the import asks
  * for the model's own tokenizer files instead of guessing. BOS, EOS and the end-of-turn tokens come from the
@@ -29,14 +29,20 @@ final class GgufTokenizer {
     private static final Set<String> GPT2_PRE = Set.of("gpt-2", "gpt2");
 
     /** Llama 3's pre-tokenizer split: contractions, letter runs, digits in threes, punctuation, line breaks, spaces. */
-    static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
-            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String LLAMA3_SPLIT = split("\\p{N}{1,3}");
+    /** Qwen2's: Llama 3's with digits one at a time. */
+    static final String QWEN2_SPLIT = split("\\p{N}");
 
     /** Control tokens that end a turn, which llama.cpp stops at even where no *_token_id key names them. */
     private static final Set<String> END_OF_TURN = Set.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>",
             "<end_of_turn>", "<|endoftext|>");
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+
+    private static String split(String digits) {
+        return "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|" + digits
+                + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    }
 
     private final GgufFile gguf;
     private final List<String> tokens;
@@ -81,7 +87,11 @@ final class GgufTokenizer {
                         .put("special", types[id] == CONTROL);
             }
         }
-        root.putNull("normalizer");
+        if (pre.equals("qwen2")) {
+            root.putObject("normalizer").put("type", "NFC");
+        } else {
+            root.putNull("normalizer");
+        }
         root.set("pre_tokenizer", preTokenizer());
         root.set("post_processor", postProcessor());
         root.set("decoder", byteLevel(true, true, true));
@@ -152,18 +162,18 @@ final class GgufTokenizer {
         if (GPT2_PRE.contains(pre)) {
             return byteLevel(false, true, true);
         }
-        if (LLAMA3_PRE.contains(pre)) {
+        if (LLAMA3_PRE.contains(pre) || pre.equals("qwen2")) {
             ObjectNode sequence = NODES.objectNode().put("type", "Sequence");
             ArrayNode steps = sequence.putArray("pretokenizers");
             ObjectNode split = steps.addObject().put("type", "Split");
-            split.putObject("pattern").put("Regex", LLAMA3_SPLIT);
+            split.putObject("pattern").put("Regex", pre.equals("qwen2") ? QWEN2_SPLIT : LLAMA3_SPLIT);
             split.put("behavior", "Isolated").put("invert", false);
             steps.add(byteLevel(false, true, false));
             return sequence;
         }
         throw new GgufException(gguf.path() + ": tokenizer.ggml.pre '" + pre + "' is a pre-tokenizer Stride does"
-                + " not rebuild (it knows gpt-2 and llama-bpe); pass --tokenizer DIR with the model's Hugging Face"
-                + " tokenizer.json");
+                + " not rebuild (it knows gpt-2, llama-bpe and qwen2); pass --tokenizer DIR with the model's Hugging"
+                + " Face tokenizer.json");
     }
 
     /** Byte-level offsets, then BOS in front of every sequence where the vocabulary adds it. */

@@ -1,5 +1,6 @@
 package dev.stride.decoder.gguf;
 
+import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
@@ -22,7 +23,9 @@ import java.util.Set;
  * The tensors of a Llama GGUF file under their Hugging Face names, checked against the config's shapes, and
  * converted a window of rows at a time while safetensors shards are written (no tensor is held whole, so the
  * heap needed does not grow with the model). F32, F16 and BF16 rows are copied; Q8_0 rows are dequantized to
- * float32 exactly; the rows of the query and key projections are put back in Hugging Face order.
+ * float32 exactly. A Llama file's query and key rows are put back in Hugging Face order: llama.cpp rotates
+ * adjacent pairs for that architecture, so its converter interleaves each head's halves. Qwen2 it rotates as
+ * Hugging Face does, halves apart, and its rows stay as they are.
  */
 final class GgufWeights {
 
@@ -74,13 +77,21 @@ final class GgufWeights {
         if (!c.tiedEmbeddings()) {
             expect(byGgufName, f, "output.weight", "lm_head.weight", 0, c.vocabSize(), h);
         }
+        boolean interleaved = c.architecture() == Architecture.LLAMA;
         for (int i = 0; i < c.numLayers(); i++) {
             String g = "blk." + i + ".";
             String p = "model.layers." + i + ".";
             expect(byGgufName, f, g + "attn_norm.weight", p + "input_layernorm.weight", 0, h);
-            expect(byGgufName, f, g + "attn_q.weight", p + "self_attn.q_proj.weight", c.numHeads(), c.qDim(), h);
-            expect(byGgufName, f, g + "attn_k.weight", p + "self_attn.k_proj.weight", c.numKvHeads(), c.kvDim(), h);
+            expect(byGgufName, f, g + "attn_q.weight", p + "self_attn.q_proj.weight",
+                    interleaved ? c.numHeads() : 0, c.qDim(), h);
+            expect(byGgufName, f, g + "attn_k.weight", p + "self_attn.k_proj.weight",
+                    interleaved ? c.numKvHeads() : 0, c.kvDim(), h);
             expect(byGgufName, f, g + "attn_v.weight", p + "self_attn.v_proj.weight", 0, c.kvDim(), h);
+            if (c.qkvBias()) {
+                expect(byGgufName, f, g + "attn_q.bias", p + "self_attn.q_proj.bias", 0, c.qDim());
+                expect(byGgufName, f, g + "attn_k.bias", p + "self_attn.k_proj.bias", 0, c.kvDim());
+                expect(byGgufName, f, g + "attn_v.bias", p + "self_attn.v_proj.bias", 0, c.kvDim());
+            }
             expect(byGgufName, f, g + "attn_output.weight", p + "self_attn.o_proj.weight", 0, h, c.qDim());
             expect(byGgufName, f, g + "ffn_norm.weight", p + "post_attention_layernorm.weight", 0, h);
             expect(byGgufName, f, g + "ffn_gate.weight", p + "mlp.gate_proj.weight", 0, c.intermediateSize(), h);
@@ -92,8 +103,9 @@ final class GgufWeights {
             if (byGgufName.containsKey(name)) {
                 plan.add(byGgufName.get(name));
             } else if (!name.equals(GgufConfig.ROPE_FREQS)) {
-                throw new GgufException(f.path() + ": tensor '" + name + "' has no place in a Llama model of "
-                        + c.numLayers() + " layers (not imported rather than dropped)");
+                throw new GgufException(f.path() + ": tensor '" + name + "' has no place in a "
+                        + c.architecture().hfName() + " of " + c.numLayers() + " layers (not imported rather than"
+                        + " dropped)");
             }
         }
         return new GgufWeights(f, plan);
@@ -110,8 +122,8 @@ final class GgufWeights {
                     + Arrays.toString(hfShape) + " (outermost first)");
         }
         if (t.type() == GgmlType.Q8_0 && hfShape.length == 1) {
-            throw new GgufException(f.path() + ": tensor '" + ggufName + "' is a Q8_0 vector; norms must be F32,"
-                    + " F16 or BF16");
+            throw new GgufException(f.path() + ": tensor '" + ggufName + "' is a Q8_0 vector; norms and biases must"
+                    + " be F32, F16 or BF16");
         }
         plan.put(ggufName, p);
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.cli.StrideCli;
+import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.Model;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelLoader;
@@ -18,6 +19,8 @@ import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.GgufTestWriter;
+import dev.stride.decoder.testing.ModelDirs;
+import dev.stride.decoder.testing.TinyModels;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +29,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -47,7 +51,7 @@ class GgufImportTest {
     @Test
     void anF16FileImportsToTheModelItCameFrom() throws IOException {
         Path gguf = dir.resolve("fortunes-f16.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).write(gguf);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).write(gguf);
         Path out = dir.resolve("imported");
         assertEquals(0, StrideCli.run("import-gguf", gguf.toString(), "--out", out.toString()));
 
@@ -80,7 +84,7 @@ class GgufImportTest {
     @Test
     void llamaBpeFilesGetLlama3sPreTokenizer() {
         Path gguf = dir.resolve("llama-bpe.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe").write(gguf);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe").write(gguf);
         Path out = dir.resolve("imported");
         GgufImport.run(gguf, out, null, 1L << 30);
         try (StrideTokenizer gpt2Split = StrideTokenizer.load(Fixtures.modelDir());
@@ -92,6 +96,37 @@ class GgufImportTest {
             assertArrayEquals(threes, llama3Split.encodeRaw("1997"));
             String text = Fixtures.references().get(0).prompt() + " in 1997, 2024 and 123456!";
             assertEquals(text, llama3Split.decode(llama3Split.encode(text)));
+        }
+    }
+
+    @Test
+    void aQwen2FileKeepsItsBiasesAndRowOrderAndGetsQwen2sPreTokenizer() throws IOException {
+        // A tiny random Qwen2 (q/k/v biases) wearing the bundled vocabulary.
+        ModelConfig qwen2 = TinyModels.config(Architecture.QWEN2, 48, 4, 2, 2, 2048, 256, 0);
+        Path model = ModelDirs.write(dir.resolve("qwen2"), qwen2, TinyModels.weights(qwen2, 5), DType.F16);
+        for (String file : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+            Files.copy(Fixtures.modelDir().resolve(file), model.resolve(file));
+        }
+        Path gguf = dir.resolve("qwen2.gguf");
+        GgufTestWriter.fromModel(model, GgmlType.F16).put("tokenizer.ggml.pre", "qwen2").write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.run(gguf, out, null, 1L << 30);
+
+        assertEquals(qwen2, ModelConfig.read(out));
+        try (TensorStore original = TensorStore.openDirectory(model);
+             TensorStore imported = TensorStore.openDirectory(out)) {
+            assertEquals(original.names(), imported.names());
+            assertTrue(imported.contains("model.layers.1.self_attn.k_proj.bias"));
+            for (String name : original.names()) {
+                assertArrayEquals(original.readFloats(name), imported.readFloats(name), name);
+            }
+        }
+        try (StrideTokenizer gpt2Split = StrideTokenizer.load(Fixtures.modelDir());
+             StrideTokenizer qwen2Split = StrideTokenizer.load(out)) {
+            int[] digits = IntStream.of(1, 9, 9, 7).flatMap(d -> IntStream.of(gpt2Split.encodeRaw("" + d))).toArray();
+            assertArrayEquals(digits, qwen2Split.encodeRaw("1997"), "Qwen2 splits digits one by one");
+            assertArrayEquals(qwen2Split.encodeRaw("caf\u00e9"), qwen2Split.encodeRaw("cafe\u0301"), "NFC first");
+            assertTrue(!Arrays.equals(gpt2Split.encodeRaw("caf\u00e9"), gpt2Split.encodeRaw("cafe\u0301")));
         }
     }
 
@@ -109,7 +144,7 @@ class GgufImportTest {
                     : 1 / ((1 - smooth) / factor + smooth)));
         }
         Path gguf = dir.resolve("llama3-rope.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16)
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16)
                 .tensor("rope_freqs.weight", GgmlType.F32, new long[] {c.headDim() / 2}, divisors.array()).write(gguf);
         Path out = dir.resolve("imported");
         GgufImport.run(gguf, out, null, 1L << 30);
@@ -132,7 +167,7 @@ class GgufImportTest {
     @Test
     void aQ8FileLoadsUnderQ8AsTheSameBlocksAsTheModelItCameFrom() {
         Path gguf = dir.resolve("fortunes-q8_0.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.Q8_0).write(gguf);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.Q8_0).write(gguf);
         Path out = dir.resolve("imported");
         GgufImport.Result result = GgufImport.run(gguf, out, null, 1_000_000);
         assertTrue(result.types().contains(GgmlType.Q8_0));
@@ -171,7 +206,7 @@ class GgufImportTest {
 
     @Test
     void unsupportedTensorTypesArchitecturesAndTokenizersAreNamed() throws IOException {
-        GgufTestWriter f16 = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16);
+        GgufTestWriter f16 = GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16);
         Path q4 = dir.resolve("q4.gguf");
         f16.tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(q4);
         byte[] bytes = readAll(q4);
@@ -184,23 +219,23 @@ class GgufImportTest {
                 e.getMessage());
 
         Path extra = dir.resolve("extra.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16)
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16)
                 .tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(extra);
         e = assertThrows(GgufException.class, () -> GgufImport.run(extra, dir.resolve("o1"), null, 1L << 30));
         assertTrue(e.getMessage().contains("'blk.0.extra.weight' has no place"), e.getMessage());
 
         Path gpt2 = dir.resolve("gpt2.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("general.architecture", "gpt2").write(gpt2);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("general.architecture", "gpt2").write(gpt2);
         e = assertThrows(GgufException.class, () -> GgufImport.run(gpt2, dir.resolve("o2"), null, 1L << 30));
         assertTrue(e.getMessage().contains("general.architecture 'gpt2'"), e.getMessage());
 
         Path spm = dir.resolve("spm.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.model", "llama").write(spm);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.model", "llama").write(spm);
         e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o3"), null, 1L << 30));
         assertTrue(e.getMessage().contains("--tokenizer"), e.getMessage());
         for (String pre : new String[] {"default", null}) {
             Path other = dir.resolve("pre-" + pre + ".gguf");
-            GgufTestWriter writer = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16);
+            GgufTestWriter writer = GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16);
             (pre == null ? writer.remove("tokenizer.ggml.pre") : writer.put("tokenizer.ggml.pre", pre)).write(other);
             e = assertThrows(GgufException.class, () -> GgufImport.run(other, dir.resolve("o5"), null, 1L << 30));
             assertTrue(e.getMessage().contains("tokenizer.ggml.pre") && e.getMessage().contains("--tokenizer"),
@@ -220,7 +255,7 @@ class GgufImportTest {
     @Test
     void anUntiedOutputProjectionBecomesLmHeadAndVersion2FilesRead() {
         Path gguf = dir.resolve("untied.gguf");
-        GgufTestWriter writer = GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F32).version(2);
+        GgufTestWriter writer = GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F32).version(2);
         byte[] head = new byte[2048 * 192 * Float.BYTES];
         ByteBuffer values = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 2048 * 192; i++) {
@@ -242,7 +277,7 @@ class GgufImportTest {
         Path gguf = dir.resolve("llama3-defaults.gguf");
         // No add_bos_token key; the end-of-sequence token renamed to a chat end-of-turn marker and no key naming
         // it: llama.cpp finds such tokens by their text.
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe")
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe")
                 .remove("tokenizer.ggml.add_bos_token").remove("tokenizer.ggml.eos_token_id")
                 .put("tokenizer.ggml.tokens", renamed(1, "<|eot_id|>")).write(gguf);
         Path out = dir.resolve("imported");
@@ -271,17 +306,17 @@ class GgufImportTest {
     @Test
     void damagedFilesFailNamingTheProblem() {
         Path good = dir.resolve("good.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).write(good);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).write(good);
         byte[] bytes = readAll(good);
 
         Path truncated = dir.resolve("truncated.gguf");
-        write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 100));
+        write(truncated, Arrays.copyOf(bytes, bytes.length - 100));
         GgufException e = assertThrows(GgufException.class, () -> GgufFile.open(truncated));
         assertTrue(e.getMessage().contains("truncated") && e.getMessage().contains("runs past the end"),
                 e.getMessage());
 
         Path header = dir.resolve("header.gguf");
-        write(header, java.util.Arrays.copyOf(bytes, 4000));
+        write(header, Arrays.copyOf(bytes, 4000));
         e = assertThrows(GgufException.class, () -> GgufFile.open(header));
         assertTrue(e.getMessage().contains("truncated"), e.getMessage());
 
@@ -301,7 +336,7 @@ class GgufImportTest {
         assertTrue(e.getMessage().contains("big-endian"), e.getMessage());
 
         Path noKey = dir.resolve("nokey.gguf");
-        GgufTestWriter.llama(Fixtures.modelDir(), GgmlType.F16).remove("llama.block_count").write(noKey);
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).remove("llama.block_count").write(noKey);
         e = assertThrows(GgufException.class, () -> GgufImport.run(noKey, dir.resolve("o"), null, 1L << 30));
         assertTrue(e.getMessage().contains("missing metadata 'llama.block_count'"), e.getMessage());
     }

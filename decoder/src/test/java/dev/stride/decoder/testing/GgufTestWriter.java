@@ -3,6 +3,7 @@ package dev.stride.decoder.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.gguf.GgmlType;
+import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
@@ -25,8 +26,8 @@ import java.util.Map;
 
 /**
  * Writes GGUF files (version 3 unless told) for tests, following the format description (not Stride's reader): header, typed
- * metadata, tensor entries with dimensions innermost first, data aligned to 32 bytes. {@link #llama} turns a
- * Hugging Face Llama directory into the GGUF file llama.cpp's converter would make of it, query and key rows
+ * metadata, tensor entries with dimensions innermost first, data aligned to 32 bytes. {@link #fromModel} turns a
+ * Hugging Face Llama or Qwen2 directory into the GGUF file llama.cpp's converter would make of it, query and key rows
  * permuted as its {@code permute} does.
  */
 public final class GgufTestWriter {
@@ -46,9 +47,9 @@ public final class GgufTestWriter {
         return this;
     }
 
-    /** {@code MODEL_DIR F16|F32|Q8_0 OUT.gguf}: the {@link #llama} file of a model (scripts/gguf-crosscheck.sh). */
+    /** {@code MODEL_DIR F16|F32|Q8_0 OUT.gguf}: the {@link #fromModel} file of a model (scripts/gguf-crosscheck.sh). */
     public static void main(String[] args) {
-        llama(Path.of(args[0]), GgmlType.valueOf(args[1])).write(Path.of(args[2]));
+        fromModel(Path.of(args[0]), GgmlType.valueOf(args[1])).write(Path.of(args[2]));
     }
 
     /** String, Integer (UINT32), Float (FLOAT32), Boolean, List of String, or int[] (array of INT32). */
@@ -164,25 +165,30 @@ public final class GgufTestWriter {
     }
 
     /**
-     * The Llama model in {@code modelDir} as llama.cpp's converter lays it out: {@code llama.*} metadata, the
-     * byte-level BPE tokenizer as {@code tokenizer.ggml.*}, tensors under GGUF names, matrices in {@code matrices}
-     * (F16, F32 or Q8_0, quantized by Stride's own Q8_0 quantizer) and vectors as stored.
+     * The Llama or Qwen2 model in {@code modelDir} as llama.cpp's converter lays it out: {@code llama.*} or
+     * {@code qwen2.*} metadata, the byte-level BPE tokenizer as {@code tokenizer.ggml.*}, tensors under GGUF names,
+     * matrices in {@code matrices} (F16, F32 or Q8_0, quantized by Stride's own Q8_0 quantizer), vectors as F32, and
+     * a Llama's query and key rows permuted as the converter's {@code permute} does.
      */
-    public static GgufTestWriter llama(Path modelDir, GgmlType matrices) {
+    public static GgufTestWriter fromModel(Path modelDir, GgmlType matrices) {
         ModelConfig c = ModelConfig.read(modelDir);
+        boolean qwen2 = c.architecture() == Architecture.QWEN2;
+        String k = qwen2 ? "qwen2." : "llama.";
         GgufTestWriter w = new GgufTestWriter()
-                .put("general.architecture", "llama")
+                .put("general.architecture", qwen2 ? "qwen2" : "llama")
                 .put("general.name", modelDir.getFileName().toString())
-                .put("llama.context_length", c.maxPositions())
-                .put("llama.embedding_length", c.hiddenSize())
-                .put("llama.block_count", c.numLayers())
-                .put("llama.feed_forward_length", c.intermediateSize())
-                .put("llama.rope.dimension_count", c.headDim())
-                .put("llama.attention.head_count", c.numHeads())
-                .put("llama.attention.head_count_kv", c.numKvHeads())
-                .put("llama.attention.layer_norm_rms_epsilon", c.rmsNormEps())
-                .put("llama.rope.freq_base", (float) c.ropeTheta());
+                .put(k + "context_length", c.maxPositions())
+                .put(k + "embedding_length", c.hiddenSize())
+                .put(k + "block_count", c.numLayers())
+                .put(k + "feed_forward_length", c.intermediateSize())
+                .put(k + "rope.dimension_count", c.headDim())
+                .put(k + "attention.head_count", c.numHeads())
+                .put(k + "attention.head_count_kv", c.numKvHeads())
+                .put(k + "attention.layer_norm_rms_epsilon", c.rmsNormEps())
+                .put(k + "rope.freq_base", (float) c.ropeTheta());
         tokenizer(w, modelDir);
+        int qHeads = qwen2 ? 0 : c.numHeads();
+        int kHeads = qwen2 ? 0 : c.numKvHeads();
         try (TensorStore store = TensorStore.openDirectory(modelDir)) {
             w.put("general.alignment", ALIGNMENT);
             w.add(store, "model.embed_tokens.weight", "token_embd.weight", matrices, 0);
@@ -190,9 +196,14 @@ public final class GgufTestWriter {
                 String p = "model.layers." + i + ".";
                 String g = "blk." + i + ".";
                 w.add(store, p + "input_layernorm.weight", g + "attn_norm.weight", matrices, 0);
-                w.add(store, p + "self_attn.q_proj.weight", g + "attn_q.weight", matrices, c.numHeads());
-                w.add(store, p + "self_attn.k_proj.weight", g + "attn_k.weight", matrices, c.numKvHeads());
+                w.add(store, p + "self_attn.q_proj.weight", g + "attn_q.weight", matrices, qHeads);
+                w.add(store, p + "self_attn.k_proj.weight", g + "attn_k.weight", matrices, kHeads);
                 w.add(store, p + "self_attn.v_proj.weight", g + "attn_v.weight", matrices, 0);
+                if (c.qkvBias()) {
+                    for (String proj : new String[] {"q", "k", "v"}) {
+                        w.add(store, p + "self_attn." + proj + "_proj.bias", g + "attn_" + proj + ".bias", matrices, 0);
+                    }
+                }
                 w.add(store, p + "self_attn.o_proj.weight", g + "attn_output.weight", matrices, 0);
                 w.add(store, p + "post_attention_layernorm.weight", g + "ffn_norm.weight", matrices, 0);
                 w.add(store, p + "mlp.gate_proj.weight", g + "ffn_gate.weight", matrices, 0);
