@@ -16,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code b = fma(q[c], x[c], b)} over the block's columns in order (the 8-bit integers widened to float in
  * registers, exactly), then {@code acc = fma(scale, b, acc)}: one multiply by the scale per 32 weights, not per
  * weight. The lanes of a vector are output rows of one panel, so no lane reduction occurs and the vector width
- * does not enter the arithmetic. Blocks of four input rows by two panels, three by four (on AVX-512), two by four
- * and one by four share each widened weight vector across the rows of the block; every block runs the same
- * per-element sequence, which is why a row's result does not depend on the other rows of the pass or on how the
- * tiles are split between threads.
+ * does not enter the arithmetic. Blocks of four and three input rows by four panels (on AVX-512; four by two
+ * elsewhere), two by four and one by four share each widened weight vector across the rows of the block; every
+ * block runs the same per-element sequence, which is why a row's result does not depend on the other rows of the
+ * pass or on how the tiles are split between threads.
  *
  * <p>Every kernel also loads one byte {@link PackedQ8Matrix#READ_AHEAD} bytes ahead of each column it reads, a
  * software prefetch spelled as a demand load (Java has no prefetch instruction). Measured on the AVX-512 host,
@@ -51,13 +51,16 @@ final class Q8Kernels {
     /** Floats of scratch one call needs. */
     static final int SCRATCH = TOUCHED + 1;
     /**
-     * Three-row blocks on CPUs with 32 vector registers (AVX-512); rows go four at a time against two panels first
-     * on every CPU. Measured on AVX-512 (350M shape, 2 threads, one process, alternating rounds): 3 rows 16.0-17.6
-     * ms against 19.4-25.2 ms as a pair and a single row. Four-row blocks against rows in pairs: even at 4 rows, 2-5 %
-     * faster at 8 (pairs had won there before the scales' widening was split to be inlined). A four-row, four-panel
-     * block ran slower: 25-29 ms at 4 rows against 18-21.
+     * Blocks of four and three rows against all four panels of a tile on CPUs with 32 vector registers (AVX-512:
+     * sixteen block sums, four weight vectors and a broadcast); elsewhere rows go four at a time against two panels
+     * (each tile swept twice), then in pairs. Measured on AVX-512, 350M shape, 2 threads, whole passes alternating
+     * in one process: 3 rows 16.0-17.6 ms against 19.4-25.2 ms as a pair and a single row; 4 rows 18.2-18.7 ms
+     * against 21.2-21.3 in 4x2 blocks, 8 rows 33.4 against 34.4-34.7 (medians of 6-8 rounds, two runs), though
+     * one 1024x1024 matrix held in cache runs 10 % slower (67 against 61 µs): one sweep keeps the stream of
+     * integers going while the arithmetic runs. The same 4x4 block, before the tiles and the read-ahead, ran slower
+     * (25-29 ms against 18-21).
      */
-    private static final boolean THREE_ROW_BLOCKS = W >= 16;
+    private static final boolean WIDE_BLOCKS = W >= 16;
     /** 2^(127 - 15): turns float16 bits shifted into a float32's place into their value, subnormals included. */
     private static final float F16_REBIAS = 0x1p112f;
 
@@ -75,11 +78,15 @@ final class Q8Kernels {
             int b = 0;
             for (; b + 4 <= n; b += 4) {
                 Arrays.fill(acc, 0, TOUCHED, 0f);
-                touched += block4x2(w, tile, 0, x, b * cols, acc);
-                touched += block4x2(w, tile, 2, x, b * cols, acc);
+                if (WIDE_BLOCKS) {
+                    touched += block4x4(w, tile, x, b * cols, acc);
+                } else {
+                    touched += block4x2(w, tile, 0, x, b * cols, acc);
+                    touched += block4x2(w, tile, 2, x, b * cols, acc);
+                }
                 copyRows(acc, 4, out, b * rows + row0, rows, valid);
             }
-            if (THREE_ROW_BLOCKS && n - b == 3) {
+            if (WIDE_BLOCKS && n - b == 3) {
                 touched += block3x4(w, tile, x, b * cols, acc);
                 copyRows(acc, 3, out, b * rows + row0, rows, valid);
                 b += 3;
@@ -266,8 +273,87 @@ final class Q8Kernels {
     }
 
     /**
-     * Four input rows against panels {@code first} and {@code first + 1} of a tile (prefill and wide trees: each
-     * widened weight vector feeds four rows); row r's totals at acc[r * 4 * W + first * W, + 2 * W), added to what
+     * Four input rows against the four panels of a tile (AVX-512: sixteen block sums); row r's totals at
+     * acc[r * 4 * W, + 4 * W), added to what is there (zero before the first block). Spelled out like
+     * {@link #block3x4}.
+     */
+    private static int block4x4(PackedQ8Matrix w, int tile, float[] x, int x0, float[] acc) {
+        byte[] q = w.quants();
+        short[] s = w.scales();
+        int cols = w.cols();
+        int blocks = w.blockCount();
+        int q0 = tile * cols * TILE;
+        int s0 = tile * blocks * TILE;
+        int touched = 0;
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        for (int k = 0; k < blocks; k++) {
+            FloatVector b00 = FloatVector.zero(F), b01 = FloatVector.zero(F), b02 = FloatVector.zero(F), b03 = FloatVector.zero(F);
+            FloatVector b10 = FloatVector.zero(F), b11 = FloatVector.zero(F), b12 = FloatVector.zero(F), b13 = FloatVector.zero(F);
+            FloatVector b20 = FloatVector.zero(F), b21 = FloatVector.zero(F), b22 = FloatVector.zero(F), b23 = FloatVector.zero(F);
+            FloatVector b30 = FloatVector.zero(F), b31 = FloatVector.zero(F), b32 = FloatVector.zero(F), b33 = FloatVector.zero(F);
+            int end = Math.min(cols, (k + 1) * PackedQ8Matrix.BLOCK);
+            for (int c = k * PackedQ8Matrix.BLOCK; c < end; c++) {
+                int at = q0 + c * TILE;
+                touched += q[at + AHEAD];
+                FloatVector p0 = (FloatVector) ByteVector.fromArray(B, q, at).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector p1 = (FloatVector) ByteVector.fromArray(B, q, at + W).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector p2 = (FloatVector) ByteVector.fromArray(B, q, at + 2 * W).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector p3 = (FloatVector) ByteVector.fromArray(B, q, at + 3 * W).convertShape(VectorOperators.B2I, I, 0)
+                        .convertShape(VectorOperators.I2F, F, 0);
+                FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
+                b00 = p0.fma(v, b00);
+                b01 = p1.fma(v, b01);
+                b02 = p2.fma(v, b02);
+                b03 = p3.fma(v, b03);
+                v = FloatVector.broadcast(F, x[x1 + c]);
+                b10 = p0.fma(v, b10);
+                b11 = p1.fma(v, b11);
+                b12 = p2.fma(v, b12);
+                b13 = p3.fma(v, b13);
+                v = FloatVector.broadcast(F, x[x2 + c]);
+                b20 = p0.fma(v, b20);
+                b21 = p1.fma(v, b21);
+                b22 = p2.fma(v, b22);
+                b23 = p3.fma(v, b23);
+                v = FloatVector.broadcast(F, x[x3 + c]);
+                b30 = p0.fma(v, b30);
+                b31 = p1.fma(v, b31);
+                b32 = p2.fma(v, b32);
+                b33 = p3.fma(v, b33);
+            }
+            int sk = s0 + k * TILE;
+            FloatVector s0v = scales(s, sk);
+            FloatVector s1v = scales(s, sk + W);
+            FloatVector s2v = scales(s, sk + 2 * W);
+            FloatVector s3v = scales(s, sk + 3 * W);
+            s0v.fma(b00, FloatVector.fromArray(F, acc, 0)).intoArray(acc, 0);
+            s1v.fma(b01, FloatVector.fromArray(F, acc, W)).intoArray(acc, W);
+            s2v.fma(b02, FloatVector.fromArray(F, acc, 2 * W)).intoArray(acc, 2 * W);
+            s3v.fma(b03, FloatVector.fromArray(F, acc, 3 * W)).intoArray(acc, 3 * W);
+            s0v.fma(b10, FloatVector.fromArray(F, acc, 4 * W)).intoArray(acc, 4 * W);
+            s1v.fma(b11, FloatVector.fromArray(F, acc, 5 * W)).intoArray(acc, 5 * W);
+            s2v.fma(b12, FloatVector.fromArray(F, acc, 6 * W)).intoArray(acc, 6 * W);
+            s3v.fma(b13, FloatVector.fromArray(F, acc, 7 * W)).intoArray(acc, 7 * W);
+            s0v.fma(b20, FloatVector.fromArray(F, acc, 8 * W)).intoArray(acc, 8 * W);
+            s1v.fma(b21, FloatVector.fromArray(F, acc, 9 * W)).intoArray(acc, 9 * W);
+            s2v.fma(b22, FloatVector.fromArray(F, acc, 10 * W)).intoArray(acc, 10 * W);
+            s3v.fma(b23, FloatVector.fromArray(F, acc, 11 * W)).intoArray(acc, 11 * W);
+            s0v.fma(b30, FloatVector.fromArray(F, acc, 12 * W)).intoArray(acc, 12 * W);
+            s1v.fma(b31, FloatVector.fromArray(F, acc, 13 * W)).intoArray(acc, 13 * W);
+            s2v.fma(b32, FloatVector.fromArray(F, acc, 14 * W)).intoArray(acc, 14 * W);
+            s3v.fma(b33, FloatVector.fromArray(F, acc, 15 * W)).intoArray(acc, 15 * W);
+        }
+        return touched;
+    }
+
+    /**
+     * Four input rows against panels {@code first} and {@code first + 1} of a tile, on CPUs with 16 vector
+     * registers (each widened weight vector feeds four rows); row r's totals at acc[r * 4 * W + first * W, + 2 * W), added to what
      * is there (zero before the first block).
      */
     private static int block4x2(PackedQ8Matrix w, int tile, int first, float[] x, int x0, float[] acc) {
