@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code stride import-gguf}: a Llama or Qwen2 GGUF file as a Hugging Face model directory (see {@link GgufImport}). */
+/** {@code stride import-gguf}: a Llama or Qwen2 GGUF file as a Hugging Face model directory ({@link GgufImport}). */
 @Command(name = "import-gguf", mixinStandardHelpOptions = true,
         description = "Import a Llama or Qwen2 GGUF file (F32, F16, BF16, Q8_0 tensors) as a model directory.")
 public final class ImportGgufCommand implements Callable<Integer> {
@@ -38,9 +38,9 @@ public final class ImportGgufCommand implements Callable<Integer> {
                 c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.vocabSize(), result.types(), result.bytes() / 1e6,
                 result.shards());
         if (result.types().contains(GgmlType.Q8_0)) {
-            System.out.printf("Q8_0 tensors were written as exact float32 values: run the model with --weights q8 to"
-                    + " hold them as 8-bit blocks again (%d block(s) whose largest |q| is not 127 requantize to other"
-                    + " values)%n", result.q8BlocksNotAt127());
+            System.out.printf("Q8_0 tensors were written as exact float32 values; the model loads as q8 (its default"
+                    + " --weights), which holds them as the same 8-bit blocks again (%d block(s) whose largest |q| is"
+                    + " not 127 requantize to other values)%n", result.q8BlocksNotAt127());
         }
         return 0;
     }

@@ -7,6 +7,7 @@ import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
+import dev.stride.decoder.tensor.WeightLayout;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -31,7 +32,8 @@ import java.util.stream.Stream;
  * <p>Q8_0 tensors are written as float32, exactly: q * scale has at most 7 + 11 significant bits. Stride's own
  * Q8_0 quantizer ({@code --weights q8}) then gets the file's blocks back bit for bit wherever a block's largest |q|
  * is 127, which is what llama.cpp's quantizer writes (scale = max|w| / 127); the import counts the blocks where
- * that does not hold. Everything is checked before the first weight is written, and the directory is written
+ * that does not hold, and marks the shards ({@link WeightLayout#SOURCE_QUANTIZATION}) so that the default layout
+ * is q8. Everything is checked before the first weight is written, and the directory is written
  * under a temporary name and renamed into place at the end, so a failed import leaves nothing behind.
  */
 public final class GgufImport {
@@ -83,7 +85,12 @@ public final class GgufImport {
 
     private static int writeWeights(GgufWeights weights, Path dir, Path gguf, long maxShardBytes) {
         List<List<GgufWeights.Planned>> shards = weights.shards(maxShardBytes);
-        Map<String, String> metadata = Map.of("format", "pt", "source", "gguf:" + gguf.getFileName());
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put("source", "gguf:" + gguf.getFileName());
+        if (weights.types().contains(GgmlType.Q8_0)) {
+            metadata.put(WeightLayout.SOURCE_QUANTIZATION, GgmlType.Q8_0.name());
+        }
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (int s = 0; s < shards.size(); s++) {
             String name = shards.size() == 1 ? "model.safetensors"

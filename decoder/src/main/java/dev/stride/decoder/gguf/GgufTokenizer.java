@@ -11,13 +11,13 @@ import java.util.Set;
 /**
  * The tokenizer a GGUF file carries in its metadata ({@code tokenizer.ggml.*}), as the Hugging Face files Stride
  * reads: {@code tokenizer.json}, {@code tokenizer_config.json} and the special-token ids of
- * {@code generation_config.json}. Byte-level BPE vocabularies ({@code tokenizer.ggml.model = gpt2}) carry their tokens
- * and merges whole, so they convert exactly given the pre-tokenizer that {@code tokenizer.ggml.pre} names: GPT-2's
- * ({@code gpt-2}), Llama 3's ({@code llama-bpe}) and Qwen2's ({@code qwen2}, with its NFC normalizer) are rebuilt. SentencePiece vocabularies ({@code llama}) carry
- * scores, not the merges a Hugging Face tokenizer needs, and llama.cpp's {@code default} (or a missing name, which
- * old converters wrote for tokenizers they did not recognise) is its own regex chain, so for those the import asks
- * for the model's own tokenizer files instead of guessing. BOS, EOS and the end-of-turn tokens come from the
- * metadata either way.
+ * {@code generation_config.json}. Byte-level BPE vocabularies ({@code tokenizer.ggml.model = gpt2}) carry their
+ * tokens and merges whole, so they convert exactly given the pre-tokenizer that {@code tokenizer.ggml.pre} names:
+ * GPT-2's ({@code gpt-2}), Llama 3's ({@code llama-bpe}) and Qwen2's ({@code qwen2}, with its NFC normalizer) are
+ * rebuilt. SentencePiece vocabularies ({@code llama}) carry scores, not the merges a Hugging Face tokenizer needs,
+ * and llama.cpp's {@code default} (or a missing name, which old converters wrote for tokenizers they did not
+ * recognise) is its own regex chain, so for those the import asks for the model's own tokenizer files instead of
+ * guessing. BOS, EOS and the end-of-turn tokens come from the metadata either way.
  */
 final class GgufTokenizer {
 

@@ -49,6 +49,13 @@ public enum WeightLayout {
      */
     public static final String PROPERTY = "stride.weights";
 
+    /**
+     * Safetensors metadata key that {@code stride import-gguf} sets to {@code Q8_0} when it wrote 8-bit blocks as
+     * their exact float32 values: {@code auto} then holds the model as {@code q8}, which gets those blocks back
+     * (four bytes a weight as stored, one in q8).
+     */
+    public static final String SOURCE_QUANTIZATION = "stride.source_quantization";
+
     /** The layout for all tensors of {@code store}, given the JVM's maximum heap and the pinned choice. */
     public static WeightLayout choose(TensorStore store, long maxHeapBytes, String pinned) {
         long bytes = 0;
@@ -65,7 +72,7 @@ public enum WeightLayout {
             case "q8-keep-head" -> Q8_KEEP_HEAD;
             case "packed" -> small ? PACKED_FLOAT32 : bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
             case "streamed" -> small ? PACKED_FLOAT32 : STREAMED;
-            case "auto" -> small ? PACKED_FLOAT32
+            case "auto" -> "Q8_0".equals(store.metadata().get(SOURCE_QUANTIZATION)) ? Q8 : small ? PACKED_FLOAT32
                     : bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
             default -> throw new IllegalArgumentException("--weights / -D" + PROPERTY + "=" + pinned
                     + ": expected auto, packed, streamed, q8 or q8-keep-head");

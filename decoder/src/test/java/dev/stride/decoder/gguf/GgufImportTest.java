@@ -16,6 +16,7 @@ import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
+import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.GgufTestWriter;
@@ -174,7 +175,8 @@ class GgufImportTest {
         assertEquals(0, result.q8BlocksNotAt127());
         assertTrue(result.shards() > 1, "a 1 MB shard limit splits the model, got " + result.shards());
 
-        try (Model original = ModelLoader.load(Fixtures.modelDir(), "q8"); Model imported = ModelLoader.load(out, "q8")) {
+        try (Model original = ModelLoader.load(Fixtures.modelDir(), "q8"); Model imported = ModelLoader.load(out, "auto")) {
+            assertEquals(WeightLayout.Q8, imported.layout(), "a Q8_0 file loads as q8 unless told otherwise");
             var a = original.weights();
             var b = imported.weights();
             assertSameBlocks(a.lmHead(), b.lmHead(), "lm_head");
