@@ -31,7 +31,11 @@ public final class ImportGgufCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        GgufImport.Result result = GgufImport.run(gguf, out, tokenizerDir, shardMb * 1_000_000L);
+        if (shardMb <= 0 || shardMb > 1_000_000_000L) {
+            throw new IllegalArgumentException("--shard-mb " + shardMb + ": expected 1 to 1000000000");
+        }
+        GgufImport.Result result = GgufImport.run(gguf, out, tokenizerDir, shardMb * 1_000_000L,
+                (file, written, total) -> System.err.printf("wrote %s (%d/%d)%n", file, written, total));
         ModelConfig c = result.config();
         System.out.printf("imported %s into %s: %d layers, hidden %d, %d heads (%d kv), vocabulary %d; tensors %s;"
                         + " %.1f MB in %d safetensors file(s)%n", gguf.getFileName(), out, c.numLayers(),

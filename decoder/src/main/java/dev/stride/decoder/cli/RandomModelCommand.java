@@ -102,8 +102,7 @@ public final class RandomModelCommand implements Callable<Integer> {
         Map<String, String> weightMap = new LinkedHashMap<>();
         long totalBytes = 0;
         for (int s = 0; s < shards.size(); s++) {
-            String file = shards.size() == 1 ? "model.safetensors"
-                    : String.format("model-%05d-of-%05d.safetensors", s + 1, shards.size());
+            String file = SafetensorsWriter.shardName(s, shards.size());
             SafetensorsWriter writer = new SafetensorsWriter();
             for (Tensor t : shards.get(s)) {
                 writer.putRaw(t.name, dtype, t.shape, randomBytes(t, dtype, random));

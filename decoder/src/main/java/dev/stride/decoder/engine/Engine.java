@@ -79,10 +79,15 @@ public final class Engine implements AutoCloseable {
         if (model.layout().quantized() && device.kind() != DeviceSpec.Kind.CPU) {
             if (device.kind() == DeviceSpec.Kind.CUDA) {
                 model.close();
+                boolean fromFiles = WeightLayout.pinned(options.weights()).equals("auto");
                 throw new IllegalArgumentException("--device " + options.device() + ": " + model.layout().name()
-                        .toLowerCase(Locale.ROOT) + " weights run on the CPU backend only (use --device cpu)");
+                        .toLowerCase(Locale.ROOT) + " weights run on the CPU backend only (use --device cpu"
+                        + (fromFiles ? "; the model was imported from Q8_0 blocks and loads as q8 unless --weights"
+                        + " packed asks for their exact float32 values)" : ")"));
             }
-            device = DeviceSpec.CPU; // auto: the GPU kernels have no 8-bit path
+            LOG.info("device auto: the CPU backend, for " + model.layout().name().toLowerCase(Locale.ROOT)
+                    + " weights (the GPU kernels have no 8-bit path)");
+            device = DeviceSpec.CPU;
         }
         StrideTokenizer tokenizer = null;
         HeadsLoader.Loaded heads = null;

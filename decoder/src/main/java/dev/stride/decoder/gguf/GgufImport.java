@@ -9,15 +9,14 @@ import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
 import dev.stride.decoder.tensor.WeightLayout;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -46,6 +45,12 @@ public final class GgufImport {
     public record Result(ModelConfig config, Set<GgmlType> types, int shards, long bytes, long q8BlocksNotAt127) {
     }
 
+    /** Told as each safetensors file is complete, so that a long import can show how far it is. */
+    @FunctionalInterface
+    public interface Progress {
+        void shardWritten(String file, int written, int total);
+    }
+
     private GgufImport() {
     }
 
@@ -54,49 +59,55 @@ public final class GgufImport {
      * most {@code maxShardBytes} (one file if it all fits). {@code tokenizerDir}, if not null, supplies
      * tokenizer.json (and tokenizer_config.json, generation_config.json where present) instead of the metadata.
      */
-    public static Result run(Path gguf, Path out, Path tokenizerDir, long maxShardBytes) {
+    public static Result run(Path gguf, Path out, Path tokenizerDir, long maxShardBytes, Progress progress) {
+        return run(gguf, out, tokenizerDir, maxShardBytes, progress, GgufWeights.WINDOW_BYTES);
+    }
+
+    /** As above, mapping at most {@code windowBytes} of a tensor's rows at a time. */
+    static Result run(Path gguf, Path out, Path tokenizerDir, long maxShardBytes, Progress progress,
+                      long windowBytes) {
         if (maxShardBytes <= 0) {
             throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
         }
-        checkOutput(out);
+        Path target = out.toAbsolutePath().normalize();
+        boolean existing = checkOutput(target);
         try (GgufFile file = GgufFile.open(gguf)) {
             ModelConfig config = GgufConfig.of(file);
-            GgufWeights weights = GgufWeights.plan(file, config);
+            GgufWeights weights = GgufWeights.plan(file, config, windowBytes);
             Map<String, byte[]> tokenizerFiles = tokenizerFiles(file, tokenizerDir, config.vocabSize());
-            Path staging = staging(out);
+            Staging staging = Staging.create(target, existing);
             try {
-                int shards = writeWeights(weights, staging, gguf, maxShardBytes);
+                int shards = writeWeights(weights, staging.dir(), gguf, maxShardBytes, progress);
                 ObjectMapper json = new ObjectMapper();
-                json.writerWithDefaultPrettyPrinter().writeValue(staging.resolve("config.json").toFile(),
+                json.writerWithDefaultPrettyPrinter().writeValue(staging.dir().resolve("config.json").toFile(),
                         configJson(json, config, weights.dominantType()));
                 for (Map.Entry<String, byte[]> entry : tokenizerFiles.entrySet()) {
-                    Files.write(staging.resolve(entry.getKey()), entry.getValue());
+                    Files.write(staging.dir().resolve(entry.getKey()), entry.getValue());
                 }
-                moveIntoPlace(staging, out);
+                staging.publish();
                 return new Result(config, weights.types(), shards, weights.bytes(), weights.q8BlocksNotAt127());
-            } catch (IOException | RuntimeException e) {
-                deleteTree(staging, e);
-                throw e;
+            } finally {
+                staging.close();
             }
         } catch (IOException e) {
             throw new GgufException("cannot import into " + out + ": " + e, e);
         }
     }
 
-    private static int writeWeights(GgufWeights weights, Path dir, Path gguf, long maxShardBytes) {
+    private static int writeWeights(GgufWeights weights, Path dir, Path gguf, long maxShardBytes, Progress progress) {
         List<List<GgufWeights.Planned>> shards = weights.shards(maxShardBytes);
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
         metadata.put("source", "gguf:" + gguf.getFileName());
-        if (weights.types().contains(GgmlType.Q8_0)) {
+        if (weights.allMatricesAre(GgmlType.Q8_0)) {
             metadata.put(WeightLayout.SOURCE_QUANTIZATION, GgmlType.Q8_0.name());
         }
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (int s = 0; s < shards.size(); s++) {
-            String name = shards.size() == 1 ? "model.safetensors"
-                    : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, shards.size());
+            String name = SafetensorsWriter.shardName(s, shards.size());
             weights.write(shards.get(s), dir.resolve(name), metadata);
             shards.get(s).forEach(p -> weightMap.put(p.hfName(), name));
+            progress.shardWritten(name, s + 1, shards.size());
         }
         if (shards.size() > 1) {
             SafetensorsWriter.writeIndex(dir, weights.bytes(), weightMap);
@@ -112,8 +123,9 @@ public final class GgufImport {
             throws IOException {
         ObjectMapper json = new ObjectMapper();
         Map<String, byte[]> files = new LinkedHashMap<>();
+        GgufTokenizer tokenizer = null;
         if (tokenizerDir == null) {
-            GgufTokenizer tokenizer = new GgufTokenizer(file, modelVocab);
+            tokenizer = new GgufTokenizer(file, modelVocab);
             files.put(TOKENIZER, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.tokenizerJson()));
             files.put(TOKENIZER_CONFIG,
                     json.writerWithDefaultPrettyPrinter().writeValueAsBytes(tokenizer.tokenizerConfig()));
@@ -129,14 +141,15 @@ public final class GgufImport {
         }
         if (!files.containsKey(GENERATION_CONFIG)) {
             files.put(GENERATION_CONFIG, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(
-                    new GgufTokenizer(file, modelVocab).generationConfig()));
+                    (tokenizer != null ? tokenizer : new GgufTokenizer(file, modelVocab)).generationConfig()));
         }
         return files;
     }
 
-    private static void checkOutput(Path out) {
+    /** Whether {@code out} exists (then as an empty directory, else an error); absent is fine. */
+    private static boolean checkOutput(Path out) {
         if (!Files.exists(out)) {
-            return;
+            return false;
         }
         if (!Files.isDirectory(out)) {
             throw new GgufException(out + ": exists and is not a directory");
@@ -149,32 +162,80 @@ public final class GgufImport {
         } catch (IOException e) {
             throw new GgufException(out + ": cannot read: " + e, e);
         }
+        return true;
     }
 
-    /** A new sibling of {@code out} to write into (same file system, so that the final rename is one step). */
-    private static Path staging(Path out) throws IOException {
-        Path absolute = out.toAbsolutePath();
-        Files.createDirectories(absolute.getParent());
-        return Files.createDirectory(absolute.resolveSibling("." + absolute.getFileName() + ".importing-"
-                + Long.toHexString(ThreadLocalRandom.current().nextLong())));
-    }
+    /**
+     * Where the import writes until it is complete: inside {@code out} when that directory exists (so that its
+     * permissions, a link to it or a mount there stay as they are), else beside it; either way on the same file
+     * system, so publishing is renames only. Removed if the import fails, or if the JVM is stopped while it runs.
+     */
+    private static final class Staging implements AutoCloseable {
 
-    private static void moveIntoPlace(Path staging, Path out) throws IOException {
-        Files.deleteIfExists(out); // an empty directory, checked before the import started
-        try {
-            Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(staging, out);
+        private final Path target;
+        private final Path dir;
+        private final boolean inside;
+        private final Thread removeOnExit;
+        private boolean published;
+
+        private Staging(Path target, Path dir, boolean inside) {
+            this.target = target;
+            this.dir = dir;
+            this.inside = inside;
+            this.removeOnExit = new Thread(() -> deleteTree(dir), "stride-import-cleanup");
+            Runtime.getRuntime().addShutdownHook(removeOnExit);
+        }
+
+        static Staging create(Path target, boolean existing) throws IOException {
+            String suffix = Long.toHexString(ThreadLocalRandom.current().nextLong());
+            if (existing) {
+                Path real = target.toRealPath();
+                return new Staging(real, Files.createDirectory(real.resolve("importing-" + suffix)), true);
+            }
+            Files.createDirectories(target.getParent());
+            return new Staging(target, Files.createDirectory(
+                    target.resolveSibling(target.getFileName() + ".importing-" + suffix)), false);
+        }
+
+        Path dir() {
+            return dir;
+        }
+
+        void publish() throws IOException {
+            if (inside) {
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path file : files.toList()) {
+                        Files.move(file, target.resolve(file.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+                    }
+                }
+                Files.delete(dir);
+            } else {
+                Files.move(dir, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+            published = true;
+        }
+
+        @Override
+        public void close() {
+            if (!published) {
+                deleteTree(dir);
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(removeOnExit);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook deletes what is left
+            }
         }
     }
 
-    private static void deleteTree(Path dir, Exception cause) {
+    /** Best effort: a failed import reports its own error, not the cleanup's. */
+    private static void deleteTree(Path dir) {
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
-        } catch (IOException e) {
-            cause.addSuppressed(e);
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("stride: could not remove " + dir + ": " + e);
         }
     }
 

@@ -29,8 +29,8 @@ import java.util.Set;
  */
 final class GgufWeights {
 
-    /** Bytes of GGUF rows mapped at a time. */
-    private static final long WINDOW_BYTES = 1L << 28;
+    /** Bytes of GGUF rows mapped at a time, by default. */
+    static final long WINDOW_BYTES = 1L << 28;
     /** Bytes of converted rows buffered before a write. */
     private static final int CHUNK_BYTES = 1 << 20;
 
@@ -61,15 +61,17 @@ final class GgufWeights {
 
     private final GgufFile file;
     private final List<Planned> plan;
+    private final long windowBytes;
     private long q8BlocksNotAt127;
 
-    private GgufWeights(GgufFile file, List<Planned> plan) {
+    private GgufWeights(GgufFile file, List<Planned> plan, long windowBytes) {
         this.file = file;
         this.plan = plan;
+        this.windowBytes = windowBytes;
     }
 
     /** Every tensor of the file placed; a tensor with no place in the model is an error, never dropped. */
-    static GgufWeights plan(GgufFile f, ModelConfig c) {
+    static GgufWeights plan(GgufFile f, ModelConfig c, long windowBytes) {
         Map<String, Planned> byGgufName = new LinkedHashMap<>();
         int h = c.hiddenSize();
         expect(byGgufName, f, "token_embd.weight", "model.embed_tokens.weight", 0, c.vocabSize(), h);
@@ -108,7 +110,7 @@ final class GgufWeights {
                         + " dropped)");
             }
         }
-        return new GgufWeights(f, plan);
+        return new GgufWeights(f, plan, windowBytes);
     }
 
     private static void expect(Map<String, Planned> plan, GgufFile f, String ggufName, String hfName,
@@ -157,6 +159,11 @@ final class GgufWeights {
         return plan.stream().mapToLong(p -> p.spec().byteLength()).sum();
     }
 
+    /** Whether every matrix (the tensors a q8 layout quantizes) is stored as {@code type}. */
+    boolean allMatricesAre(GgmlType type) {
+        return plan.stream().filter(p -> p.tensor().dims().length == 2).allMatch(p -> p.tensor().type() == type);
+    }
+
     Set<GgmlType> types() {
         Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
         plan.forEach(p -> types.add(p.tensor().type()));
@@ -180,9 +187,10 @@ final class GgufWeights {
         GgufTensor t = p.tensor();
         long rows = t.rows();
         long rowBytes = t.rowBytes();
-        // Rotary projections are read in whole (their rows move within a head); the rest in windows of rows.
-        long windowRows = p.rotaryHeads() > 0 ? rows : Math.max(1, Math.min(rows, WINDOW_BYTES / rowBytes));
+        // Windows of whole heads for the rotary projections (their rows move within a head), else of rows.
         int headDim = p.rotaryHeads() > 0 ? (int) (rows / p.rotaryHeads()) : 0;
+        long unit = Math.max(1, headDim);
+        long windowRows = unit * Math.max(1, Math.min(rows / unit, windowBytes / (unit * rowBytes)));
         ByteBuffer chunk = ByteBuffer.allocate((int) Math.max(p.outputRowBytes(), CHUNK_BYTES))
                 .order(ByteOrder.LITTLE_ENDIAN);
         for (long first = 0; first < rows; first += windowRows) {

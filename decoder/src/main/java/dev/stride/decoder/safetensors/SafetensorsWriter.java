@@ -19,8 +19,8 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Builds safetensors files from in-memory tensors (test fixtures, converted checkpoints). Tensor data is held on the
- * heap until written. Invalid arguments (duplicate names, data that does not match the shape) throw
+ * Builds safetensors files from in-memory tensors (test fixtures, converted checkpoints): tensor data is held on the
+ * heap until written. {@link #writeStreamed} writes a file whose tensors are produced one at a time instead. Invalid arguments (duplicate names, data that does not match the shape) throw
  * {@link IllegalArgumentException}; I/O failures throw {@link SafetensorsException}.
  */
 public final class SafetensorsWriter {
@@ -49,13 +49,17 @@ public final class SafetensorsWriter {
         }
     }
 
-    /** Writes the bytes of tensor {@code index} of a streamed write, exactly its {@link TensorSpec#byteLength()}. */
+    /**
+     * Writes the bytes of tensor {@code index} of a streamed write, exactly its {@link TensorSpec#byteLength()}, with
+     * relative writes (the channel's position tells how many were written).
+     */
     @FunctionalInterface
     public interface TensorData {
         void write(int index, FileChannel out) throws IOException;
     }
 
     private static final String METADATA_KEY = "__metadata__";
+    private static final String SINGLE_FILE = "model.safetensors";
     private static final int HEADER_ALIGNMENT = 8;
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
@@ -126,7 +130,7 @@ public final class SafetensorsWriter {
         Map<String, String> weightMap = new TreeMap<>();
         long totalSize = 0;
         for (int i = 0; i < shards.size(); i++) {
-            String shardName = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+            String shardName = shardName(i, shards.size());
             writeFile(dir.resolve(shardName), shards.get(i));
             for (Entry entry : shards.get(i)) {
                 weightMap.put(entry.name(), shardName);
@@ -134,6 +138,11 @@ public final class SafetensorsWriter {
             }
         }
         ShardIndex.write(dir.resolve(ShardIndex.FILE_NAME), totalSize, weightMap);
+    }
+
+    /** The file name of shard {@code index} (from 0) of {@code count}: {@code model.safetensors} if it is the only one. */
+    public static String shardName(int index, int count) {
+        return count == 1 ? SINGLE_FILE : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", index + 1, count);
     }
 
     /**

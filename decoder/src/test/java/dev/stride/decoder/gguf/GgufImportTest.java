@@ -14,6 +14,8 @@ import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelLoader;
 import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.safetensors.HalfFloats;
+import dev.stride.decoder.safetensors.SafetensorsWriter;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightLayout;
@@ -46,8 +48,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class GgufImportTest {
 
+    /** Bytes of rows mapped at a time in these imports: a few rows, so that every tensor crosses windows. */
+    private static final long SMALL_WINDOW = 1000;
+    private static final GgufImport.Progress NO_PROGRESS = (file, written, total) -> { };
+
     @TempDir
     Path dir;
+
+    private static GgufImport.Result importGguf(Path gguf, Path out, Path tokenizerDir) {
+        return GgufImport.run(gguf, out, tokenizerDir, 1L << 30, NO_PROGRESS, SMALL_WINDOW);
+    }
 
     @Test
     void anF16FileImportsToTheModelItCameFrom() throws IOException {
@@ -57,6 +67,9 @@ class GgufImportTest {
         assertEquals(0, StrideCli.run("import-gguf", gguf.toString(), "--out", out.toString()));
 
         assertEquals(ModelConfig.read(Fixtures.modelDir()), ModelConfig.read(out));
+        try (Model model = ModelLoader.load(out, "auto")) {
+            assertEquals(WeightLayout.PACKED_FLOAT32, model.layout(), "an F16 file loads at full precision");
+        }
         try (TensorStore original = TensorStore.openDirectory(Fixtures.modelDir());
              TensorStore imported = TensorStore.openDirectory(out)) {
             assertEquals(original.names(), imported.names());
@@ -87,7 +100,7 @@ class GgufImportTest {
         Path gguf = dir.resolve("llama-bpe.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe").write(gguf);
         Path out = dir.resolve("imported");
-        GgufImport.run(gguf, out, null, 1L << 30);
+        importGguf(gguf, out, null);
         try (StrideTokenizer gpt2Split = StrideTokenizer.load(Fixtures.modelDir());
              StrideTokenizer llama3Split = StrideTokenizer.load(out)) {
             // The vocabulary holds "1997": GPT-2's split keeps digit runs whole, Llama 3's cuts them in threes.
@@ -111,7 +124,7 @@ class GgufImportTest {
         Path gguf = dir.resolve("qwen2.gguf");
         GgufTestWriter.fromModel(model, GgmlType.F16).put("tokenizer.ggml.pre", "qwen2").write(gguf);
         Path out = dir.resolve("imported");
-        GgufImport.run(gguf, out, null, 1L << 30);
+        importGguf(gguf, out, null);
 
         assertEquals(qwen2, ModelConfig.read(out));
         try (TensorStore original = TensorStore.openDirectory(model);
@@ -148,7 +161,7 @@ class GgufImportTest {
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16)
                 .tensor("rope_freqs.weight", GgmlType.F32, new long[] {c.headDim() / 2}, divisors.array()).write(gguf);
         Path out = dir.resolve("imported");
-        GgufImport.run(gguf, out, null, 1L << 30);
+        importGguf(gguf, out, null);
 
         RopeScaling recovered = ModelConfig.read(out).ropeScaling();
         assertEquals("llama3", recovered.type());
@@ -170,7 +183,7 @@ class GgufImportTest {
         Path gguf = dir.resolve("fortunes-q8_0.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.Q8_0).write(gguf);
         Path out = dir.resolve("imported");
-        GgufImport.Result result = GgufImport.run(gguf, out, null, 1_000_000);
+        GgufImport.Result result = GgufImport.run(gguf, out, null, 1_000_000, NO_PROGRESS, SMALL_WINDOW);
         assertTrue(result.types().contains(GgmlType.Q8_0));
         assertEquals(0, result.q8BlocksNotAt127());
         assertTrue(result.shards() > 1, "a 1 MB shard limit splits the model, got " + result.shards());
@@ -223,23 +236,23 @@ class GgufImportTest {
         Path extra = dir.resolve("extra.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16)
                 .tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(extra);
-        e = assertThrows(GgufException.class, () -> GgufImport.run(extra, dir.resolve("o1"), null, 1L << 30));
+        e = assertThrows(GgufException.class, () -> importGguf(extra, dir.resolve("o1"), null));
         assertTrue(e.getMessage().contains("'blk.0.extra.weight' has no place"), e.getMessage());
 
         Path gpt2 = dir.resolve("gpt2.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("general.architecture", "gpt2").write(gpt2);
-        e = assertThrows(GgufException.class, () -> GgufImport.run(gpt2, dir.resolve("o2"), null, 1L << 30));
+        e = assertThrows(GgufException.class, () -> importGguf(gpt2, dir.resolve("o2"), null));
         assertTrue(e.getMessage().contains("general.architecture 'gpt2'"), e.getMessage());
 
         Path spm = dir.resolve("spm.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.model", "llama").write(spm);
-        e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o3"), null, 1L << 30));
+        e = assertThrows(GgufException.class, () -> importGguf(spm, dir.resolve("o3"), null));
         assertTrue(e.getMessage().contains("--tokenizer"), e.getMessage());
         for (String pre : new String[] {"default", null}) {
             Path other = dir.resolve("pre-" + pre + ".gguf");
             GgufTestWriter writer = GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16);
             (pre == null ? writer.remove("tokenizer.ggml.pre") : writer.put("tokenizer.ggml.pre", pre)).write(other);
-            e = assertThrows(GgufException.class, () -> GgufImport.run(other, dir.resolve("o5"), null, 1L << 30));
+            e = assertThrows(GgufException.class, () -> importGguf(other, dir.resolve("o5"), null));
             assertTrue(e.getMessage().contains("tokenizer.ggml.pre") && e.getMessage().contains("--tokenizer"),
                     e.getMessage());
         }
@@ -247,10 +260,10 @@ class GgufImportTest {
             List<String> names = left.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".gguf")).toList();
             assertEquals(List.of(), names, "failed imports leave nothing behind");
         }
-        GgufImport.run(spm, dir.resolve("o4"), Fixtures.modelDir(), 1L << 30);
+        importGguf(spm, dir.resolve("o4"), Fixtures.modelDir());
         assertTrue(Files.isRegularFile(dir.resolve("o4").resolve("tokenizer_config.json")), "copied");
 
-        e = assertThrows(GgufException.class, () -> GgufImport.run(spm, dir.resolve("o4"), Fixtures.modelDir(), 1L << 30));
+        e = assertThrows(GgufException.class, () -> importGguf(spm, dir.resolve("o4"), Fixtures.modelDir()));
         assertTrue(e.getMessage().contains("not empty"), e.getMessage());
     }
 
@@ -265,12 +278,14 @@ class GgufImportTest {
         }
         writer.tensor("output.weight", GgmlType.F32, new long[] {192, 2048}, head).write(gguf);
         Path out = dir.resolve("imported");
-        GgufImport.run(gguf, out, null, 1L << 30);
+        importGguf(gguf, out, null);
         assertTrue(!ModelConfig.read(out).tiedEmbeddings());
-        try (TensorStore imported = TensorStore.openDirectory(out)) {
+        try (TensorStore imported = TensorStore.openDirectory(out); GgufFile file = GgufFile.open(gguf)) {
+            assertEquals(2, file.version());
             float[] lmHead = imported.readFloats("lm_head.weight");
-            assertEquals(-48 / 256f, lmHead[0]);
-            assertEquals((2048 * 192 - 1) % 97 - 48, lmHead[lmHead.length - 1] * 256f);
+            for (int i = 0; i < lmHead.length; i++) {
+                assertEquals((i % 97 - 48) / 256f, lmHead[i], "lm_head element " + i);
+            }
         }
     }
 
@@ -283,7 +298,7 @@ class GgufImportTest {
                 .remove("tokenizer.ggml.add_bos_token").remove("tokenizer.ggml.eos_token_id")
                 .put("tokenizer.ggml.tokens", renamed(1, "<|eot_id|>")).write(gguf);
         Path out = dir.resolve("imported");
-        GgufImport.run(gguf, out, null, 1L << 30);
+        importGguf(gguf, out, null);
         try (StrideTokenizer tokenizer = StrideTokenizer.load(out)) {
             assertEquals(0, tokenizer.encode("A fool")[0], "BOS by llama.cpp's default for Llama 3 vocabularies");
             assertEquals(1, tokenizer.encode("A fool").length - tokenizer.encodeRaw("A fool").length, "one BOS");
@@ -302,6 +317,77 @@ class GgufImportTest {
             return List.of(byId);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void anImportThatFailsHalfWayLeavesNothingAndOneIntoAnEmptyDirectoryKeepsIt() throws IOException {
+        Path gguf = dir.resolve("model.gguf");
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.Q8_0).write(gguf);
+        Path out = dir.resolve("out");
+        GgufImport.Progress failAfterFirst = (file, written, total) -> {
+            throw new IllegalStateException("stopped after " + file);
+        };
+        assertThrows(IllegalStateException.class,
+                () -> GgufImport.run(gguf, out, null, 1_000_000, failAfterFirst, SMALL_WINDOW));
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(gguf), left.toList(), "a failed import leaves nothing behind");
+        }
+
+        Path existing = Files.createDirectory(dir.resolve("existing"));
+        Files.setPosixFilePermissions(existing, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
+        Path link = Files.createSymbolicLink(dir.resolve("link"), existing);
+        List<String> shards = new ArrayList<>();
+        GgufImport.run(gguf, dir.resolve("elsewhere/../link"), null, 1_000_000,
+                (file, written, total) -> shards.add(file + " " + written + "/" + total), SMALL_WINDOW);
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertEquals("rwxr-x---", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(existing)), "the directory keeps its permissions");
+        assertTrue(shards.size() > 1 && shards.get(0).equals(SafetensorsWriter.shardName(0, shards.size()) + " 1/"
+                + shards.size()), shards.toString());
+        try (Stream<Path> files = Files.list(existing)) {
+            List<String> names = files.map(f -> f.getFileName().toString()).sorted().toList();
+            assertTrue(names.contains("config.json") && names.contains("model.safetensors.index.json")
+                    && names.stream().noneMatch(n -> n.startsWith("importing-")), names.toString());
+        }
+        try (Model model = ModelLoader.load(existing, "auto")) {
+            assertEquals(WeightLayout.Q8, model.layout());
+        }
+    }
+
+    @Test
+    void q8BlocksWhoseLargestIntegerIsNot127AreCountedAndStillReadExactly() throws IOException {
+        ModelConfig c = ModelConfig.read(Fixtures.modelDir());
+        int rows = c.kvDim();
+        int cols = c.hiddenSize();
+        int blocks = cols / 32;
+        ByteBuffer v = ByteBuffer.allocate(rows * blocks * 34).order(ByteOrder.LITTLE_ENDIAN);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < blocks; b++) {
+                // Block (0, 0) peaks at 100, block (0, 1) at -128, the rest at 127.
+                int peak = r == 0 && b == 0 ? 100 : r == 0 && b == 1 ? -128 : 127;
+                v.putShort(HalfFloats.f32ToF16(0.001f * (1 + (r + b) % 7)));
+                for (int i = 0; i < 32; i++) {
+                    v.put((byte) (i == 5 ? peak : (i * 7 + r) % 61 - 30));
+                }
+            }
+        }
+        Path gguf = dir.resolve("blocks.gguf");
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.Q8_0)
+                .tensor("blk.0.attn_v.weight", GgmlType.Q8_0, new long[] {cols, rows}, v.array()).write(gguf);
+        Path out = dir.resolve("imported");
+        GgufImport.Result result = importGguf(gguf, out, null);
+        assertEquals(2, result.q8BlocksNotAt127());
+        try (TensorStore imported = TensorStore.openDirectory(out)) {
+            float[] values = imported.readFloats("model.layers.0.self_attn.v_proj.weight");
+            for (int r = 0; r < rows; r++) {
+                for (int b = 0; b < blocks; b++) {
+                    float scale = HalfFloats.f16ToF32(v.getShort((r * blocks + b) * 34));
+                    for (int i = 0; i < 32; i++) {
+                        assertEquals(v.get((r * blocks + b) * 34 + 2 + i) * scale, values[r * cols + b * 32 + i]);
+                    }
+                }
+            }
         }
     }
 
@@ -339,7 +425,7 @@ class GgufImportTest {
 
         Path noKey = dir.resolve("nokey.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).remove("llama.block_count").write(noKey);
-        e = assertThrows(GgufException.class, () -> GgufImport.run(noKey, dir.resolve("o"), null, 1L << 30));
+        e = assertThrows(GgufException.class, () -> importGguf(noKey, dir.resolve("o"), null));
         assertTrue(e.getMessage().contains("missing metadata 'llama.block_count'"), e.getMessage());
     }
 

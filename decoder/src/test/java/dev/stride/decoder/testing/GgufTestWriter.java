@@ -63,9 +63,16 @@ public final class GgufTestWriter {
         return this;
     }
 
-    /** A tensor of {@code type}; {@code dims} innermost first. */
+    /** A tensor of {@code type}, {@code dims} innermost first; replaces one of the same name where it stood. */
     public GgufTestWriter tensor(String name, GgmlType type, long[] dims, byte[] data) {
-        tensors.add(new Tensor(name, type, dims.clone(), data.clone()));
+        Tensor tensor = new Tensor(name, type, dims.clone(), data.clone());
+        for (int i = 0; i < tensors.size(); i++) {
+            if (tensors.get(i).name().equals(name)) {
+                tensors.set(i, tensor);
+                return this;
+            }
+        }
+        tensors.add(tensor);
         return this;
     }
 

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -49,9 +50,9 @@ public final class ModelSource {
     }
 
     private static String check(SparkSession spark, String option, String location, List<String> required) {
-        if (location.endsWith(".gguf")) {
+        if (location.toLowerCase(Locale.ROOT).endsWith(".gguf") && !isDirectory(spark, location)) {
             throw new JobSetupException(option + " " + location + ": a GGUF file; import it as a model directory"
-                    + " first (bin/stride import-gguf " + location + " --out DIR) and give that directory");
+                    + " first (bin/stride import-gguf FILE.gguf --out DIR, on a local copy) and give that directory");
         }
         if (ModelLocation.isUri(location)) {
             checkUri(spark, option, location, required);
@@ -89,6 +90,20 @@ public final class ModelSource {
                 + Path.of("").toAbsolutePath() + ")")) + ", and nothing named '" + name
                 + "' was shipped with --archives/--files; give a directory that exists on the driver and every "
                 + "executor, a Hadoop URI (hdfs://, s3a://, file://, ...), or an --archives name");
+    }
+
+    /** Whether {@code location} (a local path or a Hadoop URI) names an existing directory. */
+    private static boolean isDirectory(SparkSession spark, String location) {
+        if (!ModelLocation.isUri(location)) {
+            return Files.isDirectory(Path.of(location));
+        }
+        org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location);
+        try {
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            return fs.exists(path) && fs.getFileStatus(path).isDirectory();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static void checkUri(SparkSession spark, String option, String location, List<String> required) {
