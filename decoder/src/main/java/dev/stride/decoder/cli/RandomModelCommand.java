@@ -97,7 +97,8 @@ public final class RandomModelCommand implements Callable<Integer> {
         DType dtype = DType.parse(dtypeName.toUpperCase(java.util.Locale.ROOT), "--dtype");
         Files.createDirectories(out);
         List<Tensor> tensors = tensors(shape);
-        List<List<Tensor>> shards = shards(tensors, dtype);
+        List<List<Tensor>> shards =
+                SafetensorsWriter.shards(tensors, t -> t.elements() * dtype.byteSize(), SHARD_BYTES);
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, String> weightMap = new LinkedHashMap<>();
         long totalBytes = 0;
@@ -147,24 +148,6 @@ public final class RandomModelCommand implements Callable<Integer> {
             list.add(new Tensor("lm_head.weight", new long[] {s.vocab, s.hidden}, std, 0));
         }
         return list;
-    }
-
-    private static List<List<Tensor>> shards(List<Tensor> tensors, DType dtype) {
-        List<List<Tensor>> shards = new ArrayList<>();
-        List<Tensor> current = new ArrayList<>();
-        long bytes = 0;
-        for (Tensor t : tensors) {
-            long size = t.elements() * dtype.byteSize();
-            if (!current.isEmpty() && bytes + size > SHARD_BYTES) {
-                shards.add(current);
-                current = new ArrayList<>();
-                bytes = 0;
-            }
-            current.add(t);
-            bytes += size;
-        }
-        shards.add(current);
-        return shards;
     }
 
     /** Uniform noise with the tensor's standard deviation (sqrt(3) * std half-width): cheap and never denormal. */

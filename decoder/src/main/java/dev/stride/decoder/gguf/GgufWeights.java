@@ -132,21 +132,7 @@ final class GgufWeights {
 
     /** The plan cut into shards of at most {@code maxShardBytes} (a larger tensor gets a shard of its own). */
     List<List<Planned>> shards(long maxShardBytes) {
-        List<List<Planned>> shards = new ArrayList<>();
-        List<Planned> current = new ArrayList<>();
-        long currentBytes = 0;
-        for (Planned p : plan) {
-            long bytes = p.spec().byteLength();
-            if (!current.isEmpty() && currentBytes + bytes > maxShardBytes) {
-                shards.add(current);
-                current = new ArrayList<>();
-                currentBytes = 0;
-            }
-            current.add(p);
-            currentBytes += bytes;
-        }
-        shards.add(current);
-        return shards;
+        return SafetensorsWriter.shards(plan, p -> p.spec().byteLength(), maxShardBytes);
     }
 
     /** Writes one shard's tensors, converted, as one safetensors file. */

@@ -17,11 +17,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.function.ToLongFunction;
 
 /**
  * Builds safetensors files from in-memory tensors (test fixtures, converted checkpoints): tensor data is held on the
- * heap until written. {@link #writeStreamed} writes a file whose tensors are produced one at a time instead. Invalid arguments (duplicate names, data that does not match the shape) throw
- * {@link IllegalArgumentException}; I/O failures throw {@link SafetensorsException}.
+ * heap until written. {@link #writeStreamed} writes a file whose tensors are produced one at a time instead. Invalid
+ * arguments (duplicate names, data that does not match the shape) throw {@link IllegalArgumentException}; I/O
+ * failures throw {@link SafetensorsException}.
  */
 public final class SafetensorsWriter {
 
@@ -105,22 +107,7 @@ public final class SafetensorsWriter {
      * own) as {@code model-0000i-of-0000n.safetensors}, plus {@code model.safetensors.index.json}, into {@code dir}.
      */
     public void writeSharded(Path dir, long maxShardBytes) {
-        if (maxShardBytes <= 0) {
-            throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
-        }
-        List<List<Entry>> shards = new ArrayList<>();
-        List<Entry> current = new ArrayList<>();
-        long currentBytes = 0;
-        for (Entry entry : entries.values()) {
-            if (!current.isEmpty() && currentBytes + entry.data().length > maxShardBytes) {
-                shards.add(current);
-                current = new ArrayList<>();
-                currentBytes = 0;
-            }
-            current.add(entry);
-            currentBytes += entry.data().length;
-        }
-        shards.add(current);
+        List<List<Entry>> shards = shards(List.copyOf(entries.values()), e -> e.data().length, maxShardBytes);
 
         try {
             Files.createDirectories(dir);
@@ -140,9 +127,35 @@ public final class SafetensorsWriter {
         ShardIndex.write(dir.resolve(ShardIndex.FILE_NAME), totalSize, weightMap);
     }
 
-    /** The file name of shard {@code index} (from 0) of {@code count}: {@code model.safetensors} if it is the only one. */
+    /**
+     * {@code items} in order, cut into shards of at most {@code maxShardBytes} (an item larger than that gets a shard
+     * of its own), as {@link #writeSharded} cuts its tensors.
+     */
+    public static <T> List<List<T>> shards(List<T> items, ToLongFunction<T> bytes, long maxShardBytes) {
+        if (maxShardBytes <= 0) {
+            throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
+        }
+        List<List<T>> shards = new ArrayList<>();
+        List<T> current = new ArrayList<>();
+        long currentBytes = 0;
+        for (T item : items) {
+            long size = bytes.applyAsLong(item);
+            if (!current.isEmpty() && currentBytes + size > maxShardBytes) {
+                shards.add(current);
+                current = new ArrayList<>();
+                currentBytes = 0;
+            }
+            current.add(item);
+            currentBytes += size;
+        }
+        shards.add(current);
+        return shards;
+    }
+
+    /** The file name of shard {@code index} (from 0) of {@code count}; {@code model.safetensors} if it is alone. */
     public static String shardName(int index, int count) {
-        return count == 1 ? SINGLE_FILE : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", index + 1, count);
+        return count == 1 ? SINGLE_FILE
+                : String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", index + 1, count);
     }
 
     /**
