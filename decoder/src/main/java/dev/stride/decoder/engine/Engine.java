@@ -95,7 +95,7 @@ public final class Engine implements AutoCloseable {
             tokenizer = StrideTokenizer.load(options.modelDir());
             if (options.headsDir() != null) {
                 heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead(),
-                        WeightLayout.forHeads(options.weights()));
+                        WeightLayout.forHeads(options.weights(), model.layout()));
             }
             int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
             return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());

@@ -95,11 +95,16 @@ public enum WeightLayout {
     }
 
     /**
-     * The choice for prediction heads beside a model loaded with {@code weights}: heads follow the model, except
-     * that {@code q8-keep-head} keeps them at full precision too (they decide speed, never a token).
+     * The choice for prediction heads beside a model loaded with {@code weights} into {@code modelLayout}: heads
+     * follow the model (8-bit beside a model that {@code auto} made q8, as beside one the user did), except that
+     * {@code q8-keep-head} keeps them at full precision too (they decide speed, never a token).
      */
-    public static String forHeads(String weights) {
-        return pinned(weights).equals("q8-keep-head") ? "auto" : pinned(weights);
+    public static String forHeads(String weights, WeightLayout modelLayout) {
+        String pinned = pinned(weights);
+        if (pinned.equals("q8-keep-head")) {
+            return "auto";
+        }
+        return pinned.equals("auto") && modelLayout == Q8 ? "q8" : pinned;
     }
 
     /** What this layout does with a model's weights, for the load log. */

@@ -142,7 +142,10 @@ class WeightLayoutTest {
                     () -> WeightLayout.choose(small, 1L << 40, "q4"));
             assertTrue(e.getMessage().contains("q8-keep-head"), e.getMessage());
         }
-        assertEquals("auto", WeightLayout.forHeads("q8-keep-head"), "heads kept at full precision too");
-        assertEquals("q8", WeightLayout.forHeads("q8"));
+        assertEquals("auto", WeightLayout.forHeads("q8-keep-head", WeightLayout.Q8_KEEP_HEAD),
+                "heads kept at full precision too");
+        assertEquals("q8", WeightLayout.forHeads("q8", WeightLayout.Q8));
+        assertEquals("q8", WeightLayout.forHeads("auto", WeightLayout.Q8), "beside a model its files made q8");
+        assertEquals("auto", WeightLayout.forHeads("auto", WeightLayout.PACKED_FLOAT32));
     }
 }
