@@ -8,21 +8,38 @@ import java.util.Arrays;
  * one they are not.
  *
  * @param rows ascending row counts, starting at 1
- * @param seconds median pass time for each row count
+ * @param seconds pass time for each row count as the cost model uses it: the medians, never falling with rows
+ * @param measured the median pass times as timed (what {@code bench --pass-cost} reports beside the curve)
  */
-public record PassCostCurve(int[] rows, double[] seconds) {
+public record PassCostCurve(int[] rows, double[] seconds, double[] measured) {
 
     public PassCostCurve {
-        if (rows.length == 0 || rows.length != seconds.length || rows[0] != 1) {
+        if (rows.length == 0 || rows.length != seconds.length || rows.length != measured.length || rows[0] != 1) {
             throw new IllegalArgumentException("pass cost curve needs matching row counts starting at 1, got "
                     + Arrays.toString(rows));
         }
         rows = rows.clone();
+        measured = measured.clone();
         seconds = seconds.clone();
         // Passes never get cheaper with more rows; smooth out timing noise that says otherwise.
         for (int i = 1; i < seconds.length; i++) {
             seconds[i] = Math.max(seconds[i], seconds[i - 1]);
         }
+    }
+
+    /** A curve from median pass times. */
+    public PassCostCurve(int[] rows, double[] seconds) {
+        this(rows, seconds, seconds);
+    }
+
+    @Override
+    public double[] seconds() {
+        return seconds.clone();
+    }
+
+    @Override
+    public double[] measured() {
+        return measured.clone();
     }
 
     /** Estimated pass time for n rows: linear between measured points, extrapolated past the last. */
