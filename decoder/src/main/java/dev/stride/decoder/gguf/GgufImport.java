@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
 
 /**
@@ -36,6 +37,8 @@ import java.util.stream.Stream;
  * under a temporary name and renamed into place at the end, so a failed import leaves nothing behind.
  */
 public final class GgufImport {
+
+    private static final Logger LOG = Logger.getLogger(GgufImport.class.getName());
 
     private static final String TOKENIZER = "tokenizer.json";
     private static final String TOKENIZER_CONFIG = "tokenizer_config.json";
@@ -235,7 +238,7 @@ public final class GgufImport {
                 Files.deleteIfExists(p);
             }
         } catch (IOException | UncheckedIOException e) {
-            System.err.println("stride: could not remove " + dir + ": " + e);
+            LOG.warning("could not remove " + dir + ": " + e);
         }
     }
 
