@@ -70,6 +70,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " job do (default: every sequence runs all --max-new-tokens).")
     boolean stopAtEos;
 
+    @Option(names = "--trees", split = ",", paramLabel = "TREE", description = "With --sweep: the trees to run"
+            + " (default: chain:1..K, nodes:4..32, static, the designed tree, auto)")
+    List<String> sweepTrees;
+
     @Option(names = "--sweep", description = "Run chain:1..K, nodes:4..32, static, the heads' designed tree (if any)"
             + " and auto, each against plain decoding in the same rounds; one table row per tree.")
     boolean sweep;
@@ -77,6 +81,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out;
+        if (sweepTrees != null && sweepTrees.stream().distinct().count() < sweepTrees.size()) {
+            throw new IllegalArgumentException("--trees " + String.join(",", sweepTrees) + ": a tree is named twice");
+        }
         try (Engine engine = Engine.load(decoding.engineOptions())) {
             double bandwidth = MemoryBandwidth.measureBytesPerSecond(engine.threads());
             if (passCost) {
@@ -111,6 +118,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** The trees a sweep compares: chains, node budgets, the built-in and designed static trees, and auto. */
     private List<String> sweepTrees(Engine engine) {
+        if (sweepTrees != null) {
+            return sweepTrees;
+        }
         List<String> trees = new ArrayList<>();
         for (int k = 1; k <= engine.numHeads(); k++) {
             trees.add("chain:" + k);
@@ -180,9 +190,31 @@ public final class BenchCommand implements Callable<Integer> {
                     .put("mean_tree_nodes", passes.meanNodes())
                     .put("identical_rows", identical);
         }
+        if (repeat >= 2 && trees.contains("auto") && trees.size() > 1) {
+            printHeldOutBest(out, json, trees, ar, rounds);
+        }
         json.put("rows", requests.size());
         out.println(json);
         return allIdentical ? 0 : 1;
+    }
+
+    /** auto beside the best fixed tree picked without the round it is scored on (see {@link HeldOutBest}). */
+    private static void printHeldOutBest(PrintStream out, ObjectNode json, List<String> trees, Round ar,
+                                         List<Round> rounds) {
+        List<String> fixed = new ArrayList<>();
+        List<double[]> ratios = new ArrayList<>();
+        for (int t = 0; t < trees.size(); t++) {
+            if (!trees.get(t).equals("auto")) {
+                fixed.add(trees.get(t));
+                ratios.add(roundRatios(ar, rounds.get(t)));
+            }
+        }
+        HeldOutBest best = HeldOutBest.of(fixed, ratios.toArray(double[][]::new));
+        double auto = medianSpeedup(ar, rounds.get(trees.indexOf("auto")));
+        out.printf("best fixed tree picked on the other rounds: %.2fx (%s); auto %.2fx, %.0f %% of it%n",
+                best.speedup(), best.picks(), auto, 100 * auto / best.speedup());
+        json.putObject("held_out_best_fixed").put("speedup", best.speedup()).put("auto_share", auto / best.speedup())
+                .set("picks", JSON.valueToTree(best.picks()));
     }
 
     /** Decode tokens, decode passes and tree nodes summed over results. */
@@ -255,13 +287,16 @@ public final class BenchCommand implements Callable<Integer> {
      * noisy machine a slow spell then hits one ratio instead of a whole mode's total.
      */
     private static double medianSpeedup(Round ar, Round mtp) {
+        return HeldOutBest.median(roundRatios(ar, mtp));
+    }
+
+    /** Multi-token over plain throughput, round by round. */
+    private static double[] roundRatios(Round ar, Round mtp) {
         double[] ratios = new double[ar.tokensPerSecond.size()];
         for (int i = 0; i < ratios.length; i++) {
             ratios[i] = mtp.tokensPerSecond.get(i) / ar.tokensPerSecond.get(i);
         }
-        Arrays.sort(ratios);
-        int mid = ratios.length / 2;
-        return ratios.length % 2 == 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+        return ratios;
     }
 
     private record Timed(List<GenerationResult> results, double seconds) {

@@ -60,7 +60,7 @@ class BenchCommandTest {
     void sweepReportsEveryTreeWithIdenticalOutputs() throws Exception {
         String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
         String[] lines = run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads, "--sweep",
-                "--prompts", "3", "--max-new-tokens", "8", "--repeat", "1", "--threads", "2", "--max-batch", "2");
+                "--prompts", "3", "--max-new-tokens", "8", "--repeat", "2", "--threads", "2", "--max-batch", "2");
         JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
         List<String> trees = new ArrayList<>();
         json.get("trees").fieldNames().forEachRemaining(trees::add);
@@ -71,8 +71,36 @@ class BenchCommandTest {
             assertEquals(3, row.get("identical_rows").asInt(), tree);
             assertTrue(row.get("tokens_per_s").asDouble() > 0 && row.get("speedup").asDouble() > 0, tree);
             assertTrue(row.get("tokens_per_pass").asDouble() >= 1.0, tree);
-            assertTrue(lines[lines.length - 1 - trees.size() + trees.indexOf(tree)].startsWith(tree), tree);
+            assertTrue(lines[lines.length - 2 - trees.size() + trees.indexOf(tree)].startsWith(tree), tree);
         }
+        // auto is set beside the best fixed tree picked on the other round, for each of the two rounds
+        JsonNode best = json.get("held_out_best_fixed");
+        int picks = 0;
+        for (var it = best.get("picks").fields(); it.hasNext(); ) {
+            var pick = it.next();
+            assertTrue(trees.contains(pick.getKey()) && !pick.getKey().equals("auto"), pick.getKey());
+            picks += pick.getValue().asInt();
+        }
+        assertEquals(2, picks);
+        assertEquals(json.get("trees").get("auto").get("speedup").asDouble() / best.get("speedup").asDouble(),
+                best.get("auto_share").asDouble(), 1e-9);
+        assertTrue(lines[lines.length - 2].startsWith("best fixed tree picked on the other rounds"),
+                lines[lines.length - 2]);
+    }
+
+    /** --trees narrows a sweep to the trees named, and a tree named twice is an error rather than a lost row. */
+    @Test
+    void sweepRunsTheTreesNamed() throws Exception {
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        String[] lines = run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads, "--sweep",
+                "--trees", "chain:2,auto", "--prompts", "2", "--max-new-tokens", "6", "--repeat", "2");
+        JsonNode json = new ObjectMapper().readTree(lines[lines.length - 1]);
+        List<String> trees = new ArrayList<>();
+        json.get("trees").fieldNames().forEachRemaining(trees::add);
+        assertEquals(List.of("chain:2", "auto"), trees);
+        assertEquals(2, json.get("held_out_best_fixed").get("picks").get("chain:2").asInt());
+        assertEquals(1, StrideCli.run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
+                "--sweep", "--trees", "chain:2,chain:2", "--repeat", "2"));
     }
 
     /** Runs the CLI and returns its standard output's lines, after checking it succeeded. */
