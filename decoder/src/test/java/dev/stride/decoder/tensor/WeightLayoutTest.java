@@ -24,11 +24,28 @@ class WeightLayoutTest {
         return TensorStore.openFile(file);
     }
 
+    /** Cache-sized weights are held in panels whatever the heap: BF16 as it is, F16 and F32 widened to float32. */
     @Test
-    void cacheSizedWeightsArePackedAsFloat32WhateverTheHeap(@TempDir Path dir) {
+    void cacheSizedWeightsArePackedWhateverTheHeap(@TempDir Path dir) {
         try (TensorStore small = store(dir, "small.safetensors", DType.BF16, 64, 64)) {
+            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(small, 1, "auto"));
+            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(small, 1, "packed"));
+            assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(small, 1L << 40, "streamed"));
+        }
+        try (TensorStore small = store(dir, "half.safetensors", DType.F16, 64, 64)) {
             assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1, "auto"));
             assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40, "streamed"));
+        }
+    }
+
+    /** A small file whose bytes are mostly not BF16 is widened whole: BF16 panels would leave the rest mapped. */
+    @Test
+    void aSmallFileMostlyOfOtherDtypesIsWidenedToFloat32(@TempDir Path dir) {
+        Path file = dir.resolve("mixed.safetensors");
+        new SafetensorsWriter().putFloats("a", DType.BF16, new long[] {16, 16}, new float[256])
+                .putFloats("b", DType.F32, new long[] {16, 16}, new float[256]).write(file);
+        try (TensorStore mixed = TensorStore.openFile(file)) {
+            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(mixed, 1L << 40, "auto"));
         }
     }
 
