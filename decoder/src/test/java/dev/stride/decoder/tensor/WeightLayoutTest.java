@@ -52,7 +52,7 @@ class WeightLayoutTest {
     @Test
     void largerWeightsArePackedOnlyWhileTheyTakeASmallShareOfTheHeap(@TempDir Path dir) {
         int cols = 1024;
-        int rows = (int) (WeightLayout.WIDEN_AT_LOAD_BYTES / (2 * cols)) + 16; // just past the float32 threshold
+        int rows = (int) (WeightLayout.CACHE_SIZED_BYTES / (2 * cols)) + 16; // just past the cache-sized threshold
         try (TensorStore large = store(dir, "large.safetensors", DType.BF16, rows, cols)) {
             long bytes = 2L * rows * cols;
             long roomyHeap = (long) Math.ceil(bytes / WeightLayout.HEAP_SHARE);
