@@ -167,8 +167,8 @@ public final class BenchCommand implements Callable<Integer> {
         out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds, weights %s%n",
                 ar.tokensPerSecond(), decoding.maxBatch, engine.threads(), requests.size(), repeat,
                 engine.weightLayout());
-        out.printf("%-40s %12s %9s %10s %10s %10s%n", "tree", "tokens/s", "speedup", "tok/pass", "rows/pass",
-                "identical");
+        out.printf("%-40s %12s %9s %13s %10s %10s %10s%n", "tree", "tokens/s", "speedup", "rounds", "tok/pass",
+                "rows/pass", "identical");
         ObjectNode json = JSON.createObjectNode();
         json.put("ar_tokens_per_s", ar.tokensPerSecond());
         json.put("max_batch", decoding.maxBatch);
@@ -181,11 +181,18 @@ public final class BenchCommand implements Callable<Integer> {
             int identical = identicalRows(arResults, results.get(t));
             allIdentical &= identical == requests.size();
             double speedup = medianSpeedup(ar, rounds.get(t));
-            out.printf("%-40s %12.1f %8.2fx %10.2f %10.2f %7d/%d%n", trees.get(t), rounds.get(t).tokensPerSecond(),
-                    speedup, passes.tokensPerPass(), passes.meanNodes(), identical, requests.size());
-            perTree.putObject(trees.get(t))
+            // The spread of the per-round ratios says how far apart two trees must be to differ on this machine.
+            double[] ratios = roundRatios(ar, rounds.get(t));
+            double lowest = Arrays.stream(ratios).min().orElseThrow();
+            double highest = Arrays.stream(ratios).max().orElseThrow();
+            out.printf("%-40s %12.1f %8.2fx %6.2f-%.2fx %10.2f %10.2f %7d/%d%n", trees.get(t),
+                    rounds.get(t).tokensPerSecond(), speedup, lowest, highest, passes.tokensPerPass(),
+                    passes.meanNodes(), identical, requests.size());
+            ObjectNode row = perTree.putObject(trees.get(t))
                     .put("tokens_per_s", rounds.get(t).tokensPerSecond())
-                    .put("speedup", speedup)
+                    .put("speedup", speedup);
+            row.putArray("speedup_range").add(lowest).add(highest);
+            row
                     .put("tokens_per_pass", passes.tokensPerPass())
                     .put("mean_tree_nodes", passes.meanNodes())
                     .put("identical_rows", identical);

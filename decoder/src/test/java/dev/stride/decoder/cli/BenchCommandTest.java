@@ -71,6 +71,11 @@ class BenchCommandTest {
             assertEquals(3, row.get("identical_rows").asInt(), tree);
             assertTrue(row.get("tokens_per_s").asDouble() > 0 && row.get("speedup").asDouble() > 0, tree);
             assertTrue(row.get("tokens_per_pass").asDouble() >= 1.0, tree);
+            double lowest = row.get("speedup_range").get(0).asDouble();
+            double highest = row.get("speedup_range").get(1).asDouble();
+            // Two rounds: their median is the mean of the two, so it lies inside their range.
+            assertTrue(lowest > 0 && lowest <= row.get("speedup").asDouble()
+                    && row.get("speedup").asDouble() <= highest, tree + ": " + row);
             assertTrue(lines[lines.length - 2 - trees.size() + trees.indexOf(tree)].startsWith(tree), tree);
         }
         // auto is set beside the best fixed tree picked on the other round, for each of the two rounds
