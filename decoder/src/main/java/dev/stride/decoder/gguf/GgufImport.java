@@ -69,18 +69,16 @@ public final class GgufImport {
     /** As above, mapping at most {@code windowBytes} of a tensor's rows at a time. */
     static Result run(Path gguf, Path out, Path tokenizerDir, long maxShardBytes, Progress progress,
                       long windowBytes) {
-        if (maxShardBytes <= 0) {
-            throw new IllegalArgumentException("maxShardBytes must be > 0, got " + maxShardBytes);
-        }
         Path target = out.toAbsolutePath().normalize();
         boolean existing = checkOutput(target);
         try (GgufFile file = GgufFile.open(gguf)) {
             ModelConfig config = GgufConfig.of(file);
             GgufWeights weights = GgufWeights.plan(file, config, windowBytes);
+            List<List<GgufWeights.Planned>> shards = weights.shards(maxShardBytes);
             Map<String, byte[]> tokenizerFiles = tokenizerFiles(file, tokenizerDir, config.vocabSize());
             Staging staging = Staging.create(target, existing);
             try {
-                int shards = writeWeights(weights, staging.dir(), gguf, maxShardBytes, progress);
+                writeWeights(weights, shards, staging.dir(), gguf, progress);
                 ObjectMapper json = new ObjectMapper();
                 json.writerWithDefaultPrettyPrinter().writeValue(staging.dir().resolve("config.json").toFile(),
                         configJson(json, config, weights.dominantType()));
@@ -88,7 +86,8 @@ public final class GgufImport {
                     Files.write(staging.dir().resolve(entry.getKey()), entry.getValue());
                 }
                 staging.publish();
-                return new Result(config, weights.types(), shards, weights.bytes(), weights.q8BlocksNotAt127());
+                return new Result(config, weights.types(), shards.size(), weights.bytes(),
+                        weights.q8BlocksNotAt127());
             } finally {
                 staging.close();
             }
@@ -97,8 +96,8 @@ public final class GgufImport {
         }
     }
 
-    private static int writeWeights(GgufWeights weights, Path dir, Path gguf, long maxShardBytes, Progress progress) {
-        List<List<GgufWeights.Planned>> shards = weights.shards(maxShardBytes);
+    private static void writeWeights(GgufWeights weights, List<List<GgufWeights.Planned>> shards, Path dir,
+                                     Path gguf, Progress progress) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
         metadata.put("source", "gguf:" + gguf.getFileName());
@@ -115,7 +114,6 @@ public final class GgufImport {
         if (shards.size() > 1) {
             SafetensorsWriter.writeIndex(dir, weights.bytes(), weightMap);
         }
-        return shards.size();
     }
 
     /**

@@ -333,6 +333,12 @@ class GgufImportTest {
         try (Stream<Path> left = Files.list(dir)) {
             assertEquals(List.of(gguf), left.toList(), "a failed import leaves nothing behind");
         }
+        IllegalArgumentException badShards = assertThrows(IllegalArgumentException.class,
+                () -> GgufImport.run(gguf, out, null, 0, failAfterFirst, SMALL_WINDOW));
+        assertTrue(badShards.getMessage().contains("maxShardBytes"), badShards.getMessage());
+        try (Stream<Path> left = Files.list(dir)) {
+            assertEquals(List.of(gguf), left.toList(), "a shard size refused before anything is written");
+        }
 
         Path existing = Files.createDirectory(dir.resolve("existing"));
         Files.setPosixFilePermissions(existing, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-x---"));
