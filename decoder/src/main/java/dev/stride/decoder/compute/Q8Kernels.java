@@ -353,8 +353,8 @@ final class Q8Kernels {
 
     /**
      * Four input rows against panels {@code first} and {@code first + 1} of a tile, on CPUs with 16 vector
-     * registers (each widened weight vector feeds four rows); row r's totals at acc[r * 4 * W + first * W, + 2 * W), added to what
-     * is there (zero before the first block).
+     * registers (each widened weight vector feeds four rows); row r's totals at acc[r * 4 * W + first * W, + 2 * W),
+     * added to what is there (zero before the first block).
      */
     private static int block4x2(PackedQ8Matrix w, int tile, int first, float[] x, int x0, float[] acc) {
         byte[] q = w.quants();

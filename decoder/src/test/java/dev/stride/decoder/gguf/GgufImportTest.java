@@ -188,7 +188,8 @@ class GgufImportTest {
         assertEquals(0, result.q8BlocksNotAt127());
         assertTrue(result.shards() > 1, "a 1 MB shard limit splits the model, got " + result.shards());
 
-        try (Model original = ModelLoader.load(Fixtures.modelDir(), "q8"); Model imported = ModelLoader.load(out, "auto")) {
+        try (Model original = ModelLoader.load(Fixtures.modelDir(), "q8");
+             Model imported = ModelLoader.load(out, "auto")) {
             assertEquals(WeightLayout.Q8, imported.layout(), "a Q8_0 file loads as q8 unless told otherwise");
             var a = original.weights();
             var b = imported.weights();
@@ -215,7 +216,8 @@ class GgufImportTest {
         // llama.cpp's order for one head: HF rows 0, 4, 1, 5, 2, 6, 3, 7.
         int[] expected = {0, 2, 4, 6, 1, 3, 5, 7};
         for (int r = 0; r < 16; r++) {
-            assertEquals((r / headDim) * headDim + expected[r % headDim], GgufWeights.ggufRowOf(r, headDim), "row " + r);
+            assertEquals((r / headDim) * headDim + expected[r % headDim], GgufWeights.ggufRowOf(r, headDim),
+                    "row " + r);
         }
     }
 
@@ -225,7 +227,8 @@ class GgufImportTest {
         Path q4 = dir.resolve("q4.gguf");
         f16.tensor("blk.0.extra.weight", GgmlType.F16, new long[] {32, 2}, new byte[128]).write(q4);
         byte[] bytes = readAll(q4);
-        // After the entry's name: its dimension count (4 bytes), two dimensions (16), then its type: F16 (1) to Q4_0 (2).
+        // After the entry's name: its dimension count (4 bytes), two dimensions (16), then its type:
+        // F16 (1) to Q4_0 (2).
         int entry = indexOf(bytes, "blk.0.extra.weight") + "blk.0.extra.weight".length() + 4 + 16;
         bytes[entry] = 2;
         write(q4, bytes);

@@ -25,10 +25,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Writes GGUF files (version 3 unless told) for tests, following the format description (not Stride's reader): header, typed
- * metadata, tensor entries with dimensions innermost first, data aligned to 32 bytes. {@link #fromModel} turns a
- * Hugging Face Llama or Qwen2 directory into the GGUF file llama.cpp's converter would make of it, query and key rows
- * permuted as its {@code permute} does.
+ * Writes GGUF files (version 3 unless told) for tests, following the format description (not Stride's reader):
+ * header, typed metadata, tensor entries with dimensions innermost first, data aligned to 32 bytes.
+ * {@link #fromModel} turns a Hugging Face Llama or Qwen2 directory into the GGUF file llama.cpp's converter would
+ * make of it, query and key rows permuted as its {@code permute} does.
  */
 public final class GgufTestWriter {
 
