@@ -1,6 +1,7 @@
 package dev.stride.decoder.compute;
 
-import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.safetensors.DType;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -8,7 +9,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The matmul over a {@link PackedMatrix} (and a {@link PackedBf16Matrix}, its column pairs widened in registers,
+ * The matmul over a {@link PackedMatrix} (and a {@link PackedHalfMatrix}, its column pairs widened in registers,
  * or for long prefills a few panels at a time into scratch): out[b][panel rows] accumulates, column by column, the
  * panel's column vector times the broadcast input x[b][c].
  * Blocks of up to 4 input rows x 4 panels keep their accumulators in registers, so each loaded weight vector feeds
@@ -22,18 +23,21 @@ final class PackedKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int W = PackedMatrix.PANEL;
+    private static final int F16_BITS = PackedHalfMatrix.F16_BITS;
+    private static final float F16_REBIAS = PackedHalfMatrix.F16_REBIAS;
     /**
      * Input rows per register block: up to 4 (or 6, for five or six rows) on CPUs with 16-lane vectors (AVX-512 has
      * 32 vector registers), 2 elsewhere (AVX2 and NEON kernels with 16 accumulators would spill them to the stack).
      */
     private static final int BLOCK_ROWS = W >= 16 ? 4 : 2;
     /**
-     * Below this many input rows BF16 panels are widened in registers, several rows sharing each widened column,
+     * Below this many input rows BF16 and F16 panels are widened in registers, several rows sharing each widened
+     * column,
      * rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M shape,
      * `bench --pass-cost`, 2 threads, two runs each): 16 rows 242-244 ms in registers against 294-302 ms through
      * scratch, 32 rows 482-491 against 536, 64 rows 963-1005 against 981-1031.
      */
-    private static final int BF16_REGISTER_ROWS = 64;
+    private static final int HALF_REGISTER_ROWS = 64;
     /**
      * BF16 register blocks on CPUs with 32 vector registers (AVX-512): four (then three) input rows against four
      * panels, 16 accumulators, each widened column feeding four rows. With 16 registers (AVX2, NEON) those would
@@ -60,51 +64,110 @@ final class PackedKernels {
     }
 
     /**
-     * The same over BF16 panels: with fewer than {@link #BF16_REGISTER_ROWS} input rows (decoding, trees, most
-     * prompts) the widening happens in registers, straight into the multiply-adds of four rows at a time (then
-     * three, two, one; see {@link #BF16_WIDE_BLOCKS}); with more (long prefills), each group of panels is widened
-     * into {@code scratch} (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
+     * The same over BF16 or F16 panels: {@code inRegisters} (as {@link #widensInRegisters} decides it: decoding,
+     * trees, most prompts) widens them in registers, straight into the multiply-adds of four rows at a time (then
+     * three, two, one; see {@link #BF16_WIDE_BLOCKS}); otherwise (long prefills) each group of panels is widened into
+     * {@code scratch} (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
-    static void matmul(PackedBf16Matrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
-                       float[] scratch) {
-        int cols = w.cols();
-        int rows = w.rows();
-        int panelStride = PackedBf16Matrix.pairColumns(cols) * W;
-        int fullEnd = Math.min(endPanel, rows / W);
+    static void matmul(PackedHalfMatrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
+                       boolean inRegisters, float[] scratch) {
+        int fullEnd = Math.min(endPanel, w.rows() / W);
         int panel = firstPanel;
         for (; panel + 4 <= fullEnd; panel += 4) {
-            if (n < BF16_REGISTER_ROWS) {
-                int w0 = panel * panelStride;
-                int b = 0;
-                if (BF16_WIDE_BLOCKS) {
-                    for (; b + 4 <= n; b += 4) {
-                        bf16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-                    }
-                    if (n - b == 3) {
-                        bf16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-                        b += 3;
-                    }
-                } else {
-                    for (; b + 4 <= n; b += 4) {
-                        bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-                        bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
-                                b * rows + (panel + 2) * W, rows);
-                    }
-                }
-                for (; b + 2 <= n; b += 2) {
-                    bf16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-                }
-                if (b < n) {
-                    bf16Block1x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W);
-                }
-                continue;
+            if (!inRegisters) {
+                w.widenPanels(panel, 4, scratch);
+                sweepFour(scratch, 0, panel, w.rows(), w.cols(), x, n, out);
+            } else if (w.dtype() == DType.F16) {
+                f16FourPanels(w, x, n, out, panel);
+            } else {
+                bf16FourPanels(w, x, n, out, panel);
             }
-            w.widenPanels(panel, 4, scratch);
-            sweepFour(scratch, 0, panel, rows, cols, x, n, out);
         }
         for (; panel < endPanel; panel++) {
             w.widenPanels(panel, 1, scratch);
             sweepOne(scratch, 0, panel, w.rows(), w.cols(), x, n, out);
+        }
+    }
+
+    /**
+     * Whether {@link #matmul(PackedHalfMatrix, float[], int, float[], int, int, boolean, float[])} widens in registers:
+     * below {@link #HALF_REGISTER_ROWS} input rows, and for F16 only if no input times 2^112 overflows (the F16
+     * blocks scale the inputs; an activation of 2^16 or more is rare, and through scratch it gets the same bits).
+     */
+    static boolean widensInRegisters(PackedHalfMatrix w, float[] x, int n) {
+        return n < HALF_REGISTER_ROWS && (w.dtype() != DType.F16 || scalesExactly(x, n * w.cols()));
+    }
+
+    /** Whether x[0, length) times 2^112 stays finite (NaNs pass: they stay NaNs either way). */
+    private static boolean scalesExactly(float[] x, int length) {
+        int i = 0;
+        for (int bound = F.loopBound(length); i < bound; i += F.length()) {
+            if (FloatVector.fromArray(F, x, i).abs().compare(VectorOperators.GE, 0x1p16f).anyTrue()) {
+                return false;
+            }
+        }
+        for (; i < length; i++) {
+            if (Math.abs(x[i]) >= 0x1p16f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Panels [panel, panel + 4) of BF16 w for all n input rows, widened in registers. */
+    private static void bf16FourPanels(PackedHalfMatrix w, float[] x, int n, float[] out, int panel) {
+        int cols = w.cols();
+        int rows = w.rows();
+        int panelStride = PackedHalfMatrix.pairColumns(cols) * W;
+        int w0 = panel * panelStride;
+        int b = 0;
+        if (BF16_WIDE_BLOCKS) {
+            for (; b + 4 <= n; b += 4) {
+                bf16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+            }
+            if (n - b == 3) {
+                bf16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                b += 3;
+            }
+        } else {
+            for (; b + 4 <= n; b += 4) {
+                bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
+                        b * rows + (panel + 2) * W, rows);
+            }
+        }
+        for (; b + 2 <= n; b += 2) {
+            bf16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+        }
+        if (b < n) {
+            bf16Block1x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W);
+        }
+    }
+
+    /**
+     * Panels [panel, panel + 4) of F16 w for all n input rows, widened in registers: four rows at a time (then three)
+     * on CPUs with 32 vector registers, in pairs elsewhere (no F16 twin of the AVX2 block of four rows).
+     */
+    private static void f16FourPanels(PackedHalfMatrix w, float[] x, int n, float[] out, int panel) {
+        int cols = w.cols();
+        int rows = w.rows();
+        int panelStride = PackedHalfMatrix.pairColumns(cols) * W;
+        int w0 = panel * panelStride;
+        int b = 0;
+        if (BF16_WIDE_BLOCKS) {
+            for (; b + 4 <= n; b += 4) {
+                f16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+            }
+            if (n - b == 3) {
+                f16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                b += 3;
+            }
+        }
+        for (; b + 2 <= n; b += 2) {
+            f16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+        }
+        if (b < n) {
+            f16Block1x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W);
         }
     }
 
@@ -380,7 +443,7 @@ final class PackedKernels {
     }
 
     /*
-     * The BF16 blocks below step through column pairs (one int vector per panel, see PackedBf16Matrix): column c
+     * The BF16 blocks below step through column pairs (one int vector per panel, see PackedHalfMatrix): column c
      * with the pair's low halves, then column c + 1 with its high halves, which an odd last column lacks.
      */
 
@@ -394,16 +457,16 @@ final class PackedKernels {
             IntVector p2 = IntVector.fromArray(I, w, wc + 2 * ws);
             IntVector p3 = IntVector.fromArray(I, w, wc + 3 * ws);
             FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
-            a0 = PackedBf16Matrix.evenColumn(p0).fma(v, a0);
-            a1 = PackedBf16Matrix.evenColumn(p1).fma(v, a1);
-            a2 = PackedBf16Matrix.evenColumn(p2).fma(v, a2);
-            a3 = PackedBf16Matrix.evenColumn(p3).fma(v, a3);
+            a0 = PackedHalfMatrix.evenColumn(p0).fma(v, a0);
+            a1 = PackedHalfMatrix.evenColumn(p1).fma(v, a1);
+            a2 = PackedHalfMatrix.evenColumn(p2).fma(v, a2);
+            a3 = PackedHalfMatrix.evenColumn(p3).fma(v, a3);
             if (c + 1 < cols) {
                 v = FloatVector.broadcast(F, x[x0 + c + 1]);
-                a0 = PackedBf16Matrix.oddColumn(p0).fma(v, a0);
-                a1 = PackedBf16Matrix.oddColumn(p1).fma(v, a1);
-                a2 = PackedBf16Matrix.oddColumn(p2).fma(v, a2);
-                a3 = PackedBf16Matrix.oddColumn(p3).fma(v, a3);
+                a0 = PackedHalfMatrix.oddColumn(p0).fma(v, a0);
+                a1 = PackedHalfMatrix.oddColumn(p1).fma(v, a1);
+                a2 = PackedHalfMatrix.oddColumn(p2).fma(v, a2);
+                a3 = PackedHalfMatrix.oddColumn(p3).fma(v, a3);
             }
         }
         a0.intoArray(out, out0);
@@ -414,7 +477,7 @@ final class PackedKernels {
 
     /**
      * Four input rows against four panels of column pairs; row r's results at out[out0 + r * outStride, + 4 * W).
-     * The widening is spelled out here rather than called through {@link PackedBf16Matrix#evenColumn}: with the
+     * The widening is spelled out here rather than called through {@link PackedHalfMatrix#evenColumn}: with the
      * calls, C2 reached its node-count cutoff while inlining this kernel, left the last calls out and boxed every
      * vector (four times slower than rows in pairs).
      */
@@ -462,22 +525,22 @@ final class PackedKernels {
                 v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
                 v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
                 v3 = FloatVector.broadcast(F, x[x3 + c + 1]);
-                p = (FloatVector) q0.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q0.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
                 a10 = p.fma(v1, a10);
                 a20 = p.fma(v2, a20);
                 a30 = p.fma(v3, a30);
-                p = (FloatVector) q1.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q1.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a01 = p.fma(v0, a01);
                 a11 = p.fma(v1, a11);
                 a21 = p.fma(v2, a21);
                 a31 = p.fma(v3, a31);
-                p = (FloatVector) q2.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q2.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a02 = p.fma(v0, a02);
                 a12 = p.fma(v1, a12);
                 a22 = p.fma(v2, a22);
                 a32 = p.fma(v3, a32);
-                p = (FloatVector) q3.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q3.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a03 = p.fma(v0, a03);
                 a13 = p.fma(v1, a13);
                 a23 = p.fma(v2, a23);
@@ -542,19 +605,19 @@ final class PackedKernels {
                 v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
                 v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
                 v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
-                p = (FloatVector) q0.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q0.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
                 a10 = p.fma(v1, a10);
                 a20 = p.fma(v2, a20);
-                p = (FloatVector) q1.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q1.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a01 = p.fma(v0, a01);
                 a11 = p.fma(v1, a11);
                 a21 = p.fma(v2, a21);
-                p = (FloatVector) q2.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q2.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a02 = p.fma(v0, a02);
                 a12 = p.fma(v1, a12);
                 a22 = p.fma(v2, a22);
-                p = (FloatVector) q3.lanewise(VectorOperators.AND, PackedBf16Matrix.HIGH_HALF).reinterpretShape(F, 0);
+                p = (FloatVector) q3.lanewise(VectorOperators.AND, PackedHalfMatrix.HIGH_HALF).reinterpretShape(F, 0);
                 a03 = p.fma(v0, a03);
                 a13 = p.fma(v1, a13);
                 a23 = p.fma(v2, a23);
@@ -594,31 +657,31 @@ final class PackedKernels {
             IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
             FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
             FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
-            FloatVector p = PackedBf16Matrix.evenColumn(q0);
+            FloatVector p = PackedHalfMatrix.evenColumn(q0);
             a00 = p.fma(v0, a00);
             a10 = p.fma(v1, a10);
-            p = PackedBf16Matrix.evenColumn(q1);
+            p = PackedHalfMatrix.evenColumn(q1);
             a01 = p.fma(v0, a01);
             a11 = p.fma(v1, a11);
-            p = PackedBf16Matrix.evenColumn(q2);
+            p = PackedHalfMatrix.evenColumn(q2);
             a02 = p.fma(v0, a02);
             a12 = p.fma(v1, a12);
-            p = PackedBf16Matrix.evenColumn(q3);
+            p = PackedHalfMatrix.evenColumn(q3);
             a03 = p.fma(v0, a03);
             a13 = p.fma(v1, a13);
             if (c + 1 < cols) {
                 v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
                 v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
-                p = PackedBf16Matrix.oddColumn(q0);
+                p = PackedHalfMatrix.oddColumn(q0);
                 a00 = p.fma(v0, a00);
                 a10 = p.fma(v1, a10);
-                p = PackedBf16Matrix.oddColumn(q1);
+                p = PackedHalfMatrix.oddColumn(q1);
                 a01 = p.fma(v0, a01);
                 a11 = p.fma(v1, a11);
-                p = PackedBf16Matrix.oddColumn(q2);
+                p = PackedHalfMatrix.oddColumn(q2);
                 a02 = p.fma(v0, a02);
                 a12 = p.fma(v1, a12);
-                p = PackedBf16Matrix.oddColumn(q3);
+                p = PackedHalfMatrix.oddColumn(q3);
                 a03 = p.fma(v0, a03);
                 a13 = p.fma(v1, a13);
             }
@@ -649,8 +712,8 @@ final class PackedKernels {
             int wc = w0 + (c >> 1) * W;
             IntVector q0 = IntVector.fromArray(I, w, wc);
             IntVector q1 = IntVector.fromArray(I, w, wc + ws);
-            FloatVector p0 = PackedBf16Matrix.evenColumn(q0);
-            FloatVector p1 = PackedBf16Matrix.evenColumn(q1);
+            FloatVector p0 = PackedHalfMatrix.evenColumn(q0);
+            FloatVector p1 = PackedHalfMatrix.evenColumn(q1);
             FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
             a00 = p0.fma(v, a00);
             a01 = p1.fma(v, a01);
@@ -664,8 +727,8 @@ final class PackedKernels {
             a30 = p0.fma(v, a30);
             a31 = p1.fma(v, a31);
             if (c + 1 < cols) {
-                p0 = PackedBf16Matrix.oddColumn(q0);
-                p1 = PackedBf16Matrix.oddColumn(q1);
+                p0 = PackedHalfMatrix.oddColumn(q0);
+                p1 = PackedHalfMatrix.oddColumn(q1);
                 v = FloatVector.broadcast(F, x[x0 + c + 1]);
                 a00 = p0.fma(v, a00);
                 a01 = p1.fma(v, a01);
@@ -688,6 +751,287 @@ final class PackedKernels {
         a21.intoArray(out, out0 + 2 * outStride + W);
         a30.intoArray(out, out0 + 3 * outStride);
         a31.intoArray(out, out0 + 3 * outStride + W);
+    }
+
+    /*
+     * The F16 blocks: the BF16 blocks' multiply-adds, on columns of float16 bits moved into float32's places (see
+     * PackedHalfMatrix.oddF16Column) but not rebiased: the 2^112 that rebiasing multiplies in goes into the
+     * broadcast inputs instead, once per input rather than once per widened column, which kept these kernels within
+     * what C2 inlines. The product of the two is the same real number, so each multiply-add rounds to the same bits,
+     * as long as no input times 2^112 overflows: {@link #scalesExactly} checks that first.
+     */
+
+    /** One input row against four F16 panels. */
+    private static void f16Block1x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector p0 = IntVector.fromArray(I, w, wc);
+            IntVector p1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector p2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector p3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            a0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0)).fma(v, a0);
+            a1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0)).fma(v, a1);
+            a2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0)).fma(v, a2);
+            a3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0)).fma(v, a3);
+            if (c + 1 < cols) {
+                v = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                a0 = ((FloatVector) p0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0)).fma(v, a0);
+                a1 = ((FloatVector) p1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0)).fma(v, a1);
+                a2 = ((FloatVector) p2.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0)).fma(v, a2);
+                a3 = ((FloatVector) p3.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0)).fma(v, a3);
+            }
+        }
+        a0.intoArray(out, out0);
+        a1.intoArray(out, out0 + W);
+        a2.intoArray(out, out0 + 2 * W);
+        a3.intoArray(out, out0 + 3 * W);
+    }
+
+    /** Two input rows against four F16 panels, each widened column feeding both. */
+    private static void f16Block2x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
+            FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a00 = p.fma(v0, a00);
+            a10 = p.fma(v1, a10);
+            p = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a01 = p.fma(v0, a01);
+            a11 = p.fma(v1, a11);
+            p = (FloatVector) q2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a02 = p.fma(v0, a02);
+            a12 = p.fma(v1, a12);
+            p = (FloatVector) q3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a03 = p.fma(v0, a03);
+            a13 = p.fma(v1, a13);
+            if (c + 1 < cols) {
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
+                p = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a00 = p.fma(v0, a00);
+                a10 = p.fma(v1, a10);
+                p = (FloatVector) q1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a01 = p.fma(v0, a01);
+                a11 = p.fma(v1, a11);
+                p = (FloatVector) q2.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a02 = p.fma(v0, a02);
+                a12 = p.fma(v1, a12);
+                p = (FloatVector) q3.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a03 = p.fma(v0, a03);
+                a13 = p.fma(v1, a13);
+            }
+        }
+        int o1 = out0 + outStride;
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
+    }
+
+    /** Three input rows against four F16 panels. */
+    private static void f16Block3x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
+            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c] * F16_REBIAS);
+            FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a00 = p.fma(v0, a00);
+            a10 = p.fma(v1, a10);
+            a20 = p.fma(v2, a20);
+            p = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a01 = p.fma(v0, a01);
+            a11 = p.fma(v1, a11);
+            a21 = p.fma(v2, a21);
+            p = (FloatVector) q2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a02 = p.fma(v0, a02);
+            a12 = p.fma(v1, a12);
+            a22 = p.fma(v2, a22);
+            p = (FloatVector) q3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a03 = p.fma(v0, a03);
+            a13 = p.fma(v1, a13);
+            a23 = p.fma(v2, a23);
+            if (c + 1 < cols) {
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
+                v2 = FloatVector.broadcast(F, x[x2 + c + 1] * F16_REBIAS);
+                p = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a00 = p.fma(v0, a00);
+                a10 = p.fma(v1, a10);
+                a20 = p.fma(v2, a20);
+                p = (FloatVector) q1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a01 = p.fma(v0, a01);
+                a11 = p.fma(v1, a11);
+                a21 = p.fma(v2, a21);
+                p = (FloatVector) q2.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a02 = p.fma(v0, a02);
+                a12 = p.fma(v1, a12);
+                a22 = p.fma(v2, a22);
+                p = (FloatVector) q3.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a03 = p.fma(v0, a03);
+                a13 = p.fma(v1, a13);
+                a23 = p.fma(v2, a23);
+            }
+        }
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        int o1 = out0 + outStride;
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
+        int o2 = out0 + 2 * outStride;
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + W);
+        a22.intoArray(out, o2 + 2 * W);
+        a23.intoArray(out, o2 + 3 * W);
+    }
+
+    /** Four input rows against four F16 panels. */
+    private static void f16Block4x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        int x1 = x0 + cols;
+        int x2 = x1 + cols;
+        int x3 = x2 + cols;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
+            IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
+            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c] * F16_REBIAS);
+            FloatVector v3 = FloatVector.broadcast(F, x[x3 + c] * F16_REBIAS);
+            FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a00 = p.fma(v0, a00);
+            a10 = p.fma(v1, a10);
+            a20 = p.fma(v2, a20);
+            a30 = p.fma(v3, a30);
+            p = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a01 = p.fma(v0, a01);
+            a11 = p.fma(v1, a11);
+            a21 = p.fma(v2, a21);
+            a31 = p.fma(v3, a31);
+            p = (FloatVector) q2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a02 = p.fma(v0, a02);
+            a12 = p.fma(v1, a12);
+            a22 = p.fma(v2, a22);
+            a32 = p.fma(v3, a32);
+            p = (FloatVector) q3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            a03 = p.fma(v0, a03);
+            a13 = p.fma(v1, a13);
+            a23 = p.fma(v2, a23);
+            a33 = p.fma(v3, a33);
+            if (c + 1 < cols) {
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
+                v2 = FloatVector.broadcast(F, x[x2 + c + 1] * F16_REBIAS);
+                v3 = FloatVector.broadcast(F, x[x3 + c + 1] * F16_REBIAS);
+                p = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a00 = p.fma(v0, a00);
+                a10 = p.fma(v1, a10);
+                a20 = p.fma(v2, a20);
+                a30 = p.fma(v3, a30);
+                p = (FloatVector) q1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a01 = p.fma(v0, a01);
+                a11 = p.fma(v1, a11);
+                a21 = p.fma(v2, a21);
+                a31 = p.fma(v3, a31);
+                p = (FloatVector) q2.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a02 = p.fma(v0, a02);
+                a12 = p.fma(v1, a12);
+                a22 = p.fma(v2, a22);
+                a32 = p.fma(v3, a32);
+                p = (FloatVector) q3.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                a03 = p.fma(v0, a03);
+                a13 = p.fma(v1, a13);
+                a23 = p.fma(v2, a23);
+                a33 = p.fma(v3, a33);
+            }
+        }
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a02.intoArray(out, out0 + 2 * W);
+        a03.intoArray(out, out0 + 3 * W);
+        int o1 = out0 + outStride;
+        a10.intoArray(out, o1);
+        a11.intoArray(out, o1 + W);
+        a12.intoArray(out, o1 + 2 * W);
+        a13.intoArray(out, o1 + 3 * W);
+        int o2 = out0 + 2 * outStride;
+        a20.intoArray(out, o2);
+        a21.intoArray(out, o2 + W);
+        a22.intoArray(out, o2 + 2 * W);
+        a23.intoArray(out, o2 + 3 * W);
+        int o3 = out0 + 3 * outStride;
+        a30.intoArray(out, o3);
+        a31.intoArray(out, o3 + W);
+        a32.intoArray(out, o3 + 2 * W);
+        a33.intoArray(out, o3 + 3 * W);
     }
 
     /** Four input rows against one panel, of which {@code valid} rows are real. */

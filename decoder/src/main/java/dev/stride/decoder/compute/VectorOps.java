@@ -4,7 +4,7 @@ import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.tensor.ArrayMatrix;
 import dev.stride.decoder.tensor.LaneSum;
 import dev.stride.decoder.tensor.MappedMatrix;
-import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.StackedMatrix;
@@ -22,7 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@link PackedMatrix} (weights widened at load; {@link ArrayMatrix} weights, packed on each call):
  *       broadcast-input outer products over panels of output rows in register blocks; an element is the fused
  *       multiply-adds over its columns in column order.
- *   <li>{@link PackedBf16Matrix}: the same kernel on a few panels at a time, widened from BF16.
+ *   <li>{@link PackedHalfMatrix}: the same kernel, widened from BF16 or F16 in registers (long prefills:
+ *       a few panels at a time into scratch).
  *   <li>{@link PackedQ8Matrix}: tiles of 8-bit weights, summed a block of 32 columns at a time ({@link Q8Kernels}).
  *   <li>any other matrix (streamed in its stored dtype): each weight row is widened once per pass and swept
  *       against the inputs in 4x4 blocks; an element is one lane-wise dot product and a {@link LaneSum}.
@@ -66,11 +67,12 @@ public final class VectorOps implements TensorOps {
             matmulPacked(packed, x, n, out);
         } else if (w instanceof PackedMatrix packed) {
             matmulPacked(packed, x, n, out);
-        } else if (w instanceof PackedBf16Matrix bf16) {
+        } else if (w instanceof PackedHalfMatrix half) {
             float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
-            int count = bf16.panelCount();
-            pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(bf16, x, n, out,
-                    start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), panels[worker]));
+            int count = half.panelCount();
+            boolean inRegisters = PackedKernels.widensInRegisters(half, x, n);
+            pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(half,
+                    x, n, out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), inRegisters, panels[worker]));
         } else if (w instanceof PackedQ8Matrix q8) {
             float[][] acc = scratchFor(Q8Kernels.SCRATCH);
             pool.parallelFor(q8.tileCount(), multiplyAdds(w, n),

@@ -9,10 +9,7 @@ import dev.stride.decoder.safetensors.TensorStore;
  */
 public enum WeightLayout {
 
-    /**
-     * F16 and F32 weights that fit in cache: widened to float32 panels at load (no kernel widens float16 panels in
-     * registers, and widening them through scratch on every pass measured slower than reading float32).
-     */
+    /** F32 weights that fit in cache: copied into float32 panels at load. */
     PACKED_FLOAT32,
 
     /**
@@ -22,6 +19,13 @@ public enum WeightLayout {
      * panel kernel runs one multiply-add sequence per element). Other dtypes in the same file stay mapped.
      */
     PACKED_BFLOAT16,
+
+    /**
+     * F16 weights, by the rule of {@link #PACKED_BFLOAT16}: copied into F16 panels at load (same bytes), widened in
+     * registers by the kernels. A matrix holding an infinity or a NaN stays mapped (the widening has no case for
+     * them); so do other dtypes in the same file.
+     */
+    PACKED_FLOAT16,
 
     /** Everything else: read from the memory-mapped file in the stored dtype on every pass, never copied. */
     STREAMED,
@@ -45,8 +49,8 @@ public enum WeightLayout {
     public static final double HEAP_SHARE = 0.4;
 
     /**
-     * System property pinning the layout of models past {@link #CACHE_SIZED_BYTES}: {@code packed} (BF16 panels
-     * whatever the heap), {@code streamed}, or {@code auto} (the default: by heap). The layouts sum in different
+     * System property pinning the layout of models past {@link #CACHE_SIZED_BYTES}: {@code packed} (BF16 or F16
+     * panels whatever the heap), {@code streamed}, or {@code auto} (the default: by heap). The layouts sum in different
      * orders, so the last bits of the logits, and rarely a near-tie token, depend on it: machines that must agree
      * token for token with different heaps should pin it. {@code q8} and {@code q8-keep-head} quantize any model,
      * small ones too (the {@code --weights} option of the commands sets the same choice).
@@ -64,25 +68,28 @@ public enum WeightLayout {
     public static WeightLayout choose(TensorStore store, long maxHeapBytes, String pinned) {
         long bytes = 0;
         long bf16Bytes = 0;
+        long f16Bytes = 0;
         for (String name : store.names()) {
-            bytes += store.info(name).byteLength();
-            if (store.info(name).dtype() == DType.BF16) {
-                bf16Bytes += store.info(name).byteLength();
-            }
+            long size = store.info(name).byteLength();
+            bytes += size;
+            bf16Bytes += store.info(name).dtype() == DType.BF16 ? size : 0;
+            f16Bytes += store.info(name).dtype() == DType.F16 ? size : 0;
         }
+        WeightLayout halfPanels = f16Bytes > bf16Bytes ? PACKED_FLOAT16 : PACKED_BFLOAT16;
+        long halfBytes = Math.max(bf16Bytes, f16Bytes);
         boolean small = bytes <= CACHE_SIZED_BYTES;
-        // A small model in BF16 panels: measured on AVX-512, 2 threads, the layouts alternating in one process, the
-        // demo's shape in BF16 ran 1 / 2 / 4 / 8 rows 1.63 / 1.47 / 1.15 / 1.18x faster than in float32 panels, the
-        // 4.2M-parameter `random-model --shape tiny` 1.92 / 1.72 / 1.24 / 1.21x. Only where BF16 is most of it:
-        // matrices of other dtypes would stay mapped.
-        WeightLayout panels = small && 2 * bf16Bytes > bytes ? PACKED_BFLOAT16 : PACKED_FLOAT32;
+        // A small model in half-float panels: measured on AVX-512, 2 threads, the layouts alternating in one process,
+        // the demo's shape in BF16 ran 1 / 2 / 4 / 8 rows 1.63 / 1.47 / 1.15 / 1.18x faster than in float32 panels,
+        // the 4.2M-parameter `random-model --shape tiny` 1.92 / 1.72 / 1.24 / 1.21x. Only where one half-float dtype
+        // is most of it: matrices of other dtypes would stay mapped.
+        WeightLayout panels = small && 2 * halfBytes > bytes ? halfPanels : PACKED_FLOAT32;
         return switch (pinned) {
             case "q8" -> Q8;
             case "q8-keep-head" -> Q8_KEEP_HEAD;
-            case "packed" -> small ? panels : bf16Bytes > 0 ? PACKED_BFLOAT16 : STREAMED;
+            case "packed" -> small ? panels : halfBytes > 0 ? halfPanels : STREAMED;
             case "streamed" -> small ? panels : STREAMED;
             case "auto" -> "Q8_0".equals(store.metadata().get(SOURCE_QUANTIZATION)) ? Q8 : small ? panels
-                    : bf16Bytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? PACKED_BFLOAT16 : STREAMED;
+                    : halfBytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? halfPanels : STREAMED;
             default -> throw new IllegalArgumentException("--weights / -D" + PROPERTY + "=" + pinned
                     + ": expected auto, packed, streamed, q8 or q8-keep-head");
         };
@@ -121,6 +128,7 @@ public enum WeightLayout {
         return switch (this) {
             case PACKED_FLOAT32 -> "widened to float32 panels at load (cache-sized weights)";
             case PACKED_BFLOAT16 -> "BF16 matrices copied into BF16 panels on the heap";
+            case PACKED_FLOAT16 -> "F16 matrices copied into F16 panels on the heap";
             case STREAMED -> "read from the memory-mapped file on every pass";
             case Q8 -> "q8: quantized at load to 8 bits (blocks of 32, float16 scales), output projection too";
             case Q8_KEEP_HEAD -> "q8: quantized at load to 8 bits (blocks of 32, float16 scales), output projection"
@@ -132,7 +140,8 @@ public enum WeightLayout {
     public WeightMatrix hold(WeightMatrix m) {
         return switch (this) {
             case PACKED_FLOAT32 -> PackedMatrix.pack(m);
-            case PACKED_BFLOAT16 -> m.dtype() == DType.BF16 ? PackedBf16Matrix.pack(m) : m;
+            case PACKED_BFLOAT16 -> m.dtype() == DType.BF16 ? PackedHalfMatrix.pack(m) : m;
+            case PACKED_FLOAT16 -> m.dtype() == DType.F16 ? PackedHalfMatrix.packOrKeep(m) : m;
             case STREAMED -> m;
             case Q8, Q8_KEEP_HEAD -> PackedQ8Matrix.quantize(m);
         };
@@ -145,7 +154,7 @@ public enum WeightLayout {
      */
     public WeightMatrix holdDraft(WeightMatrix m) {
         return switch (this) {
-            case PACKED_FLOAT32, PACKED_BFLOAT16 -> PackedBf16Matrix.rounded(m);
+            case PACKED_FLOAT32, PACKED_BFLOAT16, PACKED_FLOAT16 -> PackedHalfMatrix.rounded(m);
             case STREAMED, Q8, Q8_KEEP_HEAD -> hold(m);
         };
     }
@@ -155,7 +164,11 @@ public enum WeightLayout {
         if (this != Q8_KEEP_HEAD) {
             return hold(m);
         }
-        return m.dtype() == DType.BF16 ? PackedBf16Matrix.pack(m) : PackedMatrix.pack(m);
+        if (m.dtype() == DType.BF16 || m.dtype() == DType.F16) {
+            WeightMatrix half = PackedHalfMatrix.packOrKeep(m);
+            return half instanceof PackedHalfMatrix ? half : PackedMatrix.pack(m);
+        }
+        return PackedMatrix.pack(m);
     }
 
     /** Whether weights are quantized (other values than the stored ones; the CPU backend only). */

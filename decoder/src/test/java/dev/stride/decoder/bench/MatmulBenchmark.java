@@ -5,7 +5,7 @@ import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
-import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightMatrix;
@@ -82,7 +82,7 @@ public class MatmulBenchmark {
         WeightMatrix stored = MappedMatrix.of(type, bytes.flip(), size, size);
         weights = switch (layout) {
             case "packed" -> PackedMatrix.pack(stored);
-            case "packed-bf16" -> PackedBf16Matrix.pack(stored);
+            case "packed-bf16" -> PackedHalfMatrix.pack(stored);
             case "q8" -> PackedQ8Matrix.quantize(stored);
             default -> stored;
         };

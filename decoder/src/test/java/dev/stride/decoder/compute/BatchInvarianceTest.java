@@ -3,12 +3,17 @@ package dev.stride.decoder.compute;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.stride.decoder.safetensors.DType;
-import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A row's matmul result is bit-identical alone, inside batches of any size at any index, on any thread count, for
@@ -51,22 +56,31 @@ class BatchInvarianceTest {
         }
     }
 
-    /** BF16 panels (column pairs widened in registers, or through scratch) run the float32 panels' arithmetic. */
-    @Test
-    void bf16PanelsGiveTheBitsOfFloat32PanelsOfTheSameValues() {
+    /**
+     * BF16 and F16 panels (column pairs widened in registers, or through scratch) run the float32 panels' arithmetic.
+     * The F16 matrices draw their halves from every finite bit pattern: subnormals, signed zeros and the largest
+     * magnitudes each take their own path through the widening.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void halfPanelsGiveTheBitsOfFloat32PanelsOfTheSameValues(DType dtype) {
         Random random = new Random(12);
         try (ComputePool pool = new ComputePool(2)) {
             VectorOps ops = new VectorOps(pool);
             for (int cols : new int[] {1, 2, 7, 64, 131}) {
-                WeightMatrix stored = VectorOpsTest.randomMatrix(random, DType.BF16, 75, cols);
-                WeightMatrix bf16 = PackedBf16Matrix.pack(stored);
+                WeightMatrix stored = dtype == DType.F16 ? anyFiniteHalves(random, 75, cols)
+                        : VectorOpsTest.randomMatrix(random, dtype, 75, cols);
+                WeightMatrix half = PackedHalfMatrix.pack(stored);
                 WeightMatrix float32 = PackedMatrix.pack(stored);
                 for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 15, 16, 33, 63, 64, 70}) {
                     float[] x = TinyModels.randomFloats(random, n * cols);
+                    if (n % 2 == 1) { // an activation past 2^16: F16 panels widen through scratch then
+                        x[random.nextInt(x.length)] = -1e5f;
+                    }
                     float[] expected = new float[n * 75];
                     float[] actual = new float[n * 75];
                     ops.matmul(float32, x, n, expected);
-                    ops.matmul(bf16, x, n, actual);
+                    ops.matmul(half, x, n, actual);
                     for (int o = 0; o < expected.length; o++) {
                         assertEquals(Float.floatToRawIntBits(expected[o]), Float.floatToRawIntBits(actual[o]),
                                 cols + " columns, " + n + " rows, output " + o);
@@ -74,5 +88,17 @@ class BatchInvarianceTest {
                 }
             }
         }
+    }
+
+    /** An F16 matrix whose halves are drawn uniformly from the finite bit patterns. */
+    private static WeightMatrix anyFiniteHalves(Random random, int rows, int cols) {
+        ByteBuffer bytes = ByteBuffer.allocateDirect(rows * cols * 2).order(ByteOrder.LITTLE_ENDIAN);
+        while (bytes.hasRemaining()) {
+            short half = (short) random.nextInt(1 << 16);
+            if ((half & 0x7c00) != 0x7c00) {
+                bytes.putShort(half);
+            }
+        }
+        return MappedMatrix.of(DType.F16, bytes.flip(), rows, cols);
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
-import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
@@ -89,7 +89,7 @@ class VectorOpsTest {
     static WeightMatrix layout(WeightMatrix stored, int variant) {
         return switch (variant) {
             case 1 -> PackedMatrix.pack(stored);
-            case 2 -> stored.dtype() == DType.BF16 ? PackedBf16Matrix.pack(stored) : stored;
+            case 2 -> stored.dtype() != DType.F32 ? PackedHalfMatrix.pack(stored) : stored;
             default -> stored;
         };
     }
@@ -102,8 +102,8 @@ class VectorOpsTest {
             int rows = 1 + random.nextInt(70);
             int cols = 1 + random.nextInt(50);
             WeightMatrix stored = randomMatrix(random, dtype, rows, cols);
-            WeightMatrix packed = dtype == DType.BF16 && trial % 2 == 0
-                    ? PackedBf16Matrix.pack(stored) : PackedMatrix.pack(stored);
+            WeightMatrix packed = dtype != DType.F32 && trial % 2 == 0
+                    ? PackedHalfMatrix.pack(stored) : PackedMatrix.pack(stored);
             assertEquals(rows, packed.rows());
             assertEquals(cols, packed.cols());
             assertEquals(dtype, packed.dtype());

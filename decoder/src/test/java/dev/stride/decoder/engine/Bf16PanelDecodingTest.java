@@ -16,7 +16,7 @@ import dev.stride.decoder.mtp.TreeShape;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.TensorStore;
-import dev.stride.decoder.tensor.PackedBf16Matrix;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.testing.ModelDirs;
@@ -45,7 +45,7 @@ class Bf16PanelDecodingTest {
         ModelDirs.write(dir, config, random, DType.BF16);
         try (TensorStore store = TensorStore.openDirectory(dir); ComputePool pool = new ComputePool(2)) {
             ModelWeights weights = ModelLoader.weights(config, store, layout);
-            Class<?> held = layout == WeightLayout.Q8 ? PackedQ8Matrix.class : PackedBf16Matrix.class;
+            Class<?> held = layout == WeightLayout.Q8 ? PackedQ8Matrix.class : PackedHalfMatrix.class;
             assertInstanceOf(held, weights.lmHead());
             Transformer transformer = TestDecoders.transformer(config, weights, pool);
             MedusaHeads heads = TinyModels.heads(config, weights, 3, 1, 5);

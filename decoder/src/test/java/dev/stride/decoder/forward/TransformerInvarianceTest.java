@@ -20,6 +20,8 @@ import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Whole forward passes: a sequence's logits do not depend on how its tokens were grouped into passes. */
 class TransformerInvarianceTest {
@@ -114,25 +116,26 @@ class TransformerInvarianceTest {
     }
 
     /**
-     * BF16 weights give the same bits in BF16 panels as widened to float32 panels (the layout of small BF16 models
-     * until BF16 panels measured faster): in registers (one to a few rows per pass) and through scratch (a prefill
-     * past the register rows).
+     * BF16 and F16 weights give the same bits in their half-float panels as widened to float32 panels (the layout of
+     * small half-float models until half-float panels measured faster): in registers (one to a few rows per pass)
+     * and through scratch (a prefill past the register rows).
      */
-    @Test
-    void bf16PanelsEqualFloat32PanelsBitwise(@TempDir Path dir) {
+    @ParameterizedTest
+    @CsvSource({"BF16, PACKED_BFLOAT16", "F16, PACKED_FLOAT16"})
+    void halfPanelsEqualFloat32PanelsBitwise(DType dtype, WeightLayout layout, @TempDir Path dir) {
         Random random = new Random(19);
         ModelConfig config = TinyModels.llama();
-        ModelDirs.write(dir, config, TinyModels.weights(config, 4), DType.BF16);
+        ModelDirs.write(dir, config, TinyModels.weights(config, 4), dtype);
         try (TensorStore store = TensorStore.openDirectory(dir); ComputePool pool = new ComputePool(2)) {
-            Transformer bf16 = new Transformer(config, ModelLoader.weights(config, store, WeightLayout.PACKED_BFLOAT16),
+            Transformer half = new Transformer(config, ModelLoader.weights(config, store, layout),
                     new VectorOps(pool), pool);
             Transformer f32 = new Transformer(config, ModelLoader.weights(config, store, WeightLayout.PACKED_FLOAT32),
                     new VectorOps(pool), pool);
             int[] tokens = random.ints(Math.min(80, config.maxPositions()), 0, config.vocabSize()).toArray();
-            assertArrayEquals(prefill(f32, tokens), prefill(bf16, tokens), "prefill of " + tokens.length);
+            assertArrayEquals(prefill(f32, tokens), prefill(half, tokens), "prefill of " + tokens.length);
             long seed = random.nextLong();
             assertArrayEquals(tokenByTokenWithNeighbours(f32, tokens, new Random(seed)),
-                    tokenByTokenWithNeighbours(bf16, tokens, new Random(seed)), "token by token with neighbours");
+                    tokenByTokenWithNeighbours(half, tokens, new Random(seed)), "token by token with neighbours");
         }
     }
 

@@ -24,7 +24,7 @@ class WeightLayoutTest {
         return TensorStore.openFile(file);
     }
 
-    /** Cache-sized weights are held in panels whatever the heap: BF16 as it is, F16 and F32 widened to float32. */
+    /** Cache-sized weights are held in panels whatever the heap: BF16 and F16 as they are, F32 as float32. */
     @Test
     void cacheSizedWeightsArePackedWhateverTheHeap(@TempDir Path dir) {
         try (TensorStore small = store(dir, "small.safetensors", DType.BF16, 64, 64)) {
@@ -33,12 +33,18 @@ class WeightLayoutTest {
             assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(small, 1L << 40, "streamed"));
         }
         try (TensorStore small = store(dir, "half.safetensors", DType.F16, 64, 64)) {
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(small, 1, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(small, 1L << 40, "streamed"));
+        }
+        try (TensorStore small = store(dir, "single.safetensors", DType.F32, 64, 64)) {
             assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1, "auto"));
-            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40, "streamed"));
         }
     }
 
-    /** A small file whose bytes are mostly not BF16 is widened whole: BF16 panels would leave the rest mapped. */
+    /**
+     * A small file whose bytes are mostly of no one half-float dtype is widened whole: half-float panels would leave
+     * the rest mapped. Where one is most of it, the file gets that dtype's panels.
+     */
     @Test
     void aSmallFileMostlyOfOtherDtypesIsWidenedToFloat32(@TempDir Path dir) {
         Path file = dir.resolve("mixed.safetensors");
@@ -46,6 +52,12 @@ class WeightLayoutTest {
                 .putFloats("b", DType.F32, new long[] {16, 16}, new float[256]).write(file);
         try (TensorStore mixed = TensorStore.openFile(file)) {
             assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(mixed, 1L << 40, "auto"));
+        }
+        Path halves = dir.resolve("halves.safetensors");
+        new SafetensorsWriter().putFloats("a", DType.BF16, new long[] {16, 16}, new float[256])
+                .putFloats("b", DType.F16, new long[] {16, 32}, new float[512]).write(halves);
+        try (TensorStore mixed = TensorStore.openFile(halves)) {
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(mixed, 1L << 40, "auto"));
         }
     }
 
@@ -66,7 +78,13 @@ class WeightLayoutTest {
             assertTrue(e.getMessage().contains(WeightLayout.PROPERTY), e.getMessage());
         }
         try (TensorStore half = store(dir, "half.safetensors", DType.F16, rows, cols)) {
-            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(half, 1L << 40, "auto"), "no BF16 to pack");
+            long roomyHeap = (long) Math.ceil(2L * rows * cols / WeightLayout.HEAP_SHARE);
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(half, roomyHeap, "auto"));
+            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(half, roomyHeap - MIB, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(half, roomyHeap - MIB, "packed"));
+        }
+        try (TensorStore single = store(dir, "single.safetensors", DType.F32, rows / 2, cols)) {
+            assertEquals(WeightLayout.STREAMED, WeightLayout.choose(single, 1L << 40, "auto"), "no halves to pack");
         }
     }
 
@@ -90,17 +108,19 @@ class WeightLayoutTest {
             WeightMatrix bfloat = MappedMatrix.of(DType.BF16, bf16.data("w"), 40, 24);
             WeightMatrix half = MappedMatrix.of(DType.F16, f16.data("w"), 40, 24);
             assertInstanceOf(PackedMatrix.class, WeightLayout.PACKED_FLOAT32.hold(half));
-            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_BFLOAT16.hold(bfloat));
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.PACKED_BFLOAT16.hold(bfloat));
             assertSame(half, WeightLayout.PACKED_BFLOAT16.hold(half), "only BF16 has BF16 panels");
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.PACKED_FLOAT16.hold(half));
+            assertSame(bfloat, WeightLayout.PACKED_FLOAT16.hold(bfloat), "only F16 has F16 panels");
             assertSame(bfloat, WeightLayout.STREAMED.hold(bfloat));
             assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.hold(half));
             assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.holdHead(bfloat));
             assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8_KEEP_HEAD.hold(bfloat));
-            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(bfloat), "full precision");
-            assertInstanceOf(PackedMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(half));
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(bfloat), "full precision");
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(half));
             // Prediction heads beside a packed model: rounded to BF16 panels (they only propose tokens).
-            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_FLOAT32.holdDraft(half));
-            assertInstanceOf(PackedBf16Matrix.class, WeightLayout.PACKED_BFLOAT16.holdDraft(half));
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.PACKED_FLOAT32.holdDraft(half));
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.PACKED_BFLOAT16.holdDraft(half));
             assertSame(bfloat, WeightLayout.STREAMED.holdDraft(bfloat));
             assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.holdDraft(half));
         }
@@ -121,7 +141,7 @@ class WeightLayoutTest {
         }
         v[0] = Float.MAX_VALUE;
         v[1] = -0f;
-        PackedBf16Matrix rounded = PackedBf16Matrix.rounded(m);
+        PackedHalfMatrix rounded = PackedHalfMatrix.rounded(m);
         for (int r = 0; r < m.rows(); r++) {
             for (int c = 0; c < m.cols(); c++) {
                 float x = m.get(r, c);
@@ -154,7 +174,7 @@ class WeightLayoutTest {
         try (TensorStore small = store(dir, "small.safetensors", DType.F16, 64, 64)) {
             assertEquals(WeightLayout.Q8, WeightLayout.choose(small, 1, "q8"), "cache-sized too");
             assertEquals(WeightLayout.Q8_KEEP_HEAD, WeightLayout.choose(small, 1L << 40, "q8-keep-head"));
-            assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1L << 40, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(small, 1L << 40, "auto"));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> WeightLayout.choose(small, 1L << 40, "q4"));
             assertTrue(e.getMessage().contains("q8-keep-head"), e.getMessage());
