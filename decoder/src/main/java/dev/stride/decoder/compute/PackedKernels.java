@@ -39,13 +39,13 @@ final class PackedKernels {
      */
     private static final int HALF_REGISTER_ROWS = 64;
     /**
-     * BF16 register blocks on CPUs with 32 vector registers (AVX-512): four (then three) input rows against four
+     * Half-float register blocks on CPUs with 32 vector registers (AVX-512): four (then three) input rows against four
      * panels, 16 accumulators, each widened column feeding four rows. With 16 registers (AVX2, NEON) those would
      * spill, so rows go four at a time against two panels there. Measured on AVX-512 (350M shape, 2 threads, one
      * process, alternating): 3 / 4 / 8 rows 14.4-14.8 / 15.4-15.9 / 22.3-22.5 ms against 17.5-17.9 / 17.5-17.9 /
      * 26.2-26.3 ms for rows in pairs; one and two rows unchanged (13.1 / 13.5-13.9 ms).
      */
-    private static final boolean BF16_WIDE_BLOCKS = W >= 16;
+    private static final boolean HALF_WIDE_BLOCKS = W >= 16;
 
     private PackedKernels() {
     }
@@ -66,7 +66,7 @@ final class PackedKernels {
     /**
      * The same over BF16 or F16 panels: {@code inRegisters} (as {@link #widensInRegisters} decides it: decoding,
      * trees, most prompts) widens them in registers, straight into the multiply-adds of four rows at a time (then
-     * three, two, one; see {@link #BF16_WIDE_BLOCKS}); otherwise (long prefills) each group of panels is widened into
+     * three, two, one; see {@link #HALF_WIDE_BLOCKS}); otherwise (long prefills) each group of panels is widened into
      * {@code scratch} (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
      */
     static void matmul(PackedHalfMatrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
@@ -121,7 +121,7 @@ final class PackedKernels {
         int panelStride = PackedHalfMatrix.pairColumns(cols) * W;
         int w0 = panel * panelStride;
         int b = 0;
-        if (BF16_WIDE_BLOCKS) {
+        if (HALF_WIDE_BLOCKS) {
             for (; b + 4 <= n; b += 4) {
                 bf16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
             }
@@ -130,10 +130,12 @@ final class PackedKernels {
                 b += 3;
             }
         } else {
-            for (; b + 4 <= n; b += 4) {
-                bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+            while (n - b >= 2) { // two or three rows too: rows in pairs spill AVX2's 16 registers
+                int valid = Math.min(4, n - b);
+                bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
                 bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
-                        b * rows + (panel + 2) * W, rows);
+                        b * rows + (panel + 2) * W, rows, valid);
+                b += valid;
             }
         }
         for (; b + 2 <= n; b += 2) {
@@ -144,23 +146,28 @@ final class PackedKernels {
         }
     }
 
-    /**
-     * Panels [panel, panel + 4) of F16 w for all n input rows, widened in registers: four rows at a time (then three)
-     * on CPUs with 32 vector registers, in pairs elsewhere (no F16 twin of the AVX2 block of four rows).
-     */
+    /** Panels [panel, panel + 4) of F16 w for all n input rows, widened in registers, in the BF16 blocks' shapes. */
     private static void f16FourPanels(PackedHalfMatrix w, float[] x, int n, float[] out, int panel) {
         int cols = w.cols();
         int rows = w.rows();
         int panelStride = PackedHalfMatrix.pairColumns(cols) * W;
         int w0 = panel * panelStride;
         int b = 0;
-        if (BF16_WIDE_BLOCKS) {
+        if (HALF_WIDE_BLOCKS) {
             for (; b + 4 <= n; b += 4) {
                 f16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
             }
             if (n - b == 3) {
                 f16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
                 b += 3;
+            }
+        } else {
+            while (n - b >= 2) { // two or three rows too: rows in pairs spill AVX2's 16 registers
+                int valid = Math.min(4, n - b);
+                f16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
+                f16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
+                        b * rows + (panel + 2) * W, rows, valid);
+                b += valid;
             }
         }
         for (; b + 2 <= n; b += 2) {
@@ -699,15 +706,18 @@ final class PackedKernels {
 
     /**
      * Four input rows against two BF16 panels, widened in registers: each widened weight vector feeds four rows
-     * (eight accumulators, two pairs, two widened columns and a broadcast: 13 of AVX2's 16 registers).
+     * (eight accumulators, two pairs, two widened columns and a broadcast: 13 of AVX2's 16 registers). Of the four,
+     * the first {@code valid} (two to four) are real. Two or three rows run here too, their missing rows computed and
+     * dropped: the two-row block spills on AVX2, which made two rows cost 2.5x one row on the demo's shape in BF16
+     * (`-XX:UseAVX=2`, 2 threads: 0.170 against 0.067 ms; four rows 0.124 ms).
      */
     private static void bf16Block4x2(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
-                                     int outStride) {
+                                     int outStride, int valid) {
         FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
         FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
-        int x1 = x0 + cols;
-        int x2 = x1 + cols;
-        int x3 = x2 + cols;
+        int x1 = valid > 1 ? x0 + cols : x0; // rows past the valid ones repeat row 0, and their sums are dropped
+        int x2 = valid > 2 ? x0 + 2 * cols : x0;
+        int x3 = valid > 3 ? x0 + 3 * cols : x0;
         for (int c = 0; c < cols; c += 2) {
             int wc = w0 + (c >> 1) * W;
             IntVector q0 = IntVector.fromArray(I, w, wc);
@@ -747,10 +757,14 @@ final class PackedKernels {
         a01.intoArray(out, out0 + W);
         a10.intoArray(out, out0 + outStride);
         a11.intoArray(out, out0 + outStride + W);
-        a20.intoArray(out, out0 + 2 * outStride);
-        a21.intoArray(out, out0 + 2 * outStride + W);
-        a30.intoArray(out, out0 + 3 * outStride);
-        a31.intoArray(out, out0 + 3 * outStride + W);
+        if (valid > 2) {
+            a20.intoArray(out, out0 + 2 * outStride);
+            a21.intoArray(out, out0 + 2 * outStride + W);
+        }
+        if (valid > 3) {
+            a30.intoArray(out, out0 + 3 * outStride);
+            a31.intoArray(out, out0 + 3 * outStride + W);
+        }
     }
 
     /*
@@ -1032,6 +1046,67 @@ final class PackedKernels {
         a31.intoArray(out, o3 + W);
         a32.intoArray(out, o3 + 2 * W);
         a33.intoArray(out, o3 + 3 * W);
+    }
+
+    /** Four input rows against two F16 panels (the AVX2 block, as {@link #bf16Block4x2}). */
+    private static void f16Block4x2(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
+                                     int outStride, int valid) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        int x1 = valid > 1 ? x0 + cols : x0; // rows past the valid ones repeat row 0, and their sums are dropped
+        int x2 = valid > 2 ? x0 + 2 * cols : x0;
+        int x3 = valid > 3 ? x0 + 3 * cols : x0;
+        for (int c = 0; c < cols; c += 2) {
+            int wc = w0 + (c >> 1) * W;
+            IntVector q0 = IntVector.fromArray(I, w, wc);
+            IntVector q1 = IntVector.fromArray(I, w, wc + ws);
+            FloatVector p0 = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            FloatVector p1 = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                    .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            a00 = p0.fma(v, a00);
+            a01 = p1.fma(v, a01);
+            v = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
+            a10 = p0.fma(v, a10);
+            a11 = p1.fma(v, a11);
+            v = FloatVector.broadcast(F, x[x2 + c] * F16_REBIAS);
+            a20 = p0.fma(v, a20);
+            a21 = p1.fma(v, a21);
+            v = FloatVector.broadcast(F, x[x3 + c] * F16_REBIAS);
+            a30 = p0.fma(v, a30);
+            a31 = p1.fma(v, a31);
+            if (c + 1 < cols) {
+                p0 = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                p1 = (FloatVector) q1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
+                        .reinterpretShape(F, 0);
+                v = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                a00 = p0.fma(v, a00);
+                a01 = p1.fma(v, a01);
+                v = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
+                a10 = p0.fma(v, a10);
+                a11 = p1.fma(v, a11);
+                v = FloatVector.broadcast(F, x[x2 + c + 1] * F16_REBIAS);
+                a20 = p0.fma(v, a20);
+                a21 = p1.fma(v, a21);
+                v = FloatVector.broadcast(F, x[x3 + c + 1] * F16_REBIAS);
+                a30 = p0.fma(v, a30);
+                a31 = p1.fma(v, a31);
+            }
+        }
+        a00.intoArray(out, out0);
+        a01.intoArray(out, out0 + W);
+        a10.intoArray(out, out0 + outStride);
+        a11.intoArray(out, out0 + outStride + W);
+        if (valid > 2) {
+            a20.intoArray(out, out0 + 2 * outStride);
+            a21.intoArray(out, out0 + 2 * outStride + W);
+        }
+        if (valid > 3) {
+            a30.intoArray(out, out0 + 3 * outStride);
+            a31.intoArray(out, out0 + 3 * outStride + W);
+        }
     }
 
     /** Four input rows against one panel, of which {@code valid} rows are real. */

@@ -161,8 +161,8 @@ public final class PackedHalfMatrix implements WeightMatrix {
 
     /**
      * Column 2k + 1 of the int vector {@code pair} of F16 bits as float32: shifted into float32's places (the sign
-     * also fills the three bits after it, which the mask clears), then rebiased. Small enough (under 35 bytes of
-     * bytecode) for C2 to inline into every kernel, so the vectors stay in registers.
+     * also fills the three bits after it, which the mask clears), then rebiased. (The register kernels skip the
+     * rebias and scale their inputs instead: see PackedKernels.)
      */
     public static FloatVector oddF16Column(IntVector pair) {
         IntVector bits = pair.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS);
@@ -212,14 +212,19 @@ public final class PackedHalfMatrix implements WeightMatrix {
 
     @Override
     public void loadRow(int row, float[] dst, int offset) {
+        int first = (row / W) * pairColumns(cols) * W + row % W;
         for (int c = 0; c < cols; c++) {
-            dst[offset + c] = get(row, c);
+            dst[offset + c] = value(pairs[first + (c / 2) * W], c);
         }
     }
 
     @Override
     public float get(int row, int col) {
-        int pair = pairs[((row / W) * pairColumns(cols) + col / 2) * W + row % W];
+        return value(pairs[((row / W) * pairColumns(cols) + col / 2) * W + row % W], col);
+    }
+
+    /** Column {@code col}'s half of {@code pair} as float32. */
+    private float value(int pair, int col) {
         int half = col % 2 == 0 ? pair & 0xffff : pair >>> 16;
         return dtype == DType.F16 ? HalfFloats.f16ToF32((short) half) : Float.intBitsToFloat(half << 16);
     }

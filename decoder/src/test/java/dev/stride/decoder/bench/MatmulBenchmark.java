@@ -50,9 +50,9 @@ public class MatmulBenchmark {
     public int size;
 
     /**
-     * streamed: read in the stored dtype every pass; packed: float32 panels; packed-bf16: BF16 panels (only with
-     * dtype BF16, so not in the default grid: {@code -p dtype=BF16 -p layout=packed-bf16}); q8: 8-bit blocks
-     * quantized from the stored values ({@code -p layout=q8}).
+     * streamed: read in the stored dtype every pass; packed: float32 panels; packed-bf16 / packed-f16: BF16 / F16
+     * panels (only with that dtype, so not in the default grid: {@code -p dtype=BF16 -p layout=packed-bf16}); q8:
+     * 8-bit blocks quantized from the stored values ({@code -p layout=q8}).
      */
     @Param({"streamed", "packed"})
     public String layout;
@@ -82,7 +82,7 @@ public class MatmulBenchmark {
         WeightMatrix stored = MappedMatrix.of(type, bytes.flip(), size, size);
         weights = switch (layout) {
             case "packed" -> PackedMatrix.pack(stored);
-            case "packed-bf16" -> PackedHalfMatrix.pack(stored);
+            case "packed-bf16", "packed-f16" -> PackedHalfMatrix.pack(stored);
             case "q8" -> PackedQ8Matrix.quantize(stored);
             default -> stored;
         };

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.model.ModelWeights;
-import dev.stride.decoder.tensor.PackedMatrix;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.testing.Fixtures;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ class FixtureQ8Test {
         try (Engine keep = Engine.load(new EngineOptions(Fixtures.modelDir(), HEADS, 1, "cpu", 64L << 20,
                 "q8-keep-head"))) {
             assertEquals("q8_keep_head", keep.weightLayout());
-            assertInstanceOf(PackedMatrix.class, keep.model().weights().lmHead());
+            assertInstanceOf(PackedHalfMatrix.class, keep.model().weights().lmHead(), "the stored F16 values");
             assertInstanceOf(PackedQ8Matrix.class, keep.model().weights().layers()[0].gateUp());
             assertTrue(!(keep.heads().orElseThrow().projections()[0] instanceof PackedQ8Matrix));
         }

@@ -76,7 +76,8 @@ public final class NumericsProbe {
     private static Map<String, String> run(Path dir, String scope) {
         Map<String, String> hashes = new LinkedHashMap<>();
         // Widths that are not multiples of any vector (tails everywhere), grouped-query and sliding-window
-        // attention, q/k/v biases; each written as BF16 and held in every layout (8-bit too), and as F16, streamed.
+        // attention, q/k/v biases; each written as BF16 and held in every layout (8-bit too), and as F16, streamed
+        // and in F16 panels.
         List<ModelConfig> shapes = List.of(
                 TinyModels.config(Architecture.LLAMA, 72, 6, 2, 2, 301, 96, 0),
                 TinyModels.config(Architecture.QWEN2, 48, 4, 4, 2, 130, 96, 0),
@@ -90,9 +91,11 @@ public final class NumericsProbe {
                     ModelDirs.write(modelDir, config, random, dtype);
                 }
                 for (WeightLayout layout : WeightLayout.values()) {
-                    if (dtype == DType.F16 && layout != WeightLayout.STREAMED
+                    boolean f16Layout = layout == WeightLayout.STREAMED || layout == WeightLayout.PACKED_FLOAT16;
+                    boolean f16 = dtype == DType.F16;
+                    if (f16 && !f16Layout || !f16 && layout == WeightLayout.PACKED_FLOAT16
                             || layout == WeightLayout.Q8_KEEP_HEAD) {
-                        continue; // F16 only streams or widens, covered by BF16; q8-keep-head is Q8 plus BF16 panels
+                        continue; // F16's other layouts are BF16's; q8-keep-head is Q8 plus BF16 panels
                     }
                     try (TensorStore store = TensorStore.openDirectory(modelDir)) {
                         ModelWeights weights = ModelLoader.weights(config, store, layout);
