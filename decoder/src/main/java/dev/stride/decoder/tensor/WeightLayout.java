@@ -48,7 +48,7 @@ public enum WeightLayout {
     /**
      * Whether F16 panels have register blocks of four rows by four panels here (CPUs with 16-lane vectors, which have
      * 32 registers). Elsewhere their blocks spill: on AVX2 (`-XX:UseAVX=2`, 2 threads) the F16 demo's passes of two to
-     * eight rows took 1.4-2.7x as long in F16 as in float32 panels, so small F16 models stay widened there; large ones
+     * eight rows took 1.3-2.7x as long in F16 as in float32 panels, so small F16 models stay widened there; large ones
      * still gain (350M shape: one row 23 ms against 95 ms streamed, four rows 50 against 105 ms).
      */
     private static final boolean WIDE_F16_BLOCKS = PackedMatrix.PANEL >= 16;
