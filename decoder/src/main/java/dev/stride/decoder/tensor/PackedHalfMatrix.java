@@ -67,22 +67,30 @@ public final class PackedHalfMatrix implements WeightMatrix {
     private static PackedHalfMatrix packOrNull(WeightMatrix m) {
         DType dtype = m.dtype();
         return switch (dtype) {
-            case BF16 -> pack(m, DType.BF16, (r, c, value) -> {
-                int bits = Float.floatToRawIntBits(value);
-                if ((bits & 0xffff) != 0) { // e.g. a stacked matrix whose later parts are not BF16
-                    throw new IllegalArgumentException("row " + r + " column " + c + " is not a BF16 value: " + value);
+            case BF16 -> pack(m, DType.BF16, (r, values, halves) -> {
+                for (int c = 0; c < values.length; c++) {
+                    int bits = Float.floatToRawIntBits(values[c]);
+                    if ((bits & 0xffff) != 0) { // e.g. a stacked matrix whose later parts are not BF16
+                        throw new IllegalArgumentException("row " + r + " column " + c + " is not a BF16 value: "
+                                + values[c]);
+                    }
+                    halves[c] = bits >>> 16;
                 }
-                return bits >>> 16;
+                return true;
             });
-            case F16 -> pack(m, DType.F16, (r, c, value) -> {
-                if (!Float.isFinite(value)) {
-                    return NOT_PACKABLE;
+            case F16 -> pack(m, DType.F16, (r, values, halves) -> {
+                for (int c = 0; c < values.length; c++) {
+                    int half = HalfFloats.exactF16Bits(values[c]);
+                    if (half < 0) {
+                        if (!Float.isFinite(values[c])) {
+                            return false;
+                        }
+                        throw new IllegalArgumentException("row " + r + " column " + c + " is not an F16 value: "
+                                + values[c]);
+                    }
+                    halves[c] = half;
                 }
-                short half = HalfFloats.f32ToF16(value);
-                if (Float.floatToRawIntBits(HalfFloats.f16ToF32(half)) != Float.floatToRawIntBits(value)) {
-                    throw new IllegalArgumentException("row " + r + " column " + c + " is not an F16 value: " + value);
-                }
-                return half & 0xffff;
+                return true;
             });
             default -> throw new IllegalArgumentException("half-float panels need a BF16 or F16 matrix, got " + dtype);
         };
@@ -93,20 +101,23 @@ public final class PackedHalfMatrix implements WeightMatrix {
      * matrices whose outputs need not be exact, such as the prediction heads' (they propose tokens, never choose them).
      */
     public static PackedHalfMatrix rounded(WeightMatrix m) {
-        return pack(m, DType.BF16, (r, c, value) -> HalfFloats.f32ToBf16(value) & 0xffff);
+        return pack(m, DType.BF16, (r, values, halves) -> {
+            for (int c = 0; c < values.length; c++) {
+                halves[c] = HalfFloats.f32ToBf16(values[c]) & 0xffff;
+            }
+            return true;
+        });
     }
 
-    /** What {@link ToHalf} answers for a value that half-float panels cannot hold. */
-    private static final int NOT_PACKABLE = -1;
-
+    /** A row's values as 16-bit halves: one call a row, so the conversion loop compiles for its one format. */
     @FunctionalInterface
-    private interface ToHalf {
-        /** The value's 16 bits, or {@link #NOT_PACKABLE}. */
-        int bits(int row, int col, float value);
+    private interface ToHalves {
+        /** Fills {@code halves} with the bits of {@code values} (row {@code row}); false if they cannot be packed. */
+        boolean convert(int row, float[] values, int[] halves);
     }
 
-    /** {@code m} in panels, each value as {@code toHalf} gives it; null if it answers {@link #NOT_PACKABLE}. */
-    private static PackedHalfMatrix pack(WeightMatrix m, DType dtype, ToHalf toHalf) {
+    /** {@code m} in panels, each row as {@code toHalves} converts it; null if it cannot convert one. */
+    private static PackedHalfMatrix pack(WeightMatrix m, DType dtype, ToHalves toHalves) {
         if (I.length() != W) {
             throw new IllegalStateException("a panel column must be one int vector");
         }
@@ -116,15 +127,15 @@ public final class PackedHalfMatrix implements WeightMatrix {
         int pairCols = pairColumns(cols);
         int[] pairs = new int[Math.multiplyExact(Math.multiplyExact(panelCount, pairCols), W)];
         float[] row = new float[cols];
+        int[] halves = new int[cols + 1]; // an odd row's last pair gets an empty high half
         for (int r = 0; r < rows; r++) {
             m.loadRow(r, row);
-            int base = (r / W) * pairCols * W + r % W;
-            for (int c = 0; c < cols; c++) {
-                int half = toHalf.bits(r, c, row[c]);
-                if (half == NOT_PACKABLE) {
-                    return null;
-                }
-                pairs[base + (c / 2) * W] |= c % 2 == 0 ? half : half << 16;
+            if (!toHalves.convert(r, row, halves)) {
+                return null;
+            }
+            int at = (r / W) * pairCols * W + r % W;
+            for (int c = 0; c < cols; c += 2, at += W) {
+                pairs[at] = halves[c] | halves[c + 1] << 16;
             }
         }
         return new PackedHalfMatrix(pairs, rows, cols, dtype);

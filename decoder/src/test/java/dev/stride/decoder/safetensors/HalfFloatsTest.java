@@ -58,6 +58,26 @@ class HalfFloatsTest {
         assertEquals((short) 0x0400, f32ToF16(1023.5f * 0x1p-24f));            // subnormal rounds up into normal
     }
 
+    /** Exactly the finite halves are recognised, every other float (any bits, near misses) is not. */
+    @Test
+    void exactF16BitsRecognisesExactlyTheFiniteHalves() {
+        for (int h = 0; h <= 0xffff; h++) {
+            float f = f16ToF32((short) h);
+            int expected = Float.isFinite(f) ? h : -1;
+            assertEquals(expected, HalfFloats.exactF16Bits(f), "f16 0x" + Integer.toHexString(h));
+            if (Float.isFinite(f) && f != 0) {
+                assertEquals(-1, HalfFloats.exactF16Bits(Math.nextUp(f)), "just above 0x" + Integer.toHexString(h));
+            }
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < 1_000_000; i++) {
+            float f = Float.intBitsToFloat(random.nextInt());
+            boolean exact = Float.isFinite(f) && Float.floatToRawIntBits(f16ToF32(f32ToF16(f)))
+                    == Float.floatToRawIntBits(f);
+            assertEquals(exact ? f32ToF16(f) & 0xffff : -1, HalfFloats.exactF16Bits(f), () -> Float.toString(f));
+        }
+    }
+
     @Test
     void everyF16ValueSurvivesARoundTrip() {
         for (int h = 0; h <= 0xffff; h++) {
