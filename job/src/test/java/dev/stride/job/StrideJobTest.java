@@ -182,9 +182,7 @@ class StrideJobTest {
         assertEquals(byKind, reported);
 
         assertEquals("fortunes-llama-2m", json.get("model").get("name").asText());
-        // The demo is F16: F16 panels where their widest register blocks fit (512-bit vectors), else float32 panels.
-        String demoLayout = Engine.vectorBits() >= 512 ? "packed_float16" : "packed_float32";
-        assertEquals(demoLayout, json.get("model").get("weight_layout").asText());
+        assertEquals("packed_float16", json.get("model").get("weight_layout").asText(), "the demo is F16");
         assertTrue(json.get("heads").isNull());
         assertTrue(json.get("pass_cost_ratio").isNull());
         assertEquals("ar", json.get("mode").asText());
@@ -194,7 +192,7 @@ class StrideJobTest {
         JsonNode executor = json.get("per_executor").get(0);
         assertTrue(executor.get("device").asText().startsWith("cpu ("), executor.toString());
         assertEquals(Engine.vectorBits(), executor.get("vector_bits").asInt());
-        assertEquals(demoLayout, executor.get("weight_layout").asText());
+        assertEquals("packed_float16", executor.get("weight_layout").asText());
         assertEquals(System.getProperty("java.version"), executor.get("java_version").asText());
         // Executor time from Spark's own events: local mode's one executor, alive for the whole run.
         double alive = json.get("executor_seconds_alive").asDouble();

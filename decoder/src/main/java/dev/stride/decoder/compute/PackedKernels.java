@@ -64,23 +64,24 @@ final class PackedKernels {
     }
 
     /**
-     * The same over BF16 or F16 panels: {@code inRegisters} (as {@link #widensInRegisters} decides it: decoding,
-     * trees, most prompts) widens them in registers, straight into the multiply-adds of four rows at a time (then
-     * three, two, one; see {@link #HALF_WIDE_BLOCKS}); otherwise (long prefills) each group of panels is widened into
-     * {@code scratch} (at least 4 * cols * W floats) once and then swept by the float32 kernels for every input row.
+     * The same over BF16 or F16 panels. With {@code registerInputs} (as {@link #registerInputs} prepares them:
+     * decoding, trees, most prompts) the panels are widened in registers, straight into the multiply-adds of four rows
+     * at a time (then three, two, one; see {@link #HALF_WIDE_BLOCKS}); without (null: long prefills) each group of
+     * panels is widened into {@code scratch} (at least 4 * cols * W floats) once and then swept by the float32 kernels
+     * for every input row.
      */
     static void matmul(PackedHalfMatrix w, float[] x, int n, float[] out, int firstPanel, int endPanel,
-                       boolean inRegisters, float[] scratch) {
+                       float[] registerInputs, float[] scratch) {
         int fullEnd = Math.min(endPanel, w.rows() / W);
         int panel = firstPanel;
         for (; panel + 4 <= fullEnd; panel += 4) {
-            if (!inRegisters) {
+            if (registerInputs == null) {
                 w.widenPanels(panel, 4, scratch);
                 sweepFour(scratch, 0, panel, w.rows(), w.cols(), x, n, out);
             } else if (w.dtype() == DType.F16) {
-                f16FourPanels(w, x, n, out, panel);
+                f16FourPanels(w, registerInputs, n, out, panel);
             } else {
-                bf16FourPanels(w, x, n, out, panel);
+                bf16FourPanels(w, registerInputs, n, out, panel);
             }
         }
         for (; panel < endPanel; panel++) {
@@ -90,28 +91,34 @@ final class PackedKernels {
     }
 
     /**
-     * Whether {@link #matmul(PackedHalfMatrix, float[], int, float[], int, int, boolean, float[])} widens in registers:
-     * below {@link #HALF_REGISTER_ROWS} input rows, and for F16 only if no input times 2^112 overflows (the F16
-     * blocks scale the inputs; an activation of 2^16 or more is rare, and through scratch it gets the same bits).
+     * The inputs of the register blocks of {@code w}, or null where panels go through scratch: below
+     * {@link #HALF_REGISTER_ROWS} input rows, x itself for BF16; for F16, x times 2^112 in {@code buffer} (at least
+     * n * cols floats), since the F16 blocks leave that factor out of the widened weights. An F16 matmul whose inputs
+     * reach 2^16 (their scaled values would overflow; a rare activation) goes through scratch, with the same bits.
      */
-    static boolean widensInRegisters(PackedHalfMatrix w, float[] x, int n) {
-        return n < HALF_REGISTER_ROWS && (w.dtype() != DType.F16 || scalesExactly(x, n * w.cols()));
-    }
-
-    /** Whether x[0, length) times 2^112 stays finite (NaNs pass: they stay NaNs either way). */
-    private static boolean scalesExactly(float[] x, int length) {
+    static float[] registerInputs(PackedHalfMatrix w, float[] x, int n, float[] buffer) {
+        if (n >= HALF_REGISTER_ROWS) {
+            return null;
+        }
+        if (w.dtype() != DType.F16) {
+            return x;
+        }
+        int length = n * w.cols();
         int i = 0;
         for (int bound = F.loopBound(length); i < bound; i += F.length()) {
-            if (FloatVector.fromArray(F, x, i).abs().compare(VectorOperators.GE, 0x1p16f).anyTrue()) {
-                return false;
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            if (v.abs().compare(VectorOperators.GE, 0x1p16f).anyTrue()) {
+                return null;
             }
+            v.mul(F16_REBIAS).intoArray(buffer, i);
         }
         for (; i < length; i++) {
             if (Math.abs(x[i]) >= 0x1p16f) {
-                return false;
+                return null;
             }
+            buffer[i] = x[i] * F16_REBIAS;
         }
-        return true;
+        return buffer;
     }
 
     /** Panels [panel, panel + 4) of BF16 w for all n input rows, widened in registers. */
@@ -769,10 +776,10 @@ final class PackedKernels {
 
     /*
      * The F16 blocks: the BF16 blocks' multiply-adds, on columns of float16 bits moved into float32's places (see
-     * PackedHalfMatrix.oddF16Column) but not rebiased: the 2^112 that rebiasing multiplies in goes into the
-     * broadcast inputs instead, once per input rather than once per widened column, which kept these kernels within
-     * what C2 inlines. The product of the two is the same real number, so each multiply-add rounds to the same bits,
-     * as long as no input times 2^112 overflows: {@link #scalesExactly} checks that first.
+     * PackedHalfMatrix.oddF16Column) but not rebiased: the 2^112 that rebiasing multiplies in is in the inputs
+     * instead ({@link #registerInputs}), once per input rather than once per widened column, which kept these kernels
+     * within what C2 inlines. The product of the two is the same real number, so each multiply-add rounds to the same
+     * bits, as long as no input times 2^112 overflows.
      */
 
     /** One input row against four F16 panels. */
@@ -784,7 +791,7 @@ final class PackedKernels {
             IntVector p1 = IntVector.fromArray(I, w, wc + ws);
             IntVector p2 = IntVector.fromArray(I, w, wc + 2 * ws);
             IntVector p3 = IntVector.fromArray(I, w, wc + 3 * ws);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
             a0 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0)).fma(v, a0);
             a1 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
@@ -794,7 +801,7 @@ final class PackedKernels {
             a3 = ((FloatVector) p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0)).fma(v, a3);
             if (c + 1 < cols) {
-                v = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                v = FloatVector.broadcast(F, x[x0 + c + 1]);
                 a0 = ((FloatVector) p0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
                         .reinterpretShape(F, 0)).fma(v, a0);
                 a1 = ((FloatVector) p1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
@@ -823,8 +830,8 @@ final class PackedKernels {
             IntVector q1 = IntVector.fromArray(I, w, wc + ws);
             IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
             IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
-            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
-            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
             FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
             a00 = p.fma(v0, a00);
@@ -842,8 +849,8 @@ final class PackedKernels {
             a03 = p.fma(v0, a03);
             a13 = p.fma(v1, a13);
             if (c + 1 < cols) {
-                v0 = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
-                v1 = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
                 p = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
                         .reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
@@ -887,9 +894,9 @@ final class PackedKernels {
             IntVector q1 = IntVector.fromArray(I, w, wc + ws);
             IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
             IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
-            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
-            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
-            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c] * F16_REBIAS);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
+            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c]);
             FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
             a00 = p.fma(v0, a00);
@@ -911,9 +918,9 @@ final class PackedKernels {
             a13 = p.fma(v1, a13);
             a23 = p.fma(v2, a23);
             if (c + 1 < cols) {
-                v0 = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
-                v1 = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
-                v2 = FloatVector.broadcast(F, x[x2 + c + 1] * F16_REBIAS);
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
                 p = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
                         .reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
@@ -968,10 +975,10 @@ final class PackedKernels {
             IntVector q1 = IntVector.fromArray(I, w, wc + ws);
             IntVector q2 = IntVector.fromArray(I, w, wc + 2 * ws);
             IntVector q3 = IntVector.fromArray(I, w, wc + 3 * ws);
-            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
-            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
-            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c] * F16_REBIAS);
-            FloatVector v3 = FloatVector.broadcast(F, x[x3 + c] * F16_REBIAS);
+            FloatVector v0 = FloatVector.broadcast(F, x[x0 + c]);
+            FloatVector v1 = FloatVector.broadcast(F, x[x1 + c]);
+            FloatVector v2 = FloatVector.broadcast(F, x[x2 + c]);
+            FloatVector v3 = FloatVector.broadcast(F, x[x3 + c]);
             FloatVector p = (FloatVector) q0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
             a00 = p.fma(v0, a00);
@@ -997,10 +1004,10 @@ final class PackedKernels {
             a23 = p.fma(v2, a23);
             a33 = p.fma(v3, a33);
             if (c + 1 < cols) {
-                v0 = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
-                v1 = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
-                v2 = FloatVector.broadcast(F, x[x2 + c + 1] * F16_REBIAS);
-                v3 = FloatVector.broadcast(F, x[x3 + c + 1] * F16_REBIAS);
+                v0 = FloatVector.broadcast(F, x[x0 + c + 1]);
+                v1 = FloatVector.broadcast(F, x[x1 + c + 1]);
+                v2 = FloatVector.broadcast(F, x[x2 + c + 1]);
+                v3 = FloatVector.broadcast(F, x[x3 + c + 1]);
                 p = (FloatVector) q0.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
                         .reinterpretShape(F, 0);
                 a00 = p.fma(v0, a00);
@@ -1064,16 +1071,16 @@ final class PackedKernels {
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
             FloatVector p1 = (FloatVector) q1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
                     .lanewise(VectorOperators.AND, F16_BITS).reinterpretShape(F, 0);
-            FloatVector v = FloatVector.broadcast(F, x[x0 + c] * F16_REBIAS);
+            FloatVector v = FloatVector.broadcast(F, x[x0 + c]);
             a00 = p0.fma(v, a00);
             a01 = p1.fma(v, a01);
-            v = FloatVector.broadcast(F, x[x1 + c] * F16_REBIAS);
+            v = FloatVector.broadcast(F, x[x1 + c]);
             a10 = p0.fma(v, a10);
             a11 = p1.fma(v, a11);
-            v = FloatVector.broadcast(F, x[x2 + c] * F16_REBIAS);
+            v = FloatVector.broadcast(F, x[x2 + c]);
             a20 = p0.fma(v, a20);
             a21 = p1.fma(v, a21);
-            v = FloatVector.broadcast(F, x[x3 + c] * F16_REBIAS);
+            v = FloatVector.broadcast(F, x[x3 + c]);
             a30 = p0.fma(v, a30);
             a31 = p1.fma(v, a31);
             if (c + 1 < cols) {
@@ -1081,16 +1088,16 @@ final class PackedKernels {
                         .reinterpretShape(F, 0);
                 p1 = (FloatVector) q1.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_BITS)
                         .reinterpretShape(F, 0);
-                v = FloatVector.broadcast(F, x[x0 + c + 1] * F16_REBIAS);
+                v = FloatVector.broadcast(F, x[x0 + c + 1]);
                 a00 = p0.fma(v, a00);
                 a01 = p1.fma(v, a01);
-                v = FloatVector.broadcast(F, x[x1 + c + 1] * F16_REBIAS);
+                v = FloatVector.broadcast(F, x[x1 + c + 1]);
                 a10 = p0.fma(v, a10);
                 a11 = p1.fma(v, a11);
-                v = FloatVector.broadcast(F, x[x2 + c + 1] * F16_REBIAS);
+                v = FloatVector.broadcast(F, x[x2 + c + 1]);
                 a20 = p0.fma(v, a20);
                 a21 = p1.fma(v, a21);
-                v = FloatVector.broadcast(F, x[x3 + c + 1] * F16_REBIAS);
+                v = FloatVector.broadcast(F, x[x3 + c + 1]);
                 a30 = p0.fma(v, a30);
                 a31 = p1.fma(v, a31);
             }

@@ -47,6 +47,8 @@ public final class VectorOps implements TensorOps {
     private final ComputePool pool;
     private float[][] rowScratch = new float[0][];
     private float[] packBuffer = new float[0];
+    /** F16 panels' register inputs: the inputs times 2^112 (see PackedKernels.registerInputs). */
+    private float[] scaledInputs = new float[0];
 
     public VectorOps(ComputePool pool) {
         this.pool = pool;
@@ -70,9 +72,12 @@ public final class VectorOps implements TensorOps {
         } else if (w instanceof PackedHalfMatrix half) {
             float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
             int count = half.panelCount();
-            boolean inRegisters = PackedKernels.widensInRegisters(half, x, n);
+            if (scaledInputs.length < n * w.cols()) {
+                scaledInputs = new float[n * w.cols()];
+            }
+            float[] registerInputs = PackedKernels.registerInputs(half, x, n, scaledInputs);
             pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(half,
-                    x, n, out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), inRegisters, panels[worker]));
+                    x, n, out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), registerInputs, panels[worker]));
         } else if (w instanceof PackedQ8Matrix q8) {
             float[][] acc = scratchFor(Q8Kernels.SCRATCH);
             pool.parallelFor(q8.tileCount(), multiplyAdds(w, n),

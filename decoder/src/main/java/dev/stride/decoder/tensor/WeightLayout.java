@@ -45,13 +45,6 @@ public enum WeightLayout {
      * float32 (doubling them: still cache-sized).
      */
     public static final long CACHE_SIZED_BYTES = 32L << 20;
-    /**
-     * Whether F16 panels have register blocks of four rows by four panels here (CPUs with 16-lane vectors, which have
-     * 32 registers). Elsewhere their blocks spill: on AVX2 (`-XX:UseAVX=2`, 2 threads) the F16 demo's passes of two to
-     * eight rows took 1.3-2.7x as long in F16 as in float32 panels, so small F16 models stay widened there; large ones
-     * still gain (350M shape: one row 23 ms against 95 ms streamed, four rows 50 against 105 ms).
-     */
-    private static final boolean WIDE_F16_BLOCKS = PackedMatrix.PANEL >= 16;
     /** Largest share of the maximum heap a BF16 copy may take: the KV cache and activations need the rest. */
     public static final double HEAP_SHARE = 0.4;
 
@@ -90,8 +83,7 @@ public enum WeightLayout {
         // the 4.2M-parameter `random-model --shape tiny` 1.92 / 1.72 / 1.24 / 1.21x; the F16 demo in F16 panels
         // 1.25 / 1.17 / 1.13 / 1.00x (F16 widens with more operations). Only where one half-float dtype is most of it:
         // matrices of other dtypes would stay mapped.
-        WeightLayout panels = small && 2 * halfBytes > bytes && (halfPanels == PACKED_BFLOAT16 || WIDE_F16_BLOCKS)
-                ? halfPanels : PACKED_FLOAT32;
+        WeightLayout panels = small && 2 * halfBytes > bytes ? halfPanels : PACKED_FLOAT32;
         return switch (pinned) {
             case "q8" -> Q8;
             case "q8-keep-head" -> Q8_KEEP_HEAD;

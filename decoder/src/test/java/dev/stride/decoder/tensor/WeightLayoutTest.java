@@ -17,9 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 class WeightLayoutTest {
 
     private static final long MIB = 1L << 20;
-    /** Small F16 models: F16 panels where their four-row blocks fit the registers (16-lane vectors), else float32. */
-    static final WeightLayout SMALL_F16 = PackedMatrix.PANEL >= 16 ? WeightLayout.PACKED_FLOAT16
-            : WeightLayout.PACKED_FLOAT32;
 
     private static TensorStore store(Path dir, String name, DType dtype, int rows, int cols) {
         Path file = dir.resolve(name);
@@ -27,7 +24,7 @@ class WeightLayoutTest {
         return TensorStore.openFile(file);
     }
 
-    /** Cache-sized weights are held in panels whatever the heap: BF16 and F16 (see SMALL_F16) as they are. */
+    /** Cache-sized weights are held in panels whatever the heap: BF16 and F16 as they are, F32 as float32. */
     @Test
     void cacheSizedWeightsArePackedWhateverTheHeap(@TempDir Path dir) {
         try (TensorStore small = store(dir, "small.safetensors", DType.BF16, 64, 64)) {
@@ -36,8 +33,8 @@ class WeightLayoutTest {
             assertEquals(WeightLayout.PACKED_BFLOAT16, WeightLayout.choose(small, 1L << 40, "streamed"));
         }
         try (TensorStore small = store(dir, "half.safetensors", DType.F16, 64, 64)) {
-            assertEquals(SMALL_F16, WeightLayout.choose(small, 1, "auto"));
-            assertEquals(SMALL_F16, WeightLayout.choose(small, 1L << 40, "streamed"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(small, 1, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(small, 1L << 40, "streamed"));
         }
         try (TensorStore small = store(dir, "single.safetensors", DType.F32, 64, 64)) {
             assertEquals(WeightLayout.PACKED_FLOAT32, WeightLayout.choose(small, 1, "auto"));
@@ -60,7 +57,7 @@ class WeightLayoutTest {
         new SafetensorsWriter().putFloats("a", DType.BF16, new long[] {16, 16}, new float[256])
                 .putFloats("b", DType.F16, new long[] {16, 32}, new float[512]).write(halves);
         try (TensorStore mixed = TensorStore.openFile(halves)) {
-            assertEquals(SMALL_F16, WeightLayout.choose(mixed, 1L << 40, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(mixed, 1L << 40, "auto"));
         }
     }
 
@@ -177,7 +174,7 @@ class WeightLayoutTest {
         try (TensorStore small = store(dir, "small.safetensors", DType.F16, 64, 64)) {
             assertEquals(WeightLayout.Q8, WeightLayout.choose(small, 1, "q8"), "cache-sized too");
             assertEquals(WeightLayout.Q8_KEEP_HEAD, WeightLayout.choose(small, 1L << 40, "q8-keep-head"));
-            assertEquals(SMALL_F16, WeightLayout.choose(small, 1L << 40, "auto"));
+            assertEquals(WeightLayout.PACKED_FLOAT16, WeightLayout.choose(small, 1L << 40, "auto"));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> WeightLayout.choose(small, 1L << 40, "q4"));
             assertTrue(e.getMessage().contains("q8-keep-head"), e.getMessage());
