@@ -81,7 +81,7 @@ public enum WeightLayout {
         // A small model in half-float panels: measured on AVX-512, 2 threads, the layouts alternating in one process,
         // the demo's shape in BF16 ran 1 / 2 / 4 / 8 rows 1.63 / 1.47 / 1.15 / 1.18x faster than in float32 panels,
         // the 4.2M-parameter `random-model --shape tiny` 1.92 / 1.72 / 1.24 / 1.21x; the F16 demo in F16 panels
-        // 1.25 / 1.17 / 1.13 / 1.00x (F16 widens with more operations). Only where one half-float dtype is most of it:
+        // 1.44 / 1.28 / 1.07 / 1.03x (F16 widens with more operations). Only where one half-float dtype is most of it:
         // matrices of other dtypes would stay mapped.
         WeightLayout panels = small && 2 * halfBytes > bytes ? halfPanels : PACKED_FLOAT32;
         return switch (pinned) {
