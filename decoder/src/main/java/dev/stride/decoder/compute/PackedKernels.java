@@ -32,8 +32,7 @@ final class PackedKernels {
     private static final int BLOCK_ROWS = W >= 16 ? 4 : 2;
     /**
      * Below this many input rows BF16 and F16 panels are widened in registers, several rows sharing each widened
-     * column,
-     * rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M shape,
+     * column, rather than into scratch for the float32 kernels. Measured on AVX2 with column pairs (350M shape,
      * `bench --pass-cost`, 2 threads, two runs each): 16 rows 242-244 ms in registers against 294-302 ms through
      * scratch, 32 rows 482-491 against 536, 64 rows 963-1005 against 981-1031.
      */
@@ -41,8 +40,8 @@ final class PackedKernels {
     /**
      * Half-float register blocks on CPUs with 32 vector registers (AVX-512): four (then three) input rows against four
      * panels, 16 accumulators, each widened column feeding four rows. With 16 registers (AVX2, NEON) those would
-     * spill, so rows go four at a time against two panels there. Measured on AVX-512 (350M shape, 2 threads, one
-     * process, alternating): 3 / 4 / 8 rows 14.4-14.8 / 15.4-15.9 / 22.3-22.5 ms against 17.5-17.9 / 17.5-17.9 /
+     * spill, so rows go four at a time against two panels there (two or three rows too). Measured on AVX-512 (350M
+     * shape in BF16, 2 threads, one process, alternating): 3 / 4 / 8 rows 14.4-14.8 / 15.4-15.9 / 22.3-22.5 ms against 17.5-17.9 / 17.5-17.9 /
      * 26.2-26.3 ms for rows in pairs; one and two rows unchanged (13.1 / 13.5-13.9 ms).
      */
     private static final boolean HALF_WIDE_BLOCKS = W >= 16;
@@ -78,10 +77,8 @@ final class PackedKernels {
             if (registerInputs == null) {
                 w.widenPanels(panel, 4, scratch);
                 sweepFour(scratch, 0, panel, w.rows(), w.cols(), x, n, out);
-            } else if (w.dtype() == DType.F16) {
-                f16FourPanels(w, registerInputs, n, out, panel);
             } else {
-                bf16FourPanels(w, registerInputs, n, out, panel);
+                fourPanels(w, registerInputs, n, out, panel);
             }
         }
         for (; panel < endPanel; panel++) {
@@ -121,67 +118,62 @@ final class PackedKernels {
         return buffer;
     }
 
-    /** Panels [panel, panel + 4) of BF16 w for all n input rows, widened in registers. */
-    private static void bf16FourPanels(PackedHalfMatrix w, float[] x, int n, float[] out, int panel) {
+    /**
+     * Panels [panel, panel + 4) of w for all n input rows, widened in registers by the blocks of w's format: four rows
+     * at a time (then three) against four panels where {@link #HALF_WIDE_BLOCKS}, else against two panels, then
+     * pairs, then one row.
+     */
+    private static void fourPanels(PackedHalfMatrix w, float[] x, int n, float[] out, int panel) {
+        boolean f16 = w.dtype() == DType.F16;
+        int[] p = w.pairs();
         int cols = w.cols();
         int rows = w.rows();
-        int panelStride = PackedHalfMatrix.pairColumns(cols) * W;
-        int w0 = panel * panelStride;
+        int ws = PackedHalfMatrix.pairColumns(cols) * W;
+        int w0 = panel * ws;
         int b = 0;
         if (HALF_WIDE_BLOCKS) {
             for (; b + 4 <= n; b += 4) {
-                bf16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                if (f16) {
+                    f16Block4x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W, rows);
+                } else {
+                    bf16Block4x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W, rows);
+                }
             }
             if (n - b == 3) {
-                bf16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+                if (f16) {
+                    f16Block3x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W, rows);
+                } else {
+                    bf16Block3x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W, rows);
+                }
                 b += 3;
             }
         } else {
             while (n - b >= 2) { // two or three rows too: rows in pairs spill AVX2's 16 registers
                 int valid = Math.min(4, n - b);
-                bf16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
-                bf16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
-                        b * rows + (panel + 2) * W, rows, valid);
+                for (int half = 0; half < 4; half += 2) {
+                    int at = b * rows + (panel + half) * W;
+                    if (f16) {
+                        f16Block4x2(p, w0 + half * ws, ws, cols, x, b * cols, out, at, rows, valid);
+                    } else {
+                        bf16Block4x2(p, w0 + half * ws, ws, cols, x, b * cols, out, at, rows, valid);
+                    }
+                }
                 b += valid;
             }
         }
         for (; b + 2 <= n; b += 2) {
-            bf16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+            if (f16) {
+                f16Block2x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W, rows);
+            } else {
+                bf16Block2x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W, rows);
+            }
         }
         if (b < n) {
-            bf16Block1x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W);
-        }
-    }
-
-    /** Panels [panel, panel + 4) of F16 w for all n input rows, widened in registers, in the BF16 blocks' shapes. */
-    private static void f16FourPanels(PackedHalfMatrix w, float[] x, int n, float[] out, int panel) {
-        int cols = w.cols();
-        int rows = w.rows();
-        int panelStride = PackedHalfMatrix.pairColumns(cols) * W;
-        int w0 = panel * panelStride;
-        int b = 0;
-        if (HALF_WIDE_BLOCKS) {
-            for (; b + 4 <= n; b += 4) {
-                f16Block4x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
+            if (f16) {
+                f16Block1x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W);
+            } else {
+                bf16Block1x4(p, w0, ws, cols, x, b * cols, out, b * rows + panel * W);
             }
-            if (n - b == 3) {
-                f16Block3x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-                b += 3;
-            }
-        } else {
-            while (n - b >= 2) { // two or three rows too: rows in pairs spill AVX2's 16 registers
-                int valid = Math.min(4, n - b);
-                f16Block4x2(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
-                f16Block4x2(w.pairs(), w0 + 2 * panelStride, panelStride, cols, x, b * cols, out,
-                        b * rows + (panel + 2) * W, rows, valid);
-                b += valid;
-            }
-        }
-        for (; b + 2 <= n; b += 2) {
-            f16Block2x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W, rows);
-        }
-        if (b < n) {
-            f16Block1x4(w.pairs(), w0, panelStride, cols, x, b * cols, out, b * rows + panel * W);
         }
     }
 
