@@ -165,9 +165,6 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
 
     /** IEEE binary16 rows. */
     static final class F16 extends MappedMatrix {
-        /** 2^112: rescales a half's exponent bias (15) to float's (127) for normals and subnormals alike. */
-        private static final float EXPONENT_REBIAS = 0x1p112f;
-
         F16(ByteBuffer data, int rows, int cols) {
             super(data, rows, cols);
         }
@@ -177,18 +174,20 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
             return DType.F16;
         }
 
+        /**
+         * As F16 panels widen (see {@link PackedHalfMatrix#oddF16Column}): the sign-extended half shifted left by 13
+         * has its sign on bit 31 (its copies on 28-30, which the mask clears) and its exponent and mantissa in
+         * float32's places; times 2^112 that is its value. Infinities and NaNs take an all-ones exponent instead,
+         * their payload kept.
+         */
         @Override
         FloatVector widened(int byteOffset) {
             IntVector bits = halfBits(data, byteOffset);
-            IntVector magnitude = bits.and(0x7fff);
-            IntVector sign = bits.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            FloatVector value = ((FloatVector) magnitude.lanewise(VectorOperators.LSHL, 13).reinterpretShape(F, 0))
-                    .mul(EXPONENT_REBIAS);
-            IntVector widened = (IntVector) value.reinterpretShape(I, 0);
-            // Inf and NaN keep their payload with an all-ones float exponent.
-            VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7c00);
-            widened = widened.blend(magnitude.and(0x3ff).lanewise(VectorOperators.LSHL, 13).or(0x7f800000), special);
-            return (FloatVector) widened.or(sign).reinterpretShape(F, 0);
+            IntVector placed = bits.lanewise(VectorOperators.LSHL, 13).and(PackedHalfMatrix.F16_BITS);
+            FloatVector value = ((FloatVector) placed.reinterpretShape(F, 0)).mul(PackedHalfMatrix.F16_REBIAS);
+            VectorMask<Integer> special = bits.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
+            IntVector widened = ((IntVector) value.reinterpretShape(I, 0)).blend(placed.or(0x7f800000), special);
+            return (FloatVector) widened.reinterpretShape(F, 0);
         }
 
         @Override
