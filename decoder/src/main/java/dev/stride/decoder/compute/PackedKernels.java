@@ -41,8 +41,9 @@ final class PackedKernels {
      * Half-float register blocks on CPUs with 32 vector registers (AVX-512): four (then three) input rows against four
      * panels, 16 accumulators, each widened column feeding four rows. With 16 registers (AVX2, NEON) those would
      * spill, so rows go four at a time against two panels there (two or three rows too). Measured on AVX-512 (350M
-     * shape in BF16, 2 threads, one process, alternating): 3 / 4 / 8 rows 14.4-14.8 / 15.4-15.9 / 22.3-22.5 ms against 17.5-17.9 / 17.5-17.9 /
-     * 26.2-26.3 ms for rows in pairs; one and two rows unchanged (13.1 / 13.5-13.9 ms).
+     * shape in BF16, 2 threads, one process, alternating): 3 / 4 / 8 rows 14.4-14.8 / 15.4-15.9 / 22.3-22.5 ms
+     * against 17.5-17.9 / 17.5-17.9 / 26.2-26.3 ms for rows in pairs; one and two rows unchanged (13.1 / 13.5-13.9
+     * ms).
      */
     private static final boolean HALF_WIDE_BLOCKS = W >= 16;
 
@@ -776,7 +777,8 @@ final class PackedKernels {
 
     /** One input row against four F16 panels. */
     private static void f16Block1x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0) {
-        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
         for (int c = 0; c < cols; c += 2) {
             int wc = w0 + (c >> 1) * W;
             IntVector p0 = IntVector.fromArray(I, w, wc);
@@ -813,8 +815,9 @@ final class PackedKernels {
     /** Two input rows against four F16 panels, each widened column feeding both. */
     private static void f16Block2x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
                                      int outStride) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a02 = zero, a03 = zero;
+        FloatVector a10 = zero, a11 = zero, a12 = zero, a13 = zero;
         int x1 = x0 + cols;
         for (int c = 0; c < cols; c += 2) {
             int wc = w0 + (c >> 1) * W;
@@ -875,9 +878,10 @@ final class PackedKernels {
     /** Three input rows against four F16 panels. */
     private static void f16Block3x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
                                      int outStride) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a02 = zero, a03 = zero;
+        FloatVector a10 = zero, a11 = zero, a12 = zero, a13 = zero;
+        FloatVector a20 = zero, a21 = zero, a22 = zero, a23 = zero;
         int x1 = x0 + cols;
         int x2 = x1 + cols;
         for (int c = 0; c < cols; c += 2) {
@@ -954,10 +958,11 @@ final class PackedKernels {
     /** Four input rows against four F16 panels. */
     private static void f16Block4x4(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
                                      int outStride) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
-        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
-        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a02 = zero, a03 = zero;
+        FloatVector a10 = zero, a11 = zero, a12 = zero, a13 = zero;
+        FloatVector a20 = zero, a21 = zero, a22 = zero, a23 = zero;
+        FloatVector a30 = zero, a31 = zero, a32 = zero, a33 = zero;
         int x1 = x0 + cols;
         int x2 = x1 + cols;
         int x3 = x2 + cols;
@@ -1050,8 +1055,9 @@ final class PackedKernels {
     /** Four input rows against two F16 panels (the AVX2 block, as {@link #bf16Block4x2}). */
     private static void f16Block4x2(int[] w, int w0, int ws, int cols, float[] x, int x0, float[] out, int out0,
                                      int outStride, int valid) {
-        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a10 = FloatVector.zero(F), a11 = FloatVector.zero(F);
-        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a30 = FloatVector.zero(F), a31 = FloatVector.zero(F);
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a10 = zero, a11 = zero;
+        FloatVector a20 = zero, a21 = zero, a30 = zero, a31 = zero;
         int x1 = valid > 1 ? x0 + cols : x0; // rows past the valid ones repeat row 0, and their sums are dropped
         int x2 = valid > 2 ? x0 + 2 * cols : x0;
         int x3 = valid > 3 ? x0 + 3 * cols : x0;

@@ -77,7 +77,8 @@ public final class VectorOps implements TensorOps {
             }
             float[] registerInputs = PackedKernels.registerInputs(half, x, n, scaledInputs);
             pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(half,
-                    x, n, out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), registerInputs, panels[worker]));
+                    x, n, out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), registerInputs,
+                    panels[worker]));
         } else if (w instanceof PackedQ8Matrix q8) {
             float[][] acc = scratchFor(Q8Kernels.SCRATCH);
             pool.parallelFor(q8.tileCount(), multiplyAdds(w, n),
