@@ -180,21 +180,18 @@ public final class BenchCommand implements Callable<Integer> {
             Passes passes = Passes.of(results.get(t));
             int identical = identicalRows(arResults, results.get(t));
             allIdentical &= identical == requests.size();
-            double speedup = medianSpeedup(ar, rounds.get(t));
             // The spread of the per-round ratios says how far apart two trees must be to differ on this machine.
             double[] ratios = roundRatios(ar, rounds.get(t));
+            double speedup = HeldOutBest.median(ratios);
             double lowest = Arrays.stream(ratios).min().orElseThrow();
             double highest = Arrays.stream(ratios).max().orElseThrow();
             out.printf("%-40s %12.1f %8.2fx %6.2f-%.2fx %10.2f %10.2f %7d/%d%n", trees.get(t),
                     rounds.get(t).tokensPerSecond(), speedup, lowest, highest, passes.tokensPerPass(),
                     passes.meanNodes(), identical, requests.size());
-            ObjectNode row = perTree.putObject(trees.get(t))
-                    .put("tokens_per_s", rounds.get(t).tokensPerSecond())
-                    .put("speedup", speedup);
+            ObjectNode row = perTree.putObject(trees.get(t));
+            row.put("tokens_per_s", rounds.get(t).tokensPerSecond()).put("speedup", speedup);
             row.putArray("speedup_range").add(lowest).add(highest);
-            row
-                    .put("tokens_per_pass", passes.tokensPerPass())
-                    .put("mean_tree_nodes", passes.meanNodes())
+            row.put("tokens_per_pass", passes.tokensPerPass()).put("mean_tree_nodes", passes.meanNodes())
                     .put("identical_rows", identical);
         }
         if (repeat >= 2 && trees.contains("auto") && trees.size() > 1) {

@@ -72,7 +72,7 @@ public final class VectorOps implements TensorOps {
         } else if (w instanceof PackedHalfMatrix half) {
             float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
             int count = half.panelCount();
-            if (scaledInputs.length < n * w.cols()) {
+            if (half.dtype() == DType.F16 && scaledInputs.length < n * w.cols()) {
                 scaledInputs = new float[n * w.cols()];
             }
             float[] registerInputs = PackedKernels.registerInputs(half, x, n, scaledInputs);

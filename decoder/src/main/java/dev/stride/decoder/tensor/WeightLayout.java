@@ -41,11 +41,11 @@ public enum WeightLayout {
     Q8_KEEP_HEAD;
 
     /**
-     * Stored weights up to this size are held in panels whatever the heap: BF16 ones as they are, others widened to
-     * float32 (doubling them: still cache-sized).
+     * Stored weights up to this size are held in panels whatever the heap: BF16 and F16 ones as they are, others
+     * widened to float32 (doubling them: still cache-sized).
      */
     public static final long CACHE_SIZED_BYTES = 32L << 20;
-    /** Largest share of the maximum heap a BF16 copy may take: the KV cache and activations need the rest. */
+    /** Largest share of the maximum heap a BF16 or F16 copy may take: the KV cache and activations need the rest. */
     public static final double HEAP_SHARE = 0.4;
 
     /**
