@@ -162,7 +162,7 @@ public final class GenerationJob {
                 new RunSummary.ModelSummary(model.name(), model.path(), model.parameters(), model.weightBytes(),
                         model.dtype(), model.weightLayout()),
                 model.headsName() == null ? null : new RunSummary.HeadsSummary(model.headsName(), model.headsPath(),
-                        model.numHeads(), model.headLayers()),
+                        model.numHeads(), model.headLayers(), model.draftTokens()),
                 config.mode().wireName(), config.tree(), config.device(),
                 executors, coresPerExecutor, conf.getInt("spark.executor.resource.gpu.amount", 0),
                 time.aliveSeconds(), time.busySeconds(), time.utilisation(),

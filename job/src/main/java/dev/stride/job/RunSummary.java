@@ -47,7 +47,8 @@ public record RunSummary(String runId, String strideVersion, String sparkVersion
                                String weightLayout) {
     }
 
-    public record HeadsSummary(String name, String path, int numHeads, int numLayers) {
+    /** @param draftTokens tokens the heads may propose (their draft vocabulary, or the model's whole vocabulary) */
+    public record HeadsSummary(String name, String path, int numHeads, int numLayers, int draftTokens) {
     }
 
     public record FailedRow(String id, String error) {

@@ -19,7 +19,8 @@ final class SummaryTable {
         line(out, "model", String.format(Locale.ROOT, "%s (%,d parameters, %s)", s.model().name(),
                 s.model().parameters(), s.model().dtype()));
         line(out, "heads", s.heads() == null ? "none (plain decoding)"
-                : String.format("%s (%d heads)", s.heads().name(), s.heads().numHeads()));
+                : String.format("%s (%d heads, %d draft tokens)", s.heads().name(), s.heads().numHeads(),
+                        s.heads().draftTokens()));
         line(out, "mode / device", s.mode() + " / " + s.device());
         line(out, "rows", String.format("%d total, %d ok, %d failed%s", s.rowsTotal(), s.rowsOk(), s.rowsFailed(),
                 s.duplicateRowsDropped() == 0 ? ""

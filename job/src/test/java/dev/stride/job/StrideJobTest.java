@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.GenerationResult;
+import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.job.infer.ModelRegistry;
 import dev.stride.job.io.JobSchema;
 import dev.stride.job.report.ReportCommand;
@@ -233,6 +234,8 @@ class StrideJobTest {
                 heads.toString(), "--mode", "mtp", "--tree", "nodes:8"));
         assertEquals("ar", ar.mode());
         assertTrue(mtp.meanTokensPerPass() > 1, "multi-token passes happened: " + mtp.meanTokensPerPass());
+        assertEquals(DraftVocabulary.read(heads, 2048).size(), mtp.heads().draftTokens(),
+                "the summary gives the bundled heads' draft vocabulary");
         assertEquals(3, ar.config().get("logprobs"));
 
         Dataset<Row> plainOutput = spark().read().parquet(dir.resolve("ar").toString());

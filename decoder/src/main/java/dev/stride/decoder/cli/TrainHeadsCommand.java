@@ -5,6 +5,7 @@ import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.decoder.model.Model;
+import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.decoder.mtp.HeadsWriter;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.train.Checkpoint;
@@ -47,7 +48,8 @@ import picocli.CommandLine.Spec;
         description = {"Train Medusa prediction heads for a model on its own continuations (self-distillation,"
                 + " frozen base) and measure tokens per pass through the engine.",
             "Writes DIR/config.json and DIR/medusa_lm_head.safetensors (load with generate --heads DIR),"
-                + " DIR/tree.json (--tree file:DIR/tree.json) and DIR/training_report.json."})
+                + " DIR/tree.json (--tree file:DIR/tree.json), DIR/draft_vocabulary.json (the tokens the heads"
+                + " propose) and DIR/training_report.json."})
 public final class TrainHeadsCommand implements Callable<Integer> {
 
     @Spec
@@ -69,6 +71,13 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             + " the residual blocks are trained and saved, and decoding runs every head's projection as rows of one"
             + " matmul (the heads file's config says \"shared_projection\": true).")
     boolean sharedProjection;
+
+    @Option(names = "--draft-vocabulary", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Write DIR/" + DraftVocabulary.FILE + ": the most frequent continuation tokens of the"
+                    + " training data, enough to cover 95 % of them. Decoding then projects the heads onto those tokens"
+                    + " only (cheaper head levels; outputs unchanged). --no-draft-vocabulary drafts from the whole"
+                    + " vocabulary (default: ${DEFAULT-VALUE}).")
+    boolean draftVocabulary;
 
     @Option(names = "--prompts", description = {"Training prompts: .jsonl ({\"prompt\": ...} per line) or .txt (one per"
             + " line). Default: BOS alone, with sampled continuations for diversity.",
@@ -173,6 +182,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         String fingerprint = fingerprint();
         HeadModel heads;
         Trainer.Evaluation heldOutEval;
+        DraftVocabulary vocabulary;
         List<int[]> evalIds;
         double[] headWeights;
         try (Engine engine = Engine.load(new EngineOptions(model, null, threadCount, "cpu",
@@ -200,6 +210,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                     done -> recording.update(done, "sequences"));
             recording.finish();
             Corpus corpus = new Corpus(sequences, hidden, base.config().hiddenSize(), heldOut, seed);
+            vocabulary = draftVocabulary ? DraftVocabulary.of(corpus.continuationCounts(base.config().vocabSize()))
+                    : null;
             long t2 = System.nanoTime();
             heads = HeadModel.initial(base.weights().lmHead(), this.heads, layers, sharedProjection);
             Trainer trainer = new Trainer(ops, corpus, heads, settings());
@@ -224,6 +236,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         }
         HeadsWriter.write(heads.toMedusaHeads(out.getFileName().toString()), out, model.toAbsolutePath().normalize()
                 .getFileName().toString(), headsDtype);
+        writeDraftVocabulary(vocabulary, out, report);
         report.section("heads").put("num_heads", this.heads).put("num_layers", layers).put("dtype", headsDtype.name())
                 .put("directory", out.toString());
         report.heldOut(heldOutEval, headWeights);
@@ -252,6 +265,19 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             log.println("stride: multi-token output differed from plain decoding; see " + out.resolve(TrainingReport.FILE));
         }
         return identical ? 0 : 1;
+    }
+
+    /** The vocabulary beside the heads, or no file at all (a stale one from an earlier training would apply). */
+    private static void writeDraftVocabulary(DraftVocabulary vocabulary, Path out, TrainingReport report)
+            throws IOException {
+        if (vocabulary == null) {
+            Files.deleteIfExists(out.resolve(DraftVocabulary.FILE));
+            report.section("draft_vocabulary").put("tokens", "all");
+            return;
+        }
+        vocabulary.write(out);
+        report.section("draft_vocabulary").put("file", DraftVocabulary.FILE).put("tokens", vocabulary.size())
+                .put("coverage", vocabulary.coverage()).put("counted_tokens", vocabulary.countedTokens());
     }
 
     private void validate() {

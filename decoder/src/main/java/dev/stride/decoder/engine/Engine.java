@@ -189,6 +189,11 @@ public final class Engine implements AutoCloseable {
         return heads == null ? 0 : heads.heads().numHeads();
     }
 
+    /** Tokens the heads may propose: their draft vocabulary's, or the model's vocabulary; 0 without heads. */
+    public int draftTokens() {
+        return heads == null ? 0 : heads.heads().vocabSize();
+    }
+
     public int headLayers() {
         return heads == null ? 0 : heads.heads().numLayers();
     }

@@ -17,7 +17,8 @@ import java.nio.file.Path;
  * Reads prediction heads in the FasterDecoding Medusa layout ({@code config.json} + {@code medusa_lm_head.safetensors}
  * with {@code {head}.{layer}.linear.weight|bias} and {@code {head}.{layers}.weight}) or the vLLM naming
  * ({@code blocks.{i}.layers.{j}.weight|bias}, {@code lm_heads.{i}.weight}), checked against the base model. Heads
- * whose config says {@code "shared_projection": true} carry no projections: they use the base model's lm_head.
+ * whose config says {@code "shared_projection": true} carry no projections: they use the base model's lm_head. A
+ * {@link DraftVocabulary#FILE} beside them restricts their projections to its tokens.
  */
 public final class HeadsLoader {
 
@@ -103,8 +104,12 @@ public final class HeadsLoader {
                 projections[k] = shared ? baseLmHead : matrix(store, layout, projection, base.vocabSize(), h, weights);
             }
             String name = dir.toAbsolutePath().normalize().getFileName().toString();
-            return new Loaded(new MedusaHeads(name, blocks, biases, projections, shared), store,
-                    config.path("base_model_name_or_path").asText(""));
+            MedusaHeads loaded = new MedusaHeads(name, blocks, biases, projections, shared);
+            DraftVocabulary vocabulary = DraftVocabulary.read(dir, base.vocabSize());
+            if (vocabulary != null) {
+                loaded = loaded.restrictedTo(vocabulary, layout::holdDraft);
+            }
+            return new Loaded(loaded, store, config.path("base_model_name_or_path").asText(""));
         } catch (RuntimeException e) {
             store.close();
             throw e;

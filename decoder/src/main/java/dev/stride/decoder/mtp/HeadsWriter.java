@@ -19,6 +19,10 @@ public final class HeadsWriter {
     }
 
     public static void write(MedusaHeads heads, Path dir, String baseModel, DType dtype) {
+        if (heads.draftIds() != null) {
+            throw new IllegalArgumentException("heads " + heads.name() + " project onto a draft vocabulary: write the"
+                    + " heads with their whole projections, and the vocabulary with DraftVocabulary.write");
+        }
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {

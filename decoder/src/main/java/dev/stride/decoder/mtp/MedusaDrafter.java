@@ -73,7 +73,7 @@ public final class MedusaDrafter implements Drafter {
         boolean weigh = shape.weighsCandidates();
         for (int i = 0; i < n; i++) {
             if (maxDepth[i] > k) {
-                candidates[i].select(k, logits, offset + i * vocab, vocab, width, weigh);
+                candidates[i].select(k, logits, offset + i * vocab, vocab, width, weigh, heads.draftIds());
             }
         }
     }

@@ -1,7 +1,9 @@
 package dev.stride.decoder.mtp;
 
 import dev.stride.decoder.compute.TensorOps;
+import dev.stride.decoder.tensor.ArrayMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
+import java.util.function.UnaryOperator;
 
 /**
  * K prediction heads on the base model's final-norm hidden state. Head k is {@code layers} residual blocks
@@ -13,9 +15,11 @@ import dev.stride.decoder.tensor.WeightMatrix;
  * @param blocks (heads, layers) matrices of shape (hidden, hidden)
  * @param biases (heads, layers) vectors of length hidden
  * @param projections (heads) matrices of shape (vocab, hidden); when shared, one matrix for every head
+ * @param draftIds the token of each projection row when the heads project onto a {@link DraftVocabulary} (rows of
+ *                 the full projections, in this order); null when they project onto the whole vocabulary
  */
 public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] biases, WeightMatrix[] projections,
-                          boolean sharedProjection) {
+                          boolean sharedProjection, int[] draftIds) {
 
     public MedusaHeads {
         if (projections.length == 0) {
@@ -25,12 +29,46 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
             if (sharedProjection && p != projections[0]) {
                 throw new IllegalArgumentException("heads: a shared projection must be one matrix for every head");
             }
+            if (draftIds != null && p.rows() != draftIds.length) {
+                throw new IllegalArgumentException("heads: a projection of " + p.rows() + " rows for a draft vocabulary"
+                        + " of " + draftIds.length + " tokens");
+            }
         }
     }
 
-    /** Heads with a projection each. */
+    /** Heads that propose from the whole vocabulary. */
+    public MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] biases, WeightMatrix[] projections,
+                       boolean sharedProjection) {
+        this(name, blocks, biases, projections, sharedProjection, null);
+    }
+
+    /** Heads with a projection each, proposing from the whole vocabulary. */
     public MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] biases, WeightMatrix[] projections) {
         this(name, blocks, biases, projections, false);
+    }
+
+    /**
+     * The same heads projecting onto {@code vocabulary}'s tokens only: each projection's rows of those tokens, held
+     * by {@code hold} (a shared projection's once, for every head).
+     */
+    public MedusaHeads restrictedTo(DraftVocabulary vocabulary, UnaryOperator<WeightMatrix> hold) {
+        if (draftIds != null) {
+            throw new IllegalStateException("heads " + name + " already project onto a draft vocabulary");
+        }
+        WeightMatrix[] restricted = new WeightMatrix[projections.length];
+        for (int k = 0; k < projections.length; k++) {
+            restricted[k] = sharedProjection && k > 0 ? restricted[0]
+                    : hold.apply(rows(projections[k], vocabulary.ids()));
+        }
+        return new MedusaHeads(name, blocks, biases, restricted, sharedProjection, vocabulary.ids().clone());
+    }
+
+    private static WeightMatrix rows(WeightMatrix m, int[] ids) {
+        float[] values = new float[ids.length * m.cols()];
+        for (int i = 0; i < ids.length; i++) {
+            m.loadRow(ids[i], values, i * m.cols());
+        }
+        return new ArrayMatrix(values, ids.length, m.cols());
     }
 
     public int numHeads() {
@@ -45,6 +83,7 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
         return projections[0].cols();
     }
 
+    /** Rows of a head's logits: the draft vocabulary's size, or the model's vocabulary. */
     public int vocabSize() {
         return projections[0].rows();
     }

@@ -96,6 +96,20 @@ public final class Corpus {
         return heldOut[sequence];
     }
 
+    /** How often each token id of a vocabulary of {@code vocabSize} is a continuation token of a training sequence. */
+    public long[] continuationCounts(int vocabSize) {
+        long[] counts = new long[vocabSize];
+        for (int s = 0; s < sequences.size(); s++) {
+            if (!heldOut[s]) {
+                TokenSequence seq = sequences.get(s);
+                for (int i = seq.draftStart() + 1; i < seq.tokens().length; i++) {
+                    counts[seq.tokens()[i]]++;
+                }
+            }
+        }
+        return counts;
+    }
+
     public int totalTokens() {
         return tokens.length;
     }

@@ -11,11 +11,13 @@ import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
+import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
+import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,6 +65,40 @@ class MultiTokenEquivalenceTest {
             }
         }
         assertEquals(3 * 4 * TREES.length * 6, compared);
+    }
+
+    /**
+     * Heads restricted to a draft vocabulary (here a random third of the tokens, so most next tokens are ones the heads
+     * cannot propose) still give plain decoding's outputs, with projections of their own or shared.
+     */
+    @Test
+    void headsWithADraftVocabularyMatchPlainDecoding() {
+        Random random = new Random(20261205);
+        ModelConfig config = TinyModels.llama();
+        int compared = 0;
+        try (ComputePool pool = new ComputePool(2)) {
+            ModelWeights weights = TinyModels.weights(config, random.nextLong());
+            Transformer transformer = TestDecoders.transformer(config, weights, pool);
+            for (boolean shared : new boolean[] {false, true}) {
+                MedusaHeads full = shared ? TinyModels.sharedProjectionHeads(config, weights, 3, 1, random.nextLong())
+                        : TinyModels.heads(config, weights, 3, 1, random.nextLong());
+                int[] ids = random.ints(0, config.vocabSize()).distinct().limit(config.vocabSize() / 3).toArray();
+                MedusaHeads heads = full.restrictedTo(new DraftVocabulary(ids, 0.5, 10), PackedHalfMatrix::rounded);
+                List<GenerationRequest> requests = randomRequests(random, config, 6);
+                List<GenerationResult> plain = TestDecoders.run(
+                        TestDecoders.decoder(transformer, null, Set.of(), 2), requests);
+                for (String tree : TREES) {
+                    PassCostCurve pass = new PassCostCurve(new int[] {1, 16}, new double[] {1, 1.5});
+                    MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse(tree, heads.numHeads(),
+                            () -> SpeculationCosts.passOnly(pass)), new VectorOps(pool));
+                    List<GenerationResult> multi = TestDecoders.run(
+                            TestDecoders.decoder(transformer, drafter, Set.of(), 1 + random.nextInt(6)), requests);
+                    assertSameOutputs(plain, multi, (shared ? "shared" : "own") + " projections, tree " + tree);
+                    compared += multi.size();
+                }
+            }
+        }
+        assertEquals(2 * TREES.length * 6, compared);
     }
 
     static List<GenerationRequest> randomRequests(Random random, ModelConfig config, int count) {

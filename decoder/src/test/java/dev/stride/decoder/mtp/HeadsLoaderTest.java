@@ -145,6 +145,36 @@ class HeadsLoaderTest {
         return dir;
     }
 
+    /** A draft vocabulary beside the heads restricts every projection to its tokens' rows, in its order. */
+    @Test
+    void aDraftVocabularyBesideTheHeadsRestrictsTheirProjections() throws IOException {
+        MedusaHeads original = heads(BASE, 2, 1, 31);
+        Path dir = tmp.resolve("restricted");
+        HeadsWriter.write(original, dir, "base", DType.F32);
+        int[] ids = {40, 3, 17, 60, 0};
+        new DraftVocabulary(ids, 0.9, 100).write(dir);
+        HeadsLoader.Loaded loaded = HeadsLoader.load(dir, BASE);
+        try {
+            MedusaHeads heads = loaded.heads();
+            assertArrayEquals(ids, heads.draftIds());
+            assertEquals(ids.length, heads.vocabSize());
+            float[] full = new float[BASE.hiddenSize()];
+            float[] row = new float[BASE.hiddenSize()];
+            for (int k = 0; k < heads.numHeads(); k++) {
+                for (int i = 0; i < ids.length; i++) {
+                    original.projections()[k].loadRow(ids[i], full);
+                    heads.projections()[k].loadRow(i, row);
+                    assertArrayEquals(round(full, DType.BF16), row, "head " + k + ", row of token " + ids[i]);
+                }
+            }
+        } finally {
+            loaded.store().close();
+        }
+        Files.writeString(dir.resolve(DraftVocabulary.FILE), "{\"ids\": [1, 61]}");
+        ModelException e = assertThrows(ModelException.class, () -> HeadsLoader.load(dir, BASE));
+        assertTrue(e.getMessage().contains("ids[1] = 61"), e.getMessage());
+    }
+
     @Test
     void vllmNamingLoadsToTheSameHeads() throws IOException {
         MedusaHeads original = heads(BASE, 4, 2, 77);

@@ -63,4 +63,40 @@ class MedusaDrafterTest {
         assertEquals(Set.of(), headsRun(heads, new CostAwareTree(new SpeculationCosts(flat, dear), HEADS, 64),
                 new int[] {HEADS}), "auto starts plain: no heads run before a contest shows that drafting pays");
     }
+
+    /**
+     * Heads restricted to a draft vocabulary propose, at every level, the token the whole heads' logits rank first
+     * among the vocabulary's tokens (the first listed on a tie), and never a token outside it.
+     */
+    @Test
+    void headsWithADraftVocabularyProposeTheirBestTokenWithinIt() {
+        Random random = new Random(8);
+        ModelWeights weights = TinyModels.weights(CONFIG, 4);
+        for (boolean shared : new boolean[] {false, true}) {
+            MedusaHeads full = shared ? TinyModels.sharedProjectionHeads(CONFIG, weights, HEADS, 1, 5)
+                    : TinyModels.heads(CONFIG, weights, HEADS, 1, 5);
+            int[] ids = random.ints(0, CONFIG.vocabSize()).distinct().limit(CONFIG.vocabSize() / 3).toArray();
+            MedusaHeads restricted = full.restrictedTo(new DraftVocabulary(ids, 0.5, 10), m -> m);
+            ScalarOps ops = new ScalarOps();
+            for (int trial = 0; trial < 20; trial++) {
+                float[] hidden = TinyModels.randomFloats(random, CONFIG.hiddenSize());
+                MedusaDrafter drafter = new MedusaDrafter(restricted, StaticTree.chain(HEADS), ops);
+                DraftTree tree = new DraftTree();
+                tree.reset(1);
+                drafter.draft(hidden, 1, new int[] {HEADS}, new DraftState[] {drafter.newState()},
+                        new DraftTree[] {tree});
+                assertEquals(HEADS + 1, tree.size());
+                float[] logits = new float[CONFIG.vocabSize()];
+                for (int k = 0; k < HEADS; k++) {
+                    full.forwardHead(ops, k, hidden, 1, new float[CONFIG.hiddenSize()],
+                            new float[CONFIG.hiddenSize()], logits);
+                    int best = ids[0];
+                    for (int id : ids) {
+                        best = logits[id] > logits[best] ? id : best;
+                    }
+                    assertEquals(best, tree.token(k + 1), (shared ? "shared" : "own") + " projections, head " + k);
+                }
+            }
+        }
+    }
 }

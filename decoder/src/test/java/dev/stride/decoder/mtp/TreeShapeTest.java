@@ -479,7 +479,7 @@ class TreeShapeTest {
     void headCandidatesKeepTheTopByLogitWithLowerIdsFirstOnTies() {
         HeadCandidates c = new HeadCandidates(2, 3);
         float[] logits = {9, 9, 1, 3, 3, 2, 0, 3, 9, 9};
-        c.select(1, logits, 5, 5, 3, true); // the second row: 2 0 3 9 9
+        c.select(1, logits, 5, 5, 3, true, null); // the second row: 2 0 3 9 9
         assertArrayEquals(new int[] {3, 4, 2}, c.ids[1]);
         double total = Math.exp(2) + Math.exp(0) + Math.exp(3) + 2 * Math.exp(9);
         // The denominator sums float exponentials (the same on every CPU): float precision.
@@ -496,7 +496,7 @@ class TreeShapeTest {
                 l[v] = random.nextInt(6); // many ties
             }
             HeadCandidates h = new HeadCandidates(1, 8);
-            h.select(0, l, 0, vocab, width, random.nextBoolean());
+            h.select(0, l, 0, vocab, width, random.nextBoolean(), null);
             Integer[] order = new Integer[vocab];
             for (int v = 0; v < vocab; v++) {
                 order[v] = v;

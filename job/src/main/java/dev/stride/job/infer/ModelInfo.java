@@ -13,7 +13,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * @param passCostRatio time of a multi-token tree pass over a plain pass, null for plain decoding
  */
 public record ModelInfo(String name, String path, long parameters, long weightBytes, String dtype,
-                        String weightLayout, String headsName, String headsPath, int numHeads, int headLayers, Double passCostRatio)
+                        String weightLayout, String headsName, String headsPath, int numHeads, int headLayers,
+                        int draftTokens, Double passCostRatio)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -31,6 +32,6 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
                 engine.weightBytes(), engine.weightDtype(), engine.weightLayout(), engine.headsName().orElse(null),
                 config.heads() == null ? null : ModelLocation.isUri(config.heads()) ? config.heads()
                         : ModelLocation.resolve(config.heads()).toString(), engine.numHeads(),
-                engine.headLayers(), ratio.isPresent() ? ratio.getAsDouble() : null);
+                engine.headLayers(), engine.draftTokens(), ratio.isPresent() ? ratio.getAsDouble() : null);
     }
 }
