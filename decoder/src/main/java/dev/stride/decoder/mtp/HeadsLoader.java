@@ -12,6 +12,7 @@ import dev.stride.decoder.tensor.WeightLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Logger;
 
 /**
  * Reads prediction heads in the FasterDecoding Medusa layout ({@code config.json} + {@code medusa_lm_head.safetensors}
@@ -21,6 +22,8 @@ import java.nio.file.Path;
  * {@link DraftVocabulary#FILE} beside them restricts their projections to its tokens.
  */
 public final class HeadsLoader {
+
+    private static final Logger LOG = Logger.getLogger(HeadsLoader.class.getName());
 
     public static final String WEIGHTS_FILE = "medusa_lm_head.safetensors";
     /** Config key of heads that project with the base model's lm_head. */
@@ -108,6 +111,8 @@ public final class HeadsLoader {
             DraftVocabulary vocabulary = DraftVocabulary.read(dir, base.vocabSize());
             if (vocabulary != null) {
                 loaded = loaded.restrictedTo(vocabulary, layout::holdDraft);
+                LOG.info(String.format("heads: propose from %d of %d tokens (%s)", vocabulary.size(),
+                        base.vocabSize(), dir.resolve(DraftVocabulary.FILE)));
             }
             return new Loaded(loaded, store, config.path("base_model_name_or_path").asText(""));
         } catch (RuntimeException e) {
