@@ -84,6 +84,7 @@ public final class HeadsLoader {
         try {
             boolean vllm = store.contains("blocks.0.layers.0.weight") || store.contains("lm_heads.0.weight");
             WeightLayout layout = WeightLayout.choose(store, weightsChoice);
+            DraftVocabulary vocabulary = DraftVocabulary.read(dir, base.vocabSize());
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
             float[][][] biases = new float[heads][layers][];
             WeightMatrix[] projections = new WeightMatrix[heads];
@@ -91,7 +92,7 @@ public final class HeadsLoader {
             for (int k = 0; k < heads; k++) {
                 for (int l = 0; l < layers; l++) {
                     String prefix = vllm ? "blocks." + k + ".layers." + l + "." : k + "." + l + ".linear.";
-                    blocks[k][l] = matrix(store, layout, prefix + "weight", h, h, weights);
+                    blocks[k][l] = layout.holdDraft(stored(store, prefix + "weight", h, h, weights));
                     biases[k][l] = vector(store, prefix + "bias", h, weights);
                 }
                 String projection = vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight";
@@ -104,11 +105,14 @@ public final class HeadsLoader {
                             + " project with the base model's lm_head say \"" + SHARED_PROJECTION + "\": true in"
                             + " config.json)");
                 }
-                projections[k] = shared ? baseLmHead : matrix(store, layout, projection, base.vocabSize(), h, weights);
+                // With a draft vocabulary only its rows are held (below), never the whole projection first.
+                projections[k] = shared ? baseLmHead : stored(store, projection, base.vocabSize(), h, weights);
+                if (!shared && vocabulary == null) {
+                    projections[k] = layout.holdDraft(projections[k]);
+                }
             }
             String name = dir.toAbsolutePath().normalize().getFileName().toString();
             MedusaHeads loaded = new MedusaHeads(name, blocks, biases, projections, shared);
-            DraftVocabulary vocabulary = DraftVocabulary.read(dir, base.vocabSize());
             if (vocabulary != null) {
                 loaded = loaded.restrictedTo(vocabulary, layout::holdDraft);
                 LOG.info(String.format("heads: propose from %d of %d tokens (%s)", vocabulary.size(),
@@ -121,10 +125,10 @@ public final class HeadsLoader {
         }
     }
 
-    private static WeightMatrix matrix(TensorStore store, WeightLayout layout, String name, int rows, int cols, Path file) {
+    /** A head matrix as the file stores it, its shape checked. */
+    private static WeightMatrix stored(TensorStore store, String name, int rows, int cols, Path file) {
         TensorInfo info = headTensor(store, name, file, rows, cols);
-        WeightMatrix stored = MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
-        return layout.holdDraft(stored);
+        return MappedMatrix.of(info.dtype(), store.data(name), rows, cols);
     }
 
     private static float[] vector(TensorStore store, String name, int length, Path file) {
