@@ -1,6 +1,7 @@
 package dev.stride.decoder.compute;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -10,12 +11,13 @@ import java.util.concurrent.locks.LockSupport;
  * every output element within one chunk, so results never depend on which thread ran it or how many there are.
  * Workers spin briefly between loops (a decode step runs dozens of short loops back to back) and then park.
  *
- * <p>Each loop is its own {@link Loop} object, with its own claim and completion counters, published whole. A
- * worker late from an earlier loop can only claim from that loop's exhausted counter: it can neither run a chunk of
- * the next loop with the earlier loop's bounds nor count a chunk towards the next loop's completion. (Loop
- * parameters once lived in fields of the pool, set one by one; a late worker could see the new chunk count beside
- * the old claim counter, and its completion let the caller return while a chunk was still being computed: the
- * next kernel read half-written activations, in warm two-thread processes only.)
+ * <p>Loops are numbered. The claim word is one atomic long, the current loop's number in the high half and its
+ * count of unclaimed chunks in the low half, so a chunk can only be claimed while its own loop is current, and a
+ * claimed chunk reads its loop's bounds only once it holds the claim. A worker late from an earlier loop cannot run
+ * a chunk of the next one with the earlier loop's bounds or count a chunk towards the next loop's completion (that
+ * race once let the caller return while a chunk was still being computed, in warm two-thread processes only).
+ * A loop allocates nothing, and a spinning worker is not unparked: handing out a loop costs a few cache-line
+ * transfers, not a fresh object and a call into the OS per worker.
  */
 public final class ComputePool implements AutoCloseable {
 
@@ -36,44 +38,19 @@ public final class ComputePool implements AutoCloseable {
     public static final long SERIAL_BELOW_MULTIPLY_ADDS = 1 << 17;
     private static final int CHUNKS_PER_THREAD = 4;
     private static final int SPIN_ITERATIONS = 20_000;
-
-    /** One parallel loop: immutable bounds and body, and counters that belong to this loop alone. */
-    private static final class Loop {
-        final RangeBody body;
-        final int count;
-        final int chunks;
-        final AtomicInteger nextChunk = new AtomicInteger();
-        final AtomicInteger finishedChunks = new AtomicInteger();
-        volatile Throwable failure;
-
-        Loop(RangeBody body, int count, int chunks) {
-            this.body = body;
-            this.count = count;
-            this.chunks = chunks;
-        }
-
-        /** Claims and runs chunks until none are left; returns at once for a loop whose chunks are all claimed. */
-        void runChunks(int worker) {
-            for (int chunk; (chunk = nextChunk.getAndIncrement()) < chunks; ) {
-                try {
-                    body.run((int) ((long) count * chunk / chunks), (int) ((long) count * (chunk + 1) / chunks),
-                            worker);
-                } catch (Throwable t) {
-                    failure = t;
-                } finally {
-                    finishedChunks.incrementAndGet();
-                }
-            }
-        }
-
-        boolean done() {
-            return finishedChunks.get() >= chunks;
-        }
-    }
+    private static final long CHUNK_MASK = 0xFFFF_FFFFL;
 
     private final int threads;
     private final Thread[] workers;
-    private volatile Loop current;
+    /** The current loop's number (high 32 bits) and how many of its chunks are unclaimed (low 32 bits). */
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicInteger finishedChunks = new AtomicInteger();
+    private final AtomicInteger parkedWorkers = new AtomicInteger();
+    // The current loop: written before its number is published in claims, read by a thread holding a claim on it.
+    private RangeBody body;
+    private int count;
+    private int chunks;
+    private volatile Throwable failure;
     private volatile boolean closed;
 
     public ComputePool(int threads) {
@@ -117,49 +94,91 @@ public final class ComputePool implements AutoCloseable {
             body.run(0, count, 0);
             return;
         }
-        Loop loop = new Loop(body, count, Math.min(count, threads * CHUNKS_PER_THREAD));
-        current = loop;
-        for (Thread worker : workers) {
-            LockSupport.unpark(worker);
+        int loopChunks = Math.min(count, threads * CHUNKS_PER_THREAD);
+        this.body = body;
+        this.count = count;
+        this.chunks = loopChunks;
+        failure = null;
+        finishedChunks.set(0); // every chunk of the previous loop has counted: no late increment can follow
+        long loop = (claims.get() >>> 32) + 1;
+        claims.set(loop << 32 | loopChunks);
+        // A worker counts itself parked before its last look at claims: one of the two sees the other's write.
+        if (parkedWorkers.get() > 0) {
+            for (Thread worker : workers) {
+                LockSupport.unpark(worker);
+            }
         }
-        loop.runChunks(0);
-        for (int spins = 0; !loop.done(); spins++) {
+        runChunks(loop, 0);
+        for (int spins = 0; finishedChunks.get() < loopChunks; spins++) {
             if (spins < SPIN_ITERATIONS) {
                 Thread.onSpinWait();
             } else {
                 Thread.yield();
             }
         }
-        Throwable error = loop.failure;
+        this.body = null; // the pool does not keep what the loop captured
+        Throwable error = failure;
         if (error != null) {
             throw new IllegalStateException("compute thread failed: " + error, error);
         }
     }
 
+    /** Claims and runs chunks of loop number {@code loop} until none are left or another loop is current. */
+    private void runChunks(long loop, int worker) {
+        while (true) {
+            long claim = claims.get();
+            int unclaimed = (int) (claim & CHUNK_MASK);
+            if (claim >>> 32 != loop || unclaimed == 0) {
+                return;
+            }
+            if (!claims.compareAndSet(claim, claim - 1)) {
+                continue;
+            }
+            // Read only now: with a chunk of this loop claimed and not yet counted, the loop cannot end, so the
+            // caller cannot be writing the next loop's fields. (Read before the claim, a worker could take the
+            // next loop's bounds while the claim word still showed this one.)
+            int loopChunks = chunks;
+            int loopCount = count;
+            int chunk = loopChunks - unclaimed;
+            try {
+                body.run((int) ((long) loopCount * chunk / loopChunks),
+                        (int) ((long) loopCount * (chunk + 1) / loopChunks), worker);
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                finishedChunks.incrementAndGet();
+            }
+        }
+    }
+
     private void workLoop(int worker) {
-        Loop seen = null;
+        long seen = 0;
         while (true) {
             int spins = 0;
-            Loop loop;
-            while ((loop = current) == seen && !closed) {
+            long loop;
+            while ((loop = claims.get() >>> 32) == seen && !closed) {
                 if (++spins < SPIN_ITERATIONS) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.park(this);
+                    parkedWorkers.incrementAndGet();
+                    if (claims.get() >>> 32 == seen && !closed) {
+                        LockSupport.park(this);
+                    }
+                    parkedWorkers.decrementAndGet();
+                    spins = 0;
                 }
             }
             if (closed) {
                 return;
             }
             seen = loop;
-            loop.runChunks(worker);
+            runChunks(loop, worker);
         }
     }
 
     @Override
     public void close() {
         closed = true;
-        current = null;
         for (Thread worker : workers) {
             LockSupport.unpark(worker);
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.ManagementFactory;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -62,6 +63,27 @@ class ComputePoolTest {
             AtomicInteger sum = new AtomicInteger();
             pool.parallelFor(100, (start, end, worker) -> sum.addAndGet(end - start));
             assertEquals(100, sum.get());
+        }
+    }
+
+    /** Handing out a loop must not allocate: a decode pass runs dozens of them (each once cost an object). */
+    @Test
+    void aLoopAllocatesNothingOnTheCallingThread() {
+        var threadBean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long[] chunksRun = new long[2];
+        ComputePool.RangeBody body = (start, end, worker) -> chunksRun[worker]++;
+        try (ComputePool pool = new ComputePool(2)) {
+            for (int i = 0; i < 20_000; i++) {
+                pool.parallelFor(16, body);
+            }
+            int loops = 10_000;
+            long before = threadBean.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < loops; i++) {
+                pool.parallelFor(16, body);
+            }
+            long allocated = threadBean.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < loops, allocated + " bytes allocated by " + loops + " loops");
+            assertEquals(8 * 30_000L, chunksRun[0] + chunksRun[1], "two threads, eight chunks a loop, each run once");
         }
     }
 
