@@ -6,9 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code stride} command line. */
 @Command(name = "stride", mixinStandardHelpOptions = true, versionProvider = StrideCli.Version.class,
         description = "Exact multi-token LLM decoding.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, TrainHeadsCommand.class, RandomModelCommand.class,
-            ImportGgufCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, TrainHeadsCommand.class, DraftVocabularyCommand.class,
+            RandomModelCommand.class, ImportGgufCommand.class, CommandLine.HelpCommand.class})
 public final class StrideCli {
 
     public static void main(String[] args) {

@@ -74,7 +74,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     @Option(names = "--draft-vocabulary", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Write DIR/" + DraftVocabulary.FILE + ": the most frequent continuation tokens of the"
-                    + " training data, enough to cover 95 % of them. Decoding then projects the heads onto those tokens"
+                    + " training data, enough to cover 95 %% of them. Decoding then projects the heads onto those tokens"
                     + " only (cheaper head levels; outputs unchanged). --no-draft-vocabulary drafts from the whole"
                     + " vocabulary (default: ${DEFAULT-VALUE}).")
     boolean draftVocabulary;
@@ -190,7 +190,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
              ComputePool pool = new ComputePool(threadCount)) {
             Model base = engine.model();
             report.put("weight_layout", engine.weightLayout());
-            List<int[]> trainIds = tokenize(engine, trainText, prompts);
+            List<int[]> trainIds = TrainingPrompts.tokenize(engine, trainText, prompts);
             long t0 = System.nanoTime();
             List<TokenSequence> sequences;
             if (resume && checkpoint.hasSequences()) {
@@ -224,7 +224,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             long t3 = System.nanoTime();
             heldOutEval = trainer.evaluate(corpus.heldOutPositions());
             headWeights = trainer.headWeights();
-            evalIds = evalText != null ? tokenize(engine, evalText, evalPrompts) : heldOutPrompts(corpus);
+            evalIds = evalText != null ? TrainingPrompts.tokenize(engine, evalText, evalPrompts) : heldOutPrompts(corpus);
             long t4 = System.nanoTime();
             dataSection(report, corpus, trainText.size(), evalIds.size());
             trainingSection(report, threadCount, firstStep, trainer);
@@ -360,29 +360,6 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("every training prompt is also an evaluation prompt");
         }
         return kept;
-    }
-
-    private static List<int[]> tokenize(Engine engine, List<String> texts, Path source) {
-        List<int[]> ids = new ArrayList<>();
-        int context = engine.contextLength();
-        for (String text : texts) {
-            int[] tokens = engine.tokenizer().encode(text);
-            if (tokens.length == 0 || tokens.length >= context - 1) {
-                throw new IllegalArgumentException(source + ": prompt '" + abbreviate(text) + "' has " + tokens.length
-                        + " tokens; it must have between 1 and " + (context - 2));
-            }
-            ids.add(tokens);
-        }
-        if (ids.isEmpty()) {
-            int bos = engine.tokenizer().bosId().orElseThrow(() -> new IllegalArgumentException(
-                    "the tokenizer has no BOS token to start from: give --prompts"));
-            ids.add(new int[] {bos});
-        }
-        return ids;
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 
     /** The distinct prompts of held-out sequences (at most 32): never trained on when the split is by prompt. */

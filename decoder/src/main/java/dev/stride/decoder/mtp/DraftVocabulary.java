@@ -15,8 +15,9 @@ import java.util.Comparator;
 import java.util.stream.IntStream;
 
 /**
- * The tokens prediction heads may propose: the most frequent of the targets they were trained on, as many as cover
- * {@link #COVERAGE} of those targets (the idea of FR-Spec's frequency-ranked drafting). Heads then project onto these
+ * The tokens prediction heads may propose: the most frequent of the model's continuation tokens (the targets
+ * {@code train-heads} trained on, or, for heads trained elsewhere, what {@code stride draft-vocabulary} decoded from
+ * the user's prompts), as many as cover {@link #COVERAGE} of them (the idea of FR-Spec's frequency-ranked drafting). Heads then project onto these
  * rows only, and a head's vocabulary projection is most of its weights, so a head level costs less in proportion. A
  * token outside the list is never proposed, which costs acceptance where it was next, never exactness: every token is
  * still the model's choice. Kept beside the heads as {@link #FILE}; heads without it propose from the whole vocabulary.
@@ -77,8 +78,8 @@ public record DraftVocabulary(int[] ids, double coverage, long countedTokens) {
         root.put("tokens", ids.length);
         root.put("coverage", coverage);
         root.put("counted_tokens", countedTokens);
-        root.put("note", "token ids the heads propose, most frequent first among the targets they were trained on;"
-                + " delete this file to draft from the whole vocabulary");
+        root.put("note", "token ids the heads propose, most frequent first among the model's continuation tokens"
+                + " counted; delete this file to draft from the whole vocabulary");
         root.putArray("ids").addAll(IntStream.of(ids).mapToObj(JSON.getNodeFactory()::numberNode).toList());
         try {
             Files.writeString(dir.resolve(FILE), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n",

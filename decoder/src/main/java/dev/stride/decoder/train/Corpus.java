@@ -101,10 +101,7 @@ public final class Corpus {
         long[] counts = new long[vocabSize];
         for (int s = 0; s < sequences.size(); s++) {
             if (!heldOut[s]) {
-                TokenSequence seq = sequences.get(s);
-                for (int i = seq.draftStart() + 1; i < seq.tokens().length; i++) {
-                    counts[seq.tokens()[i]]++;
-                }
+                sequences.get(s).countContinuation(counts);
             }
         }
         return counts;

@@ -15,4 +15,11 @@ public record TokenSequence(int[] tokens, int draftStart, int group) {
             throw new IllegalArgumentException("draft start " + draftStart + " outside a sequence of " + tokens.length);
         }
     }
+
+    /** Adds one to {@code counts[id]} for each continuation token: the tokens the model chose after the prompt. */
+    public void countContinuation(long[] counts) {
+        for (int i = draftStart + 1; i < tokens.length; i++) {
+            counts[tokens[i]]++;
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.stride.decoder.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.engine.Engine;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -58,5 +59,32 @@ public final class TrainingPrompts {
             throw new IllegalArgumentException(file + ": no prompts in the file");
         }
         return prompts;
+    }
+
+    /**
+     * The prompts as token ids, each between 1 and the context length minus 2 tokens (an error names the file and
+     * the prompt otherwise); BOS alone where there are none (no prompts file).
+     */
+    public static List<int[]> tokenize(Engine engine, List<String> texts, Path source) {
+        List<int[]> ids = new ArrayList<>();
+        int context = engine.contextLength();
+        for (String text : texts) {
+            int[] tokens = engine.tokenizer().encode(text);
+            if (tokens.length == 0 || tokens.length >= context - 1) {
+                throw new IllegalArgumentException(source + ": prompt '" + abbreviate(text) + "' has " + tokens.length
+                        + " tokens; it must have between 1 and " + (context - 2));
+            }
+            ids.add(tokens);
+        }
+        if (ids.isEmpty()) {
+            int bos = engine.tokenizer().bosId().orElseThrow(() -> new IllegalArgumentException(
+                    "the tokenizer has no BOS token to start from: give --prompts"));
+            ids.add(new int[] {bos});
+        }
+        return ids;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
 }
