@@ -28,15 +28,21 @@ public final class ComputePool implements AutoCloseable {
     }
 
     /**
-     * Loops doing fewer multiply-adds than this run on the calling thread: handing one out costs more than a second
-     * thread saves. A parallel loop costs 0.6-0.8 µs even with empty chunks; measured on AVX-512, 2 threads (JMH
+     * Loops doing less work than this many multiply-adds of a one-row kernel run on the calling thread: handing one out
+     * costs more than a second thread saves. (Kernels over several rows do about twice the multiply-adds a cycle of a
+     * one-row kernel, so callers count theirs at half: see VectorOps.) Measured on AVX-512, 2 threads (JMH
      * MatmulBenchmark, float32 panels): 192x192 at 1 / 4 rows 1.4 / 1.7 µs on one thread against 2.0 / 2.7 µs on two,
      * 512x512 9.0 / 12.4 µs against 6.2 / 8.1. Demo decoding, thresholds alternated in one process (12 rounds,
      * medians): batch 1 plain 8,345-8,329 tokens/s at 2^15 against 8,681-9,077 here, chain:1 9,873-10,129 against
      * 10,259-10,409, batch 8 plain 22,059 against 24,126.
      */
     public static final long SERIAL_BELOW_MULTIPLY_ADDS = 1 << 17;
-    private static final int CHUNKS_PER_THREAD = 4;
+    /**
+     * Enough for a thread to take over a late one's share; each more is another claim on a contended cache line. Demo
+     * decoding, batch 1, two and four alternating in one process (25 rounds, medians, two runs): plain 1.040-1.044x,
+     * chain:1 1.008-1.045x, chain:2 1.017-1.021x with two; batch 8 and 350M passes unchanged.
+     */
+    private static final int CHUNKS_PER_THREAD = 2;
     private static final int SPIN_ITERATIONS = 20_000;
     private static final long CHUNK_MASK = 0xFFFF_FFFFL;
 

@@ -83,7 +83,7 @@ class ComputePoolTest {
             }
             long allocated = threadBean.getCurrentThreadAllocatedBytes() - before;
             assertTrue(allocated < loops, allocated + " bytes allocated by " + loops + " loops");
-            assertEquals(8 * 30_000L, chunksRun[0] + chunksRun[1], "two threads, eight chunks a loop, each run once");
+            assertEquals(4 * 30_000L, chunksRun[0] + chunksRun[1], "two threads, four chunks a loop, each run once");
         }
     }
 
@@ -105,7 +105,7 @@ class ComputePoolTest {
             assertEquals(1, calls[0]);
             AtomicInteger chunks = new AtomicInteger();
             pool.parallelFor(16, ComputePool.SERIAL_BELOW_MULTIPLY_ADDS, (start, end, worker) -> chunks.incrementAndGet());
-            assertEquals(8, chunks.get(), "two threads, four chunks each");
+            assertEquals(4, chunks.get(), "two threads, two chunks each");
         }
     }
 
