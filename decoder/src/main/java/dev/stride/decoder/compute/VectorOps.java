@@ -49,6 +49,7 @@ public final class VectorOps implements TensorOps {
     private float[] packBuffer = new float[0];
     /** F16 panels' register inputs: the inputs times 2^112 (see PackedKernels.registerInputs). */
     private float[] scaledInputs = new float[0];
+    private final MatmulChunks chunks = new MatmulChunks();
 
     public VectorOps(ComputePool pool) {
         this.pool = pool;
@@ -58,7 +59,7 @@ public final class VectorOps implements TensorOps {
         return pool;
     }
 
-    /** Synchronized: the per-thread scratch and the pack buffer are shared by every caller of this instance. */
+    /** Synchronized: the per-thread scratch, the pack buffer and the chunk body are shared by every caller. */
     @Override
     public synchronized void matmul(WeightMatrix w, float[] x, int n, float[] out) {
         if (w instanceof ArrayMatrix trainable) {
@@ -66,34 +67,68 @@ public final class VectorOps implements TensorOps {
             // small next to the matmul with its many input rows, and the panel kernel needs no lane sums.
             PackedMatrix packed = PackedMatrix.pack(trainable, packBuffer);
             packBuffer = packed.panels();
-            matmulPacked(packed, x, n, out);
+            chunks.run(packed, x, n, out, null, null, panelGroups(packed.panelCount()));
         } else if (w instanceof PackedMatrix packed) {
-            matmulPacked(packed, x, n, out);
+            chunks.run(packed, x, n, out, null, null, panelGroups(packed.panelCount()));
         } else if (w instanceof PackedHalfMatrix half) {
-            float[][] panels = scratchFor(4 * w.cols() * PackedMatrix.PANEL);
-            int count = half.panelCount();
             if (half.dtype() == DType.F16 && scaledInputs.length < n * w.cols()) {
                 scaledInputs = new float[n * w.cols()];
             }
-            float[] registerInputs = PackedKernels.registerInputs(half, x, n, scaledInputs);
-            pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(half,
-                    x, n, out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count), registerInputs,
-                    panels[worker]));
+            chunks.run(half, x, n, out, PackedKernels.registerInputs(half, x, n, scaledInputs),
+                    scratchFor(4 * w.cols() * PackedMatrix.PANEL), panelGroups(half.panelCount()));
         } else if (w instanceof PackedQ8Matrix q8) {
-            float[][] acc = scratchFor(Q8Kernels.SCRATCH);
-            pool.parallelFor(q8.tileCount(), multiplyAdds(w, n),
-                    (start, end, worker) -> Q8Kernels.matmul(q8, x, n, out, start, end, acc[worker]));
+            chunks.run(q8, x, n, out, null, scratchFor(Q8Kernels.SCRATCH), q8.tileCount());
         } else {
-            float[][] scratch = scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES); // rows, then partials to sum
-            pool.parallelFor(w.rows(), multiplyAdds(w, n),
-                    (start, end, worker) -> matmulRows(w, x, n, out, start, end, scratch[worker]));
+            // rows, then partials to sum
+            chunks.run(w, x, n, out, null, scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES), w.rows());
         }
     }
 
-    private void matmulPacked(PackedMatrix w, float[] x, int n, float[] out) {
-        int count = w.panelCount();
-        pool.parallelFor(panelGroups(count), multiplyAdds(w, n), (start, end, worker) -> PackedKernels.matmul(w, x, n,
-                out, start * PANEL_GROUP, Math.min(end * PANEL_GROUP, count)));
+    /**
+     * The chunks of one matmul, as the pool hands them out: panel groups, q8 tiles or weight rows, by the matrix's
+     * layout. One instance serves every call (matmul is synchronized), so a matmul allocates nothing; a lambda
+     * capturing the call's arguments was allocated on every call, parallel or not (840 bytes a demo pass).
+     */
+    private final class MatmulChunks implements ComputePool.RangeBody {
+        private WeightMatrix w;
+        private float[] x;
+        private int n;
+        private float[] out;
+        private float[] registerInputs;
+        private float[][] scratch;
+
+        void run(WeightMatrix w, float[] x, int n, float[] out, float[] registerInputs, float[][] scratch, int count) {
+            this.w = w;
+            this.x = x;
+            this.n = n;
+            this.out = out;
+            this.registerInputs = registerInputs;
+            this.scratch = scratch;
+            try {
+                pool.parallelFor(count, multiplyAdds(w, n), this);
+            } finally {
+                this.w = null; // nothing of the call outlives it
+                this.x = null;
+                this.out = null;
+                this.registerInputs = null;
+                this.scratch = null;
+            }
+        }
+
+        @Override
+        public void run(int start, int end, int worker) {
+            if (w instanceof PackedMatrix packed) {
+                PackedKernels.matmul(packed, x, n, out, start * PANEL_GROUP,
+                        Math.min(end * PANEL_GROUP, packed.panelCount()));
+            } else if (w instanceof PackedHalfMatrix half) {
+                PackedKernels.matmul(half, x, n, out, start * PANEL_GROUP,
+                        Math.min(end * PANEL_GROUP, half.panelCount()), registerInputs, scratch[worker]);
+            } else if (w instanceof PackedQ8Matrix q8) {
+                Q8Kernels.matmul(q8, x, n, out, start, end, scratch[worker]);
+            } else {
+                matmulRows(w, x, n, out, start, end, scratch[worker]);
+            }
+        }
     }
 
     /**

@@ -40,6 +40,7 @@ public final class Transformer implements ForwardBackend {
     private float[][] scores = new float[0][]; // (threads, group size * scoreStride), see ensureScores
     private int scoreStride;                    // floats of one query's scores
     private float[][] weightSums = new float[0][]; // (threads, group size): softmax denominators
+    private final AttentionItems attention = new AttentionItems();
 
     public Transformer(ModelConfig config, ModelWeights weights, TensorOps ops, ComputePool pool) {
         this.config = config;
@@ -157,17 +158,43 @@ public final class Transformer implements ForwardBackend {
         // stays on the calling thread below half the matmuls' amount: demo, batch 1, short prompts, alternated in one
         // process (12 rounds, medians): plain 8,493 -> 9,500 tokens/s, chain:2 9,449 -> 10,307 against always
         // parallel; at a 448-token prefix it stays parallel (serial there cost 1.2-1.4x per pass).
-        pool.parallelFor(n * kvHeads * chunks, 2 * visibleSlots * config.numHeads() * 2 * headDim,
-                (start, end, worker) -> {
-                    for (int item = start; item < end; item++) {
-                        int group = item / n;
-                        int firstInGroup = group % chunks * chunk;
-                        attendHeads(batch, layer, item % n, group / chunks * groupSize + firstInGroup,
-                                Math.min(chunk, groupSize - firstInGroup), scores[worker], weightSums[worker]);
-                    }
-                });
+        attention.run(batch, layer, chunk, chunks, 2 * visibleSlots * config.numHeads() * 2 * headDim);
         ops.matmul(w.output(), attnOut, n, proj);
         addInto(x, proj, n * hidden);
+    }
+
+    /**
+     * A pass's attention of one layer, as the pool hands it out: items of (row, key/value group, chunk of its heads),
+     * rows innermost. One instance serves every layer (forward is synchronized), so handing it out allocates nothing.
+     */
+    private final class AttentionItems implements ComputePool.RangeBody {
+        private PassBatch batch;
+        private int layer;
+        private int chunk;
+        private int chunks;
+
+        void run(PassBatch batch, int layer, int chunk, int chunks, long multiplyAdds) {
+            this.batch = batch;
+            this.layer = layer;
+            this.chunk = chunk;
+            this.chunks = chunks;
+            try {
+                pool.parallelFor(batch.size() * config.numKvHeads() * chunks, multiplyAdds, this);
+            } finally {
+                this.batch = null;
+            }
+        }
+
+        @Override
+        public void run(int start, int end, int worker) {
+            int n = batch.size();
+            for (int item = start; item < end; item++) {
+                int group = item / n;
+                int firstInGroup = group % chunks * chunk;
+                attendHeads(batch, layer, item % n, group / chunks * groupSize + firstInGroup,
+                        Math.min(chunk, groupSize - firstInGroup), scores[worker], weightSums[worker]);
+            }
+        }
     }
 
     /**

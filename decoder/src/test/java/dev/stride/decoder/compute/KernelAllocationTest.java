@@ -1,12 +1,11 @@
 package dev.stride.decoder.compute;
 
-import static org.junit.jupiter.api.Assertions.fail;
+import static dev.stride.decoder.testing.AllocationProbe.assertAllocationFree;
 
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import dev.stride.decoder.tensor.PackedQ8Matrix;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -14,15 +13,14 @@ import org.junit.jupiter.api.Test;
  * The matmul kernels allocate nothing once C2 has compiled them. A Vector API value that C2 does not keep in registers
  * (a helper call left out of line, e.g. at the compiler's node cutoff) is boxed on the heap at every call, and the
  * kernel runs at a fraction of its speed: the q8 four-row block did (two of its four scale widenings out of line; one
- * thread, 1024x1024 in cache, 73 µs against 52 µs once fixed). Before C2 every vector is an object, so each case calls
- * its kernel at every block size until a stretch of calls allocates nothing, or fails at a deadline.
+ * thread, 1024x1024 in cache, 73 µs against 52 µs once fixed). Each case calls its kernel at every block size until a
+ * stretch of calls allocates nothing ({@link dev.stride.decoder.testing.AllocationProbe}).
  */
 class KernelAllocationTest {
 
     private static final int ROWS = 128;
     private static final int COLS = 96;
     private static final int MAX_ROWS = 8;
-    private static final long DEADLINE_NANOS = 60_000_000_000L;
 
     private final Random random = new Random(3);
     private final float[] x = new float[MAX_ROWS * COLS];
@@ -70,27 +68,5 @@ class KernelAllocationTest {
                 }
             });
         }
-    }
-
-    /** Runs {@code calls} until 200 runs in a row allocate nothing on this thread. */
-    private static void assertAllocationFree(String what, Runnable calls) {
-        var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long start = System.nanoTime();
-        long allocated;
-        do {
-            for (int i = 0; i < 2_000; i++) {
-                calls.run();
-            }
-            long before = threads.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 200; i++) {
-                calls.run();
-            }
-            allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            if (allocated == 0) {
-                return;
-            }
-        } while (System.nanoTime() - start < DEADLINE_NANOS);
-        fail(what + ": 200 calls at 1-" + MAX_ROWS + " rows still allocated " + allocated + " bytes after "
-                + DEADLINE_NANOS / 1_000_000_000 + " s of warm-up: a vector boxed in a compiled kernel");
     }
 }

@@ -4,15 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stride.decoder.testing.ForkedJvm;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -112,31 +108,7 @@ class ForkedJvmNumericsTest {
     /** Runs the probe in a new JVM with the given flags; its output lines as name -> value. */
     private static Map<String, String> probe(List<String> flags, String scope, int rounds)
             throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-XX:+IgnoreUnrecognizedVMOptions"); // UseAVX exists only on x86
-        command.addAll(flags);
-        command.add("--add-modules=jdk.incubator.vector");
-        command.add("-Dstride.fixture.dir=" + System.getProperty("stride.fixture.dir", "../models/fortunes-llama-2m"));
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add(NumericsProbe.class.getName());
-        command.add(scope);
-        command.add(String.valueOf(rounds));
-        Path stderr = Files.createTempFile("stride-probe", ".err");
-        try {
-            Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            boolean finished = process.waitFor(8, TimeUnit.MINUTES);
-            if (!finished) {
-                process.destroyForcibly();
-            }
-            assertTrue(finished, flags + ": probe did not finish in 8 minutes");
-            assertEquals(0, process.exitValue(), flags + ": probe failed:\n" + output + Files.readString(stderr));
-            return parse(output);
-        } finally {
-            Files.deleteIfExists(stderr);
-        }
+        return parse(ForkedJvm.run(flags, NumericsProbe.class, scope, String.valueOf(rounds)));
     }
 
     private static Map<String, String> parse(String output) {

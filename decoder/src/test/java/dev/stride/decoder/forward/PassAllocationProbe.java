@@ -1,0 +1,67 @@
+package dev.stride.decoder.forward;
+
+import dev.stride.decoder.compute.ComputePool;
+import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelLoader;
+import dev.stride.decoder.safetensors.TensorStore;
+import dev.stride.decoder.tensor.WeightLayout;
+import dev.stride.decoder.testing.Fixtures;
+import java.lang.management.ManagementFactory;
+
+/**
+ * Run in a JVM of its own by {@link PassAllocationTest}: the bundled model in one weight layout (the argument), on two
+ * compute threads, passes of 1, 2, 3, 4 and 8 rows after a 64-token prefix, repeated until a stretch of 1,000 passes
+ * allocates less than a byte a pass on the calling thread or 60 s have passed; prints the bytes of the last stretch.
+ */
+public final class PassAllocationProbe {
+
+    private static final int PREFIX = 64;
+    private static final int[] ROWS = {1, 2, 3, 4, 8};
+    private static final int RUNS = 200; // of all five passes: 1,000 passes
+    private static final long DEADLINE_NANOS = 60_000_000_000L;
+
+    public static void main(String[] args) throws Exception {
+        WeightLayout layout = WeightLayout.valueOf(args[0]);
+        ModelConfig config = ModelConfig.read(Fixtures.modelDir());
+        var threadBean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (TensorStore store = TensorStore.openDirectory(Fixtures.modelDir());
+             ComputePool pool = new ComputePool(2)) {
+            Transformer transformer = new Transformer(config, ModelLoader.weights(config, store, layout),
+                    new VectorOps(pool), pool);
+            KvCache cache = new KvCacheBudget(config, 1 << 26).tryAllocate(PREFIX + ROWS[ROWS.length - 1]);
+            PassBatch prefill = new PassBatch();
+            for (int i = 0; i < PREFIX; i++) {
+                prefill.addCausal(cache, 5 + i, i, i == PREFIX - 1);
+            }
+            PassOutput out = transformer.newOutput();
+            transformer.forward(prefill, out);
+            PassBatch[] passes = new PassBatch[ROWS.length];
+            for (int p = 0; p < ROWS.length; p++) {
+                passes[p] = new PassBatch();
+                for (int i = 0; i < ROWS[p]; i++) {
+                    passes[p].addCausal(cache, 7 + i, PREFIX + i, true);
+                }
+            }
+            long start = System.nanoTime();
+            long allocated;
+            do {
+                for (int run = 0; run < 10 * RUNS; run++) {
+                    forwardAll(transformer, passes, out);
+                }
+                long before = threadBean.getCurrentThreadAllocatedBytes();
+                for (int run = 0; run < RUNS; run++) {
+                    forwardAll(transformer, passes, out);
+                }
+                allocated = threadBean.getCurrentThreadAllocatedBytes() - before;
+            } while (allocated >= RUNS * ROWS.length && System.nanoTime() - start < DEADLINE_NANOS);
+            System.out.println(layout + " " + allocated);
+        }
+    }
+
+    private static void forwardAll(Transformer transformer, PassBatch[] passes, PassOutput out) {
+        for (PassBatch pass : passes) {
+            transformer.forward(pass, out);
+        }
+    }
+}
