@@ -79,7 +79,7 @@ public final class VectorOps implements TensorOps {
         } else if (w instanceof PackedQ8Matrix q8) {
             chunks.run(q8, x, n, out, null, scratchFor(Q8Kernels.SCRATCH), q8.tileCount());
         } else {
-            // rows, then partials to sum
+            // scratch: a block of widened weight rows, then the dot products' partials to sum
             chunks.run(w, x, n, out, null, scratchFor(BLOCK * w.cols() + BLOCK * BLOCK * LANES), w.rows());
         }
     }
