@@ -26,7 +26,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -74,9 +73,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     @Option(names = "--draft-vocabulary", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Write DIR/" + DraftVocabulary.FILE + ": the most frequent continuation tokens of the"
-                    + " training data, enough to cover 95 %% of them. Decoding then projects the heads onto those tokens"
-                    + " only (cheaper head levels; outputs unchanged). --no-draft-vocabulary drafts from the whole"
-                    + " vocabulary (default: ${DEFAULT-VALUE}).")
+                    + " training data, enough to cover 95 %% of them. Decoding then projects the heads onto those"
+                    + " tokens only (cheaper head levels; outputs unchanged). --no-draft-vocabulary drafts from the"
+                    + " whole vocabulary (default: ${DEFAULT-VALUE}).")
     boolean draftVocabulary;
 
     @Option(names = "--prompts", description = {"Training prompts: .jsonl ({\"prompt\": ...} per line) or .txt (one per"
@@ -224,7 +223,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             long t3 = System.nanoTime();
             heldOutEval = trainer.evaluate(corpus.heldOutPositions());
             headWeights = trainer.headWeights();
-            evalIds = evalText != null ? TrainingPrompts.tokenize(engine, evalText, evalPrompts) : heldOutPrompts(corpus);
+            evalIds = evalText != null ? TrainingPrompts.tokenize(engine, evalText, evalPrompts)
+                    : heldOutPrompts(corpus);
             long t4 = System.nanoTime();
             dataSection(report, corpus, trainText.size(), evalIds.size());
             trainingSection(report, threadCount, firstStep, trainer);

@@ -17,10 +17,11 @@ import java.util.stream.IntStream;
 /**
  * The tokens prediction heads may propose: the most frequent of the model's continuation tokens (the targets
  * {@code train-heads} trained on, or, for heads trained elsewhere, what {@code stride draft-vocabulary} decoded from
- * the user's prompts), as many as cover {@link #COVERAGE} of them (the idea of FR-Spec's frequency-ranked drafting). Heads then project onto these
- * rows only, and a head's vocabulary projection is most of its weights, so a head level costs less in proportion. A
- * token outside the list is never proposed, which costs acceptance where it was next, never exactness: every token is
- * still the model's choice. Kept beside the heads as {@link #FILE}; heads without it propose from the whole vocabulary.
+ * the user's prompts), as many as cover {@link #COVERAGE} of them (the idea of FR-Spec's frequency-ranked drafting).
+ * Heads then project onto these rows only, and a head's vocabulary projection is most of its weights, so a head level
+ * costs less in proportion. A token outside the list is never proposed, which costs acceptance where it was next,
+ * never exactness: every token is still the model's choice. Kept beside the heads as {@link #FILE}; heads without it
+ * propose from the whole vocabulary.
  *
  * @param ids token ids, most frequent first
  * @param coverage share of the counted targets that {@code ids} cover
