@@ -4,8 +4,6 @@ import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.decoder.mtp.DraftVocabulary;
-import dev.stride.decoder.train.ContinuationGenerator;
-import dev.stride.decoder.train.ProgressBar;
 import dev.stride.decoder.train.TokenSequence;
 import dev.stride.decoder.train.TrainingPrompts;
 import java.io.IOException;
@@ -42,21 +40,13 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
             + " ({\"prompt\": ...} per line) or .txt (one per line).")
     Path prompts;
 
-    @Option(names = "--samples", defaultValue = "512",
-            description = "Continuations to decode, cycling through the prompts (default: ${DEFAULT-VALUE}).")
-    int samples;
-
     /**
-     * Sampled continuations spread the counts over many more tokens: on the demo 512 samples at 0.5 took 768 tokens
-     * for 95 %, at 0.8 384 (chain:2 then 1.16x the whole vocabulary's speed at the same tokens per pass).
+     * Sampled continuations spread the counts over many more tokens: on the demo 512 samples at a greedy share of 0.5
+     * took 768 tokens for 95 %, at 0.8 384 (chain:2 then 1.16x the whole vocabulary's speed at the same tokens per
+     * pass).
      */
-    @Option(names = "--greedy-share", defaultValue = "0.8", description = "Share of greedy continuations; the rest"
-            + " are sampled at temperature 0.7-1.0 (default: ${DEFAULT-VALUE}).")
-    double greedyShare;
-
-    @Option(names = "--max-new-tokens", defaultValue = "128",
-            description = "Tokens per continuation (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Mixin
+    ContinuationOptions continuations = new ContinuationOptions(512, 0.8);
 
     @Option(names = "--seed", defaultValue = "0",
             description = "Seed of the sampled continuations (default: ${DEFAULT-VALUE}).")
@@ -75,7 +65,7 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        validate();
+        continuations.validate();
         PrintStream log = System.err;
         Path file = heads.resolve(DraftVocabulary.FILE);
         if (Files.exists(file) && !force) {
@@ -89,10 +79,7 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
         try (Engine engine = Engine.load(new EngineOptions(model, heads, threadCount, "cpu",
                 EngineOptions.DEFAULT_KV_CACHE_BYTES, weights.choice))) {
             List<int[]> ids = TrainingPrompts.tokenize(engine, texts, prompts);
-            ProgressBar bar = new ProgressBar(log, "decoding", samples);
-            List<TokenSequence> sequences = ContinuationGenerator.generate(engine, ids, samples, greedyShare,
-                    maxNewTokens, seed, done -> bar.update(done, "continuations"));
-            bar.finish();
+            List<TokenSequence> sequences = continuations.generate(engine, ids, seed, log);
             counts = new long[engine.model().config().vocabSize()];
             for (TokenSequence sequence : sequences) {
                 sequence.countContinuation(counts);
@@ -109,14 +96,5 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
         log.printf(Locale.ROOT, "draft-vocabulary: %d of %d tokens cover %.1f %% of %d continuation tokens; wrote %s%n",
                 vocabulary.size(), counts.length, 100 * vocabulary.coverage(), vocabulary.countedTokens(), file);
         return 0;
-    }
-
-    private void validate() {
-        if (samples <= 0 || maxNewTokens <= 0) {
-            throw new IllegalArgumentException("--samples and --max-new-tokens must be > 0");
-        }
-        if (greedyShare < 0 || greedyShare > 1) {
-            throw new IllegalArgumentException("--greedy-share must be in [0, 1], got " + greedyShare);
-        }
     }
 }

@@ -9,7 +9,6 @@ import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.decoder.mtp.HeadsWriter;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.train.Checkpoint;
-import dev.stride.decoder.train.ContinuationGenerator;
 import dev.stride.decoder.train.Corpus;
 import dev.stride.decoder.train.EngineMeasurement;
 import dev.stride.decoder.train.HeadModel;
@@ -83,18 +82,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         "Parquet prompt files: convert them to JSONL with the Spark job's sample converter first."})
     Path prompts;
 
-    @Option(names = "--samples", defaultValue = "2000",
-            description = "Continuations to generate (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--greedy-share", defaultValue = "0.5", description = {"Share of greedy continuations; the rest"
-            + " are sampled at temperature 0.7-1.0 (default: ${DEFAULT-VALUE}).",
-        "Greedy data counts most for greedy decoding, sampled data for sampled decoding."})
-    double greedyShare;
-
-    @Option(names = "--max-new-tokens", defaultValue = "128",
-            description = "Tokens per generated continuation (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Mixin
+    ContinuationOptions continuations = new ContinuationOptions(2000, 0.5);
 
     @Option(names = "--steps", defaultValue = "3000", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -196,10 +185,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 sequences = checkpoint.loadSequences(fingerprint);
                 log.printf("resume: %d sequences from %s%n", sequences.size(), checkpoint.dir());
             } else {
-                ProgressBar bar = new ProgressBar(log, "generating", samples);
-                sequences = ContinuationGenerator.generate(engine, trainIds, samples, greedyShare, maxNewTokens, seed,
-                        done -> bar.update(done, "continuations"));
-                bar.finish();
+                sequences = continuations.generate(engine, trainIds, seed, log);
                 checkpoint.saveSequences(sequences, fingerprint);
             }
             long t1 = System.nanoTime();
@@ -281,12 +267,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     }
 
     private void validate() {
-        if (heads <= 0 || layers < 0 || samples <= 0 || maxNewTokens <= 0 || checkpointEvery <= 0) {
-            throw new IllegalArgumentException("--heads, --samples, --max-new-tokens and --checkpoint-every must be > 0"
-                    + " and --layers >= 0");
-        }
-        if (greedyShare < 0 || greedyShare > 1) {
-            throw new IllegalArgumentException("--greedy-share must be in [0, 1], got " + greedyShare);
+        continuations.validate();
+        if (heads <= 0 || layers < 0 || checkpointEvery <= 0) {
+            throw new IllegalArgumentException("--heads and --checkpoint-every must be > 0 and --layers >= 0");
         }
         if (heldOut < 0 || heldOut >= 1) {
             throw new IllegalArgumentException("--held-out must be in [0, 1), got " + heldOut);
@@ -302,8 +285,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     private String fingerprint() {
         return String.format(Locale.ROOT, "model=%s heads=%d layers=%d shared_projection=%s prompts=%s samples=%d"
                         + " greedy_share=%s max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(),
-                heads, layers, sharedProjection, prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(), samples, greedyShare,
-                maxNewTokens, settings(), heldOut);
+                heads, layers, sharedProjection, prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(),
+                continuations.samples, continuations.greedyShare, continuations.maxNewTokens, settings(), heldOut);
     }
 
     private void train(Trainer trainer, Checkpoint checkpoint, String fingerprint, PrintStream log) {
@@ -387,9 +370,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         report.section("data")
                 .put("prompts_file", prompts == null ? null : prompts.toString())
                 .put("training_prompts", promptCount)
-                .put("samples", samples)
-                .put("greedy_share", greedyShare)
-                .put("max_new_tokens", maxNewTokens)
+                .put("samples", continuations.samples)
+                .put("greedy_share", continuations.greedyShare)
+                .put("max_new_tokens", continuations.maxNewTokens)
                 .put("generation", "greedy (after a 1-8 token sampled lead-in when the prompt repeats) or sampled at"
                         + " temperature 0.7-1.0; end-of-sequence ignored; engine max batch 16")
                 .put("sequences", corpus.sequences().size())

@@ -7,8 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The top candidates of each head for one sequence, most likely first (ties to the lower logit index: the lower id,
- * or with a draft vocabulary the token listed first), with their softmax probabilities. Reused across sequences and steps. The probabilities shape trees, so they are computed the same
- * way on every CPU (see {@link VectorExp#sumExpBelow}): a fixed tree's statistics do not depend on the machine.
+ * or with a draft vocabulary the token listed first), with their softmax probabilities. Reused across sequences and
+ * steps. The probabilities shape trees, so they are computed the same way on every CPU (see
+ * {@link VectorExp#sumExpBelow}): a fixed tree's statistics do not depend on the machine.
  */
 final class HeadCandidates {
 

@@ -1,5 +1,7 @@
 package dev.stride.decoder.forward;
 
+import static dev.stride.decoder.testing.AllocationProbe.assertAllocatesLessThan;
+
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.model.ModelConfig;
@@ -7,24 +9,20 @@ import dev.stride.decoder.model.ModelLoader;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.testing.Fixtures;
-import java.lang.management.ManagementFactory;
 
 /**
  * Run in a JVM of its own by {@link PassAllocationTest}: the bundled model in one weight layout (the argument), on two
- * compute threads, passes of 1, 2, 3, 4 and 8 rows after a 64-token prefix, repeated until a stretch of 1,000 passes
- * allocates less than a byte a pass on the calling thread or 60 s have passed; prints the bytes of the last stretch.
+ * compute threads, passes of 1, 2, 3, 4 and 8 rows after a 64-token prefix, until 200 runs of the five (1,000 passes)
+ * allocate less than a byte a pass on the calling thread; exits with the assertion's failure after 60 s otherwise.
  */
 public final class PassAllocationProbe {
 
     private static final int PREFIX = 64;
     private static final int[] ROWS = {1, 2, 3, 4, 8};
-    private static final int RUNS = 200; // of all five passes: 1,000 passes
-    private static final long DEADLINE_NANOS = 60_000_000_000L;
 
     public static void main(String[] args) throws Exception {
         WeightLayout layout = WeightLayout.valueOf(args[0]);
         ModelConfig config = ModelConfig.read(Fixtures.modelDir());
-        var threadBean = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (TensorStore store = TensorStore.openDirectory(Fixtures.modelDir());
              ComputePool pool = new ComputePool(2)) {
             Transformer transformer = new Transformer(config, ModelLoader.weights(config, store, layout),
@@ -43,25 +41,11 @@ public final class PassAllocationProbe {
                     passes[p].addCausal(cache, 7 + i, PREFIX + i, true);
                 }
             }
-            long start = System.nanoTime();
-            long allocated;
-            do {
-                for (int run = 0; run < 10 * RUNS; run++) {
-                    forwardAll(transformer, passes, out);
+            assertAllocatesLessThan(layout + ": 1,000 warm passes", () -> {
+                for (PassBatch pass : passes) {
+                    transformer.forward(pass, out);
                 }
-                long before = threadBean.getCurrentThreadAllocatedBytes();
-                for (int run = 0; run < RUNS; run++) {
-                    forwardAll(transformer, passes, out);
-                }
-                allocated = threadBean.getCurrentThreadAllocatedBytes() - before;
-            } while (allocated >= RUNS * ROWS.length && System.nanoTime() - start < DEADLINE_NANOS);
-            System.out.println(layout + " " + allocated);
-        }
-    }
-
-    private static void forwardAll(Transformer transformer, PassBatch[] passes, PassOutput out) {
-        for (PassBatch pass : passes) {
-            transformer.forward(pass, out);
+            }, 200L * ROWS.length);
         }
     }
 }
