@@ -28,15 +28,25 @@ public final class ComputePool implements AutoCloseable {
     }
 
     /**
-     * Loops doing less work than this many multiply-adds of a one-row kernel run on the calling thread: handing one out
-     * costs more than a second thread saves. (Kernels over several rows do about twice the multiply-adds a cycle of a
-     * one-row kernel, so callers count theirs at half: see VectorOps.) Measured on AVX-512, 2 threads (JMH
-     * MatmulBenchmark, float32 panels): 192x192 at 1 / 4 rows 1.4 / 1.7 µs on one thread against 2.0 / 2.7 µs on two,
-     * 512x512 9.0 / 12.4 µs against 6.2 / 8.1. Demo decoding, thresholds alternated in one process (12 rounds,
-     * medians): batch 1 plain 8,345-8,329 tokens/s at 2^15 against 8,681-9,077 here, chain:1 9,873-10,129 against
-     * 10,259-10,409, batch 8 plain 22,059 against 24,126.
+     * Handing a loop out pays when the work it takes off the calling thread is worth more than the hand-off: a fixed
+     * cost (the claim word, the workers' wake-up, the finish count, the outputs coming back), which the first of these
+     * constants states, plus the loop's inputs that the calling thread has just written, every cache line of which
+     * crosses to another core; both in multiply-adds of a one-row kernel. (Kernels over several rows do about twice
+     * the multiply-adds a cycle of a one-row kernel, so callers count theirs at half: see VectorOps.) The inputs are
+     * counted up to {@link #INPUT_FLOATS_COUNTED}: a longer run of lines streams. The fixed cost, measured on AVX-512,
+     * 2 threads (JMH MatmulBenchmark, float32 panels): 192x192 at 1 / 4 rows 1.4 / 1.7 µs on one thread against
+     * 2.0 / 2.7 µs on two, 512x512 9.0 / 12.4 µs against 6.2 / 8.1. The inputs' cost, measured on the 2-vCPU AVX-512
+     * VM (a cache line takes about 235 ns from one of its cores to the other: 470 ns a round trip), demo decoding,
+     * one process alternating the rules (15 rounds, medians, against the fixed cost alone): 64 multiply-adds a float
+     * made batch 1 plain 1.01-1.03x, chain:1 1.00x, chain:2 1.06x, chain:3 1.06-1.07x, batch 8 plain 1.15x (the
+     * down projection's 512-float rows now stay on the calling thread at three rows and more; gate/up at one and two
+     * rows is still handed out); 128 a float made chain:1 0.96x; running everything on the calling thread at batch 8
+     * 0.90x. Passes of 16 to 64 rows (demo, bench --pass-cost) stayed within their noise with the inputs counted up to
+     * 4,096 floats; counted in full, 64 rows took 1.23x.
      */
-    public static final long SERIAL_BELOW_MULTIPLY_ADDS = 1 << 17;
+    static final long HAND_OFF_MULTIPLY_ADDS = 1 << 16;
+    static final long MULTIPLY_ADDS_PER_INPUT_FLOAT = 64;
+    static final long INPUT_FLOATS_COUNTED = 4096;
     /**
      * Enough for a thread to take over a late one's share; each more is another claim on a contended cache line. Demo
      * decoding, batch 1, two and four alternating in one process (25 rounds, medians, two runs): plain 1.040-1.044x,
@@ -83,15 +93,30 @@ public final class ComputePool implements AutoCloseable {
     }
 
     /**
-     * Runs body over [0, count) as {@link #parallelFor(int, RangeBody)} does, or on the calling thread alone (as worker
-     * 0) when the loop does fewer than {@link #SERIAL_BELOW_MULTIPLY_ADDS} multiply-adds.
+     * Runs body over [0, count) as {@link #parallelFor(int, RangeBody)} does where that pays, otherwise on the calling
+     * thread alone (as worker 0): see {@link #HAND_OFF_MULTIPLY_ADDS}. {@code multiplyAdds} is the loop's work, spread
+     * evenly over its items; {@code inputFloats} how much of what it reads the calling thread has just written.
      */
-    public void parallelFor(int count, long multiplyAdds, RangeBody body) {
-        if (multiplyAdds < SERIAL_BELOW_MULTIPLY_ADDS) {
-            body.run(0, count, 0);
-        } else {
+    public void parallelFor(int count, long multiplyAdds, long inputFloats, RangeBody body) {
+        if (handOffPays(count, multiplyAdds, inputFloats)) {
             parallelFor(count, body);
+        } else {
+            body.run(0, count, 0);
         }
+    }
+
+    /**
+     * Whether the work other threads would take at best (the calling thread keeping the largest whole share of the
+     * items: with two threads, a third of a three-item loop) outweighs handing the loop out.
+     */
+    boolean handOffPays(int count, long multiplyAdds, long inputFloats) {
+        if (threads == 1 || count < 2) {
+            return false;
+        }
+        int callerItems = (count + threads - 1) / threads;
+        long spared = multiplyAdds / count * (count - callerItems);
+        return spared >= HAND_OFF_MULTIPLY_ADDS
+                + Math.min(inputFloats, INPUT_FLOATS_COUNTED) * MULTIPLY_ADDS_PER_INPUT_FLOAT;
     }
 
     /** Runs body over [0, count) on every thread that is free to help; the caller takes part. */

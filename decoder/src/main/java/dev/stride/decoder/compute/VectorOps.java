@@ -105,7 +105,7 @@ public final class VectorOps implements TensorOps {
             this.registerInputs = registerInputs;
             this.scratch = scratch;
             try {
-                pool.parallelFor(count, multiplyAdds(w, n), this);
+                pool.parallelFor(count, multiplyAdds(w, n), (long) n * w.cols(), this);
             } finally {
                 this.w = null; // nothing of the call outlives it
                 this.x = null;
@@ -132,7 +132,7 @@ public final class VectorOps implements TensorOps {
     }
 
     /**
-     * A matmul's work as the pool's serial threshold counts it: its multiply-adds, at half for several rows, which the
+     * A matmul's work as the pool's hand-off rule counts it: its multiply-adds, at half for several rows, which the
      * kernels run about twice as fast per multiply-add as one row (bound by the latency of one row's chains of
      * fused multiply-adds; demo matrices on one thread: 65-86 GFLOP/s at one row, 114-133 at two, 175-195 at four).
      * Demo decoding, batch 1, against counting every multiply-add (one process alternating, 25 rounds, two runs):

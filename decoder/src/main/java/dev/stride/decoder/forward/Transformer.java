@@ -179,7 +179,9 @@ public final class Transformer implements ForwardBackend {
             this.chunk = chunk;
             this.chunks = chunks;
             try {
-                pool.parallelFor(batch.size() * config.numKvHeads() * chunks, multiplyAdds, this);
+                // The rows' queries, keys and values were just written by the calling thread.
+                pool.parallelFor(batch.size() * config.numKvHeads() * chunks, multiplyAdds,
+                        (long) batch.size() * (qDim + 2 * kvDim), this);
             } finally {
                 this.batch = null;
             }

@@ -1,6 +1,7 @@
 package dev.stride.decoder.compute;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -89,13 +90,13 @@ class ComputePoolTest {
 
     private static long sink;
 
-    /** Small loops run whole on the calling thread as worker 0; large ones are handed out as before. */
+    /** Loops not worth handing out run whole on the calling thread as worker 0; the others are handed out. */
     @Test
-    void loopsBelowTheMultiplyAddThresholdRunOnTheCallingThread() {
+    void loopsThatDoNotPayForTheHandOffRunOnTheCallingThread() {
         try (ComputePool pool = new ComputePool(2)) {
             Thread caller = Thread.currentThread();
             int[] calls = new int[1];
-            pool.parallelFor(16, ComputePool.SERIAL_BELOW_MULTIPLY_ADDS - 1, (start, end, worker) -> {
+            pool.parallelFor(16, 2 * ComputePool.HAND_OFF_MULTIPLY_ADDS - 16, 0, (start, end, worker) -> {
                 assertEquals(caller, Thread.currentThread());
                 assertEquals(0, worker);
                 assertEquals(0, start);
@@ -104,8 +105,34 @@ class ComputePoolTest {
             });
             assertEquals(1, calls[0]);
             AtomicInteger chunks = new AtomicInteger();
-            pool.parallelFor(16, ComputePool.SERIAL_BELOW_MULTIPLY_ADDS, (start, end, worker) -> chunks.incrementAndGet());
+            pool.parallelFor(16, 2 * ComputePool.HAND_OFF_MULTIPLY_ADDS, 0, (start, end, worker) -> chunks.incrementAndGet());
             assertEquals(4, chunks.get(), "two threads, two chunks each");
+        }
+    }
+
+    /**
+     * The rule's terms: half the work of an even loop is spared, a third of a three-item loop's (the calling thread
+     * keeps two items), and every input float up to the counted limit costs its multiply-adds.
+     */
+    @Test
+    void handOffPaysWhenTheSparedWorkOutweighsItsFixedCostAndInputs() {
+        long fixed = ComputePool.HAND_OFF_MULTIPLY_ADDS;
+        long perFloat = ComputePool.MULTIPLY_ADDS_PER_INPUT_FLOAT;
+        try (ComputePool two = new ComputePool(2); ComputePool one = new ComputePool(1);
+             ComputePool four = new ComputePool(4)) {
+            assertTrue(two.handOffPays(4, 2 * fixed, 0));
+            assertFalse(two.handOffPays(4, 2 * fixed - 4, 0));
+            assertFalse(two.handOffPays(3, 2 * fixed, 0), "a third of 2x the fixed cost");
+            assertTrue(two.handOffPays(3, 3 * fixed, 0));
+            assertTrue(four.handOffPays(8, 4 * fixed / 3 + 8, 0), "three quarters spared");
+            assertFalse(two.handOffPays(1, 1000 * fixed, 0), "one item cannot be shared");
+            assertFalse(one.handOffPays(16, 1000 * fixed, 0), "no other thread");
+            long withInputs = 2 * (fixed + 100 * perFloat);
+            assertTrue(two.handOffPays(4, withInputs, 100));
+            assertFalse(two.handOffPays(4, withInputs, 101));
+            long countedInputs = 2 * (fixed + ComputePool.INPUT_FLOATS_COUNTED * perFloat);
+            assertTrue(two.handOffPays(4, countedInputs, 1L << 30), "inputs past the counted limit stream");
+            assertFalse(two.handOffPays(4, countedInputs - 4, 1L << 30));
         }
     }
 
