@@ -223,10 +223,14 @@ public final class Transformer implements ForwardBackend {
         int firstExtra = batch.extraStart(row) + Math.max(0, first - prefix);
         int scratch = stride - block; // one block's lanes, past every score
         int end = prefix;
+        int scoredBlock = -1; // a tree's rows sit side by side in the cache: one block's scores serve several
         for (int e = firstExtra; e < batch.extraEnd(row); e++) {
             int slot = batch.extraSlot(e);
-            ops.keyBlockScores(qkv, qOffset, count, keys, cache.keyBlock(kvHead, slot), headDim, block, score,
-                    scratch, stride);
+            if (slot / block != scoredBlock) {
+                scoredBlock = slot / block;
+                ops.keyBlockScores(qkv, qOffset, count, keys, cache.keyBlock(kvHead, slot), headDim, block, score,
+                        scratch, stride);
+            }
             for (int j = 0; j < count; j++) {
                 score[j * stride + end] = score[j * stride + scratch + slot % block];
             }
