@@ -96,19 +96,6 @@ public final class PackedHalfMatrix implements WeightMatrix {
         };
     }
 
-    /**
-     * Any matrix rounded to BF16 (to nearest, ties to even): other values than the stored ones, so only for
-     * matrices whose outputs need not be exact, such as the prediction heads' (they propose tokens, never choose them).
-     */
-    public static PackedHalfMatrix rounded(WeightMatrix m) {
-        return pack(m, DType.BF16, (r, values, halves) -> {
-            for (int c = 0; c < values.length; c++) {
-                halves[c] = HalfFloats.f32ToBf16(values[c]) & 0xffff;
-            }
-            return true;
-        });
-    }
-
     /** A row's values as 16-bit halves: one call a row, so the conversion loop compiles for its one format. */
     @FunctionalInterface
     private interface ToHalves {

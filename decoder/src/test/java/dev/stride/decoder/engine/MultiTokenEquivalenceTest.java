@@ -17,7 +17,7 @@ import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
-import dev.stride.decoder.tensor.PackedHalfMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,7 +83,7 @@ class MultiTokenEquivalenceTest {
                 MedusaHeads full = shared ? TinyModels.sharedProjectionHeads(config, weights, 3, 1, random.nextLong())
                         : TinyModels.heads(config, weights, 3, 1, random.nextLong());
                 int[] ids = random.ints(0, config.vocabSize()).distinct().limit(config.vocabSize() / 3).toArray();
-                MedusaHeads heads = full.restrictedTo(new DraftVocabulary(ids, 0.5, 10), PackedHalfMatrix::rounded);
+                MedusaHeads heads = full.restrictedTo(new DraftVocabulary(ids, 0.5, 10), PackedQ8Matrix::quantize);
                 List<GenerationRequest> requests = randomRequests(random, config, 6);
                 List<GenerationResult> plain = TestDecoders.run(
                         TestDecoders.decoder(transformer, null, Set.of(), 2), requests);

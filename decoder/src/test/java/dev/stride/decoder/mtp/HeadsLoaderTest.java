@@ -15,6 +15,8 @@ import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
+import dev.stride.decoder.tensor.ArrayMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.io.IOException;
@@ -61,8 +63,8 @@ class HeadsLoaderTest {
     }
 
     /**
-     * Loaded heads hold the written values rounded to the file's dtype: biases exactly so, matrices then rounded to
-     * BF16 (heads of a cache-sized model draft from BF16 panels).
+     * Loaded heads hold the written values rounded to the file's dtype: biases exactly so, matrices then quantized
+     * to 8 bits (heads of a cache-sized model draft in q8).
      */
     private static void assertSameHeads(MedusaHeads expected, MedusaHeads actual, DType dtype) {
         assertEquals(expected.numHeads(), actual.numHeads());
@@ -71,18 +73,19 @@ class HeadsLoaderTest {
         assertEquals(expected.vocabSize(), actual.vocabSize());
         for (int k = 0; k < expected.numHeads(); k++) {
             for (int l = 0; l < expected.numLayers(); l++) {
-                assertArrayEquals(held(values(expected.blocks()[k][l]), dtype), values(actual.blocks()[k][l]),
+                assertArrayEquals(held(expected.blocks()[k][l], dtype), values(actual.blocks()[k][l]),
                         "head " + k + " layer " + l + " weight");
                 assertArrayEquals(round(expected.biases()[k][l], dtype), actual.biases()[k][l],
                         "head " + k + " layer " + l + " bias");
             }
-            assertArrayEquals(held(values(expected.projections()[k]), dtype), values(actual.projections()[k]),
+            assertArrayEquals(held(expected.projections()[k], dtype), values(actual.projections()[k]),
                     "head " + k + " projection");
         }
     }
 
-    private static float[] held(float[] values, DType dtype) {
-        return round(round(values, dtype), DType.BF16);
+    /** The values of m as the loader holds a head's matrix from a file of dtype: rounded to it, then 8-bit. */
+    private static float[] held(WeightMatrix m, DType dtype) {
+        return values(PackedQ8Matrix.quantize(new ArrayMatrix(round(values(m), dtype), m.rows(), m.cols())));
     }
 
     private static float[][] logits(MedusaHeads heads, float[] hidden, int n) {
@@ -164,7 +167,8 @@ class HeadsLoaderTest {
                 for (int i = 0; i < ids.length; i++) {
                     original.projections()[k].loadRow(ids[i], full);
                     heads.projections()[k].loadRow(i, row);
-                    assertArrayEquals(round(full, DType.BF16), row, "head " + k + ", row of token " + ids[i]);
+                    float[] held = values(PackedQ8Matrix.quantize(new ArrayMatrix(full, 1, full.length)));
+                    assertArrayEquals(held, row, "head " + k + ", row of token " + ids[i]);
                 }
             }
         } finally {

@@ -118,55 +118,14 @@ class WeightLayoutTest {
             assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8_KEEP_HEAD.hold(bfloat));
             assertInstanceOf(PackedHalfMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(bfloat), "full precision");
             assertInstanceOf(PackedHalfMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdHead(half));
-            // Prediction heads beside a packed model: rounded to BF16 panels (they only propose tokens).
-            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.PACKED_FLOAT32.holdDraft(half));
-            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.PACKED_BFLOAT16.holdDraft(half));
+            // Prediction heads beside a packed model: 8-bit (they only propose tokens).
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.PACKED_FLOAT32.holdDraft(half));
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.PACKED_BFLOAT16.holdDraft(half));
+            assertInstanceOf(PackedQ8Matrix.class, WeightLayout.PACKED_FLOAT16.holdDraft(bfloat));
             assertSame(bfloat, WeightLayout.STREAMED.holdDraft(bfloat));
             assertInstanceOf(PackedQ8Matrix.class, WeightLayout.Q8.holdDraft(half));
+            assertInstanceOf(PackedHalfMatrix.class, WeightLayout.Q8_KEEP_HEAD.holdDraft(half), "full precision");
         }
-    }
-
-    /** Rounding to BF16 against its definition: the nearer of the two neighbours, ties to the even one. */
-    @Test
-    void roundedBf16PanelsHoldTheNearestBf16Value() {
-        java.util.Random random = new java.util.Random(7);
-        ArrayMatrix m = new ArrayMatrix(37, 19); // a partial panel and an odd last column pair
-        float[] v = m.values();
-        for (int i = 0; i < v.length; i++) {
-            v[i] = switch (i % 5) {
-                case 0 -> Float.intBitsToFloat(random.nextInt()); // any bits, NaN and infinities included
-                case 1 -> Float.intBitsToFloat((random.nextInt() & 0xffff0000) | 0x8000); // exact ties
-                default -> (float) random.nextGaussian() * 0.05f;
-            };
-        }
-        v[0] = Float.MAX_VALUE;
-        v[1] = -0f;
-        PackedHalfMatrix rounded = PackedHalfMatrix.rounded(m);
-        for (int r = 0; r < m.rows(); r++) {
-            for (int c = 0; c < m.cols(); c++) {
-                float x = m.get(r, c);
-                float expected = nearestBf16(x);
-                float got = rounded.get(r, c);
-                assertTrue(Float.isNaN(expected) ? Float.isNaN(got)
-                                : Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(got),
-                        "row " + r + " col " + c + ": " + x + " -> " + got + ", expected " + expected);
-            }
-        }
-    }
-
-    private static float nearestBf16(float x) {
-        if (Float.isNaN(x) || Float.isInfinite(x)) {
-            return x;
-        }
-        int bits = Float.floatToRawIntBits(x);
-        float down = Float.intBitsToFloat(bits & 0xffff0000); // toward zero
-        float up = Float.intBitsToFloat((bits & 0xffff0000) + 0x10000); // away from zero (may be infinite)
-        double toDown = Math.abs((double) x - down);
-        double toUp = Float.isInfinite(up) ? Math.abs((double) x - Math.copySign(0x1p128, x)) : Math.abs((double) up - x);
-        if (toDown != toUp) {
-            return toDown < toUp ? down : up;
-        }
-        return ((bits >>> 16) & 1) == 0 ? down : up;
     }
 
     @Test
@@ -179,7 +138,7 @@ class WeightLayoutTest {
                     () -> WeightLayout.choose(small, 1L << 40, "q4"));
             assertTrue(e.getMessage().contains("q8-keep-head"), e.getMessage());
         }
-        assertEquals("auto", WeightLayout.forHeads("q8-keep-head", WeightLayout.Q8_KEEP_HEAD),
+        assertEquals("q8-keep-head", WeightLayout.forHeads("q8-keep-head", WeightLayout.Q8_KEEP_HEAD),
                 "heads kept at full precision too");
         assertEquals("q8", WeightLayout.forHeads("q8", WeightLayout.Q8));
         assertEquals("q8", WeightLayout.forHeads("auto", WeightLayout.Q8), "beside a model its files made q8");

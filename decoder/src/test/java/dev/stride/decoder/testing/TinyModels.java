@@ -7,8 +7,8 @@ import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.mtp.MedusaHeads;
 import dev.stride.decoder.safetensors.DType;
-import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.ArrayMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
 import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import java.util.Random;
@@ -83,7 +83,7 @@ public final class TinyModels {
     }
 
     /**
-     * The heads as a loader holds them beside a cache-sized model: every matrix rounded to BF16
+     * The heads as a loader holds them beside a cache-sized model: every matrix quantized to 8 bits
      * ({@link dev.stride.decoder.tensor.WeightLayout#holdDraft}), biases as they are.
      */
     public static MedusaHeads heldForDrafting(MedusaHeads heads) {
@@ -91,19 +91,11 @@ public final class TinyModels {
         WeightMatrix[] projections = new WeightMatrix[heads.numHeads()];
         for (int k = 0; k < heads.numHeads(); k++) {
             for (int l = 0; l < heads.numLayers(); l++) {
-                blocks[k][l] = roundedToBf16(heads.blocks()[k][l]);
+                blocks[k][l] = PackedQ8Matrix.quantize(heads.blocks()[k][l]);
             }
-            projections[k] = roundedToBf16(heads.projections()[k]);
+            projections[k] = PackedQ8Matrix.quantize(heads.projections()[k]);
         }
         return new MedusaHeads(heads.name(), blocks, heads.biases(), projections);
-    }
-
-    private static WeightMatrix roundedToBf16(WeightMatrix m) {
-        float[] values = m.toFloats();
-        for (int i = 0; i < values.length; i++) {
-            values[i] = HalfFloats.bf16ToF32(HalfFloats.f32ToBf16(values[i]));
-        }
-        return new ArrayMatrix(values, m.rows(), m.cols());
     }
 
     /** Untrained heads with random blocks that all project with the model's own lm_head. */

@@ -38,7 +38,7 @@ class HeadsFilesTest {
         MedusaHeads heads = trained.toMedusaHeads("trained");
         HeadsWriter.write(heads, dir, "tiny", DType.F32);
         HeadsLoader.Loaded loaded = HeadsLoader.load(dir, CONFIG);
-        MedusaHeads held = TinyModels.heldForDrafting(heads); // a cache-sized model's heads draft in BF16
+        MedusaHeads held = TinyModels.heldForDrafting(heads); // a cache-sized model's heads draft in 8 bits
         try (ComputePool pool = new ComputePool(2)) {
             MedusaHeads back = loaded.heads();
             assertEquals(3, back.numHeads());
