@@ -105,7 +105,8 @@ class ComputePoolTest {
             });
             assertEquals(1, calls[0]);
             AtomicInteger chunks = new AtomicInteger();
-            pool.parallelFor(16, 2 * ComputePool.HAND_OFF_MULTIPLY_ADDS, 0, (start, end, worker) -> chunks.incrementAndGet());
+            pool.parallelFor(16, 2 * ComputePool.HAND_OFF_MULTIPLY_ADDS, 0,
+                    (start, end, worker) -> chunks.incrementAndGet());
             assertEquals(4, chunks.get(), "two threads, two chunks each");
         }
     }
