@@ -8,6 +8,7 @@ import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.decoder.tensor.WeightMatrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 import java.util.logging.Logger;
 
 /** Opens a Hugging Face model directory: config, then every tensor checked against the config's shapes. */
@@ -52,14 +53,17 @@ public final class ModelLoader {
         WeightMatrix storedEmbedding = matrix(store, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         // Only an embedding that is also the lm_head gets multiplied; lookups read one row from the mapped file,
         // or from the tied head when that holds the stored values.
-        WeightMatrix tiedHead = tied ? layout.holdHead(storedEmbedding) : null;
+        WeightMatrix tiedHead = tied
+                ? held(layout::holdHead, storedEmbedding, store, "model.embed_tokens.weight") : null;
         WeightMatrix embedding = tied && !layout.quantizesHead() ? tiedHead : storedEmbedding;
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
-            WeightMatrix q = matrix(store, p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize());
-            WeightMatrix k = matrix(store, p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize());
-            WeightMatrix v = matrix(store, p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize());
+            String[] qkvNames = {
+                p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"};
+            WeightMatrix q = matrix(store, qkvNames[0], c.qDim(), c.hiddenSize());
+            WeightMatrix k = matrix(store, qkvNames[1], c.kvDim(), c.hiddenSize());
+            WeightMatrix v = matrix(store, qkvNames[2], c.kvDim(), c.hiddenSize());
             float[] bias = null;
             if (c.qkvBias()) {
                 bias = new float[c.qDim() + 2 * c.kvDim()];
@@ -69,17 +73,36 @@ public final class ModelLoader {
             }
             layers[i] = new LayerWeights(
                     vector(store, p + "input_layernorm.weight", c.hiddenSize()),
-                    layout.hold(new StackedMatrix(q, k, v)), bias,
-                    layout.hold(matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim())),
+                    held(layout::hold, new StackedMatrix(q, k, v), store, qkvNames), bias,
+                    held(layout::hold, matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()), store,
+                            p + "self_attn.o_proj.weight"),
                     vector(store, p + "post_attention_layernorm.weight", c.hiddenSize()),
-                    layout.hold(new StackedMatrix(
+                    held(layout::hold, new StackedMatrix(
                             matrix(store, p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
-                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize()))),
-                    layout.hold(matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize())));
+                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize())),
+                            store, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
+                    held(layout::hold, matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()),
+                            store, p + "mlp.down_proj.weight"));
         }
-        WeightMatrix lmHead = tied ? tiedHead : layout.holdHead(matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()));
+        WeightMatrix lmHead = tied ? tiedHead : held(layout::holdHead,
+                matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()), store, "lm_head.weight");
         return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
                 store.info("model.embed_tokens.weight").dtype());
+    }
+
+    /**
+     * {@code m}, the named tensors stacked in that order, as {@code hold} makes it; naming the tensors and their file
+     * when their weights cannot be held so (q8 refuses a weight that is not finite).
+     */
+    private static WeightMatrix held(UnaryOperator<WeightMatrix> hold, WeightMatrix m, TensorStore store,
+                                     String... tensors) {
+        try {
+            return hold.apply(m);
+        } catch (IllegalArgumentException e) {
+            String stacked = tensors.length > 1 ? " (stacked in that order: rows count on from the first)" : "";
+            throw new ModelException(store.info(tensors[0]).file() + ", tensor '" + String.join("', '", tensors)
+                    + "'" + stacked + ": " + e.getMessage(), e);
+        }
     }
 
     private static WeightMatrix matrix(TensorStore store, String name, int rows, int cols) {

@@ -260,6 +260,23 @@ class ModelLoaderTest {
         return e;
     }
 
+    /** A weight q8 cannot hold is refused at load naming its tensor and file (and the stack it was quantized in). */
+    @Test
+    void aNonFiniteWeightUnderQ8IsNamedWithItsTensor() {
+        ModelConfig config = CONFIGS[0];
+        Map<String, ModelDirs.Tensor> tensors = ModelDirs.tensors(config, TinyModels.weights(config, 3));
+        tensors.get("model.layers.1.mlp.down_proj.weight").values()[2] = Float.NaN;
+        Path dir = tmp.resolve("nan-down");
+        ModelDirs.writeConfig(dir, ModelDirs.configJson(config));
+        ModelDirs.writer(tensors, DType.F32).write(dir.resolve("model.safetensors"));
+        ModelException e = assertThrows(ModelException.class, () -> ModelLoader.load(dir, "q8").close());
+        for (String mention : new String[] {"model.layers.1.mlp.down_proj.weight", "row 0 column 2",
+            dir.resolve("model.safetensors").toString()}) {
+            assertTrue(e.getMessage().contains(mention), "message should mention " + mention + ": " + e.getMessage());
+        }
+        ModelLoader.load(dir).close(); // full precision holds any value
+    }
+
     @Test
     void missingTensorIsNamedWithItsFile() {
         Path dir = writeWithout(CONFIGS[0], "model.layers.1.mlp.up_proj.weight", "no-up");

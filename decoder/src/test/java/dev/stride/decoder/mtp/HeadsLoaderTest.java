@@ -148,6 +148,28 @@ class HeadsLoaderTest {
         return dir;
     }
 
+    /** A weight that 8-bit heads cannot hold is refused at load, naming the file and the tensor or list. */
+    @Test
+    void aNonFiniteHeadWeightIsRefusedNamingItsTensor() throws IOException {
+        MedusaHeads original = heads(BASE, 2, 1, 41);
+        ((ArrayMatrix) original.blocks()[1][0]).values()[5] = Float.NaN;
+        Path dir = tmp.resolve("nan-block");
+        HeadsWriter.write(original, dir, "base", DType.F32);
+        ModelException e = assertThrows(ModelException.class, () -> HeadsLoader.load(dir, BASE));
+        assertTrue(e.getMessage().contains(HeadsLoader.WEIGHTS_FILE) && e.getMessage().contains("'1.0.linear.weight'")
+                && e.getMessage().contains("row 0 column 5"), e.getMessage());
+
+        MedusaHeads infinite = heads(BASE, 2, 1, 42);
+        WeightMatrix projection = infinite.projections()[0];
+        ((ArrayMatrix) projection).values()[3 * projection.cols()] = Float.POSITIVE_INFINITY; // token 3's row
+        Path listed = tmp.resolve("inf-projection");
+        HeadsWriter.write(infinite, listed, "base", DType.F32);
+        new DraftVocabulary(new int[] {7, 3}, 0.9, 100).write(listed);
+        e = assertThrows(ModelException.class, () -> HeadsLoader.load(listed, BASE));
+        assertTrue(e.getMessage().contains(DraftVocabulary.FILE) && e.getMessage().contains("row 1 column 0"),
+                e.getMessage());
+    }
+
     /** A draft vocabulary beside the heads restricts every projection to its tokens' rows, in its order. */
     @Test
     void aDraftVocabularyBesideTheHeadsRestrictsTheirProjections() throws IOException {
