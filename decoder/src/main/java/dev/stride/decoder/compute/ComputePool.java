@@ -38,11 +38,11 @@ public final class ComputePool implements AutoCloseable {
      * 2.0 / 2.7 µs on two, 512x512 9.0 / 12.4 µs against 6.2 / 8.1. The inputs' cost, measured on the 2-vCPU AVX-512
      * VM (a cache line takes about 235 ns from one of its cores to the other: 470 ns a round trip), demo decoding,
      * one process alternating the rules (15 rounds, medians, against the fixed cost alone): 64 multiply-adds a float
-     * made batch 1 plain 1.01-1.03x, chain:1 1.00x, chain:2 1.06x, chain:3 1.06-1.07x, batch 8 plain 1.15x (the
-     * down projection's 512-float rows now stay on the calling thread at three rows and more; gate/up at one and two
-     * rows is still handed out); 128 a float made chain:1 0.96x; running everything on the calling thread at batch 8
-     * 0.90x. Passes of 16 to 64 rows (demo, bench --pass-cost) stayed within their noise with the inputs counted up to
-     * 4,096 floats; counted in full, 64 rows took 1.23x.
+     * made batch 1 plain 1.01x, chain:1 1.01x, chain:2 1.055x, chain:3 1.068x, batch 8 plain 1.15x (the down
+     * projection's 512-float rows now stay on the calling thread at three rows and more; gate/up at one and two rows
+     * is still handed out); 32 a float made chain:2 and chain:3 1.06x, 128 made chain:1 0.96x, and running everything
+     * on the calling thread made batch 8 0.90x. Passes of 16 to 64 rows (demo, bench --pass-cost) stayed within their
+     * noise with the inputs counted up to 4,096 floats; counted in full, 64 rows took 1.23x.
      */
     static final long HAND_OFF_MULTIPLY_ADDS = 1 << 16;
     static final long MULTIPLY_ADDS_PER_INPUT_FLOAT = 64;
