@@ -54,13 +54,14 @@ public final class ModelLoader {
         // Only an embedding that is also the lm_head gets multiplied; lookups read one row from the mapped file,
         // or from the tied head when that holds the stored values.
         WeightMatrix tiedHead = tied
-                ? held(layout::holdHead, storedEmbedding, store, "model.embed_tokens.weight") : null;
+                ? held(layout::holdHead, storedEmbedding, where(store, "model.embed_tokens.weight")) : null;
         WeightMatrix embedding = tied && !layout.quantizesHead() ? tiedHead : storedEmbedding;
         LayerWeights[] layers = new LayerWeights[c.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             String p = "model.layers." + i + ".";
             String[] qkvNames = {
                 p + "self_attn.q_proj.weight", p + "self_attn.k_proj.weight", p + "self_attn.v_proj.weight"};
+            String[] gateUpNames = {p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"};
             WeightMatrix q = matrix(store, qkvNames[0], c.qDim(), c.hiddenSize());
             WeightMatrix k = matrix(store, qkvNames[1], c.kvDim(), c.hiddenSize());
             WeightMatrix v = matrix(store, qkvNames[2], c.kvDim(), c.hiddenSize());
@@ -73,36 +74,43 @@ public final class ModelLoader {
             }
             layers[i] = new LayerWeights(
                     vector(store, p + "input_layernorm.weight", c.hiddenSize()),
-                    held(layout::hold, new StackedMatrix(q, k, v), store, qkvNames), bias,
-                    held(layout::hold, matrix(store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()), store,
-                            p + "self_attn.o_proj.weight"),
+                    held(layout::hold, new StackedMatrix(q, k, v), where(store, qkvNames)), bias,
+                    held(layout::hold, store, p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim()),
                     vector(store, p + "post_attention_layernorm.weight", c.hiddenSize()),
                     held(layout::hold, new StackedMatrix(
-                            matrix(store, p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize()),
-                            matrix(store, p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize())),
-                            store, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
-                    held(layout::hold, matrix(store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()),
-                            store, p + "mlp.down_proj.weight"));
+                            matrix(store, gateUpNames[0], c.intermediateSize(), c.hiddenSize()),
+                            matrix(store, gateUpNames[1], c.intermediateSize(), c.hiddenSize())),
+                            where(store, gateUpNames)),
+                    held(layout::hold, store, p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize()));
         }
-        WeightMatrix lmHead = tied ? tiedHead : held(layout::holdHead,
-                matrix(store, "lm_head.weight", c.vocabSize(), c.hiddenSize()), store, "lm_head.weight");
+        WeightMatrix lmHead = tied ? tiedHead
+                : held(layout::holdHead, store, "lm_head.weight", c.vocabSize(), c.hiddenSize());
         return new ModelWeights(embedding, layers, vector(store, "model.norm.weight", c.hiddenSize()), lmHead,
                 store.info("model.embed_tokens.weight").dtype());
     }
 
     /**
-     * {@code m}, the named tensors stacked in that order, as {@code hold} makes it; naming the tensors and their file
-     * when their weights cannot be held so (q8 refuses a weight that is not finite).
+     * {@code m} as {@code hold} makes it, naming {@code where} it came from when its weights cannot be held so (q8
+     * refuses a weight that is not finite). Model and heads loaders alike.
      */
-    private static WeightMatrix held(UnaryOperator<WeightMatrix> hold, WeightMatrix m, TensorStore store,
-                                     String... tensors) {
+    public static WeightMatrix held(UnaryOperator<WeightMatrix> hold, WeightMatrix m, String where) {
         try {
             return hold.apply(m);
         } catch (IllegalArgumentException e) {
-            String stacked = tensors.length > 1 ? " (stacked in that order: rows count on from the first)" : "";
-            throw new ModelException(store.info(tensors[0]).file() + ", tensor '" + String.join("', '", tensors)
-                    + "'" + stacked + ": " + e.getMessage(), e);
+            throw new ModelException(where + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Tensor {@code name} of {@code store} as {@code hold} makes it. */
+    private static WeightMatrix held(UnaryOperator<WeightMatrix> hold, TensorStore store, String name, int rows,
+                                     int cols) {
+        return held(hold, matrix(store, name, rows, cols), where(store, name));
+    }
+
+    /** The file and names of tensors, stacked in that order when several (their rows then count on). */
+    private static String where(TensorStore store, String... tensors) {
+        String stacked = tensors.length > 1 ? " (stacked in that order: rows count on from the first)" : "";
+        return store.info(tensors[0]).file() + ", tensor '" + String.join("', '", tensors) + "'" + stacked;
     }
 
     private static WeightMatrix matrix(TensorStore store, String name, int rows, int cols) {

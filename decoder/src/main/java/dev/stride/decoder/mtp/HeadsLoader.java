@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelException;
+import dev.stride.decoder.model.ModelLoader;
 import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
@@ -90,8 +91,8 @@ public final class HeadsLoader {
             for (int k = 0; k < heads; k++) {
                 for (int l = 0; l < layers; l++) {
                     String prefix = vllm ? "blocks." + k + ".layers." + l + "." : k + "." + l + ".linear.";
-                    blocks[k][l] = heldForDrafting(layout, stored(store, prefix + "weight", h, h, weights), weights,
-                            "head tensor '" + prefix + "weight'");
+                    blocks[k][l] = ModelLoader.held(layout::holdDraft, stored(store, prefix + "weight", h, h, weights),
+                            weights + ": head tensor '" + prefix + "weight'");
                     biases[k][l] = vector(store, prefix + "bias", h, weights);
                 }
                 String projection = vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight";
@@ -107,15 +108,15 @@ public final class HeadsLoader {
                 // With a draft vocabulary only its rows are held (below), never the whole projection first.
                 projections[k] = shared ? baseLmHead : stored(store, projection, base.vocabSize(), h, weights);
                 if (!shared && vocabulary == null) {
-                    projections[k] = heldForDrafting(layout, projections[k], weights,
-                            "head tensor '" + projection + "'");
+                    projections[k] = ModelLoader.held(layout::holdDraft, projections[k],
+                            weights + ": head tensor '" + projection + "'");
                 }
             }
             String name = dir.toAbsolutePath().normalize().getFileName().toString();
             MedusaHeads loaded = new MedusaHeads(name, blocks, biases, projections, shared);
             if (vocabulary != null) {
-                loaded = loaded.restrictedTo(vocabulary, m -> heldForDrafting(layout, m, weights,
-                        "a head projection's rows of " + DraftVocabulary.FILE + " (row = position in the list)"));
+                loaded = loaded.restrictedTo(vocabulary, m -> ModelLoader.held(layout::holdDraft, m, weights
+                        + ": a head projection's rows of " + DraftVocabulary.FILE + " (row = position in the list)"));
                 LOG.info(String.format("heads: propose from %d of %d tokens (%s)", vocabulary.size(),
                         base.vocabSize(), dir.resolve(DraftVocabulary.FILE)));
             }
@@ -135,18 +136,6 @@ public final class HeadsLoader {
     private static float[] vector(TensorStore store, String name, int length, Path file) {
         headTensor(store, name, file, length);
         return store.readFloats(name);
-    }
-
-    /**
-     * {@code m} as {@code layout} holds a head's matrix, naming where it came from when its weights cannot be held
-     * so (8-bit heads refuse a weight that is not finite).
-     */
-    private static WeightMatrix heldForDrafting(WeightLayout layout, WeightMatrix m, Path file, String what) {
-        try {
-            return layout.holdDraft(m);
-        } catch (IllegalArgumentException e) {
-            throw new ModelException(file + ": " + what + ": " + e.getMessage(), e);
-        }
     }
 
     /** Like {@link TensorStore#require} but phrased for heads: a wrong shape usually means heads of another model. */
