@@ -53,6 +53,10 @@ public final class BuildRounds {
         return () -> round(options, requests);
     }
 
+    /**
+     * One timed round, as {@code bench} times its own (BenchCommand.run): spelled out here because a helper shared
+     * with the command would be missing from the older builds this class runs against.
+     */
     private static List<Object> round(DecoderOptions options, List<GenerationRequest> requests) {
         long start = System.nanoTime();
         List<GenerationResult> results;
