@@ -15,7 +15,8 @@ import java.util.stream.Stream;
  * Two builds of the decoder decoding the demo in one process, rounds alternating (A B, then B A), so that a slow
  * spell of a shared machine hits both: the "jar against jar" ratios of the benchmark log. Each build is a directory
  * holding its {@code stride-decoder.jar} and the {@code lib/} beside it (a copy of {@code decoder/target}); each gets
- * its own class loader, and the libraries one shared loader (a native library loads once per process). Prints, per
+ * its own class loader, and the libraries one shared loader (a native library loads once per process): the first
+ * build's, so builds whose dependencies differ cannot be compared this way. Prints, per
  * tree, both builds' median tokens per second, the median of the per-round ratios B / A with its quartiles, and
  * whether both builds produced the same completions. This class must not touch the decoder's classes: it runs on a
  * class path without them ({@code scripts/builds-ab.sh}).
