@@ -5,7 +5,6 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Supplier;
@@ -16,10 +15,10 @@ import java.util.stream.Stream;
  * spell of a shared machine hits both: the "jar against jar" ratios of the benchmark log. Each build is a directory
  * holding its {@code stride-decoder.jar} and the {@code lib/} beside it (a copy of {@code decoder/target}); each gets
  * its own class loader, and the libraries one shared loader (a native library loads once per process): the first
- * build's, so builds whose dependencies differ cannot be compared this way. Prints, per
- * tree, both builds' median tokens per second, the median of the per-round ratios B / A with its quartiles, and
- * whether both builds produced the same completions. This class must not touch the decoder's classes: it runs on a
- * class path without them ({@code scripts/builds-ab.sh}).
+ * build's, so builds whose dependencies differ cannot be compared this way. Prints, per tree, both builds' median
+ * tokens per second, the median of the per-round ratios B / A with its quartiles, and whether both builds produced
+ * the same completions. This class must not touch the decoder's classes: it runs on a class path without them
+ * ({@code scripts/builds-ab.sh}).
  * <p>
  * Usage: {@code BuildsSideBySide DIR_A DIR_B [ROUNDS] [BATCH] [TREES] [THREADS]}, trees comma-separated
  * ({@code plain} for plain decoding), defaults 21 rounds, batch 1, {@code plain,chain:2,auto}, 2 threads.
@@ -31,6 +30,10 @@ public final class BuildsSideBySide {
     private static final int WARM_ROUNDS = 3;
     /** By name: a class literal would load it here, beside none of the decoder's classes. */
     private static final String RUNNER = "dev.stride.decoder.bench.BuildRounds";
+
+    /** One round of one tree on one build: its tokens per second (a Double) and its completions' digest. */
+    private interface Round extends Supplier<List<Object>> {
+    }
 
     private BuildsSideBySide() {
     }
@@ -48,34 +51,17 @@ public final class BuildsSideBySide {
 
         ClassLoader libraries = new URLClassLoader(urls(jarsIn(builds[0].resolve("lib"))),
                 ClassLoader.getPlatformClassLoader());
-        URL runner = BuildsSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
-        List<List<Supplier<List<Object>>>> runs = new ArrayList<>();
-        for (Path build : builds) {
-            Path jar = build.resolve("stride-decoder.jar");
-            if (!Files.isRegularFile(jar)) {
-                throw new IllegalArgumentException(build + ": no stride-decoder.jar (copy decoder/target's jar and"
-                        + " lib/ there)");
-            }
-            ClassLoader loader = new URLClassLoader(new URL[] {runner, jar.toUri().toURL()}, libraries);
-            Thread.currentThread().setContextClassLoader(loader); // the tokenizer library finds its files through it
-            Method roundsOf = loader.loadClass(RUNNER)
-                    .getMethod("rounds", String.class, String.class, String.class, int.class, int.class);
-            List<Supplier<List<Object>>> byTree = new ArrayList<>();
-            for (String tree : trees) {
-                @SuppressWarnings("unchecked")
-                Supplier<List<Object>> run = (Supplier<List<Object>>) roundsOf.invoke(null, MODEL, HEADS, tree, batch,
-                        threads);
-                byTree.add(run);
-            }
-            runs.add(byTree);
+        Round[][] runs = new Round[2][];
+        for (int b = 0; b < 2; b++) {
+            runs[b] = roundsOf(builds[b], libraries, trees, batch, threads);
         }
         double[][][] tokensPerSecond = new double[trees.length][2][rounds];
         String[][] digests = new String[trees.length][2];
         for (int round = -WARM_ROUNDS; round < rounds; round++) {
             for (int t = 0; t < trees.length; t++) {
                 for (int k = 0; k < 2; k++) {
-                    int b = Math.floorMod(round, 2) == 0 ? k : 1 - k;
-                    List<Object> result = runs.get(b).get(t).get();
+                    int b = Math.floorMod(round, 2) == 0 ? k : 1 - k; // A B, then B A
+                    List<Object> result = runs[b][t].get();
                     if (round >= 0) {
                         tokensPerSecond[t][b][round] = (Double) result.get(0);
                     }
@@ -88,16 +74,43 @@ public final class BuildsSideBySide {
         System.out.printf("%-10s %12s %12s %10s %16s %10s%n", "tree", "A tokens/s", "B tokens/s", "B / A",
                 "quartiles", "same ids");
         for (int t = 0; t < trees.length; t++) {
-            double[] ratios = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
-                ratios[r] = tokensPerSecond[t][1][r] / tokensPerSecond[t][0][r];
-            }
-            double[] sorted = sorted(ratios);
-            System.out.printf("%-10s %12.0f %12.0f %9.3fx %7.3f-%.3f %10s%n", trees[t],
-                    sorted(tokensPerSecond[t][0])[rounds / 2], sorted(tokensPerSecond[t][1])[rounds / 2],
-                    sorted[rounds / 2], sorted[rounds / 4], sorted[(3 * rounds) / 4],
-                    digests[t][0].equals(digests[t][1]) ? "yes" : "NO");
+            report(trees[t], tokensPerSecond[t][0], tokensPerSecond[t][1], digests[t][0].equals(digests[t][1]));
         }
+    }
+
+    /** The rounds of every tree on {@code build}, in a class loader of its own over {@code libraries}. */
+    private static Round[] roundsOf(Path build, ClassLoader libraries, String[] trees, int batch, int threads)
+            throws Exception {
+        Path jar = build.resolve("stride-decoder.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException(build + ": no stride-decoder.jar (copy decoder/target's jar and lib/"
+                    + " there)");
+        }
+        URL runner = BuildsSideBySide.class.getProtectionDomain().getCodeSource().getLocation();
+        ClassLoader loader = new URLClassLoader(new URL[] {runner, jar.toUri().toURL()}, libraries);
+        Thread.currentThread().setContextClassLoader(loader); // the tokenizer library finds its files through it
+        Method rounds = loader.loadClass(RUNNER)
+                .getMethod("rounds", String.class, String.class, String.class, int.class, int.class);
+        Round[] byTree = new Round[trees.length];
+        for (int t = 0; t < trees.length; t++) {
+            @SuppressWarnings("unchecked")
+            Supplier<List<Object>> run = (Supplier<List<Object>>) rounds.invoke(null, MODEL, HEADS, trees[t], batch,
+                    threads);
+            byTree[t] = run::get;
+        }
+        return byTree;
+    }
+
+    /** One tree's line: both builds' median rates, the median ratio B / A over rounds and its quartiles. */
+    private static void report(String tree, double[] a, double[] b, boolean sameIds) {
+        double[] ratios = new double[a.length];
+        for (int r = 0; r < a.length; r++) {
+            ratios[r] = b[r] / a[r];
+        }
+        double[] sorted = sorted(ratios);
+        int n = sorted.length;
+        System.out.printf("%-10s %12.0f %12.0f %9.3fx %7.3f-%.3f %10s%n", tree, sorted(a)[n / 2], sorted(b)[n / 2],
+                sorted[n / 2], sorted[n / 4], sorted[(3 * n) / 4], sameIds ? "yes" : "NO");
     }
 
     private static double[] sorted(double[] values) {
