@@ -112,7 +112,8 @@ public final class BatchDecoder implements AutoCloseable {
     }
 
     private int slotsFor(GenerationRequest request) {
-        int tokens = Math.min(contextLength, request.promptIds().length + request.maxNewTokens());
+        // In long: max_new_tokens may be Integer.MAX_VALUE ("until the context ends"), which an int sum would wrap.
+        int tokens = (int) Math.min(contextLength, (long) request.promptIds().length + request.maxNewTokens());
         return tokens + (drafter == null ? 1 : drafter.maxTreeNodes());
     }
 

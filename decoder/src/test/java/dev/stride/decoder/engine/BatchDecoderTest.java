@@ -152,6 +152,29 @@ class BatchDecoderTest {
         }
     }
 
+    /**
+     * max_new_tokens = Integer.MAX_VALUE ("until the context ends", which a job row may ask) once wrapped the cache's
+     * size to a negative count, and the prefill's exception lost every sequence of the batch.
+     */
+    @Test
+    void unboundedMaxNewTokensRunsToTheContextBesideOthers() {
+        GenerationRequest unbounded = request("unbounded", 5, Integer.MAX_VALUE, 10);
+        GenerationRequest other = request("other", 7, 4, 12);
+        for (Drafter drafter : new Drafter[] {null, drafter("chain:2")}) {
+            try (BatchDecoder d = decoder(drafter, 64L << 20, 2, Set.of())) {
+                d.submit(unbounded);
+                d.submit(other);
+                Map<String, GenerationResult> r = byId(d.runToCompletion());
+                GenerationResult u = r.get("unbounded");
+                assertTrue(u.ok(), u.error());
+                assertEquals(FinishReason.LENGTH, u.finishReason());
+                assertEquals(CONFIG.maxPositions() - 5, u.completionTokens());
+                assertTrue(r.get("other").ok(), r.get("other").error());
+                assertEquals(4, r.get("other").completionTokens());
+            }
+        }
+    }
+
     @Test
     void tokenOutsideTheVocabularyFails() {
         try (BatchDecoder d = decoder(null, 64L << 20, 2, Set.of())) {
