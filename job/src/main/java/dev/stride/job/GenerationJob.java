@@ -21,8 +21,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
@@ -69,14 +71,14 @@ public final class GenerationJob {
         Dataset<Row> input = readInput(spark, config.input());
         JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
         StructType outputSchema = JobSchema.output(columns.kept(), columns.logprobs());
+        StagedOutput staged = new StagedOutput(spark, config.output());
         if (resuming) {
-            requireSameColumns(output, outputSchema, config);
+            requireSameColumns(output, staged, outputSchema, config);
         }
 
         InputIds.Identified identified = InputIds.identify(spark, input, columns.idColumn(), config);
         InputTable.WorkRows work = InputTable.shape(identified.rows(), columns, config);
         Dataset<Row> rows = work.rows();
-        StagedOutput staged = new StagedOutput(spark, config.output());
         if (resuming) {
             staged.adoptLeftovers(outputSchema);
             rows = rows.join(output.rows(outputSchema).select(JobSchema.ID), JobSchema.ID, "left_anti");
@@ -120,15 +122,21 @@ public final class GenerationJob {
      * A resumed run appends part files; they must have the columns of the ones already there (a reader would
      * otherwise see one file's schema, or fail to merge them). An output without part files yet takes any.
      */
-    private static void requireSameColumns(OutputDirectory output, StructType outputSchema, JobConfig config) {
-        output.existingColumns().ifPresent(existing -> {
-            List<String> wanted = List.of(outputSchema.fieldNames());
+    /** The columns of the part files published so far and of those a run that died left staged must be this run's. */
+    private static void requireSameColumns(OutputDirectory output, StagedOutput staged, StructType outputSchema,
+                                           JobConfig config) {
+        List<String> wanted = List.of(outputSchema.fieldNames());
+        Set<List<String>> found = new LinkedHashSet<>();
+        output.existingColumns().ifPresent(found::add);
+        found.addAll(staged.leftoverColumns());
+        for (List<String> existing : found) {
             if (!existing.equals(wanted)) {
                 throw new JobSetupException("output " + config.output() + " has the columns " + existing
-                        + " but this run would write " + wanted + "; resume with the options of the run that wrote "
-                        + "it (--keep-columns, --logprobs, the input's logprobs column)");
+                        + " (published or staged by a run that stopped) but this run would write " + wanted
+                        + "; resume with the options of the run that wrote it (--keep-columns, --logprobs, the "
+                        + "input's logprobs column)");
             }
-        });
+        }
     }
 
     private static Dataset<Row> readInput(SparkSession spark, String location) {

@@ -45,10 +45,20 @@ public final class ModelRegistry {
             Engine engine = Engine.load(new EngineOptions(k.modelDir(), k.headsDir(), threads(config), k.device(),
                     EngineOptions.DEFAULT_KV_CACHE_BYTES, k.weights()));
             LOADS.incrementAndGet();
+            return warmedUp(engine);
+        });
+    }
+
+    /** The engine warmed up; closed where warming up fails, or each retry of the task would leak one more. */
+    private static Engine warmedUp(Engine engine) {
+        try {
             LOG.info("Engine warmed up in {} s (JIT-compiled kernels before the first row)",
                     String.format(Locale.ROOT, "%.1f", engine.warmUp()));
             return engine;
-        });
+        } catch (RuntimeException | Error e) {
+            engine.close();
+            throw e;
+        }
     }
 
     /** How many engines this JVM has loaded so far. */

@@ -104,9 +104,13 @@ final class RowRequests {
         if (layout.messages() < 0 || row.isNullAt(layout.messages())) {
             return null;
         }
+        List<Row> rows = row.getList(layout.messages());
         List<ChatMessage> messages = new ArrayList<>();
-        for (Row message : row.<Row>getList(layout.messages())) {
-            messages.add(new ChatMessage(message.getAs("role"), message.getAs("content")));
+        for (int i = 0; i < rows.size(); i++) {
+            if (rows.get(i) == null) {
+                throw new IllegalArgumentException("messages[" + i + "] is null");
+            }
+            messages.add(new ChatMessage(rows.get(i).getAs("role"), rows.get(i).getAs("content")));
         }
         return messages;
     }

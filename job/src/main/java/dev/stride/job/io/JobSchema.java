@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
@@ -129,7 +130,7 @@ public final class JobSchema {
                 problems.add("--keep-columns names '" + name + "', which the input does not have (input has "
                         + input.simpleString() + ")");
             } else if (!name.equals(idName)) {
-                if (name.equals(ID) || name.equals(LOGPROBS) || Arrays.asList(RESULT.fieldNames()).contains(name)) {
+                if (namedLike(name, Stream.concat(Stream.of(ID, LOGPROBS), Arrays.stream(RESULT.fieldNames())))) {
                     problems.add("input column '" + name + "' has the name of an output column; leave it out with "
                             + "--keep-columns");
                 }
@@ -162,7 +163,7 @@ public final class JobSchema {
             if (prefix.isEmpty() && column.name().equals(LOGPROBS)) {
                 continue;
             }
-            if (outputNames.contains(column.name())) {
+            if (namedLike(column.name(), outputNames.stream())) {
                 problems.add("input column '" + column.name() + "' has the name of an output column; set another "
                         + "outputPrefix or rename the column");
             }
@@ -240,6 +241,14 @@ public final class JobSchema {
         results.forEach(field -> fields.add(new StructField(prefix + field.name(), field.dataType(),
                 field.nullable(), field.metadata())));
         return new StructType(fields.toArray(StructField[]::new));
+    }
+
+    /**
+     * Whether {@code name} is one of {@code names} ignoring case, as Spark resolves column names by default: an input
+     * column "ID" beside the output's "id" made the write fail as an ambiguous reference.
+     */
+    private static boolean namedLike(String name, Stream<String> names) {
+        return names.anyMatch(name::equalsIgnoreCase);
     }
 
     private static StructField field(StructType schema, String name) {

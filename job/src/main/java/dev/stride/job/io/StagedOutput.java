@@ -7,12 +7,20 @@ import static org.apache.spark.sql.functions.countDistinct;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.Type;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -87,28 +95,52 @@ public final class StagedOutput {
      * Publishes the part files that runs which died had committed into staging (for --resume); returns their rows.
      */
     public long adoptLeftovers(StructType schema) {
-        List<Path> folders = new ArrayList<>();
-        List<Path> parts = new ArrayList<>();
-        try {
-            if (!fs().exists(stagingRoot)) {
-                return 0;
-            }
-            for (FileStatus status : fs().listStatus(stagingRoot)) {
-                folders.add(status.getPath());
-                parts.addAll(parts(status.getPath()));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        long rows = parts.isEmpty() ? 0 : check(parts, schema, "staged output of an earlier run in " + stagingRoot);
-        for (Path folder : folders) {
-            move(parts.stream().filter(part -> part.getParent().equals(folder)).toList(), folder);
-        }
+        Map<Path, List<Path>> leftovers = leftovers();
+        List<Path> parts = leftovers.values().stream().flatMap(List::stream).toList();
+        long rows = check(parts, schema, "staged output of an earlier run in " + stagingRoot);
+        leftovers.forEach((folder, folderParts) -> move(folderParts, folder));
         if (rows > 0) {
             LOG.info("published {} rows ({} part files) that an earlier run had committed before it stopped", rows,
                     parts.size());
         }
         return rows;
+    }
+
+    /**
+     * The distinct column lists of the part files that runs which died left in staging, read from their footers: a
+     * resume must refuse other columns before any work, and reading the parts with its own schema would not notice.
+     */
+    public Set<List<String>> leftoverColumns() {
+        Set<List<String>> columns = new LinkedHashSet<>();
+        try {
+            Configuration conf = spark.sparkContext().hadoopConfiguration();
+            for (List<Path> parts : leftovers().values()) {
+                for (Path part : parts) {
+                    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(part, conf))) {
+                        columns.add(reader.getFileMetaData().getSchema().getFields().stream().map(Type::getName)
+                                .toList());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return columns;
+    }
+
+    /** The part files of each staging folder that runs which died left behind. */
+    private Map<Path, List<Path>> leftovers() {
+        Map<Path, List<Path>> leftovers = new LinkedHashMap<>();
+        try {
+            if (fs().exists(stagingRoot)) {
+                for (FileStatus status : fs().listStatus(stagingRoot)) {
+                    leftovers.put(status.getPath(), parts(status.getPath()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return leftovers;
     }
 
     /** The committed part files of a staging folder; what is still under _temporary never is one. */

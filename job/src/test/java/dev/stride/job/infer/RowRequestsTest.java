@@ -15,6 +15,7 @@ import dev.stride.job.JobRuns;
 import dev.stride.job.RunCommand;
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.io.RowLayout;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
@@ -94,6 +95,9 @@ class RowRequestsTest {
                 .add("content", StringType));
         assertError("chat_template: chat message role and content must be non-null", chat,
                 row("a", null, null, null, List.of(message)));
+        Row good = new GenericRowWithSchema(new Object[] {"user", "hi"}, message.schema());
+        assertError("chat_template: messages[1] is null", chat, row("a", null, null, null,
+                Arrays.asList(good, null)));
     }
 
     @Test

@@ -57,6 +57,22 @@ class JobSchemaTest {
         assertTrue(message.contains("input column 'error' has the name of an output column"), message);
     }
 
+    /** Spark resolves column names ignoring case: an input "ID" beside the output's "id" would be ambiguous. */
+    @Test
+    void outputColumnNamesCollideIgnoringCase() {
+        StructType input = new StructType().add("ID", StringType).add("prompt", StringType).add("Error", StringType);
+        String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, DEFAULTS))
+                .getMessage();
+        assertTrue(message.contains("input column 'ID' has the name of an output column"), message);
+        assertTrue(message.contains("input column 'Error' has the name of an output column"), message);
+        JobConfig idIsTheId = RunCommand.parse("--output", "out", "--model", "m", "--id-column", "ID",
+                "--keep-columns", "prompt");
+        assertEquals("ID", JobSchema.validate(input, idIsTheId).idColumn());
+        String frame = assertThrows(IllegalArgumentException.class, () -> JobSchema.validateFrame(input, DEFAULTS,
+                "", "_work_id")).getMessage();
+        assertTrue(frame.contains("input column 'Error' has the name of an output column"), frame);
+    }
+
     @Test
     void namedIdColumnAndKeptColumnsMustExist() {
         StructType input = new StructType().add("prompt", StringType);

@@ -9,6 +9,7 @@ import dev.stride.job.JobRuns;
 import dev.stride.job.LocalSparkExtension;
 import dev.stride.job.RunSummary;
 import dev.stride.job.TestPrompts;
+import dev.stride.job.config.JobSetupException;
 import dev.stride.job.infer.PartitionGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,6 +85,29 @@ class StagedOutputTest {
         List<Row> ids = SPARK.session().read().parquet(output.toString()).select("id").collectAsList();
         assertEquals(TestPrompts.all().size(), ids.size());
         assertEquals(ids.size(), ids.stream().distinct().count());
+    }
+
+    @Test
+    void resumeRefusesStagedFilesWithOtherColumnsBeforeAnyWork() throws IOException {
+        Path input = TestPrompts.write(SPARK.session(), TestPrompts.all(), dir.resolve("in"));
+        Path keptPrompt = dir.resolve("kept-prompt");
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "2"};
+        JobRuns.run(SPARK.session(), with(args, "--output", keptPrompt.toString(), "--keep-columns", "prompt"));
+        // What a run with --keep-columns prompt leaves when it dies after one task committed and none published.
+        Path output = dir.resolve("out");
+        Path staging = Files.createDirectories(output.resolve("_stride/staging/dead-run"));
+        Path part = partFiles(keptPrompt).get(0);
+        Files.copy(part, staging.resolve(part.getFileName()));
+
+        JobSetupException refused = assertThrows(JobSetupException.class, () -> JobRuns.run(SPARK.session(),
+                with(args, "--output", output.toString(), "--resume")));
+        assertTrue(refused.getMessage().contains("staged by a run that stopped")
+                && refused.getMessage().contains("prompt"), refused.getMessage());
+        assertEquals(List.of(), partFiles(output), "nothing was published");
+        assertTrue(Files.exists(staging.resolve(part.getFileName())), "the staged file is kept for the right resume");
+        JobRuns.run(SPARK.session(), with(args, "--output", output.toString(), "--resume", "--keep-columns",
+                "prompt"));
+        JobRuns.assertSameOutput(SPARK.session(), keptPrompt, output);
     }
 
     private static String[] with(String[] args, String... more) {
