@@ -411,7 +411,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     }
 
     public StrideGenerator setStop(String... values) {
-        return with(stop, values.clone());
+        return with(stop, values == null ? null : values.clone());
     }
 
     /** Alternatives per completion token (0 to 20) in a logprobs column; -1 for none. */
@@ -443,7 +443,11 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         return with(outputPrefix, value);
     }
 
+    /** Sets a param that always has a value (the optional ones go through {@link #setOrClear}). */
     private <T> StrideGenerator with(Param<T> param, T value) {
+        if (value == null) {
+            throw new IllegalArgumentException("StrideGenerator: " + param.name() + " must not be null");
+        }
         set(param, value);
         return this;
     }

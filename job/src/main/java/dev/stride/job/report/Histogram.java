@@ -19,15 +19,17 @@ record Histogram(double[] edges, long[] counts) {
             max = Math.max(max, value);
         }
         double width = Ticks.step((max - min) / targetBins);
-        double start = Math.floor(min / width) * width;
-        int bins = Math.max(1, (int) Math.floor((max - start) / width) + 1);
+        // Bins are numbered by floor(value / width), the same expression for every value, so the smallest lands in
+        // bin 0: an edge computed as floor(min / width) * width can round above min (1.4 at width 0.1).
+        double first = Math.floor(min / width);
+        int bins = (int) (Math.floor(max / width) - first) + 1;
         double[] edges = new double[bins + 1];
         for (int i = 0; i <= bins; i++) {
-            edges[i] = start + i * width;
+            edges[i] = (first + i) * width;
         }
         long[] counts = new long[bins];
         for (double value : values) {
-            counts[Math.min(bins - 1, (int) Math.floor((value - start) / width))]++;
+            counts[(int) (Math.floor(value / width) - first)]++;
         }
         return new Histogram(edges, counts);
     }

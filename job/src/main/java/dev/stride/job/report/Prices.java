@@ -9,9 +9,10 @@ package dev.stride.job.report;
 public record Prices(double gpuHour, double cpuHour) {
 
     public Prices {
-        if (!(gpuHour >= 0) || !(cpuHour >= 0)) {
-            throw new IllegalArgumentException("prices must be >= 0, got GPU-hour " + gpuHour + ", CPU-hour "
-                    + cpuHour);
+        if (!(gpuHour >= 0 && gpuHour < Double.POSITIVE_INFINITY && cpuHour >= 0
+                && cpuHour < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("prices must be finite and >= 0, got GPU-hour " + gpuHour
+                    + ", CPU-hour " + cpuHour);
         }
     }
 }

@@ -55,15 +55,28 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
         if (!"ar".equals(summary.mode) && !"mtp".equals(summary.mode)) {
             throw new IOException("mode must be ar or mtp, got " + summary.mode);
         }
-        if (summary.wallSeconds < 0 || summary.executors < 0 || summary.coresPerExecutor < 0
-                || summary.gpusPerExecutor < 0) {
-            throw new IOException("wall_seconds, executors, cores_per_executor and gpus_per_executor must be >= 0");
+        if (!finiteAtLeastZero(summary.wallSeconds) || !finiteAtLeastZero(summary.meanTokensPerPass)
+                || summary.executors < 0 || summary.coresPerExecutor < 0 || summary.gpusPerExecutor < 0) {
+            throw new IOException("wall_seconds, mean_tokens_per_pass, executors, cores_per_executor and "
+                    + "gpus_per_executor must be finite and >= 0");
         }
-        if ((summary.executorSecondsAlive != null && !(summary.executorSecondsAlive >= 0))
-                || (summary.executorSecondsBusy != null && !(summary.executorSecondsBusy >= 0))) {
-            throw new IOException("executor_seconds_alive and executor_seconds_busy must be >= 0");
+        for (Double optional : new Double[] {summary.executorSecondsAlive, summary.executorSecondsBusy,
+                summary.passCostRatio}) {
+            if (optional != null && !finiteAtLeastZero(optional)) {
+                throw new IOException("executor_seconds_alive, executor_seconds_busy and pass_cost_ratio must be "
+                        + "finite and >= 0 where present");
+            }
+        }
+        // Present but null: Jackson accepts it, and the writers would fail on it later without naming the field.
+        if (summary.runId == null || summary.model == null || summary.model.name == null || summary.device == null
+                || summary.perExecutor.stream().anyMatch(e -> e == null || e.executor == null)) {
+            throw new IOException("run_id, model.name, device and per_executor[].executor must be strings, not null");
         }
         return summary;
+    }
+
+    private static boolean finiteAtLeastZero(double value) {
+        return value >= 0 && value < Double.POSITIVE_INFINITY;
     }
 
     /**
@@ -74,8 +87,11 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
         return executorSecondsAlive != null ? executorSecondsAlive : wallSeconds * executors;
     }
 
-    /** Multi-token decoding with a measured pass cost, the only case where plain decoding would have cost more. */
+    /**
+     * Multi-token decoding with a measured pass cost and decode passes to compare, the only case where plain decoding
+     * would have cost more (a run without decode passes, e.g. one new token a row, has no tokens per pass).
+     */
     public boolean comparableToPlain() {
-        return "mtp".equals(mode) && passCostRatio != null && passCostRatio > 0;
+        return "mtp".equals(mode) && passCostRatio != null && passCostRatio > 0 && meanTokensPerPass > 0;
     }
 }

@@ -136,6 +136,12 @@ class StrideGeneratorTest {
                 generator().setDevice("gpu"), prompts);
         assertProblem("StrideGenerator: top_p must be in (0, 1]", generator().setTopP(0), prompts);
         assertProblem("id column 'key' is missing", generator().setIdColumn("key"), prompts);
+        Map<String, java.util.function.Consumer<StrideGenerator>> nullSetters = Map.of(
+                "outputPrefix", g -> g.setOutputPrefix(null), "idColumn", g -> g.setIdColumn(null),
+                "promptColumn", g -> g.setPromptColumn(null), "tree", g -> g.setTree(null),
+                "stop", g -> g.setStop((String[]) null));
+        nullSetters.forEach((param, setter) -> assertEquals("StrideGenerator: " + param + " must not be null",
+                assertThrows(IllegalArgumentException.class, () -> setter.accept(generator())).getMessage()));
         assertProblem("StrideGenerator: model " + dir.resolve("none") + ": no directory",
                 generator().setModel(dir.resolve("none").toString()), null);
     }

@@ -311,12 +311,56 @@ class ReportCommandTest {
         assertTrue(result.err().contains("has no column 'tokens_per_pass'"), result.err());
     }
 
+    /** Summary values that Jackson accepts but no finished run writes: "NaN", Infinity, present-but-null strings. */
+    @Test
+    void summaryWithNonFiniteOrNullValuesIsAnInputError() throws IOException {
+        Map<String, Object> broken = new LinkedHashMap<>();
+        broken.put("wall_seconds", "NaN");
+        broken.put("mean_tokens_per_pass", "Infinity");
+        broken.put("pass_cost_ratio", "NaN");
+        broken.put("run_id", null);
+        broken.put("device", null);
+        int run = 0;
+        for (Map.Entry<String, Object> field : broken.entrySet()) {
+            Path dir = SampleRuns.mtpRun(tmp.resolve("run" + run++));
+            Map<String, Object> summary = SampleRuns.summary("r", "mtp", 90.0, 2, 4, 1, SampleRuns.MTP_PARTS, 1.25);
+            summary.put("per_executor", List.of());
+            summary.put(field.getKey(), field.getValue());
+            SampleRuns.writeSummary(dir, summary);
+            Result result = report(dir);
+            assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), field + ": " + result.err());
+            assertTrue(result.err().contains("not a valid Stride run summary")
+                    && result.err().contains(field.getKey()), result.err());
+            assertFalse(result.err().contains("Exception"), result.err());
+        }
+    }
+
+    /** max_new_tokens 1 (or every row failed): no decode pass, so no tokens per pass to price plain decoding by. */
+    @Test
+    void multiTokenRunWithoutDecodePassesSavesNothing() throws IOException {
+        Path dir = tmp.resolve("one-token");
+        List<List<SampleRuns.Row>> parts = List.of(List.of(SampleRuns.Row.ok(1, new int[0], 5),
+                SampleRuns.Row.ok(1, new int[0], 6)));
+        SampleRuns.writeParts(dir, parts, "mtp", "h");
+        Map<String, Object> summary = SampleRuns.summary("r", "mtp", 90.0, 2, 4, 1, parts, 1.25);
+        summary.put("per_executor", List.of());
+        SampleRuns.writeSummary(dir, summary);
+        Result result = report(dir);
+        assertEquals(0, result.exitCode(), result.err());
+        Map<String, Double> m = csv();
+        assertEquals(m.get("cost_usd"), m.get("plain_decoding_cost_usd"));
+        assertEquals(0.0, m.get("saved_usd"));
+    }
+
     @Test
     void badArgumentsAreUsageErrors() {
         assertEquals(2, run("--output", tmp.toString()).exitCode());
         Result negative = run("--input", tmp.toString(), "--gpu-hour-price", "-1");
         assertEquals(2, negative.exitCode());
-        assertTrue(negative.err().contains("prices must be >= 0"), negative.err());
+        assertTrue(negative.err().contains("prices must be finite and >= 0"), negative.err());
+        Result infinite = run("--input", tmp.toString(), "--gpu-hour-price", "1e309");
+        assertEquals(2, infinite.exitCode(), infinite.err());
+        assertTrue(infinite.err().contains("prices must be finite and >= 0"), infinite.err());
     }
 
     private static double[] doubles(JsonNode array) {

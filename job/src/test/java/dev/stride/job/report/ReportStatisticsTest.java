@@ -32,6 +32,28 @@ class ReportStatisticsTest {
         assertTrue(Histogram.of(new double[0], 20).isEmpty());
     }
 
+    /** Tokens per pass are small ratios such as 7 / 5 = 1.4, where floor(1.4 / 0.1) * 0.1 rounds above 1.4. */
+    @Test
+    void everyValueLandsInTheBinWhoseEdgesHoldIt() {
+        for (int p = 1; p <= 40; p++) {
+            for (int q = 1; q <= 12; q++) {
+                for (int bins : new int[] {4, 20}) {
+                    double[] values = {(double) p / q, (double) (p + 1) / q, 3.5, (double) p / q + 0.1};
+                    Histogram h = Histogram.of(values, bins);
+                    assertEquals(values.length, java.util.Arrays.stream(h.counts()).sum());
+                    for (double v : values) {
+                        int bin = 0;
+                        while (bin < h.counts().length - 1 && v >= h.edges()[bin + 1] - 1e-9) {
+                            bin++;
+                        }
+                        assertTrue(v >= h.edges()[bin] - 1e-9 && v <= h.edges()[bin + 1] + 1e-9,
+                                v + " outside " + java.util.Arrays.toString(h.edges()));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void ticksAreOneTwoOrFiveTimesAPowerOfTen() {
         assertEquals(0.5, Ticks.step(0.3));
