@@ -69,6 +69,10 @@ public final class HeadsLoader {
             throw new ModelException(configFile + ": medusa_num_layers must be >= 0, got " + config.get("medusa_num_layers"));
         }
         boolean shared = config.path(SHARED_PROJECTION).asBoolean(false);
+        if (layers == 0 && shared) {
+            throw new ModelException(configFile + ": heads with no layers that share the model's projection have no "
+                    + "weights of their own (medusa_num_layers is 0 and " + SHARED_PROJECTION + " is true)");
+        }
         if (shared && baseLmHead == null) {
             throw new IllegalArgumentException(configFile + ": heads with a shared projection need the base model's lm_head");
         }
@@ -82,6 +86,7 @@ public final class HeadsLoader {
         TensorStore store = TensorStore.openFile(weights);
         try {
             boolean vllm = store.contains("blocks.0.layers.0.weight") || store.contains("lm_heads.0.weight");
+            requireLastHead(store, heads, layers, vllm, configFile, weights);
             WeightLayout layout = WeightLayout.choose(store, weightsChoice);
             DraftVocabulary vocabulary = DraftVocabulary.read(dir, base.vocabSize());
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
@@ -124,6 +129,22 @@ public final class HeadsLoader {
         } catch (RuntimeException e) {
             store.close();
             throw e;
+        }
+    }
+
+    /**
+     * The declared counts against the file before anything is sized by them: a corrupt or hand-edited config.json
+     * (two billion heads) would otherwise end in an OutOfMemoryError rather than a message.
+     */
+    private static void requireLastHead(TensorStore store, int heads, int layers, boolean vllm, Path configFile,
+                                        Path weights) {
+        for (int k : new int[] {0, heads - 1}) {
+            String last = layers > 0 ? (vllm ? "blocks." + k + ".layers." + (layers - 1) : k + "." + (layers - 1)
+                    + ".linear") + ".weight" : (vllm ? "lm_heads." + k : k + "." + layers) + ".weight";
+            if (!store.contains(last)) {
+                throw new ModelException(configFile + " declares " + heads + " heads of " + layers + " layers, but "
+                        + weights + " has no tensor '" + last + "'");
+            }
         }
     }
 

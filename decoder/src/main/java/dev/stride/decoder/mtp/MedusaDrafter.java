@@ -20,6 +20,11 @@ public final class MedusaDrafter implements Drafter {
             throw new IllegalArgumentException("tree " + shape.describe() + " is " + shape.maxDepth()
                     + " levels deep but there are only " + heads.numHeads() + " heads");
         }
+        if (shape.width() > heads.vocabSize()) {
+            throw new IllegalArgumentException("tree " + shape.describe() + " takes the top " + shape.width()
+                    + " candidates of a head but the heads propose from " + heads.vocabSize() + " tokens"
+                    + (heads.draftIds() == null ? "" : " (their " + DraftVocabulary.FILE + ")"));
+        }
         this.heads = heads;
         this.shape = shape;
         this.ops = ops;

@@ -276,6 +276,14 @@ class HeadsLoaderTest {
         editConfig(vllm, c -> c.put("medusa_num_layers", 2));
         loadFails(vllm, BASE, "blocks.0.layers.1.weight", vllm.resolve("model.safetensors").toString());
 
+        // Counts no file could hold are refused from the tensors, before anything is sized by them.
+        editConfig(dir, c -> c.put("medusa_num_heads", 2_000_000_000));
+        loadFails(dir, BASE, "2000000000 heads", "'1999999999.0.linear.weight'");
+        editConfig(dir, c -> c.put("medusa_num_heads", 2).put("medusa_num_layers", 400_000_000));
+        loadFails(dir, BASE, "400000000 layers", "'0.399999999.linear.weight'");
+        editConfig(dir, c -> c.put("medusa_num_layers", 0).put(HeadsLoader.SHARED_PROJECTION, true));
+        loadFails(dir, BASE, "no weights of their own");
+
         Path noWeights = tmp.resolve("no-weights");
         HeadsWriter.write(h, noWeights, "base", DType.F32);
         Files.delete(noWeights.resolve(HeadsLoader.WEIGHTS_FILE));

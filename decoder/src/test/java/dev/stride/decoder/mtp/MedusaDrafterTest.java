@@ -1,6 +1,8 @@
 package dev.stride.decoder.mtp;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ScalarOps;
 import dev.stride.decoder.compute.TensorOps;
@@ -62,6 +64,18 @@ class MedusaDrafterTest {
         PassCostCurve dear = new PassCostCurve(new int[] {1}, new double[] {5});
         assertEquals(Set.of(), headsRun(heads, new CostAwareTree(new SpeculationCosts(flat, dear), HEADS, 64),
                 new int[] {HEADS}), "auto starts plain: no heads run before a contest shows that drafting pays");
+    }
+
+    /** A tree wider than the draft vocabulary would read candidates the heads never ranked. */
+    @Test
+    void aTreeWiderThanTheDraftVocabularyIsRefused() {
+        MedusaHeads heads = TinyModels.heads(CONFIG, TinyModels.weights(CONFIG, 1), HEADS, 1, 2)
+                .restrictedTo(new DraftVocabulary(new int[] {5, 7}, 0.5, 10), m -> m);
+        IllegalArgumentException wide = assertThrows(IllegalArgumentException.class,
+                () -> new MedusaDrafter(heads, new DynamicTree(16, HEADS), new ScalarOps()));
+        assertTrue(wide.getMessage().contains("propose from 2 tokens") && wide.getMessage().contains(
+                DraftVocabulary.FILE), wide.getMessage());
+        new MedusaDrafter(heads, StaticTree.chain(HEADS), new ScalarOps()); // top-1 chains need one candidate
     }
 
     /**
