@@ -36,10 +36,14 @@ public final class CoupledSampler {
             return Logits.argmax(logits, offset, vocab);
         }
         int candidates = rankCandidates(logits, offset, params.topK(), params.temperature());
+        if (candidates == 0) { // every logit NaN
+            return Logits.argmax(logits, offset, vocab);
+        }
         double maxLogit = logits[offset + order[0]];
         double total = 0;
         for (int i = 0; i < candidates; i++) {
-            weight[i] = StrictMath.exp((logits[offset + order[i]] - maxLogit) / params.temperature());
+            float logit = logits[offset + order[i]];
+            weight[i] = logit == maxLogit ? 1.0 : StrictMath.exp((logit - maxLogit) / params.temperature());
             total += weight[i];
         }
         if (params.topP() < 1f) {
@@ -65,6 +69,15 @@ public final class CoupledSampler {
     /** Fills order[0, n) with the candidates sorted by logit desc, id asc, cut to the top k (0 = all); returns n. */
     private int rankCandidates(float[] logits, int offset, int topK, float temperature) {
         float max = Logits.max(logits, offset, vocab);
+        if (Float.isNaN(max)) { // NaN is never a candidate: the largest of the rest
+            max = Float.NEGATIVE_INFINITY;
+            for (int id = 0; id < vocab; id++) {
+                float logit = logits[offset + id];
+                if (logit > max) {
+                    max = logit;
+                }
+            }
+        }
         double floor = max - NEGLIGIBLE * temperature;
         int n = 0;
         for (int id = 0; id < vocab; id++) {
@@ -85,7 +98,7 @@ public final class CoupledSampler {
 
     /** A signed int that orders floats descending (larger logit, smaller key). */
     private static int descendingKey(float value) {
-        int bits = Float.floatToIntBits(value);
+        int bits = Float.floatToIntBits(value + 0f); // -0 + 0 is +0: a tie, as == has it
         int ascending = bits < 0 ? ~bits : bits | 0x80000000; // unsigned order == float order
         return ~ascending ^ 0x80000000;
     }

@@ -273,6 +273,38 @@ class CoupledSamplerTest {
         }
     }
 
+    /**
+     * A model can write NaN or infinite logits. NaN is never a candidate (as in greedy decoding), whatever the
+     * sampler did before; tied +Infinity logits are drawn from like any tie; -0 ties +0, the lower id first.
+     */
+    @Test
+    void nonFiniteAndSignedZeroLogitsFollowTheTieAndRankRules() {
+        float[] withNan = {1f, Float.NaN, 3f, 2f};
+        SamplingParams[] params = {new SamplingParams(1f, 0, 1f, 7L), new SamplingParams(1f, 0, 0.9f, 7L)};
+        for (SamplingParams p : params) {
+            CoupledSampler used = new CoupledSampler(4);
+            used.choose(new float[] {0f, 0f, 0f, 9f}, 0, p, 0); // another row first: its ranking must not leak
+            for (int position = 0; position < 50; position++) {
+                int fresh = new CoupledSampler(4).choose(withNan, 0, p, position);
+                assertNotEquals(1, fresh);
+                assertEquals(fresh, used.choose(withNan, 0, p, position));
+            }
+        }
+        float inf = Float.POSITIVE_INFINITY;
+        float[] infinities = {0f, inf, 5f, inf, inf};
+        for (float topP : new float[] {1f, 0.9f}) {
+            Set<Integer> drawn = new HashSet<>();
+            CoupledSampler sampler = new CoupledSampler(infinities.length);
+            for (int position = 0; position < 200; position++) {
+                drawn.add(sampler.choose(infinities, 0, new SamplingParams(1f, 0, topP, 3L), position));
+            }
+            assertEquals(Set.of(1, 3, 4), drawn, "top_p " + topP);
+        }
+        float[] zeros = {-0f, 0f, -1f};
+        assertEquals(Logits.argmax(zeros, 0, 3), new CoupledSampler(3).choose(zeros, 0,
+                new SamplingParams(1f, 1, 1f, 0L), 0), "top_k 1 is greedy");
+    }
+
     @Test
     void samplingParamsRejectInvalidValues() {
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(-1f, 0, 1f, 0));
