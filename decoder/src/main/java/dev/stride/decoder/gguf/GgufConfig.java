@@ -2,6 +2,7 @@ package dev.stride.decoder.gguf;
 
 import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelException;
 import dev.stride.decoder.model.RopeScaling;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -63,24 +64,45 @@ final class GgufConfig {
             throw new GgufException(f.path() + ": " + k + "rope.dimension_count " + rotary + " differs from the head"
                     + " size " + headDim + " (partial rotary embeddings are not supported)");
         }
-        double theta = f.optionalReal(k + "rope.freq_base").orElse(10000.0);
+        double theta = positiveReal(f, k + "rope.freq_base", 10000.0, false);
+        float eps = (float) positiveReal(f, k + "attention.layer_norm_rms_epsilon", 1e-5, true);
         GgufTensor embedding = f.tensor("token_embd.weight").orElseThrow(
                 () -> new GgufException(f.path() + ": no tensor 'token_embd.weight'"));
-        return new ModelConfig(arch, hidden, f.requireInt(k + "feed_forward_length"),
-                f.requireInt(k + "block_count"), heads, f.optionalInt(k + "attention.head_count_kv").orElse(heads),
-                headDim, (int) embedding.rows(),
-                (float) (double) f.optionalReal(k + "attention.layer_norm_rms_epsilon").orElse(1e-5), theta,
-                ropeScaling(f, k, theta, headDim), f.optionalInt(k + "context_length").orElse(2048),
-                f.tensor("output.weight").isEmpty(), arch.qkvBias(), 0);
+        RopeScaling scaling = ropeScaling(f, k, theta, headDim);
+        try {
+            return new ModelConfig(arch, hidden, f.requireInt(k + "feed_forward_length"),
+                    f.requireInt(k + "block_count"), heads, f.optionalInt(k + "attention.head_count_kv").orElse(heads),
+                    headDim, (int) embedding.rows(), eps, theta, scaling,
+                    f.optionalInt(k + "context_length").orElse(2048), f.tensor("output.weight").isEmpty(),
+                    arch.qkvBias(), 0);
+        } catch (ModelException e) {
+            // The constructor's checks name the config.json fields, not the file: name it.
+            throw new GgufException(f.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The number under {@code key} ({@code absent} if missing), which must be finite and > 0: as a float32 where
+     * {@code float32}, since the model keeps it as one.
+     */
+    private static double positiveReal(GgufFile f, String key, double absent, boolean float32) {
+        double value = f.optionalReal(key).orElse(absent);
+        double kept = float32 ? (float) value : value;
+        if (!(kept > 0) || Double.isInfinite(kept)) {
+            throw new GgufException(f.path() + ": metadata '" + key + "' must be finite and > 0"
+                    + (float32 ? " as a float32" : "") + ", got " + f.metadata().get(key));
+        }
+        return kept;
     }
 
     private static RopeScaling ropeScaling(GgufFile f, String k, double theta, int headDim) {
         String type = f.optional(k + "rope.scaling.type", String.class).orElse("none");
         boolean freqs = f.tensor(ROPE_FREQS).isPresent();
         if (type.equals("linear") && !freqs) {
-            double factor = f.optionalReal(k + "rope.scaling.factor").orElseThrow(
-                    () -> new GgufException(f.path() + ": linear rope scaling without " + k + "rope.scaling.factor"));
-            return new RopeScaling("linear", factor, 1, 1, 0);
+            if (f.optionalReal(k + "rope.scaling.factor").isEmpty()) {
+                throw new GgufException(f.path() + ": linear rope scaling without " + k + "rope.scaling.factor");
+            }
+            return new RopeScaling("linear", positiveReal(f, k + "rope.scaling.factor", 1, false), 1, 1, 0);
         }
         if (!type.equals("none") && !(freqs && type.equals("llama3"))) {
             throw new GgufException(f.path() + ": rope scaling '" + type + "' is not supported (linear and Llama 3's"
@@ -99,6 +121,11 @@ final class GgufConfig {
         double[] divisors = new double[headDim / 2];
         for (int i = 0; i < divisors.length; i++) {
             divisors[i] = data.getFloat(i * Float.BYTES);
+            // A divisor of 0, below 0, NaN or infinite is no scaling at all, and would break the fit below.
+            if (!(divisors[i] > 0) || Double.isInfinite(divisors[i])) {
+                throw new GgufException(f.path() + ": " + ROPE_FREQS + "[" + i + "] = " + divisors[i]
+                        + " is not a rope scaling divisor (must be finite and > 0)");
+            }
         }
         double[] inv = RopeScaling.NONE.inverseFrequencies(theta, headDim);
         double factor = divisors[0];

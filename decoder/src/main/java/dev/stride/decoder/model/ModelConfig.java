@@ -36,8 +36,8 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         if (headDim % 2 != 0) {
             throw new ModelException(where + ": head_dim must be even for rotary embeddings, got " + headDim);
         }
-        if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
-            throw new ModelException(where + ": rms_norm_eps and rope_theta must be > 0, got " + rmsNormEps
+        if (!(rmsNormEps > 0) || !(ropeTheta > 0) || Float.isInfinite(rmsNormEps) || Double.isInfinite(ropeTheta)) {
+            throw new ModelException(where + ": rms_norm_eps and rope_theta must be finite and > 0, got " + rmsNormEps
                     + " and " + ropeTheta);
         }
         if (slidingWindow < 0) {
@@ -92,9 +92,10 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         RopeScaling scaling = ropeScaling(json.path("rope_scaling"), where);
         int maxPositions = json.hasNonNull("max_position_embeddings")
                 ? intValue(json, "max_position_embeddings", where) : 2048;
+        float eps = (float) positiveReal(json, "rms_norm_eps", "rms_norm_eps", 1e-6, where);
+        double theta = positiveReal(json, "rope_theta", "rope_theta", 10000.0, where);
         try {
-            return new ModelConfig(arch, hidden, intermediate, layers, heads, kvHeads, headDim, vocab,
-                    (float) json.path("rms_norm_eps").asDouble(1e-6), json.path("rope_theta").asDouble(10000.0),
+            return new ModelConfig(arch, hidden, intermediate, layers, heads, kvHeads, headDim, vocab, eps, theta,
                     scaling, maxPositions, json.path("tie_word_embeddings").asBoolean(false), bias, window);
         } catch (ModelException e) {
             // The constructor's checks do not know the file: name it, as every other config error does.
@@ -107,18 +108,16 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
             return RopeScaling.NONE;
         }
         String type = node.path("rope_type").asText(node.path("type").asText("default"));
-        double factor = node.path("factor").asDouble(1.0);
         switch (type) {
             case "default":
                 return RopeScaling.NONE;
             case "linear":
-                if (!(factor > 0)) {
-                    throw new ModelException(where + ": rope_scaling.factor must be > 0, got " + factor);
-                }
-                return new RopeScaling("linear", factor, 1, 1, 0);
+                return new RopeScaling("linear", positiveReal(node, "factor", "rope_scaling.factor", 1.0, where),
+                        1, 1, 0);
             case "llama3": {
-                double low = node.path("low_freq_factor").asDouble(1.0);
-                double high = node.path("high_freq_factor").asDouble(4.0);
+                double factor = positiveReal(node, "factor", "rope_scaling.factor", 1.0, where);
+                double low = realValue(node, "low_freq_factor", "rope_scaling.low_freq_factor", 1.0, where);
+                double high = realValue(node, "high_freq_factor", "rope_scaling.high_freq_factor", 4.0, where);
                 int original = node.path("original_max_position_embeddings").asInt(8192);
                 if (!(factor > 0) || !(high > low) || original <= 0) {
                     throw new ModelException(where + ": rope_scaling llama3 needs factor > 0, high_freq_factor > "
@@ -145,6 +144,31 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
             throw new ModelException(where + ": '" + key + "' must be an integer, got " + v);
         }
         return v.intValue();
+    }
+
+    /** A number under {@code key} in {@code json} ({@code absent} if missing or null), finite as a float. */
+    private static double realValue(JsonNode json, String key, String name, double absent, String where) {
+        JsonNode v = json.get(key);
+        if (v == null || v.isNull()) {
+            return absent;
+        }
+        if (!v.isNumber()) {
+            throw new ModelException(where + ": '" + name + "' must be a number, got " + v);
+        }
+        // rms_norm_eps is kept as a float, where 1e39 becomes infinity; no such field means anything that large.
+        if (!Float.isFinite(v.floatValue())) {
+            throw new ModelException(where + ": '" + name + "' must be finite as a float, got " + v);
+        }
+        return v.doubleValue();
+    }
+
+    /** As {@link #realValue}, and > 0 as a float. */
+    private static double positiveReal(JsonNode json, String key, String name, double absent, String where) {
+        double value = realValue(json, key, name, absent, where);
+        if (!((float) value > 0)) {
+            throw new ModelException(where + ": '" + name + "' must be > 0 as a float, got " + json.get(key));
+        }
+        return value;
     }
 
     private static void positive(String where, String key, int value) {

@@ -438,6 +438,70 @@ class GgufImportTest {
         assertTrue(e.getMessage().contains("missing metadata 'llama.block_count'"), e.getMessage());
     }
 
+    @Test
+    void nonFiniteOrNonPositiveNumbersFailNamingTheFileAndKey() {
+        String eps = "llama.attention.layer_norm_rms_epsilon";
+        for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN, 0, -1e-5f}) {
+            importError(f16().put(eps, bad), "eps", eps, Float.toString(bad));
+        }
+        importError(f16().put("llama.rope.freq_base", Float.POSITIVE_INFINITY), "theta", "llama.rope.freq_base",
+                "Infinity");
+        String factor = "llama.rope.scaling.factor";
+        for (float bad : new float[] {0, -2, Float.NaN, Float.POSITIVE_INFINITY}) {
+            // Refused at import: the model directory it would write cannot load.
+            importError(f16().put("llama.rope.scaling.type", "linear").put(factor, bad), "factor", factor,
+                    Float.toString(bad));
+        }
+        assertNothingLeft();
+    }
+
+    @Test
+    void ropeFreqsThatAreNotPositiveFiniteDivisorsFailNamingTheTensor() {
+        int n = ModelConfig.read(Fixtures.modelDir()).headDim() / 2;
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, 0, -1}) {
+            ByteBuffer divisors = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < n; i++) {
+                divisors.putFloat(i == n - 1 ? bad : 1 + i);
+            }
+            importError(f16().tensor(GgufConfig.ROPE_FREQS, GgmlType.F32, new long[] {n}, divisors.array()),
+                    "freqs", GgufConfig.ROPE_FREQS + "[" + (n - 1) + "] = " + bad);
+        }
+        assertNothingLeft();
+    }
+
+    @Test
+    void shapesTheModelConfigRefusesNameTheFile() {
+        // The bundled model has 6 heads: 4 key/value heads do not divide them.
+        importError(f16().put("llama.attention.head_count_kv", 4), "kv", "num_attention_heads (6)",
+                "num_key_value_heads (4)");
+        assertNothingLeft();
+    }
+
+    private static GgufTestWriter f16() {
+        return GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16);
+    }
+
+    /** Writes {@code writer} as {@code name}.gguf, whose import must fail naming the file and each mention. */
+    private GgufException importError(GgufTestWriter writer, String name, String... mentions) {
+        Path gguf = dir.resolve(name + ".gguf");
+        writer.write(gguf);
+        GgufException e = assertThrows(GgufException.class, () -> importGguf(gguf, dir.resolve(name), null));
+        assertTrue(e.getMessage().contains(gguf.toString()), "message should name " + gguf + ": " + e.getMessage());
+        for (String mention : mentions) {
+            assertTrue(e.getMessage().contains(mention), "message should mention " + mention + ": " + e.getMessage());
+        }
+        return e;
+    }
+
+    private void assertNothingLeft() {
+        try (Stream<Path> left = Files.list(dir)) {
+            List<String> names = left.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".gguf")).toList();
+            assertEquals(List.of(), names, "failed imports leave nothing behind");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static int indexOf(byte[] haystack, String needle) {
         byte[] n = needle.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         outer:

@@ -269,6 +269,43 @@ class ModelConfigTest {
     }
 
     @Test
+    void nonNumericOrOutOfRangeRealValues() throws IOException {
+        error(with(LLAMA2_7B, "rms_norm_eps", "\"1e-5\""), "rms_norm_eps", "\"1e-5\"");
+        error(with(LLAMA2_7B, "rms_norm_eps", "1e39"), "rms_norm_eps", "finite");
+        error(with(LLAMA2_7B, "rms_norm_eps", "1e-50"), "rms_norm_eps");
+        error(with(LLAMA31_8B, "rope_theta", "\"fast\""), "rope_theta", "fast");
+        error(with(LLAMA31_8B, "rope_theta", "1e309"), "rope_theta", "finite");
+        error(with(LLAMA31_8B, "rope_theta", "-500000.0"), "rope_theta");
+        String linear = "{\"rope_type\": \"linear\", \"factor\": %s}";
+        error(with(LLAMA2_7B, "rope_scaling", linear.formatted("\"x\"")), "rope_scaling.factor", "\"x\"");
+        error(with(LLAMA2_7B, "rope_scaling", linear.formatted("true")), "rope_scaling.factor");
+        error(with(LLAMA2_7B, "rope_scaling", linear.formatted("0")), "rope_scaling.factor");
+        error(LLAMA31_8B.replace("\"factor\": 8.0", "\"factor\": \"8\""), "rope_scaling.factor");
+        error(LLAMA31_8B.replace("\"low_freq_factor\": 1.0", "\"low_freq_factor\": \"one\""),
+                "rope_scaling.low_freq_factor", "one");
+        error(LLAMA31_8B.replace("\"high_freq_factor\": 4.0", "\"high_freq_factor\": 1e39"),
+                "rope_scaling.high_freq_factor", "finite");
+        assertEquals(10000.0, read(with(LLAMA31_8B, "rope_theta", "null")).ropeTheta(), "null is absent");
+    }
+
+    @Test
+    void theConstructorRefusesNonFiniteEpsilonAndTheta() throws IOException {
+        ModelConfig c = read(LLAMA2_7B);
+        for (float eps : new float[] {Float.POSITIVE_INFINITY, Float.NaN}) {
+            ModelException e = assertThrows(ModelException.class, () -> new ModelConfig(c.architecture(),
+                    c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                    c.vocabSize(), eps, c.ropeTheta(), c.ropeScaling(), c.maxPositions(), c.tiedEmbeddings(),
+                    c.qkvBias(), c.slidingWindow()));
+            assertTrue(e.getMessage().contains("rms_norm_eps"), e.getMessage());
+        }
+        ModelException e = assertThrows(ModelException.class, () -> new ModelConfig(c.architecture(),
+                c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.vocabSize(), c.rmsNormEps(), Double.POSITIVE_INFINITY, c.ropeScaling(), c.maxPositions(),
+                c.tiedEmbeddings(), c.qkvBias(), c.slidingWindow()));
+        assertTrue(e.getMessage().contains("rope_theta"), e.getMessage());
+    }
+
+    @Test
     void headsNotAMultipleOfKvHeads() throws IOException {
         error(with(LLAMA31_8B, "num_key_value_heads", "5"), "num_attention_heads", "num_key_value_heads", "32",
                 "5");
