@@ -111,7 +111,8 @@ public final class GenerationJob {
         RunSummary summary = summarize(spark, config, model, started, finished,
                 OutputStatistics.of(output.rows(outputSchema)), identified.duplicatesDropped(),
                 progress.partitionReports(),
-                executorListener.finish(started.toEpochMilli(), finished.toEpochMilli()));
+                executorListener.finish(started.toEpochMilli(), finished.toEpochMilli()),
+                executorListener.coresPerExecutor());
         output.writeSummary(summary);
         summary.warnings().forEach(warning -> LOG.warn("WARNING: {}", warning));
         context.setJobDescription(null);
@@ -153,14 +154,13 @@ public final class GenerationJob {
 
     private static RunSummary summarize(SparkSession spark, JobConfig config, ModelInfo model, Instant started,
                                         Instant finished, OutputStatistics stats, long duplicatesDropped,
-                                        List<JobProgress.PartitionReport> reports, ExecutorTime.Totals time) {
+                                        List<JobProgress.PartitionReport> reports, ExecutorTime.Totals time,
+                                        int coresPerExecutor) {
         double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
         long tokensThisRun = reports.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
         SparkContext context = spark.sparkContext();
         SparkConf conf = context.getConf();
         int executors = (int) reports.stream().map(JobProgress.PartitionReport::executor).distinct().count();
-        int coresPerExecutor = context.isLocal() ? context.defaultParallelism()
-                : conf.getInt("spark.executor.cores", 1);
         return new RunSummary(
                 started.truncatedTo(ChronoUnit.SECONDS) + "-" + String.format("%06x",
                         ThreadLocalRandom.current().nextInt(1 << 24)),

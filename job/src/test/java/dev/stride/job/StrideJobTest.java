@@ -16,6 +16,7 @@ import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.job.infer.ModelRegistry;
 import dev.stride.job.io.JobSchema;
+import dev.stride.job.io.OutputDirectory;
 import dev.stride.job.report.ReportCommand;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -39,6 +40,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -208,10 +210,33 @@ class StrideJobTest {
         assertEquals(MAX_NEW_TOKENS, json.get("config").get("max_new_tokens").asInt());
         assertEquals(mixedSummary.rowsTotal(), json.get("rows_total").asLong());
 
-        Row table = spark().read().parquet(mixedOutput.resolve("_stride/summary.parquet").toString())
-                .selectExpr("rows_total", "completion_tokens", "model.name").first();
-        assertEquals(List.of(totals.getLong(0), totals.getLong(3), "fortunes-llama-2m"),
-                List.of(table.getLong(0), table.getLong(1), table.getString(2)));
+        // summary.parquet: the fixed columns (a plain run's null heads and pass_cost_ratio typed as in any run, its
+        // errors_by_kind a map) holding summary.json's values.
+        Dataset<Row> table = spark().read().parquet(mixedOutput.resolve("_stride/summary.parquet").toString());
+        assertEquals(OutputDirectory.SUMMARY_TABLE, table.schema());
+        assertEquals(fieldNames(json), List.of(table.schema().fieldNames()));
+        assertEquals(fieldNames(json.get("config")), List.of(((StructType) table.schema().apply("config").dataType())
+                .fieldNames()));
+        assertSameValues(json, new ObjectMapper().readTree(table.toJSON().first()), "summary");
+    }
+
+    /** Every non-null value of {@code expected} in {@code actual} (numbers by value: Spark writes 4 as 4.0). */
+    private static void assertSameValues(JsonNode expected, JsonNode actual, String path) {
+        if (expected.isNull()) {
+            assertTrue(actual == null || actual.isNull(), path + ": " + actual);
+        } else if (expected.isObject()) {
+            expected.fields().forEachRemaining(field -> assertSameValues(field.getValue(),
+                    actual.get(field.getKey()), path + "." + field.getKey()));
+        } else if (expected.isArray()) {
+            assertEquals(expected.size(), actual.size(), path);
+            for (int i = 0; i < expected.size(); i++) {
+                assertSameValues(expected.get(i), actual.get(i), path + "[" + i + "]");
+            }
+        } else if (expected.isNumber()) {
+            assertEquals(expected.asDouble(), actual.asDouble(), path);
+        } else {
+            assertEquals(expected, actual, path);
+        }
     }
 
     /**

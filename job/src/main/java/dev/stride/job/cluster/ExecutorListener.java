@@ -1,5 +1,8 @@
 package dev.stride.job.cluster;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntSupplier;
 import org.apache.spark.SparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorAdded;
@@ -23,6 +26,7 @@ public final class ExecutorListener extends SparkListener {
     private final SparkContext context;
     private final ExecutorTime time = new ExecutorTime();
     private boolean closed;
+    private int mostCores; // the most cores an executor added during the run had
 
     private ExecutorListener(SparkContext context) {
         this.context = context;
@@ -33,23 +37,56 @@ public final class ExecutorListener extends SparkListener {
         if (context.isLocal()) {
             listener.time.present("driver");
         } else {
-            try {
-                // A Scala iterator: the Seq's type differs between Scala 2.12 and 2.13, its iterator does not.
-                scala.collection.Iterator<String> executors = context.getExecutorIds().iterator();
-                while (executors.hasNext()) {
-                    listener.time.present(executors.next());
-                }
-            } catch (RuntimeException e) {
-                LOG.debug("cannot list the executors at the run's start", e);
-            }
+            runningExecutors(context).forEach(listener.time::present);
         }
         context.addSparkListener(listener);
         return listener;
     }
 
+    /** The cluster's executors now; empty where they cannot be listed. */
+    private static List<String> runningExecutors(SparkContext context) {
+        List<String> ids = new ArrayList<>();
+        try {
+            // A Scala iterator: the Seq's type differs between Scala 2.12 and 2.13, its iterator does not.
+            scala.collection.Iterator<String> executors = context.getExecutorIds().iterator();
+            while (executors.hasNext()) {
+                ids.add(executors.next());
+            }
+        } catch (RuntimeException e) {
+            LOG.debug("cannot list the executors", e);
+        }
+        return ids;
+    }
+
     @Override
     public void onExecutorAdded(SparkListenerExecutorAdded event) {
         time.added(event.executorId(), event.time());
+        synchronized (this) {
+            mostCores = Math.max(mostCores, event.executorInfo().totalCores());
+        }
+    }
+
+    /**
+     * Cores of an executor, which the cost report bills: local mode's parallelism; spark.executor.cores where set;
+     * else what the cluster manager gave the executors added during the run (a standalone cluster gives each all of
+     * its worker's cores, not 1); else, for executors there before the run, the cluster's cores over its executors.
+     */
+    public synchronized int coresPerExecutor() {
+        String key = "spark.executor.cores";
+        int configured = context.getConf().contains(key) ? context.getConf().getInt(key, 1) : 0;
+        return coresPerExecutor(context.isLocal(), context.defaultParallelism(), configured, mostCores,
+                () -> runningExecutors(context).size());
+    }
+
+    /** {@link #coresPerExecutor()} from its inputs: 0 for a setting absent or no executor added. */
+    static int coresPerExecutor(boolean local, int parallelism, int configured, int mostAdded, IntSupplier running) {
+        if (local) {
+            return parallelism;
+        }
+        if (configured > 0) {
+            return configured;
+        }
+        return mostAdded > 0 ? mostAdded : Math.max(1, parallelism / Math.max(1, running.getAsInt()));
     }
 
     @Override

@@ -20,6 +20,29 @@ import org.apache.spark.sql.types.StructType;
 /** The --output dataset: part files published by {@link StagedOutput}, plus the run summary under _stride/. */
 public final class OutputDirectory {
 
+    /** The columns of summary.parquet: every field of summary.json (docs/job-output.md), in its order. */
+    public static final StructType SUMMARY_TABLE = StructType.fromDDL(String.join(", ",
+            "run_id STRING, stride_version STRING, spark_version STRING, started_at STRING, finished_at STRING",
+            "wall_seconds DOUBLE, input STRING, output STRING",
+            "model STRUCT<name: STRING, path: STRING, parameters: BIGINT, weight_bytes: BIGINT, dtype: STRING, "
+                    + "weight_layout: STRING>",
+            "heads STRUCT<name: STRING, path: STRING, num_heads: INT, num_layers: INT, draft_tokens: INT>",
+            "mode STRING, tree STRING, device STRING, executors INT, cores_per_executor INT, gpus_per_executor INT",
+            "executor_seconds_alive DOUBLE, executor_seconds_busy DOUBLE, utilisation DOUBLE",
+            "rows_total BIGINT, rows_ok BIGINT, rows_failed BIGINT, duplicate_rows_dropped BIGINT",
+            "failed_rows ARRAY<STRUCT<id: STRING, error: STRING>>, errors_by_kind MAP<STRING, BIGINT>",
+            "prompt_tokens BIGINT, completion_tokens BIGINT, forward_passes BIGINT, decode_passes BIGINT",
+            "output_tokens_per_s DOUBLE, mean_tokens_per_pass DOUBLE, accept_histogram ARRAY<BIGINT>",
+            "pass_cost_ratio DOUBLE",
+            "per_executor ARRAY<STRUCT<executor: STRING, rows: BIGINT, completion_tokens: BIGINT, "
+                    + "busy_seconds: DOUBLE, output_tokens_per_s: DOUBLE, device: STRING, vector_bits: INT, "
+                    + "weight_layout: STRING, java_version: STRING, alive_seconds: DOUBLE>>",
+            "warnings ARRAY<STRING>",
+            "config STRUCT<max_new_tokens: INT, max_batch: INT, seed: BIGINT, temperature: DOUBLE, top_k: INT, "
+                    + "top_p: DOUBLE, stop: ARRAY<STRING>, logprobs: INT, threads: INT, partitions: INT, "
+                    + "prompt_column: STRING, id_column: STRING, keep_columns: ARRAY<STRING>, chat: BOOLEAN, "
+                    + "resume: BOOLEAN, dedupe: STRING>"));
+
     private final SparkSession spark;
     private final String location;
     private final Path path;
@@ -61,7 +84,11 @@ public final class OutputDirectory {
         return new Path(summaryDirectory(), "summary.json").toString();
     }
 
-    /** Writes summary.json and the same summary as a one-row Parquet table. */
+    /**
+     * Writes summary.json and the same summary as a one-row Parquet table of {@link #SUMMARY_TABLE}'s columns: a fixed
+     * schema, since one row's JSON says little of its types (a null pass_cost_ratio was inferred as a string, an empty
+     * errors_by_kind dropped), and tables of several runs must union.
+     */
     public void writeSummary(RunSummary summary) {
         String json = summary.toJson();
         try (OutputStream out = fileSystem().create(new Path(summaryJsonLocation()), true)) {
@@ -69,7 +96,8 @@ public final class OutputDirectory {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        spark.read().json(spark.createDataset(List.of(json), Encoders.STRING()))
+        spark.read().schema(SUMMARY_TABLE).option("mode", "FAILFAST")
+                .json(spark.createDataset(List.of(json), Encoders.STRING()))
                 .coalesce(1)
                 .write().mode(SaveMode.Overwrite)
                 .parquet(new Path(summaryDirectory(), "summary.parquet").toString());

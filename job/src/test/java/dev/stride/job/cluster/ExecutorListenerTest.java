@@ -30,4 +30,17 @@ class ExecutorListenerTest {
                 "2", totals.of("2").aliveSeconds()));
         assertEquals(40.0, totals.aliveSeconds(), 1e-9);
     }
+
+    /**
+     * The cores billed per executor: a standalone cluster without spark.executor.cores gives each executor all of
+     * its worker's cores (the summary once said 1, and the cost report billed a quarter of a 4-core executor).
+     */
+    @Test
+    void coresPerExecutorComeFromTheSettingElseFromTheCluster() {
+        assertEquals(2, ExecutorListener.coresPerExecutor(true, 2, 8, 4, () -> 3), "local: its parallelism");
+        assertEquals(8, ExecutorListener.coresPerExecutor(false, 16, 8, 4, () -> 3), "the setting");
+        assertEquals(4, ExecutorListener.coresPerExecutor(false, 16, 0, 4, () -> 3), "as executors were added");
+        assertEquals(5, ExecutorListener.coresPerExecutor(false, 16, 0, 0, () -> 3), "cluster cores / executors");
+        assertEquals(1, ExecutorListener.coresPerExecutor(false, 0, 0, 0, () -> 0));
+    }
 }
