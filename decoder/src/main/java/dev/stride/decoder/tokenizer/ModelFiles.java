@@ -28,6 +28,8 @@ final class ModelFiles {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The model directory the files are read from. */
+    final Path dir;
     final String tokenizerText;
     final JsonNode tokenizer;
     /** Empty object when the file is absent. */
@@ -35,7 +37,9 @@ final class ModelFiles {
     /** Empty object when the file is absent. */
     final JsonNode generationConfig;
 
-    private ModelFiles(String tokenizerText, JsonNode tokenizer, JsonNode config, JsonNode generationConfig) {
+    private ModelFiles(Path dir, String tokenizerText, JsonNode tokenizer, JsonNode config,
+                       JsonNode generationConfig) {
+        this.dir = dir;
         this.tokenizerText = tokenizerText;
         this.tokenizer = tokenizer;
         this.config = config;
@@ -46,7 +50,7 @@ final class ModelFiles {
         Path tokenizerPath = modelDir.resolve(TOKENIZER);
         String text = readText(tokenizerPath)
                 .orElseThrow(() -> new TokenizerException("tokenizer file not found: " + tokenizerPath));
-        return new ModelFiles(text, parse(tokenizerPath, text),
+        return new ModelFiles(modelDir, text, parse(tokenizerPath, text),
                 readOptional(modelDir.resolve(TOKENIZER_CONFIG)),
                 readOptional(modelDir.resolve(GENERATION_CONFIG)));
     }

@@ -64,9 +64,19 @@ record SpecialTokens(OptionalInt bosId, boolean addBos, Set<Integer> eosIds, Set
                 it.hasNext(); ) {
             Map.Entry<String, JsonNode> entry = it.next();
             if (entry.getValue().path("special").asBoolean(false)) {
-                ids.add(Integer.parseInt(entry.getKey()));
+                ids.add(addedTokenId(files, entry.getKey()));
             }
         }
         return ids;
+    }
+
+    /** An added_tokens_decoder key: the token's id as a decimal string. */
+    private static int addedTokenId(ModelFiles files, String key) {
+        try {
+            return Integer.parseInt(key);
+        } catch (NumberFormatException e) {
+            throw new TokenizerException(files.dir.resolve(ModelFiles.TOKENIZER_CONFIG)
+                    + ": added_tokens_decoder key \"" + key + "\" is not a token id", e);
+        }
     }
 }

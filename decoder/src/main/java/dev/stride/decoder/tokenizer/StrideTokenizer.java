@@ -34,9 +34,9 @@ public final class StrideTokenizer implements AutoCloseable {
     private final Optional<String> eosToken;
     private final int vocabSize;
 
-    private StrideTokenizer(HuggingFaceTokenizer tokenizer, ModelFiles files) {
+    private StrideTokenizer(HuggingFaceTokenizer tokenizer, SpecialTokens special, ModelFiles files) {
         this.tokenizer = tokenizer;
-        this.special = SpecialTokens.from(files);
+        this.special = special;
         this.chatTemplate = ChatTemplate.from(files.config);
         this.bosToken = files.configToken("bos_token");
         this.eosToken = files.configToken("eos_token");
@@ -51,6 +51,7 @@ public final class StrideTokenizer implements AutoCloseable {
      */
     public static StrideTokenizer load(Path modelDir) {
         ModelFiles files = ModelFiles.read(modelDir);
+        SpecialTokens special = SpecialTokens.from(files); // before the native tokenizer: nothing to close on error
         // DJL truncates and pads to 512 tokens by default; prompts must reach the model whole.
         Map<String, String> options = Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
         HuggingFaceTokenizer tokenizer;
@@ -61,7 +62,7 @@ public final class StrideTokenizer implements AutoCloseable {
             throw new TokenizerException(
                     "cannot load " + modelDir.resolve(ModelFiles.TOKENIZER) + ": " + e.getMessage(), e);
         }
-        return new StrideTokenizer(tokenizer, files);
+        return new StrideTokenizer(tokenizer, special, files);
     }
 
     /**

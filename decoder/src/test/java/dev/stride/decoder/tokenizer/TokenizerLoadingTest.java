@@ -33,6 +33,19 @@ class TokenizerLoadingTest {
         assertTrue(e.getMessage().contains(dir.resolve("tokenizer_config.json").toString()), e.getMessage());
     }
 
+    /** An added_tokens_decoder key must be a token id: a token's text there is reported with the file and key. */
+    @Test
+    void addedTokensDecoderKeyThatIsNoIdIsNamed() {
+        Fixture.copyTo(dir);
+        Fixture.edit(dir, "tokenizer_config.json", c -> {
+            ObjectNode decoder = (ObjectNode) c.get("added_tokens_decoder");
+            decoder.set("<|bos|>", decoder.remove("0"));
+        });
+        TokenizerException e = assertThrows(TokenizerException.class, () -> StrideTokenizer.load(dir));
+        assertTrue(e.getMessage().contains(dir.resolve("tokenizer_config.json").toString())
+                && e.getMessage().contains("\"<|bos|>\""), e.getMessage());
+    }
+
     @Test
     void eosListInGenerationConfigIsUnionedWithConfigEos() {
         Fixture.copyTo(dir);
