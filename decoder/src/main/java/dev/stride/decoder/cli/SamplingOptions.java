@@ -63,20 +63,20 @@ final class SamplingOptions {
             s.topP = (float) number(line, "top_p");
         }
         if (line.hasNonNull("seed")) {
-            s.seed = line.get("seed").asLong();
+            s.seed = longInteger(line, "seed");
         }
         if (line.hasNonNull("logprobs")) {
             s.logprobs = integer(line, "logprobs");
         }
         if (line.hasNonNull("stop")) {
-            List<String> stops = new ArrayList<>();
             JsonNode node = line.get("stop");
-            if (node.isTextual()) {
-                stops.add(node.asText());
-            } else if (node.isArray()) {
-                node.forEach(n -> stops.add(n.asText()));
-            } else {
-                throw new RequestException("invalid_override", "stop must be a string or a list of strings");
+            List<String> stops = new ArrayList<>();
+            for (JsonNode stop : node.isArray() ? node : List.of(node)) {
+                if (!stop.isTextual()) {
+                    throw new RequestException("invalid_override", "stop must be a string or a list of strings, got "
+                            + node);
+                }
+                stops.add(stop.asText());
             }
             s.stop = stops;
         }
@@ -84,10 +84,19 @@ final class SamplingOptions {
     }
 
     private static int integer(JsonNode line, String key) {
-        if (!line.get(key).isIntegralNumber()) {
-            throw new RequestException("invalid_override", key + " must be an integer, got " + line.get(key));
+        JsonNode value = line.get(key);
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw new RequestException("invalid_override", key + " must be a 32-bit integer, got " + value);
         }
-        return line.get(key).asInt();
+        return value.intValue();
+    }
+
+    private static long longInteger(JsonNode line, String key) {
+        JsonNode value = line.get(key);
+        if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+            throw new RequestException("invalid_override", key + " must be a 64-bit integer, got " + value);
+        }
+        return value.longValue();
     }
 
     private static double number(JsonNode line, String key) {

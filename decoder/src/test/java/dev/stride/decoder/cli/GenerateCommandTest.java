@@ -140,6 +140,35 @@ class GenerateCommandTest {
         assertGreedyRow(rows.get(10), "7", "Life is", 2);
     }
 
+    /** Overrides that do not fit their field, or have the wrong type, fail their line instead of changing value. */
+    @Test
+    void overridesOutOfRangeOrOfTheWrongTypeAreInvalidOverrides() throws IOException {
+        List<String> lines = List.of(
+                "{\"id\": \"max_new_tokens\", \"prompt\": \"Life is\", \"max_new_tokens\": 4294967298}",
+                "{\"id\": \"logprobs\", \"prompt\": \"Life is\", \"logprobs\": 4294967296}",
+                "{\"id\": \"top_k\", \"prompt\": \"Life is\", \"top_k\": 4294967295}",
+                "{\"id\": \"seed\", \"prompt\": \"Life is\", \"seed\": \"abc\"}",
+                "{\"id\": \"seed\", \"prompt\": \"Life is\", \"seed\": 18446744073709551616}",
+                "{\"id\": \"seed\", \"prompt\": \"Life is\", \"seed\": 1.5}",
+                "{\"id\": \"stop\", \"prompt\": \"Life is\", \"stop\": [\"to\", 7]}",
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\", \"seed\": 9007199254740993}");
+        Path input = Files.write(tmp.resolve("ranges.jsonl"), lines, StandardCharsets.UTF_8);
+        Path output = tmp.resolve("ranges.out.jsonl");
+        assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
+                output.toString(), "--max-new-tokens", "2", "--threads", "2"));
+        List<JsonNode> rows = readJsonl(output);
+        assertEquals(lines.size(), rows.size());
+        for (int i = 0; i < lines.size() - 1; i++) {
+            JsonNode row = rows.get(i);
+            String key = row.get("id").asText();
+            assertFailedRow(row, key, "invalid_override");
+            String value = JSON.readTree(lines.get(i)).get(key).toString();
+            assertTrue(row.get("error").asText().contains(key) && row.get("error").asText().contains(value),
+                    "the error names " + key + " and its value " + value + ": " + row);
+        }
+        assertGreedyRow(rows.get(lines.size() - 1), "fool", "A fool and his money", 2);
+    }
+
     @Test
     void duplicateIdsEachGetTheirOwnCompletion() throws IOException {
         List<String> lines = List.of(
