@@ -1,6 +1,5 @@
 package dev.stride.decoder.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stride.decoder.engine.BatchDecoder;
@@ -13,9 +12,9 @@ import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.SamplingParams;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
+import dev.stride.decoder.train.TrainingPrompts;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +26,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code stride bench}: plain and multi-token decoding of the same prompts in one process, interleaved round by
@@ -41,10 +43,14 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     DecodingOptions decoding = new DecodingOptions();
 
-    @Option(names = "--input", description = "JSONL prompts ({\"prompt\": ...}); default: the model's references.jsonl, else random ids.")
+    @Option(names = "--input", description = "Prompts: .jsonl ({\"prompt\": ...} per line) or text (one per line);"
+            + " default: the model's references.jsonl, else random ids.")
     Path input;
 
     @Option(names = "--prompts", defaultValue = "16", description = "Prompts to use (default: ${DEFAULT-VALUE}).")
@@ -81,6 +87,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out;
+        if (promptCount < 1) {
+            throw new ParameterException(spec.commandLine(), "--prompts " + promptCount + ": expected 1 or more");
+        }
+        if (repeat < 1) {
+            throw new ParameterException(spec.commandLine(), "--repeat " + repeat + ": expected 1 or more");
+        }
         if (sweepTrees != null && sweepTrees.stream().distinct().count() < sweepTrees.size()) {
             throw new IllegalArgumentException("--trees " + String.join(",", sweepTrees) + ": a tree is named twice");
         }
@@ -323,17 +335,15 @@ public final class BenchCommand implements Callable<Integer> {
         return new Timed(results, seconds);
     }
 
-    private List<GenerationRequest> prompts(Engine engine) throws IOException {
+    private List<GenerationRequest> prompts(Engine engine) {
         Path file = input != null ? input : engine.modelDir().resolve("references.jsonl");
         List<GenerationRequest> requests = new ArrayList<>();
         SamplingParams sampling = new SamplingParams(temperature, 0, 1f, 1234);
-        if (Files.isRegularFile(file)) {
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-                if (!line.isBlank() && requests.size() < promptCount) {
-                    JsonNode node = JSON.readTree(line);
+        if (input != null || Files.isRegularFile(file)) {
+            for (String prompt : TrainingPrompts.read(file)) {
+                if (requests.size() < promptCount) {
                     requests.add(new GenerationRequest(String.format("%04d", requests.size()),
-                            engine.tokenizer().encode(node.get("prompt").asText()), maxNewTokens, sampling, List.of(),
-                            !stopAtEos));
+                            engine.tokenizer().encode(prompt), maxNewTokens, sampling, List.of(), !stopAtEos));
                 }
             }
         } else {

@@ -9,11 +9,16 @@ import dev.stride.decoder.engine.PassCostMeter;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.testing.Fixtures;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchCommandTest {
 
@@ -106,6 +111,50 @@ class BenchCommandTest {
         assertEquals(2, json.get("held_out_best_fixed").get("picks").get("chain:2").asInt());
         assertEquals(1, StrideCli.run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
                 "--sweep", "--trees", "chain:2,chain:2", "--repeat", "2"));
+    }
+
+    /** --repeat and --prompts below 1 are usage errors, refused before the model loads. */
+    @Test
+    void repeatOrPromptsBelowOneIsAUsageError() {
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        for (String option : new String[] {"--repeat", "--prompts"}) {
+            String err = runFailing(2, "bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
+                    "--max-new-tokens", "2", "--threads", "1", "--tree", "chain:1", option, "0");
+            assertTrue(err.contains(option + " 0"), err);
+        }
+    }
+
+    /** A prompt file's bad line is reported with the file and the line's number; a missing file is an error too. */
+    @Test
+    void aBadInputLineNamesTheFileAndTheLine(@TempDir Path tmp) throws IOException {
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        Path noPrompt = Files.writeString(tmp.resolve("no-prompt.jsonl"), "{\"prompt\": \"Life is\"}\n{\"text\": 1}\n");
+        Path notJson = Files.writeString(tmp.resolve("not-json.jsonl"), "{\"prompt\": \"Life is\"}\n\n{\"prompt\":\n");
+        Path missing = tmp.resolve("missing.jsonl");
+        Map<Path, String> expected = Map.of(noPrompt, noPrompt + " line 2", notJson, notJson + " line 3", missing,
+                missing + ": cannot read");
+        for (Map.Entry<Path, String> input : expected.entrySet()) {
+            String err = runFailing(1, "bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
+                    "--input", input.getKey().toString(), "--max-new-tokens", "2", "--threads", "1", "--tree",
+                    "chain:1");
+            assertTrue(err.contains(input.getValue()), err);
+        }
+    }
+
+    /** Runs the CLI expecting {@code code}; returns what it wrote to standard error. */
+    private static String runFailing(int code, String... args) {
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream stderr = System.err;
+        int actual;
+        try {
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            actual = StrideCli.run(args);
+        } finally {
+            System.setErr(stderr);
+        }
+        String err = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(code, actual, err);
+        return err;
     }
 
     /** Runs the CLI and returns its standard output's lines, after checking it succeeded. */
