@@ -3,6 +3,7 @@ package dev.stride.decoder.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.stride.decoder.model.ModelDirectories;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
@@ -69,7 +70,7 @@ public final class RandomModelCommand implements Callable<Integer> {
 
     private static final long SHARD_BYTES = 1L << 30;
 
-    @Option(names = "--out", required = true, description = "Directory to create.")
+    @Option(names = "--out", required = true, description = "Directory to create (must be empty or absent).")
     Path out;
 
     @Option(names = "--shape", required = true, description = "tiny, 110m, 350m, 1b or 8b.")
@@ -95,6 +96,7 @@ public final class RandomModelCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         Shape shape = Shape.parse(shapeName);
         DType dtype = DType.parse(dtypeName.toUpperCase(java.util.Locale.ROOT), "--dtype");
+        ModelDirectories.checkEmptyOrAbsent(out);
         Files.createDirectories(out);
         List<Tensor> tensors = tensors(shape);
         List<List<Tensor>> shards =

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.model.ModelDirectories;
+import dev.stride.decoder.model.ModelException;
 import dev.stride.decoder.model.RopeScaling;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.SafetensorsWriter;
@@ -149,21 +151,11 @@ public final class GgufImport {
 
     /** Whether {@code out} exists (then as an empty directory, else an error); absent is fine. */
     private static boolean checkOutput(Path out) {
-        if (!Files.exists(out)) {
-            return false;
+        try {
+            return ModelDirectories.checkEmptyOrAbsent(out);
+        } catch (ModelException e) {
+            throw new GgufException(e.getMessage(), e);
         }
-        if (!Files.isDirectory(out)) {
-            throw new GgufException(out + ": exists and is not a directory");
-        }
-        try (Stream<Path> entries = Files.list(out)) {
-            if (entries.findAny().isPresent()) {
-                throw new GgufException(out + ": output directory is not empty (the import writes a whole model"
-                        + " directory and overwrites nothing)");
-            }
-        } catch (IOException e) {
-            throw new GgufException(out + ": cannot read: " + e, e);
-        }
-        return true;
     }
 
     /**

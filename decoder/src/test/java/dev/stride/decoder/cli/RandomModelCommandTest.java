@@ -118,4 +118,27 @@ class RandomModelCommandTest {
                 "int8"));
         assertEquals(2, quietly("random-model", "--shape", "tiny"), "--out is required");
     }
+
+    /** A model directory is written whole into an empty or absent --out: nothing there is overwritten or kept. */
+    @Test
+    void nonEmptyOutputDirectoryIsRefused() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("used"));
+        Files.writeString(dir.resolve("model-00001-of-00002.safetensors"), "stale");
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(1, StrideCli.run("random-model", "--out", dir.toString(), "--shape", "tiny"));
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains(dir + ": output directory is not empty"),
+                err.toString());
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(dir.resolve("model-00001-of-00002.safetensors")), files.toList());
+        }
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertEquals(0, quietly("random-model", "--out", empty.toString(), "--shape", "tiny"));
+        assertTrue(Files.isRegularFile(empty.resolve("config.json")));
+    }
 }
