@@ -36,7 +36,7 @@ final class ContinuationOptions {
         if (samples <= 0 || maxNewTokens <= 0) {
             throw new IllegalArgumentException("--samples and --max-new-tokens must be > 0");
         }
-        if (greedyShare < 0 || greedyShare > 1) {
+        if (!(greedyShare >= 0 && greedyShare <= 1)) {
             throw new IllegalArgumentException("--greedy-share must be in [0, 1], got " + greedyShare);
         }
     }

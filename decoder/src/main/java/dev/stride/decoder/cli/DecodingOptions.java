@@ -40,6 +40,10 @@ final class DecodingOptions {
     WeightsOption weights = new WeightsOption();
 
     EngineOptions engineOptions() {
+        if (kvCacheMb < 1 || kvCacheMb > Long.MAX_VALUE >> 20) {
+            throw new IllegalArgumentException("--kv-cache-mb " + kvCacheMb + ": expected 1 to "
+                    + (Long.MAX_VALUE >> 20));
+        }
         return new EngineOptions(model, heads, threads, device, kvCacheMb << 20, weights.choice);
     }
 

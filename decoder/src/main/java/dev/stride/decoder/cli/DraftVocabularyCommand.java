@@ -66,6 +66,7 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         continuations.validate();
+        int threadCount = ComputePool.threadsFor(threads);
         PrintStream log = System.err;
         Path file = heads.resolve(DraftVocabulary.FILE);
         if (Files.exists(file) && !force) {
@@ -73,7 +74,6 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
         }
         List<String> texts = TrainingPrompts.read(prompts);
         boolean replaced = Files.deleteIfExists(file); // first: the heads below load without the list they replace
-        int threadCount = threads > 0 ? threads : ComputePool.defaultThreads();
         long[] counts;
         // Loading the heads with the model checks that they belong to it (the list is for their vocabulary).
         try (Engine engine = Engine.load(new EngineOptions(model, heads, threadCount, "cpu",

@@ -7,6 +7,7 @@ import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.decoder.model.Model;
 import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.decoder.mtp.HeadsWriter;
+import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.train.Checkpoint;
 import dev.stride.decoder.train.Corpus;
@@ -159,11 +160,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         PrintStream log = System.err;
         DType headsDtype = DType.parse(dtype.toUpperCase(Locale.ROOT), "--dtype");
         validate();
+        int threadCount = ComputePool.threadsFor(threads);
         prepareOutput(out);
         List<String> trainText = prompts == null ? List.of() : TrainingPrompts.read(prompts);
         List<String> evalText = evalPrompts == null ? null : TrainingPrompts.read(evalPrompts);
         trainText = withoutEvalPrompts(trainText, evalText, log);
-        int threadCount = threads > 0 ? threads : ComputePool.defaultThreads();
         TrainingReport report = new TrainingReport();
         report.put("command_line", commandLine());
         Checkpoint checkpoint = new Checkpoint(out.resolve("checkpoint"));
@@ -271,8 +272,33 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         if (heads <= 0 || layers < 0 || checkpointEvery <= 0) {
             throw new IllegalArgumentException("--heads and --checkpoint-every must be > 0 and --layers >= 0");
         }
-        if (heldOut < 0 || heldOut >= 1) {
+        if (!(heldOut >= 0 && heldOut < 1)) {
             throw new IllegalArgumentException("--held-out must be in [0, 1), got " + heldOut);
+        }
+        // What the measurement after training needs is checked now, not after the whole training run.
+        if (evalMaxNewTokens < 1) {
+            throw new IllegalArgumentException("--eval-max-new-tokens " + evalMaxNewTokens + ": expected 1 or more");
+        }
+        if (evalMaxBatch < 1) {
+            throw new IllegalArgumentException("--eval-max-batch " + evalMaxBatch + ": expected 1 or more");
+        }
+        if (evalTrees != null) {
+            evalTrees.forEach(this::checkEvalTree);
+        }
+    }
+
+    /**
+     * Parses an --eval-tree spec as decoding will, but for auto (sized from pass costs measured on the trained heads)
+     * and file: (the file may be the tree.json this run designs).
+     */
+    private void checkEvalTree(String tree) {
+        if (tree.isBlank() || tree.equals("auto") || tree.startsWith("file:")) {
+            return;
+        }
+        try {
+            TreeSpecs.parse(tree, heads, () -> null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replaceFirst("^--tree ", "--eval-tree "), e);
         }
     }
 

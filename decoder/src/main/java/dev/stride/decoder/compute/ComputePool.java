@@ -88,6 +88,14 @@ public final class ComputePool implements AutoCloseable {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    /** The threads a {@code --threads} value asks for: the value itself, or {@link #defaultThreads()} for 0. */
+    public static int threadsFor(int requested) {
+        if (requested < 0) {
+            throw new IllegalArgumentException("--threads " + requested + ": expected 0 (all CPUs) or more");
+        }
+        return requested > 0 ? requested : defaultThreads();
+    }
+
     public int threads() {
         return threads;
     }

@@ -75,6 +75,7 @@ public final class Engine implements AutoCloseable {
     public static Engine load(EngineOptions options) {
         JitFlags.warning().ifPresent(LOG::warning);
         DeviceSpec device = DeviceSpec.parse(options.device());
+        int threads = ComputePool.threadsFor(options.threads());
         Model model = ModelLoader.load(options.modelDir(), options.weights());
         if (model.layout().quantized() && device.kind() != DeviceSpec.Kind.CPU) {
             if (device.kind() == DeviceSpec.Kind.CUDA) {
@@ -97,7 +98,6 @@ public final class Engine implements AutoCloseable {
                 heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead(),
                         WeightLayout.forHeads(options.weights(), model.layout()));
             }
-            int threads = options.threads() > 0 ? options.threads() : ComputePool.defaultThreads();
             return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());
         } catch (RuntimeException e) {
             if (tokenizer != null) {

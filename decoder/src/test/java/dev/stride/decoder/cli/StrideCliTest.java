@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stride.decoder.testing.Fixtures;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class StrideCliTest {
@@ -33,5 +38,47 @@ class StrideCliTest {
         String warnings = err.toString(StandardCharsets.UTF_8);
         assertFalse(warnings.contains("WARN"), warnings);
         assertEquals(7, cli.getSubcommands().size(), "commands: " + cli.getSubcommands().keySet());
+    }
+
+    /** A negative --threads (0 is every CPU) and a --kv-cache-mb whose bytes overflow are refused, not bent. */
+    @Test
+    void negativeThreadsAndOverflowingKvCacheAreRefused(@TempDir Path tmp) throws IOException {
+        String model = Fixtures.modelDir().toString();
+        String output = tmp.resolve("o.jsonl").toString();
+        assertRefused("--threads -3", "generate", "--model", model, "--prompt", "Life is", "--output", output,
+                "--max-new-tokens", "2", "--threads", "-3");
+        assertRefused("--kv-cache-mb 9000000000000", "generate", "--model", model, "--prompt", "Life is",
+                "--output", output, "--max-new-tokens", "2", "--threads", "1", "--kv-cache-mb", "9000000000000");
+        Path trained = tmp.resolve("trained");
+        assertRefused("--threads -3", "train-heads", "--model", model, "--out", trained.toString(), "--heads", "1",
+                "--samples", "2", "--max-new-tokens", "4", "--steps", "2", "--batch-size", "8",
+                "--eval-max-new-tokens", "2", "--eval-tree", "chain:1", "--threads", "-3");
+        assertFalse(Files.exists(trained), "refused before the output directory is made");
+        Path heads = Files.createDirectories(tmp.resolve("heads"));
+        Path fixtureHeads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads");
+        for (String file : new String[] {"config.json", "medusa_lm_head.safetensors", "draft_vocabulary.json"}) {
+            Files.copy(fixtureHeads.resolve(file), heads.resolve(file));
+        }
+        Path prompts = Files.writeString(tmp.resolve("prompts.txt"), "Life is\n");
+        assertRefused("--threads -3", "draft-vocabulary", "--model", model, "--heads", heads.toString(), "--prompts",
+                prompts.toString(), "--samples", "1", "--max-new-tokens", "4", "--force", "--threads", "-3");
+        assertEquals(Files.readString(fixtureHeads.resolve("draft_vocabulary.json")),
+                Files.readString(heads.resolve("draft_vocabulary.json")), "the list is kept");
+    }
+
+    /** Runs the CLI expecting exit code 1 and an error that contains {@code expected}. */
+    private static void assertRefused(String expected, String... args) {
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = StrideCli.run(args);
+        } finally {
+            System.setErr(originalErr);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, code, text);
+        assertTrue(text.contains("stride: " + expected), text);
     }
 }

@@ -1,6 +1,7 @@
 package dev.stride.decoder.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,6 +55,24 @@ class TrainHeadsInputsTest {
         Path out = file.resolve("heads");
         String err = runFailing("train-heads", "--model", Fixtures.modelDir().toString(), "--out", out.toString());
         assertTrue(err.contains(out.toString()) && err.contains("output directory"), err);
+    }
+
+    /** Options the measurement after training needs, and shares out of range, are checked before anything runs. */
+    @Test
+    void badEvaluationOptionsAndShareAreRefusedBeforeTraining(@TempDir Path dir) {
+        String[][] cases = {
+            {"--eval-max-batch", "0"}, {"--eval-max-new-tokens", "0"}, {"--eval-tree", "foo:1"},
+            {"--eval-tree", "chain:2"}, {"--held-out", "NaN"}, {"--greedy-share", "NaN"},
+        };
+        for (String[] bad : cases) {
+            Path out = dir.resolve("heads");
+            String err = runFailing("train-heads", "--model", Fixtures.modelDir().toString(), "--out", out.toString(),
+                    "--heads", "1", "--samples", "2", "--max-new-tokens", "4", "--steps", "2", "--batch-size", "8",
+                    "--threads", "1", bad[0], bad[1]);
+            assertTrue(err.contains("stride: " + bad[0] + " " + bad[1]) || err.contains("stride: " + bad[0] + " must"),
+                    err);
+            assertFalse(Files.exists(out), bad[0] + " " + bad[1] + ": refused before the output directory is made");
+        }
     }
 
     /** Runs the CLI expecting exit code 1; returns what it wrote to standard error. */
