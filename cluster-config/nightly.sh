@@ -15,8 +15,8 @@
 #   GPU_HOUR_PRICE, CPU_HOUR_PRICE   prices for the report (default: the report's)
 #   SUBMIT, STRIDE_JOB   the submit script and the stride-job launcher (default: CLUSTER/submit.sh, bin/stride-job)
 #   plus what the submit script reads (see job-args.sh and CLUSTER/submit.sh)
-# bin/stride-job reads the output through Hadoop's FileSystem: HDFS needs HADOOP_CONF_DIR, object stores their
-# connector (hadoop-aws, gcs-connector) on its classpath.
+# bin/stride-job reads the output through Hadoop's FileSystem: HDFS needs HADOOP_CONF_DIR (added to its class path
+# when set), object stores their connector jars in STRIDE_CLASSPATH (hadoop-aws and its AWS SDK bundle for s3a://).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 

@@ -13,8 +13,8 @@
 #   IMAGE            an image with Spark 4.0.1, the job jar and the discovery script (see Dockerfile)
 #   NAMESPACE        default stride; SERVICE_ACCOUNT (default spark) needs rights to create executor pods
 #   STRIDE_JAR       default local:///opt/stride/stride-job.jar (inside the image)
-#   MODELS_PVC       with MODEL_PATH: a PersistentVolumeClaim holding the models, mounted read-only at /models in
-#                    every executor (MODEL_PATH=/models/llama-3-8b)
+#   MODELS_PVC       with MODEL_PATH: a PersistentVolumeClaim holding the models (ReadOnlyMany), mounted read-only
+#                    at /models in the driver, which checks the path, and every executor (MODEL_PATH=/models/llama-3-8b)
 #   plus INPUT, OUTPUT, MODEL_ARCHIVE or MODEL_PATH, ... (see ../job-args.sh)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,9 +24,11 @@ source "$here/../job-args.sh"
 
 volume=()
 if [[ -n ${MODELS_PVC:-} ]]; then
-  pvc=spark.kubernetes.executor.volumes.persistentVolumeClaim.models
-  volume=(--conf "$pvc.options.claimName=$MODELS_PVC" --conf "$pvc.mount.path=/models"
-    --conf "$pvc.mount.readOnly=true")
+  for role in driver executor; do
+    pvc=spark.kubernetes.$role.volumes.persistentVolumeClaim.models
+    volume+=(--conf "$pvc.options.claimName=$MODELS_PVC" --conf "$pvc.mount.path=/models"
+      --conf "$pvc.mount.readOnly=true")
+  done
 fi
 
 # The spark-submit exit code follows the driver pod only in recent Spark versions (SPARK-26365); nightly.sh
