@@ -80,27 +80,90 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         if (!act.equals("silu")) {
             throw new ModelException(where + ": hidden_act '" + act + "' is not supported (only silu)");
         }
-        boolean bias = arch.qkvBias() || json.path("attention_bias").asBoolean(false);
-        int window = 0;
-        if (json.hasNonNull("sliding_window") && json.path("use_sliding_window").asBoolean(arch == Architecture.MISTRAL)) {
-            window = intValue(json, "sliding_window", where);
+        // Llama's attention_bias also gives o_proj a bias, and mlp_bias the MLP: terms the forward pass does not
+        // have. Mistral and Qwen2 read neither key (Qwen2's q/k/v always carry biases, its o_proj never).
+        if (arch == Architecture.LLAMA && json.path("attention_bias").asBoolean(false)) {
+            throw new ModelException(where + ": attention_bias true (biases on q/k/v and o_proj) is not supported");
+        }
+        if (arch == Architecture.LLAMA && json.path("mlp_bias").asBoolean(false)) {
+            throw new ModelException(where + ": mlp_bias true (biases on gate/up/down) is not supported");
         }
         int intermediate = requiredInt(json, "intermediate_size", where);
         int layers = requiredInt(json, "num_hidden_layers", where);
+        int window = slidingWindow(json, arch, layers, where);
         int kvHeads = json.hasNonNull("num_key_value_heads") ? intValue(json, "num_key_value_heads", where) : heads;
         int vocab = requiredInt(json, "vocab_size", where);
-        RopeScaling scaling = ropeScaling(json.path("rope_scaling"), where);
+        JsonNode rope = ropeParameters(json, where);
+        RopeScaling scaling = ropeScaling(rope == json ? json.path("rope_scaling") : rope, where);
         int maxPositions = json.hasNonNull("max_position_embeddings")
                 ? intValue(json, "max_position_embeddings", where) : 2048;
         float eps = (float) positiveReal(json, "rms_norm_eps", "rms_norm_eps", 1e-6, where);
-        double theta = positiveReal(json, "rope_theta", "rope_theta", 10000.0, where);
+        double theta = positiveReal(rope, "rope_theta", "rope_theta", 10000.0, where);
         try {
             return new ModelConfig(arch, hidden, intermediate, layers, heads, kvHeads, headDim, vocab, eps, theta,
-                    scaling, maxPositions, json.path("tie_word_embeddings").asBoolean(false), bias, window);
+                    scaling, maxPositions, json.path("tie_word_embeddings").asBoolean(false), arch.qkvBias(),
+                    window);
         } catch (ModelException e) {
             // The constructor's checks do not know the file: name it, as every other config error does.
             throw new ModelException(where + e.getMessage().substring(UNNAMED_SOURCE.length()), e);
         }
+    }
+
+    /**
+     * The attention window of every layer, as Hugging Face's configs define it (0: full attention). Llama has none.
+     * Mistral's sliding_window defaults to 4096 when absent (null: full attention). Qwen2 slides only with
+     * use_sliding_window, and then only layers from max_window_layers (default 28) on, or those layer_types names
+     * "sliding_attention": a window on some layers and not others is refused.
+     */
+    private static int slidingWindow(JsonNode json, Architecture arch, int layers, String where) {
+        switch (arch) {
+            case MISTRAL:
+                return !json.has("sliding_window") ? 4096
+                        : json.get("sliding_window").isNull() ? 0 : intValue(json, "sliding_window", where);
+            case QWEN2: {
+                if (!json.path("use_sliding_window").asBoolean(false) || !json.hasNonNull("sliding_window")) {
+                    return 0;
+                }
+                int sliding = 0;
+                JsonNode types = json.path("layer_types");
+                if (types.isArray()) {
+                    for (JsonNode type : types) {
+                        sliding += type.asText().equals("sliding_attention") ? 1 : 0;
+                    }
+                } else {
+                    int first = json.hasNonNull("max_window_layers") ? intValue(json, "max_window_layers", where) : 28;
+                    sliding = layers - Math.min(layers, Math.max(0, first));
+                }
+                if (sliding != 0 && sliding != layers) {
+                    throw new ModelException(where + ": a sliding window on " + sliding + " of " + layers + " layers"
+                            + " (max_window_layers, layer_types) is not supported: only on all or none");
+                }
+                return sliding == 0 ? 0 : intValue(json, "sliding_window", where);
+            }
+            default:
+                return 0;
+        }
+    }
+
+    /**
+     * Where rope_theta and the scaling are: Transformers 5 writes them inside rope_parameters (with the scaling's
+     * keys beside rope_theta), earlier versions at the top level. Partial rotary embeddings are refused.
+     */
+    private static JsonNode ropeParameters(JsonNode json, String where) {
+        JsonNode rope = json.path("rope_parameters");
+        for (JsonNode node : new JsonNode[] {json, rope}) {
+            if (node.hasNonNull("partial_rotary_factor") && node.get("partial_rotary_factor").asDouble() != 1.0) {
+                throw new ModelException(where + ": partial_rotary_factor " + node.get("partial_rotary_factor")
+                        + " is not supported (rotary embeddings over the whole head)");
+            }
+        }
+        if (!rope.isObject()) {
+            return json;
+        }
+        if (json.hasNonNull("rope_theta") || json.hasNonNull("rope_scaling")) {
+            throw new ModelException(where + ": rope_parameters beside rope_theta or rope_scaling: give one of them");
+        }
+        return rope;
     }
 
     private static RopeScaling ropeScaling(JsonNode node, String where) {

@@ -219,8 +219,43 @@ class ModelConfigTest {
         assertEquals(1_000_000.0, c.ropeTheta());
         assertTrue(c.tiedEmbeddings());
         assertEquals(494_032_768L, ModelLoader.parameterCount(c), "Qwen2-0.5B parameter count");
-        assertEquals(4096, read(with(QWEN2_05B, "use_sliding_window", "true").replace("32768,", "4096,"))
-                .slidingWindow());
+        // Qwen2 slides from layer max_window_layers on (Hugging Face's default 28): the 0.5B model's 24 layers none.
+        String sliding = with(QWEN2_05B, "use_sliding_window", "true").replace("32768,", "4096,");
+        assertEquals(0, read(sliding).slidingWindow());
+        assertEquals(0, read(sliding.replace("\"max_window_layers\": 24, ", "")).slidingWindow(), "default 28");
+        assertEquals(4096, read(with(sliding, "max_window_layers", "0")).slidingWindow());
+        error(with(sliding, "max_window_layers", "12"), "sliding window on 12 of 24 layers");
+        String types = "\"layer_types\": [" + String.join(", ", java.util.Collections.nCopies(24,
+                "\"sliding_attention\"")) + "], ";
+        assertEquals(4096, read(sliding.replace("\"max_window_layers\": 24, ", types)).slidingWindow());
+        error(sliding.replace("\"max_window_layers\": 24, ", types.replaceFirst("sliding", "full")),
+                "sliding window on 23 of 24 layers");
+    }
+
+    /**
+     * Configs whose math the forward pass does not have are refused, not read as something close: Llama's biases on
+     * o_proj and the MLP, partial rotary embeddings. Mistral's window defaults as Hugging Face's does, Llama has none,
+     * and Transformers 5's rope_parameters are read.
+     */
+    @Test
+    void fieldsThatChangeTheMathAreReadAsHuggingFaceDoesOrRefused() throws IOException {
+        error(with(LLAMA31_8B, "attention_bias", "true"), "attention_bias", "o_proj");
+        error(LLAMA2_7B.replace("\"hidden_act\"", "\"mlp_bias\": true, \"hidden_act\""), "mlp_bias");
+        error(LLAMA2_7B.replace("\"hidden_act\"", "\"partial_rotary_factor\": 0.5, \"hidden_act\""),
+                "partial_rotary_factor");
+        assertEquals(4096, read(MISTRAL_7B.replace("\"sliding_window\": 4096, ", "")).slidingWindow(),
+                "Mistral's default window");
+        assertEquals(0, read(LLAMA2_7B.replace("\"hidden_act\"", "\"sliding_window\": 64, "
+                + "\"use_sliding_window\": true, \"hidden_act\"")).slidingWindow(), "Llama has no window");
+
+        String v5 = LLAMA31_8B.replace("\"rope_theta\": 500000.0,", "").replace("\"rope_scaling\": {",
+                "\"rope_parameters\": {\"rope_theta\": 500000.0, ");
+        ModelConfig fromParameters = read(v5);
+        ModelConfig fromTopLevel = read(LLAMA31_8B);
+        assertEquals(fromTopLevel.ropeTheta(), fromParameters.ropeTheta());
+        assertEquals(fromTopLevel.ropeScaling(), fromParameters.ropeScaling());
+        error(v5.replace("\"tie_word_embeddings\"", "\"rope_theta\": 10000.0, \"tie_word_embeddings\""),
+                "rope_parameters beside rope_theta");
     }
 
     @Test

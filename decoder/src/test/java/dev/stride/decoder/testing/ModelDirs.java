@@ -100,6 +100,9 @@ public final class ModelDirs {
         if (c.slidingWindow() > 0) {
             json.put("sliding_window", c.slidingWindow());
             json.put("use_sliding_window", true);
+            json.put("max_window_layers", 0); // Qwen2: every layer slides
+        } else {
+            json.putNull("sliding_window"); // Mistral's default is 4096
         }
         RopeScaling s = c.ropeScaling();
         if (s.type().equals("default")) {
