@@ -25,8 +25,15 @@ final class ChatTemplate {
         this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
     }
 
-    /** A string, or a list of {name, template} of which the one named "default" is used. */
-    static Optional<ChatTemplate> from(JsonNode config) {
+    /**
+     * The template of chat_template.jinja where the model has one (as transformers prefers it), else
+     * tokenizer_config.json's chat_template: a string, or a list of {name, template} of which the one named
+     * "default" is used.
+     */
+    static Optional<ChatTemplate> from(Optional<String> file, JsonNode config) {
+        if (file.isPresent()) {
+            return Optional.of(new ChatTemplate(file.get()));
+        }
         JsonNode template = config.path("chat_template");
         if (template.isTextual()) {
             return Optional.of(new ChatTemplate(template.asText()));
@@ -80,8 +87,10 @@ final class ChatTemplate {
     }
 
     private static Jinjava createJinjava() {
-        // transformers renders with trim_blocks and lstrip_blocks on.
-        Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
+        // transformers renders with trim_blocks and lstrip_blocks on. Jinjava would also render template syntax found
+        // in an expression's output (a message saying "{{ 7*7 }}" became "49"); Jinja2 prints it as it is.
+        Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+                .withNestedInterpretationEnabled(false).build());
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         return jinjava;

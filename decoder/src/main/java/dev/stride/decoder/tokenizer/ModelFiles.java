@@ -25,6 +25,8 @@ final class ModelFiles {
     static final String TOKENIZER = "tokenizer.json";
     static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     static final String GENERATION_CONFIG = "generation_config.json";
+    /** The chat template as a file of its own, which transformers 4.47 and later write and prefer. */
+    static final String CHAT_TEMPLATE = "chat_template.jinja";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -36,14 +38,17 @@ final class ModelFiles {
     final JsonNode config;
     /** Empty object when the file is absent. */
     final JsonNode generationConfig;
+    /** The text of {@link #CHAT_TEMPLATE}, when the directory has one. */
+    final Optional<String> chatTemplateFile;
 
     private ModelFiles(Path dir, String tokenizerText, JsonNode tokenizer, JsonNode config,
-                       JsonNode generationConfig) {
+                       JsonNode generationConfig, Optional<String> chatTemplateFile) {
         this.dir = dir;
         this.tokenizerText = tokenizerText;
         this.tokenizer = tokenizer;
         this.config = config;
         this.generationConfig = generationConfig;
+        this.chatTemplateFile = chatTemplateFile;
     }
 
     static ModelFiles read(Path modelDir) {
@@ -52,7 +57,7 @@ final class ModelFiles {
                 .orElseThrow(() -> new TokenizerException("tokenizer file not found: " + tokenizerPath));
         return new ModelFiles(modelDir, text, parse(tokenizerPath, text),
                 readOptional(modelDir.resolve(TOKENIZER_CONFIG)),
-                readOptional(modelDir.resolve(GENERATION_CONFIG)));
+                readOptional(modelDir.resolve(GENERATION_CONFIG)), readText(modelDir.resolve(CHAT_TEMPLATE)));
     }
 
     /** Id of a token string: added tokens first (they shadow the model vocabulary), then the model vocabulary. */

@@ -37,7 +37,7 @@ public final class StrideTokenizer implements AutoCloseable {
     private StrideTokenizer(HuggingFaceTokenizer tokenizer, SpecialTokens special, ModelFiles files) {
         this.tokenizer = tokenizer;
         this.special = special;
-        this.chatTemplate = ChatTemplate.from(files.config);
+        this.chatTemplate = ChatTemplate.from(files.chatTemplateFile, files.config);
         this.bosToken = files.configToken("bos_token");
         this.eosToken = files.configToken("eos_token");
         this.vocabSize = files.vocabSize();

@@ -49,6 +49,20 @@ class ChatTemplateTest {
         }
     }
 
+    /** Message text is data: Jinja2 never evaluates template syntax inside a message, nor may Jinjava. */
+    @Test
+    void templateSyntaxInAMessageIsTextAndChatTemplateJinjaWins() throws java.io.IOException {
+        Fixture.copyTo(dir);
+        Fixture.edit(dir, "tokenizer_config.json", c -> c.put("chat_template", "ignored when the .jinja file exists"));
+        java.nio.file.Files.writeString(dir.resolve("chat_template.jinja"),
+                "{{ bos_token }}{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}");
+        String content = "What is {{ 7*7 }} and {% if true %}yes{% endif %}? {{ raise_exception('no') }}";
+        try (StrideTokenizer tokenizer = StrideTokenizer.load(dir)) {
+            assertArrayEquals(tokenizer.encodeRaw("<|bos|>user: " + content + "\n"),
+                    tokenizer.encodeChat(List.of(new ChatMessage("user", content))));
+        }
+    }
+
     @Test
     void listTemplateUsesTheDefaultOne() {
         Fixture.copyTo(dir);
