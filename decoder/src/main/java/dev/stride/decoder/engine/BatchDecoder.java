@@ -287,13 +287,29 @@ public final class BatchDecoder implements AutoCloseable {
     private void finish(Sequence seq) {
         budget.release(seq.cache);
         int[] ids = seq.completionIds();
-        String completion = seq.finishReason == FinishReason.STOP
-                ? seq.stopRules.streamedText().substring(0, seq.stopRules.stopIndex())
-                : text.decode(ids);
+        String completion = text.decode(ids);
+        if (seq.finishReason == FinishReason.STOP) {
+            completion = cutAtFirstStop(completion, seq.request.stopStrings(),
+                    seq.stopRules.streamedText().substring(0, seq.stopRules.stopIndex()));
+        }
         finished.add(new GenerationResult(seq.request.id(), ids, completion, seq.finishReason, seq.promptLength(),
                 seq.forwardPasses, seq.decodePasses, seq.decodeTokens, seq.acceptHistogram.clone(),
                 seq.headAccepted.clone(), seq.treeNodes, System.nanoTime() - seq.startNanos,
                 seq.logprobs == null ? null : List.copyOf(seq.logprobs), null));
+    }
+
+    /**
+     * The completion's whole decode up to its first stop string: the text of the same ids whatever ended them (a
+     * decoder that strips the text's leading space streams " Hello" but decodes "Hello"); the streamed text's cut
+     * where the whole decode does not hold the stop string.
+     */
+    private static String cutAtFirstStop(String whole, List<String> stops, String streamedCut) {
+        int first = -1;
+        for (String stop : stops) {
+            int at = whole.indexOf(stop);
+            first = at >= 0 && (first < 0 || at < first) ? at : first;
+        }
+        return first >= 0 ? whole.substring(0, first) : streamedCut;
     }
 
     /** Results finished since the last call, in the order they finished. */

@@ -21,6 +21,7 @@ import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.SpeculationCosts;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tensor.WeightLayout;
+import dev.stride.decoder.tokenizer.IncrementalDetokenizer;
 import dev.stride.decoder.tokenizer.StrideTokenizer;
 import java.nio.file.Path;
 import java.util.List;
@@ -209,10 +210,27 @@ public final class Engine implements AutoCloseable {
             drafter = new MedusaDrafter(h, TreeSpecs.parse(options.tree(), h.numHeads(), this::speculationCosts,
                     draftingRegime), ops);
         }
-        TextStream.Factory text = new TextStream.Factory() {
+        return new BatchDecoder(transformer, budget, drafter, tokenizer.eosIds(), textOf(tokenizer),
+                options.maxBatch());
+    }
+
+    /** Completion text by {@code tokenizer}: streamed per sequence, and whole decodes. */
+    static TextStream.Factory textOf(StrideTokenizer tokenizer) {
+        return new TextStream.Factory() {
             @Override
             public TextStream open(int[] promptIds) {
-                return tokenizer.newDetokenizer(promptIds)::push;
+                IncrementalDetokenizer stream = tokenizer.newDetokenizer(promptIds);
+                return new TextStream() {
+                    @Override
+                    public String push(int tokenId) {
+                        return stream.push(tokenId);
+                    }
+
+                    @Override
+                    public String flush() {
+                        return stream.flush();
+                    }
+                };
             }
 
             @Override
@@ -220,7 +238,6 @@ public final class Engine implements AutoCloseable {
                 return tokenizer.decode(ids);
             }
         };
-        return new BatchDecoder(transformer, budget, drafter, tokenizer.eosIds(), text, options.maxBatch());
     }
 
     /**

@@ -37,15 +37,23 @@ final class StopRules {
      */
     FinishReason after(int token, int generated, int total) {
         if (eosIds.contains(token)) {
-            return FinishReason.EOS;
+            return stopInHeldBackText() ? FinishReason.STOP : FinishReason.EOS;
         }
         if (text != null && matchesStopString(text.push(token))) {
             return FinishReason.STOP;
         }
         if (generated >= maxNewTokens || total >= maxTotalTokens) {
-            return FinishReason.LENGTH;
+            return stopInHeldBackText() ? FinishReason.STOP : FinishReason.LENGTH;
         }
         return null;
+    }
+
+    /**
+     * Whether a stop string ends in the text the stream still holds back as the sequence ends: a token that both
+     * completes a stop string and starts a multi-byte character emits nothing until the character completes.
+     */
+    private boolean stopInHeldBackText() {
+        return text != null && matchesStopString(text.flush());
     }
 
     private boolean matchesStopString(String piece) {
