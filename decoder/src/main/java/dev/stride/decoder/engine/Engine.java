@@ -93,14 +93,19 @@ public final class Engine implements AutoCloseable {
         }
         StrideTokenizer tokenizer = null;
         HeadsLoader.Loaded heads = null;
+        ComputePool pool = null;
         try {
             tokenizer = StrideTokenizer.load(options.modelDir());
             if (options.headsDir() != null) {
                 heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead(),
                         WeightLayout.forHeads(options.weights(), model.layout()));
             }
-            return new Engine(model, tokenizer, heads, new ComputePool(threads), device, options.kvCacheBytes());
+            pool = new ComputePool(threads);
+            return new Engine(model, tokenizer, heads, pool, device, options.kvCacheBytes());
         } catch (RuntimeException e) {
+            if (pool != null) {
+                pool.close(); // its workers would outlive the failed load: one more set per Spark task attempt
+            }
             if (tokenizer != null) {
                 tokenizer.close();
             }

@@ -172,13 +172,18 @@ public final class PassCostMeter {
             if (cache == null) {
                 throw new IllegalStateException("KV cache budget too small to measure pass cost");
             }
-            this.out = transformer.newOutput();
-            PassBatch prefixBatch = new PassBatch();
-            for (int p = 0; p < start; p++) {
-                prefixBatch.addCausal(cache, randomToken(), p, p == start - 1);
-            }
-            if (start > 0) {
-                transformer.forward(prefixBatch, out);
+            try {
+                this.out = transformer.newOutput();
+                PassBatch prefixBatch = new PassBatch();
+                for (int p = 0; p < start; p++) {
+                    prefixBatch.addCausal(cache, randomToken(), p, p == start - 1);
+                }
+                if (start > 0) {
+                    transformer.forward(prefixBatch, out);
+                }
+            } catch (RuntimeException e) {
+                budget.release(cache); // or its bytes stay used, and a request needing them waits forever
+                throw e;
             }
         }
 
