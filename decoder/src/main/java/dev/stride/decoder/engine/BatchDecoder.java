@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Continuous batching: requests are submitted at any time, each {@link #step()} runs one forward pass over every
@@ -22,6 +23,9 @@ import java.util.Set;
  * a tree that holds only its root. Not thread-safe: one decoder per thread.
  */
 public final class BatchDecoder implements AutoCloseable {
+
+    /** How long a step waits when no request can be admitted for memory: about a small model's pass. */
+    static final long WAIT_FOR_MEMORY_NANOS = 1_000_000;
 
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
@@ -117,11 +121,18 @@ public final class BatchDecoder implements AutoCloseable {
         return tokens + (drafter == null ? 1 : drafter.maxTreeNodes());
     }
 
-    /** Runs one forward pass over everything in flight (admitting queued requests first). */
+    /**
+     * Runs one forward pass over everything in flight (admitting queued requests first). Where every queued request
+     * waits for KV memory that other decoders of the engine hold, it waits {@link #WAIT_FOR_MEMORY_NANOS} instead:
+     * callers loop on step(), and a spinning thread took a core from the decoders it waits for.
+     */
     public void step() {
         long start = System.nanoTime();
         admit();
         if (running.isEmpty()) {
+            if (!queue.isEmpty()) {
+                LockSupport.parkNanos(WAIT_FOR_MEMORY_NANOS);
+            }
             return;
         }
         boolean onlyTrees = buildPass();

@@ -292,6 +292,30 @@ class BatchDecoderTest {
         }
     }
 
+    /**
+     * A decoder whose every request waits for KV memory another decoder of the engine holds gives up its core while
+     * it waits: callers loop on step(), which once returned at once, millions of empty steps a second.
+     */
+    @Test
+    void stepsWaitingForMemoryHeldElsewhereDoNotSpin() {
+        KvCacheBudget tight = new KvCacheBudget(CONFIG, new KvCacheBudget(CONFIG, 1).bytesFor(CONFIG.maxPositions()));
+        var holder = tight.tryAllocate(CONFIG.maxPositions()); // another decoder's sequence, holding all of it
+        try (BatchDecoder waiting = new BatchDecoder(transformer, tight, null, Set.of(), TestDecoders.TEXT, 2)) {
+            waiting.submit(request("waits", 5, 4, 1));
+            long end = System.nanoTime() + 200_000_000L;
+            int steps = 0;
+            while (System.nanoTime() < end) {
+                waiting.step();
+                steps++;
+            }
+            assertTrue(waiting.hasWork(), "still waiting for the memory");
+            assertTrue(steps < 10_000, steps + " steps in 200 ms: the waiting decoder spins");
+            tight.release(holder);
+            List<GenerationResult> results = waiting.runToCompletion();
+            assertTrue(results.get(0).ok(), results.get(0).error());
+        }
+    }
+
     @Test
     void maxBatchLimitsSequencesInFlight() {
         List<GenerationRequest> requests = new ArrayList<>();
