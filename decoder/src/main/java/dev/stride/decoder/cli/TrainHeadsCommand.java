@@ -1,5 +1,6 @@
 package dev.stride.decoder.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.engine.Engine;
@@ -26,7 +27,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -108,8 +112,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             description = "Loss weight of head k is this to the power k (default: ${DEFAULT-VALUE}).")
     double headDecay;
 
-    @Option(names = "--held-out", defaultValue = "0.1",
-            description = "Share of prompts (or sequences) held out of training (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--held-out", defaultValue = "0.1", description = "Share of the distinct prompts held out of"
+            + " training, above 0 and below 1 (default: ${DEFAULT-VALUE}). With fewer than 10 distinct prompts (BOS"
+            + " alone included) it is a share of the sequences instead: held-out and trained continuations can then"
+            + " share a prompt.")
     double heldOut;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed for data, split and batches (default: ${DEFAULT-VALUE}).")
@@ -168,7 +174,6 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         TrainingReport report = new TrainingReport();
         report.put("command_line", commandLine());
         Checkpoint checkpoint = new Checkpoint(out.resolve("checkpoint"));
-        String fingerprint = fingerprint();
         HeadModel heads;
         Trainer.Evaluation heldOutEval;
         DraftVocabulary vocabulary;
@@ -179,6 +184,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
              ComputePool pool = new ComputePool(threadCount)) {
             Model base = engine.model();
             report.put("weight_layout", engine.weightLayout());
+            String fingerprint = fingerprint(engine.weightLayout());
             List<int[]> trainIds = TrainingPrompts.tokenize(engine, trainText, prompts);
             long t0 = System.nanoTime();
             List<TokenSequence> sequences;
@@ -196,6 +202,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                     done -> recording.update(done, "sequences"));
             recording.finish();
             Corpus corpus = new Corpus(sequences, hidden, base.config().hiddenSize(), heldOut, seed);
+            if (corpus.heldOutPositions().length == 0) {
+                // The tree design and the held-out statistics would come from nothing.
+                throw new IllegalArgumentException("--held-out " + heldOut + ": the split of " + sequences.size()
+                        + " sequences leaves no held-out positions; raise --samples, --max-new-tokens or --held-out");
+            }
             vocabulary = draftVocabulary ? DraftVocabulary.of(corpus.continuationCounts(base.config().vocabSize()))
                     : null;
             long t2 = System.nanoTime();
@@ -272,9 +283,23 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         if (heads <= 0 || layers < 0 || checkpointEvery <= 0) {
             throw new IllegalArgumentException("--heads and --checkpoint-every must be > 0 and --layers >= 0");
         }
-        if (!(heldOut >= 0 && heldOut < 1)) {
-            throw new IllegalArgumentException("--held-out must be in [0, 1), got " + heldOut);
+        // Nothing held out leaves the tree design (and, without --eval-prompts, the measurement) without data.
+        if (!(heldOut > 0 && heldOut < 1)) {
+            throw new IllegalArgumentException("--held-out must be in (0, 1), got " + heldOut);
         }
+        if (sharedProjection && layers == 0) {
+            throw new IllegalArgumentException("--shared-projection with --layers 0: heads with no layers that share"
+                    + " the model's projection have no weights of their own; give --layers 1 or more");
+        }
+        // Training settings are checked now, not after data generation (a negative clip would flip the gradient).
+        requireFinite("--lr", learningRate, false);
+        requireFinite("--max-grad-norm", maxGradNorm, false);
+        requireFinite("--weight-decay", weightDecay, true);
+        requireFinite("--head-decay", headDecay, true);
+        if (warmupSteps != null && warmupSteps < 0) {
+            throw new IllegalArgumentException("--warmup-steps " + warmupSteps + ": expected 0 or more");
+        }
+        refuseModelDirectory();
         // What the measurement after training needs is checked now, not after the whole training run.
         if (evalMaxNewTokens < 1) {
             throw new IllegalArgumentException("--eval-max-new-tokens " + evalMaxNewTokens + ": expected 1 or more");
@@ -285,6 +310,31 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         if (evalTrees != null) {
             evalTrees.forEach(this::checkEvalTree);
         }
+    }
+
+    /** Refuses NaN, infinities and values below 0 (or at 0, unless {@code zeroAllowed}). */
+    private static void requireFinite(String option, double value, boolean zeroAllowed) {
+        if (!(Double.isFinite(value) && (value > 0 || zeroAllowed && value == 0))) {
+            throw new IllegalArgumentException(option + " " + value + ": expected a finite number "
+                    + (zeroAllowed ? ">= 0" : "> 0"));
+        }
+    }
+
+    /** The heads' config.json would replace a model's: --out may not be --model, nor any model directory. */
+    private void refuseModelDirectory() {
+        Path config = out.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            return;
+        }
+        try {
+            if (!new ObjectMapper().readTree(config.toFile()).has("architectures")) {
+                return;
+            }
+        } catch (IOException e) {
+            return; // not a model's config (HeadsWriter replaces it as it would its own)
+        }
+        throw new IllegalArgumentException("--out " + out + " holds a model: its config.json names \"architectures\""
+                + " and the heads' config.json would overwrite it (--model " + model + "); give another --out");
     }
 
     /**
@@ -307,12 +357,36 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         return new Trainer.Settings(steps, batchSize, learningRate, warmup, weightDecay, maxGradNorm, headDecay, seed);
     }
 
-    /** Everything that decides the data and the weights; a checkpoint only resumes a run with the same values. */
-    private String fingerprint() {
-        return String.format(Locale.ROOT, "model=%s heads=%d layers=%d shared_projection=%s prompts=%s samples=%d"
-                        + " greedy_share=%s max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(),
-                heads, layers, sharedProjection, prompts == null ? "BOS" : prompts.toAbsolutePath().normalize(),
-                continuations.samples, continuations.greedyShare, continuations.maxNewTokens, settings(), heldOut);
+    /**
+     * Everything that decides the data and the weights; a checkpoint only resumes a run with the same values. The
+     * layout is the one the model loaded with (layouts sum in different orders); the prompt files count by content
+     * too, as a file edited in place keeps its path, and the evaluation prompts are dropped from the training ones.
+     */
+    private String fingerprint(String weightLayout) {
+        return String.format(Locale.ROOT, "model=%s weights=%s heads=%d layers=%d shared_projection=%s prompts=%s"
+                        + " prompts_sha256=%s eval_prompts=%s eval_prompts_sha256=%s samples=%d greedy_share=%s"
+                        + " max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(),
+                weightLayout, heads, layers, sharedProjection, absolute(prompts, "BOS"), sha256(prompts),
+                absolute(evalPrompts, "held-out"), sha256(evalPrompts), continuations.samples,
+                continuations.greedyShare, continuations.maxNewTokens, settings(), heldOut);
+    }
+
+    private static String absolute(Path file, String none) {
+        return file == null ? none : file.toAbsolutePath().normalize().toString();
+    }
+
+    /** The SHA-256 of the file's bytes, or "none" without a file. */
+    private static String sha256(Path file) {
+        if (file == null) {
+            return "none";
+        }
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read prompts: " + e, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     private void train(Trainer trainer, Checkpoint checkpoint, String fingerprint, PrintStream log) {

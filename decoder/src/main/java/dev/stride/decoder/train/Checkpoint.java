@@ -12,7 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
 
 /**
  * Everything a resumed run needs to continue exactly: the generated sequences (so data generation is not redone)
@@ -139,9 +144,28 @@ public final class Checkpoint {
 
     private static void checkFingerprint(String found, String expected, Path file) {
         if (!found.equals(expected)) {
-            throw new IllegalArgumentException(file + ": checkpoint was written with other settings; resume with the"
-                    + " same command line, or train into a fresh --out.\n  checkpoint: " + found
-                    + "\n  this run:   " + expected);
+            throw new IllegalArgumentException(file + ": checkpoint was written with other settings ("
+                    + String.join(", ", differingFields(found, expected)) + "); resume with the same command line,"
+                    + " or train into a fresh --out.\n  checkpoint: " + found + "\n  this run:   " + expected);
         }
+    }
+
+    /** The names of the name=value fields that differ between two fingerprints: a changed hash is hard to spot. */
+    private static List<String> differingFields(String a, String b) {
+        Map<String, String> first = fields(a);
+        Map<String, String> second = fields(b);
+        Set<String> names = new LinkedHashSet<>(first.keySet());
+        names.addAll(second.keySet());
+        names.removeIf(name -> Objects.equals(first.get(name), second.get(name)));
+        return List.copyOf(names);
+    }
+
+    private static Map<String, String> fields(String fingerprint) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (String field : fingerprint.split(" (?=\\w+=)")) {
+            int equals = field.indexOf('=');
+            fields.put(equals < 0 ? field : field.substring(0, equals), field.substring(equals + 1));
+        }
+        return fields;
     }
 }

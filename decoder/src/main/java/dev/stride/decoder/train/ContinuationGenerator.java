@@ -8,6 +8,7 @@ import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.SamplingParams;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,13 +60,29 @@ public final class ContinuationGenerator {
                     plan.sampling(), List.of(), true));
         }
         Map<String, int[]> completions = decode(engine, mains, progress);
+        int[] groups = groups(prompts);
         List<TokenSequence> sequences = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
             int promptLength = prompts.get(plans.get(i).prompt()).length;
             sequences.add(new TokenSequence(concat(starts.get(i), completions.get(String.valueOf(i))),
-                    promptLength - 1, plans.get(i).prompt()));
+                    promptLength - 1, groups[plans.get(i).prompt()]));
         }
         return sequences;
+    }
+
+    /**
+     * Each prompt's group: the index of its token ids among the distinct ones, in order of first appearance. A
+     * prompt listed twice is one group, so the held-out split cannot train on one copy and hold out the other;
+     * without repeats the group is the prompt's index.
+     */
+    private static int[] groups(List<int[]> prompts) {
+        Map<List<Integer>, Integer> distinct = new HashMap<>();
+        int[] groups = new int[prompts.size()];
+        for (int p = 0; p < groups.length; p++) {
+            List<Integer> ids = Arrays.stream(prompts.get(p)).boxed().toList();
+            groups[p] = distinct.computeIfAbsent(ids, key -> distinct.size());
+        }
+        return groups;
     }
 
     /** Greedy samples spread evenly among sampled ones; each kind cycles through the prompts on its own. */
@@ -112,7 +129,7 @@ public final class ContinuationGenerator {
     }
 
     private static int[] concat(int[] a, int[] b) {
-        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        int[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }

@@ -6,7 +6,7 @@ package dev.stride.decoder.train;
  * @param tokens prompt then continuation
  * @param draftStart first position whose hidden state the heads learn from: the prompt's last token, the first
  *                   position the engine ever drafts from (earlier targets are the prompt's text, not the model's)
- * @param group sequences of one group (one prompt) land on the same side of the held-out split
+ * @param group sequences of one group (one distinct prompt) land on the same side of the held-out split
  */
 public record TokenSequence(int[] tokens, int draftStart, int group) {
 

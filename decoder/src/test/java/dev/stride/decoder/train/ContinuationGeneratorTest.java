@@ -50,4 +50,15 @@ class ContinuationGeneratorTest {
             }
         }
     }
+
+    /** A prompt listed twice is one prompt: its sequences share a group, so the split keeps them on one side. */
+    @Test
+    void aRepeatedPromptIsOneGroup() {
+        List<int[]> prompts = Fixtures.references().subList(0, 2).stream().map(Reference::promptIds).toList();
+        List<int[]> repeated = List.of(prompts.get(0), prompts.get(1), prompts.get(0).clone());
+        try (Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), null, 1, "cpu", 64L << 20))) {
+            List<TokenSequence> sequences = ContinuationGenerator.generate(engine, repeated, 3, 0, 2, 3, done -> { });
+            assertArrayEquals(new int[] {0, 1, 0}, sequences.stream().mapToInt(TokenSequence::group).toArray());
+        }
+    }
 }

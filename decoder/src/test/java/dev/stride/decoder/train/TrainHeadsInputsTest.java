@@ -13,9 +13,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** Bad inputs to {@code stride train-heads} fail up front with a message that names the file at fault. */
 class TrainHeadsInputsTest {
@@ -57,12 +60,18 @@ class TrainHeadsInputsTest {
         assertTrue(err.contains(out.toString()) && err.contains("output directory"), err);
     }
 
-    /** Options the measurement after training needs, and shares out of range, are checked before anything runs. */
+    /**
+     * Options the measurement after training needs, training settings and shares out of range are checked before
+     * anything runs.
+     */
     @Test
-    void badEvaluationOptionsAndShareAreRefusedBeforeTraining(@TempDir Path dir) {
+    void badOptionsAreRefusedBeforeTraining(@TempDir Path dir) {
         String[][] cases = {
             {"--eval-max-batch", "0"}, {"--eval-max-new-tokens", "0"}, {"--eval-tree", "foo:1"},
-            {"--eval-tree", "chain:2"}, {"--held-out", "NaN"}, {"--greedy-share", "NaN"},
+            {"--eval-tree", "chain:2"}, {"--held-out", "NaN"}, {"--held-out", "0"}, {"--greedy-share", "NaN"},
+            {"--lr", "0"}, {"--lr", "NaN"}, {"--lr", "Infinity"}, {"--warmup-steps", "-1"},
+            {"--max-grad-norm", "-1"}, {"--max-grad-norm", "NaN"}, {"--weight-decay", "-0.1"},
+            {"--head-decay", "NaN"},
         };
         for (String[] bad : cases) {
             Path out = dir.resolve("heads");
@@ -75,8 +84,94 @@ class TrainHeadsInputsTest {
         }
     }
 
+    /** Shared-projection heads without layers have no weights of their own: the loader would refuse them. */
+    @Test
+    void sharedProjectionWithoutLayersIsRefusedBeforeTraining(@TempDir Path dir) {
+        Path out = dir.resolve("heads");
+        String err = runFailing(tinyTraining(Fixtures.modelDir(), out, "--shared-projection", "--layers", "0"));
+        assertTrue(err.contains("stride: --shared-projection with --layers 0") && err.contains("no weights"), err);
+        assertFalse(Files.exists(out), "refused before the output directory is made");
+    }
+
+    /** The heads' config.json would replace a model's: --out the model, or any model directory, is refused. */
+    @Test
+    void outputIntoAModelDirectoryIsRefused(@TempDir Path dir) throws IOException {
+        Path model = Files.createDirectories(dir.resolve("model"));
+        try (var files = Files.list(Fixtures.modelDir())) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName().toString()));
+            }
+        }
+        String config = Files.readString(model.resolve("config.json"));
+        String err = runFailing(tinyTraining(model, model));
+        assertTrue(err.contains("stride: --out " + model) && err.contains("--model " + model), err);
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Files.writeString(other.resolve("config.json"), config);
+        err = runFailing(tinyTraining(Fixtures.modelDir(), other));
+        assertTrue(err.contains("stride: --out " + other) && err.contains("--model " + Fixtures.modelDir()), err);
+        assertEquals(config, Files.readString(model.resolve("config.json")));
+        assertEquals(config, Files.readString(other.resolve("config.json")));
+        assertFalse(Files.exists(model.resolve("medusa_lm_head.safetensors")), "refused before training");
+    }
+
+    /** A split with no held-out positions is refused before training; the fallback to sequences is in the help. */
+    @Test
+    void aSplitWithNothingHeldOutIsRefusedAndTheSequenceFallbackIsDocumented(@TempDir Path dir) {
+        Path out = dir.resolve("heads");
+        List<String> args = new ArrayList<>(Arrays.asList(tinyTraining(Fixtures.modelDir(), out)));
+        args.set(args.indexOf("--samples") + 1, "1");
+        String err = runFailing(args.toArray(new String[0]));
+        assertTrue(err.contains("stride: --held-out 0.1") && err.contains("no held-out positions"), err);
+        assertFalse(Files.exists(out.resolve("medusa_lm_head.safetensors")), "refused before training");
+        String help = new CommandLine(new StrideCli()).getSubcommands().get("train-heads")
+                .getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
+        assertTrue(help.contains("fewer than 10 distinct prompts"), help);
+    }
+
+    /** A checkpoint resumes only the run that made it: same weights, same prompt files, same contents. */
+    @Test
+    void resumeRefusesACheckpointOfOtherWeightsOrPromptFiles(@TempDir Path dir) throws IOException {
+        String lines = "A fool and his money\nYou will be\nLife is\n";
+        Path prompts = Files.writeString(dir.resolve("p.txt"), lines);
+        Path eval = Files.writeString(dir.resolve("e.txt"), "Life is\n");
+        Path out = dir.resolve("heads");
+        String[] first = tinyTraining(Fixtures.modelDir(), out, "--prompts", prompts.toString(),
+                "--checkpoint-every", "3", "--keep-checkpoint");
+        run(0, first);
+        String[][] changes = {
+            {"weights", "--weights", "q8"}, {"eval_prompts", "--eval-prompts", eval.toString()},
+        };
+        for (String[] change : changes) {
+            String err = runFailing(concat(first, "--resume", change[1], change[2]));
+            assertTrue(err.contains("other settings (" + change[0]), err);
+        }
+        Files.writeString(prompts, "Never\n" + lines);
+        String err = runFailing(concat(first, "--resume"));
+        assertTrue(err.contains("other settings (prompts_sha256)"), err);
+        Files.writeString(prompts, lines);
+        assertTrue(run(0, concat(first, "--resume")).contains("continuing at step 3"));
+    }
+
+    /** Arguments of a tiny training run of 2 heads, measured on one tree. */
+    private static String[] tinyTraining(Path model, Path out, String... extra) {
+        return concat(new String[] {"train-heads", "--model", model.toString(), "--out", out.toString(), "--heads", "2",
+            "--samples", "6", "--max-new-tokens", "12", "--steps", "6", "--batch-size", "16", "--dtype", "F32",
+            "--eval-max-new-tokens", "4", "--eval-tree", "chain:1", "--threads", "1"}, extra);
+    }
+
+    private static String[] concat(String[] args, String... extra) {
+        List<String> all = new ArrayList<>(Arrays.asList(args));
+        all.addAll(Arrays.asList(extra));
+        return all.toArray(new String[0]);
+    }
+
     /** Runs the CLI expecting exit code 1; returns what it wrote to standard error. */
     private static String runFailing(String... args) {
+        return run(1, args);
+    }
+
+    /** Runs the CLI expecting exit code {@code expected}; returns what it wrote to standard error. */
+    private static String run(int expected, String... args) {
         PrintStream saved = System.err;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -87,7 +182,7 @@ class TrainHeadsInputsTest {
             System.setErr(saved);
         }
         String err = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(1, code, err);
+        assertEquals(expected, code, err);
         return err;
     }
 }
