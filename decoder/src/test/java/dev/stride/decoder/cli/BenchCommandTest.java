@@ -7,11 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.engine.PassCostMeter;
 import dev.stride.decoder.model.ModelConfig;
+import dev.stride.decoder.testing.CliRuns;
 import dev.stride.decoder.testing.Fixtures;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -143,33 +141,13 @@ class BenchCommandTest {
 
     /** Runs the CLI expecting {@code code}; returns what it wrote to standard error. */
     private static String runFailing(int code, String... args) {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream stderr = System.err;
-        int actual;
-        try {
-            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            actual = StrideCli.run(args);
-        } finally {
-            System.setErr(stderr);
-        }
-        String err = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(code, actual, err);
-        return err;
+        return CliRuns.expecting(code, args);
     }
 
     /** Runs the CLI and returns its standard output's lines, after checking it succeeded. */
     private static String[] run(String... args) {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream stdout = System.out;
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            code = StrideCli.run(args);
-        } finally {
-            System.setOut(stdout);
-        }
-        String[] lines = captured.toString(StandardCharsets.UTF_8).trim().split("\n");
-        assertEquals(0, code, String.join("\n", lines));
-        return lines;
+        CliRuns.Result result = CliRuns.run(args);
+        assertEquals(0, result.code(), result.out() + result.err());
+        return result.out().trim().split("\n");
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stride.decoder.testing.CliRuns;
 import dev.stride.decoder.testing.Fixtures;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -68,17 +69,7 @@ class StrideCliTest {
 
     /** Runs the CLI expecting exit code 1 and an error that contains {@code expected}. */
     private static void assertRefused(String expected, String... args) {
-        PrintStream originalErr = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code;
-        try {
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            code = StrideCli.run(args);
-        } finally {
-            System.setErr(originalErr);
-        }
-        String text = err.toString(StandardCharsets.UTF_8);
-        assertEquals(1, code, text);
+        String text = CliRuns.expecting(1, args);
         assertTrue(text.contains("stride: " + expected), text);
     }
 }

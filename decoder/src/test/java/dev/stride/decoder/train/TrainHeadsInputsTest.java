@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.cli.StrideCli;
+import dev.stride.decoder.testing.CliRuns;
 import dev.stride.decoder.testing.Fixtures;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -172,17 +170,6 @@ class TrainHeadsInputsTest {
 
     /** Runs the CLI expecting exit code {@code expected}; returns what it wrote to standard error. */
     private static String run(int expected, String... args) {
-        PrintStream saved = System.err;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = StrideCli.run(args);
-        } finally {
-            System.setErr(saved);
-        }
-        String err = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(expected, code, err);
-        return err;
+        return CliRuns.expecting(expected, args);
     }
 }
