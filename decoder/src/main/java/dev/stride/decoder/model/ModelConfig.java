@@ -182,8 +182,8 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
                 double low = realValue(node, "low_freq_factor", "rope_scaling.low_freq_factor", 1.0, where);
                 double high = realValue(node, "high_freq_factor", "rope_scaling.high_freq_factor", 4.0, where);
                 int original = node.path("original_max_position_embeddings").asInt(8192);
-                if (!(factor > 0) || !(high > low) || original <= 0) {
-                    throw new ModelException(where + ": rope_scaling llama3 needs factor > 0, high_freq_factor > "
+                if (!(high > low) || original <= 0) {
+                    throw new ModelException(where + ": rope_scaling llama3 needs high_freq_factor > "
                             + "low_freq_factor and original_max_position_embeddings > 0, got " + node);
                 }
                 return new RopeScaling("llama3", factor, low, high, original);
