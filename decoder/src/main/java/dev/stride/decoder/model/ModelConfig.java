@@ -111,26 +111,34 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
 
     /**
      * The attention window of every layer, as Hugging Face's configs define it (0: full attention). Llama has none.
-     * Mistral's sliding_window defaults to 4096 when absent (null: full attention). Qwen2 slides only with
-     * use_sliding_window, and then only layers from max_window_layers (default 28) on, or those layer_types names
-     * "sliding_attention": a window on some layers and not others is refused.
+     * Mistral's and Qwen2's sliding_window default to 4096 when absent (null: full attention). Qwen2 slides only with
+     * use_sliding_window, and then the layers that layer_types names "sliding_attention" (one entry per layer), or
+     * without layer_types those from max_window_layers (default 28) on: a window on some layers and not others is
+     * refused.
      */
     private static int slidingWindow(JsonNode json, Architecture arch, int layers, String where) {
         switch (arch) {
             case MISTRAL:
-                return !json.has("sliding_window") ? 4096
-                        : json.get("sliding_window").isNull() ? 0 : intValue(json, "sliding_window", where);
+                return window(json, where);
             case QWEN2: {
-                if (!json.path("use_sliding_window").asBoolean(false) || !json.hasNonNull("sliding_window")) {
-                    return 0;
-                }
+                // Qwen2Config drops sliding_window without use_sliding_window.
+                int window = json.path("use_sliding_window").asBoolean(false) ? window(json, where) : 0;
                 int sliding = 0;
                 JsonNode types = json.path("layer_types");
                 if (types.isArray()) {
+                    if (types.size() != layers) {
+                        throw new ModelException(where + ": layer_types names " + types.size() + " layers, but"
+                                + " num_hidden_layers is " + layers);
+                    }
                     for (JsonNode type : types) {
                         sliding += type.asText().equals("sliding_attention") ? 1 : 0;
                     }
-                } else {
+                    if (sliding > 0 && window == 0) {
+                        // transformers' sliding mask raises on these layers: there is no window to slide.
+                        throw new ModelException(where + ": layer_types names sliding_attention layers, but there is"
+                                + " no sliding_window (null, or use_sliding_window false)");
+                    }
+                } else if (window > 0) {
                     int first = json.hasNonNull("max_window_layers") ? intValue(json, "max_window_layers", where) : 28;
                     sliding = layers - Math.min(layers, Math.max(0, first));
                 }
@@ -138,11 +146,17 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
                     throw new ModelException(where + ": a sliding window on " + sliding + " of " + layers + " layers"
                             + " (max_window_layers, layer_types) is not supported: only on all or none");
                 }
-                return sliding == 0 ? 0 : intValue(json, "sliding_window", where);
+                return sliding == 0 ? 0 : window;
             }
             default:
                 return 0;
         }
+    }
+
+    /** sliding_window of Mistral and Qwen2: 4096 when absent, 0 (full attention) when null. */
+    private static int window(JsonNode json, String where) {
+        return !json.has("sliding_window") ? 4096
+                : json.get("sliding_window").isNull() ? 0 : intValue(json, "sliding_window", where);
     }
 
     /**

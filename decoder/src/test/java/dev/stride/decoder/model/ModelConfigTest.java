@@ -233,6 +233,24 @@ class ModelConfigTest {
     }
 
     /**
+     * Qwen2Config's sliding_window defaults to 4096 as Mistral's does: with use_sliding_window and no sliding_window,
+     * transformers slides its layers from max_window_layers on by 4096 positions. layer_types must name every layer,
+     * and sliding layers need a window (transformers' sliding mask raises without one).
+     */
+    @Test
+    void qwen2SlidingWindowDefaultsAndLayerTypesAsTransformers() throws IOException {
+        String sliding = with(with(QWEN2_05B, "use_sliding_window", "true"), "max_window_layers", "0");
+        assertEquals(4096, read(without(sliding, "sliding_window")).slidingWindow(), "Qwen2Config's default");
+        assertEquals(0, read(with(sliding, "sliding_window", "null")).slidingWindow(), "null: full attention");
+        String types = "\"layer_types\": [" + String.join(", ", java.util.Collections.nCopies(23,
+                "\"sliding_attention\"")) + "], ";
+        error(sliding.replace("\"max_window_layers\": 0, ", types), "layer_types", "23", "24");
+        String allSliding = types.replace("], ", ", \"sliding_attention\"], ");
+        error(with(QWEN2_05B, "max_window_layers", "0").replace("\"max_window_layers\": 0, ", allSliding),
+                "layer_types", "sliding_window");
+    }
+
+    /**
      * Configs whose math the forward pass does not have are refused, not read as something close: Llama's biases on
      * o_proj and the MLP, partial rotary embeddings. Mistral's window defaults as Hugging Face's does, Llama has none,
      * and Transformers 5's rope_parameters are read.
