@@ -189,13 +189,16 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
             case "default":
                 return RopeScaling.NONE;
             case "linear":
-                return new RopeScaling("linear", positiveReal(node, "factor", "rope_scaling.factor", 1.0, where),
-                        1, 1, 0);
+                requireKeys(node, type, where, "factor");
+                return new RopeScaling("linear", positiveReal(node, "factor", "rope_scaling.factor", Double.NaN,
+                        where), 1, 1, 0);
             case "llama3": {
-                double factor = positiveReal(node, "factor", "rope_scaling.factor", 1.0, where);
-                double low = realValue(node, "low_freq_factor", "rope_scaling.low_freq_factor", 1.0, where);
-                double high = realValue(node, "high_freq_factor", "rope_scaling.high_freq_factor", 4.0, where);
-                int original = node.path("original_max_position_embeddings").asInt(8192);
+                requireKeys(node, type, where, "factor", "low_freq_factor", "high_freq_factor",
+                        "original_max_position_embeddings");
+                double factor = positiveReal(node, "factor", "rope_scaling.factor", Double.NaN, where);
+                double low = realValue(node, "low_freq_factor", "rope_scaling.low_freq_factor", Double.NaN, where);
+                double high = realValue(node, "high_freq_factor", "rope_scaling.high_freq_factor", Double.NaN, where);
+                int original = intValue(node, "original_max_position_embeddings", where);
                 if (!(high > low) || original <= 0) {
                     throw new ModelException(where + ": rope_scaling llama3 needs high_freq_factor > "
                             + "low_freq_factor and original_max_position_embeddings > 0, got " + node);
@@ -205,6 +208,19 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
             default:
                 throw new ModelException(where + ": rope_scaling type '" + type
                         + "' is not supported (supported: linear, llama3)");
+        }
+    }
+
+    /**
+     * transformers raises on a rope scaling without the keys its type needs (_check_received_keys): none is made up
+     * here either, so the values read after this have no absent case (NaN).
+     */
+    private static void requireKeys(JsonNode node, String type, String where, String... keys) {
+        for (String key : keys) {
+            if (!node.hasNonNull(key)) {
+                throw new ModelException(where + ": rope_scaling type '" + type + "' is missing its required"
+                        + " 'rope_scaling." + key + "'");
+            }
         }
     }
 

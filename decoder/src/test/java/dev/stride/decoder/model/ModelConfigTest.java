@@ -385,6 +385,20 @@ class ModelConfigTest {
         error(LLAMA31_8B.replace("\"high_freq_factor\": 4.0", "\"high_freq_factor\": 0.5"), "llama3");
     }
 
+    /** transformers raises on a rope_scaling without its type's required keys: no factor or band is made up. */
+    @Test
+    void ropeScalingWithoutItsRequiredKeys() throws IOException {
+        error(with(LLAMA2_7B, "rope_scaling", "{\"rope_type\": \"linear\"}"), "rope_scaling.factor", "missing");
+        for (String key : new String[] {"factor", "low_freq_factor", "high_freq_factor",
+            "original_max_position_embeddings"}) {
+            error(without(LLAMA31_8B, key), "rope_scaling." + key, "missing");
+        }
+        error(with(LLAMA31_8B, "original_max_position_embeddings", "\"long\""),
+                "original_max_position_embeddings", "long");
+        error(with(LLAMA31_8B, "original_max_position_embeddings", "8192.5"),
+                "original_max_position_embeddings", "8192.5");
+    }
+
     @Test
     void unsupportedActivation() throws IOException {
         error(with(LLAMA2_7B, "hidden_act", "\"gelu\""), "hidden_act", "gelu");
