@@ -185,6 +185,13 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
             return RopeScaling.NONE;
         }
         String type = node.path("rope_type").asText(node.path("type").asText("default"));
+        // transformers lets an older config's "type" override "rope_type", other readers the reverse: two that
+        // differ name no one scaling.
+        JsonNode oldType = node.path("type");
+        if (!oldType.isMissingNode() && node.has("rope_type") && !oldType.equals(node.get("rope_type"))) {
+            throw new ModelException(where + ": rope_scaling type " + oldType + " and rope_type "
+                    + node.get("rope_type") + " differ: give one of them");
+        }
         switch (type) {
             case "default":
                 return RopeScaling.NONE;

@@ -383,6 +383,11 @@ class ModelConfigTest {
                 + " \"original_max_position_embeddings\": 32768}"), "rope_scaling", "yarn");
         error(with(LLAMA2_7B, "rope_scaling", "{\"type\": \"dynamic\", \"factor\": 2.0}"), "dynamic");
         error(LLAMA31_8B.replace("\"high_freq_factor\": 4.0", "\"high_freq_factor\": 0.5"), "llama3");
+        // transformers copies "type" over "rope_type" (backward compatibility): two that differ are refused.
+        error(with(LLAMA2_7B, "rope_scaling", "{\"type\": \"linear\", \"rope_type\": \"default\", \"factor\": 4.0}"),
+                "type", "rope_type", "linear", "default");
+        assertEquals("llama3", read(LLAMA31_8B.replace("\"rope_type\"", "\"type\": \"llama3\", \"rope_type\""))
+                .ropeScaling().type(), "the same type under both keys");
     }
 
     /** transformers raises on a rope_scaling without its type's required keys: no factor or band is made up. */
