@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.cuda.CudaForward;
+import dev.stride.decoder.cuda.CudaProbe;
+import dev.stride.decoder.cuda.SimGpu;
+import dev.stride.decoder.cuda.TestGpus;
 import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.Model;
 import dev.stride.decoder.model.ModelConfig;
@@ -30,7 +34,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * config.json variants of the supported families, loaded as a user's model directory is and run against
  * {@link HuggingFaceReference}: positions, rotary variants, head shapes, grouped-query attention, biases, tied
- * embeddings and sliding windows as transformers computes them.
+ * embeddings and sliding windows as transformers computes them. On the CPU, and on the CUDA backend through its
+ * emulator (and the device where there is one) for the shapes that backend takes.
  */
 class HuggingFaceSemanticsTest {
 
@@ -79,7 +84,7 @@ class HuggingFaceSemanticsTest {
         ObjectNode llama3v5 = llama3.deepCopy();
         llama3v5.remove("rope_theta");
         llama3v5.set("rope_parameters", ((ObjectNode) llama3v5.remove("rope_scaling")).put("rope_theta", 500000.0));
-        ObjectNode qwenTypes = config(Architecture.QWEN2, 24, 3, 1, null, 37, 3, 53, true)
+        ObjectNode qwenTypes = config(Architecture.QWEN2, 32, 4, 1, null, 40, 3, 53, true)
                 .put("use_sliding_window", true).put("sliding_window", 6).put("max_window_layers", 99);
         qwenTypes.putArray("layer_types").add("sliding_attention").add("sliding_attention").add("sliding_attention");
         return Stream.of(
@@ -100,11 +105,11 @@ class HuggingFaceSemanticsTest {
                 Arguments.of("mistral window 17 over blocks", config(Architecture.MISTRAL, 32, 4, 4, null, 40, 1,
                         47, false).put("sliding_window", 17), 90),
                 Arguments.of("mistral v5 rope_parameters linear, head_dim 12", v5, 60),
-                Arguments.of("qwen2 biases, tied, max_window_layers 0", config(Architecture.QWEN2, 24, 3, 1, null,
-                        37, 2, 53, true).put("use_sliding_window", true).put("sliding_window", 7)
+                Arguments.of("qwen2 biases, tied, max_window_layers 0", config(Architecture.QWEN2, 32, 4, 2, null,
+                        40, 2, 53, true).put("use_sliding_window", true).put("sliding_window", 7)
                         .put("max_window_layers", 0), 40),
                 Arguments.of("qwen2 layer_types all sliding", qwenTypes, 40),
-                Arguments.of("qwen2 sliding disabled", config(Architecture.QWEN2, 24, 3, 1, null, 37, 2, 53, false)
+                Arguments.of("qwen2 sliding disabled", config(Architecture.QWEN2, 32, 4, 1, null, 40, 2, 53, false)
                         .put("use_sliding_window", false).put("sliding_window", 3).put("max_window_layers", 0),
                         30));
     }
@@ -127,9 +132,9 @@ class HuggingFaceSemanticsTest {
         return tensors;
     }
 
-    private static float[] prefill(Transformer t, int[] tokens, int chunk) {
+    private static float[] prefill(ForwardBackend t, int[] tokens, int chunk) {
         int vocab = t.config().vocabSize();
-        KvCache cache = new KvCacheBudget(t.config(), 1 << 26).tryAllocate(tokens.length);
+        KvCache cache = t.kvCacheBudget(1 << 26).tryAllocate(tokens.length);
         float[] logits = new float[tokens.length * vocab];
         PassBatch batch = new PassBatch();
         for (int start = 0; start < tokens.length; start += chunk) {
@@ -156,30 +161,42 @@ class HuggingFaceSemanticsTest {
         int[] tokens = new Random(name.hashCode()).ints(length, 0, vocab).toArray();
         double[][] expected = new HuggingFaceReference(json, tensors).logits(tokens);
         try (Model model = ModelLoader.load(dir); ComputePool pool = new ComputePool(2)) {
-            Transformer t = new Transformer(model.config(), model.weights(), new VectorOps(pool), pool);
-            float[] actual = prefill(t, tokens, tokens.length);
-            double worst = 0;
-            int worstAt = -1;
-            for (int p = 0; p < length; p++) {
-                double spread = 0;
-                for (double logit : expected[p]) {
-                    spread = Math.max(spread, Math.abs(logit));
-                }
-                for (int v = 0; v < vocab; v++) {
-                    double error = Math.abs(actual[p * vocab + v] - expected[p][v]) / spread;
-                    if (error > worst) {
-                        worst = error;
-                        worstAt = p;
+            check(name, new Transformer(model.config(), model.weights(), new VectorOps(pool), pool), tokens, expected);
+            for (String gpu : TestGpus.names().toList()) {
+                if (gpu.equals("sim") ? SimGpu.unavailableReason() == null : CudaProbe.system().probe(0).available()) {
+                    try (CudaForward t = CudaForward.open(TestGpus.open(gpu), model.config(), model.weights())) {
+                        check(name + " on " + gpu, t, tokens, expected);
+                    } catch (IllegalArgumentException e) { // odd shapes: refused, and saying why
+                        assertTrue(e.getMessage().startsWith("the CUDA backend needs"), e.getMessage());
                     }
                 }
             }
-            System.out.printf("%s: worst relative error %.3g at position %d%n", name, worst, worstAt);
-            assertTrue(worst < 2e-5, name + ": logits at position " + worstAt + " off by " + worst
-                    + " of their spread");
-            // A prompt in chunks, or token by token, gives the very same bits as in one pass.
-            for (int chunk : new int[] {1, 3, 16, 17}) {
-                assertArrayEquals(actual, prefill(t, tokens, chunk), name + ": chunks of " + chunk);
+        }
+    }
+
+    private static void check(String name, ForwardBackend t, int[] tokens, double[][] expected) {
+        int vocab = t.config().vocabSize();
+        float[] actual = prefill(t, tokens, tokens.length);
+        double worst = 0;
+        int worstAt = -1;
+        for (int p = 0; p < tokens.length; p++) {
+            double spread = 0;
+            for (double logit : expected[p]) {
+                spread = Math.max(spread, Math.abs(logit));
             }
+            for (int v = 0; v < vocab; v++) {
+                double error = Math.abs(actual[p * vocab + v] - expected[p][v]) / spread;
+                if (error > worst) {
+                    worst = error;
+                    worstAt = p;
+                }
+            }
+        }
+        System.out.printf("%s: worst relative error %.3g at position %d%n", name, worst, worstAt);
+        assertTrue(worst < 2e-5, name + ": logits at position " + worstAt + " off by " + worst + " of their spread");
+        // A prompt in chunks, or token by token, gives the very same bits as in one pass.
+        for (int chunk : new int[] {1, 3, 16, 17}) {
+            assertArrayEquals(actual, prefill(t, tokens, chunk), name + ": chunks of " + chunk);
         }
     }
 }
