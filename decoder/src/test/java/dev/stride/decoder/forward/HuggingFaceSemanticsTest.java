@@ -174,6 +174,69 @@ class HuggingFaceSemanticsTest {
         }
     }
 
+    /**
+     * A tree pass under a window shorter than the tree: two branches of depth 4 after a prefix, each node seeing the
+     * prefix and its ancestors, so the window cuts into the ancestors. Each branch's logits are the very bits of the
+     * branch decoded plainly, and the reference's within float32 error.
+     */
+    @ParameterizedTest(name = "window {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 3, 21, 30})
+    void treePassesUnderASlidingWindow(int window) {
+        ObjectNode json = config(Architecture.MISTRAL, 32, 4, 2, null, 40, 2, 47, false).put("sliding_window", window);
+        Map<String, Tensor> tensors = write(json, window);
+        Random random = new Random(window);
+        int prefix = 20;
+        int depth = 4;
+        int[] tokens = random.ints(prefix + 2 * depth, 0, 47).toArray(); // the prefix, then branch a, then branch b
+        try (Model model = ModelLoader.load(dir); ComputePool pool = new ComputePool(2)) {
+            treePass(new Transformer(model.config(), model.weights(), new VectorOps(pool), pool), json, tensors,
+                    tokens, prefix, depth);
+            if (SimGpu.unavailableReason() == null) {
+                try (CudaForward t = CudaForward.open(new SimGpu(), model.config(), model.weights())) {
+                    treePass(t, json, tensors, tokens, prefix, depth);
+                }
+            }
+        }
+    }
+
+    private static void treePass(ForwardBackend t, ObjectNode json, Map<String, Tensor> tensors, int[] tokens,
+                                 int prefix, int depth) {
+        int vocab = t.config().vocabSize();
+        KvCache cache = t.kvCacheBudget(1 << 26).tryAllocate(tokens.length);
+        PassBatch batch = new PassBatch();
+        for (int p = 0; p < prefix; p++) {
+            batch.addCausal(cache, tokens[p], p, false);
+        }
+        t.forward(batch);
+        batch.clear();
+        for (int branch = 0; branch < 2; branch++) {
+            for (int d = 0; d < depth; d++) {
+                int first = prefix + branch * depth;
+                int[] path = java.util.stream.IntStream.rangeClosed(first, first + d).toArray();
+                batch.add(cache, tokens[first + d], prefix + d, first + d, prefix, path, path.length, true);
+            }
+        }
+        PassOutput out = t.forward(batch);
+        for (int branch = 0; branch < 2; branch++) {
+            int[] sequence = Arrays.copyOf(tokens, prefix + depth);
+            System.arraycopy(tokens, prefix + branch * depth, sequence, prefix, depth);
+            float[] plain = prefill(t, sequence, 1);
+            double[][] expected = new HuggingFaceReference(json, tensors).logits(sequence);
+            for (int d = 0; d < depth; d++) {
+                int row = branch * depth + d;
+                float[] tree = Arrays.copyOfRange(out.logits(), out.logitsOffset(row), out.logitsOffset(row) + vocab);
+                int at = (prefix + d) * vocab;
+                String what = t.device() + " window " + json.get("sliding_window") + " branch " + branch + " depth "
+                        + d;
+                assertArrayEquals(Arrays.copyOfRange(plain, at, at + vocab), tree, what);
+                double spread = Arrays.stream(expected[prefix + d]).map(Math::abs).max().orElseThrow();
+                for (int v = 0; v < vocab; v++) {
+                    assertTrue(Math.abs(tree[v] - expected[prefix + d][v]) < 2e-5 * spread, what + " token " + v);
+                }
+            }
+        }
+    }
+
     private static void check(String name, ForwardBackend t, int[] tokens, double[][] expected) {
         int vocab = t.config().vocabSize();
         float[] actual = prefill(t, tokens, tokens.length);
