@@ -96,7 +96,7 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         JsonNode rope = ropeParameters(json, where);
         RopeScaling scaling = ropeScaling(rope == json ? json.path("rope_scaling") : rope, where);
         int maxPositions = json.hasNonNull("max_position_embeddings")
-                ? intValue(json, "max_position_embeddings", where) : 2048;
+                ? intValue(json, "max_position_embeddings", where) : arch.defaultMaxPositions();
         float eps = (float) positiveReal(json, "rms_norm_eps", "rms_norm_eps", 1e-6, where);
         double theta = positiveReal(rope, "rope_theta", "rope_theta", 10000.0, where);
         try {

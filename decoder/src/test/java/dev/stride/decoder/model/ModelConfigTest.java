@@ -276,6 +276,14 @@ class ModelConfigTest {
                 "rope_parameters beside rope_theta");
     }
 
+    /** Without max_position_embeddings each family has its transformers config class's default context. */
+    @Test
+    void maxPositionsDefaultPerFamily() throws IOException {
+        assertEquals(2048, read(without(LLAMA2_7B, "max_position_embeddings")).maxPositions(), "LlamaConfig");
+        assertEquals(131072, read(without(MISTRAL_7B, "max_position_embeddings")).maxPositions(), "MistralConfig");
+        assertEquals(32768, read(without(QWEN2_05B, "max_position_embeddings")).maxPositions(), "Qwen2Config");
+    }
+
     @Test
     void explicitHeadDimMayDifferFromHiddenOverHeads() throws IOException {
         // Mistral Nemo: 32 heads of 128 on a 5120-wide residual stream.
