@@ -215,6 +215,8 @@ public final class Transformer implements ForwardBackend {
         int qOffset = row * (qDim + 2 * kvDim) + firstHead * headDim;
         int kvHead = firstHead / groupSize;
         int prefix = batch.prefixSlots(row);
+        // The window as transformers' masking_utils (sliding_window_overlay) has it, and its sdpa mask before: key
+        // position k is visible to query position p iff p - window < k <= p, the query and the window - 1 before it.
         int first = config.slidingWindow() > 0 ? Math.max(0, batch.position(row) - config.slidingWindow() + 1) : 0;
         for (int s = first - first % block; s < prefix; s += block) {
             ops.keyBlockScores(qkv, qOffset, count, keys, cache.keyBlock(kvHead, s), headDim, block, score, s, stride);

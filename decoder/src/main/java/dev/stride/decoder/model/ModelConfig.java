@@ -9,7 +9,8 @@ import java.nio.file.Path;
 /**
  * The shape of a decoder-only transformer, read from a Hugging Face {@code config.json}.
  *
- * @param slidingWindow attention window in positions (Mistral), or 0 for full attention
+ * @param slidingWindow attention window in positions (Mistral, Qwen2), or 0 for full attention: a query at position p
+ *     sees keys at p - slidingWindow + 1 .. p, as transformers' sliding window mask
  */
 public record ModelConfig(Architecture architecture, int hiddenSize, int intermediateSize, int numLayers,
                           int numHeads, int numKvHeads, int headDim, int vocabSize, float rmsNormEps,
