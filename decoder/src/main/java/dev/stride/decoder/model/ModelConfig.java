@@ -132,6 +132,11 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
                                 + " num_hidden_layers is " + layers);
                     }
                     for (JsonNode type : types) {
+                        // Qwen2 masks only these two: transformers has no mask for another type's layers.
+                        if (!type.asText().equals("full_attention") && !type.asText().equals("sliding_attention")) {
+                            throw new ModelException(where + ": layer_types entry " + type + " is not supported"
+                                    + " (Qwen2 layers are full_attention or sliding_attention)");
+                        }
                         sliding += type.asText().equals("sliding_attention") ? 1 : 0;
                     }
                     if (sliding > 0 && window == 0) {

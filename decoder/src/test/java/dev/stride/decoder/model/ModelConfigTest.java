@@ -248,6 +248,8 @@ class ModelConfigTest {
         String allSliding = types.replace("], ", ", \"sliding_attention\"], ");
         error(with(QWEN2_05B, "max_window_layers", "0").replace("\"max_window_layers\": 0, ", allSliding),
                 "layer_types", "sliding_window");
+        error(sliding.replace("\"max_window_layers\": 0, ", allSliding.replace("sliding_attention",
+                "chunked_attention")), "layer_types", "chunked_attention");
     }
 
     /**
