@@ -115,10 +115,24 @@ public final class BatchDecoder implements AutoCloseable {
         return null;
     }
 
+    /**
+     * KV slots a request reserves: its tokens and the scratch of the largest tree, or of the root alone where only
+     * that fits in the whole budget. Such a request is decoded plainly (the same tokens, one a pass) rather than
+     * refused: multi-token decoding never fails a request that plain decoding can do.
+     */
     private int slotsFor(GenerationRequest request) {
+        return tokensOf(request) + (drafts(request) ? drafter.maxTreeNodes() : 1);
+    }
+
+    /** Whether the drafter proposes trees for this request: see {@link #slotsFor}. */
+    private boolean drafts(GenerationRequest request) {
+        return drafter != null && budget.fitsAlone(tokensOf(request) + drafter.maxTreeNodes());
+    }
+
+    /** Prompt and new tokens, at most the context. */
+    private int tokensOf(GenerationRequest request) {
         // In long: max_new_tokens may be Integer.MAX_VALUE ("until the context ends"), which an int sum would wrap.
-        int tokens = (int) Math.min(contextLength, (long) request.promptIds().length + request.maxNewTokens());
-        return tokens + (drafter == null ? 1 : drafter.maxTreeNodes());
+        return (int) Math.min(contextLength, (long) request.promptIds().length + request.maxNewTokens());
     }
 
     /**
@@ -146,7 +160,7 @@ public final class BatchDecoder implements AutoCloseable {
             if (done) {
                 it.remove(); // first: should finishing fail, close() must not release its cache a second time
                 finish(seq);
-            } else if (drafter != null) {
+            } else if (seq.drafts) {
                 drafting.add(seq);
             } else {
                 seq.tree.reset(seq.pendingToken);
@@ -174,8 +188,9 @@ public final class BatchDecoder implements AutoCloseable {
             int heads = drafter == null ? 0 : drafter.maxTokensPerPass() - 1;
             StopRules rules = new StopRules(eosOf(request), request.stopStrings(), request.maxNewTokens(), contextLength,
                     text.open(request.promptIds()));
-            DraftState state = drafter == null ? null : drafter.newState();
-            running.add(new Sequence(request, rules, cache, state, heads + 1, heads));
+            boolean drafts = drafts(request);
+            DraftState state = drafts ? drafter.newState() : null;
+            running.add(new Sequence(request, rules, cache, drafts, state, heads + 1, heads));
         }
     }
 

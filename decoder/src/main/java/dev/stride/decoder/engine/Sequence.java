@@ -15,6 +15,8 @@ final class Sequence {
     final StopRules stopRules;
     final KvCache cache;
     final DraftTree tree = new DraftTree();
+    /** Whether the drafter proposes trees for it: false for plain decoding, or where only a root fits the budget. */
+    final boolean drafts;
     final DraftState draftState;
     final long startNanos;
 
@@ -41,11 +43,12 @@ final class Sequence {
     int passRow;
     int passLogitRow;
 
-    Sequence(GenerationRequest request, StopRules stopRules, KvCache cache, DraftState draftState,
+    Sequence(GenerationRequest request, StopRules stopRules, KvCache cache, boolean drafts, DraftState draftState,
              int maxTokensPerPass, int heads) {
         this.request = request;
         this.stopRules = stopRules;
         this.cache = cache;
+        this.drafts = drafts;
         this.draftState = draftState;
         this.acceptHistogram = new int[maxTokensPerPass];
         this.headAccepted = new int[heads];

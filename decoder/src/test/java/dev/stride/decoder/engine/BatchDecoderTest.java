@@ -209,14 +209,42 @@ class BatchDecoderTest {
             assertTrue(r.get("small").ok(), r.get("small").error());
             assertTrue(r.get("small2").ok(), r.get("small2").error());
         }
-        // Multi-token decoding also reserves the tree's scratch slots.
-        Drafter chain = drafter("chain:3");
-        long treeNeeds = probe.bytesFor(4 + 4 + chain.maxTreeNodes());
-        try (BatchDecoder d = decoder(chain, treeNeeds - 1, 4, Set.of())) {
-            d.submit(request("tree", 4, 4, 13));
+        // Under multi-token decoding a request that does not fit even without a tree's scratch fails the same way.
+        try (BatchDecoder d = decoder(drafter("chain:3"), bigNeeds - 1, 4, Set.of())) {
+            d.submit(request("big", 10, 40, 11));
             GenerationResult r = d.runToCompletion().get(0);
-            assertTrue(r.error().startsWith("kv_cache_budget:") && r.error().contains(treeNeeds + " bytes"),
+            assertTrue(r.error().startsWith("kv_cache_budget:") && r.error().contains(bigNeeds + " bytes"),
                     r.error());
+        }
+    }
+
+    @Test
+    void requestThatFitsTheBudgetOnlyWithoutTreeScratchIsDecodedPlainly() {
+        KvCacheBudget probe = new KvCacheBudget(CONFIG, 1);
+        Drafter chain = drafter("chain:3");
+        // 15 tokens and a root fill one 16-slot size class; a tree's scratch would need the next.
+        int prompt = 5;
+        int maxNew = 10;
+        long plainNeeds = probe.bytesFor(prompt + maxNew + 1);
+        assertTrue(probe.bytesFor(prompt + maxNew + chain.maxTreeNodes()) > plainNeeds);
+        List<GenerationRequest> requests = List.of(request("greedy", prompt, maxNew, 14),
+                request("sampled", prompt, maxNew, 15));
+        Map<String, GenerationResult> expected = alone(requests, Set.of());
+        try (BatchDecoder d = decoder(chain, plainNeeds, 4, Set.of())) {
+            requests.forEach(d::submit);
+            Map<String, GenerationResult> r = byId(d.runToCompletion());
+            for (GenerationRequest request : requests) {
+                GenerationResult result = r.get(request.id());
+                assertSameOutput(expected.get(request.id()), result);
+                assertEquals(result.decodePasses(), result.treeNodes(), request.id() + ": plain trees are a root");
+            }
+        }
+        // With room for the tree, the same requests draft.
+        try (BatchDecoder d = decoder(chain, 64L << 20, 4, Set.of())) {
+            requests.forEach(d::submit);
+            for (GenerationResult result : d.runToCompletion()) {
+                assertTrue(result.treeNodes() > result.decodePasses(), result.id() + ": drafted trees");
+            }
         }
     }
 

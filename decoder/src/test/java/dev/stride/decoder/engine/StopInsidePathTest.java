@@ -13,7 +13,7 @@ class StopInsidePathTest {
     private static Sequence sequence(Set<Integer> eos, List<String> stops, int maxNew, int context) {
         GenerationRequest request = new GenerationRequest("s", new int[] {1, 2}, maxNew, SamplingParams.GREEDY, stops);
         StopRules rules = new StopRules(eos, stops, maxNew, context, TestDecoders.TEXT.open(request.promptIds()));
-        return new Sequence(request, rules, null, null, 5, 4);
+        return new Sequence(request, rules, null, false, null, 5, 4);
     }
 
     /** Appends tokens until the sequence says it is done; returns how many were taken. */
