@@ -26,6 +26,9 @@ record SpecialTokens(OptionalInt bosId, boolean addBos, Set<Integer> eosIds, Set
     static SpecialTokens from(ModelFiles files) {
         OptionalInt bos = files.configToken("bos_token").map(files::idOf).orElse(OptionalInt.empty());
         JsonNode generationBos = files.generationConfig.path("bos_token_id");
+        if (!generationBos.isMissingNode() && !generationBos.isNull() && !generationBos.isInt()) {
+            throw notTokenIds(files, "bos_token_id", "a token id", generationBos);
+        }
         if (bos.isEmpty() && generationBos.isInt()) {
             bos = OptionalInt.of(generationBos.asInt());
         }
@@ -43,9 +46,15 @@ record SpecialTokens(OptionalInt bosId, boolean addBos, Set<Integer> eosIds, Set
         JsonNode generationEos = files.generationConfig.path("eos_token_id");
         if (generationEos.isInt()) {
             ids.add(generationEos.asInt());
-        }
-        for (JsonNode id : generationEos) {
-            ids.add(id.asInt());
+        } else if (generationEos.isArray()) {
+            for (JsonNode id : generationEos) {
+                if (!id.isInt()) {
+                    throw notTokenIds(files, "eos_token_id", "a token id or a list of them", generationEos);
+                }
+                ids.add(id.asInt());
+            }
+        } else if (!generationEos.isMissingNode() && !generationEos.isNull()) {
+            throw notTokenIds(files, "eos_token_id", "a token id or a list of them", generationEos);
         }
         files.configToken("eos_token").map(files::idOf).ifPresent(id -> id.ifPresent(ids::add));
         return ids;
@@ -68,6 +77,15 @@ record SpecialTokens(OptionalInt bosId, boolean addBos, Set<Integer> eosIds, Set
             }
         }
         return ids;
+    }
+
+    /**
+     * A generation_config.json id of the wrong type: read leniently, "2" would stop nothing and "eos" would become
+     * token 0, a silently different generation.
+     */
+    private static TokenizerException notTokenIds(ModelFiles files, String key, String expected, JsonNode found) {
+        return new TokenizerException(files.dir.resolve(ModelFiles.GENERATION_CONFIG) + ": " + key + " must be "
+                + expected + ", got " + found);
     }
 
     /** An added_tokens_decoder key: the token's id as a decimal string. */

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -52,6 +54,35 @@ class TokenizerLoadingTest {
         Fixture.edit(dir, "generation_config.json", g -> g.putArray("eos_token_id").add(5).add(7));
         try (StrideTokenizer tokenizer = StrideTokenizer.load(dir)) {
             assertEquals(Set.of(1, 5, 7), tokenizer.eosIds());
+        }
+    }
+
+    /** Ids of another type would be read as no id ("5") or as token 0 ("eos"): refused, naming file and key. */
+    @Test
+    void generationConfigIdsThatAreNotIntegersAreNamed() {
+        Fixture.copyTo(dir);
+        Path file = dir.resolve("generation_config.json");
+        for (String eos : new String[] {"\"5\"", "[5, \"eos\"]", "[5.5]", "{}", "true"}) {
+            Fixture.edit(dir, "generation_config.json", g -> g.set("eos_token_id", json(eos)));
+            TokenizerException e = assertThrows(TokenizerException.class, () -> StrideTokenizer.load(dir), eos);
+            assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("eos_token_id"),
+                    e.getMessage());
+        }
+        Fixture.edit(dir, "generation_config.json", g -> g.put("eos_token_id", 5).put("bos_token_id", "0"));
+        TokenizerException e = assertThrows(TokenizerException.class, () -> StrideTokenizer.load(dir));
+        assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains("bos_token_id"),
+                e.getMessage());
+        Fixture.edit(dir, "generation_config.json", g -> g.putNull("bos_token_id").putNull("eos_token_id"));
+        try (StrideTokenizer tokenizer = StrideTokenizer.load(dir)) {
+            assertEquals(Set.of(1), tokenizer.eosIds()); // tokenizer_config.json's eos_token alone
+        }
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return Fixture.JSON.readTree(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
