@@ -304,6 +304,17 @@ class HeadsLoaderTest {
         editConfig(noCount, c -> c.put("medusa_num_heads", 0));
         loadFails(noCount, BASE, "medusa_num_heads");
 
+        // Read leniently, these would load 2 of the file's heads, or heads of hidden size 32 (2^32 + 32 as an int).
+        for (String count : new String[] {"2.5", "\"2\"", "true", "null", "4294967298"}) {
+            Files.writeString(noCount.resolve("config.json"), "{\"medusa_num_heads\": " + count + "}");
+            loadFails(noCount, BASE, "medusa_num_heads", count, noCount.resolve("config.json").toString());
+            Files.writeString(noCount.resolve("config.json"), "{\"medusa_num_heads\": 2, \"medusa_num_layers\": "
+                    + count + "}");
+            loadFails(noCount, BASE, "medusa_num_layers", count);
+        }
+        Files.writeString(noCount.resolve("config.json"), "{\"medusa_num_heads\": 2, \"hidden_size\": 4294967328}");
+        loadFails(noCount, BASE, "hidden_size", "4294967328");
+
         Files.writeString(noCount.resolve("config.json"), "{\"medusa_num_heads\": 2,");
         loadFails(noCount, BASE, noCount.resolve("config.json").toString(), "JSON");
     }
