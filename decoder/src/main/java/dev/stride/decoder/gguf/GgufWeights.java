@@ -186,14 +186,15 @@ final class GgufWeights {
                 if (chunk.remaining() < p.outputRowBytes()) {
                     flush(chunk, out);
                 }
-                long from = (headDim > 0 ? ggufRowOf((int) r, headDim) : r) * rowBytes;
-                convertRow(t, window, (int) from, chunk);
+                long row = headDim > 0 ? ggufRowOf((int) r, headDim) : r;
+                convertRow(t, first + row, window, (int) (row * rowBytes), chunk);
             }
         }
         flush(chunk, out);
     }
 
-    private void convertRow(GgufTensor t, ByteBuffer window, int from, ByteBuffer chunk) {
+    /** GGUF row {@code row} of {@code t}, at {@code from} in {@code window}, appended to {@code chunk}. */
+    private void convertRow(GgufTensor t, long row, ByteBuffer window, int from, ByteBuffer chunk) {
         if (t.type() != GgmlType.Q8_0) {
             chunk.put(window.slice(from, (int) t.rowBytes()));
             return;
@@ -201,6 +202,12 @@ final class GgufWeights {
         for (long b = 0; b < t.cols() / GgmlType.Q8_0.blockSize(); b++) {
             int block = from + (int) b * GgmlType.Q8_0.blockBytes();
             float scale = HalfFloats.f16ToF32(window.getShort(block));
+            // Dequantized, such a block is all NaN or infinite: refused here, as llama.cpp's row validation does,
+            // rather than written as weights that fail far from the file (q8) or decode garbage (f32).
+            if (!Float.isFinite(scale)) {
+                throw new GgufException(file.path() + ": tensor '" + t.name() + "' row " + row + " block " + b
+                        + ": Q8_0 scale " + scale + " is not finite (a damaged file?)");
+            }
             int largest = 0;
             for (int i = 0; i < GgmlType.Q8_0.blockSize(); i++) {
                 byte q = window.get(block + 2 + i);

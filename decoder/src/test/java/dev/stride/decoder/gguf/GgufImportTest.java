@@ -470,6 +470,21 @@ class GgufImportTest {
     }
 
     @Test
+    void aQ8BlockWhoseScaleIsNotFiniteFailsNamingTensorRowAndBlock() {
+        ModelConfig c = ModelConfig.read(Fixtures.modelDir());
+        int blocks = c.hiddenSize() / 32;
+        for (short scale : new short[] {0x7C00, 0x7E00}) { // float16 infinity and NaN
+            ByteBuffer data = ByteBuffer.allocate(c.kvDim() * blocks * 34).order(ByteOrder.LITTLE_ENDIAN);
+            data.putShort((3 * blocks + 1) * 34, scale);
+            GgufTestWriter q8 = GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.Q8_0)
+                    .tensor("blk.0.attn_v.weight", GgmlType.Q8_0, new long[] {c.hiddenSize(), c.kvDim()}, data.array());
+            importError(q8, "scale" + scale, "'blk.0.attn_v.weight' row 3 block 1",
+                    Float.toString(HalfFloats.f16ToF32(scale)));
+        }
+        assertNothingLeft();
+    }
+
+    @Test
     void shapesTheModelConfigRefusesNameTheFile() {
         // The bundled model has 6 heads: 4 key/value heads do not divide them.
         importError(f16().put("llama.attention.head_count_kv", 4), "kv", "num_attention_heads (6)",
