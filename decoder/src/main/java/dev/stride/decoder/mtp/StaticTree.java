@@ -39,6 +39,12 @@ public final class StaticTree implements TreeShape {
                 if (rank < 0) {
                     throw new IllegalArgumentException("tree " + name + ": negative rank in " + Arrays.toString(path));
                 }
+                // The width, rank + 1, would overflow to a negative one that passes the drafter's check against the
+                // vocabulary, and drafting would then index past the one candidate it keeps.
+                if (rank == Integer.MAX_VALUE) {
+                    throw new IllegalArgumentException("tree " + name + ": rank " + rank + " in "
+                            + Arrays.toString(path) + " is too large (a head has fewer candidates)");
+                }
                 widest = Math.max(widest, rank + 1);
             }
             List<Integer> key = boxed(path, path.length);

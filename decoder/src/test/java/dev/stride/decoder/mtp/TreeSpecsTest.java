@@ -139,6 +139,8 @@ class TreeSpecsTest {
         invalid("file:" + file("empty.json", "[]"), 3, "no paths");
         invalid("file:" + file("empty-path.json", "[[]]"), 3, "empty path");
         invalid("file:" + file("negative.json", "[[0], [-1]]"), 3, "negative");
+        // Its width, rank + 1, overflowed: drafting then failed with an ArrayIndexOutOfBoundsException.
+        invalid("file:" + file("huge-rank.json", "[[0], [2147483647]]"), 3, "huge-rank.json", "2147483647");
         invalid("file:" + file("broken.json", "[[0], [1]"), 3, "broken.json");
         invalid("file:", 3);
     }
