@@ -34,6 +34,11 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
             throw new ModelException(where + ": num_attention_heads (" + numHeads
                     + ") must be a multiple of num_key_value_heads (" + numKvHeads + ")");
         }
+        // qDim() and kvDim() are ints; numKvHeads divides numHeads, so the query width is the larger.
+        if ((long) numHeads * headDim > Integer.MAX_VALUE) {
+            throw new ModelException(where + ": num_attention_heads (" + numHeads + ") x head_dim (" + headDim
+                    + ") is too large (at most " + Integer.MAX_VALUE + ")");
+        }
         if (headDim % 2 != 0) {
             throw new ModelException(where + ": head_dim must be even for rotary embeddings, got " + headDim);
         }

@@ -374,6 +374,12 @@ class ModelConfigTest {
                 "5");
     }
 
+    /** 32 heads of 2^27 dimensions made a query width of 2^32, read as 0: the loader then asked for [0, 2048]. */
+    @Test
+    void headsTimesHeadDimBeyondAnInt() throws IOException {
+        error(with(LLAMA32_1B, "head_dim", "134217728"), "num_attention_heads", "head_dim", "134217728", "32");
+    }
+
     @Test
     void zeroOrNegativeSizes() throws IOException {
         error(with(LLAMA2_7B, "intermediate_size", "0"), "intermediate_size");
