@@ -115,7 +115,10 @@ public final class GgufFile implements AutoCloseable {
                     throw new GgufException(file + ": tensor '" + info.name() + "' starts at data offset "
                             + info.offset() + ", not a multiple of the alignment " + alignment);
                 }
-                if (info.offset() < 0 || info.offset() > size - dataStart - info.byteLength()) {
+                // Room first: size - dataStart - byteLength alone can overflow (a file that ends before its data
+                // section, a tensor of nearly 2^63 bytes) and come out as room to spare.
+                if (info.offset() < 0 || info.byteLength() > size - dataStart
+                        || info.offset() > size - dataStart - info.byteLength()) {
                     throw new GgufException(file + ": tensor '" + info.name() + "' (" + info.byteLength()
                             + " bytes at data offset " + Long.toUnsignedString(info.offset())
                             + ") runs past the end of the file (" + size + " bytes): truncated?");

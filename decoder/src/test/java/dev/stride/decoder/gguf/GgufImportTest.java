@@ -432,6 +432,15 @@ class GgufImportTest {
         e = assertThrows(GgufException.class, () -> GgufFile.open(bigEndian));
         assertTrue(e.getMessage().contains("big-endian"), e.getMessage());
 
+        // 2^61 - 1 float32s take 2^63 - 4 bytes, and this file ends 7 bytes short of its data section: the
+        // bounds check's subtraction overflowed to a large positive room, and the tensor was taken as inside.
+        Path huge = dir.resolve("huge.gguf");
+        new GgufTestWriter().tensor("t", GgmlType.F32, new long[] {(1L << 61) - 1}, new byte[0]).write(huge);
+        write(huge, Arrays.copyOf(readAll(huge), 24 + 33)); // the header and the one tensor entry, no padding
+        e = assertThrows(GgufException.class, () -> GgufFile.open(huge).close());
+        assertTrue(e.getMessage().contains(huge.toString()) && e.getMessage().contains("tensor 't'")
+                && e.getMessage().contains("runs past the end"), e.getMessage());
+
         Path noKey = dir.resolve("nokey.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).remove("llama.block_count").write(noKey);
         e = assertThrows(GgufException.class, () -> importGguf(noKey, dir.resolve("o"), null));
