@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,9 +45,25 @@ final class ShardIndex {
                 throw new SafetensorsException(where + ": 'weight_map' entry for tensor '" + entry.getKey()
                         + "' must be a shard file name, found " + entry.getValue());
             }
-            shards.put(entry.getKey(), entry.getValue().textValue());
+            String shard = entry.getValue().textValue();
+            if (!isPlainFileName(shard)) {
+                // transformers writes bare file names; anything else would open files outside the model directory.
+                throw new SafetensorsException(where + ": 'weight_map' entry for tensor '" + entry.getKey()
+                        + "' must be a shard file name in the index's directory, found '" + shard + "'");
+            }
+            shards.put(entry.getKey(), shard);
         }
         return shards;
+    }
+
+    private static boolean isPlainFileName(String name) {
+        try {
+            Path path = Path.of(name);
+            return !path.isAbsolute() && path.getNameCount() == 1 && !name.equals(".") && !name.equals("..")
+                    && !name.isEmpty();
+        } catch (InvalidPathException e) {
+            return false;
+        }
     }
 
     /** Writes an index in the layout transformers writes: total data bytes plus the weight map. */

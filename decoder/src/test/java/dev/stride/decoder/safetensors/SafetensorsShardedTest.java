@@ -114,6 +114,19 @@ class SafetensorsShardedTest {
     }
 
     @Test
+    void indexEntryOutsideTheModelDirectory() throws IOException {
+        fiveTensors().writeSharded(dir.resolve("elsewhere"), 150);
+        Path index = dir.resolve(INDEX);
+        String shard = dir.resolve("elsewhere/model-00001-of-00003.safetensors").toString();
+        for (String name : List.of("../" + dir.getFileName() + "/elsewhere/model-00001-of-00003.safetensors",
+                "elsewhere/model-00001-of-00003.safetensors", shard.replace("\\", "\\\\"), "..", ".")) {
+            Files.writeString(index, "{\"weight_map\": {\"t0\": \"" + name + "\"}}");
+            assertOpenDirectoryFails(INDEX, "entry for tensor 't0'", "must be a shard file name in the index's"
+                    + " directory");
+        }
+    }
+
+    @Test
     void shardFileMissing() throws IOException {
         fiveTensors().writeSharded(dir, 150);
         Files.delete(dir.resolve("model-00002-of-00003.safetensors"));
