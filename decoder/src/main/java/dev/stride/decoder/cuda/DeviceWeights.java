@@ -76,17 +76,24 @@ final class DeviceWeights implements AutoCloseable {
         return uploaded;
     }
 
-    /** Uploads one matrix in its stored dtype; the caller frees it. */
+    /** Uploads one matrix, in its stored dtype where that holds its values; the caller frees it. */
     static DeviceMatrix upload(Gpu gpu, WeightMatrix m) {
         return upload(gpu, m, new Staging());
     }
 
     /**
-     * Rows are read through {@link WeightMatrix#loadRow} and encoded back, which is exact: every F16 and BF16 value
-     * is a float32 that narrows to itself. Rows encode in parallel, a staging chunk at a time.
+     * Rows are read through {@link WeightMatrix#loadRow} and encoded back, which is exact for the matrices the
+     * loader maps: every F16 and BF16 value is a float32 that narrows to itself. A matrix whose values its dtype does
+     * not hold (a stack of parts in different dtypes reports the first one's; q8 weights the dtype they were
+     * quantized from) goes up in float32 instead, so the device multiplies by the values the CPU does.
      */
     private static DeviceMatrix upload(Gpu gpu, WeightMatrix m, Staging staging) {
-        DType dtype = m.dtype();
+        DeviceMatrix stored = upload(gpu, m, m.dtype(), staging);
+        return stored != null ? stored : upload(gpu, m, DType.F32, staging);
+    }
+
+    /** {@code m} in {@code dtype}, or null, with nothing left allocated, if a value is not one of that dtype. */
+    private static DeviceMatrix upload(Gpu gpu, WeightMatrix m, DType dtype, Staging staging) {
         int rowBytes = m.cols() * dtype.byteSize();
         int rowsPerChunk = Math.max(1, STAGING_BYTES / rowBytes);
         ByteBuffer chunk = staging.atLeast(Math.min(m.rows(), rowsPerChunk) * rowBytes);
@@ -97,11 +104,15 @@ final class DeviceWeights implements AutoCloseable {
                 int first = start;
                 int count = Math.min(rowsPerChunk, m.rows() - start);
                 chunk.clear();
-                IntStream.range(0, count).parallel().forEach(i -> {
+                boolean exact = IntStream.range(0, count).parallel().allMatch(i -> {
                     float[] row = rowScratch.get();
                     m.loadRow(first + i, row);
-                    encode(row, dtype, chunk, i * rowBytes);
+                    return encode(row, dtype, chunk, i * rowBytes);
                 });
+                if (!exact) {
+                    gpu.free(address);
+                    return null;
+                }
                 chunk.position(0).limit(count * rowBytes);
                 gpu.upload(address + (long) start * rowBytes, chunk);
             }
@@ -124,8 +135,8 @@ final class DeviceWeights implements AutoCloseable {
         }
     }
 
-    /** Absolute puts only, so rows encode in parallel into disjoint ranges. */
-    private static void encode(float[] row, DType dtype, ByteBuffer dst, int offset) {
+    /** Absolute puts only, so rows encode in parallel into disjoint ranges. False if a value does not round-trip. */
+    private static boolean encode(float[] row, DType dtype, ByteBuffer dst, int offset) {
         switch (dtype) {
             case F32 -> {
                 for (int c = 0; c < row.length; c++) {
@@ -134,15 +145,29 @@ final class DeviceWeights implements AutoCloseable {
             }
             case F16 -> {
                 for (int c = 0; c < row.length; c++) {
-                    dst.putShort(offset + 2 * c, HalfFloats.f32ToF16(row[c]));
+                    short bits = HalfFloats.f32ToF16(row[c]);
+                    if (!holds(row[c], HalfFloats.f16ToF32(bits))) {
+                        return false;
+                    }
+                    dst.putShort(offset + 2 * c, bits);
                 }
             }
             case BF16 -> {
                 for (int c = 0; c < row.length; c++) {
-                    dst.putShort(offset + 2 * c, HalfFloats.f32ToBf16(row[c]));
+                    short bits = HalfFloats.f32ToBf16(row[c]);
+                    if (!holds(row[c], HalfFloats.bf16ToF32(bits))) {
+                        return false;
+                    }
+                    dst.putShort(offset + 2 * c, bits);
                 }
             }
         }
+        return true;
+    }
+
+    /** Whether {@code encoded} is {@code value}; a NaN's payload does not matter. */
+    private static boolean holds(float value, float encoded) {
+        return Float.floatToRawIntBits(value) == Float.floatToRawIntBits(encoded) || Float.isNaN(value);
     }
 
     private long vector(float[] values) {

@@ -11,6 +11,8 @@ import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.HalfFloats;
 import dev.stride.decoder.tensor.MappedMatrix;
+import dev.stride.decoder.tensor.PackedQ8Matrix;
+import dev.stride.decoder.tensor.StackedMatrix;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.nio.ByteBuffer;
@@ -145,6 +147,41 @@ class KernelParityTest {
                 for (int r = 0; r < tokens.length; r++) {
                     table.loadRow(tokens[r], row);
                     assertArrayEquals(row, Arrays.copyOfRange(rows, r * width, (r + 1) * width), dtype + " row " + r);
+                }
+                gpu.free(device.address());
+                gpu.free(index);
+                gpu.free(out);
+            }
+        }
+    }
+
+    /**
+     * Matrices whose values their dtype does not hold: a q/k/v stack whose first part is BF16 and later ones F32
+     * (a dtype() of BF16), and q8 weights quantized from BF16 (block scale times an 8-bit integer). The CPU multiplies
+     * by exactly these values; the device copy must hold them too, not their BF16 roundings.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void uploadKeepsValuesTheReportedDtypeCannotHold(String name) {
+        Random random = new Random(8);
+        int width = 64;
+        WeightMatrix mixed = new StackedMatrix(stored(DType.BF16, TinyModels.randomFloats(random, 4 * width), 4, width),
+                stored(DType.F32, TinyModels.randomFloats(random, 3 * width), 3, width));
+        WeightMatrix q8 = PackedQ8Matrix.quantize(stored(DType.BF16, TinyModels.randomFloats(random, 7 * width), 7,
+                width));
+        try (Gpu gpu = TestGpus.open(name)) {
+            for (WeightMatrix m : new WeightMatrix[] {mixed, q8}) {
+                DeviceMatrix device = deviceMatrix(gpu, m);
+                int[] all = java.util.stream.IntStream.range(0, m.rows()).toArray();
+                long index = upload(gpu, all);
+                long out = gpu.allocate(4L * m.rows() * width);
+                new Kernels(gpu).gatherRows(device, index, m.rows(), out);
+                float[] rows = download(gpu, out, m.rows() * width);
+                float[] row = new float[width];
+                for (int r = 0; r < m.rows(); r++) {
+                    m.loadRow(r, row);
+                    assertArrayEquals(row, Arrays.copyOfRange(rows, r * width, (r + 1) * width),
+                            m.getClass().getSimpleName() + " row " + r);
                 }
                 gpu.free(device.address());
                 gpu.free(index);
