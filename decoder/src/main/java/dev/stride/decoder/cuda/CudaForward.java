@@ -5,7 +5,6 @@ import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
 import dev.stride.decoder.forward.PassOutput;
-import dev.stride.decoder.forward.RopeTable;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.safetensors.DType;
@@ -31,8 +30,7 @@ public final class CudaForward implements ForwardBackend {
     private final ModelConfig config;
     private final Kernels kernels;
     private final DeviceWeights weights;
-    private final long ropeCos;
-    private final long ropeSin;
+    private final DeviceRope rope;
     private final PassRows rows;
     private final SlotMoves moves;
     private final DeviceBuffer x;         // (rows, hidden) residual stream
@@ -52,11 +50,7 @@ public final class CudaForward implements ForwardBackend {
         this.config = config;
         this.kernels = new Kernels(gpu);
         this.weights = new DeviceWeights(gpu, modelWeights);
-        float[][] rope = new RopeTable(config).table(config.maxPositions());
-        this.ropeCos = gpu.allocate(4L * rope[0].length);
-        this.ropeSin = gpu.allocate(4L * rope[1].length);
-        gpu.upload(ropeCos, rope[0], rope[0].length);
-        gpu.upload(ropeSin, rope[1], rope[1].length);
+        this.rope = new DeviceRope(gpu, config);
         this.rows = new PassRows(gpu, this, config.vocabSize(), config.slidingWindow(), config.maxPositions());
         this.moves = new SlotMoves(gpu, kernels, config.numLayers(), config.kvDim());
         this.x = new DeviceBuffer(gpu);
@@ -118,6 +112,7 @@ public final class CudaForward implements ForwardBackend {
         }
         moves.flush();
         RowTable table = rows.upload(batch);
+        rope.ensure(positionsReached(batch));
         long xs = x.ensure(4L * n * hidden);
         long norm = xNorm.ensure(4L * n * hidden);
         long q = qkv.ensure(4L * n * (config.qDim() + 2L * config.kvDim()));
@@ -133,7 +128,7 @@ public final class CudaForward implements ForwardBackend {
             kernels.rmsNorm(xs, w.attnNorm(), eps, norm, n, hidden);
             kernels.matmul(w.qkv(), norm, n, q, false);
             // Every row's key and value are in its cache before any row attends: rows of a pass see each other.
-            kernels.qkvRopeStore(q, w.qkvBias(), ropeCos, ropeSin, table, layer, config);
+            kernels.qkvRopeStore(q, w.qkvBias(), rope.cos(), rope.sin(), table, layer, config);
             kernels.attention(q, attention, table, layer, config);
             kernels.matmul(w.output(), attention, n, xs, true);
             kernels.rmsNorm(xs, w.ffnNorm(), eps, norm, n, hidden);
@@ -150,6 +145,15 @@ public final class CudaForward implements ForwardBackend {
             gpu.download(out.logits(), result, logitRows * vocab);
         }
         gpu.download(out.hidden(), last, n * hidden);
+    }
+
+    /** One past the largest position of the pass. */
+    private static int positionsReached(PassBatch batch) {
+        int reached = 0;
+        for (int r = 0; r < batch.size(); r++) {
+            reached = Math.max(reached, batch.position(r) + 1);
+        }
+        return reached;
     }
 
     /**
@@ -223,8 +227,7 @@ public final class CudaForward implements ForwardBackend {
         }
         rows.close();
         moves.close();
-        gpu.free(ropeCos);
-        gpu.free(ropeSin);
+        rope.close();
         weights.close();
         gpu.close();
     }

@@ -82,6 +82,33 @@ class CudaForwardTest {
         }
     }
 
+    /**
+     * max_position_embeddings only bounds positions: the CPU computes rotary tables for the positions passes reach,
+     * so a model declaring a context of 2^30 or 2^31 - 1 positions runs there. Tables for every declared position
+     * overflow an int (position times head_dim / 2) and would not fit anyway.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void modelsDeclaringHugeContextsRunLikeOnTheCpu(String name) {
+        Random random = new Random(41);
+        for (int context : new int[] {1 << 30, Integer.MAX_VALUE}) {
+            ModelConfig config = TinyModels.config(Architecture.LLAMA, 32, 4, 2, 2, 61, context, 0);
+            ModelWeights weights = TinyModels.weights(config, random.nextLong());
+            int[] tokens = random.ints(9, 0, config.vocabSize()).toArray();
+            float[] expected;
+            try (ComputePool pool = new ComputePool(1)) {
+                expected = prefill(new Transformer(config, weights, new ScalarOps(), pool), tokens);
+            }
+            float[] actual;
+            try (CudaForward gpu = CudaForward.open(TestGpus.open(name), config, weights)) {
+                actual = prefill(gpu, tokens);
+            }
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-3f * (1 + Math.abs(expected[i])), context + ": logit " + i);
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void prefillEqualsTokenByTokenWithNeighboursBitwise(String name) {
