@@ -40,8 +40,9 @@ public final class PassBatch {
      */
     public int add(KvCache cache, int token, int position, int slot, int prefix, int[] extra, int extraCount,
                    boolean logits) {
-        if (slot >= cache.capacity()) {
-            throw new IllegalStateException("slot " + slot + " is beyond the cache capacity " + cache.capacity());
+        if (slot < 0 || slot >= cache.capacity()) { // a GPU kernel would write another allocation's memory
+            throw new IllegalStateException("slot " + slot + " is outside the cache's slots [0, " + cache.capacity()
+                    + ")");
         }
         ensureRows(size + 1);
         int row = size++;

@@ -149,6 +149,23 @@ class CudaForwardTest {
         }
     }
 
+    /** A kernel would store the row's key and value before the cache's first slot: another allocation's memory. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void rejectsANegativeSlotBeforeAnyKernelWritesIt(String name) {
+        ModelConfig config = TinyModels.llama();
+        ModelWeights weights = TinyModels.weights(config, 2);
+        try (CudaForward gpu = CudaForward.open(TestGpus.open(name), config, weights)) {
+            KvCache cache = gpu.kvCacheBudget(1 << 20).tryAllocate(4);
+            RuntimeException e = assertThrows(RuntimeException.class, () -> {
+                PassBatch batch = new PassBatch();
+                batch.add(cache, 1, 1, -1, 1, null, 0, true); // sees slot 0, writes slot -1
+                gpu.forward(batch);
+            });
+            assertTrue(e.getMessage().contains("slot -1"), e.getMessage());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void rejectsCachesOfAnotherBackend(String name) {
