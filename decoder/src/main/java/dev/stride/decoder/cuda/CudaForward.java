@@ -218,17 +218,23 @@ public final class CudaForward implements ForwardBackend {
             return;
         }
         closed = true;
-        for (CudaKvCache cache : caches) {
-            gpu.free(cache.address());
+        // After a kernel fault every call fails, frees too, until the context goes: it must go even then, or it
+        // stays retained, its memory and its fault with it, under every later backend of this process.
+        try {
+            for (CudaKvCache cache : caches) {
+                gpu.free(cache.address());
+            }
+            caches.clear();
+            for (DeviceBuffer buffer : Arrays.asList(x, xNorm, qkv, attnOut, gateUp, act, hiddenOut, logitInput,
+                    logits)) {
+                buffer.close();
+            }
+            rows.close();
+            moves.close();
+            rope.close();
+            weights.close();
+        } finally {
+            gpu.close();
         }
-        caches.clear();
-        for (DeviceBuffer buffer : Arrays.asList(x, xNorm, qkv, attnOut, gateUp, act, hiddenOut, logitInput, logits)) {
-            buffer.close();
-        }
-        rows.close();
-        moves.close();
-        rope.close();
-        weights.close();
-        gpu.close();
     }
 }

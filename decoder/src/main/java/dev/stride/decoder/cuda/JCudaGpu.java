@@ -222,9 +222,12 @@ final class JCudaGpu implements Gpu {
 
     @Override
     public void close() {
-        cuCtxSetCurrent(context);
-        cuCtxSynchronize();
-        cuModuleUnload(module);
-        cuDevicePrimaryCtxRelease(device);
+        try {
+            cuCtxSetCurrent(context);
+            cuCtxSynchronize(); // reports a kernel fault: the context must be released all the same
+            cuModuleUnload(module);
+        } finally {
+            cuDevicePrimaryCtxRelease(device);
+        }
     }
 }

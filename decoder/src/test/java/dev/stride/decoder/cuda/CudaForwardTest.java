@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.ScalarOps;
@@ -17,9 +18,12 @@ import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.testing.TinyModels;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -163,6 +167,124 @@ class CudaForwardTest {
                 gpu.forward(batch);
             });
             assertTrue(e.getMessage().contains("slot -1"), e.getMessage());
+        }
+    }
+
+    /**
+     * After a kernel fault every CUDA call fails, frees included, until the context is destroyed: close must still
+     * release the context, or it stays retained, with its memory and its fault, for every later backend of the process.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void closeAfterAFaultStillReleasesTheDevice(String name) {
+        assumeTrue(name.equals("sim"), "a fault is injected around the emulator");
+        ModelConfig config = TinyModels.llama();
+        ModelWeights weights = TinyModels.weights(config, 3);
+        Gpu sim = TestGpus.open(name);
+        long before = SimGpu.allocatedBytes();
+        FaultingGpu device = new FaultingGpu(sim);
+        CudaForward gpu = CudaForward.open(device, config, weights);
+        KvCache cache = gpu.kvCacheBudget(1 << 20).tryAllocate(4);
+        PassBatch batch = new PassBatch();
+        batch.addCausal(cache, 1, 0, true);
+        gpu.forward(batch);
+        device.faulted = true;
+        assertThrows(IllegalStateException.class, gpu::close);
+        assertTrue(device.closed, "the device was not closed");
+        assertEquals(before, SimGpu.allocatedBytes(), "device memory left allocated");
+    }
+
+    /** A device whose calls fail once it has faulted, and whose close frees everything, as a context's destruction. */
+    private static final class FaultingGpu implements Gpu {
+        private final Gpu device;
+        private final Set<Long> live = new HashSet<>();
+        boolean faulted;
+        boolean closed;
+
+        FaultingGpu(Gpu device) {
+            this.device = device;
+        }
+
+        private void check() {
+            if (faulted) {
+                throw new IllegalStateException("CUDA_ERROR_ILLEGAL_ADDRESS");
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "faulting " + device.describe();
+        }
+
+        @Override
+        public long freeMemory() {
+            check();
+            return device.freeMemory();
+        }
+
+        @Override
+        public long allocate(long bytes) {
+            check();
+            long address = device.allocate(bytes);
+            live.add(address);
+            return address;
+        }
+
+        @Override
+        public void free(long address) {
+            check();
+            live.remove(address);
+            device.free(address);
+        }
+
+        @Override
+        public void upload(long dst, ByteBuffer src) {
+            check();
+            device.upload(dst, src);
+        }
+
+        @Override
+        public void upload(long dst, float[] src, int count) {
+            check();
+            device.upload(dst, src, count);
+        }
+
+        @Override
+        public void upload(long dst, int[] src, int count) {
+            check();
+            device.upload(dst, src, count);
+        }
+
+        @Override
+        public void upload(long dst, long[] src, int count) {
+            check();
+            device.upload(dst, src, count);
+        }
+
+        @Override
+        public void download(float[] dst, long src, int count) {
+            check();
+            device.download(dst, src, count);
+        }
+
+        @Override
+        public void download(int[] dst, long src, int count) {
+            check();
+            device.download(dst, src, count);
+        }
+
+        @Override
+        public void launch(String kernel, int gridX, int gridY, int blockSize, int sharedBytes, Object... args) {
+            check();
+            device.launch(kernel, gridX, gridY, blockSize, sharedBytes, args);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            live.forEach(device::free);
+            live.clear();
+            device.close();
         }
     }
 
