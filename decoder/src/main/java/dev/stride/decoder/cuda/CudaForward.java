@@ -75,12 +75,25 @@ public final class CudaForward implements ForwardBackend {
         }
     }
 
-    /** What the kernels assume of a model: vectorized matmul rows, float4 key loads, shared memory within limits. */
+    /**
+     * What the kernels assume of a model: vectorized matmul rows, float4 key loads, matmul grids and shared memory
+     * within limits.
+     */
     private static void checkShapes(ModelConfig c) {
         if (c.hiddenSize() % 8 != 0 || c.qDim() % 8 != 0 || c.intermediateSize() % 8 != 0 || c.headDim() % 4 != 0) {
             throw new IllegalArgumentException("the CUDA backend needs hidden_size, num_attention_heads * head_dim and "
                     + "intermediate_size divisible by 8 and head_dim by 4; got " + c.hiddenSize() + ", " + c.qDim()
                     + ", " + c.intermediateSize() + " and " + c.headDim());
+        }
+        long[] outputs = {c.vocabSize(), c.hiddenSize(), c.qDim() + 2L * c.kvDim(), 2L * c.intermediateSize()};
+        String[] names = {"vocab_size", "hidden_size", "(num_attention_heads + 2 * num_key_value_heads) * head_dim",
+            "2 * intermediate_size"};
+        for (int i = 0; i < outputs.length; i++) {
+            if (outputs[i] > Kernels.MAX_MATMUL_OUTPUTS) {
+                throw new IllegalArgumentException("the CUDA matmul kernel computes at most "
+                        + Kernels.MAX_MATMUL_OUTPUTS + " outputs (its grid's limit); " + names[i] + " is "
+                        + outputs[i]);
+            }
         }
         if (Kernels.attentionSharedBytes(c) > Kernels.MAX_SHARED_BYTES) {
             throw new IllegalArgumentException("the CUDA attention kernel cannot hold " + c.numHeads() / c.numKvHeads()

@@ -19,6 +19,8 @@ final class Kernels {
     /** Launches stay under the dynamic shared memory every GPU grants without opting in. */
     static final int MAX_SHARED_BYTES = 48 << 10;
     private static final int MAX_GRID_Y = 65_535;
+    /** A matmul's outputs go in tiles of MATMUL_OUTPUTS along grid.y. */
+    static final long MAX_MATMUL_OUTPUTS = (long) MAX_GRID_Y * MATMUL_OUTPUTS;
 
     private final Gpu gpu;
 

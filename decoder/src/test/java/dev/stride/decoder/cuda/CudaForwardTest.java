@@ -288,6 +288,24 @@ class CudaForwardTest {
         }
     }
 
+    /**
+     * A matmul launches one block row per 16 outputs, and a grid has at most 65,535 of them: the lm_head of a
+     * vocabulary past 1,048,560 cannot launch. That must stop the load, not the first pass after it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gpus")
+    void refusesAtLoadAVocabularyBeyondTheMatmulGrid(String name) {
+        ModelConfig config = TinyModels.config(Architecture.LLAMA, 8, 1, 1, 1, 1_048_561, 16, 0);
+        ModelWeights weights = TinyModels.weights(config, 4);
+        Gpu device = TestGpus.open(name);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            try (CudaForward gpu = CudaForward.open(device, config, weights)) {
+                prefill(gpu, new int[] {1, 2});
+            }
+        });
+        assertTrue(e.getMessage().contains("vocab_size") && e.getMessage().contains("1048561"), e.getMessage());
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("gpus")
     void rejectsCachesOfAnotherBackend(String name) {
