@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
 
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.io.JobSchema;
@@ -113,7 +114,10 @@ public final class TaskSpread {
         return new Spread(spark.createDataFrame(spread, schema).drop(WEIGHT), totalRows, totalWork, slots, tasks);
     }
 
-    /** Estimated work of a row: prompt characters / 4 (rounded up) + its max new tokens (at least 1 in all). */
+    /**
+     * Estimated work of a row: prompt characters / 4 (rounded up) + its max new tokens when valid (at least 1 in
+     * all).
+     */
     private static Column work(StructType schema, String promptColumn, boolean messages, int maxNewTokens) {
         Column chars = coalesce(length(col(quote(promptColumn))).cast("long"), lit(0L));
         if (messages) {
@@ -124,8 +128,11 @@ public final class TaskSpread {
         if (List.of(schema.fieldNames()).subList(1, schema.size()).contains(JobSchema.MAX_NEW_TOKENS)) {
             newTokens = coalesce(col(quote(JobSchema.MAX_NEW_TOKENS)).cast("long"), newTokens);
         }
+        // A value outside 0..Integer.MAX_VALUE fails its row (invalid_override) before any decoding; counting it
+        // as 0 also keeps a huge one from overflowing the sum, which under ANSI SQL failed the whole run.
+        newTokens = when(newTokens.between(0L, (long) Integer.MAX_VALUE), newTokens).otherwise(lit(0L));
         return greatest(chars.plus(lit(CHARS_PER_TOKEN - 1)).divide(lit(CHARS_PER_TOKEN)).cast("long")
-                .plus(greatest(newTokens, lit(0L))), lit(1L));
+                .plus(newTokens), lit(1L));
     }
 
     private static String quote(String name) {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -111,6 +112,29 @@ class TaskSpreadTest {
         TaskSpread.Spread spread = TaskSpread.spread(spark, empty, "prompt", false, config(16, 4));
         assertEquals(0, spread.tasks());
         assertEquals(0, spread.rows().count());
+    }
+
+    /**
+     * A long max_new_tokens column may hold values no row can use: they fail their row, and must not fail the run
+     * (adding Long.MAX_VALUE to the prompt estimate overflowed under ANSI SQL and failed the task).
+     */
+    @Test
+    void maxNewTokensBeyondAnIntIsAnErrorRowNotAFailedRun() {
+        SparkSession spark = SPARK.session();
+        StructType schema = new StructType().add("id", DataTypes.StringType).add("prompt", DataTypes.StringType)
+                .add("max_new_tokens", DataTypes.LongType);
+        Path input = dir.resolve("in");
+        spark.createDataFrame(List.of(RowFactory.create("ok", "Hello", null),
+                RowFactory.create("max", "Hello", Long.MAX_VALUE), RowFactory.create("huge", "Hello", 1L << 40),
+                RowFactory.create("negative", "Hello", -5L)), schema).coalesce(1).write().parquet(input.toString());
+        RunSummary summary = JobRuns.run(spark, "--input", input.toString(), "--output", dir.resolve("out").toString(),
+                "--max-new-tokens", "3");
+
+        assertEquals(4, summary.rowsTotal());
+        assertEquals(3, summary.rowsFailed());
+        assertEquals(Map.of("invalid_override", 3L), summary.errorsByKind());
+        assertEquals(1, spark.read().parquet(dir.resolve("out").toString()).where("id = 'ok' and error is null")
+                .count());
     }
 
     /** The bundled 40-row sample set is one Parquet file; in local[2] the job now runs it as several tasks. */
