@@ -47,7 +47,7 @@ public final class TaskSpread {
     static final int TASKS_PER_SLOT = 3;
     /** Characters per token assumed for the work estimate. */
     static final int CHARS_PER_TOKEN = 4;
-    private static final String WEIGHT = "__stride_work";
+    private static final String WEIGHT = JobSchema.RESERVED_PREFIX + "work";
     /** Bits of a shuffle key that hold the row number; the task index sits above them. */
     private static final int SEQUENCE_BITS = 40;
 

@@ -41,11 +41,12 @@ import org.apache.spark.sql.expressions.Window;
 public final class InputIds {
 
     /** The id column added to the input rows; {@link InputTable} renames it to {@link JobSchema#ID}. */
-    static final String COLUMN = "__stride_id";
+    static final String COLUMN = JobSchema.RESERVED_PREFIX + "id";
     /** Duplicate ids named in the error. */
     static final int NAMED_DUPLICATES = 5;
-    private static final String FILE = "__stride_file";
-    private static final String ROW = "__stride_row";
+    private static final String FILE = JobSchema.RESERVED_PREFIX + "file";
+    private static final String ROW = JobSchema.RESERVED_PREFIX + "row";
+    private static final String OCCURRENCE = JobSchema.RESERVED_PREFIX + "occurrence";
 
     private InputIds() {
     }
@@ -71,10 +72,10 @@ public final class InputIds {
         if (!config.dedupeFirst()) {
             throw new JobSetupException(duplicateError(rows, duplicateIds, extraRows, config.input()));
         }
-        Dataset<Row> first = rows.withColumn("__stride_occurrence", row_number().over(
+        Dataset<Row> first = rows.withColumn(OCCURRENCE, row_number().over(
                         Window.partitionBy(COLUMN).orderBy(col(FILE), col(ROW))))
-                .filter(col("__stride_occurrence").equalTo(1))
-                .drop("__stride_occurrence", FILE, ROW);
+                .filter(col(OCCURRENCE).equalTo(1))
+                .drop(OCCURRENCE, FILE, ROW);
         return new Identified(first, extraRows);
     }
 

@@ -14,6 +14,7 @@ import dev.stride.job.config.JobSetupException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -38,6 +39,12 @@ public final class JobSchema {
     public static final String MESSAGES = "messages";
     /** The per-row override of --logprobs (input) and the per-token log-probabilities (output). */
     public static final String LOGPROBS = "logprobs";
+
+    /**
+     * The prefix of the columns a run adds to the input rows while it works (ids, file positions, work estimates):
+     * an input column named so would be replaced or made ambiguous, so input columns must not start with it.
+     */
+    public static final String RESERVED_PREFIX = "__stride_";
 
     /** Optional per-row columns that override the job-wide generation settings. */
     public static final List<String> OVERRIDES = List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED, STOP,
@@ -118,6 +125,13 @@ public final class JobSchema {
         List<String> problems = new ArrayList<>();
         ReadColumns read = readColumns(input, config, problems);
         String idName = config.idColumn() == null ? ID : config.idColumn();
+        // Every column, kept or not: the id derivation carries all of them along.
+        for (String name : input.fieldNames()) {
+            if (name.toLowerCase(Locale.ROOT).startsWith(RESERVED_PREFIX)) {
+                problems.add("input column '" + name + "' starts with '" + RESERVED_PREFIX + "', which the job "
+                        + "reserves for the columns it adds while it works; rename it");
+            }
+        }
 
         // The logprobs override column is a request, not data: by default it is not kept, as the output column of
         // the same name holds the result.

@@ -73,6 +73,24 @@ class JobSchemaTest {
         assertTrue(frame.contains("input column 'Error' has the name of an output column"), frame);
     }
 
+    /**
+     * The job adds columns named __stride_... to the input rows: an input column of such a name, kept or not, made
+     * the id derivation ambiguous or was replaced by the work estimate and then missing from the write.
+     */
+    @Test
+    void inputColumnsNamedLikeTheJobsWorkingColumnsAreRefused() {
+        StructType input = new StructType().add("prompt", StringType).add("__stride_work", StringType)
+                .add("__Stride_ID", StringType);
+        JobConfig keepPrompt = RunCommand.parse("--output", "out", "--model", "m", "--keep-columns", "prompt");
+        for (JobConfig config : List.of(DEFAULTS, keepPrompt)) {
+            String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, config))
+                    .getMessage();
+            assertTrue(message.contains("input column '__stride_work' starts with '__stride_', which the job "
+                    + "reserves"), message);
+            assertTrue(message.contains("input column '__Stride_ID' starts with '__stride_'"), message);
+        }
+    }
+
     @Test
     void namedIdColumnAndKeptColumnsMustExist() {
         StructType input = new StructType().add("prompt", StringType);
