@@ -125,6 +125,12 @@ public final class JobSchema {
         List<String> problems = new ArrayList<>();
         ReadColumns read = readColumns(input, config, problems);
         String idName = config.idColumn() == null ? ID : config.idColumn();
+        // The prompt is read by name from work rows that hold the output's id and then the output's columns: a
+        // prompt column named like one of them is an ambiguous reference, kept or not (or even the id column).
+        if (namedLike(config.promptColumn(), outputColumnNames())) {
+            problems.add("prompt column '" + config.promptColumn() + "' has the name of an output column "
+                    + "(compared ignoring case, as Spark resolves names); rename it in the input");
+        }
         // Every column, kept or not: the id derivation carries all of them along.
         for (String name : input.fieldNames()) {
             if (name.toLowerCase(Locale.ROOT).startsWith(RESERVED_PREFIX)) {
@@ -144,7 +150,7 @@ public final class JobSchema {
                 problems.add("--keep-columns names '" + name + "', which the input does not have (input has "
                         + input.simpleString() + ")");
             } else if (!name.equals(idName)) {
-                if (namedLike(name, Stream.concat(Stream.of(ID, LOGPROBS), Arrays.stream(RESULT.fieldNames())))) {
+                if (!name.equals(config.promptColumn()) && namedLike(name, outputColumnNames())) {
                     problems.add("input column '" + name + "' has the name of an output column; leave it out with "
                             + "--keep-columns");
                 }
@@ -255,6 +261,11 @@ public final class JobSchema {
         results.forEach(field -> fields.add(new StructField(prefix + field.name(), field.dataType(),
                 field.nullable(), field.metadata())));
         return new StructType(fields.toArray(StructField[]::new));
+    }
+
+    /** The names of a run's output columns other than the kept ones. */
+    private static Stream<String> outputColumnNames() {
+        return Stream.concat(Stream.of(ID, LOGPROBS), Arrays.stream(RESULT.fieldNames()));
     }
 
     /**

@@ -91,6 +91,30 @@ class JobSchemaTest {
         }
     }
 
+    /**
+     * A prompt column named like an output column made the work rows' references to it ambiguous (or, for a result
+     * column, failed in StrideGenerator asking for an outputPrefix), late and even when it was not kept.
+     */
+    @Test
+    void aPromptColumnNamedLikeAnOutputColumnIsRefused() {
+        StructType input = new StructType().add("ID", StringType).add("Completion", StringType)
+                .add("other", StringType);
+        for (String prompt : List.of("ID", "Completion")) {
+            for (String keep : List.of("other", prompt + ",other")) {
+                JobConfig config = RunCommand.parse("--output", "out", "--model", "m", "--prompt-column", prompt,
+                        "--keep-columns", keep);
+                String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, config))
+                        .getMessage();
+                assertTrue(message.contains("prompt column '" + prompt + "' has the name of an output column"),
+                        message);
+                assertFalse(message.contains("input column '" + prompt + "'"), message);
+            }
+        }
+        JobConfig promptIsTheId = RunCommand.parse("--output", "out", "--model", "m", "--prompt-column", "ID",
+                "--id-column", "ID", "--keep-columns", "other");
+        assertThrows(JobSetupException.class, () -> JobSchema.validate(input, promptIsTheId));
+    }
+
     @Test
     void namedIdColumnAndKeptColumnsMustExist() {
         StructType input = new StructType().add("prompt", StringType);
