@@ -7,7 +7,9 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The report's figures over one or more runs. Token totals, time and cost come from the run summaries; distributions
- * and error kinds from the rows. Runs are taken as back to back, so their wall times add up.
+ * and error kinds from the rows. Runs are taken as back to back, so their wall times add up. Rates and costs per
+ * token set each run's time and cost against the tokens it generated ({@link #generatedTokens}), not against the
+ * rows a {@code --resume} run found done.
  *
  * @param rows output rows read, over all runs
  * @param tokensPerPass per ok row that decoded, in file order
@@ -62,8 +64,14 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
         return rows - rowsFailed;
     }
 
+    /** Completion tokens of every row of the outputs. */
     long completionTokens() {
         return runs.stream().mapToLong(c -> c.run().summary().completionTokens()).sum();
+    }
+
+    /** Completion tokens the runs generated: {@link #completionTokens} less those of rows a resumed run adopted. */
+    long generatedTokens() {
+        return runs.stream().mapToLong(c -> c.run().summary().generatedTokens()).sum();
     }
 
     double wallSeconds() {
@@ -112,19 +120,19 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
     }
 
     Double outputTokensPerS() {
-        return ratio(completionTokens(), wallSeconds());
+        return ratio(generatedTokens(), wallSeconds());
     }
 
     Double outputTokensPerSPerExecutor() {
-        return ratio(completionTokens(), executorSecondsAlive());
+        return ratio(generatedTokens(), executorSecondsAlive());
     }
 
     Double outputTokensPerGpuHour() {
-        return ratio(completionTokens(), gpuHours());
+        return ratio(generatedTokens(), gpuHours());
     }
 
     Double outputTokensPerCpuHour() {
-        return ratio(completionTokens(), cpuCoreHours());
+        return ratio(generatedTokens(), cpuCoreHours());
     }
 
     Double costPerMillionTokens() {
@@ -152,7 +160,7 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
     }
 
     private Double perMillion(double usd) {
-        long tokens = completionTokens();
+        long tokens = generatedTokens();
         return tokens == 0 ? null : usd / tokens * 1e6;
     }
 

@@ -56,6 +56,7 @@ final class JsonReport {
         run.put("billed_executor_seconds", s.billedExecutorSeconds());
         run.put("rows_total", s.rowsTotal());
         run.put("completion_tokens", s.completionTokens());
+        run.put("generated_tokens", s.generatedTokens());
         run.put("mean_tokens_per_pass", s.meanTokensPerPass());
         run.put("pass_cost_ratio", s.passCostRatio());
         run.put("gpu_hours", cost.gpuHours());

@@ -88,6 +88,14 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
     }
 
     /**
+     * The completion tokens this run's executors generated. A {@code --resume} run's completion_tokens counts every
+     * row of the output, those of the run that died included, while its time and cost are its own.
+     */
+    public long generatedTokens() {
+        return perExecutor.stream().mapToLong(ExecutorFigures::completionTokens).sum();
+    }
+
+    /**
      * Multi-token decoding with a measured pass cost and decode passes to compare, the only case where plain decoding
      * would have cost more (a run without decode passes, e.g. one new token a row, has no tokens per pass).
      */

@@ -229,6 +229,30 @@ class ReportCommandTest {
     }
 
     @Test
+    void aResumedRunSetsItsCostAgainstTheTokensItGenerated() throws IOException {
+        // The run resumed one that died: its summary counts all 216 output tokens, but its executors generated 50
+        // in its 90 s; the rest are the dead run's, whose time no summary records.
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        Path file = dir.resolve("_stride/summary.json");
+        com.fasterxml.jackson.databind.node.ObjectNode summary =
+                (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(file.toFile());
+        summary.set("per_executor", JSON.valueToTree(List.of(SampleRuns.executor("3", 2, 50, 40.0))));
+        JSON.writeValue(file.toFile(), summary);
+        Result result = report(dir);
+        assertEquals(0, result.exitCode(), result.err());
+
+        Map<String, Double> m = csv();
+        assertEquals(216, m.get("completion_tokens"));
+        assertEquals(50, m.get("generated_tokens"));
+        assertEquals(50 / 90.0, m.get("output_tokens_per_s"), EPS);
+        assertEquals(50 / (90.0 * 2), m.get("output_tokens_per_s_per_executor"), EPS);
+        assertEquals(50 / 0.05, m.get("output_tokens_per_gpu_hour"), 1e-6);
+        assertEquals(0.16 / 50 * 1e6, m.get("cost_per_1m_output_tokens_usd"), EPS);
+        assertEquals(50, json().at("/runs/0/generated_tokens").asLong());
+        assertEquals(0, json().get("warnings").size(), "the rows still add up to the summary's 216 tokens");
+    }
+
+    @Test
     void figuresThatDoNotApplyAreEmpty() throws IOException {
         // The plain run has no GPU: nothing per GPU-hour.
         assertEquals(0, report(SampleRuns.arRun(tmp.resolve("ar"))).exitCode());

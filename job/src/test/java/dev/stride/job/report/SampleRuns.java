@@ -213,7 +213,7 @@ public final class SampleRuns {
         return sum;
     }
 
-    private static Map<String, Object> executor(String id, long rows, long tokens, double busySeconds) {
+    static Map<String, Object> executor(String id, long rows, long tokens, double busySeconds) {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("executor", id);
         e.put("rows", rows);
