@@ -411,6 +411,10 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     }
 
     public StrideGenerator setStop(String... values) {
+        if (values != null && Arrays.asList(values).contains(null)) {
+            throw new IllegalArgumentException("StrideGenerator: stop strings must not be null, got "
+                    + Arrays.toString(values));
+        }
         return with(stop, values == null ? null : values.clone());
     }
 

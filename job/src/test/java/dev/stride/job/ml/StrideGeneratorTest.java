@@ -142,6 +142,8 @@ class StrideGeneratorTest {
                 "stop", g -> g.setStop((String[]) null));
         nullSetters.forEach((param, setter) -> assertEquals("StrideGenerator: " + param + " must not be null",
                 assertThrows(IllegalArgumentException.class, () -> setter.accept(generator())).getMessage()));
+        assertEquals("StrideGenerator: stop strings must not be null, got [a, null]",
+                assertThrows(IllegalArgumentException.class, () -> generator().setStop("a", null)).getMessage());
         assertProblem("StrideGenerator: model " + dir.resolve("none") + ": no directory",
                 generator().setModel(dir.resolve("none").toString()), null);
     }
