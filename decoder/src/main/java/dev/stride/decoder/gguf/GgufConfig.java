@@ -14,8 +14,10 @@ import java.util.Arrays;
  * or {@code qwen2}: Llama with q/k/v biases), dimensions from its keys ({@code llama.*}, {@code qwen2.*}), the
  * vocabulary from the token embedding's rows, tied embeddings when there is no {@code output.weight}.
  *
- * <p>Rotary scaling: {@code rope.scaling.type = linear} maps to linear scaling. Llama 3.1-style scaling
- * reaches GGUF only as its result, {@code rope_freqs.weight}: one divisor per frequency (1 for short wavelengths,
+ * <p>Rotary scaling: {@code rope.scaling.type = linear} maps to linear scaling, as does a factor with no type
+ * ({@code rope.scaling.factor} or the older {@code rope.scale_linear}: llama.cpp's default type is linear, and
+ * {@code none} ignores the factor). Llama 3.1-style scaling reaches GGUF only as its result,
+ * {@code rope_freqs.weight}: one divisor per frequency (1 for short wavelengths,
  * the factor for long ones, a blend between). Hugging Face's parameters are recovered from it: the factor is the
  * largest divisor, and in the blended band the blend weight s = (1/d - 1/factor) / (1 - 1/factor) is linear in
  * 1/wavelength, s = original / (wavelength * (high - low)) - low / (high - low), so a line through the band's
@@ -96,17 +98,22 @@ final class GgufConfig {
     }
 
     private static RopeScaling ropeScaling(GgufFile f, String k, double theta, int headDim) {
-        String type = f.optional(k + "rope.scaling.type", String.class).orElse("none");
+        // llama.cpp reads the factor under its old name too, and scales linearly by it when no type is named.
+        boolean oldName = !f.metadata().containsKey(k + "rope.scaling.factor")
+                && f.metadata().containsKey(k + "rope.scale_linear");
+        String factorKey = k + (oldName ? "rope.scale_linear" : "rope.scaling.factor");
+        boolean factor = f.optionalReal(factorKey).isPresent();
+        String type = f.optional(k + "rope.scaling.type", String.class).orElse(factor ? "linear" : "none");
         boolean freqs = f.tensor(ROPE_FREQS).isPresent();
         if (type.equals("linear") && !freqs) {
-            if (f.optionalReal(k + "rope.scaling.factor").isEmpty()) {
+            if (!factor) {
                 throw new GgufException(f.path() + ": linear rope scaling without " + k + "rope.scaling.factor");
             }
-            return new RopeScaling("linear", positiveReal(f, k + "rope.scaling.factor", 1, false), 1, 1, 0);
+            return new RopeScaling("linear", positiveReal(f, factorKey, 1, false), 1, 1, 0);
         }
         if (!type.equals("none") && !(freqs && type.equals("llama3"))) {
-            throw new GgufException(f.path() + ": rope scaling '" + type + "' is not supported (linear and Llama 3's"
-                    + " rope_freqs are)");
+            throw new GgufException(f.path() + ": rope scaling '" + type + "'" + (freqs ? " with " + ROPE_FREQS : "")
+                    + " is not supported (linear and Llama 3's rope_freqs are)");
         }
         return freqs ? llama3(f, k, theta, headDim) : RopeScaling.NONE;
     }

@@ -179,6 +179,31 @@ class GgufImportTest {
     }
 
     @Test
+    void aRopeScalingFactorWithoutATypeIsLinearAsInLlamaCpp() {
+        // llama.cpp scales linearly by rope.scaling.factor (or the old rope.scale_linear) when no type is named,
+        // and not at all under the type "none".
+        for (String key : List.of("llama.rope.scaling.factor", "llama.rope.scale_linear")) {
+            Path gguf = dir.resolve(key + ".gguf");
+            f16().put(key, 4f).write(gguf);
+            Path out = dir.resolve(key);
+            importGguf(gguf, out, null);
+            RopeScaling scaling = ModelConfig.read(out).ropeScaling();
+            assertEquals("linear", scaling.type(), key);
+            assertEquals(4, scaling.factor(), key);
+        }
+        Path none = dir.resolve("none.gguf");
+        f16().put("llama.rope.scaling.type", "none").put("llama.rope.scaling.factor", 4f).write(none);
+        importGguf(none, dir.resolve("none"), null);
+        assertEquals(RopeScaling.NONE.type(), ModelConfig.read(dir.resolve("none")).ropeScaling().type());
+        // llama.cpp would scale by both the factor and rope_freqs: refused rather than dropping either.
+        int n = ModelConfig.read(Fixtures.modelDir()).headDim() / 2;
+        ByteBuffer ones = ByteBuffer.allocate(n * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        IntStream.range(0, n).forEach(i -> ones.putFloat(1));
+        importError(f16().put("llama.rope.scaling.factor", 4f).tensor(GgufConfig.ROPE_FREQS, GgmlType.F32,
+                new long[] {n}, ones.array()), "both", "'linear' with " + GgufConfig.ROPE_FREQS);
+    }
+
+    @Test
     void aQ8FileLoadsUnderQ8AsTheSameBlocksAsTheModelItCameFrom() {
         Path gguf = dir.resolve("fortunes-q8_0.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.Q8_0).write(gguf);
