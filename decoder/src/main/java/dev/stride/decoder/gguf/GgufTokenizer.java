@@ -176,25 +176,45 @@ final class GgufTokenizer {
                 + " Face tokenizer.json");
     }
 
-    /** Byte-level offsets, then BOS in front of every sequence where the vocabulary adds it. */
+    /**
+     * Byte-level offsets, then BOS in front of and EOS after every sequence where the vocabulary adds them, as
+     * llama.cpp's tokenizer does with {@code add_bos_token} and {@code add_eos_token}.
+     */
     private ObjectNode postProcessor() {
         ObjectNode byteLevel = byteLevel(false, false, true);
-        var bos = tokenId("tokenizer.ggml.bos_token_id");
-        if (!addBos() || bos.isEmpty()) {
+        Optional<Integer> bos = addBos() ? tokenId("tokenizer.ggml.bos_token_id") : Optional.empty();
+        Optional<Integer> eos = Optional.empty();
+        if (gguf.optional("tokenizer.ggml.add_eos_token", Boolean.class).orElse(false)) {
+            eos = Optional.of(tokenId("tokenizer.ggml.eos_token_id").orElseThrow(() -> new GgufException(gguf.path()
+                    + ": tokenizer.ggml.add_eos_token is set but there is no tokenizer.ggml.eos_token_id")));
+        }
+        if (bos.isEmpty() && eos.isEmpty()) {
             return byteLevel;
         }
-        String token = tokens.get(bos.get());
         ObjectNode template = NODES.objectNode().put("type", "TemplateProcessing");
-        template.putArray("single").add(special(token, 0)).add(sequence("A", 0));
-        template.putArray("pair").add(special(token, 0)).add(sequence("A", 0)).add(special(token, 1))
-                .add(sequence("B", 1));
-        ObjectNode entry = template.putObject("special_tokens").putObject(token);
-        entry.put("id", token);
-        entry.putArray("ids").add(bos.get());
-        entry.putArray("tokens").add(token);
+        template.set("single", framed(bos, "A", 0, eos));
+        template.set("pair", framed(bos, "A", 0, eos).addAll(framed(bos, "B", 1, eos)));
+        ObjectNode specials = template.putObject("special_tokens");
+        for (Optional<Integer> id : List.of(bos, eos)) {
+            id.ifPresent(i -> {
+                ObjectNode entry = specials.putObject(tokens.get(i));
+                entry.put("id", tokens.get(i));
+                entry.putArray("ids").add(i);
+                entry.putArray("tokens").add(tokens.get(i));
+            });
+        }
         ObjectNode processors = NODES.objectNode().put("type", "Sequence");
         processors.putArray("processors").add(byteLevel).add(template);
         return processors;
+    }
+
+    /** Sequence {@code id} of a template, between BOS and EOS where present. */
+    private ArrayNode framed(Optional<Integer> bos, String id, int typeId, Optional<Integer> eos) {
+        ArrayNode items = NODES.arrayNode();
+        bos.ifPresent(i -> items.add(special(tokens.get(i), typeId)));
+        items.add(sequence(id, typeId));
+        eos.ifPresent(i -> items.add(special(tokens.get(i), typeId)));
+        return items;
     }
 
     private static ObjectNode special(String token, int typeId) {

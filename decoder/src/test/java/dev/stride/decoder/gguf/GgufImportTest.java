@@ -334,6 +334,22 @@ class GgufImportTest {
         }
     }
 
+    @Test
+    void aFileThatAddsEosGetsItAfterEveryPromptAsInLlamaCpp() {
+        Path gguf = dir.resolve("add-eos.gguf");
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.add_eos_token", true)
+                .put("tokenizer.ggml.eos_token_id", 1).write(gguf);
+        Path out = dir.resolve("imported");
+        importGguf(gguf, out, null);
+        try (StrideTokenizer tokenizer = StrideTokenizer.load(out)) {
+            int[] ids = tokenizer.encode("A fool");
+            assertEquals(1, ids[ids.length - 1], "EOS last, as llama.cpp tokenizes with add_eos_token");
+            assertEquals(1, ids.length - tokenizer.encodeRaw("A fool").length - (ids[0] == 0 ? 1 : 0), "one EOS");
+        }
+        importError(f16().put("tokenizer.ggml.add_eos_token", true).remove("tokenizer.ggml.eos_token_id"), "no-eos",
+                "tokenizer.ggml.add_eos_token", "no tokenizer.ggml.eos_token_id");
+    }
+
     /** The bundled vocabulary by id, token {@code id} spelled {@code text}. */
     private static List<String> renamed(int id, String text) {
         try {
