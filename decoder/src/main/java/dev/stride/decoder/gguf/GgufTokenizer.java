@@ -33,9 +33,13 @@ final class GgufTokenizer {
     /** Qwen2's: Llama 3's with digits one at a time. */
     static final String QWEN2_SPLIT = split("\\p{N}");
 
-    /** Control tokens that end a turn, which llama.cpp stops at even where no *_token_id key names them. */
+    /**
+     * Tokens that end generation, which llama.cpp stops at by their text whatever their type, even where no
+     * *_token_id key names them (its llama-vocab end-of-generation list).
+     */
     private static final Set<String> END_OF_TURN = Set.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>",
-            "<end_of_turn>", "<|endoftext|>");
+            "<|return|>", "<|call|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>", "<|end_of_text|>",
+            "<end_of_utterance>");
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
@@ -142,7 +146,7 @@ final class GgufTokenizer {
             tokenId(key).ifPresent(ends::add);
         }
         for (int id = 0; id < tokens.size(); id++) {
-            if (types[id] == CONTROL && END_OF_TURN.contains(tokens.get(id))) {
+            if (END_OF_TURN.contains(tokens.get(id))) {
                 ends.add(id);
             }
         }

@@ -335,6 +335,22 @@ class GgufImportTest {
     }
 
     @Test
+    void everyTokenLlamaCppEndsGenerationAtByItsTextStopsGeneration() {
+        // Llama 3 Instruct's files name <|eot_id|> as EOS; llama.cpp still stops at <|end_of_text|>, found by its
+        // text, as transformers does (its generation_config lists both). It goes by the text whatever the type.
+        List<String> tokens = new ArrayList<>(renamed(1, "<|end_of_text|>"));
+        tokens.set(2, "<|im_end|>");
+        Path gguf = dir.resolve("eog.gguf");
+        GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.pre", "llama-bpe")
+                .remove("tokenizer.ggml.eos_token_id").put("tokenizer.ggml.tokens", tokens).write(gguf);
+        Path out = dir.resolve("imported");
+        importGguf(gguf, out, null);
+        try (StrideTokenizer tokenizer = StrideTokenizer.load(out)) {
+            assertEquals(Set.of(1, 2), tokenizer.eosIds());
+        }
+    }
+
+    @Test
     void aFileThatAddsEosGetsItAfterEveryPromptAsInLlamaCpp() {
         Path gguf = dir.resolve("add-eos.gguf");
         GgufTestWriter.fromModel(Fixtures.modelDir(), GgmlType.F16).put("tokenizer.ggml.add_eos_token", true)
