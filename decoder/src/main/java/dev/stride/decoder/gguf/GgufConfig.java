@@ -67,7 +67,8 @@ final class GgufConfig {
                     + " size " + headDim + " (partial rotary embeddings are not supported)");
         }
         double theta = positiveReal(f, k + "rope.freq_base", 10000.0, false);
-        float eps = (float) positiveReal(f, k + "attention.layer_norm_rms_epsilon", 1e-5, true);
+        // Required, as llama.cpp requires it: no default fits every model (Qwen2's is 1e-6, Llama 2's 1e-5).
+        float eps = (float) positiveReal(f, k + "attention.layer_norm_rms_epsilon", null, true);
         GgufTensor embedding = f.tensor("token_embd.weight").orElseThrow(
                 () -> new GgufException(f.path() + ": no tensor 'token_embd.weight'"));
         RopeScaling scaling = ropeScaling(f, k, theta, headDim);
@@ -75,7 +76,7 @@ final class GgufConfig {
             return new ModelConfig(arch, hidden, f.requireInt(k + "feed_forward_length"),
                     f.requireInt(k + "block_count"), heads, f.optionalInt(k + "attention.head_count_kv").orElse(heads),
                     headDim, (int) embedding.rows(), eps, theta, scaling,
-                    f.optionalInt(k + "context_length").orElse(2048), f.tensor("output.weight").isEmpty(),
+                    f.requireInt(k + "context_length"), f.tensor("output.weight").isEmpty(),
                     arch.qkvBias(), 0);
         } catch (ModelException e) {
             // The constructor's checks name the config.json fields, not the file: name it.
@@ -84,11 +85,11 @@ final class GgufConfig {
     }
 
     /**
-     * The number under {@code key} ({@code absent} if missing), which must be finite and > 0: as a float32 where
-     * {@code float32}, since the model keeps it as one.
+     * The number under {@code key} ({@code absent} if missing, required if that is null), which must be finite and
+     * > 0: as a float32 where {@code float32}, since the model keeps it as one.
      */
-    private static double positiveReal(GgufFile f, String key, double absent, boolean float32) {
-        double value = f.optionalReal(key).orElse(absent);
+    private static double positiveReal(GgufFile f, String key, Double absent, boolean float32) {
+        double value = absent == null ? f.require(key, Number.class).doubleValue() : f.optionalReal(key).orElse(absent);
         double kept = float32 ? (float) value : value;
         if (!(kept > 0) || Double.isInfinite(kept)) {
             throw new GgufException(f.path() + ": metadata '" + key + "' must be finite and > 0"
@@ -109,7 +110,7 @@ final class GgufConfig {
             if (!factor) {
                 throw new GgufException(f.path() + ": linear rope scaling without " + k + "rope.scaling.factor");
             }
-            return new RopeScaling("linear", positiveReal(f, factorKey, 1, false), 1, 1, 0);
+            return new RopeScaling("linear", positiveReal(f, factorKey, 1.0, false), 1, 1, 0);
         }
         if (!type.equals("none") && !(freqs && type.equals("llama3"))) {
             throw new GgufException(f.path() + ": rope scaling '" + type + "'" + (freqs ? " with " + ROPE_FREQS : "")

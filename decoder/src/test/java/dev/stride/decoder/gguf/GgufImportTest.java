@@ -505,6 +505,15 @@ class GgufImportTest {
     }
 
     @Test
+    void keysLlamaCppRequiresAreRequiredRatherThanGuessed() {
+        // No default fits every model (Qwen2's epsilon is 1e-6, Llama 2's 1e-5): llama.cpp refuses such files.
+        for (String key : List.of("llama.attention.layer_norm_rms_epsilon", "llama.context_length")) {
+            importError(f16().remove(key), key, "missing metadata '" + key + "'");
+        }
+        assertNothingLeft();
+    }
+
+    @Test
     void nonFiniteOrNonPositiveNumbersFailNamingTheFileAndKey() {
         String eps = "llama.attention.layer_norm_rms_epsilon";
         for (float bad : new float[] {Float.POSITIVE_INFINITY, Float.NaN, 0, -1e-5f}) {
