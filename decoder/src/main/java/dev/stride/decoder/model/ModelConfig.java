@@ -97,7 +97,8 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         int intermediate = requiredInt(json, "intermediate_size", where);
         int layers = requiredInt(json, "num_hidden_layers", where);
         int window = slidingWindow(json, arch, layers, where);
-        int kvHeads = json.hasNonNull("num_key_value_heads") ? intValue(json, "num_key_value_heads", where) : heads;
+        int kvHeads = json.hasNonNull("num_key_value_heads") ? intValue(json, "num_key_value_heads", where)
+                : json.has("num_key_value_heads") ? heads : arch.defaultKvHeads(heads);
         int vocab = requiredInt(json, "vocab_size", where);
         JsonNode rope = ropeParameters(json, where);
         RopeScaling scaling = ropeScaling(rope == json ? json.path("rope_scaling") : rope, where);

@@ -287,6 +287,15 @@ class ModelConfigTest {
     }
 
     @Test
+    void kvHeadsDefaultPerFamily() throws IOException {
+        // LlamaConfig: one per attention head (llama2DerivesHeadDimAndDefaultsKvHeadsToHeads).
+        assertEquals(8, read(without(MISTRAL_7B, "num_key_value_heads")).numKvHeads(), "MistralConfig");
+        assertEquals(32, read(with(MISTRAL_7B, "num_key_value_heads", "null")).numKvHeads(), "null: one per head");
+        error(without(QWEN2_05B, "num_key_value_heads"), "num_key_value_heads (32)");
+        assertEquals(14, read(with(QWEN2_05B, "num_key_value_heads", "null")).numKvHeads(), "null: one per head");
+    }
+
+    @Test
     void explicitHeadDimMayDifferFromHiddenOverHeads() throws IOException {
         // Mistral Nemo: 32 heads of 128 on a 5120-wide residual stream.
         ModelConfig c = read(with(with(MISTRAL_7B, "hidden_size", "5120"), "sliding_window", "null")
