@@ -120,10 +120,10 @@ public final class GenerationJob {
     }
 
     /**
-     * A resumed run appends part files; they must have the columns of the ones already there (a reader would
-     * otherwise see one file's schema, or fail to merge them). An output without part files yet takes any.
+     * A resumed run appends part files: the columns of those published so far, and of those a run that died left
+     * staged, must be this run's (a reader would otherwise see one file's schema, or fail to merge them). An output
+     * without part files yet takes any.
      */
-    /** The columns of the part files published so far and of those a run that died left staged must be this run's. */
     private static void requireSameColumns(OutputDirectory output, StagedOutput staged, StructType outputSchema,
                                            JobConfig config) {
         List<String> wanted = List.of(outputSchema.fieldNames());
