@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
@@ -70,6 +72,15 @@ class ReportCommandTest {
             values.put(cells[0], cells[1].isEmpty() ? null : Double.valueOf(cells[1]));
         }
         return values;
+    }
+
+    /** The run in {@code dir} with its summary.json edited. */
+    private static Path editedSummary(Path dir, Consumer<ObjectNode> edit) throws IOException {
+        Path file = dir.resolve("_stride/summary.json");
+        ObjectNode summary = (ObjectNode) JSON.readTree(file.toFile());
+        edit.accept(summary);
+        JSON.writeValue(file.toFile(), summary);
+        return dir;
     }
 
     private JsonNode json() throws IOException {
@@ -204,14 +215,11 @@ class ReportCommandTest {
     void aNewSummaryIsBilledForTheExecutorSecondsAlive() throws IOException {
         // Three executors generated rows (one killed and replaced), but at most two were alive at once: 120
         // executor-seconds alive of which 96 busy, not 90 s × 3.
-        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
-        Path file = dir.resolve("_stride/summary.json");
-        com.fasterxml.jackson.databind.node.ObjectNode summary =
-                (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(file.toFile());
-        summary.put("executors", 3);
-        summary.put("executor_seconds_alive", 120.0);
-        summary.put("executor_seconds_busy", 96.0);
-        JSON.writeValue(file.toFile(), summary);
+        Path dir = editedSummary(SampleRuns.mtpRun(tmp.resolve("mtp")), summary -> {
+            summary.put("executors", 3);
+            summary.put("executor_seconds_alive", 120.0);
+            summary.put("executor_seconds_busy", 96.0);
+        });
         Result result = report(dir);
         assertEquals(0, result.exitCode(), result.err());
 
@@ -232,12 +240,8 @@ class ReportCommandTest {
     void aResumedRunSetsItsCostAgainstTheTokensItGenerated() throws IOException {
         // The run resumed one that died: its summary counts all 216 output tokens, but its executors generated 50
         // in its 90 s; the rest are the dead run's, whose time no summary records.
-        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
-        Path file = dir.resolve("_stride/summary.json");
-        com.fasterxml.jackson.databind.node.ObjectNode summary =
-                (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(file.toFile());
-        summary.set("per_executor", JSON.valueToTree(List.of(SampleRuns.executor("3", 2, 50, 40.0))));
-        JSON.writeValue(file.toFile(), summary);
+        Path dir = editedSummary(SampleRuns.mtpRun(tmp.resolve("mtp")), summary ->
+                summary.set("per_executor", JSON.valueToTree(List.of(SampleRuns.executor("3", 2, 50, 40.0)))));
         Result result = report(dir);
         assertEquals(0, result.exitCode(), result.err());
 
