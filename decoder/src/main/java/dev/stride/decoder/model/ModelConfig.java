@@ -1,5 +1,7 @@
 package dev.stride.decoder.model;
 
+import static dev.stride.decoder.model.ConfigValues.integer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -81,7 +83,7 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         Architecture arch = Architecture.fromHfName(architectures.get(0).asText(), where);
         int hidden = requiredInt(json, "hidden_size", where);
         int heads = requiredInt(json, "num_attention_heads", where);
-        int headDim = json.hasNonNull("head_dim") ? intValue(json, "head_dim", where) : hidden / Math.max(1, heads);
+        int headDim = json.hasNonNull("head_dim") ? integer(json, "head_dim", where) : hidden / Math.max(1, heads);
         String act = json.path("hidden_act").asText("silu");
         if (!act.equals("silu")) {
             throw new ModelException(where + ": hidden_act '" + act + "' is not supported (only silu)");
@@ -97,13 +99,13 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         int intermediate = requiredInt(json, "intermediate_size", where);
         int layers = requiredInt(json, "num_hidden_layers", where);
         int window = slidingWindow(json, arch, layers, where);
-        int kvHeads = json.hasNonNull("num_key_value_heads") ? intValue(json, "num_key_value_heads", where)
+        int kvHeads = json.hasNonNull("num_key_value_heads") ? integer(json, "num_key_value_heads", where)
                 : json.has("num_key_value_heads") ? heads : arch.defaultKvHeads(heads);
         int vocab = requiredInt(json, "vocab_size", where);
         JsonNode rope = ropeParameters(json, where);
         RopeScaling scaling = ropeScaling(rope == json ? json.path("rope_scaling") : rope, where);
         int maxPositions = json.hasNonNull("max_position_embeddings")
-                ? intValue(json, "max_position_embeddings", where) : arch.defaultMaxPositions();
+                ? integer(json, "max_position_embeddings", where) : arch.defaultMaxPositions();
         float eps = (float) positiveReal(json, "rms_norm_eps", "rms_norm_eps", 1e-6, where);
         double theta = positiveReal(rope, "rope_theta", "rope_theta", 10000.0, where);
         try {
@@ -151,7 +153,7 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
                                 + " no sliding_window (null, or use_sliding_window false)");
                     }
                 } else if (window > 0) {
-                    int first = json.hasNonNull("max_window_layers") ? intValue(json, "max_window_layers", where) : 28;
+                    int first = json.hasNonNull("max_window_layers") ? integer(json, "max_window_layers", where) : 28;
                     sliding = layers - Math.min(layers, Math.max(0, first));
                 }
                 if (sliding != 0 && sliding != layers) {
@@ -168,7 +170,7 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
     /** sliding_window of Mistral and Qwen2: 4096 when absent, 0 (full attention) when null. */
     private static int window(JsonNode json, String where) {
         return !json.has("sliding_window") ? 4096
-                : json.get("sliding_window").isNull() ? 0 : intValue(json, "sliding_window", where);
+                : json.get("sliding_window").isNull() ? 0 : integer(json, "sliding_window", where);
     }
 
     /**
@@ -217,7 +219,7 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
                 double factor = positiveReal(node, "factor", "rope_scaling.factor", Double.NaN, where);
                 double low = realValue(node, "low_freq_factor", "rope_scaling.low_freq_factor", Double.NaN, where);
                 double high = realValue(node, "high_freq_factor", "rope_scaling.high_freq_factor", Double.NaN, where);
-                int original = intValue(node, "original_max_position_embeddings", where);
+                int original = integer(node, "original_max_position_embeddings", where);
                 if (!(high > low) || original <= 0) {
                     throw new ModelException(where + ": rope_scaling llama3 needs high_freq_factor > "
                             + "low_freq_factor and original_max_position_embeddings > 0, got " + node);
@@ -247,15 +249,7 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
         if (!json.hasNonNull(key)) {
             throw new ModelException(where + ": missing '" + key + "'");
         }
-        return intValue(json, key, where);
-    }
-
-    private static int intValue(JsonNode json, String key, String where) {
-        JsonNode v = json.get(key);
-        if (!v.canConvertToInt() || !v.isIntegralNumber()) {
-            throw new ModelException(where + ": '" + key + "' must be an integer, got " + v);
-        }
-        return v.intValue();
+        return integer(json, key, where);
     }
 
     /** A number under {@code key} in {@code json} ({@code absent} if missing or null), finite as a float. */

@@ -1,5 +1,7 @@
 package dev.stride.decoder.mtp;
 
+import static dev.stride.decoder.model.ConfigValues.integer;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.model.ModelConfig;
@@ -64,7 +66,7 @@ public final class HeadsLoader {
             throw new ModelException(configFile + ": not valid JSON: " + e.getMessage(), e);
         }
         int heads = positiveInt(config, "medusa_num_heads", configFile);
-        int layers = config.has("medusa_num_layers") ? integer(config, "medusa_num_layers", configFile) : 1;
+        int layers = config.has("medusa_num_layers") ? integer(config, "medusa_num_layers", configFile.toString()) : 1;
         if (layers < 0) {
             throw new ModelException(configFile + ": medusa_num_layers must be >= 0, got " + config.get("medusa_num_layers"));
         }
@@ -174,28 +176,16 @@ public final class HeadsLoader {
     }
 
     private static int positiveInt(JsonNode config, String key, Path file) {
-        if (!config.has(key) || integer(config, key, file) <= 0) {
+        if (!config.has(key) || integer(config, key, file.toString()) <= 0) {
             throw new ModelException(file + ": '" + key + "' must be a positive integer, got " + config.get(key));
         }
         return config.get(key).intValue();
     }
 
     private static void checkDeclared(JsonNode config, String key, int expected, Path file) {
-        if (config.hasNonNull(key) && integer(config, key, file) != expected) {
+        if (config.hasNonNull(key) && integer(config, key, file.toString()) != expected) {
             throw new ModelException(file + ": heads declare " + key + " " + config.get(key).intValue()
                     + " but the base model has " + expected);
         }
-    }
-
-    /**
-     * The int under {@code key}, strictly: Jackson's lenient reading would take 2.5 heads as 2, "3" as 3 and true
-     * as 1, and a hidden size of 2^32 + 192 as 192, loading other heads than the file declares.
-     */
-    private static int integer(JsonNode config, String key, Path file) {
-        JsonNode value = config.get(key);
-        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
-            throw new ModelException(file + ": '" + key + "' must be an integer, got " + value);
-        }
-        return value.intValue();
     }
 }
