@@ -51,6 +51,21 @@ class GenerateCommandTest {
         return out;
     }
 
+    /** What {@link #generate} returns: the exit code and the output's rows. */
+    private record Generated(int code, List<JsonNode> rows) {
+    }
+
+    /** {@code stride generate} on the fixture model over {@code lines} written to NAME.jsonl, with {@code options}. */
+    private Generated generate(String name, List<String> lines, String... options) throws IOException {
+        Path input = Files.write(tmp.resolve(name + ".jsonl"), lines, StandardCharsets.UTF_8);
+        Path output = tmp.resolve(name + ".out.jsonl");
+        List<String> args = new ArrayList<>(List.of("generate", "--model", fixture(), "--input", input.toString(),
+                "--output", output.toString()));
+        args.addAll(List.of(options));
+        int code = StrideCli.run(args.toArray(String[]::new));
+        return new Generated(code, readJsonl(output));
+    }
+
     private static List<JsonNode> readJsonl(Path file) throws IOException {
         List<JsonNode> rows = new ArrayList<>();
         for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
@@ -113,13 +128,10 @@ class GenerateCommandTest {
                 "{\"id\": \"toolong\", \"prompt\": \"" + tooLong + "\"}",
                 "{\"id\": \"will\", \"prompt\": \"You will be\"}",
                 "{\"id\": 7, \"prompt\": \"Life is\", \"max_new_tokens\": 2}");
-        Path input = Files.write(tmp.resolve("in.jsonl"), lines, StandardCharsets.UTF_8);
-        Path output = tmp.resolve("out.jsonl");
-        int code = StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
-                output.toString(), "--max-new-tokens", "8", "--threads", "2", "--device", "cpu");
-        assertEquals(1, code, "some lines failed");
+        Generated run = generate("in", lines, "--max-new-tokens", "8", "--threads", "2", "--device", "cpu");
+        assertEquals(1, run.code(), "some lines failed");
 
-        List<JsonNode> rows = readJsonl(output);
+        List<JsonNode> rows = run.rows();
         assertEquals(11, rows.size(), "one row per non-blank line: " + rows);
         assertGreedyRow(rows.get(0), "fool", "A fool and his money", 8);
         assertFailedRow(rows.get(1), "1", "invalid_input");
@@ -152,11 +164,9 @@ class GenerateCommandTest {
                 "{\"id\": \"seed\", \"prompt\": \"Life is\", \"seed\": 1.5}",
                 "{\"id\": \"stop\", \"prompt\": \"Life is\", \"stop\": [\"to\", 7]}",
                 "{\"id\": \"fool\", \"prompt\": \"A fool and his money\", \"seed\": 9007199254740993}");
-        Path input = Files.write(tmp.resolve("ranges.jsonl"), lines, StandardCharsets.UTF_8);
-        Path output = tmp.resolve("ranges.out.jsonl");
-        assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
-                output.toString(), "--max-new-tokens", "2", "--threads", "2"));
-        List<JsonNode> rows = readJsonl(output);
+        Generated run = generate("ranges", lines, "--max-new-tokens", "2", "--threads", "2");
+        assertEquals(1, run.code());
+        List<JsonNode> rows = run.rows();
         assertEquals(lines.size(), rows.size());
         for (int i = 0; i < lines.size() - 1; i++) {
             JsonNode row = rows.get(i);
@@ -176,17 +186,14 @@ class GenerateCommandTest {
                 "{\"id\": \"same\", \"prompt\": \"You will be\"}",
                 "{\"id\": \"x\", \"prompt\": \"Life is\", \"top_p\": 0}",
                 "{\"id\": \"x\", \"prompt\": \"Life is\"}");
-        Path input = Files.write(tmp.resolve("dup.jsonl"), lines, StandardCharsets.UTF_8);
-        Path output = tmp.resolve("dup.out.jsonl");
-        int code = StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
-                output.toString(), "--max-new-tokens", "4", "--threads", "2");
-        List<JsonNode> rows = readJsonl(output);
+        Generated run = generate("dup", lines, "--max-new-tokens", "4", "--threads", "2");
+        List<JsonNode> rows = run.rows();
         assertEquals(4, rows.size());
         assertGreedyRow(rows.get(0), "same", "A fool and his money", 4);
         assertGreedyRow(rows.get(1), "same", "You will be", 4);
         assertFailedRow(rows.get(2), "x", "invalid_override");
         assertGreedyRow(rows.get(3), "x", "Life is", 4);
-        assertEquals(1, code, "a failed line means exit code 1, even when another line shares its id");
+        assertEquals(1, run.code(), "a failed line means exit code 1, even when another line shares its id");
     }
 
     @Test
@@ -203,19 +210,16 @@ class GenerateCommandTest {
                 "{\"id\": \"hot\", \"prompt\": \"Life is\", \"temperature\": 0.9, \"top_p\": 0.9, \"seed\": 4}",
                 "{\"id\": \"stop\", \"prompt\": \"You will be\", \"stop\": \"to\"}",
                 "{\"id\": \"zero\", \"prompt\": \"Life is\", \"max_new_tokens\": 0}");
-        Path input = Files.write(tmp.resolve("mtp.jsonl"), lines, StandardCharsets.UTF_8);
-        Path plain = tmp.resolve("plain.jsonl");
-        assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output",
-                plain.toString(), "--max-new-tokens", "12", "--threads", "2"));
-        List<JsonNode> expected = readJsonl(plain);
+        Generated plain = generate("plain", lines, "--max-new-tokens", "12", "--threads", "2");
+        assertEquals(1, plain.code());
+        List<JsonNode> expected = plain.rows();
         assertGreedyRow(expected.get(0), "fool", "A fool and his money", 12);
         assertFailedRow(expected.get(3), "zero", "invalid_override");
         for (String tree : new String[] {"chain:2", "nodes:6", "static"}) {
-            Path multi = tmp.resolve("multi-" + tree.replace(':', '-') + ".jsonl");
-            assertEquals(1, StrideCli.run("generate", "--model", fixture(), "--heads", headsDir.toString(),
-                    "--tree", tree, "--input", input.toString(), "--output", multi.toString(), "--max-new-tokens",
-                    "12", "--threads", "2"));
-            List<JsonNode> actual = readJsonl(multi);
+            Generated multi = generate("multi-" + tree.replace(':', '-'), lines, "--heads", headsDir.toString(),
+                    "--tree", tree, "--max-new-tokens", "12", "--threads", "2");
+            assertEquals(1, multi.code());
+            List<JsonNode> actual = multi.rows();
             assertEquals(expected.size(), actual.size());
             for (int i = 0; i < 3; i++) {
                 JsonNode e = expected.get(i);
@@ -253,11 +257,8 @@ class GenerateCommandTest {
                 "{\"id\": \"fool\", \"prompt\": \"A fool and his money\"}",
                 "{\"id\": \"none\", \"prompt\": \"Life is\", \"logprobs\": -1}",
                 "{\"id\": \"bad\", \"prompt\": \"Life is\", \"logprobs\": 21}");
-        Path input = Files.write(tmp.resolve("lp.jsonl"), lines, StandardCharsets.UTF_8);
-        Path output = tmp.resolve("lp.out.jsonl");
-        StrideCli.run("generate", "--model", fixture(), "--input", input.toString(), "--output", output.toString(),
-                "--max-new-tokens", "6", "--threads", "2", "--logprobs", "3");
-        List<JsonNode> rows = readJsonl(output);
+        List<JsonNode> rows = generate("lp", lines, "--max-new-tokens", "6", "--threads", "2", "--logprobs", "3")
+                .rows();
         JsonNode fool = rows.get(0);
         JsonNode logprobs = ((com.fasterxml.jackson.databind.node.ObjectNode) fool).remove("logprobs");
         assertGreedyRow(fool, "fool", "A fool and his money", 6);
