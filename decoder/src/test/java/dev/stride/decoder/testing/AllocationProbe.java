@@ -2,7 +2,16 @@ package dev.stride.decoder.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
 
 /**
  * Whether code allocates once the JIT has compiled it. Before C2 every Vector API value is an object and escape
@@ -43,6 +52,50 @@ public final class AllocationProbe {
             }
         } while (System.nanoTime() - start < DEADLINE_NANOS);
         fail(what + ": 200 runs still allocated " + allocated + " bytes after " + DEADLINE_NANOS / 1_000_000_000
-                + " s of warm-up");
+                + " s of warm-up; where, by JFR's allocation samples:\n" + allocationSites(calls));
+    }
+
+    /**
+     * The stacks (innermost frames) at which {@code calls} allocated in five more seconds of runs, by JFR's samples at
+     * each new allocation buffer, most sampled first: what a failure needs to name, since the JIT state behind it may
+     * not recur.
+     */
+    private static String allocationSites(Runnable calls) {
+        try (Recording recording = new Recording()) {
+            for (String event : new String[] {"jdk.ObjectAllocationInNewTLAB", "jdk.ObjectAllocationOutsideTLAB"}) {
+                recording.enable(event).withStackTrace();
+            }
+            recording.start();
+            long start = System.nanoTime();
+            while (System.nanoTime() - start < 5_000_000_000L) {
+                calls.run();
+            }
+            recording.stop();
+            Path file = Files.createTempFile("stride-allocations", ".jfr");
+            try {
+                recording.dump(file);
+                Map<String, Long> samples = new TreeMap<>();
+                long thread = Thread.currentThread().getId();
+                for (RecordedEvent event : RecordingFile.readAllEvents(file)) {
+                    if (event.getThread() != null && event.getThread().getJavaThreadId() == thread
+                            && event.getStackTrace() != null) {
+                        samples.merge(event.getClass("objectClass").getName() + " at " + frames(event), 1L, Long::sum);
+                    }
+                }
+                return samples.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .limit(8).map(e -> e.getValue() + " samples: " + e.getKey()).collect(Collectors.joining("\n"));
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            return "(no JFR recording: " + e + ")";
+        }
+    }
+
+    private static String frames(RecordedEvent event) {
+        return event.getStackTrace().getFrames().stream().limit(6)
+                .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName() + ":" + f.getLineNumber()
+                        + " (" + f.getType() + ")")
+                .collect(Collectors.joining(" <- "));
     }
 }
