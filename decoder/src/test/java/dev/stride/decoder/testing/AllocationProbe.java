@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
@@ -56,9 +57,10 @@ public final class AllocationProbe {
     }
 
     /**
-     * The stacks (innermost frames) at which {@code calls} allocated in five more seconds of runs, by JFR's samples at
-     * each new allocation buffer, most sampled first: what a failure needs to name, since the JIT state behind it may
-     * not recur.
+     * The stacks (innermost frames) at which {@code calls} allocated in five seconds of runs, by JFR's samples at each
+     * new allocation buffer, most sampled first: what a failure needs to name, since the JIT state behind it may not
+     * recur. Samples of the first three seconds are left out: starting the recording sends some compiled code back
+     * to a lower tier for a while, whose allocations are not the ones under test.
      */
     private static String allocationSites(Runnable calls) {
         try (Recording recording = new Recording()) {
@@ -66,8 +68,8 @@ public final class AllocationProbe {
                 recording.enable(event).withStackTrace();
             }
             recording.start();
-            long start = System.nanoTime();
-            while (System.nanoTime() - start < 5_000_000_000L) {
+            Instant settled = Instant.now().plusSeconds(3);
+            while (Instant.now().isBefore(settled.plusSeconds(5))) {
                 calls.run();
             }
             recording.stop();
@@ -78,7 +80,7 @@ public final class AllocationProbe {
                 long thread = Thread.currentThread().getId();
                 for (RecordedEvent event : RecordingFile.readAllEvents(file)) {
                     if (event.getThread() != null && event.getThread().getJavaThreadId() == thread
-                            && event.getStackTrace() != null) {
+                            && event.getStackTrace() != null && event.getStartTime().isAfter(settled)) {
                         samples.merge(event.getClass("objectClass").getName() + " at " + frames(event), 1L, Long::sum);
                     }
                 }
