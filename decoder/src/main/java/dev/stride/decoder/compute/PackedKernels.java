@@ -5,6 +5,7 @@ import dev.stride.decoder.tensor.PackedHalfMatrix;
 import dev.stride.decoder.tensor.PackedMatrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -207,8 +208,7 @@ final class PackedKernels {
             block4x1(p, w0, cols, x, b * cols, out, b * rows + panel * W, rows, valid);
         }
         for (; b < n; b++) {
-            FloatVector acc = column(p, w0, cols, x, b * cols);
-            store(acc, out, b * rows + panel * W, valid);
+            block1x1(p, w0, cols, x, b * cols, out, b * rows + panel * W, valid);
         }
     }
 
@@ -1128,26 +1128,33 @@ final class PackedKernels {
             a2 = p.fma(FloatVector.broadcast(F, x[x2 + c]), a2);
             a3 = p.fma(FloatVector.broadcast(F, x[x3 + c]), a3);
         }
-        store(a0, out, out0, valid);
-        store(a1, out, out0 + outStride, valid);
-        store(a2, out, out0 + 2 * outStride, valid);
-        store(a3, out, out0 + 3 * outStride, valid);
+        if (valid == W) {
+            a0.intoArray(out, out0);
+            a1.intoArray(out, out0 + outStride);
+            a2.intoArray(out, out0 + 2 * outStride);
+            a3.intoArray(out, out0 + 3 * outStride);
+        } else {
+            VectorMask<Float> lanes = F.indexInRange(0, valid);
+            a0.intoArray(out, out0, lanes);
+            a1.intoArray(out, out0 + outStride, lanes);
+            a2.intoArray(out, out0 + 2 * outStride, lanes);
+            a3.intoArray(out, out0 + 3 * outStride, lanes);
+        }
     }
 
-    /** One input row against one panel. */
-    private static FloatVector column(float[] w, int w0, int cols, float[] x, int x0) {
+    /**
+     * One input row against one panel, of which {@code valid} rows are real. Stores its own result: a helper taking
+     * or returning a vector is boxed wherever the JIT does not inline it (see VectorBoundaryTest).
+     */
+    private static void block1x1(float[] w, int w0, int cols, float[] x, int x0, float[] out, int out0, int valid) {
         FloatVector acc = FloatVector.zero(F);
         for (int c = 0; c < cols; c++) {
             acc = FloatVector.fromArray(F, w, w0 + c * W).fma(FloatVector.broadcast(F, x[x0 + c]), acc);
         }
-        return acc;
-    }
-
-    private static void store(FloatVector acc, float[] out, int offset, int valid) {
         if (valid == W) {
-            acc.intoArray(out, offset);
+            acc.intoArray(out, out0);
         } else {
-            acc.intoArray(out, offset, F.indexInRange(0, valid));
+            acc.intoArray(out, out0, F.indexInRange(0, valid));
         }
     }
 }

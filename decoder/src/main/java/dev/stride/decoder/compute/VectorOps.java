@@ -215,7 +215,7 @@ public final class VectorOps implements TensorOps {
             }
             for (; b < n; b++) {
                 for (int j = 0; j < block; j++) {
-                    out[b * outStride + out0 + j] = dotKernel(weights, j * cols, x, b * cols, cols);
+                    out[b * outStride + out0 + j] = LaneSum.dot(weights, j * cols, x, b * cols, cols);
                 }
             }
         }
@@ -223,7 +223,7 @@ public final class VectorOps implements TensorOps {
 
     /*
      * The blocked kernels below give every (weight row, input row) pair its own accumulator that sees exactly
-     * the sequence dotKernel would: the same lane-wise fused multiply-adds in the same order, the same lane
+     * the sequence LaneSum.dot would: the same lane-wise fused multiply-adds in the same order, the same lane
      * reduction, the same scalar tail. Grouping only shares loads, never changes an element's arithmetic.
      */
 
@@ -288,7 +288,7 @@ public final class VectorOps implements TensorOps {
             int sums = lanes + 4 * b * LANES;
             LaneSum.ofFourStored(w, sums);
             for (int j = 0; j < BLOCK; j++) {
-                out[out0 + b * outStride + j] = finish(w[sums + j], w, j * len, x, x0 + b * len, bound, len);
+                out[out0 + b * outStride + j] = LaneSum.withTail(w[sums + j], w, j * len, x, x0 + b * len, bound, len);
             }
         }
     }
@@ -331,47 +331,13 @@ public final class VectorOps implements TensorOps {
         }
         LaneSum.ofFourStored(w, lanes);
         for (int j = 0; j < BLOCK; j++) {
-            out[out0 + j] = finish(w[lanes + j], w, j * len, x, x0, bound, len);
+            out[out0 + j] = LaneSum.withTail(w[lanes + j], w, j * len, x, x0, bound, len);
         }
-    }
-
-    /**
-     * The scalar tail [from, len) after the lane sum: the common ending of every dot product. Takes the sum, not
-     * the vector: a vector argument to a call the JIT declines to inline would be boxed.
-     */
-    private static float finish(float laneSum, float[] a, int aOff, float[] b, int bOff, int from, int len) {
-        float sum = laneSum;
-        for (int i = from; i < len; i++) {
-            sum = Math.fma(a[aOff + i], b[bOff + i], sum);
-        }
-        return sum;
-    }
-
-    /**
-     * One dot product in the {@link LaneSum} layout: the reference every blocked kernel above reproduces. Summed in
-     * registers: it runs for every norm of every row, and a scratch array here was 8 % of a job's allocation.
-     */
-    private static float dotKernel(float[] a, int aOff, float[] b, int bOff, int len) {
-        int bound = LaneSum.bound(len);
-        FloatVector p0 = FloatVector.zero(R), p1 = FloatVector.zero(R), p2 = FloatVector.zero(R), p3 = FloatVector.zero(R);
-        for (int i = 0; i < bound; i += LANES) {
-            p0 = FloatVector.fromArray(R, a, aOff + i).fma(FloatVector.fromArray(R, b, bOff + i), p0);
-            if (PARTS > 1) {
-                p1 = FloatVector.fromArray(R, a, aOff + i + WIDTH).fma(FloatVector.fromArray(R, b, bOff + i + WIDTH), p1);
-            }
-            if (PARTS > 2) {
-                p2 = FloatVector.fromArray(R, a, aOff + i + 2 * WIDTH)
-                        .fma(FloatVector.fromArray(R, b, bOff + i + 2 * WIDTH), p2);
-                p3 = FloatVector.fromArray(R, a, aOff + i + 3 * WIDTH)
-                        .fma(FloatVector.fromArray(R, b, bOff + i + 3 * WIDTH), p3);
-            }
-        }
-        return finish(LaneSum.ofParts(p0, p1, p2, p3), a, aOff, b, bOff, bound, len);
     }
 
     @Override
     public void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int dim) {
-        float inverseRms = (float) (1.0 / Math.sqrt(dotKernel(x, xOff, x, xOff, dim) / dim + eps));
+        float inverseRms = (float) (1.0 / Math.sqrt(LaneSum.dot(x, xOff, x, xOff, dim) / dim + eps));
         int i = 0;
         for (int upper = F.loopBound(dim); i < upper; i += F.length()) {
             FloatVector.fromArray(F, x, xOff + i).mul(inverseRms).mul(FloatVector.fromArray(F, weight, i))

@@ -39,8 +39,8 @@ public final class LaneSum {
     // The four-at-once steps (16-lane CPUs): a lane of the result holds exactly the additions ofStored makes, in
     // the same order (an add's two operands may come swapped, which IEEE addition does not notice).
     private static final boolean FOUR_AT_ONCE = WIDTH == LANES;
-    private static final VectorMask<Float> HIGH_HALF = lanesWhere(8);
-    private static final VectorMask<Float> ODD_QUARTERS = lanesWhere(4);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromArray(SPECIES, lanesWhere(8), 0);
+    private static final VectorMask<Float> ODD_QUARTERS = VectorMask.fromArray(SPECIES, lanesWhere(4), 0);
     private static final VectorShuffle<Float> SWAP_8 = swap(8);
     private static final VectorShuffle<Float> SWAP_4 = swap(4);
     private static final VectorShuffle<Float> SWAP_2 = swap(2);
@@ -63,12 +63,12 @@ public final class LaneSum {
     }
 
     /** Lanes whose index has the given bit set. */
-    private static VectorMask<Float> lanesWhere(int bit) {
+    private static boolean[] lanesWhere(int bit) {
         boolean[] set = new boolean[WIDTH];
         for (int i = 0; i < set.length; i++) {
             set[i] = (i & bit) != 0;
         }
-        return VectorMask.fromArray(SPECIES, set, 0);
+        return set;
     }
 
     private static VectorShuffle<Float> swap(int distance) {
@@ -102,11 +102,32 @@ public final class LaneSum {
     }
 
     /**
-     * Sum of the {@link #LANES} partials held in registers as {@link #PARTS} vectors (p0 the first WIDTH lanes, p1
-     * the next, ...; those past PARTS are ignored): the additions {@link #ofStored} makes, without storing them. For
-     * a kernel that this call inlines into (it is small), so its vectors are never boxed.
+     * The dot product of a[aOff, aOff + len) and b[bOff, bOff + len) in this layout: the reference every blocked
+     * kernel reproduces. The partials stay in registers and are halved there (the additions {@link #ofStored}
+     * makes), so it needs no scratch: it runs for every norm of every row.
+     *
+     * <p>One method from the loads to the sum, taking and returning no vector: a helper that took the partials as
+     * vectors was inlined by the JIT only most of the time. When C2 compiled that helper on its own first, its
+     * code was too big to inline later ("already compiled into a big method"), and every call boxed four vectors
+     * (384 bytes a norm, a JIT state that persisted for the life of the process).
      */
-    public static float ofParts(FloatVector p0, FloatVector p1, FloatVector p2, FloatVector p3) {
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        int bound = bound(len);
+        FloatVector p0 = FloatVector.zero(SPECIES), p1 = FloatVector.zero(SPECIES);
+        FloatVector p2 = FloatVector.zero(SPECIES), p3 = FloatVector.zero(SPECIES);
+        for (int i = 0; i < bound; i += LANES) {
+            p0 = FloatVector.fromArray(SPECIES, a, aOff + i).fma(FloatVector.fromArray(SPECIES, b, bOff + i), p0);
+            if (PARTS > 1) {
+                p1 = FloatVector.fromArray(SPECIES, a, aOff + i + WIDTH)
+                        .fma(FloatVector.fromArray(SPECIES, b, bOff + i + WIDTH), p1);
+            }
+            if (PARTS > 2) {
+                p2 = FloatVector.fromArray(SPECIES, a, aOff + i + 2 * WIDTH)
+                        .fma(FloatVector.fromArray(SPECIES, b, bOff + i + 2 * WIDTH), p2);
+                p3 = FloatVector.fromArray(SPECIES, a, aOff + i + 3 * WIDTH)
+                        .fma(FloatVector.fromArray(SPECIES, b, bOff + i + 3 * WIDTH), p3);
+            }
+        }
         FloatVector r; // lane l + lane l + 8 for l < 8, the first halving
         if (PARTS == 1) {
             r = p0.add(p0.rearrange(SWAP_8));
@@ -119,7 +140,19 @@ public final class LaneSum {
             r = r.add(r.rearrange(SWAP_4));
         }
         r = r.add(r.rearrange(SWAP_2));
-        return r.add(r.rearrange(SWAP_1)).lane(0);
+        return withTail(r.add(r.rearrange(SWAP_1)).lane(0), a, aOff, b, bOff, bound, len);
+    }
+
+    /**
+     * A dot product's lane sum plus its scalar tail, columns [from, len) one fused multiply-add at a time: the
+     * common ending of every dot product.
+     */
+    public static float withTail(float laneSum, float[] a, int aOff, float[] b, int bOff, int from, int len) {
+        float sum = laneSum;
+        for (int i = from; i < len; i++) {
+            sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        }
+        return sum;
     }
 
     /**

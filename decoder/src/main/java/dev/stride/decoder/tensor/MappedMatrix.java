@@ -175,19 +175,32 @@ public abstract sealed class MappedMatrix implements WeightMatrix {
         }
 
         /**
-         * As F16 panels widen (see {@link PackedHalfMatrix#oddF16Column}): the sign-extended half shifted left by 13
-         * has its sign on bit 31 (its copies on 28-30, which the mask clears) and its exponent and mantissa in
-         * float32's places; times 2^112 that is its value. Infinities and NaNs take an all-ones exponent instead,
-         * their payload kept.
+         * As F16 panels widen (see {@link PackedHalfMatrix#oddF16Column}), then the lanes holding an infinity or a
+         * NaN replaced (the panels' widening has no case for them). Spelled as small steps: a method passing vectors
+         * must stay within the size the JIT inlines everywhere (see VectorBoundaryTest).
          */
         @Override
         FloatVector widened(int byteOffset) {
             IntVector bits = halfBits(data, byteOffset);
-            IntVector placed = bits.lanewise(VectorOperators.LSHL, 13).and(PackedHalfMatrix.F16_BITS);
-            FloatVector value = ((FloatVector) placed.reinterpretShape(F, 0)).mul(PackedHalfMatrix.F16_REBIAS);
-            VectorMask<Integer> special = bits.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
-            IntVector widened = ((IntVector) value.reinterpretShape(I, 0)).blend(placed.or(0x7f800000), special);
-            return (FloatVector) widened.reinterpretShape(F, 0);
+            return withSpecials(bits, PackedHalfMatrix.evenF16Column(bits));
+        }
+
+        /** {@code finite}, but the lanes where {@code bits} has an all-ones exponent are {@link #special}. */
+        private static FloatVector withSpecials(IntVector bits, FloatVector finite) {
+            return (FloatVector) ((IntVector) finite.reinterpretShape(I, 0)).blend(special(bits), allOnes(bits))
+                    .reinterpretShape(F, 0);
+        }
+
+        /**
+         * Infinities and NaNs: the sign-extended half shifted left by 13 has its sign on bit 31 (its copies on
+         * 28-30, which the mask clears) and its payload in float32's mantissa; the exponent becomes all ones.
+         */
+        private static IntVector special(IntVector bits) {
+            return bits.lanewise(VectorOperators.LSHL, 13).and(PackedHalfMatrix.F16_BITS).or(0x7f800000);
+        }
+
+        private static VectorMask<Integer> allOnes(IntVector bits) {
+            return bits.and(0x7c00).compare(VectorOperators.EQ, 0x7c00);
         }
 
         @Override

@@ -64,22 +64,41 @@ class LaneSumTest {
         }
     }
 
+    /**
+     * The layout's dot product, written from the class contract in scalar code: partial l takes the columns
+     * i = l (mod 16) below bound(len) by fused multiply-adds in order, the partials go through the butterfly, then
+     * the remaining columns one fused multiply-add at a time.
+     */
+    private static float layoutDot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float[] partials = new float[LaneSum.LANES];
+        int bound = LaneSum.bound(len);
+        for (int i = 0; i < bound; i++) {
+            partials[i % LaneSum.LANES] = Math.fma(a[aOff + i], b[bOff + i], partials[i % LaneSum.LANES]);
+        }
+        float sum = butterfly(partials);
+        for (int i = bound; i < len; i++) {
+            sum = Math.fma(a[aOff + i], b[bOff + i], sum);
+        }
+        return sum;
+    }
+
     @Test
-    void partsInRegistersSumInTheButterflyOrder() {
+    void dotProductsFollowTheLayoutAtEveryLengthAndOffset() {
         Random random = new Random(11);
-        float[] lanes = new float[LaneSum.LANES];
-        FloatVector[] parts = new FloatVector[4];
         for (int trial = 0; trial < 2000; trial++) {
-            for (int i = 0; i < lanes.length; i++) {
-                lanes[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+            int len = random.nextInt(80);
+            int aOff = random.nextInt(5);
+            int bOff = random.nextInt(5);
+            float[] a = new float[aOff + len + random.nextInt(3)];
+            float[] b = new float[bOff + len + random.nextInt(3)];
+            for (float[] v : new float[][] {a, b}) {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (random.nextGaussian() * Math.pow(10, random.nextInt(8) - 4));
+                }
             }
-            for (int p = 0; p < parts.length; p++) {
-                // Parts past PARTS are ignored: filled with noise, not zeros, so that reading one would show.
-                parts[p] = p < LaneSum.PARTS ? FloatVector.fromArray(LaneSum.SPECIES, lanes, p * LaneSum.WIDTH)
-                        : FloatVector.broadcast(LaneSum.SPECIES, 1e3f + p);
-            }
-            assertEquals(Float.floatToRawIntBits(butterfly(lanes)),
-                    Float.floatToRawIntBits(LaneSum.ofParts(parts[0], parts[1], parts[2], parts[3])), "trial " + trial);
+            assertEquals(Float.floatToRawIntBits(layoutDot(a, aOff, b, bOff, len)),
+                    Float.floatToRawIntBits(LaneSum.dot(a, aOff, b, bOff, len)),
+                    "trial " + trial + ", length " + len);
         }
     }
 
