@@ -15,13 +15,18 @@ import java.util.Random;
  * Untrained prediction heads for the fixture model, written as a Medusa heads directory. Each head's projection is
  * the model's own output head plus noise, so some drafts are accepted and multi-token passes actually happen.
  */
-final class TestHeads {
+public final class TestHeads {
 
     private TestHeads() {
     }
 
     static Path write(Path dir, int numHeads) {
-        Random random = new Random(7);
+        return write(dir, numHeads, 7);
+    }
+
+    /** Heads whose noise comes from {@code seed}: another seed, other weights of the same shape. */
+    public static Path write(Path dir, int numHeads, long seed) {
+        Random random = new Random(seed);
         try (Engine engine = Engine.load(EngineOptions.cpu(JobRuns.FIXTURE, null))) {
             ModelWeights weights = engine.model().weights();
             int hidden = engine.model().config().hiddenSize();

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * Local copies of model and heads directories given as Hadoop URIs ({@code hdfs://}, {@code s3a://},
  * {@code abfss://}, {@code file://} ...), so the engine can memory-map them.
  *
- * <p>One copy per JVM: concurrent tasks asking for the same URI wait for the one copy. A copy is written into a
+ * <p>Each request lists the source again (a few files), so a source rewritten in place since an earlier request gets
+ * a new copy in a long-lived JVM (a notebook, Spark Connect) instead of the stale one; an unchanged source is copied
+ * once per JVM, and concurrent tasks asking for it wait for the one copy. A copy is written into a
  * {@code .partial-*} directory beside its final place and renamed into place in one atomic move, after its total size
  * was checked against the source's listing before and after the copy; a source that changed meanwhile is refused, and
  * an interrupted copy is never used. The final directory's name is a hash of the source's qualified URI, total size
@@ -51,7 +53,7 @@ final class ModelCache {
 
     private final Path root;
     private final Configuration hadoop;
-    private final Map<String, Path> copies = new ConcurrentHashMap<>();
+    private final Map<Path, Path> copies = new ConcurrentHashMap<>();
     private final AtomicInteger copied = new AtomicInteger();
     /** Test hook: runs after the source was listed, before its files are copied. */
     volatile Runnable afterListing = () -> { };
@@ -83,9 +85,16 @@ final class ModelCache {
         return Path.of(first).resolve("stride-models");
     }
 
-    /** The local copy of the directory at {@code uri}, made on first use in this JVM. */
+    /** The local copy of the directory at {@code uri} as it is now, made on first use of this version in this JVM. */
     Path local(String uri) {
-        return copies.computeIfAbsent(uri, this::copy);
+        Source source;
+        try {
+            source = source(uri);
+        } catch (IOException e) {
+            throw cannotCopy(uri, e);
+        }
+        // Keyed by the copy's name, not the URI: the name changes with the source's size and newest file.
+        return copies.computeIfAbsent(source.target(), target -> copy(uri, source));
     }
 
     /** Copies made by this cache (not counting ones reused from another JVM). */
@@ -93,17 +102,29 @@ final class ModelCache {
         return copied.get();
     }
 
-    private Path copy(String uri) {
+    /** A source directory as listed now, and where its copy goes. */
+    private record Source(FileSystem fs, org.apache.hadoop.fs.Path dir, Listing listing, Path target) {
+    }
+
+    private Source source(String uri) throws IOException {
+        org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(uri);
+        FileSystem fs = dir.getFileSystem(hadoop);
+        dir = fs.makeQualified(dir);
+        if (!fs.getFileStatus(dir).isDirectory()) {
+            throw new IllegalArgumentException(uri + " is not a directory");
+        }
+        Listing listing = list(fs, dir);
+        Path target = root.resolve(hash(dir + "\n" + listing.bytes() + "\n" + listing.newest()));
+        return new Source(fs, dir, listing, target);
+    }
+
+    private Path copy(String uri, Source listed) {
         try {
-            org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(uri);
-            FileSystem fs = source.getFileSystem(hadoop);
-            source = fs.makeQualified(source);
-            if (!fs.getFileStatus(source).isDirectory()) {
-                throw new IllegalArgumentException(uri + " is not a directory");
-            }
-            Listing listing = list(fs, source);
+            FileSystem fs = listed.fs();
+            org.apache.hadoop.fs.Path source = listed.dir();
+            Listing listing = listed.listing();
             String name = source.getName();
-            Path target = root.resolve(hash(source + "\n" + listing.bytes() + "\n" + listing.newest()));
+            Path target = listed.target();
             Path local = target.resolve(name);
             if (Files.isDirectory(local) && sizeOf(local) == listing.bytes()) {
                 LOG.info("Using the cached copy of {} in {}", uri, local);
@@ -151,8 +172,12 @@ final class ModelCache {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot copy the model directory " + uri + ": " + e.getMessage(), e);
+            throw cannotCopy(uri, e);
         }
+    }
+
+    private static UncheckedIOException cannotCopy(String uri, IOException e) {
+        return new UncheckedIOException("cannot copy the model directory " + uri + ": " + e.getMessage(), e);
     }
 
     private record Listing(List<LocatedFileStatus> files, long bytes, long newest) {

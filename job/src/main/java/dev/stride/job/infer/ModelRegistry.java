@@ -15,20 +15,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded engine per (model, heads, device, weights) per JVM, shared by every task of the executor: loading weights per
- * task would dominate the run. Engines live until the JVM exits.
+ * One loaded engine per (model, heads, device, weights) per JVM, shared by every task of the executor: loading weights
+ * per task would dominate the run. The files in the model and heads directories are part of the key (see
+ * {@link DirectoryStamp}), so a long-lived JVM (a notebook, Spark Connect, repeated {@code transform} calls) loads a
+ * directory rewritten in place again instead of serving the engine of files no longer there. Engines live until the
+ * JVM exits.
  */
 public final class ModelRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
     private static final Map<Key, Engine> ENGINES = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
+    /** The directory stamps each model (and heads) location was last loaded with, to say when they changed. */
+    private static final Map<String, String> LOADED_STAMPS = new ConcurrentHashMap<>();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(ModelRegistry::closeAll, "stride-close-engines"));
     }
 
-    private record Key(Path modelDir, Path headsDir, String device, String weights) {
+    private record Key(Path modelDir, Path headsDir, String device, String weights, String stamps) {
     }
 
     private ModelRegistry() {
@@ -36,11 +41,19 @@ public final class ModelRegistry {
 
     /** The engine for this run on this executor, loaded on first use. */
     public static Engine engine(JobConfig config) {
-        Key key = new Key(ModelLocation.resolve(config.model()),
-                config.heads() == null ? null : ModelLocation.resolve(config.heads()), device(config.device()),
-                config.weights());
+        Path modelDir = ModelLocation.resolve(config.model());
+        Path headsDir = config.heads() == null ? null : ModelLocation.resolve(config.heads());
+        // Listed at every call: a few files per task, against a load that serves a model no longer at that path.
+        String stamps = DirectoryStamp.of(modelDir) + (headsDir == null ? "" : DirectoryStamp.of(headsDir));
+        Key key = new Key(modelDir, headsDir, device(config.device()), config.weights(), stamps);
         // computeIfAbsent blocks concurrent tasks on the same key until the single load finishes.
         return ENGINES.computeIfAbsent(key, k -> {
+            String location = config.model() + (config.heads() == null ? "" : " (heads " + config.heads() + ")");
+            String before = LOADED_STAMPS.put(location, k.stamps());
+            if (before != null && !before.equals(k.stamps())) {
+                // The engine loaded before stays open: a task of another job may still be decoding with it.
+                LOG.warn("Model {} changed since it was loaded in this JVM: loading it again", location);
+            }
             LOG.info("Loading model {} (heads {}) on {}", k.modelDir(), k.headsDir(), k.device());
             Engine engine = Engine.load(new EngineOptions(k.modelDir(), k.headsDir(), threads(config), k.device(),
                     EngineOptions.DEFAULT_KV_CACHE_BYTES, k.weights()));

@@ -126,6 +126,20 @@ class ModelCacheTest {
     }
 
     @Test
+    void aSourceChangedAfterItWasCopiedIsCopiedAgainByTheSameCache() throws IOException {
+        // One cache stands for a long-lived executor JVM: a notebook or Spark Connect session over many jobs.
+        ModelCache cache = new ModelCache(tmp.resolve("cache"), new Configuration());
+        Path before = cache.local(uri);
+        append(source.resolve("extra/notes.txt"), " and changed");
+        Path after = cache.local(uri);
+        assertFalse(before.equals(after));
+        assertSameTree(source, after);
+        assertEquals(2, cache.copiesMade());
+        assertSame(after, cache.local(uri), "an unchanged source is not copied again");
+        assertEquals(2, cache.copiesMade());
+    }
+
+    @Test
     void theCacheRootIsTheFirstSparkLocalDirElseTheTempDir() {
         assertEquals(Path.of("/data1/spark/stride-models"),
                 ModelCache.root(new SparkConf(false).set("spark.local.dir", "/data1/spark, /data2/spark")));

@@ -1,0 +1,152 @@
+package dev.stride.job.infer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import dev.stride.decoder.cli.StrideCli;
+import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.EngineOptions;
+import dev.stride.decoder.tensor.WeightMatrix;
+import dev.stride.job.JobRuns;
+import dev.stride.job.RunCommand;
+import dev.stride.job.TestHeads;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One engine per model per JVM, but not one per path: a long-lived executor (a notebook, Spark Connect, repeated
+ * {@code transform} calls) must notice a model or heads directory rewritten in place and load what is there now.
+ */
+class ModelRegistryTest {
+
+    @TempDir
+    static Path shared;
+    /** Two random models of one shape (same file sizes), different weights. */
+    private static Path modelOne;
+    private static Path modelTwo;
+    private static final Set<Path> CACHED = new LinkedHashSet<>();
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void writeModels() {
+        modelOne = randomModel(shared.resolve("one"), 1);
+        modelTwo = randomModel(shared.resolve("two"), 2);
+    }
+
+    @AfterAll
+    static void dropCachedCopies() throws IOException {
+        for (Path copy : CACHED) {
+            deleteRecursively(copy.getParent());
+        }
+    }
+
+    @Test
+    void aModelDirectoryRewrittenInPlaceIsLoadedAgain() throws IOException {
+        Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("model")));
+        String[] args = {"--model", model.toString(), "--input", "in", "--output", "out"};
+        Engine before = ModelRegistry.engine(RunCommand.parse(args));
+        assertSame(before, ModelRegistry.engine(RunCommand.parse(args)), "an unchanged directory is not reloaded");
+
+        copyInto(modelTwo, model);
+        Engine after = ModelRegistry.engine(RunCommand.parse(args));
+        assertNotSame(before, after);
+        assertSameWeights(modelTwo, null, after, ModelRegistryTest::embedding);
+        assertSame(after, ModelRegistry.engine(RunCommand.parse(args)));
+    }
+
+    @Test
+    void aHeadsDirectoryRewrittenInPlaceIsLoadedAgain() throws IOException {
+        Path headsOne = TestHeads.write(dir.resolve("heads-one"), 2, 7);
+        Path headsTwo = TestHeads.write(dir.resolve("heads-two"), 2, 8);
+        Path heads = copyInto(headsOne, Files.createDirectories(dir.resolve("heads")));
+        String[] args = {"--model", JobRuns.FIXTURE.toString(), "--heads", heads.toString(), "--input", "in",
+            "--output", "out"};
+        Engine before = ModelRegistry.engine(RunCommand.parse(args));
+
+        copyInto(headsTwo, heads);
+        Engine after = ModelRegistry.engine(RunCommand.parse(args));
+        assertNotSame(before, after);
+        assertSameWeights(JobRuns.FIXTURE, headsTwo, after, ModelRegistryTest::firstHead);
+    }
+
+    @Test
+    void aModelGivenAsAUriAndRewrittenAtTheSourceIsCopiedAndLoadedAgain() throws IOException {
+        Path source = copyInto(modelOne, Files.createDirectories(dir.resolve("remote/model")));
+        String[] args = {"--model", source.toUri().toString(), "--input", "in", "--output", "out"};
+        Engine before = ModelRegistry.engine(RunCommand.parse(args));
+        CACHED.add(before.modelDir());
+        assertSame(before, ModelRegistry.engine(RunCommand.parse(args)));
+
+        copyInto(modelTwo, source);
+        Engine after = ModelRegistry.engine(RunCommand.parse(args));
+        CACHED.add(after.modelDir());
+        assertNotSame(before, after);
+        assertFalse(before.modelDir().equals(after.modelDir()), "a changed source gets a new copy");
+        assertSameWeights(modelTwo, null, after, ModelRegistryTest::embedding);
+    }
+
+    /** Asserts {@code engine} holds the weights a fresh engine reads from these directories, not the ones before. */
+    private static void assertSameWeights(Path modelDir, Path headsDir, Engine engine,
+                                          Function<Engine, WeightMatrix> matrix) {
+        try (Engine fresh = Engine.load(EngineOptions.cpu(modelDir, headsDir))) {
+            float[] expected = firstRow(matrix.apply(fresh));
+            assertArrayEquals(expected, firstRow(matrix.apply(engine)));
+        }
+    }
+
+    private static WeightMatrix embedding(Engine engine) {
+        return engine.model().weights().embedding();
+    }
+
+    private static WeightMatrix firstHead(Engine engine) {
+        return engine.heads().orElseThrow().projections()[0];
+    }
+
+    private static float[] firstRow(WeightMatrix matrix) {
+        float[] row = new float[matrix.cols()];
+        matrix.loadRow(0, row);
+        assertFalse(Arrays.equals(row, new float[row.length]), "an all-zero row compares nothing");
+        return row;
+    }
+
+    private static Path randomModel(Path out, long seed) {
+        assertEquals(0, StrideCli.run("random-model", "--out", out.toString(), "--shape", "tiny", "--seed",
+                String.valueOf(seed)));
+        return out;
+    }
+
+    /** Overwrites {@code to}'s files with {@code from}'s, in place (the way a re-export rewrites a model). */
+    private static Path copyInto(Path from, Path to) throws IOException {
+        try (Stream<Path> files = Files.list(from)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(file, to.resolve(file.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return to;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+    }
+}
