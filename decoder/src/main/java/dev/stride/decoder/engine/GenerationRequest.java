@@ -40,6 +40,10 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
         if (maxNewTokens <= 0) {
             throw new IllegalArgumentException("request " + id + ": max_new_tokens must be > 0, got " + maxNewTokens);
         }
+        if (sampling == null) { // else the decoder's step fails on it, taking the other requests in flight along
+            throw new IllegalArgumentException("request " + id + ": sampling parameters are missing (greedy is "
+                    + "SamplingParams.GREEDY)");
+        }
         checkLogprobs(logprobs);
         promptIds = promptIds.clone();
         stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
