@@ -116,17 +116,18 @@ public final class BatchDecoder implements AutoCloseable {
     }
 
     /**
-     * KV slots a request reserves: its tokens and the scratch of the largest tree, or of the root alone where only
-     * that fits in the whole budget. Such a request is decoded plainly (the same tokens, one a pass) rather than
-     * refused: multi-token decoding never fails a request that plain decoding can do.
+     * KV slots a request reserves: every token but the last (which no pass runs), and past them the largest tree's
+     * nodes but its root (the pending token, in the slot it is committed to), or none where only the tokens fit in
+     * the whole budget. Such a request is decoded plainly (the same tokens, one a pass) rather than refused:
+     * multi-token decoding never fails a request that plain decoding can do.
      */
     private int slotsFor(GenerationRequest request) {
-        return tokensOf(request) + (drafts(request) ? drafter.maxTreeNodes() : 1);
+        return tokensOf(request) - 1 + (drafts(request) ? drafter.maxTreeNodes() - 1 : 0);
     }
 
     /** Whether the drafter proposes trees for this request: see {@link #slotsFor}. */
     private boolean drafts(GenerationRequest request) {
-        return drafter != null && budget.fitsAlone(tokensOf(request) + drafter.maxTreeNodes());
+        return drafter != null && budget.fitsAlone(tokensOf(request) - 1 + drafter.maxTreeNodes() - 1);
     }
 
     /** Prompt and new tokens, at most the context. */

@@ -192,9 +192,9 @@ class BatchDecoderTest {
     @Test
     void requestLargerThanTheWholeKvBudgetFailsNamingBytes() {
         KvCacheBudget probe = new KvCacheBudget(CONFIG, 1);
-        // Plain decoding reserves prompt + max_new_tokens + 1 slots.
-        long smallNeeds = probe.bytesFor(4 + 4 + 1);
-        long bigNeeds = probe.bytesFor(10 + 40 + 1);
+        // Plain decoding reserves prompt + max_new_tokens - 1 slots (no pass runs the last token).
+        long smallNeeds = probe.bytesFor(4 + 4 - 1);
+        long bigNeeds = probe.bytesFor(10 + 40 - 1);
         long budget = (smallNeeds + bigNeeds) / 2;
         try (BatchDecoder d = decoder(null, budget, 4, Set.of())) {
             d.submit(request("small", 4, 4, 10));
@@ -222,11 +222,11 @@ class BatchDecoderTest {
     void requestThatFitsTheBudgetOnlyWithoutTreeScratchIsDecodedPlainly() {
         KvCacheBudget probe = new KvCacheBudget(CONFIG, 1);
         Drafter chain = drafter("chain:3");
-        // 15 tokens and a root fill one 16-slot size class; a tree's scratch would need the next.
+        // 16 tokens but the last fill one 16-slot size class; a tree's nodes past its root would need the next.
         int prompt = 5;
-        int maxNew = 10;
-        long plainNeeds = probe.bytesFor(prompt + maxNew + 1);
-        assertTrue(probe.bytesFor(prompt + maxNew + chain.maxTreeNodes()) > plainNeeds);
+        int maxNew = 12;
+        long plainNeeds = probe.bytesFor(prompt + maxNew - 1);
+        assertTrue(probe.bytesFor(prompt + maxNew - 1 + chain.maxTreeNodes() - 1) > plainNeeds);
         List<GenerationRequest> requests = List.of(request("greedy", prompt, maxNew, 14),
                 request("sampled", prompt, maxNew, 15));
         Map<String, GenerationResult> expected = alone(requests, Set.of());
@@ -244,6 +244,34 @@ class BatchDecoderTest {
             requests.forEach(d::submit);
             for (GenerationResult result : d.runToCompletion()) {
                 assertTrue(result.treeNodes() > result.decodePasses(), result.id() + ": drafted trees");
+            }
+        }
+    }
+
+    /**
+     * A budget of exactly the slots decoding writes runs the request: a pass writes the prompt and every generated
+     * token but the last, and a tree's nodes past its root. The decoder reserved two slots more, so that a budget of
+     * one whole context refused a request running to the context's end ("needs" the next size class).
+     */
+    @Test
+    void requestThatExactlyFillsTheBudgetRuns() {
+        KvCacheBudget probe = new KvCacheBudget(CONFIG, 1);
+        List<GenerationRequest> requests = List.of(request("greedy", 100, Integer.MAX_VALUE, 16),
+                request("sampled", 4, 61, 17)); // 127 and 64 slots: whole size classes
+        Map<String, GenerationResult> expected = alone(requests, Set.of());
+        for (Drafter drafter : new Drafter[] {null, drafter("chain:3"), drafter("static")}) {
+            int scratch = drafter == null ? 0 : drafter.maxTreeNodes() - 1;
+            for (GenerationRequest request : requests) {
+                int tokens = (int) Math.min(CONFIG.maxPositions(),
+                        (long) request.promptIds().length + request.maxNewTokens());
+                try (BatchDecoder d = decoder(drafter, probe.bytesFor(tokens - 1 + scratch), 1, Set.of())) {
+                    d.submit(request);
+                    GenerationResult result = d.runToCompletion().get(0);
+                    assertSameOutput(expected.get(request.id()), result);
+                    if (drafter != null) {
+                        assertTrue(result.treeNodes() > result.decodePasses(), request.id() + ": drafted trees");
+                    }
+                }
             }
         }
     }
@@ -276,7 +304,7 @@ class BatchDecoderTest {
             requests.add(request("r" + i, 6, 5, 20 + i)); // 12 slots each
         }
         for (Drafter drafter : new Drafter[] {null, drafter("chain:2"), drafter("static")}) {
-            int slots = 6 + 5 + (drafter == null ? 1 : drafter.maxTreeNodes());
+            int slots = 6 + 5 - 1 + (drafter == null ? 0 : drafter.maxTreeNodes() - 1);
             KvCacheBudget big = new KvCacheBudget(CONFIG, 64L << 20);
             KvCacheBudget tight = new KvCacheBudget(CONFIG, big.bytesFor(slots) * 5 / 2);
             Map<String, GenerationResult> free = new HashMap<>();
