@@ -46,12 +46,13 @@ public record GenerationRequest(String id, int[] promptIds, int maxNewTokens, Sa
         }
         checkLogprobs(logprobs);
         promptIds = promptIds.clone();
-        stopStrings = stopStrings == null ? List.of() : List.copyOf(stopStrings);
-        for (String stop : stopStrings) {
+        stopStrings = stopStrings == null ? List.of() : stopStrings;
+        for (String stop : stopStrings) { // before List.copyOf, which throws a bare NullPointerException on a null
             if (stop == null || stop.isEmpty()) {
                 throw new IllegalArgumentException("request " + id + ": stop strings must be non-empty");
             }
         }
+        stopStrings = List.copyOf(stopStrings);
     }
 
     /** Throws IllegalArgumentException unless {@code logprobs} is {@link #NO_LOGPROBS} or 0 to MAX_LOGPROBS. */

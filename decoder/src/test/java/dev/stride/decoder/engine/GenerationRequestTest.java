@@ -3,6 +3,7 @@ package dev.stride.decoder.engine;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -17,5 +18,13 @@ class GenerationRequestTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new GenerationRequest("r7", new int[] {1}, 5, null, List.of()));
         assertTrue(e.getMessage().contains("r7") && e.getMessage().contains("sampling"), e.getMessage());
+    }
+
+    /** A null among the stop strings gets the same message as an empty one (List.copyOf threw a bare NPE first). */
+    @Test
+    void nullStopStringIsRejectedByName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new GenerationRequest("r8", new int[] {1}, 5, SamplingParams.GREEDY, Arrays.asList("x", null)));
+        assertTrue(e.getMessage().contains("r8") && e.getMessage().contains("stop strings"), e.getMessage());
     }
 }
