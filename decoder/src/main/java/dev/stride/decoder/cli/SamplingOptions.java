@@ -54,13 +54,13 @@ final class SamplingOptions {
             s.maxNewTokens = integer(line, "max_new_tokens");
         }
         if (line.hasNonNull("temperature")) {
-            s.temperature = (float) number(line, "temperature");
+            s.temperature = number(line, "temperature");
         }
         if (line.hasNonNull("top_k")) {
             s.topK = integer(line, "top_k");
         }
         if (line.hasNonNull("top_p")) {
-            s.topP = (float) number(line, "top_p");
+            s.topP = number(line, "top_p");
         }
         if (line.hasNonNull("seed")) {
             s.seed = longInteger(line, "seed");
@@ -99,10 +99,14 @@ final class SamplingOptions {
         return value.longValue();
     }
 
-    private static double number(JsonNode line, String key) {
+    private static float number(JsonNode line, String key) {
         if (!line.get(key).isNumber()) {
             throw new RequestException("invalid_override", key + " must be a number, got " + line.get(key));
         }
-        return line.get(key).asDouble();
+        try {
+            return SamplingParams.narrowed(key, line.get(key).asDouble());
+        } catch (IllegalArgumentException e) {
+            throw new RequestException("invalid_override", e.getMessage());
+        }
     }
 }

@@ -20,6 +20,20 @@ public record SamplingParams(float temperature, int topK, float topP, long seed)
     public static final SamplingParams GREEDY = new SamplingParams(DEFAULT_TEMPERATURE, DEFAULT_TOP_K, DEFAULT_TOP_P,
             DEFAULT_SEED);
 
+    /**
+     * A parameter given as a double (a JSON number, a DOUBLE column) as the float the sampler uses, refused where the
+     * narrowing would change what it means: a nonzero value that rounds to zero (a temperature of 1e-50 would decode
+     * greedily) or a finite one that overflows. Rounding to the nearest float is kept, as every float parameter has it.
+     */
+    public static float narrowed(String name, double value) {
+        float narrowed = (float) value;
+        if (narrowed == 0f && value != 0 || Float.isInfinite(narrowed) && !Double.isInfinite(value)) {
+            throw new IllegalArgumentException(name + " " + value + " is beyond a 32-bit float's range (nonzero "
+                    + "magnitudes from " + Float.MIN_VALUE + " to " + Float.MAX_VALUE + ")");
+        }
+        return narrowed;
+    }
+
     public SamplingParams {
         if (!(temperature >= 0f) || Float.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);

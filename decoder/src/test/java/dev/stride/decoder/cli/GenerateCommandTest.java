@@ -163,6 +163,8 @@ class GenerateCommandTest {
                 "{\"id\": \"seed\", \"prompt\": \"Life is\", \"seed\": 18446744073709551616}",
                 "{\"id\": \"seed\", \"prompt\": \"Life is\", \"seed\": 1.5}",
                 "{\"id\": \"stop\", \"prompt\": \"Life is\", \"stop\": [\"to\", 7]}",
+                "{\"id\": \"temperature\", \"prompt\": \"Life is\", \"temperature\": 1e-50}",
+                "{\"id\": \"top_p\", \"prompt\": \"Life is\", \"top_p\": 1e-50}",
                 "{\"id\": \"fool\", \"prompt\": \"A fool and his money\", \"seed\": 9007199254740993}");
         Generated run = generate("ranges", lines, "--max-new-tokens", "2", "--threads", "2");
         assertEquals(1, run.code());

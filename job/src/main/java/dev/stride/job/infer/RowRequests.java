@@ -66,9 +66,10 @@ final class RowRequests {
             long seed = layout.seed() >= 0 && !row.isNullAt(layout.seed())
                     ? ((Number) row.get(layout.seed())).longValue()
                     : RowSeeds.derive(config.seed(), row.getString(0));
-            sampling = new SamplingParams(floatValue(row, layout.temperature(), config.temperature()),
+            sampling = new SamplingParams(
+                    floatValue(row, layout.temperature(), config.temperature(), JobSchema.TEMPERATURE),
                     intValue(row, layout.topK(), config.topK(), JobSchema.TOP_K),
-                    floatValue(row, layout.topP(), config.topP()), seed);
+                    floatValue(row, layout.topP(), config.topP(), JobSchema.TOP_P), seed);
             stops = stopStrings(row);
             logprobs = intValue(row, layout.logprobs(), config.logprobs(), JobSchema.LOGPROBS);
             GenerationRequest.checkLogprobs(logprobs);
@@ -137,7 +138,8 @@ final class RowRequests {
         return (int) value;
     }
 
-    private static float floatValue(Row row, int index, float fallback) {
-        return index < 0 || row.isNullAt(index) ? fallback : ((Number) row.get(index)).floatValue();
+    private static float floatValue(Row row, int index, float fallback, String name) {
+        return index < 0 || row.isNullAt(index) ? fallback
+                : SamplingParams.narrowed(name, ((Number) row.get(index)).doubleValue());
     }
 }

@@ -1,5 +1,6 @@
 package dev.stride.job.infer;
 
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
@@ -83,6 +84,21 @@ class RowRequestsTest {
         assertError("prompt_too_long: prompt has ", requests, row("a", "word ".repeat(2000), null, null, null));
         // Only StrideGenerator's work rows can have a null id (the job derives one).
         assertError("missing_id: id column 'id' is null", requests, row(null, "Hi", null, null, null));
+    }
+
+    @Test
+    void samplingOverridesThatAFloatCannotHoldAreInvalid() {
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("temperature", DoubleType).add("top_p", DoubleType);
+        RowRequests requests = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString()), RowLayout.of(work, 1, "prompt"), tokenizer, 512);
+        // 1e-50 narrowed to 0: a row asking for sampling was decoded greedily.
+        assertError("invalid_override: temperature 1.0E-50 is beyond a 32-bit float's range", requests,
+                new GenericRowWithSchema(new Object[] {"a", "Hi", 1e-50, null}, work));
+        assertError("invalid_override: top_p 1.0E-50 is beyond a 32-bit float's range", requests,
+                new GenericRowWithSchema(new Object[] {"a", "Hi", null, 1e-50}, work));
+        assertEquals(0.7f, requests.prepare(new GenericRowWithSchema(new Object[] {"a", "Hi", 0.7, null}, work), "0")
+                .request().sampling().temperature());
     }
 
     @Test
