@@ -107,9 +107,9 @@ public final class LaneSum {
      * makes), so it needs no scratch: it runs for every norm of every row.
      *
      * <p>One method from the loads to the sum, taking and returning no vector: a helper that took the partials as
-     * vectors was inlined by the JIT only most of the time. When C2 compiled that helper on its own first, its
-     * code was too big to inline later ("already compiled into a big method"), and every call boxed four vectors
-     * (384 bytes a norm, a JIT state that persisted for the life of the process).
+     * vectors (110 bytes, past what the JIT inlines at any call site) was inlined only most of the time; once, in
+     * CI, it stayed out of line for the life of the process and every norm boxed four vectors (384 bytes). Most
+     * likely C2 had compiled it on its own first and then declined it as "already compiled into a big method".
      */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
         int bound = bound(len);
