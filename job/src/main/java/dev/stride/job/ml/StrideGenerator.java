@@ -28,6 +28,7 @@ import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -165,16 +166,34 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         InputTable.WorkRows work = InputTable.shape(dataset.toDF(), columns, config.promptColumn(),
                 InputTable.column(config.idColumn()).cast("string").as(WORK_ID));
         StructType generated = generatedSchema(columns);
-        return work.rows()
+        Dataset<Row> rows = work.rows()
                 .mapPartitions(new PartitionGenerator(config, work.layout(), progress, columns.logprobs()),
                         Encoders.row(generated))
                 .drop(col(WORK_ID));
+        return withMetadata(rows, withoutWorkId(generated));
+    }
+
+    /**
+     * Puts the columns' metadata back: the row encoder of mapPartitions drops it, and with it the ML attributes that
+     * stages after this one read (VectorAssembler's, StringIndexer's labels). A struct's fields lose theirs too; a
+     * cast to the type that has them (the same shape) restores them.
+     */
+    private static Dataset<Row> withMetadata(Dataset<Row> rows, StructType schema) {
+        return rows.select(Arrays.stream(schema.fields()).map(field -> {
+            Column column = InputTable.column(field.name());
+            if (!rows.schema().apply(field.name()).dataType().equals(field.dataType())) {
+                column = column.cast(field.dataType());
+            }
+            return column.as(field.name(), field.metadata());
+        }).toArray(Column[]::new));
     }
 
     @Override
     public StructType transformSchema(StructType schema) {
-        StructType generated = generatedSchema(JobSchema.validateFrame(schema, config(), getOutputPrefix(),
-                WORK_ID));
+        return withoutWorkId(generatedSchema(JobSchema.validateFrame(schema, config(), getOutputPrefix(), WORK_ID)));
+    }
+
+    private static StructType withoutWorkId(StructType generated) {
         return new StructType(Arrays.copyOfRange(generated.fields(), 1, generated.size()));
     }
 

@@ -15,6 +15,7 @@ import dev.stride.job.TestPrompts;
 import dev.stride.job.io.JobSchema;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -22,10 +23,17 @@ import java.util.stream.Stream;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.MetadataBuilder;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -146,6 +154,43 @@ class StrideGeneratorTest {
                 assertThrows(IllegalArgumentException.class, () -> generator().setStop("a", null)).getMessage());
         assertProblem("StrideGenerator: model " + dir.resolve("none") + ": no directory",
                 generator().setModel(dir.resolve("none").toString()), null);
+    }
+
+    @Test
+    void transformGivesTheSchemaTransformSchemaPromisesAndKeepsTheInputAsItIs() {
+        // ML attributes (what VectorAssembler or StringIndexer write) live in a column's metadata, nested too.
+        Metadata attributes = new MetadataBuilder().putString("ml_attr", "{\"name\":\"prompt\"}").build();
+        StructType nested = new StructType().add("a", DataTypes.IntegerType, false)
+                .add(new StructField("b", DataTypes.StringType, true, attributes));
+        StructType schema = new StructType().add("id", DataTypes.LongType, false)
+                .add("prompt", DataTypes.StringType, true, attributes)
+                .add("s", nested, true, attributes)
+                .add("arr", DataTypes.createArrayType(DataTypes.StringType))
+                .add("m", DataTypes.createMapType(DataTypes.StringType, DataTypes.IntegerType))
+                .add("vec", SQLDataTypes.VectorType(), true, attributes);
+        List<Row> rows = List.of(
+                RowFactory.create(1L, "Hello", RowFactory.create(1, "x"), Arrays.asList("a", null), map("k", 1),
+                        Vectors.dense(1, 2)),
+                RowFactory.create(2L, null, null, null, null, null),
+                RowFactory.create(2L, "Hi", RowFactory.create(3, null), List.of(), map("k", null), Vectors.sparse(3,
+                        new int[] {1}, new double[] {4})));
+        Dataset<Row> frame = spark().createDataFrame(rows, schema).repartition(3);
+        StrideGenerator generator = generator().setMaxNewTokens(2);
+
+        Dataset<Row> transformed = generator.transform(frame);
+        assertEquals(generator.transformSchema(schema).prettyJson(), transformed.schema().prettyJson());
+        assertEquals(generator.transformSchema(schema), transformed.schema());
+        List<Row> kept = transformed.select(frame.columns()[0], Arrays.copyOfRange(frame.columns(), 1, schema.size()))
+                .collectAsList();
+        List<Row> input = frame.collectAsList();
+        assertEquals(new HashSet<>(input), new HashSet<>(kept));
+        assertEquals(rows.size(), kept.size());
+    }
+
+    private static Map<String, Integer> map(String key, Integer value) {
+        Map<String, Integer> map = new java.util.HashMap<>();
+        map.put(key, value);
+        return map;
     }
 
     private void assertProblem(String expected, StrideGenerator generator, StructType schema) {
