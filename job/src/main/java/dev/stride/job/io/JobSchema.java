@@ -179,7 +179,14 @@ public final class JobSchema {
         List<String> outputNames = new ArrayList<>(List.of(output(workId, List.of(), prefix, logprobs)
                 .fieldNames()));
         List<StructField> kept = new ArrayList<>();
-        for (StructField column : input.fields()) {
+        for (int i = 0; i < input.size(); i++) {
+            StructField column = input.fields()[i];
+            // A DataFrame, unlike a Parquet file, may repeat a name (a join's result): every column is selected by
+            // name, and such a name is an ambiguous reference.
+            Arrays.stream(input.fieldNames(), 0, i).filter(column.name()::equalsIgnoreCase).findFirst()
+                    .ifPresent(earlier -> problems.add("input column '" + column.name() + "' has the name of input "
+                            + "column '" + earlier + "' (compared ignoring case, as Spark resolves names); rename "
+                            + "one of them"));
             if (prefix.isEmpty() && column.name().equals(LOGPROBS)) {
                 continue;
             }

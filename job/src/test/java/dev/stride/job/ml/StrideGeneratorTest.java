@@ -157,6 +157,18 @@ class StrideGeneratorTest {
     }
 
     @Test
+    void inputColumnsWhoseNamesRepeatAreRefusedUpFront() {
+        // A join's result may repeat a name; Spark resolves names ignoring case, so "x" and "X" collide as well.
+        StructType schema = new StructType().add("id", "string").add("prompt", "string").add("x", "int")
+                .add("X", "int").add("ID", "string").add("x", "int");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> generator().transformSchema(schema));
+        assertTrue(e.getMessage().contains("input column 'X' has the name of input column 'x'"), e.getMessage());
+        assertTrue(e.getMessage().contains("input column 'ID' has the name of input column 'id'"), e.getMessage());
+        assertTrue(e.getMessage().contains("input column 'x' has the name of input column 'x'"), e.getMessage());
+    }
+
+    @Test
     void transformGivesTheSchemaTransformSchemaPromisesAndKeepsTheInputAsItIs() {
         // ML attributes (what VectorAssembler or StringIndexer write) live in a column's metadata, nested too.
         Metadata attributes = new MetadataBuilder().putString("ml_attr", "{\"name\":\"prompt\"}").build();
