@@ -414,7 +414,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     }
 
     public StrideGenerator setTemperature(double value) {
-        return with(temperature, (float) value);
+        return with(temperature, narrowed(temperature, value));
     }
 
     public StrideGenerator setTopK(int value) {
@@ -422,7 +422,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     }
 
     public StrideGenerator setTopP(double value) {
-        return with(topP, (float) value);
+        return with(topP, narrowed(topP, value));
     }
 
     public StrideGenerator setSeed(long value) {
@@ -473,6 +473,15 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         }
         set(param, value);
         return this;
+    }
+
+    /** The param's float, refused where narrowing changes its meaning (1e-50 would be a greedy temperature of 0). */
+    private static float narrowed(FloatParam param, double value) {
+        try {
+            return SamplingParams.narrowed(param.name(), value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("StrideGenerator: " + e.getMessage(), e);
+        }
     }
 
     private StrideGenerator setOrClear(Param<String> param, String value) {

@@ -157,6 +157,20 @@ class StrideGeneratorTest {
     }
 
     @Test
+    void samplingParamsThatAFloatCannotHoldAreRefusedByName() {
+        // 1e-50 became a temperature of 0: the rows were decoded greedily, silently.
+        assertEquals("StrideGenerator: temperature 1.0E-50 is beyond a 32-bit float's range (nonzero magnitudes from "
+                + Float.MIN_VALUE + " to " + Float.MAX_VALUE + ")",
+                assertThrows(IllegalArgumentException.class, () -> generator().setTemperature(1e-50)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> generator().setTopP(1e-50)).getMessage()
+                .startsWith("StrideGenerator: topP 1.0E-50 is beyond a 32-bit float's range"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> generator().setTemperature(1e39)).getMessage()
+                .startsWith("StrideGenerator: temperature 1.0E39 is beyond a 32-bit float's range"));
+        assertEquals(0.7f, generator().setTemperature(0.7).getTemperature());
+        assertEquals(0f, generator().setTemperature(0).getTemperature());
+    }
+
+    @Test
     void inputColumnsWhoseNamesRepeatAreRefusedUpFront() {
         // A join's result may repeat a name; Spark resolves names ignoring case, so "x" and "X" collide as well.
         StructType schema = new StructType().add("id", "string").add("prompt", "string").add("x", "int")
