@@ -14,7 +14,9 @@ import org.apache.spark.sql.Row;
 
 /**
  * Streams a partition's rows through one {@link BatchDecoder}: up to its capacity in flight, each finished sequence
- * replaced by the next row. Output rows come out in finishing order.
+ * replaced by the next row. Output rows come out in input order, as from any map over a DataFrame (a sorted one stays
+ * sorted): a finished row waits for the rows before it, so at most the rows that finish while the oldest one in
+ * flight runs (max_new_tokens passes of the decoder's capacity) are held.
  *
  * <p>Rows are read and tokenized {@value #ROW_BATCH} at a time, and finished rows go to Spark in groups of as many,
  * because work interleaved one row at a time with forward passes ran cold: the passes evict the tokenizer's tables
@@ -26,8 +28,8 @@ final class ContinuousBatcher implements Iterator<Row> {
     /** Rows prepared together, and the most finished rows held back before they go to Spark together. */
     static final int ROW_BATCH = 16;
 
-    /** A row whose request waits for a free slot of the decoder. */
-    private record Admission(Row row, GenerationRequest request) {
+    /** A row, its place in the partition, and its request, waiting for a free slot of the decoder or in flight. */
+    private record Admission(long place, Row row, GenerationRequest request) {
     }
 
     private final Iterator<Row> input;
@@ -37,9 +39,12 @@ final class ContinuousBatcher implements Iterator<Row> {
     private final PartitionMeter meter;
     private final Runnable onExhausted;
     private final ArrayDeque<Admission> waiting = new ArrayDeque<>();
-    private final Map<String, Row> submitted = new HashMap<>();
+    private final Map<String, Admission> submitted = new HashMap<>();
+    /** Output rows by their place, until every row before them is ready. */
+    private final Map<Long, Row> held = new HashMap<>();
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
     private long admitted;
+    private long released;
     private boolean exhausted;
 
     ContinuousBatcher(Iterator<Row> input, BatchDecoder decoder, RowRequests requests, OutputRows outputs,
@@ -94,7 +99,7 @@ final class ContinuousBatcher implements Iterator<Row> {
             if (next == null) {
                 return;
             }
-            submitted.put(next.request().id(), next.row());
+            submitted.put(next.request().id(), next);
             decoder.submit(next.request());
         }
     }
@@ -103,11 +108,12 @@ final class ContinuousBatcher implements Iterator<Row> {
     private void prepareBatch() {
         for (int i = 0; i < ROW_BATCH && input.hasNext(); i++) {
             Row row = input.next();
-            RowRequests.Prepared prepared = requests.prepare(row, Long.toString(admitted++));
+            long place = admitted++;
+            RowRequests.Prepared prepared = requests.prepare(row, Long.toString(place));
             if (prepared.request() == null) {
-                emit(outputs.failed(row, prepared.error(), prepared.promptTokens()), 0, true);
+                emit(place, outputs.failed(row, prepared.error(), prepared.promptTokens()), 0, true);
             } else {
-                waiting.add(new Admission(row, prepared.request()));
+                waiting.add(new Admission(place, row, prepared.request()));
             }
         }
     }
@@ -115,14 +121,21 @@ final class ContinuousBatcher implements Iterator<Row> {
     private int collectFinished() {
         int count = 0;
         for (GenerationResult result : decoder.drainFinished()) {
-            emit(outputs.completed(submitted.remove(result.id()), result), result.completionTokens(), !result.ok());
+            Admission admission = submitted.remove(result.id());
+            emit(admission.place(), outputs.completed(admission.row(), result), result.completionTokens(),
+                    !result.ok());
             count++;
         }
         return count;
     }
 
-    private void emit(Row row, int completionTokens, boolean failed) {
-        ready.add(row);
+    /** Counts a finished row and hands it, with the held rows after it, to Spark once the rows before it are. */
+    private void emit(long place, Row row, int completionTokens, boolean failed) {
         meter.row(completionTokens, failed);
+        held.put(place, row);
+        for (Row next = held.remove(released); next != null; next = held.remove(released)) {
+            ready.add(next);
+            released++;
+        }
     }
 }

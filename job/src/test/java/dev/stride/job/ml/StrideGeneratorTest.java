@@ -157,6 +157,26 @@ class StrideGeneratorTest {
     }
 
     @Test
+    void rowsKeepTheirOrder() {
+        // The first row runs long, the others finish in a pass or fail at once: they came out first, so a sorted
+        // DataFrame came out unsorted.
+        StructType schema = new StructType().add("id", "int").add("prompt", "string").add("max_new_tokens", "int");
+        List<Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            rows.add(RowFactory.create(i, i % 7 == 3 ? "" : "Hello " + i, i % 10 == 0 ? 12 : 1));
+        }
+        Dataset<Row> frame = spark().createDataFrame(rows, schema);
+        List<Integer> ids = rows.stream().map(row -> row.getInt(0)).toList();
+        StrideGenerator generator = generator().setMaxBatch(2);
+        assertEquals(ids, generator.transform(frame.coalesce(1)).collectAsList().stream()
+                .map(row -> row.getInt(0)).toList());
+        List<Integer> descending = new java.util.ArrayList<>(ids);
+        java.util.Collections.reverse(descending);
+        assertEquals(descending, generator.transform(frame.orderBy(col("id").desc())).collectAsList().stream()
+                .map(row -> row.getInt(0)).toList());
+    }
+
+    @Test
     void samplingParamsThatAFloatCannotHoldAreRefusedByName() {
         // 1e-50 became a temperature of 0: the rows were decoded greedily, silently.
         assertEquals("StrideGenerator: temperature 1.0E-50 is beyond a 32-bit float's range (nonzero magnitudes from "
