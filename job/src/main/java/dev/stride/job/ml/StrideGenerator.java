@@ -207,9 +207,18 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
 
     /** The params as the job's config; bad values are an IllegalArgumentException naming the param. */
     JobConfig config() {
-        if (!isDefined(model)) {
+        if (getModel() == null) {
             throw new IllegalArgumentException("StrideGenerator: set the model param (a model directory)");
         }
+        // copy(extra) (transform(df, paramMap), Pipeline.fit(df, paramMap)), Scala's set and a saved stage's JSON
+        // give values the setters did not check. Of the optional params, null is unset.
+        List<Param<?>> optional = List.of(model, heads, weights, mode);
+        for (Param<?> param : params()) {
+            if (!optional.contains(param) && isDefined(param) && getOrDefault(param) == null) {
+                throw nullParam(param);
+            }
+        }
+        checkStopStrings(getStop());
         try {
             String headsDir = getHeads();
             JobConfig config = new JobConfig(null, null, getModel(), headsDir,
@@ -430,11 +439,17 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     }
 
     public StrideGenerator setStop(String... values) {
-        if (values != null && Arrays.asList(values).contains(null)) {
+        if (values != null) {
+            checkStopStrings(values);
+        }
+        return with(stop, values == null ? null : values.clone());
+    }
+
+    private static void checkStopStrings(String[] values) {
+        if (Arrays.asList(values).contains(null)) {
             throw new IllegalArgumentException("StrideGenerator: stop strings must not be null, got "
                     + Arrays.toString(values));
         }
-        return with(stop, values == null ? null : values.clone());
     }
 
     /** Alternatives per completion token (0 to 20) in a logprobs column; -1 for none. */
@@ -469,7 +484,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
     /** Sets a param that always has a value (the optional ones go through {@link #setOrClear}). */
     private <T> StrideGenerator with(Param<T> param, T value) {
         if (value == null) {
-            throw new IllegalArgumentException("StrideGenerator: " + param.name() + " must not be null");
+            throw nullParam(param);
         }
         set(param, value);
         return this;
@@ -482,6 +497,10 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("StrideGenerator: " + e.getMessage(), e);
         }
+    }
+
+    private static IllegalArgumentException nullParam(Param<?> param) {
+        return new IllegalArgumentException("StrideGenerator: " + param.name() + " must not be null");
     }
 
     private StrideGenerator setOrClear(Param<String> param, String value) {

@@ -25,6 +25,7 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -154,6 +155,32 @@ class StrideGeneratorTest {
                 assertThrows(IllegalArgumentException.class, () -> generator().setStop("a", null)).getMessage());
         assertProblem("StrideGenerator: model " + dir.resolve("none") + ": no directory",
                 generator().setModel(dir.resolve("none").toString()), null);
+    }
+
+    @Test
+    void paramsGivenWithoutTheSettersAreCheckedToo() {
+        // transform(df, paramMap) and Pipeline.fit(df, paramMap) copy the stage with the map's values, which skip
+        // the setters' checks (as do Scala's set(param, value) and a saved stage's JSON). A null outputPrefix was
+        // a bare NullPointerException; a null tree or model passed transformSchema.
+        StrideGenerator generator = generator();
+        Map<org.apache.spark.ml.param.Param<?>, String> problems = Map.of(
+                generator.outputPrefix(), "StrideGenerator: outputPrefix must not be null",
+                generator.tree(), "StrideGenerator: tree must not be null",
+                generator.device(), "StrideGenerator: device must not be null",
+                generator.promptColumn(), "StrideGenerator: promptColumn must not be null",
+                generator.stop(), "StrideGenerator: stop must not be null",
+                generator.model(), "StrideGenerator: set the model param (a model directory)");
+        problems.forEach((param, expected) -> {
+            StrideGenerator copy = generator.copy(new ParamMap().put(param.w(null)));
+            assertEquals(expected, assertThrows(IllegalArgumentException.class,
+                    () -> copy.transformSchema(TestPrompts.SCHEMA)).getMessage(), param.name());
+        });
+        StrideGenerator nullStop = generator.copy(new ParamMap().put(generator.stop(), new String[] {"a", null}));
+        assertEquals("StrideGenerator: stop strings must not be null, got [a, null]", assertThrows(
+                IllegalArgumentException.class, () -> nullStop.transformSchema(TestPrompts.SCHEMA)).getMessage());
+        // Optional params given as null are unset.
+        StrideGenerator noHeads = generator.copy(new ParamMap().put(generator.heads().w(null)));
+        assertEquals(generator.transformSchema(TestPrompts.SCHEMA), noHeads.transformSchema(TestPrompts.SCHEMA));
     }
 
     @Test
