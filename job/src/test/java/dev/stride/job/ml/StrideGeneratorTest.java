@@ -158,6 +158,19 @@ class StrideGeneratorTest {
     }
 
     @Test
+    void theSameRowsWhateverThePartitioning() {
+        // Repeated ids (the same seed, so the same row twice), partitions left empty and a frame without rows.
+        Dataset<Row> frame = prompts().union(prompts().limit(2));
+        StrideGenerator generator = generator().setTemperature(0.8).setMaxNewTokens(4);
+        List<Row> together = comparable(generator.transform(frame.coalesce(1)));
+        assertEquals(TestPrompts.all().size() + 2, together.size());
+        JobRuns.assertSameRows(together, comparable(generator.transform(frame.repartition(24))));
+        Dataset<Row> none = generator.transform(frame.repartition(3).filter(lit(false)));
+        assertEquals(generator.transformSchema(frame.schema()), none.schema());
+        assertEquals(0, none.count());
+    }
+
+    @Test
     void paramsGivenWithoutTheSettersAreCheckedToo() {
         // transform(df, paramMap) and Pipeline.fit(df, paramMap) copy the stage with the map's values, which skip
         // the setters' checks (as do Scala's set(param, value) and a saved stage's JSON). A null outputPrefix was
