@@ -2,6 +2,7 @@ package dev.stride.decoder.tensor;
 
 import dev.stride.decoder.safetensors.DType;
 import dev.stride.decoder.safetensors.TensorStore;
+import java.util.List;
 
 /**
  * How a model's weights are held for inference, chosen once per weights file from its size. Every layout gives
@@ -57,6 +58,14 @@ public enum WeightLayout {
      */
     public static final String PROPERTY = "stride.weights";
 
+    /** The choices {@code --weights} and {@code -D}{@link #PROPERTY} take. */
+    public static final List<String> CHOICES = List.of("auto", "packed", "streamed", "q8", "q8-keep-head");
+
+    /** {@link #CHOICES} for a message: "auto, packed, streamed, q8 or q8-keep-head". */
+    public static String choicesText() {
+        return String.join(", ", CHOICES.subList(0, CHOICES.size() - 1)) + " or " + CHOICES.get(CHOICES.size() - 1);
+    }
+
     /**
      * Safetensors metadata key that {@code stride import-gguf} sets to {@code Q8_0} when it wrote 8-bit blocks as
      * their exact float32 values: {@code auto} then holds the model as {@code q8}, which gets those blocks back
@@ -92,7 +101,7 @@ public enum WeightLayout {
             case "auto" -> "Q8_0".equals(store.metadata().get(SOURCE_QUANTIZATION)) ? Q8 : small ? panels
                     : halfBytes > 0 && bytes <= HEAP_SHARE * maxHeapBytes ? halfPanels : STREAMED;
             default -> throw new IllegalArgumentException("--weights / -D" + PROPERTY + "=" + pinned
-                    + ": expected auto, packed, streamed, q8 or q8-keep-head");
+                    + ": expected " + choicesText());
         };
     }
 

@@ -4,6 +4,7 @@ import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.SamplingParams;
+import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.job.cluster.TaskSpread;
 import java.io.Serializable;
 import java.util.List;
@@ -75,6 +76,11 @@ public record JobConfig(String input, String output, String model, String heads,
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
             throw new IllegalArgumentException(names.of("device") + " must be cpu, auto, cuda or cuda:N, got "
                     + device);
+        }
+        // On the driver: where an executor loads the model, each of a StrideGenerator's tasks failed in turn.
+        if (weights != null && !WeightLayout.CHOICES.contains(weights)) {
+            throw new IllegalArgumentException(names.of("weights") + " must be " + WeightLayout.choicesText()
+                    + ", got " + weights);
         }
         if (stop.stream().anyMatch(String::isEmpty)) {
             throw new IllegalArgumentException(names.of("stop") + " strings must be non-empty, got " + stop);

@@ -145,6 +145,9 @@ class StrideGeneratorTest {
                 generator().setDevice("gpu"), prompts);
         assertProblem("StrideGenerator: top_p must be in (0, 1]", generator().setTopP(0), prompts);
         assertProblem("id column 'key' is missing", generator().setIdColumn("key"), prompts);
+        // It was left to the executors: every task failed as it loaded the model.
+        assertProblem("StrideGenerator: weights must be auto, packed, streamed, q8 or q8-keep-head, got bogus",
+                generator().setWeights("bogus"), prompts);
         Map<String, java.util.function.Consumer<StrideGenerator>> nullSetters = Map.of(
                 "outputPrefix", g -> g.setOutputPrefix(null), "idColumn", g -> g.setIdColumn(null),
                 "promptColumn", g -> g.setPromptColumn(null), "tree", g -> g.setTree(null),
