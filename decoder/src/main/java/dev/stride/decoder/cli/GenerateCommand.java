@@ -65,6 +65,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        refuseOutputOntoInput();
         try (Engine engine = Engine.load(decoding.engineOptions());
              Writer out = output == null
                      ? new PrintWriter(new OutputStreamWriter(new FilterOutputStream(System.out) {
@@ -93,6 +94,15 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             out.flush();
             return allOk ? 0 : 1;
+        }
+    }
+
+    /** Opening --output truncates it before --input is read: the same file would lose its prompts. */
+    private void refuseOutputOntoInput() throws IOException {
+        if (output != null && prompts.input != null && Files.exists(output) && Files.exists(prompts.input)
+                && Files.isSameFile(output, prompts.input)) {
+            throw new IllegalArgumentException("--output " + output + " is the --input file " + prompts.input
+                    + ": writing the results would erase the prompts; give another --output");
         }
     }
 

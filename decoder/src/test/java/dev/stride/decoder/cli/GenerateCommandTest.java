@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.stride.decoder.testing.CliRuns;
 import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.Fixtures.Reference;
 import java.io.ByteArrayOutputStream;
@@ -351,6 +352,20 @@ class GenerateCommandTest {
             assertEquals(2, StrideCli.run("no-such-command"));
         } finally {
             System.setErr(originalErr);
+        }
+    }
+
+    /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
+    @Test
+    void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
+        String line = "{\"id\": \"a\", \"prompt\": \"Life is\"}\n";
+        Path input = Files.writeString(tmp.resolve("same.jsonl"), line);
+        Path link = Files.createSymbolicLink(tmp.resolve("link.jsonl"), input);
+        for (Path output : List.of(input, link)) {
+            String err = CliRuns.expecting(1, "generate", "--model", fixture(), "--input", input.toString(),
+                    "--output", output.toString(), "--max-new-tokens", "2", "--threads", "1");
+            assertTrue(err.contains("stride: --output " + output) && err.contains("--input file " + input), err);
+            assertEquals(line, Files.readString(input), "the prompts are kept");
         }
     }
 
