@@ -69,7 +69,8 @@ public final class BenchCommand implements Callable<Integer> {
             + " already cached before the measured rows, where attention's share grows (default: ${DEFAULT-VALUE}).")
     int prefix;
 
-    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default).")
+    @Option(names = "--temperature", defaultValue = "0", converter = FloatConverter.class,
+            description = "0 = greedy (default).")
     float temperature;
 
     @Option(names = "--stop-at-eos", description = "End each sequence at end-of-sequence, as generate and the Spark"

@@ -16,13 +16,14 @@ final class SamplingOptions {
     int maxNewTokens;
 
     @Option(names = "--temperature", defaultValue = "" + SamplingParams.DEFAULT_TEMPERATURE,
-            description = "0 = greedy (default).")
+            converter = FloatConverter.class, description = "0 = greedy (default).")
     float temperature;
 
     @Option(names = "--top-k", defaultValue = "" + SamplingParams.DEFAULT_TOP_K, description = "0 = off (default).")
     int topK;
 
-    @Option(names = "--top-p", defaultValue = "" + SamplingParams.DEFAULT_TOP_P, description = "1 = off (default).")
+    @Option(names = "--top-p", defaultValue = "" + SamplingParams.DEFAULT_TOP_P, converter = FloatConverter.class,
+            description = "1 = off (default).")
     float topP;
 
     @Option(names = "--seed", defaultValue = "" + SamplingParams.DEFAULT_SEED,

@@ -355,6 +355,25 @@ class GenerateCommandTest {
         }
     }
 
+    /**
+     * Real-valued flags that a 32-bit float cannot hold are usage errors naming the flag: picocli's own conversion
+     * made --temperature 1e-50 a temperature of 0, decoding greedily, and --top-p 1e39 a top-p of Infinity.
+     */
+    @Test
+    void floatFlagsBeyondAFloatsRangeAreUsageErrors() {
+        String output = tmp.resolve("o.jsonl").toString();
+        String[][] cases = {
+            {"--temperature", "1e-50"}, {"--top-p", "1e-50"}, {"--top-p", "1e39"},
+        };
+        for (String[] bad : cases) {
+            String err = CliRuns.expecting(2, "generate", "--model", fixture(), "--prompt", "Life is", bad[0], bad[1],
+                    "--output", output, "--max-new-tokens", "2", "--threads", "1");
+            assertTrue(err.contains("'" + bad[0] + "'") && err.contains(bad[1]), err);
+        }
+        String err = CliRuns.expecting(2, "bench", "--model", fixture(), "--temperature", "1e-50", "--threads", "1");
+        assertTrue(err.contains("'--temperature'") && err.contains("1e-50"), err);
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
