@@ -292,6 +292,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                     + " the model's projection have no weights of their own; give --layers 1 or more");
         }
         // Training settings are checked now, not after data generation (a negative clip would flip the gradient).
+        requirePositive("--steps", steps);
+        requirePositive("--batch-size", batchSize);
         requireFinite("--lr", learningRate, false);
         requireFinite("--max-grad-norm", maxGradNorm, false);
         requireFinite("--weight-decay", weightDecay, true);
@@ -301,14 +303,16 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         }
         refuseModelDirectory();
         // What the measurement after training needs is checked now, not after the whole training run.
-        if (evalMaxNewTokens < 1) {
-            throw new IllegalArgumentException("--eval-max-new-tokens " + evalMaxNewTokens + ": expected 1 or more");
-        }
-        if (evalMaxBatch < 1) {
-            throw new IllegalArgumentException("--eval-max-batch " + evalMaxBatch + ": expected 1 or more");
-        }
+        requirePositive("--eval-max-new-tokens", evalMaxNewTokens);
+        requirePositive("--eval-max-batch", evalMaxBatch);
         if (evalTrees != null) {
             evalTrees.forEach(this::checkEvalTree);
+        }
+    }
+
+    private static void requirePositive(String option, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(option + " " + value + ": expected 1 or more");
         }
     }
 

@@ -82,6 +82,20 @@ class TrainHeadsInputsTest {
         }
     }
 
+    /** Step and batch counts are checked with the other options, by name, before the output directory is made. */
+    @Test
+    void nonPositiveStepsOrBatchSizeAreRefusedByNameBeforeAnythingRuns(@TempDir Path dir) {
+        String[][] cases = {{"--steps", "0"}, {"--steps", "-5"}, {"--batch-size", "0"}};
+        for (String[] bad : cases) {
+            Path out = dir.resolve("heads");
+            List<String> args = new ArrayList<>(Arrays.asList(tinyTraining(Fixtures.modelDir(), out)));
+            args.set(args.indexOf(bad[0]) + 1, bad[1]);
+            String err = runFailing(args.toArray(new String[0]));
+            assertTrue(err.contains("stride: " + bad[0] + " " + bad[1] + ": expected 1 or more"), err);
+            assertFalse(Files.exists(out), bad[0] + " " + bad[1] + ": refused before the output directory is made");
+        }
+    }
+
     /** Shared-projection heads without layers have no weights of their own: the loader would refuse them. */
     @Test
     void sharedProjectionWithoutLayersIsRefusedBeforeTraining(@TempDir Path dir) {
