@@ -6,6 +6,7 @@ import dev.stride.decoder.compute.VectorOps;
 import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.decoder.model.Model;
+import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.mtp.DraftVocabulary;
 import dev.stride.decoder.mtp.HeadsWriter;
 import dev.stride.decoder.mtp.TreeSpecs;
@@ -183,6 +184,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 EngineOptions.DEFAULT_KV_CACHE_BYTES, weights.choice));
              ComputePool pool = new ComputePool(threadCount)) {
             Model base = engine.model();
+            requireHeapFor(base.config());
             report.put("weight_layout", engine.weightLayout());
             String fingerprint = fingerprint(engine.weightLayout());
             List<int[]> trainIds = TrainingPrompts.tokenize(engine, trainText, prompts);
@@ -313,6 +315,19 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     private static void requirePositive(String option, int value) {
         if (value < 1) {
             throw new IllegalArgumentException(option + " " + value + ": expected 1 or more");
+        }
+    }
+
+    /** Heads whose training state outgrows the heap would run out of memory only after the data generation. */
+    private void requireHeapFor(ModelConfig config) {
+        double bytes = HeadModel.trainingBytes(heads, layers, config.hiddenSize(), config.vocabSize(),
+                sharedProjection);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "--heads %d --layers %d: training them holds"
+                    + " at least %.0f MB (weights, transposes, gradients and optimizer moments for hidden size %d and"
+                    + " vocabulary %d), more than the heap's %d MB (-Xmx); train fewer heads or layers", heads, layers,
+                    bytes / (1 << 20), config.hiddenSize(), config.vocabSize(), heap >> 20));
         }
     }
 

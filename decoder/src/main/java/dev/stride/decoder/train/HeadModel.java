@@ -56,6 +56,19 @@ public final class HeadModel {
         }
     }
 
+    /**
+     * Bytes that training such heads holds at least: the weights, their transposes, the gradients and AdamW's two
+     * moments (the shared projection and its transpose once). In double: absurd counts would overflow a long.
+     */
+    public static double trainingBytes(int heads, int layers, int hidden, int vocab, boolean sharedProjection) {
+        double projection = (double) vocab * hidden;
+        double blocks = (double) layers * hidden * hidden;
+        double trainable = (double) heads * (blocks + (double) layers * hidden + (sharedProjection ? 0 : projection));
+        double transposes = (double) heads * (blocks + (sharedProjection ? 0 : projection));
+        double frozen = sharedProjection ? 2 * projection : 0;
+        return Float.BYTES * (4 * trainable + transposes + frozen);
+    }
+
     /** All-zero weights without transposes: gradient and moment buffers. */
     public static HeadModel zeros(int heads, int layers, int hidden, int vocab) {
         return new HeadModel(heads, layers, hidden, vocab, false, false);
