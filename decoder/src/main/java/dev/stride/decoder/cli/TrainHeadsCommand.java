@@ -318,16 +318,25 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         }
     }
 
-    /** Heads whose training state outgrows the heap would run out of memory only after the data generation. */
+    /**
+     * Heads or batches whose training state outgrows the heap, or a batch whose logits outgrow one array, would fail
+     * only after the data generation.
+     */
     private void requireHeapFor(ModelConfig config) {
-        double bytes = HeadModel.trainingBytes(heads, layers, config.hiddenSize(), config.vocabSize(),
-                sharedProjection);
+        int hidden = config.hiddenSize();
+        int vocab = config.vocabSize();
+        String options = "--heads " + heads + " --layers " + layers + " --batch-size " + batchSize;
+        if ((long) batchSize * Math.max(hidden, vocab) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(options + ": a batch's logits (" + batchSize + " rows of vocabulary "
+                    + vocab + ") do not fit in one array (or the heap); give a smaller --batch-size");
+        }
+        double bytes = HeadModel.trainingBytes(heads, layers, hidden, vocab, sharedProjection, batchSize);
         long heap = Runtime.getRuntime().maxMemory();
         if (bytes > heap) {
-            throw new IllegalArgumentException(String.format(Locale.ROOT, "--heads %d --layers %d: training them holds"
-                    + " at least %.0f MB (weights, transposes, gradients and optimizer moments for hidden size %d and"
-                    + " vocabulary %d), more than the heap's %d MB (-Xmx); train fewer heads or layers", heads, layers,
-                    bytes / (1 << 20), config.hiddenSize(), config.vocabSize(), heap >> 20));
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: training holds at least %.0f MB"
+                    + " (weights, transposes, gradients, optimizer moments and a batch's logits for hidden size %d"
+                    + " and vocabulary %d), more than the heap's %d MB (-Xmx); train fewer heads or layers, or"
+                    + " smaller batches", options, bytes / (1 << 20), hidden, vocab, heap >> 20));
         }
     }
 

@@ -58,15 +58,18 @@ public final class HeadModel {
 
     /**
      * Bytes that training such heads holds at least: the weights, their transposes, the gradients and AdamW's two
-     * moments (the shared projection and its transpose once). In double: absurd counts would overflow a long.
+     * moments (the shared projection and its transpose once), and a batch of {@code batchSize} rows' logits and
+     * activations. In double: absurd counts would overflow a long.
      */
-    public static double trainingBytes(int heads, int layers, int hidden, int vocab, boolean sharedProjection) {
+    public static double trainingBytes(int heads, int layers, int hidden, int vocab, boolean sharedProjection,
+                                       int batchSize) {
         double projection = (double) vocab * hidden;
         double blocks = (double) layers * hidden * hidden;
         double trainable = (double) heads * (blocks + (double) layers * hidden + (sharedProjection ? 0 : projection));
         double transposes = (double) heads * (blocks + (sharedProjection ? 0 : projection));
         double frozen = sharedProjection ? 2 * projection : 0;
-        return Float.BYTES * (4 * trainable + transposes + frozen);
+        double batch = (double) batchSize * (2.0 * vocab + (2.0 * layers + 4) * hidden);
+        return Float.BYTES * (4 * trainable + transposes + frozen + batch);
     }
 
     /** All-zero weights without transposes: gradient and moment buffers. */

@@ -97,19 +97,21 @@ class TrainHeadsInputsTest {
     }
 
     /**
-     * Heads whose training state cannot fit in the heap are refused by name before the data is generated: --heads
-     * 100000 ran out of memory allocating them, after the whole data generation, and took the JVM down.
+     * Heads or batches whose training state cannot fit in the heap are refused by name before the data is generated:
+     * --heads 100000 ran out of memory allocating them, after the whole data generation, and took the JVM down;
+     * --batch-size 20000000 overflowed a batch buffer's int size (NegativeArraySizeException).
      */
     @Test
     void headsTooLargeForTheHeapAreRefusedBeforeTheData(@TempDir Path dir) {
-        String[][] cases = {{"--heads", "100000"}, {"--layers", "100000"}};
+        String[][] cases = {{"--heads", "100000"}, {"--layers", "100000"}, {"--batch-size", "20000000"}};
         for (String[] bad : cases) {
             List<String> args = new ArrayList<>(Arrays.asList(tinyTraining(Fixtures.modelDir(), dir.resolve("heads"))));
             args.addAll(List.of("--layers", "1", "--draft-vocabulary"));
             args.set(args.indexOf(bad[0]) + 1, bad[1]);
             String err = runFailing(args.toArray(new String[0]));
             assertTrue(err.contains("stride: --heads " + args.get(args.indexOf("--heads") + 1) + " --layers "
-                    + args.get(args.indexOf("--layers") + 1)) && err.contains("heap"), err);
+                    + args.get(args.indexOf("--layers") + 1) + " --batch-size "
+                    + args.get(args.indexOf("--batch-size") + 1) + ": ") && err.contains("heap"), err);
             assertFalse(err.contains("generating"), "refused before the data is generated: " + err);
         }
     }
