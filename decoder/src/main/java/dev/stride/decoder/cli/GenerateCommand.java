@@ -9,6 +9,7 @@ import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.GenerationResult;
 import dev.stride.decoder.engine.PromptRequests;
 import dev.stride.decoder.engine.RequestException;
+import dev.stride.decoder.engine.TextLines;
 import dev.stride.decoder.engine.TokenLogprob;
 import dev.stride.decoder.tokenizer.ChatMessage;
 import java.io.FilterOutputStream;
@@ -131,7 +132,7 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             return jobs;
         }
-        List<String> lines = Files.readAllLines(prompts.input, StandardCharsets.UTF_8);
+        List<String> lines = TextLines.read(prompts.input);
         int index = 0;
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n);

@@ -3,9 +3,8 @@ package dev.stride.decoder.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.TextLines;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +27,7 @@ public final class TrainingPrompts {
         }
         List<String> lines;
         try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            lines = TextLines.read(file);
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read prompts: " + e, e);
         }

@@ -374,6 +374,24 @@ class GenerateCommandTest {
         assertTrue(err.contains("'--temperature'") && err.contains("1e-50"), err);
     }
 
+    /**
+     * Input as editors save it: a UTF-8 byte-order mark (Windows Notepad), CRLF line ends, no newline after the last
+     * line. Every line is a prompt with its id; the mark made the first line 'not JSON'.
+     */
+    @Test
+    void aByteOrderMarkCrlfAndAMissingFinalNewlineAreRead() throws IOException {
+        Path input = Files.writeString(tmp.resolve("bom.jsonl"), "\uFEFF{\"id\": \"a\", \"prompt\": \"Life is\"}\r\n"
+                + "{\"id\": \"b\", \"prompt\": \"You will be\"}\r\n{\"id\": \"c\", \"prompt\": \"Life is\"}");
+        Path output = tmp.resolve("bom.out.jsonl");
+        String err = CliRuns.expecting(0, "generate", "--model", fixture(), "--input", input.toString(), "--output",
+                output.toString(), "--max-new-tokens", "2", "--threads", "1");
+        List<JsonNode> rows = readJsonl(output);
+        assertEquals(3, rows.size(), err);
+        assertGreedyRow(rows.get(0), "a", "Life is", 2);
+        assertGreedyRow(rows.get(1), "b", "You will be", 2);
+        assertGreedyRow(rows.get(2), "c", "Life is", 2);
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {

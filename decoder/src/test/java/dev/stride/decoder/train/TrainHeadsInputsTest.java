@@ -29,6 +29,15 @@ class TrainHeadsInputsTest {
         assertEquals(List.of("Life is", "Never"), TrainingPrompts.read(text));
     }
 
+    /** A UTF-8 byte-order mark is no part of the first prompt: it made a text prompt start with U+FEFF. */
+    @Test
+    void aByteOrderMarkIsNotPartOfTheFirstPrompt(@TempDir Path dir) throws IOException {
+        Path jsonl = Files.writeString(dir.resolve("p.jsonl"), "\uFEFF{\"prompt\": \"Life is\"}\r\n");
+        Path text = Files.writeString(dir.resolve("p.txt"), "\uFEFFLife is\r\nNever");
+        assertEquals(List.of("Life is"), TrainingPrompts.read(jsonl));
+        assertEquals(List.of("Life is", "Never"), TrainingPrompts.read(text));
+    }
+
     @Test
     void emptyOrUnsupportedPromptFilesAreRejected(@TempDir Path dir) throws IOException {
         Path empty = Files.writeString(dir.resolve("empty.jsonl"), "\n\n");

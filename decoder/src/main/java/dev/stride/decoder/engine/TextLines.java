@@ -1,0 +1,26 @@
+package dev.stride.decoder.engine;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Prompt files as lines of UTF-8 text, the way editors save them. */
+public final class TextLines {
+
+    /** The UTF-8 byte-order mark Windows editors put before the text: no part of the first line. */
+    private static final char BYTE_ORDER_MARK = '\uFEFF';
+
+    private TextLines() {
+    }
+
+    /** The file's lines (CRLF or LF ends, the last one optional), without a leading byte-order mark. */
+    public static List<String> read(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (!lines.isEmpty() && !lines.get(0).isEmpty() && lines.get(0).charAt(0) == BYTE_ORDER_MARK) {
+            lines.set(0, lines.get(0).substring(1));
+        }
+        return lines;
+    }
+}
