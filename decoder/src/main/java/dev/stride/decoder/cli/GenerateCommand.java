@@ -67,6 +67,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         refuseOutputOntoInput();
+        // Read before the model loads and before --output is opened, which empties it.
+        List<String> lines = prompts.input == null ? null : TextLines.read(prompts.input);
         try (Engine engine = Engine.load(decoding.engineOptions());
              Writer out = output == null
                      ? new PrintWriter(new OutputStreamWriter(new FilterOutputStream(System.out) {
@@ -81,7 +83,7 @@ public final class GenerateCommand implements Callable<Integer> {
                          }
                      }, StandardCharsets.UTF_8))
                      : Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
-            List<Job> jobs = readJobs(engine);
+            List<Job> jobs = readJobs(engine, lines);
             Map<Integer, GenerationResult> results = decode(engine, jobs);
             boolean allOk = true;
             for (int i = 0; i < jobs.size(); i++) {
@@ -124,7 +126,8 @@ public final class GenerateCommand implements Callable<Integer> {
         return results;
     }
 
-    private List<Job> readJobs(Engine engine) throws IOException {
+    /** @param lines the --input file's lines, or null for --prompt texts */
+    private List<Job> readJobs(Engine engine, List<String> lines) {
         List<Job> jobs = new ArrayList<>();
         if (prompts.prompts != null) {
             for (int i = 0; i < prompts.prompts.size(); i++) {
@@ -132,7 +135,6 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             return jobs;
         }
-        List<String> lines = TextLines.read(prompts.input);
         int index = 0;
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n);

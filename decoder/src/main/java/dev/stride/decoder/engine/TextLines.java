@@ -1,8 +1,10 @@
 package dev.stride.decoder.engine;
 
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -15,9 +17,23 @@ public final class TextLines {
     private TextLines() {
     }
 
-    /** The file's lines (CRLF or LF ends, the last one optional), without a leading byte-order mark. */
-    public static List<String> read(Path file) throws IOException {
-        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    /**
+     * The file's lines (CRLF or LF ends, the last one optional), without a leading byte-order mark.
+     *
+     * @throws IllegalArgumentException naming the file and what is wrong: the JDK's own messages are the bare path
+     *                                  (no such file) or 'Input length = 1' (not UTF-8)
+     */
+    public static List<String> read(Path file) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + ": no such file", e);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException(file + ": not UTF-8 text", e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read: " + e, e);
+        }
         if (!lines.isEmpty() && !lines.get(0).isEmpty() && lines.get(0).charAt(0) == BYTE_ORDER_MARK) {
             lines.set(0, lines.get(0).substring(1));
         }

@@ -25,12 +25,7 @@ public final class TrainingPrompts {
             throw new IllegalArgumentException(file + ": Parquet prompts are not read here; convert them to JSONL"
                     + " ({\"prompt\": ...} per line) with the Spark job's sample converter first");
         }
-        List<String> lines;
-        try {
-            lines = TextLines.read(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read prompts: " + e, e);
-        }
+        List<String> lines = TextLines.read(file);
         boolean jsonl = name.endsWith(".jsonl") || name.endsWith(".json");
         ObjectMapper json = new ObjectMapper();
         List<String> prompts = new ArrayList<>();

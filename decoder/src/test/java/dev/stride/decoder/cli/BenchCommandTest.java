@@ -130,7 +130,7 @@ class BenchCommandTest {
         Path notJson = Files.writeString(tmp.resolve("not-json.jsonl"), "{\"prompt\": \"Life is\"}\n\n{\"prompt\":\n");
         Path missing = tmp.resolve("missing.jsonl");
         Map<Path, String> expected = Map.of(noPrompt, noPrompt + " line 2", notJson, notJson + " line 3", missing,
-                missing + ": cannot read");
+                missing + ": no such file");
         for (Map.Entry<Path, String> input : expected.entrySet()) {
             String err = runFailing(1, "bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
                     "--input", input.getKey().toString(), "--max-new-tokens", "2", "--threads", "1", "--tree",

@@ -392,6 +392,25 @@ class GenerateCommandTest {
         assertGreedyRow(rows.get(2), "c", "Life is", 2);
     }
 
+    /**
+     * An --input that is missing or not UTF-8 is named with what is wrong, before --output is opened: the error was
+     * the bare path or 'Input length = 1' (no file named), and the output file had already been emptied.
+     */
+    @Test
+    void anUnreadableInputIsNamedAndTheOutputKept() throws IOException {
+        Path output = Files.writeString(tmp.resolve("kept.jsonl"), "earlier results\n");
+        Path missing = tmp.resolve("absent.jsonl");
+        Path latin1 = Files.write(tmp.resolve("latin1.jsonl"),
+                "{\"prompt\": \"caf\u00e9\"}\n".getBytes(StandardCharsets.ISO_8859_1));
+        String[][] cases = {{missing.toString(), "no such file"}, {latin1.toString(), "not UTF-8"}};
+        for (String[] bad : cases) {
+            String err = CliRuns.expecting(1, "generate", "--model", fixture(), "--input", bad[0], "--output",
+                    output.toString(), "--max-new-tokens", "2", "--threads", "1");
+            assertTrue(err.contains("stride: " + bad[0] + ": " + bad[1]), err);
+            assertEquals("earlier results\n", Files.readString(output), "the output is untouched");
+        }
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
