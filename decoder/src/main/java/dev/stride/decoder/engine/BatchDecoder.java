@@ -43,12 +43,13 @@ public final class BatchDecoder implements AutoCloseable {
     private final ArrayDeque<GenerationRequest> queue = new ArrayDeque<>();
     private final List<Sequence> running = new ArrayList<>();
     private final List<GenerationResult> finished = new ArrayList<>();
-    // Drafting inputs, one slot per sequence in flight, reused every step.
+    // Drafting inputs, one slot per sequence in flight, reused every step. Grown to the sequences drafting, not sized
+    // by maxBatch: that is a bound (2^31 - 1 would overflow the hidden states' size), not what runs.
     private final List<Sequence> drafting = new ArrayList<>();
-    private final float[] draftHidden;
-    private final int[] draftDepth;
-    private final DraftState[] draftStates;
-    private final DraftTree[] draftTrees;
+    private float[] draftHidden = new float[0];
+    private int[] draftDepth = new int[0];
+    private DraftState[] draftStates = new DraftState[0];
+    private DraftTree[] draftTrees = new DraftTree[0];
     private long lastDraftNanos = -1; // time the last drafting took, while its trees await their pass
     private int stepTokens; // tokens the sequences' verifications yielded this step
     private int[] pathScratch = new int[8];
@@ -67,10 +68,6 @@ public final class BatchDecoder implements AutoCloseable {
         this.sampler = new CoupledSampler(transformer.config().vocabSize());
         this.logprobs = new LogprobCalculator(transformer.config().vocabSize());
         this.out = transformer.newOutput();
-        this.draftHidden = new float[maxBatch * hiddenSize];
-        this.draftDepth = new int[maxBatch];
-        this.draftStates = new DraftState[maxBatch];
-        this.draftTrees = new DraftTree[maxBatch];
     }
 
     public int capacity() {
@@ -298,6 +295,12 @@ public final class BatchDecoder implements AutoCloseable {
 
     private void draft() {
         int n = drafting.size();
+        if (draftDepth.length < n) {
+            draftHidden = new float[n * hiddenSize];
+            draftDepth = new int[n];
+            draftStates = new DraftState[n];
+            draftTrees = new DraftTree[n];
+        }
         for (int i = 0; i < n; i++) {
             Sequence seq = drafting.get(i);
             System.arraycopy(out.hidden(), out.hiddenOffset(seq.passRow), draftHidden, i * hiddenSize, hiddenSize);

@@ -411,6 +411,30 @@ class GenerateCommandTest {
         }
     }
 
+    /**
+     * --max-batch bounds the sequences in flight, it does not allocate them: 2147483647 failed as 'stride: -192' (an
+     * overflowed array size) and 100000000 ran out of memory, before any prompt was decoded.
+     */
+    @Test
+    void aHugeMaxBatchDecodesLikeTheDefault() throws IOException {
+        List<String> lines = List.of("{\"id\": \"fool\", \"prompt\": \"A fool and his money\"}",
+                "{\"id\": \"will\", \"prompt\": \"You will be\"}");
+        Path heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads");
+        for (String batch : new String[] {"2147483647", "100000000"}) {
+            Generated plain = generate("plain" + batch, lines, "--max-new-tokens", "6", "--threads", "1",
+                    "--max-batch", batch);
+            assertEquals(0, plain.code());
+            assertGreedyRow(plain.rows().get(0), "fool", "A fool and his money", 6);
+            assertGreedyRow(plain.rows().get(1), "will", "You will be", 6);
+            Generated multi = generate("multi" + batch, lines, "--max-new-tokens", "6", "--threads", "1",
+                    "--max-batch", batch, "--heads", heads.toString(), "--tree", "chain:2");
+            assertEquals(0, multi.code());
+            for (int i = 0; i < lines.size(); i++) {
+                assertEquals(plain.rows().get(i).get("completion_ids"), multi.rows().get(i).get("completion_ids"));
+            }
+        }
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
