@@ -188,6 +188,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             report.put("weight_layout", engine.weightLayout());
             String fingerprint = fingerprint(engine.weightLayout());
             List<int[]> trainIds = TrainingPrompts.tokenize(engine, trainText, prompts);
+            // Tokenized now: a prompt too long for the context would otherwise surface after the whole training.
+            List<int[]> evalPromptIds = evalText == null ? null
+                    : TrainingPrompts.tokenize(engine, evalText, evalPrompts);
             long t0 = System.nanoTime();
             List<TokenSequence> sequences;
             if (resume && checkpoint.hasSequences()) {
@@ -223,8 +226,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             long t3 = System.nanoTime();
             heldOutEval = trainer.evaluate(corpus.heldOutPositions());
             headWeights = trainer.headWeights();
-            evalIds = evalText != null ? TrainingPrompts.tokenize(engine, evalText, evalPrompts)
-                    : heldOutPrompts(corpus);
+            evalIds = evalPromptIds != null ? evalPromptIds : heldOutPrompts(corpus);
             long t4 = System.nanoTime();
             dataSection(report, corpus, trainText.size(), evalIds.size());
             trainingSection(report, threadCount, firstStep, trainer);

@@ -125,6 +125,16 @@ class TrainHeadsInputsTest {
         }
     }
 
+    /** An evaluation prompt too long for the context is refused before the data generation, not after training. */
+    @Test
+    void anEvaluationPromptTooLongIsRefusedBeforeTraining(@TempDir Path dir) throws IOException {
+        Path eval = Files.writeString(dir.resolve("eval.txt"), "Life is\n" + "x ".repeat(3000) + "\n");
+        String err = runFailing(tinyTraining(Fixtures.modelDir(), dir.resolve("heads"), "--eval-prompts",
+                eval.toString()));
+        assertTrue(err.contains("stride: " + eval + ": prompt 'x x x"), err);
+        assertFalse(err.contains("generating"), "refused before the data is generated: " + err);
+    }
+
     /** Shared-projection heads without layers have no weights of their own: the loader would refuse them. */
     @Test
     void sharedProjectionWithoutLayersIsRefusedBeforeTraining(@TempDir Path dir) {
