@@ -2,11 +2,14 @@ package dev.stride.decoder.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.stride.decoder.engine.GenerationRequest;
+import dev.stride.decoder.engine.PromptRequests;
 import dev.stride.decoder.engine.RequestException;
 import dev.stride.decoder.engine.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
 /** Generation parameters; JSONL lines may override each one by its snake_case name. */
 final class SamplingOptions {
@@ -37,6 +40,20 @@ final class SamplingOptions {
             description = "Report each completion token's log-probability and its N most likely alternatives "
                     + "(0-20; default: off).")
     int logprobs;
+
+    /**
+     * The flags' own values, checked before the model loads: a bad one would fail every prompt, each as an
+     * invalid_override of a key its line never set. The check's messages start with the JSON key, which is the
+     * flag's name in snake_case.
+     */
+    void validate(CommandLine cli) {
+        try {
+            PromptRequests.parameters(maxNewTokens, temperature, topK, topP, seed, stop, logprobs);
+        } catch (RequestException e) {
+            String key = e.getMessage().split(" ", 2)[0];
+            throw new ParameterException(cli, "--" + key.replace('_', '-') + ": " + e.getMessage());
+        }
+    }
 
     /** A copy with a JSONL line's overrides applied; wrong types are an invalid_override error. */
     SamplingOptions withOverrides(JsonNode line) {

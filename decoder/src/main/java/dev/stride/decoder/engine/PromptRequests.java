@@ -20,6 +20,18 @@ public final class PromptRequests {
                                           List<ChatMessage> messages, boolean chat, int maxNewTokens,
                                           float temperature, int topK, float topP, long seed, List<String> stops,
                                           int logprobs) {
+        SamplingParams sampling = parameters(maxNewTokens, temperature, topK, topP, seed, stops, logprobs);
+        int[] ids = tokens(tokenizer, prompt, messages, chat);
+        return new GenerationRequest(id, ids, maxNewTokens, sampling, stops, false, logprobs);
+    }
+
+    /**
+     * Checks a request's parameters, each error message starting with the parameter's snake_case name.
+     *
+     * @throws RequestException kind invalid_override
+     */
+    public static SamplingParams parameters(int maxNewTokens, float temperature, int topK, float topP, long seed,
+                                            List<String> stops, int logprobs) {
         SamplingParams sampling;
         try {
             sampling = new SamplingParams(temperature, topK, topP, seed);
@@ -37,8 +49,7 @@ public final class PromptRequests {
         } catch (IllegalArgumentException e) {
             throw new RequestException("invalid_override", e.getMessage());
         }
-        int[] ids = tokens(tokenizer, prompt, messages, chat);
-        return new GenerationRequest(id, ids, maxNewTokens, sampling, stops, false, logprobs);
+        return sampling;
     }
 
     private static int[] tokens(StrideTokenizer tokenizer, String prompt, List<ChatMessage> messages, boolean chat) {

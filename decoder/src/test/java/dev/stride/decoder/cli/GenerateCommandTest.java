@@ -435,6 +435,26 @@ class GenerateCommandTest {
         }
     }
 
+    /**
+     * Sampling flags out of range are usage errors naming the flag and its value, found before the model loads: each
+     * prompt failed instead, as an invalid_override of a key its line never set.
+     */
+    @Test
+    void samplingFlagsOutOfRangeAreUsageErrors() {
+        String[][] cases = {
+            {"--max-new-tokens", "0"}, {"--temperature", "-1.5"}, {"--temperature", "NaN"}, {"--top-k", "-1"},
+            {"--top-p", "0.0"}, {"--logprobs", "21"}, {"--stop", ""},
+        };
+        Path output = tmp.resolve("flags.jsonl");
+        for (String[] bad : cases) {
+            String err = CliRuns.expecting(2, "generate", "--model", fixture(), "--prompt", "Life is", "--output",
+                    output.toString(), "--threads", "1", bad[0], bad[1]);
+            assertTrue(err.startsWith(bad[0] + ": " + bad[0].substring(2).replace('-', '_') + " "), err);
+            assertTrue(bad[1].isEmpty() || err.contains("got " + bad[1]), err);
+            assertFalse(Files.exists(output), "refused before the output is opened");
+        }
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
