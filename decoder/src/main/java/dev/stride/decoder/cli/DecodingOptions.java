@@ -48,10 +48,17 @@ final class DecodingOptions {
     }
 
     DecodingMode decodingMode() {
-        return DecodingMode.resolve(mode, heads != null);
+        try {
+            return DecodingMode.resolve(mode, heads != null);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--mode " + mode + ": expected ar or mtp", e);
+        }
     }
 
     DecoderOptions decoderOptions() {
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("--max-batch " + maxBatch + ": expected 1 or more");
+        }
         return new DecoderOptions(decodingMode(), tree, maxBatch);
     }
 }

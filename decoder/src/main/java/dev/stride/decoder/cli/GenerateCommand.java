@@ -75,7 +75,9 @@ public final class GenerateCommand implements Callable<Integer> {
         refuseOutputOntoInput();
         // Read before the model loads and before --output is opened, which empties it.
         List<String> lines = prompts.input == null ? null : TextLines.read(prompts.input);
+        // The decoder is made before --output is opened: its options may still be refused.
         try (Engine engine = Engine.load(decoding.engineOptions());
+             BatchDecoder decoder = engine.newDecoder(decoding.decoderOptions());
              Writer out = output == null
                      ? new PrintWriter(new OutputStreamWriter(new FilterOutputStream(System.out) {
                          @Override
@@ -90,7 +92,7 @@ public final class GenerateCommand implements Callable<Integer> {
                      }, StandardCharsets.UTF_8))
                      : Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             List<Job> jobs = readJobs(engine, lines);
-            Map<Integer, GenerationResult> results = decode(engine, jobs);
+            Map<Integer, GenerationResult> results = decode(decoder, jobs);
             boolean allOk = true;
             for (int i = 0; i < jobs.size(); i++) {
                 Job job = jobs.get(i);
@@ -116,18 +118,16 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /** Results by line index: ids come from the input and need not be unique. */
-    private Map<Integer, GenerationResult> decode(Engine engine, List<Job> jobs) {
+    private static Map<Integer, GenerationResult> decode(BatchDecoder decoder, List<Job> jobs) {
         Map<Integer, GenerationResult> results = new LinkedHashMap<>();
-        try (BatchDecoder decoder = engine.newDecoder(decoding.decoderOptions())) {
-            for (int i = 0; i < jobs.size(); i++) {
-                GenerationRequest r = jobs.get(i).request();
-                if (r != null) {
-                    decoder.submit(r.withId(String.valueOf(i)));
-                }
+        for (int i = 0; i < jobs.size(); i++) {
+            GenerationRequest r = jobs.get(i).request();
+            if (r != null) {
+                decoder.submit(r.withId(String.valueOf(i)));
             }
-            for (GenerationResult result : decoder.runToCompletion()) {
-                results.put(Integer.valueOf(result.id()), result);
-            }
+        }
+        for (GenerationResult result : decoder.runToCompletion()) {
+            results.put(Integer.valueOf(result.id()), result);
         }
         return results;
     }

@@ -455,6 +455,26 @@ class GenerateCommandTest {
         }
     }
 
+    /**
+     * Decoding options refused by the decoder (--max-batch, --mode, --tree) leave an existing --output as it was, and
+     * name the flag: the output was emptied first, and --max-batch 0 was 'max batch must be > 0'.
+     */
+    @Test
+    void badDecodingOptionsLeaveTheOutputAlone() throws IOException {
+        Path output = Files.writeString(tmp.resolve("kept.jsonl"), "earlier results\n");
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        String[][] cases = {{"--max-batch", "0"}, {"--mode", "fast"}, {"--heads", heads, "--tree", "bogus"}};
+        for (String[] bad : cases) {
+            List<String> args = new ArrayList<>(List.of("generate", "--model", fixture(), "--prompt", "Life is",
+                    "--output", output.toString(), "--threads", "1"));
+            args.addAll(List.of(bad));
+            String err = CliRuns.expecting(1, args.toArray(String[]::new));
+            String flag = bad[bad.length - 2] + " " + bad[bad.length - 1];
+            assertTrue(err.contains("stride: " + flag), err);
+            assertEquals("earlier results\n", Files.readString(output), flag + ": the output is untouched");
+        }
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
