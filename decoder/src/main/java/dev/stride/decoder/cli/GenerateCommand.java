@@ -19,6 +19,7 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -78,19 +79,7 @@ public final class GenerateCommand implements Callable<Integer> {
         // The decoder is made before --output is opened: its options may still be refused.
         try (Engine engine = Engine.load(decoding.engineOptions());
              BatchDecoder decoder = engine.newDecoder(decoding.decoderOptions());
-             Writer out = output == null
-                     ? new PrintWriter(new OutputStreamWriter(new FilterOutputStream(System.out) {
-                         @Override
-                         public void write(byte[] b, int off, int len) throws IOException {
-                             out.write(b, off, len);
-                         }
-
-                         @Override
-                         public void close() throws IOException {
-                             flush(); // standard output belongs to the caller: never close it
-                         }
-                     }, StandardCharsets.UTF_8))
-                     : Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+             Writer out = openOutput()) {
             List<Job> jobs = readJobs(engine, lines);
             Map<Integer, GenerationResult> results = decode(decoder, jobs);
             boolean allOk = true;
@@ -105,6 +94,31 @@ public final class GenerateCommand implements Callable<Integer> {
             }
             out.flush();
             return allOk ? 0 : 1;
+        }
+    }
+
+    /** --output, or standard output, which belongs to the caller: closing the writer never closes it. */
+    private Writer openOutput() {
+        if (output == null) {
+            return new PrintWriter(new OutputStreamWriter(new FilterOutputStream(System.out) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    flush();
+                }
+            }, StandardCharsets.UTF_8));
+        }
+        try {
+            return Files.newBufferedWriter(output, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("--output " + output + ": no such directory "
+                    + output.toAbsolutePath().getParent(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--output " + output + ": cannot write: " + e, e);
         }
     }
 

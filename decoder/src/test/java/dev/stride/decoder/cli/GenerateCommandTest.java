@@ -475,6 +475,19 @@ class GenerateCommandTest {
         }
     }
 
+    /** An --output that cannot be written is named with why: the error was the bare path. */
+    @Test
+    void anUnwritableOutputIsNamedWithWhy() {
+        Path noDirectory = tmp.resolve("no/such/o.jsonl");
+        String err = CliRuns.expecting(1, "generate", "--model", fixture(), "--prompt", "Life is", "--output",
+                noDirectory.toString(), "--max-new-tokens", "2", "--threads", "1");
+        assertTrue(err.contains("stride: --output " + noDirectory + ": no such directory " + noDirectory.getParent()),
+                err);
+        err = CliRuns.expecting(1, "generate", "--model", fixture(), "--prompt", "Life is", "--output",
+                tmp.toString(), "--max-new-tokens", "2", "--threads", "1");
+        assertTrue(err.contains("stride: --output " + tmp + ": cannot write: "), err);
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
