@@ -88,12 +88,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintStream out = System.out;
-        if (promptCount < 1) {
-            throw new ParameterException(spec.commandLine(), "--prompts " + promptCount + ": expected 1 or more");
-        }
-        if (repeat < 1) {
-            throw new ParameterException(spec.commandLine(), "--repeat " + repeat + ": expected 1 or more");
-        }
+        requireAtLeastOne("--prompts", promptCount);
+        requireAtLeastOne("--repeat", repeat);
+        requireAtLeastOne("--max-new-tokens", maxNewTokens);
+        requireAtLeastOne("--max-batch", decoding.maxBatch);
         if (sweepTrees != null && sweepTrees.stream().distinct().count() < sweepTrees.size()) {
             throw new IllegalArgumentException("--trees " + String.join(",", sweepTrees) + ": a tree is named twice");
         }
@@ -126,6 +124,12 @@ public final class BenchCommand implements Callable<Integer> {
             int identical = identicalRows(arResults, mtpResults);
             report(engine, out, requests.size(), identical, ar, mtp, mtpResults, bandwidth);
             return identical == requests.size() ? 0 : 1;
+        }
+    }
+
+    private void requireAtLeastOne(String option, int value) {
+        if (value < 1) {
+            throw new ParameterException(spec.commandLine(), option + " " + value + ": expected 1 or more");
         }
     }
 

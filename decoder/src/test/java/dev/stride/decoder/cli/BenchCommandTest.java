@@ -122,6 +122,20 @@ class BenchCommandTest {
         }
     }
 
+    /**
+     * --max-new-tokens and --max-batch below 1 are usage errors too: they failed after the model loaded and the
+     * memory bandwidth was measured, as 'request 0000: max_new_tokens must be > 0' or 'max batch must be > 0'.
+     */
+    @Test
+    void maxNewTokensOrMaxBatchBelowOneIsAUsageError() {
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        for (String option : new String[] {"--max-new-tokens", "--max-batch"}) {
+            String err = runFailing(2, "bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
+                    "--prompts", "1", "--repeat", "1", "--threads", "1", "--tree", "chain:1", option, "0");
+            assertTrue(err.startsWith(option + " 0: expected 1 or more"), err);
+        }
+    }
+
     /** A prompt file's bad line is reported with the file and the line's number; a missing file is an error too. */
     @Test
     void aBadInputLineNamesTheFileAndTheLine(@TempDir Path tmp) throws IOException {
