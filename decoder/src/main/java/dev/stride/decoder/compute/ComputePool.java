@@ -88,10 +88,16 @@ public final class ComputePool implements AutoCloseable {
         return Runtime.getRuntime().availableProcessors();
     }
 
+    /**
+     * Most threads a pool starts: beyond any CPU count this runs on, where more threads only wait; a count like
+     * 2^31 - 1 would otherwise end in an OutOfMemoryError.
+     */
+    public static final int MAX_THREADS = 1024;
+
     /** The threads a {@code --threads} value asks for: the value itself, or {@link #defaultThreads()} for 0. */
     public static int threadsFor(int requested) {
-        if (requested < 0) {
-            throw new IllegalArgumentException("--threads " + requested + ": expected 0 (all CPUs) or more");
+        if (requested < 0 || requested > MAX_THREADS) {
+            throw new IllegalArgumentException("--threads " + requested + ": expected 0 (all CPUs) to " + MAX_THREADS);
         }
         return requested > 0 ? requested : defaultThreads();
     }

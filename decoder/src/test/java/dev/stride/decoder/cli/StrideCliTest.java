@@ -67,6 +67,20 @@ class StrideCliTest {
                 Files.readString(heads.resolve("draft_vocabulary.json")), "the list is kept");
     }
 
+    /**
+     * A --threads count no machine has is refused by name: 2147483647 threw an OutOfMemoryError ('Requested array size
+     * exceeds VM limit') out of the command line, a stack trace instead of a message.
+     */
+    @Test
+    void absurdThreadCountsAreRefused(@TempDir Path tmp) {
+        String model = Fixtures.modelDir().toString();
+        for (String threads : new String[] {"2147483647", "1025"}) {
+            assertRefused("--threads " + threads + ": expected 0 (all CPUs) to 1024", "generate", "--model", model,
+                    "--prompt", "Life is", "--output", tmp.resolve("o.jsonl").toString(), "--max-new-tokens", "2",
+                    "--threads", threads);
+        }
+    }
+
     /** Runs the CLI expecting exit code 1 and an error that contains {@code expected}. */
     private static void assertRefused(String expected, String... args) {
         String text = CliRuns.expecting(1, args);
