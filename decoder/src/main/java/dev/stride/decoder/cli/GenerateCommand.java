@@ -170,6 +170,12 @@ public final class GenerateCommand implements Callable<Integer> {
                         + " is not JSON: " + e.getMessage()));
                 continue;
             }
+            if (node.hasNonNull("id") && !node.get("id").isValueNode()) {
+                // asText() would make it "": a row nobody could match to its line
+                jobs.add(new Job(fallbackId, null, "invalid_input: " + prompts.input + " line " + (n + 1)
+                        + ": id must be a string or a number, got " + node.get("id")));
+                continue;
+            }
             String id = node.hasNonNull("id") ? node.get("id").asText() : fallbackId;
             jobs.add(job(engine, id, node.hasNonNull("prompt") ? node.get("prompt").asText() : null,
                     messages(node), node));

@@ -488,6 +488,22 @@ class GenerateCommandTest {
         assertTrue(err.contains("stride: --output " + tmp + ": cannot write: "), err);
     }
 
+    /**
+     * An id that is an object or an array fails its line naming the id: Jackson's asText() made it "", so the row
+     * came back under an empty id, decoded as if nothing were wrong.
+     */
+    @Test
+    void anIdThatIsNoStringOrNumberFailsItsLine() throws IOException {
+        List<String> lines = List.of("{\"id\": {\"user\": 7}, \"prompt\": \"Life is\"}",
+                "{\"id\": [1, 2], \"prompt\": \"Life is\"}", "{\"id\": 7.5, \"prompt\": \"Life is\"}");
+        Generated run = generate("ids", lines, "--max-new-tokens", "2", "--threads", "1");
+        assertEquals(1, run.code());
+        assertFailedRow(run.rows().get(0), "0", "invalid_input");
+        assertTrue(run.rows().get(0).get("error").asText().contains("{\"user\":7}"), run.rows().get(0).toString());
+        assertFailedRow(run.rows().get(1), "1", "invalid_input");
+        assertGreedyRow(run.rows().get(2), "7.5", "Life is", 2);
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
