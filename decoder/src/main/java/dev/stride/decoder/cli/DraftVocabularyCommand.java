@@ -60,7 +60,7 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
     WeightsOption weights = new WeightsOption();
 
     @Option(names = "--force", description = "Replace a draft vocabulary the heads directory already has (it is"
-            + " removed before the heads load, so a damaged one is replaced too).")
+            + " removed before the heads load, so a damaged one is replaced too; a run that fails puts it back).")
     boolean force;
 
     @Override
@@ -73,7 +73,9 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
             throw new IllegalArgumentException(file + " exists (give --force to replace it)");
         }
         List<String> texts = TrainingPrompts.read(prompts);
-        boolean replaced = Files.deleteIfExists(file); // first: the heads below load without the list they replace
+        // Removed first, so the heads below load without the list they replace; put back if this run fails.
+        byte[] earlier = Files.exists(file) ? Files.readAllBytes(file) : null;
+        boolean replaced = Files.deleteIfExists(file);
         long[] counts;
         // Loading the heads with the model checks that they belong to it (the list is for their vocabulary).
         try (Engine engine = Engine.load(new EngineOptions(model, heads, threadCount, "cpu",
@@ -84,6 +86,11 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
             for (TokenSequence sequence : sequences) {
                 sequence.countContinuation(counts);
             }
+        } catch (RuntimeException e) {
+            if (earlier != null) {
+                Files.write(file, earlier);
+            }
+            throw e;
         }
         DraftVocabulary vocabulary = DraftVocabulary.of(counts);
         if (vocabulary == null) {

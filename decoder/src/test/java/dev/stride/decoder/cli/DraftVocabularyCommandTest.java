@@ -81,6 +81,28 @@ class DraftVocabularyCommandTest {
         assertEquals(references.size() * (long) REFERENCE_TOKENS, DraftVocabulary.read(heads, 2048).countedTokens());
     }
 
+    /**
+     * A --force run that fails leaves the earlier list in place: it was deleted before the heads loaded, so a prompt
+     * too long for the context (found after loading) left the heads with no list at all.
+     */
+    @Test
+    void aFailedForcedRunKeepsTheEarlierList() throws IOException {
+        Path heads = headsDir();
+        Path file = heads.resolve(DraftVocabulary.FILE);
+        Files.writeString(file, "earlier");
+        Path prompts = Files.writeString(tmp.resolve("long.txt"), "Life is\n" + "x ".repeat(3000) + "\n");
+        PrintStream originalErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            assertEquals(1, run(heads, prompts, 2, "--force"));
+        } finally {
+            System.setErr(originalErr);
+        }
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains(prompts + ": prompt 'x x x"), err.toString());
+        assertEquals("earlier", Files.readString(file), "the earlier list is kept");
+    }
+
     private int run(Path heads, Path prompts, int samples, String... more) {
         String[] args = {"draft-vocabulary", "--model", Fixtures.modelDir().toString(), "--heads", heads.toString(),
             "--prompts", prompts.toString(), "--samples", String.valueOf(samples), "--greedy-share", "1",
