@@ -1,5 +1,6 @@
 package dev.stride.job;
 
+import dev.stride.decoder.cli.FloatConverter;
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.GenerationRequest;
@@ -76,7 +77,7 @@ public final class RunCommand implements Callable<Integer> {
     private int maxNewTokens;
 
     @Option(names = "--temperature", defaultValue = "" + SamplingParams.DEFAULT_TEMPERATURE, paramLabel = "T",
-            description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
+            converter = FloatConverter.class, description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
     private float temperature;
 
     @Option(names = "--top-k", defaultValue = "" + SamplingParams.DEFAULT_TOP_K, paramLabel = "K",
@@ -84,7 +85,7 @@ public final class RunCommand implements Callable<Integer> {
     private int topK;
 
     @Option(names = "--top-p", defaultValue = "" + SamplingParams.DEFAULT_TOP_P, paramLabel = "P",
-            description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE})")
+            converter = FloatConverter.class, description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE})")
     private float topP;
 
     @Option(names = "--seed", defaultValue = "" + SamplingParams.DEFAULT_SEED, paramLabel = "SEED",

@@ -6,9 +6,10 @@ import picocli.CommandLine.TypeConversionException;
 
 /**
  * Parses a float flag the way JSON lines are read: as a double, refused where the float would change its meaning.
- * picocli's own conversion rounds silently: --temperature 1e-50 became 0 (greedy), --top-p 1e39 Infinity.
+ * picocli's own conversion rounds silently: --temperature 1e-50 became 0 (greedy), --top-p 1e39 Infinity. Also
+ * the Spark job's converter for the same flags.
  */
-final class FloatConverter implements ITypeConverter<Float> {
+public final class FloatConverter implements ITypeConverter<Float> {
 
     @Override
     public Float convert(String value) {

@@ -151,6 +151,17 @@ class RowRequestsTest {
         assertEquals(JobConfig.NO_LOGPROBS, RunCommand.parse("--output", "out", "--model", "m").logprobs());
     }
 
+    @Test
+    void floatOptionsAFloatCannotHoldAreUsageErrors() {
+        // picocli's own conversion made --temperature 1e-50 a 0 (greedy) and --top-p 1e39 Infinity.
+        for (List<String> bad : List.of(List.of("--temperature", "1e-50"), List.of("--top-p", "1e39"))) {
+            String message = assertThrows(ParameterException.class, () -> RunCommand.parse("--output", "out",
+                    "--model", "m", bad.get(0), bad.get(1))).getMessage();
+            assertTrue(message.contains(bad.get(0)) && message.contains("beyond a 32-bit float's range"), message);
+        }
+        assertEquals(0.7f, RunCommand.parse("--output", "out", "--model", "m", "--temperature", "0.7").temperature());
+    }
+
     private static void assertError(String expectedStart, RowRequests requests, Row row) {
         RowRequests.Prepared prepared = requests.prepare(row, "0");
         assertNull(prepared.request());
