@@ -77,7 +77,8 @@ public final class RunCommand implements Callable<Integer> {
     private int maxNewTokens;
 
     @Option(names = "--temperature", defaultValue = "" + SamplingParams.DEFAULT_TEMPERATURE, paramLabel = "T",
-            converter = FloatConverter.class, description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
+            converter = FloatConverter.class,
+            description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
     private float temperature;
 
     @Option(names = "--top-k", defaultValue = "" + SamplingParams.DEFAULT_TOP_K, paramLabel = "K",
