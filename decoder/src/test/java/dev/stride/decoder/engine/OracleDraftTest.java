@@ -44,33 +44,13 @@ class OracleDraftTest {
             Map<Integer, Integer> stepByHidden = new HashMap<>();
             int[] plainTokens = plainGreedy(transformer, prompt, maxNew, stepByHidden);
 
-            Drafter oracle = new Drafter() {
-                @Override
-                public int maxTokensPerPass() {
-                    return DEPTH + 1;
-                }
-
-                @Override
-                public int maxTreeNodes() {
-                    return 2 * DEPTH + 1;
-                }
-
-                @Override
-                public DraftState newState() {
-                    return new DraftState(DEPTH);
-                }
-
+            Drafter oracle = new TruthDrafter(DEPTH, config.vocabSize()) {
                 @Override
                 public void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees) {
                     int h = config.hiddenSize();
                     for (int i = 0; i < n; i++) {
                         Integer step = stepByHidden.get(Arrays.hashCode(Arrays.copyOfRange(hidden, i * h, (i + 1) * h)));
-                        int parent = 0;
-                        for (int d = 1; d <= Math.min(DEPTH, maxDepth[i]) && step != null && step + d < maxNew; d++) {
-                            int truth = plainTokens[step + d];
-                            trees[i].addChild(parent, (truth + 1) % config.vocabSize());
-                            parent = trees[i].addChild(parent, truth);
-                        }
+                        draftTruth(trees[i], plainTokens, step, maxDepth[i]);
                     }
                 }
             };

@@ -41,7 +41,7 @@ class ReplayDraftEdgeTest {
      * Records, per sequence (numbered in admission order), which step each drafting hidden state belongs to while
      * drafting nothing; in replay, drafts from such a state the tokens that followed it, each beside a wrong sibling.
      */
-    private static final class Recorder implements Drafter {
+    private static final class Recorder extends TruthDrafter {
         final List<Map<Integer, Integer>> steps = new ArrayList<>();
         final Map<DraftState, Integer> sequences = new HashMap<>();
         final int hiddenSize;
@@ -49,22 +49,13 @@ class ReplayDraftEdgeTest {
         boolean replay;
 
         Recorder(int hiddenSize) {
+            super(DEPTH, VOCAB);
             this.hiddenSize = hiddenSize;
         }
 
         @Override
-        public int maxTokensPerPass() {
-            return DEPTH + 1;
-        }
-
-        @Override
-        public int maxTreeNodes() {
-            return 2 * DEPTH + 1;
-        }
-
-        @Override
         public DraftState newState() {
-            DraftState state = new DraftState(DEPTH);
+            DraftState state = super.newState();
             sequences.put(state, sequences.size());
             if (!replay) {
                 steps.add(new HashMap<>());
@@ -81,14 +72,7 @@ class ReplayDraftEdgeTest {
                     steps.get(seq).put(key, steps.get(seq).size());
                     continue;
                 }
-                Integer step = steps.get(seq).get(key);
-                int[] future = futures[seq];
-                int parent = 0;
-                for (int d = 1; d <= Math.min(DEPTH, maxDepth[i]) && step != null && step + d < future.length; d++) {
-                    int truth = future[step + d];
-                    trees[i].addChild(parent, (truth + 1) % VOCAB);
-                    parent = trees[i].addChild(parent, truth);
-                }
+                draftTruth(trees[i], futures[seq], steps.get(seq).get(key), maxDepth[i]);
             }
         }
     }
