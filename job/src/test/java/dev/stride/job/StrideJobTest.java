@@ -517,6 +517,9 @@ class StrideJobTest {
         assertEquals(2, result.exitCode());
         assertTrue(result.stderr().contains("--max-batch must be >= 1, got 0") && result.stderr().contains("Usage:"),
                 result.stderr());
+        CliResult threads = cli("--output", dir.resolve("out").toString(), "--threads", "1025");
+        assertEquals(2, threads.exitCode());
+        assertTrue(threads.stderr().contains("--threads must be <= 1024, got 1025"), threads.stderr());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.stride.job.config;
 
+import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.GenerationRequest;
@@ -72,6 +73,11 @@ public record JobConfig(String input, String output, String model, String heads,
                     + GenerationRequest.MAX_LOGPROBS + ", got " + logprobs);
         }
         requireAtLeast(0, threads, names.of("threads"));
+        // On the driver, so a run is refused once instead of failing in every task where the engine starts.
+        if (threads > ComputePool.MAX_THREADS) {
+            throw new IllegalArgumentException(names.of("threads") + " must be <= " + ComputePool.MAX_THREADS
+                    + ", got " + threads);
+        }
         requireAtLeast(0, partitions, names.of("partitions"));
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
             throw new IllegalArgumentException(names.of("device") + " must be cpu, auto, cuda or cuda:N, got "
