@@ -168,9 +168,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         DType headsDtype = DType.parse(dtype.toUpperCase(Locale.ROOT), "--dtype");
         validate();
         int threadCount = ComputePool.threadsFor(threads);
-        prepareOutput(out);
         List<String> trainText = prompts == null ? List.of() : TrainingPrompts.read(prompts);
         List<String> evalText = evalPrompts == null ? null : TrainingPrompts.read(evalPrompts);
+        prepareOutput(out); // after the inputs, so a refused run leaves no empty directory behind
         trainText = withoutEvalPrompts(trainText, evalText, log);
         TrainingReport report = new TrainingReport();
         report.put("command_line", commandLine());

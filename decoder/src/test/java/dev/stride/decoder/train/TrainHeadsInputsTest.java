@@ -54,9 +54,15 @@ class TrainHeadsInputsTest {
     @Test
     void commandReportsAnEmptyPromptFileByPath(@TempDir Path dir) throws IOException {
         Path empty = Files.writeString(dir.resolve("prompts.txt"), "");
-        String err = runFailing("train-heads", "--model", Fixtures.modelDir().toString(), "--out",
-                dir.resolve("heads").toString(), "--prompts", empty.toString());
+        Path out = dir.resolve("heads");
+        String err = runFailing("train-heads", "--model", Fixtures.modelDir().toString(), "--out", out.toString(),
+                "--prompts", empty.toString());
         assertTrue(err.contains(empty.toString()) && err.contains("no prompts"), err);
+        assertFalse(Files.exists(out), "refused before the output directory is made");
+        err = runFailing("train-heads", "--model", Fixtures.modelDir().toString(), "--out", out.toString(),
+                "--eval-prompts", empty.toString());
+        assertTrue(err.contains(empty.toString()) && err.contains("no prompts"), err);
+        assertFalse(Files.exists(out), "--eval-prompts: refused before the output directory is made");
     }
 
     @Test
