@@ -69,7 +69,8 @@ public final class RunCommand implements Callable<Integer> {
     private String mode;
 
     @Option(names = "--tree", defaultValue = DecoderOptions.DEFAULT_TREE, paramLabel = "SPEC",
-            description = "Candidate tree for mtp: auto, chain:K, nodes:N or file:PATH (default: ${DEFAULT-VALUE})")
+            description = "Candidate tree for mtp: auto, static, chain:K, nodes:N or file:PATH"
+                    + " (default: ${DEFAULT-VALUE})")
     private String tree;
 
     @Option(names = "--max-new-tokens", defaultValue = "" + GenerationRequest.DEFAULT_MAX_NEW_TOKENS, paramLabel = "N",

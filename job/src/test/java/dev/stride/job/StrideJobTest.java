@@ -520,6 +520,9 @@ class StrideJobTest {
         CliResult threads = cli("--output", dir.resolve("out").toString(), "--threads", "1025");
         assertEquals(2, threads.exitCode());
         assertTrue(threads.stderr().contains("--threads must be <= 1024, got 1025"), threads.stderr());
+        CliResult tree = cli("--output", dir.resolve("out").toString(), "--mode", "ar", "--tree", "bogus");
+        assertEquals(2, tree.exitCode());
+        assertTrue(tree.stderr().contains("--tree bogus: expected auto, static"), tree.stderr());
     }
 
     @Test

@@ -1,10 +1,12 @@
 package dev.stride.decoder.engine;
 
+import dev.stride.decoder.mtp.TreeSpecs;
+
 /**
  * How a {@link BatchDecoder} decodes.
  *
  * @param mode plain or multi-token
- * @param tree candidate tree spec for multi-token decoding: auto, chain:K, nodes:N or file:PATH
+ * @param tree candidate tree spec for multi-token decoding: auto, static, chain:K, nodes:N or file:PATH
  * @param maxBatch most sequences in flight at once
  */
 public record DecoderOptions(DecodingMode mode, String tree, int maxBatch) {
@@ -18,5 +20,6 @@ public record DecoderOptions(DecodingMode mode, String tree, int maxBatch) {
         if (maxBatch <= 0) {
             throw new IllegalArgumentException("max batch must be > 0, got " + maxBatch);
         }
+        TreeSpecs.checkForm(tree);
     }
 }

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * Parses {@code --tree} values: {@code auto} (sized from the measured pass cost, see {@link CostAwareTree}), {@code chain:K}, {@code nodes:N}, {@code static} (the built-in
- * default tree) or {@code file:PATH} (a JSON list of index paths such as {@code [[0], [1], [0, 0]]}).
+ * Parses {@code --tree} values: {@code auto} (sized from the measured pass cost, see {@link CostAwareTree}),
+ * {@code chain:K}, {@code nodes:N}, {@code static} (the built-in default tree) or {@code file:PATH} (a JSON list of
+ * index paths such as {@code [[0], [1], [0, 0]]}).
  */
 public final class TreeSpecs {
 
@@ -24,6 +25,33 @@ public final class TreeSpecs {
     };
 
     private TreeSpecs() {
+    }
+
+    /**
+     * Refuses a spec no heads could make sense of: an unknown kind, a count that is not positive, a file without a
+     * path. Checked wherever a tree is given, so a typo is named even by a run that decodes plainly; the heads' depth
+     * and a file's contents are {@link #parse}'s to check.
+     */
+    public static void checkForm(String spec) {
+        checkForm(spec, "--tree");
+    }
+
+    /** {@link #checkForm(String)} with the errors naming {@code option} (a job's or a DataFrame param's name). */
+    public static void checkForm(String spec, String option) {
+        if (spec == null || spec.isBlank() || spec.equals("auto") || spec.equals("static")) {
+            return;
+        }
+        int colon = spec.indexOf(':');
+        String value = colon < 0 ? "" : spec.substring(colon + 1);
+        switch (colon < 0 ? spec : spec.substring(0, colon)) {
+            case "chain", "nodes" -> positive(value, option + " " + spec);
+            case "file" -> {
+                if (value.isBlank()) {
+                    throw new IllegalArgumentException(option + " " + spec + ": expected a path after 'file:'");
+                }
+            }
+            default -> throw unknownKind(option + " " + spec);
+        }
     }
 
     /**
@@ -55,20 +83,25 @@ public final class TreeSpecs {
         String value = colon < 0 ? "" : spec.substring(colon + 1);
         switch (kind) {
             case "chain": {
-                int k = positive(value, spec);
+                int k = positive(value, "--tree " + spec);
                 if (k > heads) {
-                    throw new IllegalArgumentException("--tree " + spec + ": chain longer than the " + heads + " heads");
+                    throw new IllegalArgumentException("--tree " + spec + ": chain longer than the " + heads
+                            + " heads");
                 }
                 return StaticTree.chain(k);
             }
             case "nodes":
-                return new DynamicTree(positive(value, spec), heads);
+                return new DynamicTree(positive(value, "--tree " + spec), heads);
             case "file":
                 return fromFile(Path.of(value), heads);
             default:
-                throw new IllegalArgumentException("--tree " + spec
-                        + ": expected auto, static, chain:K, nodes:N or file:PATH");
+                throw unknownKind("--tree " + spec);
         }
+    }
+
+    /** @param given the option and its value, as the error names them */
+    private static IllegalArgumentException unknownKind(String given) {
+        return new IllegalArgumentException(given + ": expected auto, static, chain:K, nodes:N or file:PATH");
     }
 
     private static TreeShape fromFile(Path file, int heads) {
@@ -102,7 +135,8 @@ public final class TreeSpecs {
         return new StaticTree(paths, "file:" + file.getFileName());
     }
 
-    private static int positive(String value, String spec) {
+    /** @param given the option and its value, as the error names them */
+    private static int positive(String value, String given) {
         try {
             int n = Integer.parseInt(value);
             if (n > 0) {
@@ -111,6 +145,6 @@ public final class TreeSpecs {
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        throw new IllegalArgumentException("--tree " + spec + ": expected a positive integer after ':'");
+        throw new IllegalArgumentException(given + ": expected a positive integer after ':'");
     }
 }

@@ -457,13 +457,15 @@ class GenerateCommandTest {
 
     /**
      * Decoding options refused by the decoder (--max-batch, --mode, --tree) leave an existing --output as it was, and
-     * name the flag: the output was emptied first, and --max-batch 0 was 'max batch must be > 0'.
+     * name the flag: the output was emptied first, and --max-batch 0 was 'max batch must be > 0'. A malformed --tree
+     * is refused without heads too (it was ignored).
      */
     @Test
     void badDecodingOptionsLeaveTheOutputAlone() throws IOException {
         Path output = Files.writeString(tmp.resolve("kept.jsonl"), "earlier results\n");
         String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
-        String[][] cases = {{"--max-batch", "0"}, {"--mode", "fast"}, {"--heads", heads, "--tree", "bogus"}};
+        String[][] cases = {{"--max-batch", "0"}, {"--mode", "fast"}, {"--heads", heads, "--tree", "bogus"},
+            {"--tree", "bogus"}, {"--tree", "chain:0"}};
         for (String[] bad : cases) {
             List<String> args = new ArrayList<>(List.of("generate", "--model", fixture(), "--prompt", "Life is",
                     "--output", output.toString(), "--threads", "1"));

@@ -1,5 +1,6 @@
 package dev.stride.decoder.mtp;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -122,6 +123,20 @@ class TreeSpecsTest {
         invalid("tree", 4, "tree", "auto, static, chain:K, nodes:N or file:PATH");
         invalid("Chain:2", 4, "Chain:2");
         invalid("auto:3", 4, "auto:3");
+    }
+
+    /** The form alone is checked where no heads are loaded: a typo in a plain run's --tree was ignored. */
+    @Test
+    void formIsCheckedWithoutHeads() {
+        for (String bad : new String[] {"chain:0", "chain:", "chain", "nodes:1.5", "tree", "Chain:2", "auto:3",
+                "file:", "file: "}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TreeSpecs.checkForm(bad));
+            assertTrue(e.getMessage().startsWith("--tree " + bad + ": expected"), e.getMessage());
+        }
+        for (String good : new String[] {"auto", "", "static", "chain:9", "nodes:64", "file:/no/such/tree.json"}) {
+            assertDoesNotThrow(() -> TreeSpecs.checkForm(good), good);
+        }
+        assertDoesNotThrow(() -> TreeSpecs.checkForm(null));
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.SamplingParams;
+import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.tensor.WeightLayout;
 import dev.stride.job.cluster.TaskSpread;
 import java.io.Serializable;
@@ -79,6 +80,7 @@ public record JobConfig(String input, String output, String model, String heads,
                     + ", got " + threads);
         }
         requireAtLeast(0, partitions, names.of("partitions"));
+        TreeSpecs.checkForm(tree, names.of("tree"));
         if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
             throw new IllegalArgumentException(names.of("device") + " must be cpu, auto, cuda or cuda:N, got "
                     + device);

@@ -86,7 +86,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         weights = new Param<>(this, "weights", "how executors hold the weights: auto, packed, streamed, q8 or "
                 + "q8-keep-head (optional; default: -Dstride.weights on the executors, else auto)");
         mode = new Param<>(this, "mode", "ar or mtp (default: mtp with heads, else ar)");
-        tree = new Param<>(this, "tree", "candidate tree for mtp: auto, chain:K, nodes:N or file:PATH");
+        tree = new Param<>(this, "tree", "candidate tree for mtp: auto, static, chain:K, nodes:N or file:PATH");
         maxNewTokens = new IntParam(this, "maxNewTokens", "tokens to generate per row");
         temperature = new FloatParam(this, "temperature", "sampling temperature; 0 is greedy");
         topK = new IntParam(this, "topK", "keep the K most likely tokens; 0 keeps all");

@@ -137,6 +137,8 @@ class StrideGeneratorTest {
         assertProblem("StrideGenerator: set the model param", new StrideGenerator(), prompts);
         assertProblem("StrideGenerator: maxNewTokens must be >= 1, got 0", generator().setMaxNewTokens(0), prompts);
         assertProblem("StrideGenerator: threads must be <= 1024, got 1025", generator().setThreads(1025), prompts);
+        assertProblem("StrideGenerator: tree chain:0: expected a positive integer after ':'",
+                generator().setTree("chain:0"), prompts);
         assertProblem("StrideGenerator: logprobs must be between 0 and 20, got 21", generator().setLogprobs(21),
                 prompts);
         assertProblem("StrideGenerator: mode mtp needs prediction heads (heads)", generator().setMode("mtp"),
