@@ -22,8 +22,8 @@ final class Definitions {
             new Definition("Cost per 1M output tokens", "cost / output tokens generated × 1e6."),
             new Definition("Plain-decoding cost estimate", "per run, cost × mean_tokens_per_pass / pass_cost_ratio:"
                     + " plain decoding needs mean_tokens_per_pass times as many passes, each pass_cost_ratio times"
-                    + " cheaper. Equal to the cost when the run decoded plainly (mode ar) or pass_cost_ratio is"
-                    + " null."),
+                    + " cheaper. Equal to the cost when the run decoded plainly (mode ar), ran no decode pass"
+                    + " (mean_tokens_per_pass 0) or pass_cost_ratio is null."),
             new Definition("Saved", "plain-decoding cost estimate − cost; negative when multi-token decoding was"
                     + " slower than plain decoding would have been."),
             new Definition("Throughput", "output tokens generated / wall seconds summed over runs; per executor,"
