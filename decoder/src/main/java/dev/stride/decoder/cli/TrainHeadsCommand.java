@@ -85,7 +85,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     @Option(names = "--prompts", description = {"Training prompts: .jsonl ({\"prompt\": ...} per line) or .txt (one per"
             + " line). Default: BOS alone, with sampled continuations for diversity.",
-        "Parquet prompt files: convert them to JSONL with the Spark job's sample converter first."})
+        "Parquet prompt files: convert them to JSONL first, e.g. with Spark: spark.read.parquet(FILE)"
+            + ".select(\"prompt\").coalesce(1).write.json(DIR) writes DIR/part-*.json."})
     Path prompts;
 
     @Mixin

@@ -12,7 +12,8 @@ import java.util.Locale;
 
 /**
  * Reads prompt text files: {@code .jsonl} with a "prompt" string per line, or plain text with one prompt per line.
- * Parquet needs a Parquet reader the decoder does not carry; the Spark job converts such files to JSONL.
+ * Parquet needs a Parquet reader the decoder does not carry: such files are converted to JSONL first (Spark's JSON
+ * writer writes one object per line into part files named {@code *.json}, which read as JSONL here).
  */
 public final class TrainingPrompts {
 
@@ -23,7 +24,8 @@ public final class TrainingPrompts {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".parquet")) {
             throw new IllegalArgumentException(file + ": Parquet prompts are not read here; convert them to JSONL"
-                    + " ({\"prompt\": ...} per line) with the Spark job's sample converter first");
+                    + " ({\"prompt\": ...} per line) first, e.g. with Spark: spark.read.parquet(FILE)"
+                    + ".select(\"prompt\").coalesce(1).write.json(DIR) writes DIR/part-*.json");
         }
         List<String> lines = TextLines.read(file);
         boolean jsonl = name.endsWith(".jsonl") || name.endsWith(".json");

@@ -29,6 +29,14 @@ class TrainHeadsInputsTest {
         assertEquals(List.of("Life is", "Never"), TrainingPrompts.read(text));
     }
 
+    /** The conversion the Parquet refusal suggests: Spark's JSON writer's part file reads as JSONL. */
+    @Test
+    void aSparkJsonPartFileReadsAsJsonl(@TempDir Path dir) throws IOException {
+        Path part = Files.writeString(dir.resolve("part-00000-b53b3664-3d2a-41f8-b3d5-be78396931e6-c000.json"),
+                "{\"prompt\":\"A fool and his money\"}\n{\"prompt\":\"You will be\"}\n");
+        assertEquals(List.of("A fool and his money", "You will be"), TrainingPrompts.read(part));
+    }
+
     /** A UTF-8 byte-order mark is no part of the first prompt: it made a text prompt start with U+FEFF. */
     @Test
     void aByteOrderMarkIsNotPartOfTheFirstPrompt(@TempDir Path dir) throws IOException {
