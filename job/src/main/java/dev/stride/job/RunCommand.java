@@ -138,8 +138,9 @@ public final class RunCommand implements Callable<Integer> {
     private boolean resume;
 
     @Option(names = "--partitions", defaultValue = "0", paramLabel = "N",
-            description = "Split the rows into N tasks (default: spread by estimated work, three tasks per "
-                    + "executor core)")
+            description = "Split the rows into N tasks (default: spread by estimated work, three tasks per task "
+                    + "slot, i.e. executor cores / spark.task.cpus, but no more tasks than --max-batch batches of "
+                    + "rows)")
     private int partitions;
 
     @Option(names = "--dedupe", paramLabel = "first",
