@@ -158,6 +158,10 @@ public final class GenerationJob {
                                         int coresPerExecutor) {
         double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
         long tokensThisRun = reports.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
+        long decodePasses = reports.stream().mapToLong(JobProgress.PartitionReport::decodePasses).sum();
+        long treeNodes = reports.stream().mapToLong(JobProgress.PartitionReport::treeNodes).sum();
+        // This run's passes, as sized: earlier runs' rows of a resumed output left no pass counts behind.
+        Double passCostRatio = decodePasses == 0 ? null : model.passCostRatio((double) treeNodes / decodePasses);
         SparkContext context = spark.sparkContext();
         SparkConf conf = context.getConf();
         int executors = (int) reports.stream().map(JobProgress.PartitionReport::executor).distinct().count();
@@ -177,7 +181,7 @@ public final class GenerationJob {
                 stats.rows(), stats.rows() - stats.failedRows(), stats.failedRows(), duplicatesDropped, stats.failed(),
                 stats.errorsByKind(), stats.promptTokens(), stats.completionTokens(), stats.forwardPasses(),
                 stats.decodePasses(), wallSeconds == 0 ? 0.0 : tokensThisRun / wallSeconds,
-                stats.meanTokensPerPass(), stats.acceptHistogram(), model.passCostRatio(),
+                stats.meanTokensPerPass(), stats.acceptHistogram(), passCostRatio,
                 RunSummary.ExecutorSummary.of(reports, time), ExecutorNumerics.warnings(reports.stream()
                         .map(r -> Map.entry(r.executor(), r.numerics())).toList()), settings(config));
     }

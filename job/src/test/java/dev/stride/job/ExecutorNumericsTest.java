@@ -112,7 +112,7 @@ class ExecutorNumericsTest {
     }
 
     private static JobProgress.PartitionReport report(String executor, int partition, ExecutorNumerics numerics) {
-        return new JobProgress.PartitionReport(executor, partition, 10, 0, 100, 1_000L * partition,
+        return new JobProgress.PartitionReport(executor, partition, 10, 0, 100, 50, 100, 1_000L * partition,
                 1_000L * partition + 500, numerics);
     }
 

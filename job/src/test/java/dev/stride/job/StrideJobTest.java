@@ -368,6 +368,28 @@ class StrideJobTest {
         assertEquals(mixedSummary.rowsTotal(), summary.rowsTotal());
     }
 
+    /**
+     * The pass-cost ratio prices the passes the run decoded: rows that all stop before a decode pass leave nothing to
+     * price (the ratio was the tree's largest pass, set against no pass at all), and one-node trees cost one plain
+     * pass each.
+     */
+    @Test
+    void passCostRatioComesFromThePassesTheRunDecoded() {
+        Path heads = TestHeads.write(dir.resolve("ratio-heads"), 3);
+        Path input = dir.resolve("ratio-in");
+        spark().sql("select cast(id as string) as id, 'Life is' as prompt from range(3)").write()
+                .parquet(input.toString());
+        String[] run = {"--input", input.toString(), "--heads", heads.toString(), "--mode", "mtp"};
+        RunSummary none = JobRuns.run(spark(), concat(run, "--output", dir.resolve("none").toString(),
+                "--max-new-tokens", "1"));
+        assertEquals(0, none.decodePasses());
+        assertNull(none.passCostRatio());
+        RunSummary chain = JobRuns.run(spark(), concat(run, "--output", dir.resolve("chain").toString(),
+                "--max-new-tokens", "4", "--tree", "chain:1"));
+        assertTrue(chain.decodePasses() > 0 && chain.passCostRatio() != null && chain.passCostRatio() >= 1,
+                "a pass of one or two rows: " + chain.passCostRatio());
+    }
+
     @Test
     void multiTokenDecodingGivesThePlainCompletions() {
         Path heads = TestHeads.write(dir.resolve("test-heads"), 3);

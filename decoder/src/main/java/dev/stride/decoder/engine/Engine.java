@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.OptionalDouble;
 import java.util.logging.Logger;
 import jdk.incubator.vector.FloatVector;
 
@@ -246,15 +245,11 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Time of a pass carrying a full tree over a plain one-row pass, for multi-token decoding with these options;
-     * empty for plain decoding.
+     * The measured pass cost by rows, for telling what multi-token decoding with these options saved; empty for
+     * plain decoding.
      */
-    public OptionalDouble passCostRatio(DecoderOptions options) {
-        if (options.mode() != DecodingMode.MTP || heads == null) {
-            return OptionalDouble.empty();
-        }
-        int nodes = TreeSpecs.parse(options.tree(), numHeads(), this::speculationCosts).maxNodes();
-        return OptionalDouble.of(passCostCurve().ratio(Math.min(nodes, 16)));
+    public Optional<PassCostCurve> passCostCurve(DecoderOptions options) {
+        return options.mode() != DecodingMode.MTP || heads == null ? Optional.empty() : Optional.of(passCostCurve());
     }
 
     /**

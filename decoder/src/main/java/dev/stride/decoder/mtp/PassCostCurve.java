@@ -39,14 +39,17 @@ public record PassCostCurve(int[] rows, double[] seconds, double[] measured) {
         return measured.clone();
     }
 
-    /** Estimated pass time for n rows: linear between measured points, extrapolated past the last. */
-    public double cost(int n) {
+    /**
+     * Estimated pass time for n rows (a mean over passes may be fractional): linear between measured points,
+     * extrapolated past the last.
+     */
+    public double cost(double n) {
         if (n <= rows[0]) {
             return seconds[0];
         }
         for (int i = 1; i < rows.length; i++) {
             if (n <= rows[i]) {
-                double t = (double) (n - rows[i - 1]) / (rows[i] - rows[i - 1]);
+                double t = (n - rows[i - 1]) / (rows[i] - rows[i - 1]);
                 return seconds[i - 1] + t * (seconds[i] - seconds[i - 1]);
             }
         }
@@ -86,7 +89,7 @@ public record PassCostCurve(int[] rows, double[] seconds, double[] measured) {
     }
 
     /** cost(n) / cost(1). */
-    public double ratio(int n) {
+    public double ratio(double n) {
         return cost(n) / seconds[0];
     }
 }

@@ -14,9 +14,15 @@ public final class JobProgress implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** What one partition did, from its first to its last row, and with which numerics. */
+    /**
+     * What one partition did, from its first to its last row, and with which numerics.
+     *
+     * @param decodePasses its rows' decode passes (after prefill), summed over rows
+     * @param treeNodes the rows their decode passes carried for its sequences (tree nodes, root included)
+     */
     public record PartitionReport(String executor, int partition, long rows, long failedRows, long completionTokens,
-                                  long startMillis, long endMillis, ExecutorNumerics numerics)
+                                  long decodePasses, long treeNodes, long startMillis, long endMillis,
+                                  ExecutorNumerics numerics)
             implements Serializable {
         private static final long serialVersionUID = 1L;
     }

@@ -21,6 +21,8 @@ public final class PartitionMeter {
     private long rows;
     private long failedRows;
     private long completionTokens;
+    private long decodePasses;
+    private long treeNodes;
 
     public PartitionMeter(int partition, String executor, JobProgress progress, ExecutorNumerics numerics) {
         this.partition = partition;
@@ -45,11 +47,17 @@ public final class PartitionMeter {
         }
     }
 
+    /** Counts a decoded row's passes and the tree nodes they carried: what its decoding cost. */
+    public void decoded(int rowDecodePasses, long rowTreeNodes) {
+        decodePasses += rowDecodePasses;
+        treeNodes += rowTreeNodes;
+    }
+
     public void finish() {
         long now = System.currentTimeMillis();
         log("done", now);
         progress.report(new JobProgress.PartitionReport(executor, partition, rows, failedRows, completionTokens,
-                startMillis, now, numerics));
+                decodePasses, treeNodes, startMillis, now, numerics));
     }
 
     private void log(String state, long now) {

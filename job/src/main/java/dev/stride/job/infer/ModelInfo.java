@@ -1,20 +1,23 @@
 package dev.stride.job.infer;
 
 import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.job.config.JobConfig;
 import java.io.Serializable;
 import java.util.List;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * What the summary says about the model, read on one executor at start-up. Loading it there first also fails the
  * run early, with the loader's message, when executors cannot load the model.
  *
- * @param passCostRatio time of a multi-token tree pass over a plain pass, null for plain decoding
+ * @param passCostRows row counts the engine timed passes at ({@link PassCostCurve#rows}); null for plain decoding
+ * @param passCostSeconds its pass times for those rows ({@link PassCostCurve#seconds})
  */
 public record ModelInfo(String name, String path, long parameters, long weightBytes, String dtype,
                         String weightLayout, String headsName, String headsPath, int numHeads, int headLayers,
-                        int draftTokens, Double passCostRatio)
+                        int draftTokens, int[] passCostRows, double[] passCostSeconds)
         implements Serializable {
 
     private static final long serialVersionUID = 1L;
@@ -25,13 +28,26 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
 
     private static ModelInfo read(JobConfig config) {
         Engine engine = ModelRegistry.engine(config);
-        var ratio = engine.passCostRatio(config.decoderOptions());
+        Optional<PassCostCurve> curve = engine.passCostCurve(config.decoderOptions());
         // A model given as a Hadoop URI is reported by that URI, not by this executor's local copy.
         return new ModelInfo(engine.modelName(),
                 ModelLocation.isUri(config.model()) ? config.model() : engine.modelDir().toString(), engine.parameterCount(),
                 engine.weightBytes(), engine.weightDtype(), engine.weightLayout(), engine.headsName().orElse(null),
                 config.heads() == null ? null : ModelLocation.isUri(config.heads()) ? config.heads()
                         : ModelLocation.resolve(config.heads()).toString(), engine.numHeads(),
-                engine.headLayers(), engine.draftTokens(), ratio.isPresent() ? ratio.getAsDouble() : null);
+                engine.headLayers(), engine.draftTokens(), curve.map(PassCostCurve::rows).orElse(null),
+                curve.map(PassCostCurve::seconds).orElse(null));
+    }
+
+    /**
+     * Time of a pass carrying {@code meanTreeNodes} rows (a sequence's tree, root included) over a plain one-row
+     * pass: the run's passes as decoding made them, not its tree's largest (an {@code auto} run that decoded plainly
+     * was priced as if every pass had carried 16 rows). Null for plain decoding and for a run without decode passes.
+     */
+    public Double passCostRatio(double meanTreeNodes) {
+        if (passCostRows == null || !(meanTreeNodes >= 1)) {
+            return null;
+        }
+        return new PassCostCurve(passCostRows, passCostSeconds).ratio(meanTreeNodes);
     }
 }
