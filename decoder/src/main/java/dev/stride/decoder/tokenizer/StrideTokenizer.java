@@ -13,10 +13,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A Hugging Face tokenizer loaded from a model directory, with transformers' rules for special tokens and chat
- * templates. The native tokenizer is thread-safe; so is this class until {@link #close()}.
+ * templates. The native tokenizer is thread-safe, and so is this class, {@link #close()} included: close waits for
+ * the calls in progress, and later calls fail with an {@link IllegalStateException}.
  */
 public final class StrideTokenizer implements AutoCloseable {
 
@@ -28,6 +31,13 @@ public final class StrideTokenizer implements AutoCloseable {
     }
 
     private final HuggingFaceTokenizer tokenizer;
+    private final Path modelDir;
+    /**
+     * Held shared by every native call and exclusively by close: freed under a call in another thread (an engine
+     * closed by a shutdown hook while a task still encodes), the native tokenizer crashed the JVM (SIGSEGV).
+     */
+    private final ReentrantReadWriteLock nativeUse = new ReentrantReadWriteLock();
+    private boolean closed; // guarded by nativeUse
     private final SpecialTokens special;
     private final Optional<ChatTemplate> chatTemplate;
     private final Optional<String> bosToken;
@@ -36,6 +46,7 @@ public final class StrideTokenizer implements AutoCloseable {
 
     private StrideTokenizer(HuggingFaceTokenizer tokenizer, SpecialTokens special, ModelFiles files) {
         this.tokenizer = tokenizer;
+        this.modelDir = files.dir;
         this.special = special;
         this.chatTemplate = ChatTemplate.from(files.chatTemplateFile, files.config);
         this.bosToken = files.configToken("bos_token");
@@ -129,7 +140,27 @@ public final class StrideTokenizer implements AutoCloseable {
 
     @Override
     public void close() {
-        tokenizer.close();
+        Lock exclusive = nativeUse.writeLock();
+        exclusive.lock();
+        try {
+            if (!closed) {
+                closed = true;
+                tokenizer.close();
+            }
+        } finally {
+            exclusive.unlock();
+        }
+    }
+
+    /** The shared hold on the native tokenizer, for one call; to be unlocked after it. */
+    private Lock open() {
+        Lock shared = nativeUse.readLock();
+        shared.lock();
+        if (closed) {
+            shared.unlock();
+            throw new IllegalStateException("the tokenizer of " + modelDir + " is closed");
+        }
+        return shared;
     }
 
     /**
@@ -138,20 +169,32 @@ public final class StrideTokenizer implements AutoCloseable {
      * time of a short prompt's encoding, paid by every row of a job).
      */
     private int[] encode(String text, boolean addSpecialTokens) {
-        long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, addSpecialTokens);
+        long[] ids;
+        Lock open = open();
         try {
-            long[] ids = TokenizersLibrary.LIB.getTokenIds(encoding);
-            int[] narrowed = new int[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                narrowed[i] = Math.toIntExact(ids[i]);
+            long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, addSpecialTokens);
+            try {
+                ids = TokenizersLibrary.LIB.getTokenIds(encoding);
+            } finally {
+                TokenizersLibrary.LIB.deleteEncoding(encoding);
             }
-            return narrowed;
         } finally {
-            TokenizersLibrary.LIB.deleteEncoding(encoding);
+            open.unlock();
         }
+        int[] narrowed = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            narrowed[i] = Math.toIntExact(ids[i]);
+        }
+        return narrowed;
     }
 
     private String decodeVerbatim(int[] ids) {
-        return tokenizer.decode(Arrays.stream(ids).asLongStream().toArray(), false);
+        long[] wide = Arrays.stream(ids).asLongStream().toArray();
+        Lock open = open();
+        try {
+            return tokenizer.decode(wide, false);
+        } finally {
+            open.unlock();
+        }
     }
 }
