@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.Row;
 
 /**
@@ -38,6 +39,8 @@ final class ContinuousBatcher implements Iterator<Row> {
     private final OutputRows outputs;
     private final PartitionMeter meter;
     private final Runnable onExhausted;
+    /** The Spark task decoding the partition; null outside one. */
+    private final TaskContext task = TaskContext.get();
     private final ArrayDeque<Admission> waiting = new ArrayDeque<>();
     private final Map<String, Admission> submitted = new HashMap<>();
     /** Output rows by their place, until every row before them is ready. */
@@ -61,6 +64,12 @@ final class ContinuousBatcher implements Iterator<Row> {
     public boolean hasNext() {
         if (ready.isEmpty()) {
             while (ready.size() < ROW_BATCH && hasWork()) {
+                if (task != null) {
+                    // Spark marks a task it kills and waits for the task to look. The input looks, but it is read
+                    // a batch at a time: a killed task went on generating the batch's waiting rows (minutes of a
+                    // shared engine's passes, for long completions) before it stopped.
+                    task.killTaskIfInterrupted();
+                }
                 admit();
                 if (decoder.inFlight() > 0) {
                     decoder.step();
