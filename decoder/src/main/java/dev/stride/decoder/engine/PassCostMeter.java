@@ -168,9 +168,10 @@ public final class PassCostMeter {
             this.transformer = transformer;
             this.budget = budget;
             this.start = Math.max(0, Math.min(prefix, transformer.config().maxPositions() - maxRows));
-            this.cache = budget.tryAllocate(start + maxRows);
+            int slots = start + maxRows;
+            this.cache = budget.tryAllocate(slots);
             if (cache == null) {
-                throw new IllegalStateException("KV cache budget too small to measure pass cost");
+                throw new IllegalStateException(noRoom(budget, slots));
             }
             try {
                 this.out = transformer.newOutput();
@@ -185,6 +186,20 @@ public final class PassCostMeter {
                 budget.release(cache); // or its bytes stay used, and a request needing them waits forever
                 throw e;
             }
+        }
+
+        /**
+         * Why no cache of {@code slots} slots was had: a budget too small, or one that decoders of the engine hold
+         * (an {@code auto} decoder made while others decode measures then, unless the engine measured before).
+         */
+        private static String noRoom(KvCacheBudget budget, int slots) {
+            String needs = "measuring pass cost needs " + budget.bytesFor(slots) + " bytes of KV cache";
+            if (!budget.fitsAlone(slots)) {
+                return "KV cache budget too small: " + needs + "; the budget is " + budget.budgetBytes() + " bytes";
+            }
+            return "KV cache budget in use: " + needs + ", and decoders of the engine hold " + budget.usedBytes()
+                    + " of its " + budget.budgetBytes() + " bytes; measure before decoding (Engine.warmUp or"
+                    + " Engine.speculationCosts)";
         }
 
         /** A pass of n rows after the prefix, each asking for logits. */

@@ -14,6 +14,7 @@ import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.testing.Fixtures;
 import dev.stride.decoder.testing.TinyModels;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,25 @@ class EngineResourcesTest {
             try (BatchDecoder d = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 2)) {
                 d.submit(new GenerationRequest("r", new int[] {1, 2, 3}, 100, SamplingParams.GREEDY, List.of()));
                 assertTrue(d.runToCompletion().get(0).ok());
+            }
+        }
+    }
+
+    /**
+     * An {@code auto} decoder made while another holds the whole KV budget cannot measure the pass cost now; before,
+     * the error said the budget was too small, though the budget holds the measurement's cache four times over.
+     */
+    @Test
+    void aMeasurementWhileDecodersHoldTheBudgetSaysItIsInUse() {
+        Path heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads");
+        try (Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), heads, 2, "cpu", 1L << 20))) {
+            try (BatchDecoder busy = engine.newDecoder(new DecoderOptions(DecodingMode.AR, "auto", 1))) {
+                busy.submit(new GenerationRequest("whole context", Fixtures.references().get(0).promptIds(),
+                        Integer.MAX_VALUE, SamplingParams.GREEDY, List.of(), true));
+                busy.step(); // its cache takes the whole budget
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> engine.newDecoder(new DecoderOptions(DecodingMode.MTP, "auto", 1)));
+                assertTrue(e.getMessage().contains("in use") && e.getMessage().contains("warmUp"), e.getMessage());
             }
         }
     }
