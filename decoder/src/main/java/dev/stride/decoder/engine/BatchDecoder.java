@@ -54,6 +54,7 @@ public final class BatchDecoder implements AutoCloseable {
     private int stepTokens; // tokens the sequences' verifications yielded this step
     private int[] pathScratch = new int[8];
     private int[] slotScratch = new int[8];
+    private boolean closed;
 
     BatchDecoder(ForwardBackend transformer, KvCacheBudget budget, Drafter drafter, Set<Integer> eosIds,
                  TextStream.Factory text, int maxBatch) {
@@ -85,6 +86,7 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** Queues a request. Problems with the request itself come back as a failed result, never as an exception. */
     public void submit(GenerationRequest request) {
+        checkOpen();
         String problem = validate(request);
         if (problem != null) {
             finished.add(GenerationResult.failed(request.id(), request.promptIds().length, problem));
@@ -139,6 +141,7 @@ public final class BatchDecoder implements AutoCloseable {
      * callers loop on step(), and a spinning thread took a core from the decoders it waits for.
      */
     public void step() {
+        checkOpen();
         long start = System.nanoTime();
         admit();
         if (running.isEmpty()) {
@@ -351,6 +354,7 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** Runs until everything submitted is finished; returns the results in submission order of completion. */
     public List<GenerationResult> runToCompletion() {
+        checkOpen();
         List<GenerationResult> all = new ArrayList<>();
         while (hasWork()) {
             step();
@@ -360,9 +364,20 @@ public final class BatchDecoder implements AutoCloseable {
         return all;
     }
 
+    /**
+     * Closed, a decoder refuses work: a request submitted after close held its KV cache for good (nothing closes the
+     * decoder again), and one that close dropped was silently gone from runToCompletion's results.
+     */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the decoder is closed; its unfinished requests were dropped");
+        }
+    }
+
     /** Releases the caches of unfinished sequences and frees the budget's idle caches. */
     @Override
     public void close() {
+        closed = true;
         for (Sequence seq : running) {
             budget.release(seq.cache);
         }

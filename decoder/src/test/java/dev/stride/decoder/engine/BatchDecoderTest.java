@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ComputePool;
@@ -495,5 +496,26 @@ class BatchDecoderTest {
             assertEquals(1.0, r.tokensPerPass());
             assertArrayEquals(new int[] {11}, r.acceptHistogram());
         }
+    }
+
+    /**
+     * Before, a closed decoder took requests and ran them: a late request kept its KV cache for good (nothing closes
+     * the decoder again), and runToCompletion returned nothing for the request that close had dropped.
+     */
+    @Test
+    void aClosedDecoderRefusesWork() {
+        KvCacheBudget budget = new KvCacheBudget(CONFIG, 8L << 20);
+        BatchDecoder decoder = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 2);
+        decoder.submit(request("in flight", 5, 20, 2));
+        decoder.step();
+        decoder.close();
+        decoder.close(); // a second close does nothing
+        assertEquals(0, budget.usedBytes());
+        for (Runnable use : List.<Runnable>of(() -> decoder.submit(request("late", 5, 20, 4)), decoder::step,
+                decoder::runToCompletion)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, use::run);
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        assertEquals(0, budget.usedBytes());
     }
 }
