@@ -139,6 +139,9 @@ public final class BatchDecoder implements AutoCloseable {
      * Runs one forward pass over everything in flight (admitting queued requests first). Where every queued request
      * waits for KV memory that other decoders of the engine hold, it waits {@link #WAIT_FOR_MEMORY_NANOS} instead:
      * callers loop on step(), and a spinning thread took a core from the decoders it waits for.
+     *
+     * @throws IllegalStateException when the thread is interrupted while it waits for memory (the interrupt stays
+     *     set): parking returns at once for an interrupted thread, so the wait went on as a spin, the interrupt unseen
      */
     public void step() {
         checkOpen();
@@ -147,6 +150,10 @@ public final class BatchDecoder implements AutoCloseable {
         if (running.isEmpty()) {
             if (!queue.isEmpty()) {
                 LockSupport.parkNanos(WAIT_FOR_MEMORY_NANOS);
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new IllegalStateException("interrupted while " + queue.size() + " requests waited for KV"
+                            + " cache memory that other decoders of the engine hold");
+                }
             }
             return;
         }

@@ -518,4 +518,31 @@ class BatchDecoderTest {
         }
         assertEquals(0, budget.usedBytes());
     }
+
+    /**
+     * Before, a thread interrupted while its requests waited for KV memory went on waiting: parkNanos returns at once
+     * for an interrupted thread, so each step spun straight back, and the interrupt never surfaced.
+     */
+    @Test
+    void anInterruptWhileWaitingForMemoryEndsTheWait() {
+        KvCacheBudget budget = new KvCacheBudget(CONFIG, new KvCacheBudget(CONFIG, 1).bytesFor(CONFIG.maxPositions()));
+        try (BatchDecoder holder = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 1);
+             BatchDecoder waiter = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 1)) {
+            holder.submit(request("holder", 5, Integer.MAX_VALUE, 2));
+            holder.step(); // its cache takes the whole budget
+            waiter.submit(request("waiter", 5, Integer.MAX_VALUE, 4));
+            Thread.currentThread().interrupt();
+            try {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+                    for (int i = 0; i < 5_000 && waiter.hasWork(); i++) {
+                        waiter.step();
+                    }
+                });
+                assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+                assertTrue(Thread.currentThread().isInterrupted(), "the interrupt stays set for the caller");
+            } finally {
+                Thread.interrupted();
+            }
+        }
+    }
 }
