@@ -56,11 +56,13 @@ public final class InputIds {
     }
 
     public static Identified identify(SparkSession spark, Dataset<Row> input, String idColumn, JobConfig config) {
-        Column derived = concat(regexp_replace(relativePath(spark, config.input()), "\\.parquet$", ""), lit(":"),
-                col("_metadata.row_index").cast("string"));
+        // By the Dataset, not col("_metadata"): an input column of that name would hide the file's metadata.
+        Column metadata = input.metadataColumn("_metadata");
+        Column derived = concat(regexp_replace(relativePath(spark, config.input(), metadata), "\\.parquet$", ""),
+                lit(":"), metadata.getField("row_index").cast("string"));
         Column id = idColumn == null ? derived : coalesce(InputTable.column(idColumn).cast("string"), derived);
-        Dataset<Row> rows = input.select(col("*"), id.as(COLUMN), col("_metadata.file_path").as(FILE),
-                col("_metadata.row_index").as(ROW));
+        Dataset<Row> rows = input.select(col("*"), id.as(COLUMN), metadata.getField("file_path").as(FILE),
+                metadata.getField("row_index").as(ROW));
 
         Row duplicates = rows.groupBy(COLUMN).count().filter(col("count").gt(1))
                 .agg(count(lit(1)), sum(col("count").minus(1))).first();
@@ -93,11 +95,11 @@ public final class InputIds {
      * The file's path below the input root, from Spark's {@code _metadata.file_path} (a URI whose path is encoded
      * like Hadoop's {@code Path.toUri()}); its name when it is not below the root.
      */
-    private static Column relativePath(SparkSession spark, String input) {
+    private static Column relativePath(SparkSession spark, String input, Column metadata) {
         String root = root(spark, input);
-        Column relative = regexp_extract(col("_metadata.file_path"),
+        Column relative = regexp_extract(metadata.getField("file_path"),
                 "^[^:/]+:(//[^/]*)?" + Pattern.quote(root) + "/(.+)$", 2);
-        return when(relative.equalTo(""), col("_metadata.file_name")).otherwise(relative);
+        return when(relative.equalTo(""), metadata.getField("file_name")).otherwise(relative);
     }
 
     /** The encoded path of the input root, without a trailing slash. */

@@ -1,5 +1,6 @@
 package dev.stride.job.io;
 
+import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -102,6 +103,33 @@ class InputIdsTest {
         JobRuns.run(spark(), "--input", input.resolve("a/prompts.parquet").toString(), "--output",
                 fileOutput.toString(), "--max-new-tokens", "2");
         assertEquals(Map.of("prompts:0", "Life is", "prompts:1", "You will be"), promptsById(fileOutput));
+    }
+
+    /**
+     * An input column named _metadata hides Spark's file metadata column of that name: ids read through the name
+     * failed the run (a string column) or came from the user's values (a struct with the same fields).
+     */
+    @Test
+    void anInputColumnNamedMetadataDoesNotHideTheFileAndRowOfDerivedIds() throws IOException {
+        StructType fake = new StructType().add("file_path", StringType).add("row_index", LongType)
+                .add("file_name", StringType);
+        StructType schema = new StructType().add("prompt", StringType).add("_metadata", fake);
+        Path input = file(List.of(RowFactory.create("Life is", RowFactory.create("x", 0L, "x")),
+                RowFactory.create("You will be", RowFactory.create("x", 0L, "x"))), schema, dir.resolve("in"),
+                "prompts");
+        Path output = dir.resolve("out");
+        RunSummary summary = JobRuns.run(spark(), "--input", input.toString(), "--output", output.toString(),
+                "--max-new-tokens", "2");
+        assertEquals(Map.of("prompts:0", "Life is", "prompts:1", "You will be"), promptsById(output));
+        assertEquals(2, summary.rowsOk());
+        assertEquals(List.of(RowFactory.create("x", 0L, "x")), spark().read().parquet(output.toString())
+                .select("_metadata.*").distinct().collectAsList(), "the input column is kept as it is");
+
+        Path stringColumn = file(List.of(RowFactory.create("Beware of", "user data")), new StructType()
+                .add("prompt", StringType).add("_metadata", StringType), dir.resolve("in2"), "prompts");
+        JobRuns.run(spark(), "--input", stringColumn.toString(), "--output", dir.resolve("out2").toString(),
+                "--max-new-tokens", "2");
+        assertEquals(Map.of("prompts:0", "Beware of"), promptsById(dir.resolve("out2")));
     }
 
     private static SparkSession spark() {
