@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
@@ -142,10 +143,13 @@ public final class GenerationJob {
 
     private static Dataset<Row> readInput(SparkSession spark, String location) {
         try {
-            return spark.read().parquet(location);
+            // Every file's columns: Spark otherwise takes one file's, and a column that only other files have (an
+            // override, a column to keep) was dropped from all rows.
+            return spark.read().option("mergeSchema", true).parquet(location);
         } catch (Exception e) {
-            // Scala does not declare AnalysisException (path not found, no Parquet there), so javac cannot catch it.
-            if (e instanceof AnalysisException) {
+            // Scala does not declare AnalysisException (path not found, no Parquet there) or SparkException (files
+            // whose columns cannot be merged: a column INT in one, BIGINT in another), so javac cannot catch them.
+            if (e instanceof AnalysisException || e instanceof SparkException) {
                 throw new JobSetupException("cannot read input " + location + ": " + e.getMessage());
             }
             throw e;

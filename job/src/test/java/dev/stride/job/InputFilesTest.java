@@ -1,0 +1,72 @@
+package dev.stride.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.stride.job.config.JobSetupException;
+import java.nio.file.Files;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/** An input of many Parquet files, written at different times by different producers, is read as one table. */
+class InputFilesTest {
+
+    @RegisterExtension
+    static final LocalSparkExtension SPARK = new LocalSparkExtension("local[2]");
+
+    @TempDir
+    Path dir;
+
+    /**
+     * Spark takes the schema of one file unless asked to merge them: the columns only later files have (an override,
+     * a column to keep) were dropped from every row without a word.
+     */
+    @Test
+    void columnsThatOnlySomeFilesHaveAreReadFromThoseFiles() {
+        Path input = dir.resolve("in");
+        spark().sql("select 'a' as id, 'Life is' as prompt").write().parquet(input.resolve("a").toString());
+        spark().sql("select 'b' as id, 'Life is' as prompt, 1 as max_new_tokens, 'fortune' as category")
+                .write().parquet(input.resolve("b").toString());
+        Path output = dir.resolve("out");
+        RunSummary summary = JobRuns.run(spark(), "--input", input + "/*", "--output", output.toString(),
+                "--max-new-tokens", "5");
+
+        Map<String, Row> rows = spark().read().parquet(output.toString()).collectAsList().stream()
+                .collect(Collectors.toMap(row -> row.getAs("id"), row -> row));
+        assertEquals(5, (int) rows.get("a").getAs("completion_tokens"));
+        assertEquals(1, (int) rows.get("b").getAs("completion_tokens"), "b's max_new_tokens override");
+        assertEquals("fortune", rows.get("b").getAs("category"));
+        assertNull(rows.get("a").getAs("category"));
+        assertEquals(2, summary.rowsOk());
+    }
+
+    /** Merging the files' columns can fail: that is an input the run cannot use, refused before any work. */
+    @Test
+    void filesWhoseColumnsCannotBeMergedAreASetupError() {
+        Path input = dir.resolve("in");
+        spark().sql("select 'a' as id, 'Life is' as prompt, 2 as max_new_tokens")
+                .write().parquet(input.resolve("a").toString());
+        spark().sql("select 'b' as id, 'Life is' as prompt, 1L as max_new_tokens")
+                .write().parquet(input.resolve("b").toString());
+        Path output = dir.resolve("out");
+        JobSetupException refused = assertThrows(JobSetupException.class, () -> JobRuns.run(spark(),
+                "--input", input + "/*", "--output", output.toString(), "--max-new-tokens", "5"));
+        assertTrue(refused.getMessage().startsWith("cannot read input " + input + "/*: ")
+                && refused.getMessage().contains("max_new_tokens: BIGINT"), refused.getMessage());
+        assertFalse(Files.exists(output));
+    }
+
+    private static SparkSession spark() {
+        return SPARK.session();
+    }
+}
