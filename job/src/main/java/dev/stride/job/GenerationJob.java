@@ -122,12 +122,12 @@ public final class GenerationJob {
 
     /**
      * A resumed run appends part files: the columns of those published so far, and of those a run that died left
-     * staged, must be this run's (a reader would otherwise see one file's schema, or fail to merge them). An output
-     * without part files yet takes any.
+     * staged, must be this run's, names and types (a reader would otherwise see one file's schema, or fail to read
+     * or merge them). An output without part files yet takes any.
      */
     private static void requireSameColumns(OutputDirectory output, StagedOutput staged, StructType outputSchema,
                                            JobConfig config) {
-        List<String> wanted = List.of(outputSchema.fieldNames());
+        List<String> wanted = JobSchema.describe(outputSchema);
         Set<List<String>> found = new LinkedHashSet<>();
         output.existingColumns().ifPresent(found::add);
         found.addAll(staged.leftoverColumns());
@@ -136,7 +136,7 @@ public final class GenerationJob {
                 throw new JobSetupException("output " + config.output() + " has the columns " + existing
                         + " (published or staged by a run that stopped) but this run would write " + wanted
                         + "; resume with the options of the run that wrote it (--keep-columns, --logprobs, the "
-                        + "input's logprobs column)");
+                        + "input's logprobs column) and its input's column types");
             }
         }
     }

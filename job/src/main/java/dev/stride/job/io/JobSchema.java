@@ -270,6 +270,15 @@ public final class JobSchema {
         return new StructType(fields.toArray(StructField[]::new));
     }
 
+    /**
+     * A schema's columns as "name:type", nullability left out: what the part files of one dataset must agree on, as
+     * a reader fails on a column that is a string in one file and an int in another.
+     */
+    public static List<String> describe(StructType schema) {
+        return Arrays.stream(schema.fields()).map(field -> field.name() + ":" + field.dataType().catalogString())
+                .toList();
+    }
+
     /** The names of a run's output columns other than the kept ones. */
     private static Stream<String> outputColumnNames() {
         return Stream.concat(Stream.of(ID, LOGPROBS), Arrays.stream(RESULT.fieldNames()));

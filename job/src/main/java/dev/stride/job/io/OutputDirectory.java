@@ -66,10 +66,10 @@ public final class OutputDirectory {
         return spark.read().schema(schema).parquet(location);
     }
 
-    /** The columns of the part files already written, in order; empty when there are none yet. */
+    /** The columns ({@link JobSchema#describe}) of the part files already written; empty when there are none yet. */
     public Optional<List<String>> existingColumns() {
         try {
-            return Optional.of(List.of(spark.read().parquet(location).schema().fieldNames()));
+            return Optional.of(JobSchema.describe(spark.read().parquet(location).schema()));
         } catch (Exception e) {
             // Scala does not declare AnalysisException ("Unable to infer schema": no part files), so javac cannot
             // catch it by name.

@@ -14,13 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
-import org.apache.parquet.schema.Type;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -107,23 +103,16 @@ public final class StagedOutput {
     }
 
     /**
-     * The distinct column lists of the part files that runs which died left in staging, read from their footers: a
-     * resume must refuse other columns before any work, and reading the parts with its own schema would not notice.
+     * The distinct columns ({@link JobSchema#describe}) of the part files that runs which died left in staging, each
+     * file's own: a resume must refuse other columns before any work, and reading the parts with its own schema
+     * would not notice.
      */
     public Set<List<String>> leftoverColumns() {
         Set<List<String>> columns = new LinkedHashSet<>();
-        try {
-            Configuration conf = spark.sparkContext().hadoopConfiguration();
-            for (List<Path> parts : leftovers().values()) {
-                for (Path part : parts) {
-                    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(part, conf))) {
-                        columns.add(reader.getFileMetaData().getSchema().getFields().stream().map(Type::getName)
-                                .toList());
-                    }
-                }
+        for (List<Path> parts : leftovers().values()) {
+            for (Path part : parts) {
+                columns.add(JobSchema.describe(spark.read().parquet(part.toString()).schema()));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return columns;
     }

@@ -110,6 +110,30 @@ class StagedOutputTest {
         JobRuns.assertSameOutput(SPARK.session(), keptPrompt, output);
     }
 
+    /**
+     * Column names alone do not make part files readable together: a kept column whose type changed since the run
+     * that is resumed left the output with files a reader cannot read as one dataset.
+     */
+    @Test
+    void resumeRefusesAKeptColumnOfAnotherTypeBeforeAnyWork() throws IOException {
+        Path strings = dir.resolve("strings");
+        SPARK.session().sql("select concat('r', id) as id, 'Life is' as prompt, cast(id as string) as category "
+                + "from range(4)").write().parquet(strings.toString());
+        Path output = dir.resolve("out");
+        String[] args = {"--max-new-tokens", "2", "--partitions", "2", "--output", output.toString()};
+        JobRuns.run(SPARK.session(), with(args, "--input", strings.toString()));
+        Files.delete(partFiles(output).get(0));
+        Path ints = dir.resolve("ints");
+        SPARK.session().read().parquet(strings.toString()).selectExpr("id", "prompt", "cast(category as int) category")
+                .write().parquet(ints.toString());
+
+        JobSetupException refused = assertThrows(JobSetupException.class, () -> JobRuns.run(SPARK.session(),
+                with(args, "--input", ints.toString(), "--resume")));
+        assertTrue(refused.getMessage().contains("category:string") && refused.getMessage().contains("category:int"),
+                refused.getMessage());
+        assertEquals(1, partFiles(output).size(), "nothing was published");
+    }
+
     private static String[] with(String[] args, String... more) {
         return Stream.concat(Stream.of(args), Stream.of(more)).toArray(String[]::new);
     }
