@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -24,7 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class ModelRegistry {
 
     private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
-    private static final Map<Key, Engine> ENGINES = new ConcurrentHashMap<>();
+    /** Loads in progress and done, so that tasks of one executor load a model once. */
+    private static final Map<Key, FutureTask<Engine>> ENGINES = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
     /** The directory stamps each model (and heads) location was last loaded with, to say when they changed. */
     private static final Map<String, String> LOADED_STAMPS = new ConcurrentHashMap<>();
@@ -46,20 +49,51 @@ public final class ModelRegistry {
         // Listed at every call: a few files per task, against a load that serves a model no longer at that path.
         String stamps = DirectoryStamp.of(modelDir) + (headsDir == null ? "" : DirectoryStamp.of(headsDir));
         Key key = new Key(modelDir, headsDir, device(config.device()), config.weights(), stamps);
-        // computeIfAbsent blocks concurrent tasks on the same key until the single load finishes.
-        return ENGINES.computeIfAbsent(key, k -> {
-            String location = config.model() + (config.heads() == null ? "" : " (heads " + config.heads() + ")");
-            String before = LOADED_STAMPS.put(location, k.stamps());
-            if (before != null && !before.equals(k.stamps())) {
-                // The engine loaded before stays open: a task of another job may still be decoding with it.
-                LOG.warn("Model {} changed since it was loaded in this JVM: loading it again", location);
+        while (true) {
+            FutureTask<Engine> load = new FutureTask<>(() -> load(key, config));
+            FutureTask<Engine> engine = ENGINES.putIfAbsent(key, load);
+            if (engine == null) {
+                engine = load;
+                load.run(); // in this task's thread; the executor's other tasks for the model wait for it below
             }
-            LOG.info("Loading model {} (heads {}) on {}", k.modelDir(), k.headsDir(), k.device());
-            Engine engine = Engine.load(new EngineOptions(k.modelDir(), k.headsDir(), threads(config), k.device(),
-                    EngineOptions.DEFAULT_KV_CACHE_BYTES, k.weights()));
-            LOADS.incrementAndGet();
-            return warmedUp(engine);
-        });
+            try {
+                // Interruptible, unlike a load inside ConcurrentHashMap.computeIfAbsent: a task Spark kills while
+                // another loads the model ends now, not when the load (minutes, for a large model) is done.
+                return engine.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for model " + config.model() + " to load",
+                        e);
+            } catch (ExecutionException e) {
+                ENGINES.remove(key, engine); // not kept: a retry of the task loads again
+                if (engine == load) {
+                    throw rethrown(e.getCause());
+                }
+                // Another task's load failed (it may have been killed during it): this task loads for itself.
+            }
+        }
+    }
+
+    private static Engine load(Key key, JobConfig config) {
+        String location = config.model() + (config.heads() == null ? "" : " (heads " + config.heads() + ")");
+        String before = LOADED_STAMPS.put(location, key.stamps());
+        if (before != null && !before.equals(key.stamps())) {
+            // The engine loaded before stays open: a task of another job may still be decoding with it.
+            LOG.warn("Model {} changed since it was loaded in this JVM: loading it again", location);
+        }
+        LOG.info("Loading model {} (heads {}) on {}", key.modelDir(), key.headsDir(), key.device());
+        Engine engine = Engine.load(new EngineOptions(key.modelDir(), key.headsDir(), threads(config), key.device(),
+                EngineOptions.DEFAULT_KV_CACHE_BYTES, key.weights()));
+        LOADS.incrementAndGet();
+        return warmedUp(engine);
+    }
+
+    /** The load's own failure, as it was thrown (a load throws no checked exception). */
+    private static RuntimeException rethrown(Throwable failure) {
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        return failure instanceof RuntimeException runtime ? runtime : new IllegalStateException(failure);
     }
 
     /** The engine warmed up; closed where warming up fails, or each retry of the task would leak one more. */
@@ -99,7 +133,15 @@ public final class ModelRegistry {
     }
 
     private static void closeAll() {
-        ENGINES.values().forEach(Engine::close);
+        for (FutureTask<Engine> engine : ENGINES.values()) {
+            if (engine.isDone()) {
+                try {
+                    engine.get().close();
+                } catch (InterruptedException | ExecutionException e) {
+                    // a failed load has nothing to close
+                }
+            }
+        }
         ENGINES.clear();
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.stride.decoder.cli.StrideCli;
 import dev.stride.decoder.engine.Engine;
@@ -14,6 +16,7 @@ import dev.stride.job.JobRuns;
 import dev.stride.job.RunCommand;
 import dev.stride.job.TestHeads;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,6 +24,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -103,6 +107,65 @@ class ModelRegistryTest {
     }
 
     /** Asserts {@code engine} holds the weights a fresh engine reads from these directories, not the ones before. */
+    /**
+     * A task waiting for another task's load of its model ends when Spark kills (interrupts) it: the load ran inside
+     * ConcurrentHashMap.computeIfAbsent, where the waiting task sat, interrupt or not, until the load was done. The
+     * load here blocks on a generation_config.json that is a named pipe until the test writes it.
+     */
+    @Test
+    void aTaskWaitingForAnotherTasksLoadEndsWhenInterrupted() throws Exception {
+        Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("held")));
+        Path pipe = model.resolve("generation_config.json");
+        String text = Files.readString(pipe);
+        Files.delete(pipe);
+        assumeTrue(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor() == 0, "needs mkfifo");
+        String[] args = {"--model", model.toString(), "--input", "in", "--output", "out"};
+        AtomicReference<Throwable> loaderFailure = new AtomicReference<>();
+        AtomicReference<Throwable> waiterFailure = new AtomicReference<>();
+        Thread loader = engineThread(args, loaderFailure);
+        Thread waiter = engineThread(args, waiterFailure);
+        Thread feeder = new Thread(() -> {
+            try {
+                Files.writeString(pipe, text); // opening the pipe for writing lets the load's read go on
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        feeder.setDaemon(true);
+        loader.start();
+        Thread.sleep(500);
+        assertTrue(loader.isAlive(), "the load waits on the pipe: " + loaderFailure.get());
+        try {
+            waiter.start();
+            Thread.sleep(300);
+            waiter.interrupt();
+            waiter.join(10_000);
+            assertFalse(waiter.isAlive(), "the interrupted task still waits for the other task's load");
+            assertTrue(loader.isAlive(), "the load is still held");
+            assertTrue(waiterFailure.get() instanceof IllegalStateException
+                    && waiterFailure.get().getMessage().contains("interrupted while waiting for model"),
+                    String.valueOf(waiterFailure.get()));
+        } finally {
+            feeder.start();
+            loader.join(60_000);
+            waiter.join(60_000);
+        }
+        assertFalse(loader.isAlive() || waiter.isAlive(), "the load and the waiter ended");
+        assertEquals(null, loaderFailure.get(), "the load itself finished");
+    }
+
+    private static Thread engineThread(String[] args, AtomicReference<Throwable> failure) {
+        Thread thread = new Thread(() -> {
+            try {
+                ModelRegistry.engine(RunCommand.parse(args));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        thread.setDaemon(true);
+        return thread;
+    }
+
     private static void assertSameWeights(Path modelDir, Path headsDir, Engine engine,
                                           Function<Engine, WeightMatrix> matrix) {
         try (Engine fresh = Engine.load(EngineOptions.cpu(modelDir, headsDir))) {
