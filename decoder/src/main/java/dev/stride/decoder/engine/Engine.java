@@ -54,6 +54,7 @@ public final class Engine implements AutoCloseable {
     private PassCostCurve passCost;
     private SpeculationCosts speculationCosts;
     private final DraftingRegime draftingRegime = new DraftingRegime(); // auto's, shared by every decoder
+    private volatile boolean closed;
 
     private Engine(Model model, StrideTokenizer tokenizer, HeadsLoader.Loaded heads, ComputePool pool,
                    DeviceSpec device, long kvCacheBytes) {
@@ -205,6 +206,10 @@ public final class Engine implements AutoCloseable {
 
     /** A decoder for one thread. Multi-token mode needs heads. */
     public BatchDecoder newDecoder(DecoderOptions options) {
+        if (closed) {
+            // On the CPU its passes still ran, on one thread, and requests failed at their first text.
+            throw new IllegalStateException("the engine of " + modelDir() + " is closed");
+        }
         Drafter drafter = null;
         if (options.mode() == DecodingMode.MTP) {
             if (heads == null) {
@@ -319,6 +324,7 @@ public final class Engine implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         transformer.close();
         pool.close();
         tokenizer.close();

@@ -99,6 +99,16 @@ class EngineResourcesTest {
      * the error said the budget was too small, though the budget holds the measurement's cache four times over.
      */
     @Test
+    void aClosedEngineRefusesNewDecoders() {
+        Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), null, 1, "cpu", 1L << 20));
+        engine.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> engine.newDecoder(new DecoderOptions(DecodingMode.AR, null, 1)));
+        assertTrue(e.getMessage().contains(Fixtures.modelDir().toString()) && e.getMessage().contains("closed"),
+                e.getMessage());
+    }
+
+    @Test
     void aMeasurementWhileDecodersHoldTheBudgetSaysItIsInUse() {
         Path heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads");
         try (Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), heads, 2, "cpu", 1L << 20))) {
