@@ -1,5 +1,6 @@
 package dev.stride.job;
 
+import dev.stride.decoder.engine.PassLedger;
 import dev.stride.job.cluster.ExecutorListener;
 import dev.stride.job.cluster.ExecutorNumerics;
 import dev.stride.job.cluster.ExecutorTime;
@@ -162,10 +163,9 @@ public final class GenerationJob {
                                         int coresPerExecutor) {
         double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
         long tokensThisRun = reports.stream().mapToLong(JobProgress.PartitionReport::completionTokens).sum();
-        long decodePasses = reports.stream().mapToLong(JobProgress.PartitionReport::decodePasses).sum();
-        long treeNodes = reports.stream().mapToLong(JobProgress.PartitionReport::treeNodes).sum();
-        // This run's passes, as sized: earlier runs' rows of a resumed output left no pass counts behind.
-        Double passCostRatio = decodePasses == 0 ? null : model.passCostRatio((double) treeNodes / decodePasses);
+        PassLedger passes = new PassLedger(); // this run's: earlier runs' rows of a resumed output left none
+        reports.forEach(report -> passes.add(report.passes()));
+        Double passCostRatio = model.passCostRatio(passes, stats.meanTokensPerPass());
         SparkContext context = spark.sparkContext();
         SparkConf conf = context.getConf();
         int executors = (int) reports.stream().map(JobProgress.PartitionReport::executor).distinct().count();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.stride.decoder.engine.PassLedger;
 import dev.stride.job.cluster.ExecutorNumerics;
 import dev.stride.job.cluster.ExecutorTime;
 import dev.stride.job.cluster.JobProgress;
@@ -112,7 +113,7 @@ class ExecutorNumericsTest {
     }
 
     private static JobProgress.PartitionReport report(String executor, int partition, ExecutorNumerics numerics) {
-        return new JobProgress.PartitionReport(executor, partition, 10, 0, 100, 50, 100, 1_000L * partition,
+        return new JobProgress.PartitionReport(executor, partition, 10, 0, 100, new PassLedger(), 1_000L * partition,
                 1_000L * partition + 500, numerics);
     }
 

@@ -52,6 +52,9 @@ public final class BatchDecoder implements AutoCloseable {
     private DraftTree[] draftTrees = new DraftTree[0];
     private long lastDraftNanos = -1; // time the last drafting took, while its trees await their pass
     private int stepTokens; // tokens the sequences' verifications yielded this step
+    private int decodingSequences; // sequences whose trees this step's pass carries
+    private int treeRows; // the rows of those trees
+    private final PassLedger ledger = new PassLedger();
     private int[] pathScratch = new int[8];
     private int[] slotScratch = new int[8];
     private boolean closed;
@@ -174,6 +177,9 @@ public final class BatchDecoder implements AutoCloseable {
                 seq.tree.reset(seq.pendingToken);
             }
         }
+        if (decodingSequences > 0) {
+            ledger.record(decodingSequences, treeRows, stepTokens);
+        }
         long verified = System.nanoTime();
         if (onlyTrees && lastDraftNanos >= 0) {
             drafter.cycleTook((lastDraftNanos + verified - start) / 1e9, stepTokens);
@@ -211,6 +217,8 @@ public final class BatchDecoder implements AutoCloseable {
         batch.clear();
         int logitRow = 0;
         boolean onlyTrees = true;
+        decodingSequences = 0;
+        treeRows = 0;
         for (Sequence seq : running) {
             seq.passRow = batch.size();
             seq.passLogitRow = logitRow;
@@ -224,6 +232,8 @@ public final class BatchDecoder implements AutoCloseable {
             } else {
                 addTreeRows(seq);
                 logitRow += seq.tree.size();
+                decodingSequences++;
+                treeRows += seq.tree.size();
             }
         }
         return onlyTrees;
@@ -357,6 +367,11 @@ public final class BatchDecoder implements AutoCloseable {
         List<GenerationResult> out = new ArrayList<>(finished);
         finished.clear();
         return out;
+    }
+
+    /** The decode passes this decoder ran so far, by size (a live view: it grows with every step). */
+    public PassLedger passLedger() {
+        return ledger;
     }
 
     /** Runs until everything submitted is finished; returns the results in submission order of completion. */

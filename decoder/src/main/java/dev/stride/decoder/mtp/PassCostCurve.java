@@ -39,17 +39,14 @@ public record PassCostCurve(int[] rows, double[] seconds, double[] measured) {
         return measured.clone();
     }
 
-    /**
-     * Estimated pass time for n rows (a mean over passes may be fractional): linear between measured points,
-     * extrapolated past the last.
-     */
-    public double cost(double n) {
+    /** Estimated pass time for n rows: linear between measured points, extrapolated past the last. */
+    public double cost(int n) {
         if (n <= rows[0]) {
             return seconds[0];
         }
         for (int i = 1; i < rows.length; i++) {
             if (n <= rows[i]) {
-                double t = (n - rows[i - 1]) / (rows[i] - rows[i - 1]);
+                double t = (double) (n - rows[i - 1]) / (rows[i] - rows[i - 1]);
                 return seconds[i - 1] + t * (seconds[i] - seconds[i - 1]);
             }
         }
@@ -89,7 +86,7 @@ public record PassCostCurve(int[] rows, double[] seconds, double[] measured) {
     }
 
     /** cost(n) / cost(1). */
-    public double ratio(double n) {
+    public double ratio(int n) {
         return cost(n) / seconds[0];
     }
 }

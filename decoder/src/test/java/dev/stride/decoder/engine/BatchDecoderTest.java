@@ -17,6 +17,7 @@ import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.mtp.Drafter;
 import dev.stride.decoder.mtp.MedusaDrafter;
 import dev.stride.decoder.mtp.MedusaHeads;
+import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.ArrayList;
@@ -456,6 +457,34 @@ class BatchDecoderTest {
         } else {
             assertTrue(r.tokensPerPass() >= (r.decodePasses() == 0 ? 0.0 : 1.0), what);
             assertTrue(r.tokensPerPass() <= histogram.length, what);
+        }
+    }
+
+    /**
+     * The ledger a job prices its passes from counts what the results say the passes did, and prices plain decoding
+     * (passes of as many rows as sequences, a token each) at exactly plain decoding's cost.
+     */
+    @Test
+    void passLedgerAgreesWithTheResults() {
+        Random random = new Random(61);
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            requests.add(request("s" + i, 1 + random.nextInt(10), 1 + random.nextInt(20), random.nextLong()));
+        }
+        PassCostCurve curve = new PassCostCurve(new int[] {1, 2, 4, 8, 16}, new double[] {1.0, 1.1, 1.3, 1.9, 3.1});
+        for (Drafter drafter : new Drafter[] {null, drafter("chain:3"), drafter("nodes:8")}) {
+            try (BatchDecoder d = decoder(drafter, 64L << 20, 3, Set.of(3, 17))) {
+                requests.forEach(d::submit);
+                List<GenerationResult> results = d.runToCompletion();
+                PassLedger ledger = d.passLedger();
+                assertEquals(results.stream().mapToLong(GenerationResult::treeNodes).sum(), ledger.rows());
+                assertEquals(results.stream().mapToLong(GenerationResult::decodeTokens).sum(), ledger.tokens());
+                if (drafter == null) {
+                    assertEquals(1.0, ledger.costOverPlain(curve));
+                } else {
+                    assertTrue(ledger.costOverPlain(curve) > 0, "priced: " + ledger.costOverPlain(curve));
+                }
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.stride.job.cluster;
 
+import dev.stride.decoder.engine.PassLedger;
 import java.io.Serializable;
 import java.util.List;
 import org.apache.spark.SparkContext;
@@ -17,12 +18,10 @@ public final class JobProgress implements Serializable {
     /**
      * What one partition did, from its first to its last row, and with which numerics.
      *
-     * @param decodePasses its rows' decode passes (after prefill), summed over rows
-     * @param treeNodes the rows their decode passes carried for its sequences (tree nodes, root included)
+     * @param passes its decode passes by size, to price them against plain decoding's
      */
     public record PartitionReport(String executor, int partition, long rows, long failedRows, long completionTokens,
-                                  long decodePasses, long treeNodes, long startMillis, long endMillis,
-                                  ExecutorNumerics numerics)
+                                  PassLedger passes, long startMillis, long endMillis, ExecutorNumerics numerics)
             implements Serializable {
         private static final long serialVersionUID = 1L;
     }

@@ -1,5 +1,6 @@
 package dev.stride.job.cluster;
 
+import dev.stride.decoder.engine.PassLedger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,8 +22,6 @@ public final class PartitionMeter {
     private long rows;
     private long failedRows;
     private long completionTokens;
-    private long decodePasses;
-    private long treeNodes;
 
     public PartitionMeter(int partition, String executor, JobProgress progress, ExecutorNumerics numerics) {
         this.partition = partition;
@@ -47,17 +46,12 @@ public final class PartitionMeter {
         }
     }
 
-    /** Counts a decoded row's passes and the tree nodes they carried: what its decoding cost. */
-    public void decoded(int rowDecodePasses, long rowTreeNodes) {
-        decodePasses += rowDecodePasses;
-        treeNodes += rowTreeNodes;
-    }
-
-    public void finish() {
+    /** @param passes the partition's decode passes */
+    public void finish(PassLedger passes) {
         long now = System.currentTimeMillis();
         log("done", now);
         progress.report(new JobProgress.PartitionReport(executor, partition, rows, failedRows, completionTokens,
-                decodePasses, treeNodes, startMillis, now, numerics));
+                passes, startMillis, now, numerics));
     }
 
     private void log(String state, long now) {

@@ -131,7 +131,6 @@ final class ContinuousBatcher implements Iterator<Row> {
         int count = 0;
         for (GenerationResult result : decoder.drainFinished()) {
             Admission admission = submitted.remove(result.id());
-            meter.decoded(result.decodePasses(), result.treeNodes());
             emit(admission.place(), outputs.completed(admission.row(), result), result.completionTokens(),
                     !result.ok());
             count++;

@@ -1,6 +1,7 @@
 package dev.stride.job.infer;
 
 import dev.stride.decoder.engine.Engine;
+import dev.stride.decoder.engine.PassLedger;
 import dev.stride.decoder.mtp.PassCostCurve;
 import dev.stride.job.config.JobConfig;
 import java.io.Serializable;
@@ -40,14 +41,16 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
     }
 
     /**
-     * Time of a pass carrying {@code meanTreeNodes} rows (a sequence's tree, root included) over a plain one-row
-     * pass: the run's passes as decoding made them, not its tree's largest (an {@code auto} run that decoded plainly
-     * was priced as if every pass had carried 16 rows). Null for plain decoding and for a run without decode passes.
+     * The summary's pass_cost_ratio: what a decode pass of the run cost over a plain pass of the same sequences, set
+     * so that the report's cost x mean_tokens_per_pass / pass_cost_ratio is what plain decoding would have cost
+     * ({@link PassLedger#costOverPlain}). From the passes the run made, not its tree's largest: an {@code auto} run
+     * that decoded plainly was priced as if each pass had carried 16 rows, and one at batch 8 as if a plain pass
+     * carried one. Null for plain decoding and for a run without decode passes.
      */
-    public Double passCostRatio(double meanTreeNodes) {
-        if (passCostRows == null || !(meanTreeNodes >= 1)) {
+    public Double passCostRatio(PassLedger passes, double meanTokensPerPass) {
+        if (passCostRows == null || passes.isEmpty() || !(meanTokensPerPass > 0)) {
             return null;
         }
-        return new PassCostCurve(passCostRows, passCostSeconds).ratio(meanTreeNodes);
+        return meanTokensPerPass * passes.costOverPlain(new PassCostCurve(passCostRows, passCostSeconds));
     }
 }

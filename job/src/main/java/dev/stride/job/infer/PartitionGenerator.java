@@ -63,7 +63,7 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                 throw new IllegalStateException("injected fault (" + FAIL_PARTITION + "): task for partition "
                         + task.partitionId() + " fails");
             }
-            meter.finish();
+            meter.finish(decoder.passLedger());
         });
     }
 }
