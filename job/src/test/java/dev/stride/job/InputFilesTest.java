@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An input of many Parquet files, written at different times by different producers, is read as one table. */
+/**
+ * An input of many Parquet files, written at different times by different producers, is read as one table, with the
+ * column types producers write.
+ */
 class InputFilesTest {
 
     @RegisterExtension
@@ -64,6 +67,32 @@ class InputFilesTest {
         assertTrue(refused.getMessage().startsWith("cannot read input " + input + "/*: ")
                 && refused.getMessage().contains("max_new_tokens: BIGINT"), refused.getMessage());
         assertFalse(Files.exists(output));
+    }
+
+    /**
+     * Spark SQL's literal 0.7 is a decimal, and so are integers cast for their size: such override columns stopped the
+     * run. They are read as the doubles and integers they hold; a whole number no int holds fails its row only.
+     */
+    @Test
+    void decimalOverridesAreReadAsTheNumbersTheyHold() {
+        Path decimals = dir.resolve("decimals");
+        spark().sql("select 'a' as id, 'Life is' as prompt, 0.7 as temperature, 0.9 as top_p, "
+                + "cast(3 as decimal(10,0)) as max_new_tokens, cast(11 as decimal(20,0)) as seed "
+                + "union all select 'b', 'Life is', 0.7, 0.9, cast(1e30 as decimal(38,0)), 11")
+                .write().parquet(decimals.toString());
+        Path doubles = dir.resolve("doubles");
+        spark().sql("select 'a' as id, 'Life is' as prompt, 0.7d as temperature, 0.9d as top_p, "
+                + "3 as max_new_tokens, 11L as seed").write().parquet(doubles.toString());
+        JobRuns.run(spark(), "--input", decimals.toString(), "--output", dir.resolve("d-out").toString());
+        JobRuns.run(spark(), "--input", doubles.toString(), "--output", dir.resolve("f-out").toString());
+
+        Map<String, Row> rows = spark().read().parquet(dir.resolve("d-out").toString()).collectAsList().stream()
+                .collect(Collectors.toMap(row -> row.getAs("id"), row -> row));
+        Row expected = spark().read().parquet(dir.resolve("f-out").toString()).first();
+        assertEquals(3, (int) rows.get("a").getAs("completion_tokens"));
+        assertEquals((String) expected.getAs("completion"), rows.get("a").getAs("completion"));
+        assertTrue(((String) rows.get("b").getAs("error")).startsWith("invalid_override: max_new_tokens is out of "
+                + "range"), (String) rows.get("b").getAs("error"));
     }
 
     private static SparkSession spark() {

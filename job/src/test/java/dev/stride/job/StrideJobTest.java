@@ -529,8 +529,8 @@ class StrideJobTest {
         CliResult result = cli("--input", input.toString(), "--output", dir.resolve("out").toString());
         assertEquals(RunCommand.EXIT_SETUP, result.exitCode());
         assertTrue(result.stderr().contains("column 'prompt' must be string, found int"), result.stderr());
-        assertTrue(result.stderr().contains("column 'temperature' must be double (or float), found string"),
-                result.stderr());
+        assertTrue(result.stderr().contains("column 'temperature' must be double (or decimal(p,s), float), found "
+                + "string"), result.stderr());
     }
 
     @Test

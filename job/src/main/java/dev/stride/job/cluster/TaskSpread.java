@@ -126,11 +126,12 @@ public final class TaskSpread {
         }
         Column newTokens = lit((long) maxNewTokens);
         if (List.of(schema.fieldNames()).subList(1, schema.size()).contains(JobSchema.MAX_NEW_TOKENS)) {
-            newTokens = coalesce(col(quote(JobSchema.MAX_NEW_TOKENS)).cast("long"), newTokens);
+            newTokens = coalesce(col(quote(JobSchema.MAX_NEW_TOKENS)), newTokens);
         }
         // A value outside 0..Integer.MAX_VALUE fails its row (invalid_override) before any decoding; counting it
-        // as 0 also keeps a huge one from overflowing the sum, which under ANSI SQL failed the whole run.
-        newTokens = when(newTokens.between(0L, (long) Integer.MAX_VALUE), newTokens).otherwise(lit(0L));
+        // as 0 also keeps a huge one from overflowing the sum, which under ANSI SQL failed the whole run. It is
+        // compared before the cast: a decimal(38,0) beyond a long failed the cast, and the run, likewise.
+        newTokens = when(newTokens.between(0L, (long) Integer.MAX_VALUE), newTokens.cast("long")).otherwise(lit(0L));
         return greatest(chars.plus(lit(CHARS_PER_TOKEN - 1)).divide(lit(CHARS_PER_TOKEN)).cast("long")
                 .plus(newTokens), lit(1L));
     }

@@ -8,6 +8,7 @@ import dev.stride.job.config.JobConfig;
 import dev.stride.job.io.ErrorKind;
 import dev.stride.job.io.JobSchema;
 import dev.stride.job.io.RowLayout;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.Row;
@@ -64,7 +65,7 @@ final class RowRequests {
                 throw new IllegalArgumentException("max_new_tokens must be > 0, got " + maxNewTokens);
             }
             long seed = layout.seed() >= 0 && !row.isNullAt(layout.seed())
-                    ? ((Number) row.get(layout.seed())).longValue()
+                    ? longValue(row, layout.seed(), JobSchema.SEED)
                     : RowSeeds.derive(config.seed(), row.getString(0));
             sampling = new SamplingParams(
                     floatValue(row, layout.temperature(), config.temperature(), JobSchema.TEMPERATURE),
@@ -131,13 +132,30 @@ final class RowRequests {
         if (index < 0 || row.isNullAt(index)) {
             return fallback;
         }
-        long value = ((Number) row.get(index)).longValue();
+        long value = longValue(row, index, name);
         if (value != (int) value) {
             throw new IllegalArgumentException(name + " is out of range, got " + value);
         }
         return (int) value;
     }
 
+    /**
+     * An integer column's value, of any width; a decimal's (whole numbers only, JobSchema) exactly, as longValue
+     * took its low 64 bits: 2^64 + 5 new tokens became 5.
+     */
+    private static long longValue(Row row, int index, String name) {
+        Object value = row.get(index);
+        if (value instanceof BigDecimal decimal) {
+            try {
+                return decimal.longValueExact();
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException(name + " is out of range, got " + decimal.toPlainString());
+            }
+        }
+        return ((Number) value).longValue();
+    }
+
+    // A decimal is rounded to the double nearest to it, the value a double column would hold, then narrowed alike.
     private static float floatValue(Row row, int index, float fallback, String name) {
         return index < 0 || row.isNullAt(index) ? fallback
                 : SamplingParams.narrowed(name, ((Number) row.get(index)).doubleValue());

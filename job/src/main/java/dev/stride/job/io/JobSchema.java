@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -52,7 +53,8 @@ public final class JobSchema {
 
     /**
      * Input columns the job reads, with their canonical types. The prompt column is renamed by --prompt-column;
-     * integer columns also accept the other integer widths and floating-point columns float or double.
+     * integer columns also accept the other integer widths and whole-number decimals, floating-point columns float,
+     * double or any decimal (Spark SQL's literal 0.7 is one).
      */
     public static final StructType INPUT = new StructType()
             .add(JobConfig.DEFAULT_PROMPT_COLUMN, StringType)
@@ -214,7 +216,7 @@ public final class JobSchema {
             problems.add("prompt column '" + config.promptColumn() + "' is missing (expected type string; input has "
                     + input.simpleString() + ")");
         } else {
-            checkType(prompt, StringType, Set.of(StringType), problems);
+            checkType(prompt, StringType, problems);
         }
 
         String idName = config.idColumn() == null ? ID : config.idColumn();
@@ -230,15 +232,13 @@ public final class JobSchema {
         for (String name : OVERRIDES) {
             StructField column = field(input, name);
             if (column != null) {
-                DataType canonical = INPUT.apply(name).dataType();
-                checkType(column, canonical, accepted(canonical), problems);
+                checkType(column, INPUT.apply(name).dataType(), problems);
                 overrides.add(name);
             }
         }
         StructField messages = config.chat() ? field(input, MESSAGES) : null;
         if (messages != null) {
-            DataType canonical = INPUT.apply(MESSAGES).dataType();
-            checkType(messages, canonical, Set.of(canonical), problems);
+            checkType(messages, INPUT.apply(MESSAGES).dataType(), problems);
         }
         return new ReadColumns(id == null ? null : idName, List.copyOf(overrides), messages != null);
     }
@@ -296,23 +296,39 @@ public final class JobSchema {
         return Arrays.asList(schema.fieldNames()).contains(name) ? schema.apply(name) : null;
     }
 
-    private static Set<DataType> accepted(DataType canonical) {
+    /**
+     * Whether a column of type {@code actual} holds values of type {@code canonical}. Decimals are read exactly, and
+     * a value that the canonical type cannot hold fails its row (RowRequests), as other bad override values do.
+     */
+    private static boolean accepts(DataType canonical, DataType actual) {
         if (INTEGERS.contains(canonical)) {
-            return INTEGERS;
+            return INTEGERS.contains(actual) || actual instanceof DecimalType decimal && decimal.scale() == 0;
         }
-        return FLOATS.contains(canonical) ? FLOATS : Set.of(canonical);
+        if (FLOATS.contains(canonical)) {
+            return FLOATS.contains(actual) || actual instanceof DecimalType;
+        }
+        // catalogString leaves nullability out, so arrays and structs compare by shape only.
+        return actual.catalogString().equals(canonical.catalogString());
     }
 
-    // catalogString leaves nullability out, so arrays and structs compare by shape only.
-    private static void checkType(StructField column, DataType canonical, Set<DataType> accepted,
-                                  List<String> problems) {
-        String actual = column.dataType().catalogString();
-        Set<String> acceptedNames = accepted.stream().map(DataType::catalogString).collect(Collectors.toSet());
-        if (!acceptedNames.contains(actual)) {
-            String expected = accepted.size() == 1 ? canonical.catalogString()
-                    : canonical.catalogString() + " (or " + acceptedNames.stream().filter(n -> !n.equals(
-                            canonical.catalogString())).sorted().collect(Collectors.joining(", ")) + ")";
-            problems.add("column '" + column.name() + "' must be " + expected + ", found " + actual);
+    /** The types {@link #accepts} takes besides {@code canonical}, as the message names them. */
+    private static Stream<String> otherAccepted(DataType canonical) {
+        if (INTEGERS.contains(canonical)) {
+            return Stream.concat(INTEGERS.stream().map(DataType::catalogString), Stream.of("decimal(p,0)"));
+        }
+        if (FLOATS.contains(canonical)) {
+            return Stream.concat(FLOATS.stream().map(DataType::catalogString), Stream.of("decimal(p,s)"));
+        }
+        return Stream.of();
+    }
+
+    private static void checkType(StructField column, DataType canonical, List<String> problems) {
+        if (!accepts(canonical, column.dataType())) {
+            String others = otherAccepted(canonical).filter(name -> !name.equals(canonical.catalogString())).sorted()
+                    .collect(Collectors.joining(", "));
+            problems.add("column '" + column.name() + "' must be " + canonical.catalogString()
+                    + (others.isEmpty() ? "" : " (or " + others + ")") + ", found "
+                    + column.dataType().catalogString());
         }
     }
 }

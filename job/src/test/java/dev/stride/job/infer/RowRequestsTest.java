@@ -16,10 +16,13 @@ import dev.stride.job.JobRuns;
 import dev.stride.job.RunCommand;
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.io.RowLayout;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -99,6 +102,33 @@ class RowRequestsTest {
                 new GenericRowWithSchema(new Object[] {"a", "Hi", null, 1e-50}, work));
         assertEquals(0.7f, requests.prepare(new GenericRowWithSchema(new Object[] {"a", "Hi", 0.7, null}, work), "0")
                 .request().sampling().temperature());
+    }
+
+    /**
+     * Decimal overrides (Spark SQL's literals 0.7 and 5 as decimal(38,0) sums) convert exactly: a whole number out of
+     * range fails its row, where its low 64 bits were taken (2^64 + 5 new tokens became 5).
+     */
+    @Test
+    void decimalOverridesConvertExactlyAndFailTheirRowWhenOutOfRange() {
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("max_new_tokens", new DecimalType(38, 0)).add("temperature", new DecimalType(2, 1))
+                .add("top_p", new DecimalType(38, 0)).add("seed", new DecimalType(38, 0));
+        RowRequests requests = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString()), RowLayout.of(work, 1, "prompt"), tokenizer, 512);
+        var request = requests.prepare(new GenericRowWithSchema(new Object[] {"a", "Hi", new BigDecimal("5"),
+            new BigDecimal("0.7"), null, new BigDecimal("-77")}, work), "0").request();
+        assertEquals(5, request.maxNewTokens());
+        assertEquals(0.7f, request.sampling().temperature());
+        assertEquals(-77L, request.sampling().seed());
+
+        BigDecimal beyondLong = new BigDecimal(BigInteger.TWO.pow(64).add(BigInteger.valueOf(5)));
+        assertError("invalid_override: max_new_tokens is out of range, got 18446744073709551621", requests,
+                new GenericRowWithSchema(new Object[] {"a", "Hi", beyondLong, null, null, null}, work));
+        assertError("invalid_override: seed is out of range, got 18446744073709551621", requests,
+                new GenericRowWithSchema(new Object[] {"a", "Hi", null, null, null, beyondLong}, work));
+        // Float columns narrow decimals as they narrow doubles.
+        assertError("invalid_override: top_p 1.0E39 is beyond a 32-bit float's range", requests,
+                new GenericRowWithSchema(new Object[] {"a", "Hi", null, null, new BigDecimal("1E39"), null}, work));
     }
 
     @Test

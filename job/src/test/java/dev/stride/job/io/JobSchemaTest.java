@@ -16,6 +16,7 @@ import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
 import java.util.Arrays;
 import java.util.List;
+import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
@@ -51,8 +52,8 @@ class JobSchemaTest {
         String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, DEFAULTS))
                 .getMessage();
         assertTrue(message.contains("prompt column 'prompt' is missing"), message);
-        assertTrue(message.contains("column 'top_k' must be int (or bigint, smallint, tinyint), found string"),
-                message);
+        assertTrue(message.contains("column 'top_k' must be int (or bigint, decimal(p,0), smallint, tinyint), found "
+                + "string"), message);
         assertTrue(message.contains("column 'stop' must be array<string>, found string"), message);
         assertTrue(message.contains("input column 'error' has the name of an output column"), message);
     }
@@ -136,6 +137,27 @@ class JobSchemaTest {
         assertThrows(JobSetupException.class, () -> JobSchema.validate(bad, chat));
     }
 
+    /**
+     * Spark SQL's literal 0.7 is a decimal: `select 'Hi' as prompt, 0.7 as temperature` was refused. Decimals hold the
+     * values of float columns, and whole-number decimals those of integer columns.
+     */
+    @Test
+    void decimalColumnsAreAcceptedWhereTheyHoldTheColumnsValues() {
+        StructType input = new StructType().add("prompt", StringType).add("temperature", new DecimalType(2, 1))
+                .add("top_p", new DecimalType(3, 2)).add("top_k", new DecimalType(10, 0))
+                .add("max_new_tokens", new DecimalType(38, 0)).add("seed", new DecimalType(20, 0))
+                .add("logprobs", new DecimalType(1, 0));
+        assertEquals(List.of("max_new_tokens", "temperature", "top_p", "top_k", "seed", "logprobs"),
+                JobSchema.validate(input, DEFAULTS).overrides());
+        assertEquals(6, JobSchema.validateFrame(input, DEFAULTS, "", "_work_id").overrides().size());
+
+        StructType fractional = new StructType().add("prompt", StringType).add("top_k", new DecimalType(5, 2));
+        String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(fractional, DEFAULTS))
+                .getMessage();
+        assertTrue(message.contains("column 'top_k' must be int (or bigint, decimal(p,0), smallint, tinyint), found "
+                + "decimal(5,2)"), message);
+    }
+
     @Test
     void outputColumnsFollowTheContract() {
         StructType output = JobSchema.output(List.of(new StructField("category", StringType, true,
@@ -175,7 +197,7 @@ class JobSchemaTest {
         assertTrue(kept.contains("input column 'logprobs' has the name of an output column"), kept);
         String typed = assertThrows(JobSetupException.class, () -> JobSchema.validate(
                 plain.add("logprobs", StringType), DEFAULTS)).getMessage();
-        assertTrue(typed.contains("column 'logprobs' must be int (or bigint, smallint, tinyint), found string"),
-                typed);
+        assertTrue(typed.contains("column 'logprobs' must be int (or bigint, decimal(p,0), smallint, tinyint), found "
+                + "string"), typed);
     }
 }

@@ -124,8 +124,8 @@ class StrideGeneratorTest {
         IllegalArgumentException columns = assertThrows(IllegalArgumentException.class,
                 () -> generator().transformSchema(schema));
         assertTrue(columns.getMessage().contains("prompt column 'prompt' is missing"), columns.getMessage());
-        assertTrue(columns.getMessage().contains("column 'temperature' must be double (or float), found string"),
-                columns.getMessage());
+        assertTrue(columns.getMessage().contains("column 'temperature' must be double (or decimal(p,s), float), "
+                + "found string"), columns.getMessage());
         assertTrue(columns.getMessage().contains("input column 'completion' has the name of an output column; set "
                 + "another outputPrefix"), columns.getMessage());
         // With another prefix and prompt column the same input fits.
