@@ -95,6 +95,23 @@ class InputFilesTest {
                 + "range"), (String) rows.get("b").getAs("error"));
     }
 
+    /**
+     * OpenAI-style messages (content first, a name beside role and content) stopped the run, as the column had to be
+     * exactly array<struct<role,content>>. The fixture model has no chat template, so each row fails on that alone.
+     */
+    @Test
+    void chatMessagesWithOtherFieldsAreRead() {
+        Path input = dir.resolve("in");
+        spark().sql("select 'a' as id, 'Life is' as prompt, array(named_struct('content', 'Hi', 'name', 'ann', "
+                + "'role', 'user')) as messages").write().parquet(input.toString());
+        RunSummary summary = JobRuns.run(spark(), "--input", input.toString(), "--output",
+                dir.resolve("out").toString(), "--chat");
+        assertEquals(1, summary.rowsTotal());
+        Row row = spark().read().parquet(dir.resolve("out").toString()).first();
+        String error = row.getAs("error");
+        assertTrue(error.startsWith("chat_template: model has no chat_template"), error);
+    }
+
     private static SparkSession spark() {
         return SPARK.session();
     }

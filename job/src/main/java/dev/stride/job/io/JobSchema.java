@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DecimalType;
 import org.apache.spark.sql.types.Metadata;
@@ -54,7 +55,8 @@ public final class JobSchema {
     /**
      * Input columns the job reads, with their canonical types. The prompt column is renamed by --prompt-column;
      * integer columns also accept the other integer widths and whole-number decimals, floating-point columns float,
-     * double or any decimal (Spark SQL's literal 0.7 is one).
+     * double or any decimal (Spark SQL's literal 0.7 is one), and messages structs with their fields in any order
+     * and other fields beside them.
      */
     public static final StructType INPUT = new StructType()
             .add(JobConfig.DEFAULT_PROMPT_COLUMN, StringType)
@@ -237,8 +239,9 @@ public final class JobSchema {
             }
         }
         StructField messages = config.chat() ? field(input, MESSAGES) : null;
-        if (messages != null) {
-            checkType(messages, INPUT.apply(MESSAGES).dataType(), problems);
+        if (messages != null && !isMessages(messages.dataType())) {
+            problems.add("column '" + MESSAGES + "' must be " + INPUT.apply(MESSAGES).dataType().catalogString()
+                    + " (fields in any order, others ignored), found " + messages.dataType().catalogString());
         }
         return new ReadColumns(id == null ? null : idName, List.copyOf(overrides), messages != null);
     }
@@ -330,5 +333,16 @@ public final class JobSchema {
                     + (others.isEmpty() ? "" : " (or " + others + ")") + ", found "
                     + column.dataType().catalogString());
         }
+    }
+
+    /**
+     * Whether a column holds chat messages: an array of structs with string role and content fields. RowRequests
+     * reads the fields by name, so their order and any other fields (OpenAI's name or tool_calls) do not matter.
+     */
+    private static boolean isMessages(DataType type) {
+        return type instanceof ArrayType array && array.elementType() instanceof StructType message
+                && Arrays.asList(message.fieldNames()).containsAll(List.of("role", "content"))
+                && message.apply("role").dataType().equals(StringType)
+                && message.apply("content").dataType().equals(StringType);
     }
 }

@@ -132,6 +132,20 @@ class RowRequestsTest {
     }
 
     @Test
+    void chatMessagesAreReadByFieldName() {
+        StructType message = new StructType().add("content", StringType).add("name", StringType)
+                .add("role", StringType);
+        StructType work = new StructType().add("id", StringType).add("prompt", StringType)
+                .add("messages", createArrayType(message));
+        RowRequests chat = new RowRequests(RunCommand.parse("--output", "out", "--model",
+                JobRuns.FIXTURE.toString(), "--chat"), RowLayout.of(work, 1, "prompt"), tokenizer, 512);
+        Row swapped = new GenericRowWithSchema(new Object[] {"hi", null, "user"}, message);
+        // The fixture model has no chat template: the messages were read (a null role would fail first).
+        assertError("chat_template: model has no chat_template", chat, new GenericRowWithSchema(new Object[] {"a",
+            null, scala.Predef$.MODULE$.wrapRefArray(new Row[] {swapped})}, work));
+    }
+
+    @Test
     void chatRowsNeedATemplateAndWellFormedMessages() {
         RowRequests chat = requests("--chat");
         // The fixture model has no chat template.

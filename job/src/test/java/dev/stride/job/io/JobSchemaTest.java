@@ -138,6 +138,29 @@ class JobSchemaTest {
     }
 
     /**
+     * Messages are read by field name: fields in another order or extra fields (OpenAI's name, tool_calls) stopped the
+     * run, as the column had to be exactly array<struct<role,content>>.
+     */
+    @Test
+    void chatMessagesMayHaveTheirFieldsInAnyOrderAndOtherFields() {
+        JobConfig chat = RunCommand.parse("--output", "out", "--model", "m", "--chat");
+        StructType openAi = new StructType().add("content", StringType).add("name", StringType)
+                .add("tool_calls", createArrayType(new StructType().add("id", StringType))).add("role", StringType);
+        StructType input = new StructType().add("prompt", StringType).add("messages", createArrayType(openAi));
+        assertTrue(JobSchema.validate(input, chat).messages());
+        assertTrue(JobSchema.validateFrame(input, chat, "", "_work_id").messages());
+
+        for (StructType bad : List.of(new StructType().add("role", StringType).add("text", StringType),
+                new StructType().add("role", IntegerType).add("content", StringType))) {
+            StructType badInput = new StructType().add("prompt", StringType).add("messages", createArrayType(bad));
+            String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(badInput, chat))
+                    .getMessage();
+            assertTrue(message.contains("column 'messages' must be array<struct<role:string,content:string>> (fields "
+                    + "in any order, others ignored), found array<" + bad.catalogString() + ">"), message);
+        }
+    }
+
+    /**
      * Spark SQL's literal 0.7 is a decimal: `select 'Hi' as prompt, 0.7 as temperature` was refused. Decimals hold the
      * values of float columns, and whole-number decimals those of integer columns.
      */
