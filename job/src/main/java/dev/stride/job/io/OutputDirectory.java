@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.AnalysisException;
@@ -66,8 +67,13 @@ public final class OutputDirectory {
         return spark.read().schema(schema).parquet(location);
     }
 
-    /** The columns ({@link JobSchema#describe}) of the part files already written; empty when there are none yet. */
+    /**
+     * The columns ({@link JobSchema#describe}) of the part files already written; empty when there are none yet.
+     * Every file is checked readable first: a resume reads them all.
+     */
     public Optional<List<String>> existingColumns() {
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        PartFiles.requireReadable(conf, PartFiles.data(conf, path));
         try {
             return Optional.of(JobSchema.describe(spark.read().parquet(location).schema()));
         } catch (Exception e) {

@@ -105,11 +105,12 @@ public final class StagedOutput {
     /**
      * The distinct columns ({@link JobSchema#describe}) of the part files that runs which died left in staging, each
      * file's own: a resume must refuse other columns before any work, and reading the parts with its own schema
-     * would not notice.
+     * would not notice. A file that is not readable Parquet is a {@link dev.stride.job.config.JobSetupException}.
      */
     public Set<List<String>> leftoverColumns() {
         Set<List<String>> columns = new LinkedHashSet<>();
         for (List<Path> parts : leftovers().values()) {
+            PartFiles.requireReadable(spark.sparkContext().hadoopConfiguration(), parts);
             for (Path part : parts) {
                 columns.add(JobSchema.describe(spark.read().parquet(part.toString()).schema()));
             }

@@ -14,6 +14,7 @@ import dev.stride.job.infer.PartitionGenerator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
@@ -132,6 +133,33 @@ class StagedOutputTest {
         assertTrue(refused.getMessage().contains("category:string") && refused.getMessage().contains("category:int"),
                 refused.getMessage());
         assertEquals(1, partFiles(output).size(), "nothing was published");
+    }
+
+    /**
+     * A part file cut short (a copy or an upload that stopped) made --resume fail inside a task with a SparkException
+     * that named the file deep in its cause; it is a setup error naming the file, before any work.
+     */
+    @Test
+    void resumeRefusesAPartFileThatIsNotReadableParquetBeforeAnyWork() throws IOException {
+        Path input = dir.resolve("in");
+        SPARK.session().sql("select concat('r', id) as id, 'Life is' as prompt from range(4)").write()
+                .parquet(input.toString());
+        Path output = dir.resolve("out");
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "2", "--partitions", "2", "--output",
+            output.toString()};
+        JobRuns.run(SPARK.session(), args);
+        // The second of the two: Spark infers the columns from one file only, so the first is read up front.
+        Path truncated = partFiles(output).get(1);
+        byte[] bytes = Files.readAllBytes(truncated);
+        Files.write(truncated, Arrays.copyOf(bytes, bytes.length / 2));
+        Files.deleteIfExists(truncated.resolveSibling("." + truncated.getFileName() + ".crc"));
+
+        JobSetupException refused = assertThrows(JobSetupException.class, () -> JobRuns.run(SPARK.session(),
+                with(args, "--resume")));
+        assertTrue(refused.getMessage().startsWith("output file ") && refused.getMessage().contains(
+                truncated.getFileName() + " is not a readable Parquet file"), refused.getMessage());
+        assertEquals(2, partFiles(output).size(), "nothing was published");
+        assertFalse(Files.exists(output.resolve("_stride/staging")), "nothing was generated");
     }
 
     private static String[] with(String[] args, String... more) {
