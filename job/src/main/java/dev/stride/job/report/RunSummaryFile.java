@@ -67,6 +67,15 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
                         + "finite and >= 0 where present");
             }
         }
+        // The charts scale their axes to these; an infinite one would draw gridlines without end, a NaN one would
+        // reach report.json as a bare NaN that no JSON reader accepts.
+        for (ExecutorFigures e : summary.perExecutor) {
+            if (e != null && !(finiteAtLeastZero(e.busySeconds) && finiteAtLeastZero(e.outputTokensPerS))) {
+                throw new IOException("per_executor[].busy_seconds and per_executor[].output_tokens_per_s must be "
+                        + "finite and >= 0, got " + e.busySeconds + " and " + e.outputTokensPerS + " for executor "
+                        + e.executor);
+            }
+        }
         // Present but null: Jackson accepts it, and the writers would fail on it later without naming the field.
         if (summary.runId == null || summary.model == null || summary.model.name == null || summary.device == null
                 || summary.perExecutor.stream().anyMatch(e -> e == null || e.executor == null)) {

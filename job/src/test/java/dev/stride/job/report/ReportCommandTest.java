@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +15,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -389,6 +391,25 @@ class ReportCommandTest {
         Result infinite = run("--input", tmp.toString(), "--gpu-hour-price", "1e309");
         assertEquals(2, infinite.exitCode(), infinite.err());
         assertTrue(infinite.err().contains("prices must be finite and >= 0"), infinite.err());
+    }
+
+    /** "NaN"/"Infinity" per-executor figures: a bar chart of them must not hang nor write NaN into report.json. */
+    @Test
+    void perExecutorWithNonFiniteFiguresIsAnInputError() {
+        for (String field : List.of("output_tokens_per_s", "busy_seconds")) {
+            for (String value : List.of("Infinity", "NaN")) {
+                Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+                    Path dir = SampleRuns.mtpRun(tmp.resolve(field + value));
+                    Map<String, Object> executor = SampleRuns.executor("1", 11, 216, 80.0);
+                    executor.put(field, value);
+                    editedSummary(dir, s -> s.set("per_executor", JSON.valueToTree(List.of(executor))));
+                    return report(dir);
+                });
+                assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), field + value + ": " + result.err());
+                assertTrue(result.err().contains("not a valid Stride run summary")
+                        && result.err().contains("per_executor"), result.err());
+            }
+        }
     }
 
     private static double[] doubles(JsonNode array) {
