@@ -37,9 +37,21 @@ final class ParquetRowReader {
     void read(Path file, Consumer<OutputRow> sink) throws IOException {
         try (ParquetReader<Group> reader = ParquetReader.builder(new ProjectedReadSupport(file), file)
                 .withConf(conf).build()) {
-            for (Group row = reader.read(); row != null; row = reader.read()) {
-                sink.accept(toRow(row));
+            long number = 1;
+            for (Group row = reader.read(); row != null; row = reader.read(), number++) {
+                OutputRow output = toRow(row);
+                requireFiniteAtLeastZero(file, number, "tokens_per_pass", output.tokensPerPass());
+                requireFiniteAtLeastZero(file, number, "decode_ms", output.decodeMs());
+                sink.accept(output);
             }
+        }
+    }
+
+    // A NaN or infinite value would end up in the percentiles, the histogram bins and report.json (as a bare NaN).
+    private static void requireFiniteAtLeastZero(Path file, long row, String column, double value) {
+        if (!(value >= 0 && value < Double.POSITIVE_INFINITY)) {
+            throw new ReportInputException(file + ": row " + row + " has " + column + " " + value
+                    + "; docs/job-output.md specifies a finite number >= 0");
         }
     }
 

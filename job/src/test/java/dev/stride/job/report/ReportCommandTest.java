@@ -412,6 +412,31 @@ class ReportCommandTest {
         }
     }
 
+    /** A part file with NaN or infinite decode_ms / tokens_per_pass: an input error naming file, row and column. */
+    @Test
+    void partFileWithNonFiniteNumbersIsAnInputError() throws IOException {
+        int run = 0;
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+            for (boolean decodeMs : new boolean[] {true, false}) {
+                Path dir = tmp.resolve("nonfinite" + run++);
+                SampleRuns.Row good = SampleRuns.Row.ok(3, new int[] {3}, 5);
+                SampleRuns.Row row = decodeMs ? new SampleRuns.Row(3, 3.0, new int[] {1}, bad, null)
+                        : new SampleRuns.Row(3, bad, new int[] {1}, 5, null);
+                List<List<SampleRuns.Row>> parts = List.of(List.of(good, good, row));
+                SampleRuns.writeParts(dir, parts, "mtp", "h");
+                Map<String, Object> summary = SampleRuns.summary("r", "mtp", 9.0, 1, 4, 1, parts, 1.25);
+                summary.put("per_executor", List.of());
+                SampleRuns.writeSummary(dir, summary);
+                Result result = report(dir);
+                String column = decodeMs ? "decode_ms" : "tokens_per_pass";
+                assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), column + bad + ": " + result.err());
+                assertTrue(result.err().contains("part-00000-0b9f-c000.snappy.parquet")
+                        && result.err().contains("row 3") && result.err().contains(column), result.err());
+                assertFalse(result.err().contains("Exception"), result.err());
+            }
+        }
+    }
+
     private static double[] doubles(JsonNode array) {
         double[] values = new double[array.size()];
         for (int i = 0; i < values.length; i++) {
