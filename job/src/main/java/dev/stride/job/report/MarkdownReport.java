@@ -10,9 +10,9 @@ final class MarkdownReport {
         StringBuilder md = new StringBuilder("# Stride cost report\n\n");
         for (CostReport.RunCost cost : report.runs()) {
             RunSummaryFile s = cost.run().summary();
-            md.append("- run `").append(s.runId()).append("` (").append(s.mode()).append(", ")
-                    .append(s.model() == null ? "?" : s.model().name()).append("): `").append(cost.run().location())
-                    .append("`\n");
+            md.append("- run ").append(Markdown.code(s.runId())).append(" (").append(s.mode()).append(", ")
+                    .append(s.model() == null ? "?" : s.model().name()).append("): ")
+                    .append(Markdown.code(cost.run().location())).append('\n');
         }
         report.warnings().forEach(w -> md.append("\n**Warning:** ").append(w).append('\n'));
         md.append("\n| metric | value |\n|---|---:|\n");
@@ -23,7 +23,7 @@ final class MarkdownReport {
             md.append("none\n");
         } else {
             md.append("| error kind | rows |\n|---|---:|\n");
-            report.errorsByKind().forEach((kind, rows) -> md.append("| ").append(kind).append(" | ")
+            report.errorsByKind().forEach((kind, rows) -> md.append("| ").append(Markdown.cell(kind)).append(" | ")
                     .append(Fmt.readable(rows)).append(" |\n"));
         }
         md.append("\n## Definitions\n\n");

@@ -393,6 +393,31 @@ class ReportCommandTest {
         assertTrue(infinite.err().contains("prices must be finite and >= 0"), infinite.err());
     }
 
+    /** Error kinds, run ids and paths come from the data: a pipe, newline or backtick must not break report.md. */
+    @Test
+    void markdownEscapesPipesNewlinesAndBackticksFromTheData() throws IOException {
+        Path dir = tmp.resolve("md|`odd`");
+        List<List<SampleRuns.Row>> parts = List.of(List.of(SampleRuns.Row.ok(3, new int[] {3}, 5),
+                SampleRuns.Row.failed(0, new int[0], 0, "bad|kind: x"),
+                SampleRuns.Row.failed(0, new int[0], 0, "line\n| fake | 99 |")));
+        SampleRuns.writeParts(dir, parts, "mtp", "h");
+        Map<String, Object> summary = SampleRuns.summary("r`1|x", "mtp", 9.0, 1, 4, 1, parts, 1.25);
+        summary.put("per_executor", List.of());
+        SampleRuns.writeSummary(dir, summary);
+        assertEquals(0, report(dir).exitCode());
+        String md = Files.readString(tmp.resolve("report/report.md"));
+        for (String line : md.split("\n")) {
+            if (line.startsWith("|")) {
+                assertEquals(3, line.split("(?<!\\\\)\\|", -1).length - 1, "one row of two cells: " + line);
+            }
+            assertFalse(line.startsWith("| fake"), md);
+        }
+        String failures = md.substring(md.indexOf("## Failures"), md.indexOf("## Definitions"));
+        assertEquals(2, count(failures, "| 1 |"), failures);
+        String runLine = md.lines().filter(l -> l.startsWith("- run ")).findFirst().orElseThrow();
+        assertEquals(4, count(runLine, "``"), "run id and path in double-backtick code spans: " + runLine);
+    }
+
     /** "NaN"/"Infinity" per-executor figures: a bar chart of them must not hang nor write NaN into report.json. */
     @Test
     void perExecutorWithNonFiniteFiguresIsAnInputError() {
