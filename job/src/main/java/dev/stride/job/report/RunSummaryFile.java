@@ -67,6 +67,22 @@ public record RunSummaryFile(String runId, double wallSeconds, String mode, Mode
                         + "finite and >= 0 where present");
             }
         }
+        // A negative count would turn the totals and the cost per token negative; per-executor tokens are summed.
+        if (summary.rowsTotal < 0 || summary.rowsOk < 0 || summary.rowsFailed < 0 || summary.completionTokens < 0) {
+            throw new IOException("rows_total, rows_ok, rows_failed and completion_tokens must be >= 0");
+        }
+        long generated = 0;
+        for (ExecutorFigures e : summary.perExecutor) {
+            if (e != null && (e.rows < 0 || e.completionTokens < 0)) {
+                throw new IOException("per_executor[].rows and per_executor[].completion_tokens must be >= 0, got "
+                        + e.rows + " and " + e.completionTokens + " for executor " + e.executor);
+            }
+            try {
+                generated = Math.addExact(generated, e == null ? 0 : e.completionTokens);
+            } catch (ArithmeticException overflow) {
+                throw new IOException("per_executor[].completion_tokens add up to more than " + Long.MAX_VALUE);
+            }
+        }
         // The charts scale their axes to these; an infinite one would draw gridlines without end, a NaN one would
         // reach report.json as a bare NaN that no JSON reader accepts.
         for (ExecutorFigures e : summary.perExecutor) {

@@ -462,6 +462,20 @@ class ReportCommandTest {
         }
     }
 
+    /** A negative count is no run's output: it would turn the cost per token negative. */
+    @Test
+    void negativeCountsInASummaryAreAnInputError() throws IOException {
+        List<Consumer<ObjectNode>> edits = List.of(
+                s -> ((ObjectNode) s.get("per_executor").get(0)).put("completion_tokens", -30),
+                s -> s.put("completion_tokens", -30));
+        for (int i = 0; i < edits.size(); i++) {
+            Result result = report(editedSummary(SampleRuns.arRun(tmp.resolve("ar" + i)), edits.get(i)));
+            assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), result.err() + result.out());
+            assertTrue(result.err().contains("not a valid Stride run summary")
+                    && result.err().contains("completion_tokens"), result.err());
+        }
+    }
+
     private static double[] doubles(JsonNode array) {
         double[] values = new double[array.size()];
         for (int i = 0; i < values.length; i++) {
