@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import java.util.function.ToLongFunction;
 
 /**
  * The report's figures over one or more runs. Token totals, time and cost come from the run summaries; distributions
@@ -43,8 +44,9 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
 
     static CostReport of(List<Run> runs, RowStats rowStats, Prices prices) {
         List<RunCost> costs = runs.stream().map(run -> RunCost.of(run, prices)).toList();
-        long summaryRows = runs.stream().mapToLong(run -> run.summary().rowsTotal()).sum();
-        long summaryTokens = runs.stream().mapToLong(run -> run.summary().completionTokens()).sum();
+        long summaryRows = sumExact(runs, "rows_total", RunSummaryFile::rowsTotal);
+        long summaryTokens = sumExact(runs, "completion_tokens", RunSummaryFile::completionTokens);
+        sumExact(runs, "per_executor[].completion_tokens", RunSummaryFile::generatedTokens);
         List<String> warnings = new ArrayList<>();
         if (summaryRows != rowStats.rows()) {
             warnings.add("the summaries count " + summaryRows + " rows but the Parquet files hold " + rowStats.rows()
@@ -66,12 +68,12 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
 
     /** Completion tokens of every row of the outputs. */
     long completionTokens() {
-        return runs.stream().mapToLong(c -> c.run().summary().completionTokens()).sum();
+        return sumExact(inputRuns(), "completion_tokens", RunSummaryFile::completionTokens);
     }
 
     /** Completion tokens the runs generated: {@link #completionTokens} less those of rows a resumed run adopted. */
     long generatedTokens() {
-        return runs.stream().mapToLong(c -> c.run().summary().generatedTokens()).sum();
+        return sumExact(inputRuns(), "per_executor[].completion_tokens", RunSummaryFile::generatedTokens);
     }
 
     double wallSeconds() {
@@ -162,6 +164,23 @@ record CostReport(Prices prices, List<RunCost> runs, long rows, long rowsFailed,
     private Double perMillion(double usd) {
         long tokens = generatedTokens();
         return tokens == 0 ? null : usd / tokens * 1e6;
+    }
+
+    private List<Run> inputRuns() {
+        return runs.stream().map(RunCost::run).toList();
+    }
+
+    // Counts near 2^63 (no real run, but a corrupt summary) must not wrap round to a negative total.
+    private static long sumExact(List<Run> runs, String field, ToLongFunction<RunSummaryFile> count) {
+        long total = 0;
+        for (Run run : runs) {
+            try {
+                total = Math.addExact(total, count.applyAsLong(run.summary()));
+            } catch (ArithmeticException e) {
+                throw new ReportInputException("the summaries' " + field + " add up to more than " + Long.MAX_VALUE);
+            }
+        }
+        return total;
     }
 
     private double sum(ToDoubleFunction<RunCost> figure) {

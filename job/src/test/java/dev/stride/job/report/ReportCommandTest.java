@@ -462,6 +462,22 @@ class ReportCommandTest {
         }
     }
 
+    /** Token counts whose sum over runs exceeds a long must not wrap round to a negative total. */
+    @Test
+    void tokenTotalsBeyondTheRangeOfALongAreAnInputError() throws IOException {
+        long huge = Long.MAX_VALUE - 10;
+        Consumer<ObjectNode> edit = s -> {
+            s.put("completion_tokens", huge);
+            ((ObjectNode) s.get("per_executor").get(0)).put("completion_tokens", huge);
+        };
+        Path first = editedSummary(SampleRuns.arRun(tmp.resolve("ar1")), edit);
+        Path second = editedSummary(SampleRuns.arRun(tmp.resolve("ar2")), edit);
+        Result result = report(first, second);
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), result.err() + result.out());
+        assertTrue(result.err().contains("completion_tokens"), result.err());
+        assertFalse(result.err().contains("Exception"), result.err());
+    }
+
     /** A negative count is no run's output: it would turn the cost per token negative. */
     @Test
     void negativeCountsInASummaryAreAnInputError() throws IOException {
