@@ -20,7 +20,7 @@ record SummaryTable(List<Metric> metrics) {
 
     static SummaryTable of(CostReport r) {
         Percentiles latency = r.latency();
-        return new SummaryTable(List.of(
+        SummaryTable table = new SummaryTable(List.of(
                 new Metric("runs", "Runs", (long) r.runs().size()),
                 new Metric("rows_total", "Rows", r.rows()),
                 new Metric("rows_ok", "Rows ok", r.rowsOk()),
@@ -55,6 +55,15 @@ record SummaryTable(List<Metric> metrics) {
                         "Plain-decoding cost per 1M output tokens (USD)", r.plainCostPerMillionTokens()),
                 new Metric("saved_usd", "Saved vs plain decoding (USD)", r.saved()),
                 new Metric("saved_percent", "Saved vs plain decoding (%)", r.savedPercent())));
+        // Each summary's figures are finite, but their sums and products can still overflow (wall_seconds near
+        // 1e308); an infinite cost would hang the charts' axes and cannot be written to CSV or JSON.
+        for (Metric m : table.metrics) {
+            if (m.value() instanceof Double d && !Double.isFinite(d)) {
+                throw new ReportInputException("the report's " + m.key() + " comes to " + d
+                        + ": the summaries' figures are too large to add up");
+            }
+        }
+        return table;
     }
 
     /** Key to value, in table order. */

@@ -462,6 +462,17 @@ class ReportCommandTest {
         }
     }
 
+    /** Each summary is in range, but their totals are not: the report must say so, not print Infinity or crash. */
+    @Test
+    void totalsBeyondTheRangeOfADoubleAreAnInputError() throws IOException {
+        Path first = editedSummary(SampleRuns.arRun(tmp.resolve("ar1")), s -> s.put("wall_seconds", 1e308));
+        Path second = editedSummary(SampleRuns.arRun(tmp.resolve("ar2")), s -> s.put("wall_seconds", 1e308));
+        Result result = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> report(first, second));
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), result.err());
+        assertTrue(result.err().contains("wall_seconds"), result.err());
+        assertFalse(result.err().contains("Exception"), result.err());
+    }
+
     /** Token counts whose sum over runs exceeds a long must not wrap round to a negative total. */
     @Test
     void tokenTotalsBeyondTheRangeOfALongAreAnInputError() throws IOException {
