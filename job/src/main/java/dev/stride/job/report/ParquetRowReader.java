@@ -119,8 +119,8 @@ final class ParquetRowReader {
                             + "' (see docs/job-output.md); is it a Stride job output?");
                 }
                 Type type = schema.getType(column);
-                boolean expected = column.equals(HISTOGRAM) ? isThreeLevelList(type) : type.isPrimitive()
-                        && type.asPrimitiveType().getPrimitiveTypeName() == PRIMITIVES.get(column);
+                boolean expected = column.equals(HISTOGRAM) ? isIntList(type)
+                        : isPrimitive(type, PRIMITIVES.get(column));
                 if (!expected) {
                     throw new ReportInputException(file + ": column '" + column + "' has type " + type
                             + ", not the one docs/job-output.md specifies");
@@ -149,6 +149,19 @@ final class ParquetRowReader {
             }
             throw new ReportInputException(file + ": column '" + OutputRow.LOGPROBS + "' has type " + type
                     + ", not the one docs/job-output.md specifies");
+        }
+
+        // array<int>: histogram() reads the elements as int32 (a writer's array<bigint> would fail there unnamed).
+        private static boolean isIntList(Type type) {
+            if (!isThreeLevelList(type)) {
+                return false;
+            }
+            GroupType repeated = type.asGroupType().getType(0).asGroupType();
+            return repeated.getFieldCount() == 1 && isPrimitive(repeated.getType(0), PrimitiveTypeName.INT32);
+        }
+
+        private static boolean isPrimitive(Type type, PrimitiveTypeName name) {
+            return type.isPrimitive() && type.asPrimitiveType().getPrimitiveTypeName() == name;
         }
 
         private static boolean isThreeLevelList(Type type) {

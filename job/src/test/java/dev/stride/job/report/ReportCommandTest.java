@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
@@ -339,6 +340,24 @@ class ReportCommandTest {
         Result result = report(dir);
         assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
         assertTrue(result.err().contains("has no column 'tokens_per_pass'"), result.err());
+    }
+
+    /** A writer with accept_histogram as array<bigint>: rejected by name, not with a ClassCastException's text. */
+    @Test
+    void partFileWithAHistogramOfAnotherElementTypeIsRejected() throws IOException {
+        Path dir = SampleRuns.mtpRun(tmp.resolve("mtp"));
+        MessageType schema = MessageTypeParser.parseMessageType(SampleRuns.SCHEMA.toString()
+                .replace("required int32 element", "required int64 element"));
+        Group row = new SimpleGroupFactory(schema).newGroup().append("id", "a").append("prompt_tokens", 1)
+                .append("completion_tokens", 4).append("forward_passes", 2).append("tokens_per_pass", 3.0);
+        row.addGroup("accept_histogram").addGroup("list").append("element", 1L);
+        row.append("decode_ms", 1.0).append("model", "m").append("mode", "mtp").append("executor", "e");
+        SampleRuns.write(dir.resolve("part-00009-x.snappy.parquet"), schema, List.of(row));
+        Result result = report(dir);
+        assertEquals(ReportCommand.EXIT_INPUT, result.exitCode());
+        assertTrue(result.err().contains("part-00009-x.snappy.parquet: column 'accept_histogram' has type"),
+                result.err());
+        assertFalse(result.err().contains("cannot be cast"), result.err());
     }
 
     /** Summary values that Jackson accepts but no finished run writes: "NaN", Infinity, present-but-null strings. */
