@@ -23,8 +23,8 @@ final class RunOutputReader {
 
     /** Reads the summary, then feeds every row to {@code stats}. */
     Run read(String location, RowStats stats) {
-        Path dir = new Path(location);
         try {
+            Path dir = new Path(location); // throws IllegalArgumentException for "" or "run:1" (a scheme-less URI)
             FileSystem fs = dir.getFileSystem(conf);
             requireDirectory(fs, dir, location);
             RunSummaryFile summary = summary(fs, new Path(dir, SUMMARY), location);

@@ -307,6 +307,17 @@ class ReportCommandTest {
         assertFalse(Files.exists(tmp.resolve("report")));
     }
 
+    /** Hadoop's Path refuses these before any file is touched: an input error, not picocli's stack trace. */
+    @Test
+    void inputThatIsNoPathIsAnInputError() {
+        for (String input : List.of("", "run:1")) {
+            Result result = run("--input", input, "--output", tmp.resolve("report").toString());
+            assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), input + ": " + result.err());
+            assertTrue(result.err().startsWith("report: "), result.err());
+            assertFalse(result.err().contains("\tat "), result.err());
+        }
+    }
+
     @Test
     void missingSummarySaysTheRunDidNotFinish() throws IOException {
         Path dir = tmp.resolve("unfinished");
