@@ -1,6 +1,6 @@
 package dev.stride.job.report;
 
-/** Escaping for text from the data (run ids, paths, error kinds) placed in report.md. */
+/** Escaping for text from the data (run ids, paths, model names, error kinds) placed in report.md. */
 final class Markdown {
 
     private Markdown() {

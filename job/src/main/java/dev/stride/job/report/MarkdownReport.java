@@ -11,7 +11,7 @@ final class MarkdownReport {
         for (CostReport.RunCost cost : report.runs()) {
             RunSummaryFile s = cost.run().summary();
             md.append("- run ").append(Markdown.code(s.runId())).append(" (").append(s.mode()).append(", ")
-                    .append(s.model() == null ? "?" : s.model().name()).append("): ")
+                    .append(s.model() == null ? "?" : Markdown.code(s.model().name())).append("): ")
                     .append(Markdown.code(cost.run().location())).append('\n');
         }
         report.warnings().forEach(w -> md.append("\n**Warning:** ").append(w).append('\n'));

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -433,9 +434,15 @@ class ReportCommandTest {
         SampleRuns.writeParts(dir, parts, "mtp", "h");
         Map<String, Object> summary = SampleRuns.summary("r`1|x", "mtp", 9.0, 1, 4, 1, parts, 1.25);
         summary.put("per_executor", List.of());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> model = new HashMap<>((Map<String, Object>) summary.get("model"));
+        model.put("name", "m\n## injected <b>x</b>");
+        summary.put("model", model);
         SampleRuns.writeSummary(dir, summary);
         assertEquals(0, report(dir).exitCode());
         String md = Files.readString(tmp.resolve("report/report.md"));
+        assertFalse(md.contains("\n## injected"), "a model name's line break starts no heading: " + md);
+        assertTrue(md.contains("`m ## injected <b>x</b>`"), "the model name in a code span: " + md);
         for (String line : md.split("\n")) {
             if (line.startsWith("|")) {
                 assertEquals(3, line.split("(?<!\\\\)\\|", -1).length - 1, "one row of two cells: " + line);
