@@ -42,6 +42,10 @@ final class ParquetRowReader {
                 OutputRow output = toRow(row);
                 requireFiniteAtLeastZero(file, number, "tokens_per_pass", output.tokensPerPass());
                 requireFiniteAtLeastZero(file, number, "decode_ms", output.decodeMs());
+                requireFiniteAtLeastZero(file, number, "completion_tokens", output.completionTokens());
+                for (int count : output.acceptHistogram()) {
+                    requireFiniteAtLeastZero(file, number, "accept_histogram", count);
+                }
                 sink.accept(output);
             }
         }

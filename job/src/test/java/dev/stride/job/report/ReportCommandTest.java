@@ -499,6 +499,26 @@ class ReportCommandTest {
         }
     }
 
+    /** Counts below zero in a part file would turn token totals and tokens per pass negative. */
+    @Test
+    void partFileWithNegativeCountsIsAnInputError() throws IOException {
+        SampleRuns.Row good = SampleRuns.Row.ok(3, new int[] {3}, 5);
+        SampleRuns.Row[] bad = {new SampleRuns.Row(-1, 3.0, new int[] {1}, 5, null),
+            new SampleRuns.Row(3, 3.0, new int[] {1, -2}, 5, null)};
+        String[] columns = {"completion_tokens", "accept_histogram"};
+        for (int i = 0; i < bad.length; i++) {
+            Path dir = tmp.resolve("negative" + i);
+            List<List<SampleRuns.Row>> parts = List.of(List.of(good, good, bad[i]));
+            SampleRuns.writeParts(dir, parts, "mtp", "h");
+            Map<String, Object> summary = SampleRuns.summary("r", "mtp", 9.0, 1, 4, 1, parts, 1.25);
+            summary.put("per_executor", List.of());
+            SampleRuns.writeSummary(dir, summary);
+            Result result = report(dir);
+            assertEquals(ReportCommand.EXIT_INPUT, result.exitCode(), columns[i] + ": " + result.err());
+            assertTrue(result.err().contains("row 3") && result.err().contains(columns[i]), result.err());
+        }
+    }
+
     /** Each summary is in range, but their totals are not: the report must say so, not print Infinity or crash. */
     @Test
     void totalsBeyondTheRangeOfADoubleAreAnInputError() throws IOException {
