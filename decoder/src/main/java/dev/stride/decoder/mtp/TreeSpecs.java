@@ -41,16 +41,16 @@ public final class TreeSpecs {
         if (spec == null || spec.isBlank() || spec.equals("auto") || spec.equals("static")) {
             return;
         }
-        int colon = spec.indexOf(':');
-        String value = colon < 0 ? "" : spec.substring(colon + 1);
-        switch (colon < 0 ? spec : spec.substring(0, colon)) {
-            case "chain", "nodes" -> positive(value, option + " " + spec);
+        String given = option + " " + spec;
+        switch (kind(spec)) {
+            case "chain", "nodes" -> requirePositive(value(spec), given);
             case "file" -> {
-                if (value.isBlank()) {
-                    throw new IllegalArgumentException(option + " " + spec + ": expected a path after 'file:'");
+                if (value(spec).isBlank()) {
+                    throw new IllegalArgumentException(given + ": expected a path after 'file:'");
                 }
             }
-            default -> throw unknownKind(option + " " + spec);
+            default -> throw new IllegalArgumentException(given
+                    + ": expected auto, static, chain:K, nodes:N or file:PATH");
         }
     }
 
@@ -78,30 +78,32 @@ public final class TreeSpecs {
             }
             return new StaticTree(paths, "static");
         }
-        int colon = spec.indexOf(':');
-        String kind = colon < 0 ? spec : spec.substring(0, colon);
-        String value = colon < 0 ? "" : spec.substring(colon + 1);
-        switch (kind) {
-            case "chain": {
-                int k = positive(value, "--tree " + spec);
+        checkForm(spec); // the form's errors come from one place; heads and files are checked below
+        String value = value(spec);
+        return switch (kind(spec)) {
+            case "chain" -> {
+                int k = Integer.parseInt(value);
                 if (k > heads) {
                     throw new IllegalArgumentException("--tree " + spec + ": chain longer than the " + heads
                             + " heads");
                 }
-                return StaticTree.chain(k);
+                yield StaticTree.chain(k);
             }
-            case "nodes":
-                return new DynamicTree(positive(value, "--tree " + spec), heads);
-            case "file":
-                return fromFile(Path.of(value), heads);
-            default:
-                throw unknownKind("--tree " + spec);
-        }
+            case "nodes" -> new DynamicTree(Integer.parseInt(value), heads);
+            default -> fromFile(Path.of(value), heads); // file: the only other kind checkForm lets through
+        };
     }
 
-    /** @param given the option and its value, as the error names them */
-    private static IllegalArgumentException unknownKind(String given) {
-        return new IllegalArgumentException(given + ": expected auto, static, chain:K, nodes:N or file:PATH");
+    /** "chain" of "chain:3"; the whole spec when it has no colon. */
+    private static String kind(String spec) {
+        int colon = spec.indexOf(':');
+        return colon < 0 ? spec : spec.substring(0, colon);
+    }
+
+    /** "3" of "chain:3"; empty when the spec has no colon. */
+    private static String value(String spec) {
+        int colon = spec.indexOf(':');
+        return colon < 0 ? "" : spec.substring(colon + 1);
     }
 
     private static TreeShape fromFile(Path file, int heads) {
@@ -136,11 +138,10 @@ public final class TreeSpecs {
     }
 
     /** @param given the option and its value, as the error names them */
-    private static int positive(String value, String given) {
+    private static void requirePositive(String value, String given) {
         try {
-            int n = Integer.parseInt(value);
-            if (n > 0) {
-                return n;
+            if (Integer.parseInt(value) > 0) {
+                return;
             }
         } catch (NumberFormatException ignored) {
             // reported below
