@@ -15,6 +15,7 @@ import dev.stride.job.io.InputIds;
 import dev.stride.job.io.InputTable;
 import dev.stride.job.io.JobSchema;
 import dev.stride.job.io.OutputDirectory;
+import dev.stride.job.io.OutputLock;
 import dev.stride.job.io.StagedOutput;
 import dev.stride.job.ml.StrideGenerator;
 import java.time.Duration;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkException;
@@ -64,12 +66,23 @@ public final class GenerationJob {
     private static RunSummary run(SparkSession spark, JobConfig requested, Instant started,
                                   ExecutorListener executorListener) {
         JobConfig config = ModelSource.check(spark, requested, OptionNames.CLI);
+        String runId = started.truncatedTo(ChronoUnit.SECONDS) + "-"
+                + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
         OutputDirectory output = new OutputDirectory(spark, config.output());
         boolean resuming = output.exists();
-        if (resuming && !config.resume()) {
-            throw new JobSetupException("output " + config.output() + " already exists; pass --resume to finish "
-                    + "that run, or choose another --output");
+        try (OutputLock lock = OutputLock.acquire(spark.sparkContext().hadoopConfiguration(), config.output(), runId,
+                spark.sparkContext().applicationId())) {
+            if (resuming && !config.resume()) {
+                throw new JobSetupException("output " + config.output() + " already exists; pass --resume to finish "
+                        + "that run, or choose another --output");
+            }
+            return generate(spark, config, runId, output, resuming, lock, started, executorListener);
         }
+    }
+
+    private static RunSummary generate(SparkSession spark, JobConfig config, String runId, OutputDirectory output,
+                                       boolean resuming, OutputLock lock, Instant started,
+                                       ExecutorListener executorListener) {
         Dataset<Row> input = readInput(spark, config.input());
         JobSchema.InputColumns columns = JobSchema.validate(input.schema(), config);
         StructType outputSchema = JobSchema.output(columns.kept(), columns.logprobs());
@@ -105,12 +118,14 @@ public final class GenerationJob {
         // The work rows (id, kept columns, then what generation reads) through the DataFrame API, then the
         // output's columns, staged and published once checked.
         Dataset<Row> generated = StrideGenerator.of(config).setIdColumn(JobSchema.ID).generate(rows, progress);
-        staged.publish(staged.write(generated.select(Arrays.stream(outputSchema.fieldNames())
-                .map(InputTable::column).toArray(Column[]::new))), outputSchema, rowsToDo);
+        Path staging = staged.write(generated.select(Arrays.stream(outputSchema.fieldNames())
+                .map(InputTable::column).toArray(Column[]::new)));
+        lock.requireHeld();
+        staged.publish(staging, outputSchema, rowsToDo);
         context.setJobDescription("stride: summary");
         Instant finished = Instant.now().truncatedTo(ChronoUnit.MILLIS);
 
-        RunSummary summary = summarize(spark, config, model, started, finished,
+        RunSummary summary = summarize(spark, config, runId, model, started, finished,
                 OutputStatistics.of(output.rows(outputSchema)), identified.duplicatesDropped(),
                 progress.partitionReports(),
                 executorListener.finish(started.toEpochMilli(), finished.toEpochMilli()),
@@ -157,8 +172,9 @@ public final class GenerationJob {
         }
     }
 
-    private static RunSummary summarize(SparkSession spark, JobConfig config, ModelInfo model, Instant started,
-                                        Instant finished, OutputStatistics stats, long duplicatesDropped,
+    private static RunSummary summarize(SparkSession spark, JobConfig config, String runId, ModelInfo model,
+                                        Instant started, Instant finished, OutputStatistics stats,
+                                        long duplicatesDropped,
                                         List<JobProgress.PartitionReport> reports, ExecutorTime.Totals time,
                                         int coresPerExecutor) {
         double wallSeconds = Duration.between(started, finished).toMillis() / 1000.0;
@@ -169,10 +185,7 @@ public final class GenerationJob {
         SparkContext context = spark.sparkContext();
         SparkConf conf = context.getConf();
         int executors = (int) reports.stream().map(JobProgress.PartitionReport::executor).distinct().count();
-        return new RunSummary(
-                started.truncatedTo(ChronoUnit.SECONDS) + "-" + String.format("%06x",
-                        ThreadLocalRandom.current().nextInt(1 << 24)),
-                StrideVersion.get(), spark.version(), started.truncatedTo(ChronoUnit.SECONDS).toString(),
+        return new RunSummary(runId, StrideVersion.get(), spark.version(), started.truncatedTo(ChronoUnit.SECONDS).toString(),
                 finished.truncatedTo(ChronoUnit.SECONDS).toString(), wallSeconds,
                 config.input(), config.output(),
                 new RunSummary.ModelSummary(model.name(), model.path(), model.parameters(), model.weightBytes(),

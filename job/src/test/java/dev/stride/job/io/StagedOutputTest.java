@@ -112,6 +112,37 @@ class StagedOutputTest {
     }
 
     /**
+     * A --resume started while the run it would finish still runs (a scheduler's retry of a live attempt) published
+     * the live run's committed files as a dead run's and generated its rows again; it is refused, naming that run,
+     * before it touches the output.
+     */
+    @Test
+    void resumeBesideALiveRunIsRefusedBeforeTouchingTheOutput() throws IOException {
+        Path input = TestPrompts.write(SPARK.session(), TestPrompts.all(), dir.resolve("in"));
+        Path output = dir.resolve("out");
+        String[] args = {"--input", input.toString(), "--max-new-tokens", "2", "--partitions", "2", "--output",
+            output.toString()};
+        JobRuns.run(SPARK.session(), args);
+        assertEquals(List.of("summary.json", "summary.parquet"), names(output.resolve("_stride")),
+                "a finished run releases its lock");
+        // The live run: it holds the lock and one of its tasks has committed a file into its staging folder.
+        Path live = partFiles(output).get(0);
+        Path staging = Files.createDirectories(output.resolve("_stride/staging/live-run"));
+        Files.move(live, staging.resolve(live.getFileName()));
+        OutputLock lock = OutputLock.take(SPARK.session().sparkContext().hadoopConfiguration(),
+                new org.apache.hadoop.fs.Path(output.toUri()), "live-run", "app-live", java.time.Clock.systemUTC());
+
+        JobSetupException refused = assertThrows(JobSetupException.class, () -> JobRuns.run(SPARK.session(),
+                with(args, "--resume")));
+        assertTrue(refused.getMessage().contains("is in use by run live-run (Spark application app-live"),
+                refused.getMessage());
+        assertTrue(Files.exists(staging.resolve(live.getFileName())), "the live run's staged file stays its own");
+        assertEquals(1, partFiles(output).size(), "nothing was published or generated");
+        lock.requireHeld();
+        lock.close();
+    }
+
+    /**
      * Column names alone do not make part files readable together: a kept column whose type changed since the run
      * that is resumed left the output with files a reader cannot read as one dataset.
      */
@@ -169,6 +200,12 @@ class StagedOutputTest {
     private static List<Path> partFiles(Path output) throws IOException {
         try (Stream<Path> files = Files.list(output)) {
             return files.filter(f -> f.getFileName().toString().startsWith("part-")).sorted().toList();
+        }
+    }
+
+    private static List<String> names(Path folder) throws IOException {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.map(f -> f.getFileName().toString()).filter(name -> !name.startsWith(".")).sorted().toList();
         }
     }
 
