@@ -18,7 +18,8 @@
 # bin/stride-job reads the output through Hadoop's FileSystem: HDFS needs HADOOP_CONF_DIR (added to its class path
 # when set), object stores their connector jars in STRIDE_CLASSPATH (hadoop-aws and its AWS SDK bundle for s3a://).
 set -uo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# readlink -f: started through a symlink (a bin/ entry), the siblings are found where the script lives.
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 
 date=${RUN_DATE:-$(date -u +%F)}
 if [[ ! $date =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then

@@ -17,7 +17,8 @@
 #                    at /models in the driver, which checks the path, and every executor (MODEL_PATH=/models/llama-3-8b)
 #   plus INPUT, OUTPUT, MODEL_ARCHIVE or MODEL_PATH, ... (see ../job-args.sh)
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# readlink -f: started through a symlink (a bin/ entry), the siblings are found where the script lives.
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 source "$here/../job-args.sh"
 : "${K8S_MASTER:?set K8S_MASTER to k8s://https://API_SERVER:PORT}"
 : "${IMAGE:?set IMAGE to the Stride image (see cluster-config/k8s/Dockerfile)}"

@@ -13,7 +13,8 @@
 #   STRIDE_JAR    the shaded job jar (job/target/stride-job.jar)
 #   plus INPUT, OUTPUT, MODEL_ARCHIVE or MODEL_PATH, ... (see ../job-args.sh)
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# readlink -f: started through a symlink (a bin/ entry), the siblings are found where the script lives.
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 source "$here/../job-args.sh"
 : "${SPARK_MASTER:?set SPARK_MASTER to spark://HOST:7077}"
 : "${STRIDE_JAR:?set STRIDE_JAR to the shaded job jar}"

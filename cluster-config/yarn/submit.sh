@@ -12,7 +12,8 @@
 #   plus INPUT, OUTPUT, MODEL_ARCHIVE or MODEL_PATH, ... (see ../job-args.sh)
 # The discovery script from spark-defaults.conf must be installed on every NodeManager host.
 set -euo pipefail
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# readlink -f: started through a symlink (a bin/ entry), the siblings are found where the script lives.
+here=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 source "$here/../job-args.sh"
 : "${STRIDE_JAR:?set STRIDE_JAR to the shaded job jar}"
 

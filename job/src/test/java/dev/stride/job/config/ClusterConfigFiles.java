@@ -2,6 +2,7 @@ package dev.stride.job.config;
 
 import java.io.IOException;
 import java.io.Reader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +23,19 @@ public final class ClusterConfigFiles {
     private ClusterConfigFiles() {
     }
 
-    /** The cluster-config/ folder: Surefire runs in the job module, the folder sits at the repository root. */
+    /**
+     * The cluster-config/ folder: Surefire runs in the job module, the folder sits at the repository root. Its real
+     * path, as the scripts see their own folder (they resolve symlinks with readlink -f).
+     */
     public static Path dir() {
         Path start = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
         for (Path dir = start; dir != null; dir = dir.getParent()) {
             if (Files.isDirectory(dir.resolve("cluster-config"))) {
-                return dir.resolve("cluster-config");
+                try {
+                    return dir.resolve("cluster-config").toRealPath();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         }
         throw new IllegalStateException("no cluster-config/ folder in " + start + " or above");

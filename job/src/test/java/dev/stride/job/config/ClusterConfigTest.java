@@ -185,6 +185,33 @@ class ClusterConfigTest {
     }
 
     @Test
+    void scriptsRunThroughASymlinkFromAnotherDirectory() throws Exception {
+        // An operator's /usr/local/bin/stride-yarn -> cluster-config/yarn/submit.sh: the scripts find their
+        // siblings (job-args.sh, the properties file, CLUSTER/submit.sh) from where the link points.
+        Path links = Files.createDirectories(tmp.resolve("links"));
+        Path submit = Files.createSymbolicLink(links.resolve("stride-yarn"),
+                ClusterConfigFiles.dir().resolve("yarn/submit.sh"));
+        Path nightly = Files.createSymbolicLink(links.resolve("stride-nightly"),
+                ClusterConfigFiles.dir().resolve("nightly.sh"));
+        Path argsFile = tmp.resolve("linked.args");
+        Path bin = fakeCommand("spark-submit", "printf '%s\\n' \"$@\" > " + argsFile);
+        Map<String, String> env = submitEnv(Map.of("MODEL_PATH", "/models/m"));
+        env.put("PATH", bin + ":" + System.getenv("PATH"));
+
+        Exec direct = exec(List.of(submit.toString(), "--max-new-tokens", "32"), env);
+        assertEquals(0, direct.exitCode(), direct.err());
+        assertEquals(ClusterConfigFiles.dir().resolve(ClusterConfigFiles.GPU_DEFAULTS).toString(),
+                after(Files.readAllLines(argsFile), "--properties-file"));
+
+        Files.delete(argsFile);
+        env.putAll(Map.of("CLUSTER", "yarn", "OUTPUT_ROOT", tmp.resolve("nightly").toString(), "RUN_DATE",
+                "2026-11-29", "STRIDE_JOB", script("stride-job", "exit 0").toString()));
+        Exec night = exec(List.of(nightly.toString(), "--mode", "ar"), env);
+        assertEquals(0, night.exitCode(), night.err());
+        assertTrue(Files.readAllLines(argsFile).contains("--resume"), night.err());
+    }
+
+    @Test
     void kubernetesMountsASharedModelVolumeWhenAsked() throws Exception {
         List<String> args = submit("k8s", Map.of("MODEL_PATH", "/models/llama", "MODELS_PVC", "models-pvc"));
         assertFalse(args.contains("--archives"));
