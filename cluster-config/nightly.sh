@@ -2,7 +2,8 @@
 # Nightly Stride pipeline: generate into a dated output directory, then write the cost report for it.
 #
 #   CLUSTER=k8s OUTPUT_ROOT=s3a://stride/nightly INPUT=s3a://prompts/latest MODEL_ARCHIVE=s3a://stride/models/m.tar.gz \
-#   K8S_MASTER=... IMAGE=... cluster-config/nightly.sh [job options, e.g. --mode mtp --max-new-tokens 256]
+#   HEADS_ARCHIVE=s3a://stride/models/m-heads.tar.gz K8S_MASTER=... IMAGE=... \
+#   cluster-config/nightly.sh [job options, e.g. --mode mtp --max-new-tokens 256; mtp needs the heads]
 #
 # The job always runs with --resume, so rerunning a failed night continues from the partitions that were committed
 # instead of starting over. Exit code: the job's when it fails (no report then), else the report's: 3 when the run

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.stride.job.RunCommand;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -209,6 +210,41 @@ class ClusterConfigTest {
         Exec night = exec(List.of(nightly.toString(), "--mode", "ar"), env);
         assertEquals(0, night.exitCode(), night.err());
         assertTrue(Files.readAllLines(argsFile).contains("--resume"), night.err());
+    }
+
+    @Test
+    void readmeExamplesGiveTheJobOptionsItAccepts() throws Exception {
+        String readme = Files.readString(ClusterConfigFiles.dir().resolve("README.md"));
+        Path argsFile = tmp.resolve("example.args");
+        Path bin = fakeCommand("spark-submit", "printf '%s\\n' \"$@\" > " + argsFile);
+        // An example is an indented block (continued with backslashes) that runs one of the folder's scripts.
+        Matcher block = Pattern.compile("(?m)^(    \\S.*\\n)+").matcher(readme);
+        int examples = 0;
+        while (block.find()) {
+            List<String> words = List.of(block.group().replace("\\\n", " ").trim().split("\\s+"));
+            int script = 0;
+            while (script < words.size() && words.get(script).matches("[A-Z0-9_]+=.*")) {
+                script++;
+            }
+            if (script == words.size() || !words.get(script).startsWith("cluster-config/")) {
+                continue;
+            }
+            Map<String, String> env = new HashMap<>(Map.of("PATH", bin + ":" + System.getenv("PATH"),
+                    "STRIDE_JOB", script("stride-job", "exit 0").toString()));
+            for (String assignment : words.subList(0, script)) {
+                int equals = assignment.indexOf('=');
+                env.put(assignment.substring(0, equals), assignment.substring(equals + 1));
+            }
+            List<String> command = new ArrayList<>(words.subList(script, words.size()));
+            command.set(0, ClusterConfigFiles.dir().resolveSibling(command.get(0)).toString());
+            Exec result = exec(command, env);
+            assertEquals(0, result.exitCode(), block.group() + result.err());
+            List<String> args = Files.readAllLines(argsFile);
+            String[] job = args.subList(args.indexOf("run") + 1, args.size()).toArray(String[]::new);
+            assertDoesNotThrow(() -> RunCommand.parse(job), block.group());
+            examples++;
+        }
+        assertEquals(2, examples, "the Kubernetes and the nightly example");
     }
 
     @Test
