@@ -95,8 +95,8 @@ public record JobConfig(String input, String output, String model, String heads,
         }
     }
 
-    /** This config with other model and heads locations. */
-    public JobConfig withModel(String model, String heads) {
+    /** This config with other model, heads and tree locations. */
+    public JobConfig withLocations(String model, String heads, String tree) {
         return new JobConfig(input, output, model, heads, mode, tree, maxNewTokens, temperature, topK, topP, seed,
                 stop, logprobs, maxBatch, threads, device, promptColumn, idColumn, keepColumns, resume, partitions,
                 chat, dedupeFirst, weights);

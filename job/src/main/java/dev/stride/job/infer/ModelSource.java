@@ -1,5 +1,6 @@
 package dev.stride.job.infer;
 
+import dev.stride.decoder.mtp.TreeSpecs;
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
 import dev.stride.job.config.OptionNames;
@@ -10,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -29,24 +31,70 @@ import org.apache.spark.sql.SparkSession;
  *   <li>any other path is made absolute against the driver's working directory and must be such a directory there
  *       (executors then need it at the same absolute path: a shared mount, or a local run).
  * </ul>
+ *
+ * <p>A {@code --tree file:PATH} of a multi-token run is a path or a shipped name in the same way, and must be a tree
+ * file the driver can read: executors read it only when they build their decoders, after loading the model.
  */
 public final class ModelSource {
 
+    private static final String TREE_FILE = "file:";
     private static final List<String> SHIPPED_KEYS = List.of("spark.archives", "spark.files",
             "spark.yarn.dist.archives", "spark.yarn.dist.files");
 
     private ModelSource() {
     }
 
-    /** The config with its model and heads locations checked, local paths made absolute. */
+    /** The config with its model, heads and tree file locations checked, local paths made absolute. */
     public static JobConfig check(SparkSession spark, JobConfig config, OptionNames names) {
         String model = check(spark, names.of("model"), config.model(), List.of("config.json", "tokenizer.json"));
         String heads = config.heads() == null ? null : check(spark, names.of("heads"), config.heads(),
                 List.of("config.json"));
-        if (model.equals(config.model()) && (heads == null || heads.equals(config.heads()))) {
+        // Plain decoding never reads the tree (JobConfig drops the heads of an ar run).
+        String tree = heads == null ? config.tree() : checkTree(spark, names.of("tree"), config.tree());
+        if (model.equals(config.model()) && Objects.equals(heads, config.heads())
+                && Objects.equals(tree, config.tree())) {
             return config;
         }
-        return config.withModel(model, heads);
+        return config.withLocations(model, heads, tree);
+    }
+
+    /** A {@code file:} tree with its path made absolute and its file read; other trees as they are. */
+    private static String checkTree(SparkSession spark, String option, String tree) {
+        if (tree == null || !tree.startsWith(TREE_FILE)) {
+            return tree;
+        }
+        String location = tree.substring(TREE_FILE.length());
+        Path path = Path.of(location);
+        if (path.getNameCount() == 1 && shipped(spark.sparkContext().getConf()).contains(location)) {
+            // Shipped with --files: the executors find it under this name; check it where the driver sees it too.
+            for (Path visible : List.of(path, Path.of(SparkFiles.get(location)))) {
+                if (Files.isRegularFile(visible)) {
+                    readTree(visible);
+                    break;
+                }
+            }
+            return tree;
+        }
+        Path absolute = path.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(absolute)) {
+            throw new JobSetupException(option + " " + tree + ": no file " + absolute + (path.isAbsolute() ? ""
+                    : " (relative paths are resolved against the driver's working directory "
+                    + Path.of("").toAbsolutePath() + ")") + "; give a file that exists on the driver and every "
+                    + "executor, or a name shipped with --files");
+        }
+        readTree(absolute);
+        return TREE_FILE + absolute;
+    }
+
+    /** Reads a tree file as the executors will; the depth against the heads is checked where they load. */
+    private static void readTree(Path file) {
+        try {
+            TreeSpecs.parse(TREE_FILE + file, Integer.MAX_VALUE, () -> {
+                throw new IllegalStateException("a tree file needs no cost measurements");
+            });
+        } catch (IllegalArgumentException e) {
+            throw new JobSetupException(e.getMessage()); // names the file and what is wrong in it
+        }
     }
 
     private static String check(SparkSession spark, String option, String location, List<String> required) {

@@ -95,6 +95,37 @@ class ModelPathsTest {
     }
 
     @Test
+    void aMissingTreeFileIsOneClearErrorBeforeAnyTask() throws IOException {
+        Path heads = JobRuns.FIXTURE.resolveSibling("fortunes-llama-2m-heads");
+        String[] run = {"--input", input.toString(), "--output", dir.resolve("out").toString(), "--heads",
+            heads.toString(), "--tree"};
+        String absolute = Path.of("no-such-tree.json").toAbsolutePath().toString();
+        JobSetupException missing = noTaskStarts(() -> JobRuns.run(SPARK.session(),
+                concat(run, "file:no-such-tree.json")));
+        assertTrue(missing.getMessage().startsWith("--tree file:no-such-tree.json: no file " + absolute),
+                missing.getMessage());
+        assertTrue(missing.getMessage().contains("driver's working directory"), missing.getMessage());
+
+        Path notJson = Files.writeString(dir.resolve("tree.json"), "[[0], [1");
+        JobSetupException malformed = noTaskStarts(() -> JobRuns.run(SPARK.session(),
+                concat(run, "file:" + notJson)));
+        assertTrue(malformed.getMessage().contains("cannot read JSON"), malformed.getMessage());
+        assertFalse(Files.exists(dir.resolve("out")));
+    }
+
+    @Test
+    void aRelativeTreeFileIsMadeAbsoluteOnTheDriverAndPlainDecodingIgnoresIt() {
+        Path tree = JobRuns.FIXTURE.resolveSibling("fortunes-llama-2m-heads").resolve("tree.json");
+        Path relative = Path.of("").toAbsolutePath().relativize(tree.toAbsolutePath().normalize());
+        JobConfig checked = ModelSource.check(SPARK.session(), RunCommand.parse("--model", JobRuns.FIXTURE.toString(),
+                "--heads", tree.getParent().toString(), "--tree", "file:" + relative), OptionNames.CLI);
+        assertEquals("file:" + tree.toAbsolutePath().normalize(), checked.tree());
+        JobConfig plain = ModelSource.check(SPARK.session(), RunCommand.parse("--model", JobRuns.FIXTURE.toString(),
+                "--mode", "ar", "--tree", "file:no-such-tree.json"), OptionNames.CLI);
+        assertEquals("file:no-such-tree.json", plain.tree());
+    }
+
+    @Test
     void aMissingUriIsOneClearError() {
         String uri = dir.resolve("nowhere").toUri().toString();
         JobSetupException error = noTaskStarts(() -> JobRuns.run(SPARK.session(), "--model", uri,
