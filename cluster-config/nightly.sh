@@ -29,6 +29,11 @@ if [[ ! $date =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]]; then
 fi
 : "${OUTPUT_ROOT:?set OUTPUT_ROOT to the directory that holds one output directory per night}"
 export OUTPUT=${OUTPUT_ROOT%/}/$date
+if [[ -z ${SUBMIT:-} && ! ${CLUSTER:-k8s} =~ ^(k8s|yarn|standalone)$ ]]; then
+  # Otherwise the missing CLUSTER/submit.sh reads as a failed job (exit 127) to be resumed.
+  echo "nightly: CLUSTER must be k8s, yarn or standalone, got '$CLUSTER'" >&2
+  exit 2
+fi
 submit=${SUBMIT:-$here/${CLUSTER:-k8s}/submit.sh}
 stride_job=${STRIDE_JOB:-$here/../bin/stride-job}
 report_dir=${REPORT_ROOT:-stride-out/reports}/$date

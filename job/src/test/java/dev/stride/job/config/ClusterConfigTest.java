@@ -298,6 +298,11 @@ class ClusterConfigTest {
         assertFalse(Files.exists(tmp.resolve("report.args")), "no report after a failed job");
 
         assertEquals(3, nightly(0, 3).exitCode());
+        Exec badCluster = exec(List.of("bash", ClusterConfigFiles.dir().resolve("nightly.sh").toString()),
+                Map.of("CLUSTER", "kubernetes", "OUTPUT_ROOT", tmp.toString()));
+        assertEquals(2, badCluster.exitCode(), badCluster.err());
+        assertTrue(badCluster.err().contains("CLUSTER must be k8s, yarn or standalone, got 'kubernetes'"),
+                badCluster.err());
         Exec badDate = exec(List.of("bash", ClusterConfigFiles.dir().resolve("nightly.sh").toString()),
                 Map.of("RUN_DATE", "yesterday", "OUTPUT_ROOT", tmp.toString()));
         assertEquals(2, badDate.exitCode());
