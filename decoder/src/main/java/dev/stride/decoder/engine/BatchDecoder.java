@@ -129,7 +129,8 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** Whether the drafter proposes trees for this request: see {@link #slotsFor}. */
     private boolean drafts(GenerationRequest request) {
-        return drafter != null && budget.fitsAlone(tokensOf(request) - 1 + drafter.maxTreeNodes() - 1);
+        // In long: nodes:N takes any positive int, and an int sum wrapped to a negative cache size.
+        return drafter != null && budget.fitsAlone(tokensOf(request) - 1L + drafter.maxTreeNodes() - 1);
     }
 
     /** Prompt and new tokens, at most the context. */

@@ -73,8 +73,13 @@ public final class KvCacheBudget {
      * power of two at or below {@code slots} where that is coarser. Rounding a capacity again leaves it as it is.
      */
     public static int capacityFor(int slots) {
-        int step = Math.max(MIN_CLASS_STEP, Integer.highestOneBit(Math.max(1, slots)) / 16);
-        return Math.toIntExact((slots + (long) step - 1) / step * step);
+        return Math.toIntExact(sizeClass(slots));
+    }
+
+    /** {@link #capacityFor} in long: slot counts near 2^31 (a tree of {@code nodes:N} nodes) overflow an int's. */
+    private static long sizeClass(long slots) {
+        long step = Math.max(MIN_CLASS_STEP, Long.highestOneBit(Math.max(1, slots)) / 16);
+        return (slots + step - 1) / step * step;
     }
 
     /** Bytes of the cache that {@code slots} slots get (their size class). */
@@ -82,9 +87,11 @@ public final class KvCacheBudget {
         return KvCache.bytesFor(config.numLayers(), capacityFor(slots), config.kvDim());
     }
 
-    /** Whether a cache of this many slots could ever fit, even with nothing else allocated. */
-    public boolean fitsAlone(int slots) {
-        return bytesFor(slots) <= budgetBytes;
+    /** Whether a cache of this many slots could ever fit, even with nothing else allocated (none past an int). */
+    public boolean fitsAlone(long slots) {
+        long capacity = sizeClass(slots);
+        return capacity <= Integer.MAX_VALUE
+                && KvCache.bytesFor(config.numLayers(), (int) capacity, config.kvDim()) <= budgetBytes;
     }
 
     /** A cache of at least {@code slots} slots, or null when the caches in use leave no room for it. */

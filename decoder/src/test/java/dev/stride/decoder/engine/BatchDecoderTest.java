@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Admission, failures, memory limits, continuous batching and per-request statistics of the batch decoder. */
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a request that never gets admitted spins
@@ -246,6 +248,27 @@ class BatchDecoderTest {
             requests.forEach(d::submit);
             for (GenerationResult result : d.runToCompletion()) {
                 assertTrue(result.treeNodes() > result.decodePasses(), result.id() + ": drafted trees");
+            }
+        }
+    }
+
+    /**
+     * {@code nodes:N} takes any positive int: a tree budget near 2^31 slots, whose scratch no KV budget holds, decodes
+     * plainly like any other. The slot count's int sum wrapped negative (a negative cache size) or its size class
+     * overflowed, and the step failed every request in flight.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {Integer.MAX_VALUE, Integer.MAX_VALUE - 16, 2_000_000_000})
+    void treeNodeBudgetBeyondAnyCacheDecodesPlainly(int nodes) {
+        List<GenerationRequest> requests = List.of(request("greedy", 5, 12, 16), request("sampled", 3, 20, 17));
+        Map<String, GenerationResult> expected = alone(requests, Set.of());
+        try (BatchDecoder d = decoder(drafter("nodes:" + nodes), 64L << 20, 4, Set.of())) {
+            requests.forEach(d::submit);
+            Map<String, GenerationResult> r = byId(d.runToCompletion());
+            for (GenerationRequest request : requests) {
+                GenerationResult result = r.get(request.id());
+                assertSameOutput(expected.get(request.id()), result);
+                assertEquals(result.decodePasses(), result.treeNodes(), request.id() + ": plain trees are a root");
             }
         }
     }
