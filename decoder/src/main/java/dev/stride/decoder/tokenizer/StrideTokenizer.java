@@ -169,6 +169,7 @@ public final class StrideTokenizer implements AutoCloseable {
      * time of a short prompt's encoding, paid by every row of a job).
      */
     private int[] encode(String text, boolean addSpecialTokens) {
+        checkWellFormed(text);
         long[] ids;
         Lock open = open();
         try {
@@ -186,6 +187,23 @@ public final class StrideTokenizer implements AutoCloseable {
             narrowed[i] = Math.toIntExact(ids[i]);
         }
         return narrowed;
+    }
+
+    /**
+     * Refuses half of a surrogate pair standing alone (JSON input may write "\\ud83d"): it is no Unicode text, and
+     * the native tokenizer, given Java's modified UTF-8, turned it into three U+FFFD, a prompt other than the one
+     * given. transformers refuses such text too.
+     */
+    private static void checkWellFormed(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new TokenizerException(String.format(
+                        "text has an unpaired surrogate U+%04X at index %d: not valid Unicode", (int) c, i));
+            }
+        }
     }
 
     private String decodeVerbatim(int[] ids) {

@@ -2,6 +2,7 @@ package dev.stride.decoder.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 class TokenizerEncodingTest {
 
@@ -65,6 +67,27 @@ class TokenizerEncodingTest {
     void decodeInvertsEncode(String text) {
         assertEquals(text, tokenizer.decode(tokenizer.encode(text)));
         assertEquals(text, tokenizer.decode(tokenizer.encodeRaw(text)));
+    }
+
+    /**
+     * Half of a surrogate pair alone (JSON input may write "\\ud83d") is no Unicode text: the native tokenizer once
+     * encoded it as three U+FFFD, a prompt other than the one given; transformers refuses it, and so must this.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"a\uD83Db", "\uDE00", "ends with \uD83D", "\uDE00\uD83D"})
+    void unpairedSurrogatesAreRefusedNamingWhere(String text) {
+        int at = 0;
+        while (!Character.isSurrogate(text.charAt(at))) {
+            at++;
+        }
+        List<Function<String, int[]>> encoders = List.of(tokenizer::encode, tokenizer::encodeRaw);
+        for (Function<String, int[]> encoder : encoders) {
+            TokenizerException e = assertThrows(TokenizerException.class, () -> encoder.apply(text));
+            assertTrue(e.getMessage().contains("unpaired surrogate") && e.getMessage().contains("index " + at),
+                    e.getMessage());
+        }
+        // A pair is one character, encoded as such.
+        assertEquals("a\uD83D\uDE00b", tokenizer.decode(tokenizer.encode("a\uD83D\uDE00b")));
     }
 
     @Test
