@@ -177,8 +177,17 @@ public final class GenerateCommand implements Callable<Integer> {
                 continue;
             }
             String id = node.hasNonNull("id") ? node.get("id").asText() : fallbackId;
-            jobs.add(job(engine, id, node.hasNonNull("prompt") ? node.get("prompt").asText() : null,
-                    messages(node), node));
+            String prompt;
+            List<ChatMessage> messages;
+            try {
+                prompt = node.hasNonNull("prompt") ? text(node.get("prompt"), "prompt") : null;
+                messages = messages(node);
+            } catch (IllegalArgumentException e) {
+                jobs.add(new Job(id, null, "invalid_input: " + prompts.input + " line " + (n + 1) + ": "
+                        + e.getMessage()));
+                continue;
+            }
+            jobs.add(job(engine, id, prompt, messages, node));
         }
         return jobs;
     }
@@ -193,15 +202,38 @@ public final class GenerateCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * The line's chat messages, or null where it has none.
+     *
+     * @throws IllegalArgumentException naming the field that is not of its type: read leniently, a list of content
+     *     parts or a null content became "" or "null", and the template rendered them as if they had been written
+     */
     private static List<ChatMessage> messages(JsonNode node) {
-        if (!node.has("messages") || !node.get("messages").isArray()) {
+        if (!node.hasNonNull("messages")) {
             return null;
         }
+        JsonNode list = node.get("messages");
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("messages must be a list of {\"role\", \"content\"}, got " + list);
+        }
         List<ChatMessage> messages = new ArrayList<>();
-        for (JsonNode m : node.get("messages")) {
-            messages.add(new ChatMessage(m.path("role").asText(), m.path("content").asText()));
+        for (int i = 0; i < list.size(); i++) {
+            JsonNode m = list.get(i);
+            String field = "messages[" + i + "]";
+            if (!m.isObject()) {
+                throw new IllegalArgumentException(field + " must be an object {\"role\", \"content\"}, got " + m);
+            }
+            messages.add(new ChatMessage(text(m.get("role"), field + ".role"),
+                    text(m.get("content"), field + ".content")));
         }
         return messages;
+    }
+
+    private static String text(JsonNode value, String field) {
+        if (value == null || !value.isTextual()) {
+            throw new IllegalArgumentException(field + " must be a string, got " + (value == null ? "nothing" : value));
+        }
+        return value.asText();
     }
 
     /** The JSON shape of one result row. */

@@ -506,6 +506,53 @@ class GenerateCommandTest {
         assertGreedyRow(run.rows().get(2), "7.5", "Life is", 2);
     }
 
+    /**
+     * A prompt or chat messages of the wrong JSON type fail their line naming the field: Jackson's asText() made an
+     * OpenAI-style list of content parts "", a null content "null" and a missing role "", and the chat template
+     * rendered those as if they had been written; a prompt of token ids became "prompt is empty".
+     */
+    @Test
+    void promptsAndMessagesOfTheWrongTypeFailTheirLineNamingTheField() throws IOException {
+        Path model = Files.createDirectory(tmp.resolve("chat-model"));
+        try (var files = Files.list(Fixtures.modelDir())) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(
+                model.resolve("tokenizer_config.json").toFile());
+        config.put("chat_template", "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}");
+        json.writeValue(model.resolve("tokenizer_config.json").toFile(), config);
+        List<String> lines = List.of(
+                "{\"id\": \"parts\", \"messages\": [{\"role\": \"user\", "
+                        + "\"content\": [{\"type\": \"text\", \"text\": \"hi\"}]}]}",
+                "{\"id\": \"null\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}, "
+                        + "{\"role\": \"user\", \"content\": null}]}",
+                "{\"id\": \"norole\", \"messages\": [{\"content\": \"hi\"}]}",
+                "{\"id\": \"text\", \"messages\": [\"hi\"]}",
+                "{\"id\": \"object\", \"messages\": {\"role\": \"user\", \"content\": \"hi\"}}",
+                "{\"id\": \"ids\", \"prompt\": [67, 1353]}",
+                "{\"id\": \"number\", \"prompt\": 42}",
+                "{\"id\": \"ok\", \"messages\": [{\"role\": \"user\", \"content\": \"Life is\"}]}");
+        Path input = Files.write(tmp.resolve("typed.jsonl"), lines, StandardCharsets.UTF_8);
+        Path output = tmp.resolve("typed.out.jsonl");
+        int code = StrideCli.run("generate", "--model", model.toString(), "--input", input.toString(), "--output",
+                output.toString(), "--max-new-tokens", "2", "--threads", "1");
+        assertEquals(1, code);
+        List<JsonNode> rows = readJsonl(output);
+        String[] fields = {"messages[0].content", "messages[1].content", "messages[0].role", "messages[0]",
+            "messages", "prompt", "prompt"};
+        for (int i = 0; i < fields.length; i++) {
+            JsonNode row = rows.get(i);
+            assertFailedRow(row, json.readTree(lines.get(i)).get("id").asText(), "invalid_input");
+            String error = row.get("error").asText();
+            assertTrue(error.contains("line " + (i + 1) + ": " + fields[i] + " must be "), error);
+        }
+        assertTrue(rows.get(7).get("error").isNull(), rows.get(7).toString());
+        assertEquals(2, rows.get(7).get("completion_tokens").intValue());
+    }
+
     /** --output naming the --input file (or a link to it) would truncate the prompts before they are read. */
     @Test
     void outputOntoTheInputFileIsRefusedAndTheInputKept() throws IOException {
