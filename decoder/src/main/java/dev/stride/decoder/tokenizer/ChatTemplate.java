@@ -3,6 +3,7 @@ package dev.stride.decoder.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -88,9 +89,13 @@ final class ChatTemplate {
 
     private static Jinjava createJinjava() {
         // transformers renders with trim_blocks and lstrip_blocks on. Jinjava would also render template syntax found
-        // in an expression's output (a message saying "{{ 7*7 }}" became "49"); Jinja2 prints it as it is.
+        // in an expression's output (a message saying "{{ 7*7 }}" became "49"); Jinja2 prints it as it is. Jinjava
+        // honours "{{-", "-}}", "{#-" and "-#}" only with a legacy override: without it Llama 3.x's templates, written
+        // in that style, rendered stray newlines and indentation around every header.
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withNestedInterpretationEnabled(false).build());
+                .withNestedInterpretationEnabled(false)
+                .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
+                .build());
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         return jinjava;

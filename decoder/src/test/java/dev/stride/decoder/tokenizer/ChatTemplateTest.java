@@ -1,6 +1,7 @@
 package dev.stride.decoder.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 class ChatTemplateTest {
 
@@ -88,6 +90,45 @@ class ChatTemplateTest {
             assertArrayEquals(tokenizer.encode("Hi there\n!"),
                     tokenizer.encodeChat(List.of(new ChatMessage("user", "Hi there"))));
         }
+    }
+
+    /**
+     * Whitespace control on expressions and comments ({{- -}}, {#- -#}), the style of Llama 3.1-3.3's templates:
+     * Jinjava by default honours it on tags only, and rendered this template with a newline after the BOS, another
+     * before the system text and the loop's indentation before every header. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void whitespaceControlOnExpressionsAndCommentsTrimsLikeJinja2() {
+        String template = """
+                {{- bos_token }}
+                {%- if messages[0]['role'] == 'system' %}
+                    {%- set system_message = messages[0]['content']|trim %}
+                    {%- set messages = messages[1:] %}
+                {%- else %}
+                    {%- set system_message = "" %}
+                {%- endif %}
+
+                {#- System message #}
+                {{- "<|start_header_id|>system<|end_header_id|>\\n\\n" }}
+                {{- "Cutting Knowledge Date: December 2023\\n" }}
+                {{- system_message }}
+                {{- "<|eot_id|>" }}
+
+                {%- for message in messages %}
+                    {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' -}}
+                    {#- content, trimmed -#}
+                    {{ message['content'] | trim + '<|eot_id|>' }}
+                {%- endfor %}
+                {%- if add_generation_prompt %}
+                    {{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}
+                {%- endif %}
+                """;
+        String rendered = ChatTemplate.from(Optional.of(template), Fixture.JSON.createObjectNode()).orElseThrow()
+                .render(List.of(new ChatMessage("system", "Be brief. "), new ChatMessage("user", "Tell me my fortune")),
+                        Optional.of("<|bos|>"), Optional.of("<|eos|>"));
+        assertEquals("<|bos|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
+                + "Be brief.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nTell me my fortune<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n", rendered);
     }
 
     @Test
