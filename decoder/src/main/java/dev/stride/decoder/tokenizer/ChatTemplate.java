@@ -9,6 +9,7 @@ import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,10 +50,9 @@ final class ChatTemplate {
 
     String render(List<ChatMessage> messages, Optional<String> bosToken, Optional<String> eosToken) {
         Map<String, Object> context = new HashMap<>();
-        // Jinjava resolves bean getters, not record accessors, so messages go in as maps.
-        context.put("messages", messages.stream()
-                .map(m -> Map.of("role", m.role(), "content", m.content()))
-                .collect(Collectors.toList()));
+        // Jinjava resolves bean getters, not record accessors, so messages go in as maps: ordered ones, since a
+        // template may iterate a message (items(), tojson), and Map.of's order is drawn anew in every JVM.
+        context.put("messages", messages.stream().map(ChatTemplate::fields).collect(Collectors.toList()));
         context.put("add_generation_prompt", true);
         bosToken.ifPresent(token -> context.put("bos_token", token));
         eosToken.ifPresent(token -> context.put("eos_token", token));
@@ -63,6 +63,14 @@ final class ChatTemplate {
             }
         }
         return result.getOutput();
+    }
+
+    /** A message's fields in the order of transformers' message dicts. */
+    private static Map<String, Object> fields(ChatMessage message) {
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("role", message.role());
+        fields.put("content", message.content());
+        return fields;
     }
 
     /** Called by templates as raise_exception(msg) to reject a conversation. */

@@ -131,6 +131,19 @@ class ChatTemplateTest {
                 + "<|start_header_id|>assistant<|end_header_id|>\n\n", rendered);
     }
 
+    /**
+     * A message went into the template as Map.of, whose iteration order is chosen by a seed drawn per JVM: a template
+     * that iterates a message (items(), tojson) rendered role and content in either order from one run to the next.
+     */
+    @Test
+    void aMessagesFieldsIterateInRoleThenContentOrder() {
+        String template = "{% for m in messages %}{% for k, v in m.items() %}{{ k }}={{ v }};{% endfor %}"
+                + "{{ m | tojson }}{% endfor %}";
+        String rendered = ChatTemplate.from(Optional.of(template), Fixture.JSON.createObjectNode()).orElseThrow()
+                .render(List.of(new ChatMessage("user", "Hi")), Optional.empty(), Optional.empty());
+        assertEquals("role=user;content=Hi;{\"role\":\"user\",\"content\":\"Hi\"}", rendered);
+    }
+
     @Test
     void raiseExceptionSurfacesTheTemplatesMessage() {
         Fixture.copyTo(dir);
