@@ -104,7 +104,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     @Option(names = "--warmup-steps", description = "Linear warm-up steps (default: 5%% of --steps).")
     Integer warmupSteps;
 
-    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW decay of matrices (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--weight-decay", defaultValue = "0",
+            description = "AdamW decay of the residual blocks' matrices (default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
     @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "Global gradient clip (default: ${DEFAULT-VALUE}).")
@@ -524,7 +525,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 .put("learning_rate", s.learningRate())
                 .put("warmup_steps", s.warmupSteps())
                 .put("schedule", "linear warm-up, cosine decay to 10% of the peak")
-                .put("optimizer", "AdamW(beta1 0.9, beta2 0.999, eps 1e-8), weight decay on matrices")
+                .put("optimizer", "AdamW(beta1 0.9, beta2 0.999, eps 1e-8), weight decay on the residual blocks'"
+                        + " matrices")
                 .put("weight_decay", s.weightDecay())
                 .put("max_grad_norm", s.maxGradNorm())
                 .put("head_decay", s.headDecay())

@@ -4,8 +4,9 @@ import dev.stride.decoder.compute.ComputePool;
 import java.util.List;
 
 /**
- * Adam with decoupled weight decay (Loshchilov and Hutter), applied to matrices only: decaying biases and the
- * copied lm_head rows toward zero would only fight the initialisation. Element-wise, so threads cannot change it.
+ * Adam with decoupled weight decay (Loshchilov and Hutter), applied to the residual blocks' matrices only: decaying
+ * biases and the copied lm_head rows (the projections) toward zero would only fight the initialisation.
+ * Element-wise, so threads cannot change it.
  */
 public final class AdamW {
 
@@ -39,7 +40,7 @@ public final class AdamW {
         float correction2 = (float) (1 - Math.pow(BETA2, t));
         float rate = (float) lr;
         for (int i = 0; i < p.size(); i++) {
-            float decay = params.isMatrix(i) ? (float) (1 - lr * weightDecay) : 1f;
+            float decay = params.isBlockMatrix(i) ? (float) (1 - lr * weightDecay) : 1f;
             float[] w = p.get(i);
             float[] grad = g.get(i);
             float[] first = m1.get(i);

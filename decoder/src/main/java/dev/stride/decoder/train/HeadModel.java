@@ -162,9 +162,13 @@ public final class HeadModel {
         return out;
     }
 
-    /** Whether tensor i (in {@link #tensors()} order) is a matrix: weight decay applies to matrices only. */
-    public boolean isMatrix(int i) {
-        return i % (2 * layers + (sharedProjection ? 0 : 1)) % 2 == 0;
+    /**
+     * Whether tensor i (in {@link #tensors()} order) is a residual block's weight matrix, the only tensors weight
+     * decay applies to: a projection is a matrix too, but it starts as the lm_head, not at zero.
+     */
+    public boolean isBlockMatrix(int i) {
+        int inHead = i % (2 * layers + (sharedProjection ? 0 : 1));
+        return inHead < 2 * layers && inHead % 2 == 0;
     }
 
     /** Copies of the current weights as heads the engine can run or {@code HeadsWriter} can save. */
