@@ -17,6 +17,7 @@ import dev.stride.decoder.train.EngineMeasurement;
 import dev.stride.decoder.train.HeadModel;
 import dev.stride.decoder.train.HeadStats;
 import dev.stride.decoder.train.HiddenStateRecorder;
+import dev.stride.decoder.train.ModelProbe;
 import dev.stride.decoder.train.ProgressBar;
 import dev.stride.decoder.train.TokenSequence;
 import dev.stride.decoder.train.TrainingPrompts;
@@ -188,7 +189,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             Model base = engine.model();
             requireHeapFor(base.config());
             report.put("weight_layout", engine.weightLayout());
-            String fingerprint = fingerprint(engine.weightLayout());
+            VectorOps ops = new VectorOps(pool);
+            String fingerprint = fingerprint(engine.weightLayout(),
+                    ModelProbe.digest(base.config(), base.weights(), ops));
             List<int[]> trainIds = TrainingPrompts.tokenize(engine, trainText, prompts);
             // Tokenized now: a prompt too long for the context would otherwise surface after the whole training.
             List<int[]> evalPromptIds = evalText == null ? null
@@ -203,7 +206,6 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 checkpoint.saveSequences(sequences, fingerprint);
             }
             long t1 = System.nanoTime();
-            VectorOps ops = new VectorOps(pool);
             ProgressBar recording = new ProgressBar(log, "hidden states", sequences.size());
             float[] hidden = HiddenStateRecorder.record(base.config(), base.weights(), ops, sequences,
                     done -> recording.update(done, "sequences"));
@@ -391,16 +393,17 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     /**
      * Everything that decides the data and the weights; a checkpoint only resumes a run with the same values. The
-     * layout is the one the model loaded with (layouts sum in different orders); the prompt files count by content
-     * too, as a file edited in place keeps its path, and the evaluation prompts are dropped from the training ones.
+     * layout is the one the model loaded with (layouts sum in different orders); the model and the prompt files count
+     * by content too (the model by {@link ModelProbe}), as a directory or file replaced in place keeps its path, and
+     * the evaluation prompts are dropped from the training ones.
      */
-    private String fingerprint(String weightLayout) {
-        return String.format(Locale.ROOT, "model=%s weights=%s heads=%d layers=%d shared_projection=%s prompts=%s"
-                        + " prompts_sha256=%s eval_prompts=%s eval_prompts_sha256=%s samples=%d greedy_share=%s"
-                        + " max_new_tokens=%d settings=%s held_out=%s", model.toAbsolutePath().normalize(),
-                weightLayout, heads, layers, sharedProjection, absolute(prompts, "BOS"), sha256(prompts),
-                absolute(evalPrompts, "held-out"), sha256(evalPrompts), continuations.samples,
-                continuations.greedyShare, continuations.maxNewTokens, settings(), heldOut);
+    private String fingerprint(String weightLayout, String modelProbe) {
+        return String.format(Locale.ROOT, "model=%s weights=%s model_probe=%s heads=%d layers=%d"
+                        + " shared_projection=%s prompts=%s prompts_sha256=%s eval_prompts=%s eval_prompts_sha256=%s"
+                        + " samples=%d greedy_share=%s max_new_tokens=%d settings=%s held_out=%s",
+                model.toAbsolutePath().normalize(), weightLayout, modelProbe, heads, layers, sharedProjection,
+                absolute(prompts, "BOS"), sha256(prompts), absolute(evalPrompts, "held-out"), sha256(evalPrompts),
+                continuations.samples, continuations.greedyShare, continuations.maxNewTokens, settings(), heldOut);
     }
 
     private static String absolute(Path file, String none) {

@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.cli.StrideCli;
+import dev.stride.decoder.safetensors.TensorInfo;
+import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.testing.CliRuns;
 import dev.stride.decoder.testing.Fixtures;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -215,6 +218,38 @@ class TrainHeadsInputsTest {
         assertTrue(err.contains("other settings (prompts_sha256)"), err);
         Files.writeString(prompts, lines);
         assertTrue(run(0, concat(first, "--resume")).contains("continuing at step 3"));
+    }
+
+    /**
+     * A model replaced in place keeps its directory: its checkpoint must not resume. Negating the final norm's first
+     * weight resumed the old model's heads and continuations without a word.
+     */
+    @Test
+    void resumeRefusesACheckpointOfAModelChangedInPlace(@TempDir Path dir) throws IOException {
+        Path model = Files.createDirectory(dir.resolve("model"));
+        try (var files = Files.list(Fixtures.modelDir())) {
+            for (Path file : files.toList()) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
+        String[] first = tinyTraining(model, dir.resolve("heads"), "--checkpoint-every", "3", "--keep-checkpoint");
+        run(0, first);
+        Path weights = model.resolve("model.safetensors");
+        long offset;
+        int bytes;
+        try (TensorStore store = TensorStore.openFile(weights)) {
+            TensorInfo norm = store.info("model.norm.weight");
+            offset = norm.dataOffset();
+            bytes = norm.dtype().byteSize();
+        }
+        try (RandomAccessFile file = new RandomAccessFile(weights.toFile(), "rw")) {
+            file.seek(offset + bytes - 1); // little-endian: the sign bit is in the last byte
+            int last = file.read();
+            file.seek(offset + bytes - 1);
+            file.write(last ^ 0x80);
+        }
+        String err = runFailing(concat(first, "--resume"));
+        assertTrue(err.contains("other settings (model_probe)"), err);
     }
 
     /** Arguments of a tiny training run of 2 heads, measured on one tree. */
