@@ -102,7 +102,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "1e-3", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
-    @Option(names = "--warmup-steps", description = "Linear warm-up steps (default: 5%% of --steps).")
+    @Option(names = "--warmup-steps",
+            description = "Linear warm-up steps, fewer than --steps (default: 5%% of --steps).")
     Integer warmupSteps;
 
     @Option(names = "--weight-decay", defaultValue = "0",
@@ -306,8 +307,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         requireFinite("--max-grad-norm", maxGradNorm, false);
         requireFinite("--weight-decay", weightDecay, true);
         requireFinite("--head-decay", headDecay, true);
-        if (warmupSteps != null && warmupSteps < 0) {
-            throw new IllegalArgumentException("--warmup-steps " + warmupSteps + ": expected 0 or more");
+        // A warm-up as long as the run never decays, and a longer one never reaches --lr.
+        if (warmupSteps != null && (warmupSteps < 0 || warmupSteps >= steps)) {
+            throw new IllegalArgumentException("--warmup-steps " + warmupSteps + ": expected 0 or more, and fewer than"
+                    + " --steps " + steps);
         }
         refuseModelDirectory();
         // What the measurement after training needs is checked now, not after the whole training run.
@@ -387,7 +390,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     }
 
     private Trainer.Settings settings() {
-        int warmup = warmupSteps != null ? warmupSteps : Math.max(1, steps / 20);
+        int warmup = warmupSteps != null ? warmupSteps : Math.min(Math.max(1, steps / 20), steps - 1);
         return new Trainer.Settings(steps, batchSize, learningRate, warmup, weightDecay, maxGradNorm, headDecay, seed);
     }
 

@@ -4,7 +4,7 @@ package dev.stride.decoder.train;
 public record LearningRateSchedule(double peak, int warmupSteps, int totalSteps, double floorFraction) {
 
     public LearningRateSchedule {
-        if (!(peak > 0) || warmupSteps < 0 || totalSteps <= 0 || floorFraction < 0 || floorFraction > 1) {
+        if (!(peak > 0) || warmupSteps < 0 || warmupSteps >= totalSteps || floorFraction < 0 || floorFraction > 1) {
             throw new IllegalArgumentException("bad learning-rate schedule: peak " + peak + ", warm-up " + warmupSteps
                     + ", steps " + totalSteps + ", floor " + floorFraction);
         }

@@ -93,7 +93,8 @@ class TrainHeadsInputsTest {
         String[][] cases = {
             {"--eval-max-batch", "0"}, {"--eval-max-new-tokens", "0"}, {"--eval-tree", "foo:1"},
             {"--eval-tree", "chain:2"}, {"--held-out", "NaN"}, {"--held-out", "0"}, {"--greedy-share", "NaN"},
-            {"--lr", "0"}, {"--lr", "NaN"}, {"--lr", "Infinity"}, {"--warmup-steps", "-1"},
+            {"--lr", "0"}, {"--lr", "NaN"}, {"--lr", "Infinity"}, {"--warmup-steps", "-1"}, {"--warmup-steps", "2"},
+            {"--warmup-steps", "5"},
             {"--max-grad-norm", "-1"}, {"--max-grad-norm", "NaN"}, {"--weight-decay", "-0.1"},
             {"--head-decay", "NaN"},
         };
