@@ -431,9 +431,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         ProgressBar bar = new ProgressBar(log, "step", steps);
         double[] loss = new double[heads];
         double[] top1 = new double[heads];
+        int firstStep = trainer.step();
         trainer.run((t, stats, norm, lr) -> {
-            // Exponential moving averages: one batch is too noisy to read.
-            double alpha = t.step() == 1 ? 1 : 0.05;
+            // Exponential moving averages: one batch is too noisy to read. They start from this run's first step (a
+            // resumed run's first is not step 1), not from zero.
+            double alpha = t.step() == firstStep + 1 ? 1 : 0.05;
             for (int k = 0; k < heads; k++) {
                 loss[k] += alpha * (stats.meanLoss(k) - loss[k]);
                 top1[k] += alpha * (stats.topAccuracy(k, 1) - top1[k]);

@@ -253,6 +253,25 @@ class TrainHeadsInputsTest {
         assertTrue(err.contains("other settings (model_probe)"), err);
     }
 
+    /**
+     * The progress line's loss averages start from the first step a run makes, resumed or not: a resumed run started
+     * them at 0 and showed about a seventh of the loss after three steps.
+     */
+    @Test
+    void aResumedRunsProgressLineShowsTheLossNotAnAverageWithZeros(@TempDir Path dir) {
+        String[] first = tinyTraining(Fixtures.modelDir(), dir.resolve("heads"), "--checkpoint-every", "3",
+                "--keep-checkpoint");
+        double straight = lastProgressLoss(run(0, first));
+        double resumed = lastProgressLoss(run(0, concat(first, "--resume")));
+        assertTrue(resumed > 0.8 * straight && resumed < 1.2 * straight, resumed + " after resuming, " + straight);
+    }
+
+    /** Head 0's loss on the last progress line ("step 6/6 loss 7.55 8.14 | ..."). */
+    private static double lastProgressLoss(String err) {
+        String line = err.substring(err.lastIndexOf("step 6/6 loss "));
+        return Double.parseDouble(line.split(" ")[3]);
+    }
+
     /** Arguments of a tiny training run of 2 heads, measured on one tree. */
     private static String[] tinyTraining(Path model, Path out, String... extra) {
         return concat(new String[] {"train-heads", "--model", model.toString(), "--out", out.toString(), "--heads", "2",
