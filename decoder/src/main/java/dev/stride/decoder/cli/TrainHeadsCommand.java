@@ -200,7 +200,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             List<TokenSequence> sequences;
             if (resume && checkpoint.hasSequences()) {
-                sequences = checkpoint.loadSequences(fingerprint);
+                sequences = checkpoint.loadSequences(fingerprint, base.config().vocabSize());
                 log.printf("resume: %d sequences from %s%n", sequences.size(), checkpoint.dir());
             } else {
                 sequences = continuations.generate(engine, trainIds, seed, log);

@@ -80,7 +80,8 @@ public final class Checkpoint {
         }
     }
 
-    public List<TokenSequence> loadSequences(String fingerprint) {
+    /** The saved sequences, checked: a damaged or hand-edited file is named, not failed on later. */
+    public List<TokenSequence> loadSequences(String fingerprint, int vocabSize) {
         Path file = dir.resolve(SEQUENCES_FILE);
         JsonNode root;
         try {
@@ -89,13 +90,26 @@ public final class Checkpoint {
             throw new IllegalStateException(file + ": cannot read the checkpoint's sequences: " + e, e);
         }
         checkFingerprint(root.path("fingerprint").asText(), fingerprint, file);
+        if (!root.path("sequences").isArray() || root.path("sequences").isEmpty()) {
+            throw new IllegalArgumentException(file + ": no \"sequences\" list; train into a fresh --out");
+        }
         List<TokenSequence> sequences = new ArrayList<>();
         for (JsonNode node : root.path("sequences")) {
+            String where = file + " sequence " + sequences.size();
             int[] tokens = new int[node.path("tokens").size()];
             for (int i = 0; i < tokens.length; i++) {
-                tokens[i] = node.path("tokens").get(i).asInt();
+                JsonNode token = node.path("tokens").get(i);
+                if (!token.isInt() || token.asInt() < 0 || token.asInt() >= vocabSize) {
+                    throw new IllegalArgumentException(where + ": token " + token + " is no id of the vocabulary [0, "
+                            + vocabSize + ")");
+                }
+                tokens[i] = token.asInt();
             }
-            sequences.add(new TokenSequence(tokens, node.path("draft_start").asInt(), node.path("group").asInt()));
+            try {
+                sequences.add(new TokenSequence(tokens, node.path("draft_start").asInt(), node.path("group").asInt()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+            }
         }
         return sequences;
     }
@@ -124,9 +138,24 @@ public final class Checkpoint {
             readAll(store, "weights.", names, model.tensors());
             readAll(store, "adam_m.", names, trainer.optimizer().m.tensors());
             readAll(store, "adam_v.", names, trainer.optimizer().v.tensors());
-            trainer.restore(Integer.parseInt(store.metadata().get("step")),
-                    Long.parseLong(store.metadata().get("random_state")));
+            int step = (int) number(store, "step", 0, trainer.settings().steps(), file);
+            trainer.restore(step, number(store, "random_state", Long.MIN_VALUE, Long.MAX_VALUE, file));
         }
+    }
+
+    /** A whole-number metadata entry of the state file, from min to max. */
+    private static long number(TensorStore store, String key, long min, long max, Path file) {
+        String value = store.metadata().get(key);
+        try {
+            long number = Long.parseLong(value);
+            if (number >= min && number <= max) {
+                return number;
+            }
+        } catch (NumberFormatException e) {
+            // reported below, with the file
+        }
+        throw new IllegalArgumentException(file + ": metadata \"" + key + "\" must be a whole number from " + min
+                + " to " + max + ", got " + value + "; train into a fresh --out");
     }
 
     private static void putAll(SafetensorsWriter writer, String prefix, List<String> names, List<float[]> tensors) {
