@@ -12,6 +12,7 @@ import dev.stride.decoder.testing.CliRuns;
 import dev.stride.decoder.testing.Fixtures;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +48,20 @@ class TrainHeadsInputsTest {
         Path text = Files.writeString(dir.resolve("p.txt"), "\uFEFFLife is\r\nNever");
         assertEquals(List.of("Life is"), TrainingPrompts.read(jsonl));
         assertEquals(List.of("Life is", "Never"), TrainingPrompts.read(text));
+    }
+
+    /**
+     * UTF-16 text without a byte-order mark is valid UTF-8 with a NUL after every ASCII letter: a .txt file of it
+     * trained on prompts such as "L\0i\0f\0e\0" and "\0" without a word.
+     */
+    @Test
+    void utf16TextIsRefusedNamingTheFileAndLine(@TempDir Path dir) throws IOException {
+        for (String name : new String[] {"p.txt", "p.jsonl"}) {
+            Path file = Files.write(dir.resolve(name),
+                    "{\"prompt\": \"Life is\"}\n".getBytes(StandardCharsets.UTF_16LE));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingPrompts.read(file));
+            assertTrue(e.getMessage().contains(file + " line 1: a NUL character"), e.getMessage());
+        }
     }
 
     @Test
