@@ -236,14 +236,36 @@ public final class JobSchema {
             if (column != null) {
                 checkType(column, INPUT.apply(name).dataType(), problems);
                 overrides.add(name);
+            } else {
+                checkNotNamedButForCase(input, name, "override column", List.of(config.promptColumn(), idName),
+                        problems);
             }
         }
         StructField messages = config.chat() ? field(input, MESSAGES) : null;
+        if (config.chat() && messages == null) {
+            checkNotNamedButForCase(input, MESSAGES, "chat column", List.of(config.promptColumn(), idName),
+                    problems);
+        }
         if (messages != null && !isMessages(messages.dataType())) {
             problems.add("column '" + MESSAGES + "' must be " + INPUT.apply(MESSAGES).dataType().catalogString()
                     + " (fields in any order, others ignored), found " + messages.dataType().catalogString());
         }
         return new ReadColumns(id == null ? null : idName, List.copyOf(overrides), messages != null);
+    }
+
+    /**
+     * Refuses a column named like {@code name} but for case: the columns generation reads are found by their exact
+     * names, while Spark resolves names ignoring case, so a JDBC source's TEMPERATURE looked like the override and
+     * was kept as data instead, every row getting the run's value. The prompt and id columns are read by the names
+     * given ({@code claimed}), whatever they are.
+     */
+    private static void checkNotNamedButForCase(StructType input, String name, String role, List<String> claimed,
+                                                List<String> problems) {
+        Arrays.stream(input.fieldNames()).filter(name::equalsIgnoreCase).filter(found -> !claimed.contains(found))
+                .findFirst().ifPresent(found -> problems.add(
+                "column '" + found + "' is named like the " + role + " '" + name + "' but for case, and is not read "
+                + "as one (the names of the columns generation reads are compared exactly): rename it to '" + name
+                + "', or to another name to keep it as data"));
     }
 
     /** The output schema of a run without log-probabilities: id, the kept input columns, then {@link #RESULT}. */

@@ -75,6 +75,36 @@ class JobSchemaTest {
     }
 
     /**
+     * Override columns are read by their exact names, but a DataFrame from a JDBC source (Snowflake, Oracle) names
+     * them in capitals: MAX_NEW_TOKENS or TEMPERATURE was kept as data and every row got the run's value, silently.
+     */
+    @Test
+    void overrideColumnsNamedButForCaseAreRefused() {
+        StructType input = new StructType().add("ID", StringType).add("PROMPT", StringType)
+                .add("MAX_NEW_TOKENS", IntegerType).add("Temperature", FloatType).add("messages", StringType)
+                .add("Messages", StringType);
+        JobConfig chat = RunCommand.parse("--output", "out", "--model", "m", "--id-column", "ID", "--prompt-column",
+                "PROMPT", "--chat");
+        String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, chat)).getMessage();
+        assertTrue(message.contains("column 'MAX_NEW_TOKENS' is named like the override column 'max_new_tokens' "
+                + "but for case, and is not read as one (the names of the columns generation reads are compared "
+                + "exactly): rename it to 'max_new_tokens', or to another name to keep it as data"), message);
+        assertTrue(message.contains("column 'Temperature' is named like the override column 'temperature'"),
+                message);
+        // The messages column is there under its own name: a second one differing in case is only data.
+        assertFalse(message.contains("'Messages'"), message);
+        assertTrue(message.contains("column 'messages' must be array<struct<role:string,content:string>>"), message);
+        String frame = assertThrows(IllegalArgumentException.class, () -> JobSchema.validateFrame(
+                new StructType().add("prompt", StringType).add("Top_K", IntegerType), DEFAULTS, "", "_work_id"))
+                .getMessage();
+        assertTrue(frame.contains("column 'Top_K' is named like the override column 'top_k'"), frame);
+        // The prompt and id columns are read by the names given.
+        JobConfig seedIsTheId = RunCommand.parse("--output", "out", "--model", "m", "--id-column", "SEED");
+        assertEquals("SEED", JobSchema.validate(new StructType().add("SEED", LongType).add("prompt", StringType),
+                seedIsTheId).idColumn());
+    }
+
+    /**
      * The job adds columns named __stride_... to the input rows: an input column of such a name, kept or not, made
      * the id derivation ambiguous or was replaced by the work estimate and then missing from the write.
      */
