@@ -26,8 +26,10 @@ import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWriter;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -212,9 +214,8 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         }
         // copy(extra) (transform(df, paramMap), Pipeline.fit(df, paramMap)), Scala's set and a saved stage's JSON
         // give values the setters did not check. Of the optional params, null is unset.
-        List<Param<?>> optional = List.of(model, heads, weights, mode);
         for (Param<?> param : params()) {
-            if (!optional.contains(param) && isDefined(param) && getOrDefault(param) == null) {
+            if (!optional().contains(param) && isDefined(param) && getOrDefault(param) == null) {
                 throw nullParam(param);
             }
         }
@@ -232,9 +233,32 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
         }
     }
 
+    /** The params that may be unset (and are, where copy(extra) or set gave them null). */
+    private List<Param<?>> optional() {
+        return List.of(model, heads, weights, mode);
+    }
+
     @Override
     public StrideGenerator copy(ParamMap extra) {
         return defaultCopy(extra);
+    }
+
+    /**
+     * Saves the params, an optional one given as null (by copy(extra) or set, past the setters) as unset: Spark
+     * encodes a null value with a bare NullPointerException, so such a stage, which transforms, could not be saved.
+     */
+    @Override
+    public MLWriter write() {
+        StrideGenerator saved = copy(ParamMap.empty());
+        for (Param<?> param : params()) {
+            if (saved.isSet(param) && saved.getOrDefault(param) == null) {
+                if (!optional().contains(param)) {
+                    throw nullParam(param);
+                }
+                saved.clear(param);
+            }
+        }
+        return new DefaultParamsWriter(saved);
     }
 
     public Param<String> model() {

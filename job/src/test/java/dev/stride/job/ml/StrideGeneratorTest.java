@@ -2,6 +2,7 @@ package dev.stride.job.ml;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -177,7 +178,7 @@ class StrideGeneratorTest {
     }
 
     @Test
-    void paramsGivenWithoutTheSettersAreCheckedToo() {
+    void paramsGivenWithoutTheSettersAreCheckedToo() throws Exception {
         // transform(df, paramMap) and Pipeline.fit(df, paramMap) copy the stage with the map's values, which skip
         // the setters' checks (as do Scala's set(param, value) and a saved stage's JSON). A null outputPrefix was
         // a bare NullPointerException; a null tree or model passed transformSchema.
@@ -197,9 +198,17 @@ class StrideGeneratorTest {
         StrideGenerator nullStop = generator.copy(new ParamMap().put(generator.stop(), new String[] {"a", null}));
         assertEquals("StrideGenerator: stop strings must not be null, got [a, null]", assertThrows(
                 IllegalArgumentException.class, () -> nullStop.transformSchema(TestPrompts.SCHEMA)).getMessage());
-        // Optional params given as null are unset.
+        // Optional params given as null are unset, and saved so: saving one was a NullPointerException in Spark's
+        // encoding of the value.
         StrideGenerator noHeads = generator.copy(new ParamMap().put(generator.heads().w(null)));
         assertEquals(generator.transformSchema(TestPrompts.SCHEMA), noHeads.transformSchema(TestPrompts.SCHEMA));
+        noHeads.write().save(dir.resolve("no-heads").toString());
+        StrideGenerator loaded = StrideGenerator.load(dir.resolve("no-heads").toString());
+        assertFalse(loaded.isSet(loaded.heads()));
+        assertEquals(generator.transformSchema(TestPrompts.SCHEMA), loaded.transformSchema(TestPrompts.SCHEMA));
+        StrideGenerator noPrefix = generator.copy(new ParamMap().put(generator.outputPrefix().w(null)));
+        assertEquals("StrideGenerator: outputPrefix must not be null", assertThrows(IllegalArgumentException.class,
+                () -> noPrefix.write().save(dir.resolve("no-prefix").toString())).getMessage());
     }
 
     @Test
