@@ -27,6 +27,9 @@ import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -209,6 +212,38 @@ class StrideGeneratorTest {
         StrideGenerator noPrefix = generator.copy(new ParamMap().put(generator.outputPrefix().w(null)));
         assertEquals("StrideGenerator: outputPrefix must not be null", assertThrows(IllegalArgumentException.class,
                 () -> noPrefix.write().save(dir.resolve("no-prefix").toString())).getMessage());
+    }
+
+    /**
+     * Spark puts a named accumulator's whole value in every task-end event (the UI keeps it per task, the event log
+     * writes it): the partition reports, a list that grows with every partition of every action, made each event
+     * carry all reports so far (quadratic in partitions, and without bound for a streaming query).
+     */
+    @Test
+    void taskEndEventsDoNotCarryThePartitionReports() throws Exception {
+        List<String> accumulators = new java.util.concurrent.CopyOnWriteArrayList<>();
+        SparkListener listener = new SparkListener() {
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                // A Scala iterator: the Seq's type differs between Scala 2.12 and 2.13, its iterator does not.
+                scala.collection.Iterator<AccumulableInfo> infos = end.taskInfo().accumulables().iterator();
+                while (infos.hasNext()) {
+                    AccumulableInfo info = infos.next();
+                    accumulators.add(info.name().isDefined() ? info.name().get() : "");
+                }
+            }
+        };
+        spark().sparkContext().addSparkListener(listener);
+        try {
+            Dataset<Row> transformed = generator().setMaxNewTokens(1).transform(prompts().repartition(3));
+            transformed.count();
+            transformed.count();
+            spark().sparkContext().listenerBus().waitUntilEmpty(10_000);
+        } finally {
+            spark().sparkContext().removeSparkListener(listener);
+        }
+        assertTrue(accumulators.contains("stride rows"), accumulators.toString());
+        assertFalse(accumulators.stream().anyMatch(name -> name.equals("stride partitions")), accumulators.toString());
     }
 
     @Test
