@@ -14,6 +14,7 @@ import dev.stride.job.infer.ModelSource;
 import dev.stride.job.infer.PartitionGenerator;
 import dev.stride.job.io.InputTable;
 import dev.stride.job.io.JobSchema;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.ml.Transformer;
@@ -259,6 +260,28 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
             }
         }
         return new DefaultParamsWriter(saved);
+    }
+
+    /** As Spark explains a param, but with the stop strings: Spark wrote arrays as [Ljava.lang.String;@1f4d9c7f. */
+    @Override
+    public String explainParam(Param<?> param) {
+        if (!param.parent().equals(uid) || !param.name().equals(stop.name())) {
+            return super.explainParam(param);
+        }
+        List<String> values = new ArrayList<>();
+        if (hasDefault(stop)) {
+            values.add("default: " + stopStrings(getDefault(stop).get()));
+        }
+        if (isSet(stop)) {
+            values.add("current: " + stopStrings(get(stop).get()));
+        }
+        return stop.name() + ": " + stop.doc() + " (" + (values.isEmpty() ? "undefined" : String.join(", ", values))
+                + ")";
+    }
+
+    /** The strings as JSON, escaped as saved ("\n"); null where copy(extra) or set gave null. */
+    private String stopStrings(String[] values) {
+        return values == null ? "null" : stop.jsonEncode(values);
     }
 
     public Param<String> model() {

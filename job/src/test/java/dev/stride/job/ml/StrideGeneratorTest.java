@@ -247,6 +247,20 @@ class StrideGeneratorTest {
     }
 
     @Test
+    void explainParamsListsTheStopStrings() {
+        // Spark wrote the arrays' identities: (default: [Ljava.lang.String;@72bef795, current: [Ljava.lang...).
+        StrideGenerator generator = generator().setStop("\n", "zz");
+        assertEquals("stop: stop strings of rows without a stop column value (default: [], current: "
+                + "[\"\\n\",\"zz\"])", generator.explainParam(generator.stop()));
+        assertTrue(generator.explainParams().contains("(default: [], current: [\"\\n\",\"zz\"])"),
+                generator.explainParams());
+        assertTrue(generator.explainParams().contains("maxBatch: sequences in flight per task (default: 8, current: "
+                + "3)"), generator.explainParams());
+        StrideGenerator nullStop = generator.copy(new ParamMap().put(generator.stop(), null));
+        assertTrue(nullStop.explainParams().contains("(default: [], current: null)"), nullStop.explainParams());
+    }
+
+    @Test
     void rowsKeepTheirOrder() {
         // The first row runs long, the others finish in a pass or fail at once: they came out first, so a sorted
         // DataFrame came out unsorted.
