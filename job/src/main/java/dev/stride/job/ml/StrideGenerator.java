@@ -153,7 +153,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
-        return generate(dataset, JobProgress.register(dataset.sparkSession().sparkContext()));
+        return generate(dataset, JobProgress.countersOnly(dataset.sparkSession().sparkContext()));
     }
 
     /** {@link #transform}, counting rows, tokens and partitions into {@code progress} (a run's summary). */

@@ -15,6 +15,7 @@ import dev.stride.job.LocalSparkExtension;
 import dev.stride.job.TestPrompts;
 import dev.stride.job.io.JobSchema;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
@@ -40,10 +41,14 @@ import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.AccumulatorContext;
+import org.apache.spark.util.AccumulatorV2;
+import org.apache.spark.util.CollectionAccumulator;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import scala.Option;
 
 class StrideGeneratorTest {
 
@@ -244,6 +249,28 @@ class StrideGeneratorTest {
         }
         assertTrue(accumulators.contains("stride rows"), accumulators.toString());
         assertFalse(accumulators.stream().anyMatch(name -> name.equals("stride partitions")), accumulators.toString());
+    }
+
+    /**
+     * A transform's partition reports, read by nothing, stayed on the driver as long as the frame's plan: every
+     * action (every micro-batch of a streaming query) added one per partition.
+     */
+    @Test
+    void aTransformKeepsNoPartitionReportsOnTheDriver() {
+        long first = AccumulatorContext.newId();
+        Dataset<Row> transformed = generator().setMaxNewTokens(1).transform(prompts().repartition(3));
+        long rows = transformed.count();
+        transformed.count();
+        long last = AccumulatorContext.newId();
+        List<Object> kept = new ArrayList<>();
+        for (long id = first + 1; id < last; id++) {
+            Option<AccumulatorV2<?, ?>> accumulator = AccumulatorContext.get(id);
+            if (accumulator.isDefined() && accumulator.get() instanceof CollectionAccumulator<?> reports) {
+                kept.addAll(reports.value());
+            }
+        }
+        assertEquals(prompts().count(), rows);
+        assertEquals(List.of(), kept);
     }
 
     @Test
