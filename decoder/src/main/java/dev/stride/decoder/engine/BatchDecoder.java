@@ -195,9 +195,9 @@ public final class BatchDecoder implements AutoCloseable {
     private void admit() {
         while (running.size() < maxBatch && !queue.isEmpty()) {
             GenerationRequest request = queue.peek();
-            var cache = budget.tryAllocate(slotsFor(request));
+            var cache = budget.tryAllocate(slotsFor(request), this);
             if (cache == null) {
-                return; // wait for running sequences to release memory
+                return; // in the budget's line, until sequences (this decoder's or others') release memory
             }
             queue.poll();
             int heads = drafter == null ? 0 : drafter.maxTokensPerPass() - 1;
@@ -406,6 +406,7 @@ public final class BatchDecoder implements AutoCloseable {
         }
         running.clear();
         queue.clear();
+        budget.withdraw(this); // else the room kept for its queue's head stayed kept from the other decoders for good
         budget.dropIdle();
     }
 }

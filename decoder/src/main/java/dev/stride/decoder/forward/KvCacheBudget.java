@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,6 +22,11 @@ import java.util.Set;
  * <p>A reused cache still holds its last sequence's keys and values past the slots the new one writes. Passes never
  * read a slot before writing it (attention scores a whole key block but reads only the written slots' lanes), so
  * this changes no bit; {@code KvCacheReuseTest} proves it on caches poisoned with NaN.
+ *
+ * <p>Memory goes to waiters first come, first served: a claimant (a decoder) whose cache found no room waits in
+ * line, and the room it asked for is kept for it from the claimants behind it and from anonymous callers. Before,
+ * each freed cache went to whoever asked next, so a decoder waiting for a long request's cache never got one while
+ * another decoder of the engine kept admitting short ones into every cache its sequences released.
  */
 public final class KvCacheBudget {
 
@@ -40,6 +46,8 @@ public final class KvCacheBudget {
     private final Map<Integer, ArrayDeque<KvCache>> idleByCapacity = new HashMap<>();
     private final ArrayDeque<KvCache> idleOldestFirst = new ArrayDeque<>();
     private final Set<KvCache> inUse = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Bytes each waiting claimant asked for, in the order they began to wait. */
+    private final Map<Object, Long> waiting = new LinkedHashMap<>();
     private long usedBytes;
     private long idleBytes;
     private int mostInUse;
@@ -94,12 +102,29 @@ public final class KvCacheBudget {
                 && KvCache.bytesFor(config.numLayers(), (int) capacity, config.kvDim()) <= budgetBytes;
     }
 
-    /** A cache of at least {@code slots} slots, or null when the caches in use leave no room for it. */
-    public synchronized KvCache tryAllocate(int slots) {
+    /**
+     * A cache of at least {@code slots} slots, or null when the caches in use, and the room kept for the claimants
+     * waiting, leave no room for it. For a caller that does not wait in line (it gives up, or fails, on null).
+     */
+    public KvCache tryAllocate(int slots) {
+        return tryAllocate(slots, null);
+    }
+
+    /**
+     * As {@link #tryAllocate(int)} for {@code claimant}, which on null waits in line for the room until it gets a
+     * cache or {@linkplain #withdraw withdraws}; the claimants ahead of it are served first.
+     */
+    public synchronized KvCache tryAllocate(int slots, Object claimant) {
         int capacity = capacityFor(slots);
         long bytes = bytesFor(capacity);
-        if (usedBytes + bytes > budgetBytes) {
+        if (usedBytes + keptAheadOf(claimant) + bytes > budgetBytes) {
+            if (claimant != null) {
+                waiting.put(claimant, bytes); // a claimant already in line keeps its place
+            }
             return null;
+        }
+        if (claimant != null) {
+            waiting.remove(claimant);
         }
         ArrayDeque<KvCache> idle = idleByCapacity.get(capacity);
         KvCache cache;
@@ -118,6 +143,23 @@ public final class KvCacheBudget {
         mostInUse = Math.max(mostInUse, inUse.size());
         mostUsedBytes = Math.max(mostUsedBytes, usedBytes);
         return cache;
+    }
+
+    /** Bytes kept for the claimants waiting ahead of {@code claimant} (all of them for one not in line). */
+    private long keptAheadOf(Object claimant) {
+        long kept = 0;
+        for (Map.Entry<Object, Long> waiter : waiting.entrySet()) {
+            if (waiter.getKey() == claimant) {
+                break;
+            }
+            kept += waiter.getValue();
+        }
+        return kept;
+    }
+
+    /** Takes {@code claimant} out of line (a decoder closed while it waited): its room is kept no longer. */
+    public synchronized void withdraw(Object claimant) {
+        waiting.remove(claimant);
     }
 
     /** Returns a cache to the budget; it waits idle for a request of its size class. */

@@ -397,6 +397,48 @@ class BatchDecoderTest {
         }
     }
 
+    /**
+     * Decoders of one engine share its KV budget. Before, a freed cache went to whichever decoder asked next, so a
+     * long request (half the budget) waited for good while another decoder kept admitting short requests into every
+     * cache its staggered sequences released: the freed room never added up to the long request's.
+     */
+    @Test
+    void aLongRequestIsNotStarvedByAnotherDecodersShortOnes() {
+        KvCacheBudget budget = new KvCacheBudget(CONFIG, new KvCacheBudget(CONFIG, 1).bytesFor(CONFIG.maxPositions()));
+        try (BatchDecoder longs = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 4);
+             BatchDecoder shorts = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 8)) {
+            int submitted = 0;
+            for (; submitted < 8; submitted++) { // 16 slots each, finishing one a step: they fill the budget
+                shorts.submit(request("short" + submitted, 4, 1 + submitted, submitted));
+            }
+            shorts.step();
+            longs.submit(request("long", 10, 50, 99)); // 59 slots: half the budget
+            int steps = 0;
+            while (longs.hasWork() && steps < 500) {
+                longs.step();
+                for (; shorts.inFlight() < shorts.capacity(); submitted++) {
+                    shorts.submit(request("short" + submitted, 4, 1 + submitted % 8, submitted));
+                }
+                shorts.step();
+                assertTrue(shorts.drainFinished().stream().allMatch(GenerationResult::ok));
+                steps++;
+            }
+            assertFalse(longs.hasWork(), "the long request still waits after " + steps + " steps");
+            assertTrue(longs.drainFinished().get(0).ok());
+            assertTrue(steps < 60, "the long request took " + steps + " steps: it waited for more than its turn");
+        }
+        assertEquals(0, budget.usedBytes());
+        // A decoder closed while it waited leaves the line: the room it waited for is anyone's again.
+        var holder = budget.tryAllocate(CONFIG.maxPositions() / 2);
+        try (BatchDecoder waiter = new BatchDecoder(transformer, budget, null, Set.of(), TestDecoders.TEXT, 1)) {
+            waiter.submit(request("waits", 10, 100, 3));
+            waiter.step();
+            assertTrue(waiter.hasWork());
+        }
+        assertNotNull(budget.tryAllocate(CONFIG.maxPositions() / 2), "room kept for a closed decoder");
+        budget.release(holder);
+    }
+
     @Test
     void maxBatchLimitsSequencesInFlight() {
         List<GenerationRequest> requests = new ArrayList<>();
