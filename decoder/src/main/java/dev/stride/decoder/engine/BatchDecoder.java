@@ -26,6 +26,13 @@ public final class BatchDecoder implements AutoCloseable {
 
     /** How long a step waits when no request can be admitted for memory: about a small model's pass. */
     static final long WAIT_FOR_MEMORY_NANOS = 1_000_000;
+    /**
+     * Most prompt rows one pass carries; longer prompts, and prompts admitted together, are prefilled over several
+     * passes (a row's result depends on its own token, position and cached keys only, so the bits are the same).
+     * A pass's activations grow with its rows, about 280 KB a row for an 8B model: whole prompts took gigabytes that
+     * no budget bounded, and two 30,000-token prompts overflowed the int size of a 32k model's gate/up buffer.
+     */
+    static final int MAX_PREFILL_ROWS = 512;
 
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
@@ -167,7 +174,14 @@ public final class BatchDecoder implements AutoCloseable {
         drafting.clear();
         for (Iterator<Sequence> it = running.iterator(); it.hasNext(); ) {
             Sequence seq = it.next();
+            if (!seq.prefilled && seq.passPromptRows == 0) {
+                continue; // the pass had no prompt rows left for it
+            }
             seq.forwardPasses++;
+            if (!seq.prefilled && seq.promptCached + seq.passPromptRows < seq.promptLength()) {
+                seq.promptCached += seq.passPromptRows;
+                continue; // the rest of its prompt goes in the next passes
+            }
             boolean done = seq.prefilled ? afterDecode(seq) : afterPrefill(seq);
             if (done) {
                 it.remove(); // first: should finishing fail, close() must not release its cache a second time
@@ -220,16 +234,22 @@ public final class BatchDecoder implements AutoCloseable {
         boolean onlyTrees = true;
         decodingSequences = 0;
         treeRows = 0;
+        int promptRows = 0;
         for (Sequence seq : running) {
             seq.passRow = batch.size();
             seq.passLogitRow = logitRow;
             if (!seq.prefilled) {
-                onlyTrees = false;
                 int[] prompt = seq.request.promptIds();
-                for (int i = 0; i < prompt.length; i++) {
+                int from = seq.promptCached;
+                seq.passPromptRows = Math.min(prompt.length - from, MAX_PREFILL_ROWS - promptRows);
+                promptRows += seq.passPromptRows;
+                onlyTrees &= seq.passPromptRows == 0;
+                for (int i = from; i < from + seq.passPromptRows; i++) {
                     batch.addCausal(seq.cache, prompt[i], i, i == prompt.length - 1);
                 }
-                logitRow++;
+                if (from + seq.passPromptRows == prompt.length) {
+                    logitRow++;
+                }
             } else {
                 addTreeRows(seq);
                 logitRow += seq.tree.size();
@@ -268,7 +288,7 @@ public final class BatchDecoder implements AutoCloseable {
         int token = sampler.choose(out.logits(), out.logitsOffset(seq.passLogitRow), seq.request.sampling(),
                 seq.length);
         seq.pendingToken = token;
-        seq.passRow += seq.promptLength() - 1; // the row whose hidden state drafts the next tree
+        seq.passRow += seq.passPromptRows - 1; // the row whose hidden state drafts the next tree
         return seq.append(token, eosOf(seq.request).contains(token), () -> logprobOf(seq, token, seq.passLogitRow));
     }
 

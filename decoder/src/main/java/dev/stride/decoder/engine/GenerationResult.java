@@ -6,7 +6,8 @@ import java.util.List;
  * The outcome of one request. When {@code error} is non-null the other fields describe how far it got.
  *
  * @param completionIds generated ids, end-of-sequence token excluded
- * @param forwardPasses all passes that carried this sequence, prefill included
+ * @param forwardPasses all passes that carried this sequence, prefill included (one pass per 512 prompt tokens, or
+ *     more where prompts admitted together share a pass's 512 prompt rows)
  * @param decodePasses passes after prefill
  * @param decodeTokens tokens produced by decode passes (the token produced by prefill is excluded)
  * @param acceptHistogram index i counts decode passes that yielded i + 1 tokens

@@ -21,6 +21,10 @@ final class Sequence {
     final long startNanos;
 
     boolean prefilled;
+    /** Prompt tokens with keys and values in the cache, while its prompt is prefilled over several passes. */
+    int promptCached;
+    /** Prompt rows the current pass carries for it, from {@link #promptCached} on (0: none this pass). */
+    int passPromptRows;
     /** Committed tokens, all with keys and values in slots [0, length). */
     int length;
     /** The last generated token: chosen by the model, not yet run through it. */
