@@ -33,7 +33,8 @@ final class DecodingOptions {
             description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
     int maxBatch;
 
-    @Option(names = "--kv-cache-mb", defaultValue = "2048", description = "KV cache budget in MiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--kv-cache-mb", defaultValue = "2048",
+            description = "KV cache budget in MiB, at most what the heap leaves on the CPU (default: ${DEFAULT-VALUE}).")
     long kvCacheMb;
 
     @Mixin

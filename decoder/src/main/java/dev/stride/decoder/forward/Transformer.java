@@ -63,7 +63,7 @@ public final class Transformer implements ForwardBackend {
 
     @Override
     public KvCacheBudget kvCacheBudget(long requestedBytes) {
-        return new KvCacheBudget(config, requestedBytes);
+        return new KvCacheBudget(config, HeapRoom.forKvCaches(requestedBytes));
     }
 
     @Override
