@@ -30,7 +30,9 @@ final class MemoryBandwidth {
         long deadline = System.nanoTime() + 5_000_000_000L;
         try (ComputePool pool = new ComputePool(threads)) {
             int chunks = threads * 16;
-            int chunkBytes = BYTES / chunks;
+            // Whole vectors a chunk: a chunk's last vector must not reach into the next chunk, or past the buffer.
+            int chunkBytes = BYTES / chunks / F.vectorByteSize() * F.vectorByteSize();
+            long bytesRead = (long) chunks * chunkBytes;
             int sinceImproved = 0;
             for (int rep = 0; rep < 5 || (sinceImproved < 3 && System.nanoTime() < deadline); rep++) {
                 long t0 = System.nanoTime();
@@ -39,7 +41,7 @@ final class MemoryBandwidth {
                         sinks[worker] += sum(buffer, c * chunkBytes, chunkBytes);
                     }
                 });
-                double rate = BYTES / ((System.nanoTime() - t0) / 1e9);
+                double rate = bytesRead / ((System.nanoTime() - t0) / 1e9);
                 sinceImproved = rate > 1.02 * best ? 0 : sinceImproved + 1;
                 best = Math.max(best, rate);
             }
