@@ -121,6 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
                 arResults = ar.add(run(engine, plain, requests));
                 mtpResults = mtp.add(run(engine, multi, requests));
             }
+            requireDecodePasses(arResults);
             int identical = identicalRows(arResults, mtpResults);
             report(engine, out, requests.size(), identical, ar, mtp, mtpResults, bandwidth);
             return identical == requests.size() ? 0 : 1;
@@ -130,6 +131,17 @@ public final class BenchCommand implements Callable<Integer> {
     private void requireAtLeastOne(String option, int value) {
         if (value < 1) {
             throw new ParameterException(spec.commandLine(), option + " " + value + ": expected 1 or more");
+        }
+    }
+
+    /**
+     * Multi-token decoding starts after the token prefill chooses. Where no sequence got past it, the two modes ran
+     * the same passes: tokens per pass were 0 / 0 and, with no token at all, the speedup too, printed as "NaN".
+     */
+    private void requireDecodePasses(List<GenerationResult> results) {
+        if (results.stream().allMatch(r -> r.decodePasses() == 0)) {
+            throw new IllegalArgumentException("no prompt got past its first token (--max-new-tokens " + maxNewTokens
+                    + (stopAtEos ? ", or each ended at end-of-sequence" : "") + "): no multi-token decoding to time");
         }
     }
 
@@ -181,6 +193,7 @@ public final class BenchCommand implements Callable<Integer> {
                 results.set(t, rounds.get(t).add(run(engine, multi.get(t), requests)));
             }
         }
+        requireDecodePasses(arResults);
         out.printf("plain: %.1f tokens/s, max batch %d, threads %d, %d prompts, %d rounds, weights %s%n",
                 ar.tokensPerSecond(), decoding.maxBatch, engine.threads(), requests.size(), repeat,
                 engine.weightLayout());

@@ -136,6 +136,30 @@ class BenchCommandTest {
         }
     }
 
+    /**
+     * With no decode pass (one new token, or prompts the model ends at once) there is nothing to compare: bench
+     * exited 0 with tokens per pass "NaN" (and, with no token at all, the speedup), as strings in its JSON.
+     */
+    @Test
+    void runsWithoutADecodePassAreAnError(@TempDir Path tmp) throws IOException {
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        String model = Fixtures.modelDir().toString();
+        for (String mode : new String[] {"--tree", "--sweep"}) {
+            String tree = mode.equals("--tree") ? "chain:2" : "--trees=chain:2";
+            String err = runFailing(1, "bench", "--model", model, "--heads", heads, mode, tree, "--prompts", "2",
+                    "--max-new-tokens", "1", "--repeat", "1", "--threads", "1");
+            assertTrue(err.contains("no prompt got past its first token (--max-new-tokens 1)"), err);
+        }
+        // The fixture's greedy continuation of "A fool and his money" ends at end-of-sequence after this.
+        String ended = "A fool and his money is a man who has been a good way to be a\npround of the past.\n\t\t--"
+                + " Woody Allen";
+        Path input = Files.writeString(tmp.resolve("ended.jsonl"),
+                new ObjectMapper().createObjectNode().put("prompt", ended) + "\n");
+        String err = runFailing(1, "bench", "--model", model, "--heads", heads, "--tree", "chain:2", "--input",
+                input.toString(), "--stop-at-eos", "--max-new-tokens", "4", "--repeat", "1", "--threads", "1");
+        assertTrue(err.contains("--max-new-tokens 4, or each ended at end-of-sequence"), err);
+    }
+
     /** A prompt file's bad line is reported with the file and the line's number; a missing file is an error too. */
     @Test
     void aBadInputLineNamesTheFileAndTheLine(@TempDir Path tmp) throws IOException {
