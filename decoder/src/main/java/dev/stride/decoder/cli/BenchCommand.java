@@ -29,6 +29,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
 /**
@@ -92,6 +93,7 @@ public final class BenchCommand implements Callable<Integer> {
         requireAtLeastOne("--repeat", repeat);
         requireAtLeastOne("--max-new-tokens", maxNewTokens);
         requireAtLeastOne("--max-batch", decoding.maxBatch);
+        requireOptionsOfThisMode();
         if (sweepTrees != null && sweepTrees.stream().distinct().count() < sweepTrees.size()) {
             throw new IllegalArgumentException("--trees " + String.join(",", sweepTrees) + ": a tree is named twice");
         }
@@ -142,6 +144,24 @@ public final class BenchCommand implements Callable<Integer> {
         if (results.stream().allMatch(r -> r.decodePasses() == 0)) {
             throw new IllegalArgumentException("no prompt got past its first token (--max-new-tokens " + maxNewTokens
                     + (stopAtEos ? ", or each ended at end-of-sequence" : "") + "): no multi-token decoding to time");
+        }
+    }
+
+    /** An option of another mode would be ignored, and the numbers printed would not be those asked for. */
+    private void requireOptionsOfThisMode() {
+        ParseResult parsed = spec.commandLine().getParseResult();
+        String misplaced = null;
+        if (parsed.hasMatchedOption("--trees") && !sweep) {
+            misplaced = "--trees: only with --sweep";
+        } else if (parsed.hasMatchedOption("--prefix") && !passCost) {
+            misplaced = "--prefix: only with --pass-cost";
+        } else if (sweep && parsed.hasMatchedOption("--tree")) {
+            misplaced = "--tree: not with --sweep (name its trees with --trees)";
+        } else if (sweep && passCost) {
+            misplaced = "--pass-cost: not with --sweep";
+        }
+        if (misplaced != null) {
+            throw new ParameterException(spec.commandLine(), misplaced);
         }
     }
 

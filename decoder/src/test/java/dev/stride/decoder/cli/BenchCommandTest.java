@@ -123,6 +123,27 @@ class BenchCommandTest {
     }
 
     /**
+     * An option of another mode is a usage error: it was ignored, and the numbers printed were not those asked for
+     * (--trees without --sweep timed the default tree, --prefix without --pass-cost left the costs at 64 tokens).
+     */
+    @Test
+    void optionsOfAnotherModeAreUsageErrors() {
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        Map<List<String>, String> expected = Map.of(
+                List.of("--trees", "chain:2"), "--trees: only with --sweep",
+                List.of("--prefix", "10"), "--prefix: only with --pass-cost",
+                List.of("--sweep", "--tree", "chain:2"), "--tree: not with --sweep (name its trees with --trees)",
+                List.of("--sweep", "--pass-cost"), "--pass-cost: not with --sweep");
+        for (Map.Entry<List<String>, String> options : expected.entrySet()) {
+            List<String> args = new ArrayList<>(List.of("bench", "--model", Fixtures.modelDir().toString(),
+                    "--heads", heads, "--prompts", "1", "--max-new-tokens", "2", "--repeat", "1", "--threads", "1"));
+            args.addAll(options.getKey());
+            String err = runFailing(2, args.toArray(String[]::new));
+            assertTrue(err.startsWith(options.getValue()), options.getKey() + ": " + err);
+        }
+    }
+
+    /**
      * --max-new-tokens and --max-batch below 1 are usage errors too: they failed after the model loaded and the
      * memory bandwidth was measured, as 'request 0000: max_new_tokens must be > 0' or 'max batch must be > 0'.
      */
