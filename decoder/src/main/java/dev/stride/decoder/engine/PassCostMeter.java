@@ -198,8 +198,8 @@ public final class PassCostMeter {
                 return "KV cache budget too small: " + needs + "; the budget is " + budget.budgetBytes() + " bytes";
             }
             return "KV cache budget in use: " + needs + ", and decoders of the engine hold " + budget.usedBytes()
-                    + " of its " + budget.budgetBytes() + " bytes; measure before decoding (Engine.warmUp or"
-                    + " Engine.speculationCosts)";
+                    + " of its " + budget.budgetBytes() + " bytes (and wait in line for " + budget.keptBytes()
+                    + " more); measure before decoding (Engine.warmUp or Engine.speculationCosts)";
         }
 
         /** A pass of n rows after the prefix, each asking for logits. */

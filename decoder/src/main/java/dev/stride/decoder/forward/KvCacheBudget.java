@@ -200,6 +200,11 @@ public final class KvCacheBudget {
         return usedBytes;
     }
 
+    /** Bytes kept for the decoders waiting in line (none of them holds them yet). */
+    public synchronized long keptBytes() {
+        return keptAheadOf(null);
+    }
+
     /** Bytes of released caches waiting for reuse. */
     public synchronized long idleBytes() {
         return idleBytes;

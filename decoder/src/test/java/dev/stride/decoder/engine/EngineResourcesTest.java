@@ -94,10 +94,6 @@ class EngineResourcesTest {
         }
     }
 
-    /**
-     * An {@code auto} decoder made while another holds the whole KV budget cannot measure the pass cost now; before,
-     * the error said the budget was too small, though the budget holds the measurement's cache four times over.
-     */
     @Test
     void aClosedEngineRefusesNewDecoders() {
         Engine engine = Engine.load(new EngineOptions(Fixtures.modelDir(), null, 1, "cpu", 1L << 20));
@@ -108,6 +104,10 @@ class EngineResourcesTest {
                 e.getMessage());
     }
 
+    /**
+     * An {@code auto} decoder made while another holds the whole KV budget cannot measure the pass cost now; before,
+     * the error said the budget was too small, though the budget holds the measurement's cache four times over.
+     */
     @Test
     void aMeasurementWhileDecodersHoldTheBudgetSaysItIsInUse() {
         Path heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads");
@@ -119,6 +119,16 @@ class EngineResourcesTest {
                 IllegalStateException e = assertThrows(IllegalStateException.class,
                         () -> engine.newDecoder(new DecoderOptions(DecodingMode.MTP, "auto", 1)));
                 assertTrue(e.getMessage().contains("in use") && e.getMessage().contains("warmUp"), e.getMessage());
+                assertTrue(e.getMessage().contains("(and wait in line for 0 more)"), e.getMessage());
+                try (BatchDecoder waiting = engine.newDecoder(new DecoderOptions(DecodingMode.AR, null, 1))) {
+                    waiting.submit(new GenerationRequest("behind it", Fixtures.references().get(1).promptIds(), 4,
+                            SamplingParams.GREEDY, List.of(), true));
+                    waiting.step(); // no room: it waits in line, and the room it needs is kept for it
+                    e = assertThrows(IllegalStateException.class,
+                            () -> engine.newDecoder(new DecoderOptions(DecodingMode.MTP, "auto", 1)));
+                    assertTrue(e.getMessage().matches("(?s).*\\(and wait in line for [1-9][0-9]* more\\).*"),
+                            e.getMessage());
+                }
             }
         }
     }
