@@ -15,7 +15,11 @@ import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.hadoop.fs.FileSystem;
@@ -23,8 +27,10 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Every input row's id, unique across the input.
@@ -58,12 +64,16 @@ public final class InputIds {
     public static Identified identify(SparkSession spark, Dataset<Row> input, String idColumn, JobConfig config) {
         // By the Dataset, not col("_metadata"): an input column of that name would hide the file's metadata.
         Column metadata = input.metadataColumn("_metadata");
-        Column derived = concat(regexp_replace(relativePath(spark, config.input(), metadata), "\\.parquet$", ""),
+        String root = root(spark, config.input());
+        Column derived = concat(fileKey(root, metadata.getField("file_path"), metadata.getField("file_name")),
                 lit(":"), metadata.getField("row_index").cast("string"));
         Column id = idColumn == null ? derived : coalesce(InputTable.column(idColumn).cast("string"), derived);
         Dataset<Row> rows = input.select(col("*"), id.as(COLUMN), metadata.getField("file_path").as(FILE),
                 metadata.getField("row_index").as(ROW));
 
+        if (idColumn == null && fileKeysDistinct(spark, root, input.inputFiles())) {
+            return new Identified(rows.drop(FILE, ROW), 0);
+        }
         Row duplicates = rows.groupBy(COLUMN).count().filter(col("count").gt(1))
                 .agg(count(lit(1)), sum(col("count").minus(1))).first();
         long duplicateIds = duplicates.getLong(0);
@@ -92,14 +102,35 @@ public final class InputIds {
     }
 
     /**
+     * Whether derived ids ({@code <file key>:<row>}) are unique by their files alone: the row is unique within its
+     * file and the id splits at its last ':' into key and row, so two ids are the same only when two files have the
+     * same key ("a" and "a.parquet"). Checked on the driver's file list, which spares a scan of the input and a
+     * shuffle of every row's id; when keys repeat, the rows are checked, since a file without rows repeats no id.
+     */
+    private static boolean fileKeysDistinct(SparkSession spark, String root, String[] files) {
+        // The file metadata Spark gives each row: the file's URI as listed, and the name of its path.
+        List<Row> metadata = Arrays.stream(files)
+                .map(file -> RowFactory.create(file, new Path(URI.create(file)).getName())).toList();
+        Dataset<Row> listed = spark.createDataFrame(metadata, StructType.fromDDL("path STRING, name STRING"));
+        Set<String> keys = new HashSet<>();
+        for (Row key : listed.select(fileKey(root, col("path"), col("name"))).collectAsList()) {
+            keys.add(key.getString(0));
+        }
+        return keys.size() == files.length;
+    }
+
+    /** The file's part of its rows' derived ids: its path below the input root without {@code .parquet}. */
+    private static Column fileKey(String root, Column filePath, Column fileName) {
+        return regexp_replace(relativePath(root, filePath, fileName), "\\.parquet$", "");
+    }
+
+    /**
      * The file's path below the input root, from Spark's {@code _metadata.file_path} (a URI whose path is encoded
      * like Hadoop's {@code Path.toUri()}); its name when it is not below the root.
      */
-    private static Column relativePath(SparkSession spark, String input, Column metadata) {
-        String root = root(spark, input);
-        Column relative = regexp_extract(metadata.getField("file_path"),
-                "^[^:/]+:(//[^/]*)?" + Pattern.quote(root) + "/(.+)$", 2);
-        return when(relative.equalTo(""), metadata.getField("file_name")).otherwise(relative);
+    private static Column relativePath(String root, Column filePath, Column fileName) {
+        Column relative = regexp_extract(filePath, "^[^:/]+:(//[^/]*)?" + Pattern.quote(root) + "/(.+)$", 2);
+        return when(relative.equalTo(""), fileName).otherwise(relative);
     }
 
     /** The encoded path of the input root, without a trailing slash. */

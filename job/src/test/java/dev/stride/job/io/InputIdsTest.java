@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.job.JobRuns;
 import dev.stride.job.LocalSparkExtension;
+import dev.stride.job.RunCommand;
 import dev.stride.job.RunSummary;
+import dev.stride.job.ScanAudit;
 import dev.stride.job.config.JobSetupException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -103,6 +105,38 @@ class InputIdsTest {
         JobRuns.run(spark(), "--input", input.resolve("a/prompts.parquet").toString(), "--output",
                 fileOutput.toString(), "--max-new-tokens", "2");
         assertEquals(Map.of("prompts:0", "Life is", "prompts:1", "You will be"), promptsById(fileOutput));
+    }
+
+    /**
+     * Derived ids are unique by construction unless two files share a key: checking every row's id scanned the
+     * whole input and shuffled every id, at a nightly run's size minutes before any work.
+     */
+    @Test
+    void derivedIdsAreCheckedByTheirFilesWithoutReadingTheInputRows() throws IOException {
+        Path input = dir.resolve("in");
+        spark().range(3000).selectExpr("concat('Once upon a time ', id) AS prompt").repartition(4).write()
+                .parquet(input.toString());
+        ScanAudit audit = ScanAudit.register(spark().sparkContext());
+        InputIds.Identified identified;
+        try {
+            identified = InputIds.identify(spark(), spark().read().parquet(input.toString()), null,
+                    RunCommand.parse("--model", JobRuns.FIXTURE.toString(), "--input", input.toString(), "--output",
+                            dir.resolve("out").toString()));
+            assertEquals(0, audit.recordsReadFrom(input.toUri().getPath().replaceAll("/$", "")),
+                    audit.table(Map.of()));
+        } finally {
+            audit.close();
+        }
+        Row ids = identified.rows().selectExpr("count(*)", "count(DISTINCT " + InputIds.COLUMN + ")").first();
+        assertEquals(List.of(3000L, 3000L), List.of(ids.getLong(0), ids.getLong(1)), "every row, each id once");
+        assertEquals(0, identified.duplicatesDropped());
+
+        // "prompts" and "prompts.parquet" both give ids "prompts:<row>": then the rows are checked.
+        Path clash = file(List.of(RowFactory.create("Life is")), WITHOUT_ID, dir.resolve("clash"), "prompts");
+        Files.copy(clash.resolve("prompts.parquet"), clash.resolve("prompts"));
+        JobSetupException refused = assertThrows(JobSetupException.class, () -> JobRuns.run(spark(),
+                "--input", clash.toString(), "--output", dir.resolve("out").toString(), "--max-new-tokens", "2"));
+        assertTrue(refused.getMessage().contains("'prompts:0' (2 rows)"), refused.getMessage());
     }
 
     /**
