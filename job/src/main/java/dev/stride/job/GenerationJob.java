@@ -32,6 +32,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkException;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
@@ -102,8 +103,12 @@ public final class GenerationJob {
         // (also after the anti-join of a resume, which may shuffle into few coalesced partitions).
         long rowsToDo;
         if (config.partitions() > 0) {
-            rowsToDo = rows.count();
-            rows = rows.repartition(config.partitions());
+            // The count and the generation read one computation of the split rows (Spark keeps its shuffle files):
+            // counting the Dataset ran its plan once more, a scan of the input, and on a resume or with --dedupe
+            // first also the anti-join with the output's ids or the window over every input row.
+            JavaRDD<Row> split = rows.repartition(config.partitions()).javaRDD();
+            rowsToDo = split.count();
+            rows = spark.createDataFrame(split, rows.schema());
         } else {
             TaskSpread.Spread spread = TaskSpread.spread(spark, rows, config.promptColumn(), columns.messages(),
                     config);
