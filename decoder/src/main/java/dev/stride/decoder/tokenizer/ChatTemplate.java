@@ -7,6 +7,7 @@ import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import jinjava.javax.el.ExpressionFactory;
 
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -103,7 +104,13 @@ final class ChatTemplate {
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
                 .withNestedInterpretationEnabled(false)
                 .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
-                .build());
+                .build()) {
+            // Jinjava offers no setting for its expression parser; this is the one place it is obtained from.
+            @Override
+            public ExpressionFactory getExpressionFactory() {
+                return Jinja2Expressions.FACTORY;
+            }
+        };
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         return jinjava;

@@ -144,6 +144,23 @@ class ChatTemplateTest {
         assertEquals("role=user;content=Hi;{\"role\":\"user\",\"content\":\"Hi\"}", rendered);
     }
 
+    /**
+     * Jinja2's {@code not} binds looser than comparisons, and a keyword argument's value is a whole expression.
+     * Jinjava parsed {@code not m['role'] == 'user'} (EXAONE's template) as {@code (not m['role']) == 'user'} and
+     * Qwen3's {@code namespace(last_query_index=messages|length - 1)} as {@code (last_query_index=...) - 1}, an error.
+     * Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void notAndKeywordArgumentsParseAsInJinja2() {
+        String template = "{% set ns = namespace(last=messages|length - 1, first=not messages) %}{{ ns.last }}|"
+                + "{% if not ns.first %}n{% endif %}{% for m in messages %}"
+                + "{% if not m['role'] == 'user' %}[{{ m.role }}]{% endif %}{% if not m.role != 'user' %}u{% endif %}"
+                + "{% if not 'x' in m.content %}-{% endif %}{% if not nope is defined and not not m.content %}d{% endif %}"
+                + "{% endfor %}";
+        assertEquals("2|n[system]du-d[assistant]-d", render(template, new ChatMessage("system", "xy"),
+                new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
+    }
+
     @Test
     void raiseExceptionSurfacesTheTemplatesMessage() {
         Fixture.copyTo(dir);
@@ -162,5 +179,10 @@ class ChatTemplateTest {
             TokenizerException e = assertThrows(TokenizerException.class, () -> tokenizer.encodeChat(CONVERSATION));
             assertTrue(e.getMessage().contains("no chat_template"), e.getMessage());
         }
+    }
+
+    private static String render(String template, ChatMessage... messages) {
+        return ChatTemplate.from(Optional.of(template), Fixture.JSON.createObjectNode()).orElseThrow()
+                .render(List.of(messages), Optional.of("<s>"), Optional.of("</s>"));
     }
 }
