@@ -7,6 +7,9 @@ import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import jinjava.javax.el.CompositeELResolver;
+import jinjava.javax.el.ELResolver;
 import jinjava.javax.el.ExpressionFactory;
 
 import java.util.HashMap;
@@ -96,6 +99,14 @@ final class ChatTemplate {
         }
     }
 
+    /** Python's str and dict methods first, then Jinjava's own resolution. */
+    private static ELResolver resolver() {
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonMethods());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        return resolver;
+    }
+
     private static Jinjava createJinjava() {
         // transformers renders with trim_blocks and lstrip_blocks on. Jinjava would also render template syntax found
         // in an expression's output (a message saying "{{ 7*7 }}" became "49"); Jinja2 prints it as it is. Jinjava
@@ -103,6 +114,7 @@ final class ChatTemplate {
         // in that style, rendered stray newlines and indentation around every header.
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
                 .withNestedInterpretationEnabled(false)
+                .withElResolver(resolver())
                 .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
                 .build()) {
             // Jinjava offers no setting for its expression parser; this is the one place it is obtained from.

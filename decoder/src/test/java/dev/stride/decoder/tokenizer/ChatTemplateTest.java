@@ -155,10 +155,38 @@ class ChatTemplateTest {
         String template = "{% set ns = namespace(last=messages|length - 1, first=not messages) %}{{ ns.last }}|"
                 + "{% if not ns.first %}n{% endif %}{% for m in messages %}"
                 + "{% if not m['role'] == 'user' %}[{{ m.role }}]{% endif %}{% if not m.role != 'user' %}u{% endif %}"
-                + "{% if not 'x' in m.content %}-{% endif %}{% if not nope is defined and not not m.content %}d{% endif %}"
+                + "{% if not 'x' in m.content %}-{% endif %}"
+                + "{% if not nope is defined and not not m.content %}d{% endif %}"
                 + "{% endfor %}";
         assertEquals("2|n[system]du-d[assistant]-d", render(template, new ChatMessage("system", "xy"),
                 new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
+    }
+
+    /**
+     * The Python str and dict methods templates call (Qwen3's, DeepSeek-R1's): Jinjava called Java's methods, so
+     * startswith, lstrip, upper ... failed, split took a regular expression and dropped trailing empty parts
+     * ('x</think>'.split('</think>')[-1] gave 'x'), and s[0] gave ''. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void pythonStringAndDictMethodsBehaveAsInPython() {
+        String template = "{% for m in messages %}{{ 'y' if m.content.startswith('<t') else 'n' }}"
+                + "{{ 'y' if m.content.endswith(('x', 'o.')) else 'n' }}"
+                + "[{{ m.content.strip() }}|{{ m.content.lstrip('<th') }}|{{ m.content.rstrip('.\\n') }}]"
+                + "{{ m.content.upper() }}{{ m.content.lower() }}{{ m.content.split('</think>')|length }}"
+                + "[{{ m.content.split('</think>')[-1] }}]{{ m.content.split()|join('_') }}"
+                + "{{ m.content.split('\\n', 1)|length }}{{ m.content.replace('e', 'E') }}"
+                + "{{ m.content[0] }}{{ m.content[-1] }}[{{ m.content[99] }}]"
+                + "{{ m.get('role', 'none') }}{{ m.get('tool_calls', 'none') }};{% endfor %}";
+        String rendered = render(template, new ChatMessage("user", "\u00a0 Hi there\n"),
+                new ChatMessage("assistant", "<think>\nhmm\n</think>"),
+                new ChatMessage("assistant", "<think>a</think>\n\nHello."));
+        assertEquals("nn[Hi there|\u00a0 Hi there\n|\u00a0 Hi there]\u00a0 HI THERE\n\u00a0 hi there\n1"
+                + "[\u00a0 Hi there\n]Hi_there2\u00a0 Hi thErE\n\u00a0\n[]usernone;"
+                + "yn[<think>\nhmm\n</think>|ink>\nhmm\n</think>|<think>\nhmm\n</think>]<THINK>\nHMM\n</THINK>"
+                + "<think>\nhmm\n</think>2[]<think>_hmm_</think>2<think>\nhmm\n</think><>[]assistantnone;"
+                + "yy[<think>a</think>\n\nHello.|ink>a</think>\n\nHello.|<think>a</think>\n\nHello]"
+                + "<THINK>A</THINK>\n\nHELLO.<think>a</think>\n\nhello.2[\n\nHello.]<think>a</think>_Hello.2"
+                + "<think>a</think>\n\nHEllo.<.[]assistantnone;", rendered);
     }
 
     @Test
