@@ -189,6 +189,35 @@ class ChatTemplateTest {
                 + "<think>a</think>\n\nHEllo.<.[]assistantnone;", rendered);
     }
 
+    /** Slices with a step, as in Qwen3's messages[::-1]: Jinjava refused the second colon. Expected: Jinja2 3.1's. */
+    @Test
+    void slicesWithAStepReverse() {
+        String template = "{% for m in messages[::-1] %}{{ m.role }}{{ m.content[::-1] }}{{ m.content[::2] }}"
+                + "{{ m.content[:: -2] }}|{% endfor %}{{ messages[1:] | length }}{{ messages[:1] | length }}"
+                + "{{ messages[:-1] | length }}{{ (messages[::-1]|first).role }}{{ messages[::-1][0].role }}";
+        assertEquals("assistantolleHHloolH|useriHHi|systemyxxy|212assistantassistant", render(template,
+                new ChatMessage("system", "xy"), new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
+    }
+
+    /**
+     * Qwen3's chat template (Qwen3-8B's tokenizer_config.json), which Jinjava could not render at all: earlier
+     * turns lose their reasoning, the last keeps it. Expected: transformers' rendering (Jinja2 3.1).
+     */
+    @Test
+    void qwen3RendersAsInTransformers() throws java.io.IOException {
+        String template;
+        try (var in = getClass().getResourceAsStream("qwen3.jinja")) {
+            template = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        String rendered = render(template, new ChatMessage("system", "Be brief."), new ChatMessage("user", "Hi"),
+                new ChatMessage("assistant", "<think>\nhmm\n</think>\n\nHello."),
+                new ChatMessage("user", "Tell me my fortune"),
+                new ChatMessage("assistant", "<think>\nok\n</think>\n\nSoon."));
+        assertEquals("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+                + "<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nTell me my fortune<|im_end|>\n"
+                + "<|im_start|>assistant\n<think>\nok\n</think>\n\nSoon.<|im_end|>\n<|im_start|>assistant\n", rendered);
+    }
+
     @Test
     void raiseExceptionSurfacesTheTemplatesMessage() {
         Fixture.copyTo(dir);
