@@ -190,7 +190,8 @@ public final class GenerationJob {
         SparkContext context = spark.sparkContext();
         SparkConf conf = context.getConf();
         int executors = (int) reports.stream().map(JobProgress.PartitionReport::executor).distinct().count();
-        return new RunSummary(runId, StrideVersion.get(), spark.version(), started.truncatedTo(ChronoUnit.SECONDS).toString(),
+        return new RunSummary(runId, StrideVersion.get(), spark.version(),
+                started.truncatedTo(ChronoUnit.SECONDS).toString(),
                 finished.truncatedTo(ChronoUnit.SECONDS).toString(), wallSeconds,
                 config.input(), config.output(),
                 new RunSummary.ModelSummary(model.name(), model.path(), model.parameters(), model.weightBytes(),

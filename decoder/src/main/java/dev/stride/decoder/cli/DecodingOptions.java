@@ -26,7 +26,8 @@ final class DecodingOptions {
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads (0 = all CPUs).")
     int threads;
 
-    @Option(names = "--device", defaultValue = "auto", description = "cpu, auto or cuda[:N] (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "auto",
+            description = "cpu, auto or cuda[:N] (default: ${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--max-batch", defaultValue = "" + DecoderOptions.DEFAULT_MAX_BATCH,
@@ -34,7 +35,7 @@ final class DecodingOptions {
     int maxBatch;
 
     @Option(names = "--kv-cache-mb", defaultValue = "2048",
-            description = "KV cache budget in MiB, at most what the heap leaves on the CPU (default: ${DEFAULT-VALUE}).")
+            description = "KV cache budget in MiB, on the CPU at most what the heap has (default: ${DEFAULT-VALUE}).")
     long kvCacheMb;
 
     @Mixin

@@ -29,7 +29,6 @@ import dev.stride.decoder.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -119,7 +118,7 @@ class ExactnessCombinationsTest {
         List<GenerationResult> plain;
         try (ComputePool pool = new ComputePool(1)) {
             Transformer t = new Transformer(config, weights, new VectorOps(pool), pool);
-            plain = run(t, null, eos, 1 + random.nextInt(3), 64L << 20, requests, null);
+            plain = TestDecoders.runArriving(t, null, eos, 1 + random.nextInt(3), 64L << 20, requests, null);
         }
         long multiTokenPasses = 0;
         for (int round = 0; round < 3; round++) {
@@ -139,7 +138,7 @@ class ExactnessCombinationsTest {
                 Random joins = random.nextBoolean() ? new Random(random.nextLong()) : null;
                 List<GenerationRequest> order = new ArrayList<>(requests);
                 Collections.shuffle(order, random);
-                List<GenerationResult> multi = run(t, drafter, eos, maxBatch, budget, order, joins);
+                List<GenerationResult> multi = TestDecoders.runArriving(t, drafter, eos, maxBatch, budget, order, joins);
                 MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, at + " tree " + shape.describe()
                         + " threads " + threads + " batch " + maxBatch + " budget " + budget + " joins "
                         + (joins != null));
@@ -249,26 +248,4 @@ class ExactnessCombinationsTest {
         return requests;
     }
 
-    /** Results by id; with {@code joins}, requests are submitted one by one between random steps. */
-    private static List<GenerationResult> run(Transformer transformer, Drafter drafter, Set<Integer> eos,
-                                              int maxBatch, long budget, List<GenerationRequest> requests,
-                                              Random joins) {
-        BatchDecoder decoder = new BatchDecoder(transformer, new KvCacheBudget(transformer.config(), budget), drafter,
-                eos, TestDecoders.TEXT, maxBatch);
-        List<GenerationResult> results = new ArrayList<>();
-        if (joins == null) {
-            requests.forEach(decoder::submit);
-        } else {
-            for (int next = 0; next < requests.size(); ) {
-                if (joins.nextInt(3) == 0 || !decoder.hasWork()) {
-                    decoder.submit(requests.get(next++));
-                }
-                decoder.step();
-                results.addAll(decoder.drainFinished());
-            }
-        }
-        results.addAll(decoder.runToCompletion());
-        results.sort(Comparator.comparing(GenerationResult::id));
-        return results;
-    }
 }

@@ -21,9 +21,7 @@ import dev.stride.decoder.testing.TinyModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,10 +77,10 @@ class OracleDraftPropertyTest {
         List<GenerationRequest> requests = requests(random, config, 1 + random.nextInt(5));
         String what = config + ", eos " + eos;
 
-        List<GenerationResult> plain = run(transformer, null, eos, 1, 64L << 20, requests, null);
+        List<GenerationResult> plain = TestDecoders.runArriving(transformer, null, eos, 1, 64L << 20, requests, null);
         Recorder recorder = new Recorder(config.hiddenSize());
         MultiTokenEquivalenceTest.assertSameOutputs(plain,
-                run(transformer, recorder, eos, 1, 64L << 20, requests, null), what + ", recording");
+                TestDecoders.runArriving(transformer, recorder, eos, 1, 64L << 20, requests, null), what + ", recording");
         Map<Long, List<int[]>> futures = recorder.futures(plain, eos);
 
         int pastWindow = 0;
@@ -91,7 +89,7 @@ class OracleDraftPropertyTest {
             int maxBatch = 1 + random.nextInt(5);
             long budget = random.nextBoolean() ? 64L << 20 : tightBudget(random, config, requests, oracle);
             Random joins = random.nextBoolean() ? new Random(random.nextLong()) : null;
-            List<GenerationResult> multi = run(transformer, oracle, eos, maxBatch, budget, requests, joins);
+            List<GenerationResult> multi = TestDecoders.runArriving(transformer, oracle, eos, maxBatch, budget, requests, joins);
             String at = what + ", oracle depth " + oracle.depth + ", batch " + maxBatch + ", budget " + budget
                     + (joins != null ? ", joining mid-run" : "");
             MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, at);
@@ -155,29 +153,6 @@ class OracleDraftPropertyTest {
                     random.nextInt(4) == 0, logprobs));
         }
         return requests;
-    }
-
-    /** Results by id; with {@code joins}, requests are submitted one by one between random steps. */
-    private static List<GenerationResult> run(Transformer transformer, Drafter drafter, Set<Integer> eos,
-                                              int maxBatch, long budget, List<GenerationRequest> requests,
-                                              Random joins) {
-        BatchDecoder decoder = new BatchDecoder(transformer, new KvCacheBudget(transformer.config(), budget), drafter,
-                eos, TestDecoders.TEXT, maxBatch);
-        List<GenerationResult> results = new ArrayList<>();
-        if (joins == null) {
-            requests.forEach(decoder::submit);
-        } else {
-            for (int next = 0; next < requests.size(); ) {
-                if (joins.nextInt(3) == 0 || !decoder.hasWork()) {
-                    decoder.submit(requests.get(next++));
-                }
-                decoder.step();
-                results.addAll(decoder.drainFinished());
-            }
-        }
-        results.addAll(decoder.runToCompletion());
-        results.sort(Comparator.comparing(GenerationResult::id));
-        return results;
     }
 
     private static long hash(float[] values, int from, int length) {

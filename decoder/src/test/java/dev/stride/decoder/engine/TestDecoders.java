@@ -7,7 +7,10 @@ import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.mtp.Drafter;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 
 /** Builds decoders over in-memory models for tests; token i reads as "<i>" so stop strings can be exercised. */
@@ -44,7 +47,33 @@ final class TestDecoders {
     static List<GenerationResult> run(BatchDecoder decoder, List<GenerationRequest> requests) {
         requests.forEach(decoder::submit);
         List<GenerationResult> results = decoder.runToCompletion();
-        results.sort(java.util.Comparator.comparing(GenerationResult::id));
+        results.sort(Comparator.comparing(GenerationResult::id));
+        return results;
+    }
+
+    /**
+     * Results sorted by id, all requests submitted at once or, with {@code joins}, one by one between random steps
+     * (sequences joining a batch mid-run).
+     */
+    static List<GenerationResult> runArriving(Transformer transformer, Drafter drafter, Set<Integer> eos,
+                                              int maxBatch, long budget, List<GenerationRequest> requests,
+                                              Random joins) {
+        BatchDecoder decoder = new BatchDecoder(transformer, new KvCacheBudget(transformer.config(), budget), drafter,
+                eos, TEXT, maxBatch);
+        List<GenerationResult> results = new ArrayList<>();
+        if (joins == null) {
+            requests.forEach(decoder::submit);
+        } else {
+            for (int next = 0; next < requests.size(); ) {
+                if (joins.nextInt(3) == 0 || !decoder.hasWork()) {
+                    decoder.submit(requests.get(next++));
+                }
+                decoder.step();
+                results.addAll(decoder.drainFinished());
+            }
+        }
+        results.addAll(decoder.runToCompletion());
+        results.sort(Comparator.comparing(GenerationResult::id));
         return results;
     }
 }
