@@ -138,7 +138,8 @@ class ExactnessCombinationsTest {
                 Random joins = random.nextBoolean() ? new Random(random.nextLong()) : null;
                 List<GenerationRequest> order = new ArrayList<>(requests);
                 Collections.shuffle(order, random);
-                List<GenerationResult> multi = TestDecoders.runArriving(t, drafter, eos, maxBatch, budget, order, joins);
+                List<GenerationResult> multi = TestDecoders.runArriving(t, drafter, eos, maxBatch, budget, order,
+                        joins);
                 MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, at + " tree " + shape.describe()
                         + " threads " + threads + " batch " + maxBatch + " budget " + budget + " joins "
                         + (joins != null));

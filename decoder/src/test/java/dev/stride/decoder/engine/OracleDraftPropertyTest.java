@@ -80,7 +80,8 @@ class OracleDraftPropertyTest {
         List<GenerationResult> plain = TestDecoders.runArriving(transformer, null, eos, 1, 64L << 20, requests, null);
         Recorder recorder = new Recorder(config.hiddenSize());
         MultiTokenEquivalenceTest.assertSameOutputs(plain,
-                TestDecoders.runArriving(transformer, recorder, eos, 1, 64L << 20, requests, null), what + ", recording");
+                TestDecoders.runArriving(transformer, recorder, eos, 1, 64L << 20, requests, null),
+                what + ", recording");
         Map<Long, List<int[]>> futures = recorder.futures(plain, eos);
 
         int pastWindow = 0;
@@ -89,7 +90,8 @@ class OracleDraftPropertyTest {
             int maxBatch = 1 + random.nextInt(5);
             long budget = random.nextBoolean() ? 64L << 20 : tightBudget(random, config, requests, oracle);
             Random joins = random.nextBoolean() ? new Random(random.nextLong()) : null;
-            List<GenerationResult> multi = TestDecoders.runArriving(transformer, oracle, eos, maxBatch, budget, requests, joins);
+            List<GenerationResult> multi = TestDecoders.runArriving(transformer, oracle, eos, maxBatch, budget,
+                    requests, joins);
             String at = what + ", oracle depth " + oracle.depth + ", batch " + maxBatch + ", budget " + budget
                     + (joins != null ? ", joining mid-run" : "");
             MultiTokenEquivalenceTest.assertSameOutputs(plain, multi, at);
