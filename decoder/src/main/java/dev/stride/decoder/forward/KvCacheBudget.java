@@ -98,8 +98,7 @@ public final class KvCacheBudget {
     /** Whether a cache of this many slots could ever fit, even with nothing else allocated (none past an int). */
     public boolean fitsAlone(long slots) {
         long capacity = sizeClass(slots);
-        return capacity <= Integer.MAX_VALUE
-                && KvCache.bytesFor(config.numLayers(), (int) capacity, config.kvDim()) <= budgetBytes;
+        return capacity <= Integer.MAX_VALUE && bytesFor((int) capacity) <= budgetBytes;
     }
 
     /**
