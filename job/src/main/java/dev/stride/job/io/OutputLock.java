@@ -80,11 +80,7 @@ public final class OutputLock implements AutoCloseable {
      */
     public static OutputLock acquire(Configuration conf, String output, String runId, String applicationId) {
         OutputLock lock = take(conf, new Path(output), runId, applicationId, Clock.systemUTC());
-        lock.heartbeat = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "stride-output-lock");
-            thread.setDaemon(true);
-            return thread;
-        });
+        lock.heartbeat = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("stride-output-lock"));
         lock.heartbeat.scheduleWithFixedDelay(lock::beatLogged, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
                 TimeUnit.MILLISECONDS);
         return lock;

@@ -50,11 +50,8 @@ final class PartFiles {
      * The first bad file in list order is the one named.
      */
     static void requireReadable(Configuration conf, List<Path> files) {
-        ExecutorService readers = Executors.newFixedThreadPool(Math.max(1, Math.min(READERS, files.size())), task -> {
-            Thread thread = new Thread(task, "stride-footer-reader");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService readers = Executors.newFixedThreadPool(Math.max(1, Math.min(READERS, files.size())),
+                DaemonThreads.named("stride-footer-reader"));
         try {
             List<Future<Exception>> problems = new ArrayList<>();
             for (Path file : files) {
