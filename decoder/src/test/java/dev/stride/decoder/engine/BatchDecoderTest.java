@@ -233,16 +233,7 @@ class BatchDecoderTest {
         assertTrue(probe.bytesFor(prompt + maxNew - 1 + chain.maxTreeNodes() - 1) > plainNeeds);
         List<GenerationRequest> requests = List.of(request("greedy", prompt, maxNew, 14),
                 request("sampled", prompt, maxNew, 15));
-        Map<String, GenerationResult> expected = alone(requests, Set.of());
-        try (BatchDecoder d = decoder(chain, plainNeeds, 4, Set.of())) {
-            requests.forEach(d::submit);
-            Map<String, GenerationResult> r = byId(d.runToCompletion());
-            for (GenerationRequest request : requests) {
-                GenerationResult result = r.get(request.id());
-                assertSameOutput(expected.get(request.id()), result);
-                assertEquals(result.decodePasses(), result.treeNodes(), request.id() + ": plain trees are a root");
-            }
-        }
+        assertDecodedPlainly(chain, plainNeeds, requests);
         // With room for the tree, the same requests draft.
         try (BatchDecoder d = decoder(chain, 64L << 20, 4, Set.of())) {
             requests.forEach(d::submit);
@@ -261,8 +252,13 @@ class BatchDecoderTest {
     @ValueSource(ints = {Integer.MAX_VALUE, Integer.MAX_VALUE - 16, 2_000_000_000})
     void treeNodeBudgetBeyondAnyCacheDecodesPlainly(int nodes) {
         List<GenerationRequest> requests = List.of(request("greedy", 5, 12, 16), request("sampled", 3, 20, 17));
+        assertDecodedPlainly(drafter("nodes:" + nodes), 64L << 20, requests);
+    }
+
+    /** Under {@code drafter} and a budget of {@code budgetBytes}, each request decodes as alone and plainly. */
+    private static void assertDecodedPlainly(Drafter drafter, long budgetBytes, List<GenerationRequest> requests) {
         Map<String, GenerationResult> expected = alone(requests, Set.of());
-        try (BatchDecoder d = decoder(drafter("nodes:" + nodes), 64L << 20, 4, Set.of())) {
+        try (BatchDecoder d = decoder(drafter, budgetBytes, 4, Set.of())) {
             requests.forEach(d::submit);
             Map<String, GenerationResult> r = byId(d.runToCompletion());
             for (GenerationRequest request : requests) {
