@@ -105,7 +105,8 @@ public final class RunCommand implements Callable<Integer> {
     private int logprobs;
 
     @Option(names = "--max-batch", defaultValue = "" + DecoderOptions.DEFAULT_MAX_BATCH, paramLabel = "N",
-            description = "Sequences in flight per task (default: ${DEFAULT-VALUE})")
+            description = "Sequences in flight per task (default: ${DEFAULT-VALUE}; at most the rows 256 MiB of logits "
+                    + "hold: 256 for a 262,144-token vocabulary)")
     private int maxBatch;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",

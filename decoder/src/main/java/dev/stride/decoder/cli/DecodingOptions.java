@@ -31,7 +31,8 @@ final class DecodingOptions {
     String device;
 
     @Option(names = "--max-batch", defaultValue = "" + DecoderOptions.DEFAULT_MAX_BATCH,
-            description = "Sequences decoded together (default: ${DEFAULT-VALUE}).")
+            description = "Sequences decoded together (default: ${DEFAULT-VALUE}; at most the rows 256 MiB of "
+                    + "logits hold: 256 for a 262,144-token vocabulary, whose trees are cut to fit too).")
     int maxBatch;
 
     @Option(names = "--kv-cache-mb", defaultValue = "2048",

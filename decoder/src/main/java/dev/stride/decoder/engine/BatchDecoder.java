@@ -33,6 +33,12 @@ public final class BatchDecoder implements AutoCloseable {
      * no budget bounded, and two 30,000-token prompts overflowed the int size of a 32k model's gate/up buffer.
      */
     static final int MAX_PREFILL_ROWS = 512;
+    /**
+     * Most logits (floats, 256 MiB) one pass computes. A pass holds a row of logits for every tree node of every
+     * sequence: over Gemma 3's 262,144 tokens, 128 sequences of nodes:64 overflowed the int size of the logits and
+     * failed every request in flight. Sequences beyond it wait for a later pass; trees beyond it are cut.
+     */
+    static final int MAX_PASS_LOGITS = 1 << 26;
 
     private final ForwardBackend transformer;
     private final KvCacheBudget budget;
@@ -40,6 +46,7 @@ public final class BatchDecoder implements AutoCloseable {
     private final Set<Integer> eosIds;
     private final TextStream.Factory text;
     private final int maxBatch;
+    private final int logitRows; // most logit rows a pass holds, MAX_PASS_LOGITS' worth
     private final int contextLength;
     private final int hiddenSize;
     private final CoupledSampler sampler;
@@ -73,7 +80,8 @@ public final class BatchDecoder implements AutoCloseable {
         this.drafter = drafter;
         this.eosIds = Set.copyOf(eosIds);
         this.text = text;
-        this.maxBatch = maxBatch;
+        this.logitRows = Math.max(1, MAX_PASS_LOGITS / transformer.config().vocabSize());
+        this.maxBatch = Math.min(maxBatch, logitRows);
         this.contextLength = transformer.config().maxPositions();
         this.hiddenSize = transformer.config().hiddenSize();
         this.sampler = new CoupledSampler(transformer.config().vocabSize());
@@ -235,6 +243,7 @@ public final class BatchDecoder implements AutoCloseable {
         decodingSequences = 0;
         treeRows = 0;
         int promptRows = 0;
+        cutTreesToFit();
         for (Sequence seq : running) {
             seq.passRow = batch.size();
             seq.passLogitRow = logitRow;
@@ -258,6 +267,53 @@ public final class BatchDecoder implements AutoCloseable {
             }
         }
         return onlyTrees;
+    }
+
+    /**
+     * Cuts the decoding sequences' trees to one common size, the largest at which the pass's logit rows (a node's
+     * each, and one for every prompt in the pass) stay within {@link #MAX_PASS_LOGITS}. A tree keeps its first nodes:
+     * parents come first, so they are a tree, and a nodes:N tree's first nodes are its most likely. The tokens are
+     * the same; fewer guesses are checked. Each root fits: {@link #maxBatch} sequences hold at most that many rows.
+     */
+    private void cutTreesToFit() {
+        int room = logitRows;
+        int largest = 0;
+        long nodes = 0;
+        for (Sequence seq : running) {
+            if (seq.prefilled) {
+                largest = Math.max(largest, seq.tree.size());
+                nodes += seq.tree.size();
+            } else {
+                room--;
+            }
+        }
+        if (nodes <= room) {
+            return;
+        }
+        int fits = 1;
+        for (int tooMany = largest; tooMany - fits > 1; ) {
+            int size = (fits + tooMany) >>> 1;
+            if (nodesCutTo(size) <= room) {
+                fits = size;
+            } else {
+                tooMany = size;
+            }
+        }
+        for (Sequence seq : running) {
+            if (seq.prefilled) {
+                seq.tree.keepFirst(fits);
+            }
+        }
+    }
+
+    private long nodesCutTo(int size) {
+        long nodes = 0;
+        for (Sequence seq : running) {
+            if (seq.prefilled) {
+                nodes += Math.min(size, seq.tree.size());
+            }
+        }
+        return nodes;
     }
 
     /**

@@ -58,6 +58,26 @@ public final class DraftTree {
         return node;
     }
 
+    /** Keeps the first {@code nodes} nodes (at least the root): parents come first, so they are a tree. */
+    public void keepFirst(int nodes) {
+        if (nodes < 1) {
+            throw new IllegalArgumentException("a tree keeps its root, asked to keep " + nodes + " nodes");
+        }
+        if (nodes >= size) {
+            return;
+        }
+        size = nodes;
+        for (int i = 0; i < size; i++) {
+            // Children and siblings come after their node, so a link to a dropped node ends the list there.
+            if (firstChild[i] >= size) {
+                firstChild[i] = -1;
+            }
+            if (nextSibling[i] >= size) {
+                nextSibling[i] = -1;
+            }
+        }
+    }
+
     /** The child of {@code node} carrying {@code token}, or -1. */
     public int childWithToken(int node, int token) {
         for (int c = firstChild[node]; c >= 0; c = nextSibling[c]) {
