@@ -17,11 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One loaded engine per (model, heads, device, weights) per JVM, shared by every task of the executor: loading weights
- * per task would dominate the run. The files in the model and heads directories are part of the key (see
- * {@link DirectoryStamp}), so a long-lived JVM (a notebook, Spark Connect, repeated {@code transform} calls) loads a
- * directory rewritten in place again instead of serving the engine of files no longer there. Engines live until the
- * JVM exits.
+ * One loaded engine per (model, heads, device, weights, threads) per JVM, shared by every task of the executor:
+ * loading weights per task would dominate the run. The files in the model and heads directories are part of the key
+ * (see {@link DirectoryStamp}), so a long-lived JVM (a notebook, Spark Connect, repeated {@code transform} calls)
+ * loads a directory rewritten in place again instead of serving the engine of files no longer there. Engines live
+ * until the JVM exits.
  */
 public final class ModelRegistry {
 
@@ -36,7 +36,8 @@ public final class ModelRegistry {
         Runtime.getRuntime().addShutdownHook(new Thread(ModelRegistry::closeAll, "stride-close-engines"));
     }
 
-    private record Key(Path modelDir, Path headsDir, String device, String weights, String stamps) {
+    /** The threads are part of it: an engine's compute pool is built into its kernels when it loads. */
+    private record Key(Path modelDir, Path headsDir, String device, String weights, int threads, String stamps) {
     }
 
     private ModelRegistry() {
@@ -48,7 +49,7 @@ public final class ModelRegistry {
         Path headsDir = config.heads() == null ? null : ModelLocation.resolve(config.heads());
         // Listed at every call: a few files per task, against a load that serves a model no longer at that path.
         String stamps = DirectoryStamp.of(modelDir) + (headsDir == null ? "" : DirectoryStamp.of(headsDir));
-        Key key = new Key(modelDir, headsDir, device(config.device()), config.weights(), stamps);
+        Key key = new Key(modelDir, headsDir, device(config.device()), config.weights(), threads(config), stamps);
         while (true) {
             FutureTask<Engine> load = new FutureTask<>(() -> load(key, config));
             FutureTask<Engine> engine = ENGINES.putIfAbsent(key, load);
@@ -82,7 +83,7 @@ public final class ModelRegistry {
             LOG.warn("Model {} changed since it was loaded in this JVM: loading it again", location);
         }
         LOG.info("Loading model {} (heads {}) on {}", key.modelDir(), key.headsDir(), key.device());
-        Engine engine = Engine.load(new EngineOptions(key.modelDir(), key.headsDir(), threads(config), key.device(),
+        Engine engine = Engine.load(new EngineOptions(key.modelDir(), key.headsDir(), key.threads(), key.device(),
                 EngineOptions.DEFAULT_KV_CACHE_BYTES, key.weights()));
         LOADS.incrementAndGet();
         return warmedUp(engine);

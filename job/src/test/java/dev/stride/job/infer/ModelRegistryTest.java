@@ -106,6 +106,19 @@ class ModelRegistryTest {
         assertSameWeights(modelTwo, null, after, ModelRegistryTest::embedding);
     }
 
+    /**
+     * A second run in the same JVM (a notebook, Spark Connect) with another --threads ran on the engine loaded with
+     * the first run's threads.
+     */
+    @Test
+    void anotherThreadCountLoadsTheEngineWithIt() throws IOException {
+        Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("threads")));
+        String[] args = {"--model", model.toString(), "--input", "in", "--output", "out", "--threads", "1"};
+        assertEquals(1, ModelRegistry.engine(RunCommand.parse(args)).threads());
+        args[args.length - 1] = "2";
+        assertEquals(2, ModelRegistry.engine(RunCommand.parse(args)).threads());
+    }
+
     /** Asserts {@code engine} holds the weights a fresh engine reads from these directories, not the ones before. */
     /**
      * A task waiting for another task's load of its model ends when Spark kills (interrupts) it: the load ran inside
