@@ -51,7 +51,10 @@ public final class JobVersusEngine {
                 JobConfig config = RunCommand.parse(jobArgs);
                 // The first of the two in a round runs in the minute before the second: take turns.
                 double job = round % 2 == 1 ? job(jobArgs, output) : 0;
-                double engine = engineAlone(ModelRegistry.engine(config), config, dir.resolve("prompts.jsonl"));
+                double engine;
+                try (ModelRegistry.Lease lease = ModelRegistry.lease(config)) {
+                    engine = engineAlone(lease.engine(), config, dir.resolve("prompts.jsonl"));
+                }
                 if (round % 2 == 0) {
                     job = job(jobArgs, output);
                 }

@@ -28,7 +28,12 @@ public record ModelInfo(String name, String path, long parameters, long weightBy
     }
 
     private static ModelInfo read(JobConfig config) {
-        Engine engine = ModelRegistry.engine(config);
+        try (ModelRegistry.Lease lease = ModelRegistry.lease(config)) {
+            return read(config, lease.engine());
+        }
+    }
+
+    private static ModelInfo read(JobConfig config, Engine engine) {
         Optional<PassCostCurve> curve = engine.passCostCurve(config.decoderOptions());
         // A model given as a Hadoop URI is reported by that URI, not by this executor's local copy.
         return new ModelInfo(engine.modelName(),

@@ -44,9 +44,22 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             return Collections.emptyIterator();
         }
         TaskContext task = TaskContext.get();
-        Engine engine = ModelRegistry.engine(config);
-        BatchDecoder decoder = engine.newDecoder(config.decoderOptions());
-        task.addTaskCompletionListener((TaskCompletionListener) context -> decoder.close());
+        ModelRegistry.Lease lease = ModelRegistry.lease(config);
+        Engine engine = lease.engine();
+        BatchDecoder decoder;
+        try {
+            decoder = engine.newDecoder(config.decoderOptions());
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
+        task.addTaskCompletionListener((TaskCompletionListener) context -> {
+            try {
+                decoder.close();
+            } finally {
+                lease.close(); // after the decoder: a superseded engine closes once no task decodes with it
+            }
+        });
 
         String executor = SparkEnv.get().executorId();
         OutputRows outputs = new OutputRows(layout.keptCount(), engine.modelName(), engine.headsName().orElse(null),

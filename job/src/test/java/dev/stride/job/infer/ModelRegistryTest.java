@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -13,8 +14,10 @@ import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.EngineOptions;
 import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.job.JobRuns;
+import dev.stride.job.LocalSparkExtension;
 import dev.stride.job.RunCommand;
 import dev.stride.job.TestHeads;
+import dev.stride.job.config.JobConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -30,6 +33,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,6 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code transform} calls) must notice a model or heads directory rewritten in place and load what is there now.
  */
 class ModelRegistryTest {
+
+    @RegisterExtension
+    static final LocalSparkExtension SPARK = new LocalSparkExtension("local[2]");
 
     @TempDir
     static Path shared;
@@ -65,14 +72,14 @@ class ModelRegistryTest {
     void aModelDirectoryRewrittenInPlaceIsLoadedAgain() throws IOException {
         Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("model")));
         String[] args = {"--model", model.toString(), "--input", "in", "--output", "out"};
-        Engine before = ModelRegistry.engine(RunCommand.parse(args));
-        assertSame(before, ModelRegistry.engine(RunCommand.parse(args)), "an unchanged directory is not reloaded");
+        Engine before = engine(args);
+        assertSame(before, engine(args), "an unchanged directory is not reloaded");
 
         copyInto(modelTwo, model);
-        Engine after = ModelRegistry.engine(RunCommand.parse(args));
+        Engine after = engine(args);
         assertNotSame(before, after);
         assertSameWeights(modelTwo, null, after, ModelRegistryTest::embedding);
-        assertSame(after, ModelRegistry.engine(RunCommand.parse(args)));
+        assertSame(after, engine(args));
     }
 
     @Test
@@ -82,10 +89,10 @@ class ModelRegistryTest {
         Path heads = copyInto(headsOne, Files.createDirectories(dir.resolve("heads")));
         String[] args = {"--model", JobRuns.FIXTURE.toString(), "--heads", heads.toString(), "--input", "in",
             "--output", "out"};
-        Engine before = ModelRegistry.engine(RunCommand.parse(args));
+        Engine before = engine(args);
 
         copyInto(headsTwo, heads);
-        Engine after = ModelRegistry.engine(RunCommand.parse(args));
+        Engine after = engine(args);
         assertNotSame(before, after);
         assertSameWeights(JobRuns.FIXTURE, headsTwo, after, ModelRegistryTest::firstHead);
     }
@@ -94,12 +101,12 @@ class ModelRegistryTest {
     void aModelGivenAsAUriAndRewrittenAtTheSourceIsCopiedAndLoadedAgain() throws IOException {
         Path source = copyInto(modelOne, Files.createDirectories(dir.resolve("remote/model")));
         String[] args = {"--model", source.toUri().toString(), "--input", "in", "--output", "out"};
-        Engine before = ModelRegistry.engine(RunCommand.parse(args));
+        Engine before = engine(args);
         CACHED.add(before.modelDir());
-        assertSame(before, ModelRegistry.engine(RunCommand.parse(args)));
+        assertSame(before, engine(args));
 
         copyInto(modelTwo, source);
-        Engine after = ModelRegistry.engine(RunCommand.parse(args));
+        Engine after = engine(args);
         CACHED.add(after.modelDir());
         assertNotSame(before, after);
         assertFalse(before.modelDir().equals(after.modelDir()), "a changed source gets a new copy");
@@ -108,15 +115,73 @@ class ModelRegistryTest {
 
     /**
      * A second run in the same JVM (a notebook, Spark Connect) with another --threads ran on the engine loaded with
-     * the first run's threads.
+     * the first run's threads. The first engine, superseded, is closed.
      */
     @Test
     void anotherThreadCountLoadsTheEngineWithIt() throws IOException {
         Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("threads")));
         String[] args = {"--model", model.toString(), "--input", "in", "--output", "out", "--threads", "1"};
-        assertEquals(1, ModelRegistry.engine(RunCommand.parse(args)).threads());
+        Engine one = engine(args);
+        assertEquals(1, one.threads());
         args[args.length - 1] = "2";
-        assertEquals(2, ModelRegistry.engine(RunCommand.parse(args)).threads());
+        assertEquals(2, engine(args).threads());
+        assertClosed(one);
+    }
+
+    /**
+     * An engine superseded by a reload of its location is closed once no task holds it: kept, each reload held its
+     * weights until the JVM exited.
+     */
+    @Test
+    void anEngineSupersededByAReloadIsClosedOnceNoTaskHoldsIt() throws IOException {
+        Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("superseded")));
+        String[] args = {"--model", model.toString(), "--input", "in", "--output", "out"};
+        JobConfig config = RunCommand.parse(args);
+        ModelRegistry.Lease held = ModelRegistry.lease(config);
+        Engine before = held.engine();
+        copyInto(modelTwo, model);
+        Engine after = engine(args);
+        assertNotSame(before, after);
+        before.newDecoder(config.decoderOptions()).close(); // a task still decoding with it is not cut off
+        held.close();
+        assertClosed(before);
+        after.newDecoder(config.decoderOptions()).close(); // the current engine stays, held or not
+
+        copyInto(modelOne, model);
+        assertNotSame(after, engine(args));
+        assertClosed(after);
+    }
+
+    /** A run's tasks and its model probe give their engine back when done: one still held would never close. */
+    @Test
+    void aRunGivesItsEngineBack() throws IOException {
+        Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("run")));
+        Path input = dir.resolve("in");
+        SPARK.session().sql("select concat('r', id) as id, 'Life is' as prompt from range(4)").write()
+                .parquet(input.toString());
+        String[] args = {"--model", model.toString(), "--input", input.toString(), "--output",
+            dir.resolve("out").toString(), "--max-new-tokens", "2", "--partitions", "2"};
+        JobRuns.run(SPARK.session(), args);
+        int loads = ModelRegistry.loads();
+        Engine ran = engine(args);
+        assertEquals(loads, ModelRegistry.loads(), "the run's engine");
+
+        copyInto(modelTwo, model);
+        assertNotSame(ran, engine(args));
+        assertClosed(ran);
+    }
+
+    /** The engine of this run, leased and given back at once (a task that has finished). */
+    private static Engine engine(String[] args) {
+        try (ModelRegistry.Lease lease = ModelRegistry.lease(RunCommand.parse(args))) {
+            return lease.engine();
+        }
+    }
+
+    private static void assertClosed(Engine engine) {
+        IllegalStateException closed = assertThrows(IllegalStateException.class,
+                () -> engine.newDecoder(RunCommand.parse("--input", "in", "--output", "out").decoderOptions()));
+        assertTrue(closed.getMessage().endsWith("is closed"), closed.getMessage());
     }
 
     /** Asserts {@code engine} holds the weights a fresh engine reads from these directories, not the ones before. */
@@ -170,7 +235,7 @@ class ModelRegistryTest {
     private static Thread engineThread(String[] args, AtomicReference<Throwable> failure) {
         Thread thread = new Thread(() -> {
             try {
-                ModelRegistry.engine(RunCommand.parse(args));
+                engine(args);
             } catch (Throwable t) {
                 failure.set(t);
             }
