@@ -22,6 +22,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter;
 import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,15 +106,17 @@ public final class StagedOutput {
     /**
      * The distinct columns ({@link JobSchema#describe}) of the part files that runs which died left in staging, each
      * file's own: a resume must refuse other columns before any work, and reading the parts with its own schema
-     * would not notice. A file that is not readable Parquet is a {@link dev.stride.job.config.JobSetupException}.
+     * would not notice. Read from the files' footers on the driver, without a Spark job per file. A file that is not
+     * readable Parquet is a {@link dev.stride.job.config.JobSetupException}.
      */
     public Set<List<String>> leftoverColumns() {
+        List<Path> parts = leftovers().values().stream().flatMap(List::stream).toList();
         Set<List<String>> columns = new LinkedHashSet<>();
-        for (List<Path> parts : leftovers().values()) {
-            PartFiles.requireReadable(spark.sparkContext().hadoopConfiguration(), parts);
-            for (Path part : parts) {
-                columns.add(JobSchema.describe(spark.read().parquet(part.toString()).schema()));
-            }
+        // Converts as Spark's schema inference does, by the session's settings (binary as string, INT96 ...).
+        ParquetToSparkSchemaConverter converter = new ParquetToSparkSchemaConverter(spark.sessionState().conf());
+        for (StructType schema : PartFiles.sparkSchemas(spark.sparkContext().hadoopConfiguration(), parts,
+                converter)) {
+            columns.add(JobSchema.describe(schema));
         }
         return columns;
     }

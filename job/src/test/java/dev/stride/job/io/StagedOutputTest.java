@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.stride.job.JobRuns;
 import dev.stride.job.LocalSparkExtension;
 import dev.stride.job.RunSummary;
+import dev.stride.job.ScanAudit;
 import dev.stride.job.TestPrompts;
 import dev.stride.job.config.JobSetupException;
 import dev.stride.job.infer.PartitionGenerator;
@@ -15,7 +16,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -191,6 +194,41 @@ class StagedOutputTest {
                 truncated.getFileName() + " is not a readable Parquet file"), refused.getMessage());
         assertEquals(2, partFiles(output).size(), "nothing was published");
         assertFalse(Files.exists(output.resolve("_stride/staging")), "nothing was generated");
+    }
+
+    /**
+     * --resume reads the columns of every part file a dead run left in staging: one Spark job per file (schema
+     * inference) made thousands of jobs before any work after a large run. They come from the files' footers, the
+     * same columns Spark reads, types of every kind.
+     */
+    @Test
+    void leftoverColumnsAreReadFromFootersWithoutSparkJobs() throws IOException {
+        Path output = dir.resolve("out");
+        Path staging = output.resolve("_stride/staging");
+        SPARK.session().sql("select concat('r', id) as id, cast(id as int) as n, cast(id as decimal(12, 3)) as price, "
+                + "timestamp'2026-01-02 03:04:05' as at, array(named_struct('token', 'a', 'p', 0.5d)) as logprobs, "
+                + "map('k', id) as tags, cast(id as tinyint) as small, date'2026-01-02' as day, binary('b') as raw "
+                + "from range(6)").repartition(3).write().parquet(staging.resolve("dead-one").toString());
+        SPARK.session().sql("select concat('r', id) as id, 'Life is' as prompt from range(2)").repartition(2).write()
+                .parquet(staging.resolve("dead-two").toString());
+        StagedOutput staged = new StagedOutput(SPARK.session(), output.toString());
+
+        ScanAudit audit = ScanAudit.register(SPARK.session().sparkContext());
+        Set<List<String>> columns;
+        try {
+            columns = staged.leftoverColumns();
+            assertEquals(List.of(), audit.stages(), "Spark jobs before any work");
+        } finally {
+            audit.close();
+        }
+        Set<List<String>> sparks = new LinkedHashSet<>();
+        try (Stream<Path> parts = Files.walk(staging)) {
+            for (Path part : parts.filter(f -> f.getFileName().toString().startsWith("part-")).toList()) {
+                sparks.add(JobSchema.describe(SPARK.session().read().parquet(part.toString()).schema()));
+            }
+        }
+        assertEquals(2, sparks.size());
+        assertEquals(sparks, columns);
     }
 
     private static String[] with(String[] args, String... more) {
