@@ -2,7 +2,10 @@ package dev.stride.job.io;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -152,26 +155,39 @@ public final class StagedOutput {
         }
     }
 
-    /** Rows in the part files; fails when an id repeats among them or is already in the output. */
+    /**
+     * Rows in the part files; fails when an id repeats among them or is already in the output. One query reads the
+     * staged ids and the output's once: each id's staged and published count, then their totals. Counting the ids and
+     * looking them up in the output read the staged files twice; only a refusal reads them again, to name ids.
+     */
     private long check(List<Path> parts, StructType schema, String what) {
         if (parts.isEmpty()) {
             return 0;
         }
         Dataset<Row> ids = spark.read().schema(schema)
                 .parquet(parts.stream().map(Path::toString).toArray(String[]::new)).select(JobSchema.ID);
-        Row counts = ids.agg(count(col(JobSchema.ID)), countDistinct(col(JobSchema.ID))).first();
-        if (counts.getLong(0) != counts.getLong(1)) {
-            throw new IllegalStateException(what + " holds " + counts.getLong(0) + " rows but only "
-                    + counts.getLong(1) + " distinct ids; nothing was published");
-        }
         Dataset<Row> published = spark.read().schema(schema).parquet(output.toString()).select(JobSchema.ID);
-        List<String> already = ids.join(published, JobSchema.ID, "left_semi").orderBy(JobSchema.ID)
-                .limit(InputIds.NAMED_DUPLICATES).as(Encoders.STRING()).collectAsList();
-        if (!already.isEmpty()) {
+        // Null ids are not rows here, as count(id) and a join on id never counted them.
+        Dataset<Row> perId = ids.select(col(JobSchema.ID), lit(true).as("in_staging"))
+                .unionByName(published.select(col(JobSchema.ID), lit(false).as("in_staging")))
+                .where(col(JobSchema.ID).isNotNull())
+                .groupBy(JobSchema.ID)
+                .agg(count(when(col("in_staging"), 1)).as("staged"),
+                        count(when(not(col("in_staging")), 1)).as("published"));
+        Row counts = perId.agg(sum("staged"), count(when(col("staged").gt(0), 1)),
+                count(when(col("staged").gt(0).and(col("published").gt(0)), 1))).first();
+        long rows = counts.isNullAt(0) ? 0 : counts.getLong(0);
+        if (rows != counts.getLong(1)) {
+            throw new IllegalStateException(what + " holds " + rows + " rows but only " + counts.getLong(1)
+                    + " distinct ids; nothing was published");
+        }
+        if (counts.getLong(2) > 0) {
+            List<String> already = ids.join(published, JobSchema.ID, "left_semi").orderBy(JobSchema.ID)
+                    .limit(InputIds.NAMED_DUPLICATES).as(Encoders.STRING()).collectAsList();
             throw new IllegalStateException(what + " has rows whose ids are already in the output, e.g. " + already
                     + "; nothing was published");
         }
-        return counts.getLong(0);
+        return rows;
     }
 
     /** Renames each part file into the output and removes the staging folder (and staging/, once empty). */

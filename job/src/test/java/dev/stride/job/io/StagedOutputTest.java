@@ -18,8 +18,10 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -229,6 +231,38 @@ class StagedOutputTest {
         }
         assertEquals(2, sparks.size());
         assertEquals(sparks, columns);
+    }
+
+    /** The publish check reads the staged ids once: counting them and looking them up in the output read them twice. */
+    @Test
+    void publishReadsTheStagedIdsOnce() {
+        Path output = dir.resolve("out");
+        StagedOutput staged = new StagedOutput(SPARK.session(), output.toString());
+        Dataset<Row> rows = SPARK.session().sql("select concat('r', id) as id, 'Life is' as prompt from range(6)");
+        staged.publish(staged.write(rows.where("id in ('r0', 'r1')")), rows.schema(), 2);
+        org.apache.hadoop.fs.Path staging = staged.write(rows.where("id not in ('r0', 'r1')"));
+
+        ScanAudit audit = ScanAudit.register(SPARK.session().sparkContext());
+        try {
+            staged.publish(staging, rows.schema(), 4);
+            // Its 4 staged ids and the output's 2, each once (before: 10, the staged ones twice).
+            assertEquals(6, audit.recordsReadFrom(staging.toUri().getPath()), audit.table(Map.of()));
+        } finally {
+            audit.close();
+        }
+        assertEquals(6, SPARK.session().read().parquet(output.toString()).distinct().count());
+    }
+
+    @Test
+    void publishRefusesStagedRowsWithOneIdTwice() {
+        Path output = dir.resolve("out");
+        StagedOutput staged = new StagedOutput(SPARK.session(), output.toString());
+        Dataset<Row> rows = SPARK.session().sql("select concat('r', id % 3) as id, 'Life is' as prompt from range(4)");
+        org.apache.hadoop.fs.Path staging = staged.write(rows);
+        IllegalStateException refused = assertThrows(IllegalStateException.class,
+                () -> staged.publish(staging, rows.schema(), 4));
+        assertTrue(refused.getMessage().endsWith("holds 4 rows but only 3 distinct ids; nothing was published"),
+                refused.getMessage());
     }
 
     private static String[] with(String[] args, String... more) {
