@@ -125,6 +125,7 @@ final class ChatTemplate {
         };
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
+        jinjava.getGlobalContext().registerFilter(new PythonJson());
         return jinjava;
     }
 }

@@ -141,7 +141,28 @@ class ChatTemplateTest {
                 + "{{ m | tojson }}{% endfor %}";
         String rendered = ChatTemplate.from(Optional.of(template), Fixture.JSON.createObjectNode()).orElseThrow()
                 .render(List.of(new ChatMessage("user", "Hi")), Optional.empty(), Optional.empty());
-        assertEquals("role=user;content=Hi;{\"role\":\"user\",\"content\":\"Hi\"}", rendered);
+        assertEquals("role=user;content=Hi;{\"role\": \"user\", \"content\": \"Hi\"}", rendered);
+    }
+
+    /**
+     * transformers' tojson is json.dumps(x, ensure_ascii=False, indent, separators, sort_keys): ", " and ": " between
+     * items, no HTML escaping. Jinjava's tojson printed compact JSON ({"role":"user"}) and ignored the arguments.
+     * Expected: transformers' rendering (Jinja2 3.1 with its tojson).
+     */
+    @Test
+    void tojsonFormatsAsPythonsJsonDumps() {
+        String template = "{{ messages[0] | tojson }}|{{ messages | tojson(indent=2) }}|"
+                + "{{ {'b': [1, 2.5, none, true, false], 'a': 'x', 'c': {}, 'n': none } | tojson(sort_keys=true) }}|"
+                + "{{ messages[0].content | tojson(ensure_ascii=true) }}|"
+                + "{{ [1, [2, []]] | tojson(indent=1, separators=(',', ':')) }}";
+        String content = "Be <brief> & 'nice' \"\u00e9\"\n\t\u0001\u2028\ud83d\ude00";
+        String json = "\"Be <brief> & 'nice' \\\"\u00e9\\\"\\n\\t\\u0001\u2028\ud83d\ude00\"";
+        assertEquals("{\"role\": \"system\", \"content\": " + json + "}|[\n  {\n    \"role\": \"system\",\n"
+                + "    \"content\": " + json + "\n  },\n  {\n    \"role\": \"user\",\n    \"content\": \"Hi\"\n  }\n]|"
+                + "{\"a\": \"x\", \"b\": [1, 2.5, null, true, false], \"c\": {}, \"n\": null}|"
+                + "\"Be <brief> & 'nice' \\\"\\u00e9\\\"\\n\\t\\u0001\\u2028\\ud83d\\ude00\"|"
+                + "[\n 1,\n [\n  2,\n  []\n ]\n]",
+                render(template, new ChatMessage("system", content), new ChatMessage("user", "Hi")));
     }
 
     /**
