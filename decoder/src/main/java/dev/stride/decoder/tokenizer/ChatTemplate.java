@@ -126,6 +126,7 @@ final class ChatTemplate {
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonJson());
+        jinjava.getGlobalContext().registerTag(new ForElseTag());
         return jinjava;
     }
 }

@@ -166,6 +166,25 @@ class ChatTemplateTest {
     }
 
     /**
+     * A for loop's else body renders only when the loop ran no iteration. Jinjava knew no else in a for: it rendered
+     * the else body after every iteration's body, and nothing for an empty sequence. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void forElseRendersTheElseBodyOnlyForAnEmptySequence() {
+        String template = """
+                {% for m in messages %}
+                {{ m.role }};
+                {% else %}
+                none
+                {% endfor %}
+                |{% for x in [] %}{{ x }}{% else %}empty{% if messages %} but {{ messages|length }} messages\
+                {% else %}!{% endif %}{% endfor %}|
+                {%- for m in messages %}{% if m.role == 'user' %}u{% else %}o{% endif %}{% else %}never{% endfor %}""";
+        assertEquals("system;\nuser;\n|empty but 2 messages|ou",
+                render(template, new ChatMessage("system", "a"), new ChatMessage("user", "b")));
+    }
+
+    /**
      * Jinja2's {@code not} binds looser than comparisons, and a keyword argument's value is a whole expression.
      * Jinjava parsed {@code not m['role'] == 'user'} (EXAONE's template) as {@code (not m['role']) == 'user'} and
      * Qwen3's {@code namespace(last_query_index=messages|length - 1)} as {@code (last_query_index=...) - 1}, an error.
