@@ -5,11 +5,14 @@ import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.el.ext.AstRangeBracket;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
 import com.hubspot.jinjava.el.ext.NamedParameterOperator;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import jinjava.de.odysseus.el.ExpressionFactoryImpl;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.TreeBuilder;
 import jinjava.de.odysseus.el.tree.impl.Parser;
 import jinjava.de.odysseus.el.tree.impl.Scanner;
+import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
 import jinjava.de.odysseus.el.tree.impl.ast.AstRightValue;
 import jinjava.de.odysseus.el.tree.impl.ast.AstUnary;
@@ -97,6 +100,24 @@ final class Jinja2Expressions {
                 return new SteppedSlice(base, step.step, lvalue, strict);
             }
             return super.createAstRangeBracket(base, start, stop, lvalue, strict);
+        }
+
+        /**
+         * Jinjava reads {@code x | f} as a call on the identifier "filter:f" (a test as "exptest:t") and renders an
+         * unknown one as nothing; Jinja2 refuses the template, as must we.
+         */
+        @Override
+        protected AstIdentifier createAstIdentifier(String name, int index) {
+            Context known = JinjavaInterpreter.getCurrent().getContext();
+            int filter = ExtendedParser.FILTER_PREFIX.length();
+            if (name.startsWith(ExtendedParser.FILTER_PREFIX) && known.getFilter(name.substring(filter)) == null) {
+                throw new ELException("No filter named '" + name.substring(filter) + "'");
+            }
+            int test = ExtendedParser.EXPTEST_PREFIX.length();
+            if (name.startsWith(ExtendedParser.EXPTEST_PREFIX) && known.getExpTest(name.substring(test)) == null) {
+                throw new ELException("No test named '" + name.substring(test) + "'");
+            }
+            return super.createAstIdentifier(name, index);
         }
 
         /** Jinja2's {@code not} sits between {@code and} and the comparisons (==, !=, <, in, is ...). */

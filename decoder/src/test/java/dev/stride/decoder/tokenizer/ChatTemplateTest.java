@@ -258,6 +258,23 @@ class ChatTemplateTest {
                 + "<|im_start|>assistant\n<think>\nok\n</think>\n\nSoon.<|im_end|>\n<|im_start|>assistant\n", rendered);
     }
 
+    /**
+     * Jinja2 refuses a filter or test it does not know ("No filter named 'strip'"); Jinjava rendered it as nothing,
+     * so a template written for another engine's filters silently rendered another prompt.
+     */
+    @Test
+    void anUnknownFilterOrTestIsAnErrorNamingIt() {
+        for (String[] unknown : new String[][] {{"{{ messages[0].content | strip }}", "filter", "strip"},
+                {"{% for m in messages %}{{ m | nosuch(1) }}{% endfor %}", "filter", "nosuch"},
+                {"{% if messages[0].role is nosuch %}x{% endif %}", "test", "nosuch"}}) {
+            TokenizerException e = assertThrows(TokenizerException.class,
+                    () -> render(unknown[0], new ChatMessage("user", "Hi")), unknown[0]);
+            assertTrue(e.getMessage().contains("No " + unknown[1] + " named '" + unknown[2] + "'"), e.getMessage());
+        }
+        assertEquals("Hi|s", render("{{ messages[0].content | trim }}|{% if messages[0].role is string %}s{% endif %}",
+                new ChatMessage("user", " Hi ")));
+    }
+
     @Test
     void raiseExceptionSurfacesTheTemplatesMessage() {
         Fixture.copyTo(dir);
