@@ -115,6 +115,7 @@ final class ChatTemplate {
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
                 .withNestedInterpretationEnabled(false)
                 .withElResolver(resolver())
+                .withInterperterFactory(new PythonStr.Interpreters())
                 .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
                 .build()) {
             // Jinjava offers no setting for its expression parser; this is the one place it is obtained from.

@@ -1,7 +1,6 @@
 package dev.stride.decoder.tokenizer;
 
 import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
-import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.el.ext.AstRangeBracket;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
 import com.hubspot.jinjava.el.ext.NamedParameterOperator;
@@ -45,7 +44,7 @@ final class Jinja2Expressions {
         properties.setProperty(TreeBuilder.class.getName(), Builder.class.getName());
         // Jinjava caches no parsed expression either; the template is parsed once per render anyway.
         properties.setProperty("jinjava.javax.el.cacheSize", "0");
-        return new ExpressionFactoryImpl(properties, new TruthyTypeConverter());
+        return new ExpressionFactoryImpl(properties, new PythonStr.Converter());
     }
 
     /** Instantiated by name by the expression factory. */

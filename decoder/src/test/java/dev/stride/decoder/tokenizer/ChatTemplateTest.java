@@ -185,6 +185,24 @@ class ChatTemplateTest {
     }
 
     /**
+     * Jinja2 prints values as Python's str does: True and False, floats as repr, lists and dicts with each item's
+     * repr (quoted strings, None). Jinjava printed true, false, 1.0E20, [1, a, null, true] and {role=system, ...}.
+     * An undefined variable (Jinjava cannot tell it from None) stays ''. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void valuesPrintAsPythonsStr() {
+        String template = "{{ true }}|{{ messages|length > 1 }}|{{ [1, 'a', none, true, 2.5] }}|{{ messages[0] }}|"
+                + "{{ {'k': [false], 'n': none} }}|{{ [\"it's\", 'a\"b', messages[1].content] }}|"
+                + "{{ 'n' ~ false ~ 1 ~ [true] }}|{{ 1e20 }}|{{ 0.1 }}|{{ nope }}|{{ messages[1].items()|list }}";
+        String content = "Sys 'q' \"d\"\n\u00e9\t\u0001\\\u2028\ud83d\ude00";
+        String rendered = render(template, new ChatMessage("system", content), new ChatMessage("user", "it's"));
+        assertEquals("True|True|[1, 'a', None, True, 2.5]|"
+                + "{'role': 'system', 'content': 'Sys \\'q\\' \"d\"\\n\u00e9\\t\\x01\\\\\\u2028\ud83d\ude00'}|"
+                + "{'k': [False], 'n': None}|[\"it's\", 'a\"b', \"it's\"]|nFalse1[True]|1e+20|0.1||"
+                + "[('role', 'user'), ('content', \"it's\")]", rendered);
+    }
+
+    /**
      * Jinja2's {@code not} binds looser than comparisons, and a keyword argument's value is a whole expression.
      * Jinjava parsed {@code not m['role'] == 'user'} (EXAONE's template) as {@code (not m['role']) == 'user'} and
      * Qwen3's {@code namespace(last_query_index=messages|length - 1)} as {@code (last_query_index=...) - 1}, an error.
