@@ -127,7 +127,7 @@ final class ChatTemplate {
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonJson());
-        jinjava.getGlobalContext().registerTag(new ForElseTag());
+        jinjava.getGlobalContext().registerTag(new Jinja2ForTag());
         return jinjava;
     }
 }

@@ -145,6 +145,22 @@ class ChatTemplateTest {
     }
 
     /**
+     * A loop filter ({@code for m in messages if m.role != 'user'}) skips items before the loop counts them. Jinjava
+     * read {@code messages if m.role != 'user'} as one conditional expression with m undefined: every message, or
+     * none, went through. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void aLoopFilterSkipsItemsAsInJinja2() {
+        String template = "{% for m in messages if m.role != 'user' %}{{ loop.index }}/{{ loop.length }}{{ m.role }};"
+                + "{% else %}none{% endfor %}|{% for m in messages if m.role == 'tool' %}x{% else %}none{% endfor %}|"
+                + "{% for k, v in messages[0].items() if k == 'content' %}{{ v }}{% endfor %}|"
+                + "{% for m in messages if 'if' in m.content %}{{ m.role }}{% endfor %}|"
+                + "{% for m in messages[1:] if m.content %}{{ m.content }}{% endfor %}";
+        assertEquals("1/2system;2/2assistant;|none|a|user|b ifc", render(template, new ChatMessage("system", "a"),
+                new ChatMessage("user", "b if"), new ChatMessage("assistant", "c")));
+    }
+
+    /**
      * transformers' tojson is json.dumps(x, ensure_ascii=False, indent, separators, sort_keys): ", " and ": " between
      * items, no HTML escaping. Jinjava's tojson printed compact JSON ({"role":"user"}) and ignored the arguments.
      * Expected: transformers' rendering (Jinja2 3.1 with its tojson).
