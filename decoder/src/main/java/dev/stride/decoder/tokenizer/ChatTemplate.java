@@ -127,6 +127,7 @@ final class ChatTemplate {
         jinjava.registerFunction(
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonJson());
+        jinjava.getGlobalContext().registerFilter(new PythonMethods.Trim());
         jinjava.getGlobalContext().registerTag(new Jinja2ForTag());
         return jinjava;
     }

@@ -1,5 +1,7 @@
 package dev.stride.decoder.tokenizer;
 
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.filter.Filter;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELResolver;
 
@@ -53,6 +55,28 @@ final class PythonMethods extends ELResolver {
             default -> throw new IllegalArgumentException(
                     "the chat template calls str." + method + " with " + args.length + " arguments: not supported");
         };
+    }
+
+    /**
+     * Jinja2's trim filter, which is str.strip(chars). Jinjava's trimmed as Java's String.trim: control characters
+     * went and no-break or ideographic spaces stayed, the opposite of Python, in Llama 3.x's content | trim.
+     */
+    static final class Trim implements Filter {
+        @Override
+        public String getName() {
+            return "trim";
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
+            return filter(value, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            Object[] chars = {args.length > 0 ? args[0] : kwargs.get("chars")};
+            return rstrip(lstrip(PythonStr.str(value), chars), chars);
+        }
     }
 
     /** A prefix or suffix, or a tuple (a list in Jinjava) of them. */

@@ -237,6 +237,20 @@ class ChatTemplateTest {
     }
 
     /**
+     * Jinja2's trim is Python's str.strip: Unicode whitespace (no-break and ideographic spaces, U+2028) goes, control
+     * characters stay, and trim('x') strips those characters. Jinjava trimmed as Java's String.trim, the opposite on
+     * both counts, in Llama 3.x's {@code message['content'] | trim}. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void trimStripsAsPython() {
+        String template = "{% for m in messages %}[{{ m.content | trim }}]{% endfor %}|{{ 'xxaxx' | trim('x') }}|"
+                + "{{ 'ab  ' | trim }}";
+        assertEquals("[Sys\n x\u3000\u0001][Hi there]|a|ab", render(template,
+                new ChatMessage("system", "\u00a0 Sys\n x\u3000\u0001"),
+                new ChatMessage("user", "\u3000Hi there\u00a0\u2028")));
+    }
+
+    /**
      * The Python str and dict methods templates call (Qwen3's, DeepSeek-R1's): Jinjava called Java's methods, so
      * startswith, lstrip, upper ... failed, split took a regular expression and dropped trailing empty parts
      * ('x</think>'.split('</think>')[-1] gave 'x'), and s[0] gave ''. Expected: Jinja2 3.1's rendering.
