@@ -99,10 +99,11 @@ final class ChatTemplate {
         }
     }
 
-    /** Python's str and dict methods first, then Jinjava's own resolution. */
+    /** Python's str and dict methods and the loop's neighbours first, then Jinjava's own resolution. */
     private static ELResolver resolver() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonMethods());
+        resolver.add(new LoopNeighbours());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         return resolver;
     }

@@ -22,11 +22,14 @@ import java.util.Map;
  * when the loop runs no iteration; Jinjava's for tag knows no else, and rendered the else body after every
  * iteration's body and nothing for an empty sequence. {@code {% for m in messages if cond %}}: the filter skips items
  * before the loop counts them; Jinjava read {@code messages if cond} as one conditional expression, cond evaluated
- * with m undefined, so every item or none went through.
+ * with m undefined, so every item or none went through. loop.previtem and loop.nextitem: see LoopNeighbours.
  */
 final class Jinja2ForTag extends ForTag {
 
     private static final long serialVersionUID = 1L;
+
+    /** The context name of the innermost loop's items: no template can name it, as it is no identifier. */
+    static final String ITEMS = "loop items";
 
     @Override
     public String interpretUnchecked(TagNode tagNode, JinjavaInterpreter interpreter) {
@@ -56,21 +59,30 @@ final class Jinja2ForTag extends ForTag {
     @Override
     public String renderForCollection(
             TagNode tagNode, JinjavaInterpreter interpreter, List<String> loopVars, Object collection) {
+        List<Object> items = new ArrayList<>();
+        for (ForLoop loop = ObjectIterator.getLoop(collection); loop.hasNext(); ) {
+            items.add(loop.next());
+        }
         LinkedList<Node> children = tagNode.getChildren();
         int split = elseAt(children);
-        if (split < 0) {
-            return super.renderForCollection(tagNode, interpreter, loopVars, collection);
-        }
-        if (!ObjectIterator.getLoop(collection).hasNext()) {
+        if (split >= 0 && items.isEmpty()) {
             StringBuilder out = new StringBuilder();
             for (Node node : children.subList(split + 1, children.size())) {
                 out.append(node.render(interpreter).getValue());
             }
             return out.toString();
         }
-        TagNode body = new TagNode(this, (TagToken) tagNode.getMaster(), tagNode.getSymbols());
-        body.setChildren(new LinkedList<>(children.subList(0, split)));
-        return super.renderForCollection(body, interpreter, loopVars, collection);
+        TagNode body = tagNode;
+        if (split >= 0) {
+            body = new TagNode(this, (TagToken) tagNode.getMaster(), tagNode.getSymbols());
+            body.setChildren(new LinkedList<>(children.subList(0, split)));
+        }
+        // The items stay beside the loop for its previtem and nextitem (LoopNeighbours), in a scope of their own so
+        // that an enclosing loop finds its own again once this one is done.
+        try (var scope = interpreter.enterScope()) {
+            interpreter.getContext().put(ITEMS, items);
+            return super.renderForCollection(body, interpreter, loopVars, items);
+        }
     }
 
     /** The loop's own else: an else inside a nested if is that if's child, not the loop's. */

@@ -161,6 +161,26 @@ class ChatTemplateTest {
     }
 
     /**
+     * loop.previtem and loop.nextitem, as falcon-rw-1b-chat's template reads them: Jinjava's loop has neither, so
+     * {@code loop.previtem['role'] != 'assistant'} held after an assistant turn too and put a space there. Expected:
+     * Jinja2 3.1's rendering.
+     */
+    @Test
+    void loopPrevitemAndNextitemAreTheNeighbours() {
+        String template = "{% for message in messages %}"
+                + "{% if loop.index > 1 and loop.previtem['role'] != 'assistant' %}{{ ' ' }}{% endif %}"
+                + "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'].strip() }}"
+                + "{% elif message['role'] == 'assistant' %}{{ '[RESP] '  + message['content'] + eos_token }}"
+                + "{% endif %}{% endfor %}|"
+                + "{% for m in messages %}{{ loop.previtem.role if loop.previtem is defined else '-' }}>"
+                + "{{ m.role }}>{{ loop.nextitem.content if loop.nextitem is defined else '-' }}"
+                + "{% for x in [1, 2] %}{{ loop.previtem }}{% endfor %};{% endfor %}";
+        assertEquals("[INST] Hi [RESP] Hello</s>[INST] Bye|->user>Hello1;user>assistant>Bye1;assistant>user>-1;",
+                render(template, new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello"),
+                        new ChatMessage("user", "Bye")));
+    }
+
+    /**
      * transformers' tojson is json.dumps(x, ensure_ascii=False, indent, separators, sort_keys): ", " and ": " between
      * items, no HTML escaping. Jinjava's tojson printed compact JSON ({"role":"user"}) and ignored the arguments.
      * Expected: transformers' rendering (Jinja2 3.1 with its tojson).
