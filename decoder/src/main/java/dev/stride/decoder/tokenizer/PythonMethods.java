@@ -48,6 +48,10 @@ final class PythonMethods extends ELResolver {
             case "rstrip/0", "rstrip/1" -> rstrip(s, args);
             case "upper/0" -> s.toUpperCase(Locale.ROOT);
             case "lower/0" -> s.toLowerCase(Locale.ROOT);
+            case "title/0" -> title(s);
+            case "capitalize/0" -> s.isEmpty() ? s
+                    : Character.toString(Character.toTitleCase(s.codePointAt(0)))
+                            + s.substring(Character.charCount(s.codePointAt(0))).toLowerCase(Locale.ROOT);
             case "split/0" -> split(s, null, -1);
             case "split/1" -> split(s, (String) args[0], -1);
             case "split/2" -> split(s, (String) args[0], ((Number) args[1]).intValue());
@@ -77,6 +81,18 @@ final class PythonMethods extends ELResolver {
             Object[] chars = {args.length > 0 ? args[0] : kwargs.get("chars")};
             return rstrip(lstrip(PythonStr.str(value), chars), chars);
         }
+    }
+
+    /** Python's str.title: a cased character after a cased one goes lower case, any other title case (3rd: 3Rd). */
+    private static String title(String s) {
+        StringBuilder out = new StringBuilder();
+        boolean afterCased = false;
+        for (int i = 0; i < s.length(); i += Character.charCount(s.codePointAt(i))) {
+            int c = s.codePointAt(i);
+            out.appendCodePoint(afterCased ? Character.toLowerCase(c) : Character.toTitleCase(c));
+            afterCased = Character.isUpperCase(c) || Character.isLowerCase(c) || Character.isTitleCase(c);
+        }
+        return out.toString();
     }
 
     /** A prefix or suffix, or a tuple (a list in Jinjava) of them. */

@@ -297,6 +297,23 @@ class ChatTemplateTest {
                 + "<think>a</think>\n\nHEllo.<.[]assistantnone;", rendered);
     }
 
+    /**
+     * str.title and str.capitalize, as openchat-3.5's template writes {@code message['role'].title()}: Jinjava had
+     * neither, and the template failed. Python's title starts a word after every uncased character (3rd is 3Rd).
+     * Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void titleAndCapitalizeBehaveAsInPython() {
+        String template = "{{ bos_token }}{% for message in messages %}"
+                + "{{ 'GPT4 Correct ' + message['role'].title() + ': ' + message['content'] + '<|end_of_turn|>'}}"
+                + "{% endfor %}{% if add_generation_prompt %}{{ 'GPT4 Correct Assistant:' }}{% endif %}|"
+                + "{{ messages[0].content.title() }}|{{ messages[0].content.capitalize() }}";
+        assertEquals("<s>GPT4 Correct User: hello 3rd wORLD's \u01c6<|end_of_turn|>GPT4 Correct Assistant: x"
+                + "<|end_of_turn|>GPT4 Correct Assistant:|Hello 3Rd World'S \u01c5|Hello 3rd world's \u01c6",
+                render(template, new ChatMessage("user", "hello 3rd wORLD's \u01c6"),
+                        new ChatMessage("assistant", "x")));
+    }
+
     /** Slices with a step, as in Qwen3's messages[::-1]: Jinjava refused the second colon. Expected: Jinja2 3.1's. */
     @Test
     void slicesWithAStepReverse() {
