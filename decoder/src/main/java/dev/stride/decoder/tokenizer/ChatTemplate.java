@@ -130,6 +130,7 @@ final class ChatTemplate {
         jinjava.getGlobalContext().registerFilter(new PythonJson());
         jinjava.getGlobalContext().registerFilter(new PythonMethods.Trim());
         jinjava.getGlobalContext().registerTag(new Jinja2ForTag());
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         return jinjava;
     }
 }

@@ -360,6 +360,29 @@ class ChatTemplateTest {
                 new ChatMessage("user", " Hi ")));
     }
 
+    /**
+     * transformers registers a {@code {% generation %}...{% endgeneration %}} block (its AssistantTracker, which marks
+     * the assistant's tokens for training masks) and renders its body as it stands; Jinjava knew no such tag and
+     * refused the template. Expected: Jinja2 3.1 with transformers' extension.
+     */
+    @Test
+    void aGenerationBlockRendersItsBody() {
+        String template = """
+                {% for m in messages %}<|{{ m.role }}|>
+                {% if m.role == 'assistant' %}
+                  {% generation %}
+                {{ m.content }}<|end|>
+                  {% endgeneration %}
+                {% else %}
+                {{ m.content }}<|end|>
+                {% endif %}
+                {% endfor %}
+                {%- generation -%} {{ 'x' }} {%- endgeneration %}
+                """;
+        assertEquals("<|user|>\nHi<|end|>\n<|assistant|>\nHello<|end|>\nx",
+                render(template, new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
+    }
+
     @Test
     void raiseExceptionSurfacesTheTemplatesMessage() {
         Fixture.copyTo(dir);
