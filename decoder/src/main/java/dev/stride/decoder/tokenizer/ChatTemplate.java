@@ -26,7 +26,10 @@ final class ChatTemplate {
 
     private final String source;
 
-    private ChatTemplate(String source) {
+    private ChatTemplate(String template) {
+        // Jinja2 reads every line break of the template (text and string literals) as \n; Jinjava kept the \r of
+        // CRLF files, so trim_blocks left it behind each tag and the prompt's lines ended in \r\n.
+        String source = template.replace("\r\n", "\n").replace('\r', '\n');
         // Jinja2 (keep_trailing_newline=False) drops one trailing newline of the template; Jinjava does not.
         this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
     }

@@ -93,6 +93,18 @@ class ChatTemplateTest {
     }
 
     /**
+     * Jinja2 reads a template's line breaks (\r\n, \r) as \n, in text and string literals alike, before trim_blocks
+     * applies; a message's own line breaks stay. Jinjava kept the \r of a CRLF chat_template.jinja, so trim_blocks
+     * removed only the \r after a tag and every line of the prompt ended in \r\n. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void aTemplatesLineBreaksReadAsNewlines() {
+        String template = "{{ bos_token }}\r\n{% for m in messages %}\r\n{{ m.role }}: {{ m.content }}\r\n"
+                + "{% endfor %}\r{{ 'a\r\nb' }}\r\n";
+        assertEquals("<s>\nuser: Hi\r\nthere\na\nb", render(template, new ChatMessage("user", "Hi\r\nthere")));
+    }
+
+    /**
      * Whitespace control on expressions and comments ({{- -}}, {#- -#}), the style of Llama 3.1-3.3's templates:
      * Jinjava by default honours it on tags only, and rendered this template with a newline after the BOS, another
      * before the system text and the loop's indentation before every header. Expected: Jinja2 3.1's rendering.
