@@ -429,9 +429,20 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     private void train(Trainer trainer, Checkpoint checkpoint, String fingerprint, PrintStream log) {
         ProgressBar bar = new ProgressBar(log, "step", steps);
+        int firstStep = trainer.step();
+        try {
+            runSteps(trainer, checkpoint, fingerprint, bar, firstStep);
+        } catch (Trainer.Diverged e) {
+            throw new IllegalStateException(e.getMessage() + "; no heads written (--lr " + learningRate
+                    + " is likely too high: try a lower one)", e);
+        } finally {
+            bar.finish();
+        }
+    }
+
+    private void runSteps(Trainer trainer, Checkpoint checkpoint, String fingerprint, ProgressBar bar, int firstStep) {
         double[] loss = new double[heads];
         double[] top1 = new double[heads];
-        int firstStep = trainer.step();
         trainer.run((t, stats, norm, lr) -> {
             // Exponential moving averages: one batch is too noisy to read. They start from this run's first step (a
             // resumed run's first is not step 1), not from zero.
@@ -446,7 +457,6 @@ public final class TrainHeadsCommand implements Callable<Integer> {
                 checkpoint.saveState(t, fingerprint);
             }
         });
-        bar.finish();
     }
 
     private static String join(String format, double[] values) {

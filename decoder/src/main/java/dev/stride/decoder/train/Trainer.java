@@ -1,6 +1,7 @@
 package dev.stride.decoder.train;
 
 import dev.stride.decoder.compute.VectorOps;
+import java.util.Locale;
 
 /**
  * The training loop: random batches of training positions, loss and gradients, global-norm clipping, AdamW under
@@ -103,11 +104,28 @@ public final class Trainer {
             batch.size = settings.batchSize();
             HeadStats stats = pass.train(model, batch, headWeights, grads);
             double norm = GradientClipping.clip(grads, settings.maxGradNorm());
+            if (!Double.isFinite(norm)) {
+                // Clipping cannot bound it (NaN > max is false), and one such update makes every weight NaN.
+                throw new Diverged(String.format(Locale.ROOT, "step %d of %d: the gradient norm is %s (loss %s):"
+                        + " training diverged", step + 1, settings.steps(), norm, stats.objective(headWeights)));
+            }
             double lr = schedule.at(step);
             optimizer.step(model, grads, lr, step + 1L);
             model.refreshTransposes();
             step++;
             listener.afterStep(this, stats, norm, lr);
+        }
+    }
+
+    /**
+     * A step whose gradient is NaN or infinite, thrown before anything of it is applied. The heads train in float32
+     * without loss scaling, so this is no passing overflow to skip: the weights or the loss have already blown up
+     * (most often a learning rate too high), and every later batch would start from them.
+     */
+    public static final class Diverged extends ArithmeticException {
+
+        Diverged(String message) {
+            super(message);
         }
     }
 

@@ -281,6 +281,19 @@ class TrainHeadsInputsTest {
         assertTrue(resumed > 0.8 * straight && resumed < 1.2 * straight, resumed + " after resuming, " + straight);
     }
 
+    /**
+     * A run whose gradient goes non-finite fails naming the step and writes no heads: --lr 1e30 sent the weights to
+     * infinity in a step, the next gradient norm was NaN, clipping (NaN > --max-grad-norm is false) let it through,
+     * and the NaN heads were saved with exit 0.
+     */
+    @Test
+    void aNonFiniteGradientFailsTheRunNamingTheStepAndSavesNoHeads(@TempDir Path dir) {
+        Path out = dir.resolve("heads");
+        String err = runFailing(tinyTraining(Fixtures.modelDir(), out, "--lr", "1e30"));
+        assertTrue(err.matches("(?s).*stride: step \\d+ of 6: the gradient norm is (NaN|Infinity).*--lr.*"), err);
+        assertFalse(Files.exists(out.resolve("medusa_lm_head.safetensors")), "no heads saved");
+    }
+
     /** Head 0's loss on the last progress line ("step 6/6 loss 7.55 8.14 | ..."). */
     private static double lastProgressLoss(String err) {
         String line = err.substring(err.lastIndexOf("step 6/6 loss "));
