@@ -307,6 +307,13 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         requireFinite("--max-grad-norm", maxGradNorm, false);
         requireFinite("--weight-decay", weightDecay, true);
         requireFinite("--head-decay", headDecay, true);
+        // AdamW scales the blocks' matrices by 1 - lr * decay a step, lr at most --lr: 0 zeroes them, less flips them.
+        if (learningRate * weightDecay >= 1) {
+            throw new IllegalArgumentException("--lr " + learningRate + " with --weight-decay " + weightDecay
+                    + ": decoupled weight decay multiplies the residual blocks' matrices by 1 - lr * decay = "
+                    + (1 - learningRate * weightDecay) + " at the peak rate, zeroing or flipping them each step;"
+                    + " expected lr * decay below 1");
+        }
         // A warm-up as long as the run never decays, and a longer one never reaches --lr.
         if (warmupSteps != null && (warmupSteps < 0 || warmupSteps >= steps)) {
             throw new IllegalArgumentException("--warmup-steps " + warmupSteps + ": expected 0 or more, and fewer than"

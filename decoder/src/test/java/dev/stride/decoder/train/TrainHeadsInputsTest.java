@@ -124,6 +124,21 @@ class TrainHeadsInputsTest {
         }
     }
 
+    /**
+     * Decoupled weight decay multiplies the blocks' matrices by 1 - lr * decay each step: a product of 1 or more
+     * zeroes or flips them, so the pair is refused before anything runs. --lr 0.01 --weight-decay 200 trained, flipping
+     * every matrix's sign at each step, and saved the heads with exit 0.
+     */
+    @Test
+    void aWeightDecayThatZeroesOrFlipsTheWeightsIsRefused(@TempDir Path dir) {
+        for (String decay : new String[] {"200", "100"}) {
+            Path out = dir.resolve("heads");
+            String err = runFailing(tinyTraining(Fixtures.modelDir(), out, "--lr", "0.01", "--weight-decay", decay));
+            assertTrue(err.contains("stride: --lr 0.01 with --weight-decay " + Double.parseDouble(decay)), err);
+            assertFalse(Files.exists(out), "--weight-decay " + decay + ": refused before the output directory is made");
+        }
+    }
+
     /** Step and batch counts are checked with the other options, by name, before the output directory is made. */
     @Test
     void nonPositiveStepsOrBatchSizeAreRefusedByNameBeforeAnythingRuns(@TempDir Path dir) {
