@@ -28,7 +28,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
 
@@ -95,7 +94,7 @@ public final class BenchCommand implements Callable<Integer> {
         requireAtLeastOne("--max-batch", decoding.maxBatch);
         requireOptionsOfThisMode();
         if (sweepTrees != null && sweepTrees.stream().distinct().count() < sweepTrees.size()) {
-            throw new IllegalArgumentException("--trees " + String.join(",", sweepTrees) + ": a tree is named twice");
+            throw new UsageException("--trees " + String.join(",", sweepTrees) + ": a tree is named twice");
         }
         try (Engine engine = Engine.load(decoding.engineOptions())) {
             double bandwidth = MemoryBandwidth.measureBytesPerSecond(engine.threads());
@@ -104,7 +103,7 @@ public final class BenchCommand implements Callable<Integer> {
                 return 0;
             }
             if (engine.heads().isEmpty()) {
-                throw new IllegalArgumentException("bench compares plain and multi-token decoding: give --heads DIR");
+                throw new UsageException("bench compares plain and multi-token decoding: give --heads DIR");
             }
             List<GenerationRequest> requests = prompts(engine);
             if (sweep) {
@@ -140,7 +139,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void requireAtLeastOne(String option, int value) {
         if (value < 1) {
-            throw new ParameterException(spec.commandLine(), option + " " + value + ": expected 1 or more");
+            throw new UsageException(option + " " + value + ": expected 1 or more");
         }
     }
 
@@ -169,7 +168,7 @@ public final class BenchCommand implements Callable<Integer> {
             misplaced = "--pass-cost: not with --sweep";
         }
         if (misplaced != null) {
-            throw new ParameterException(spec.commandLine(), misplaced);
+            throw new UsageException(misplaced);
         }
     }
 

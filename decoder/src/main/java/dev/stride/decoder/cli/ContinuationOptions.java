@@ -34,10 +34,10 @@ final class ContinuationOptions {
 
     void validate() {
         if (samples <= 0 || maxNewTokens <= 0) {
-            throw new IllegalArgumentException("--samples and --max-new-tokens must be > 0");
+            throw new UsageException("--samples and --max-new-tokens must be > 0");
         }
         if (!(greedyShare >= 0 && greedyShare <= 1)) {
-            throw new IllegalArgumentException("--greedy-share must be in [0, 1], got " + greedyShare);
+            throw new UsageException("--greedy-share must be in [0, 1], got " + greedyShare);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.stride.decoder.cli;
 
+import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.engine.DecoderOptions;
 import dev.stride.decoder.engine.DecodingMode;
 import dev.stride.decoder.engine.EngineOptions;
@@ -44,9 +45,10 @@ final class DecodingOptions {
 
     EngineOptions engineOptions() {
         if (kvCacheMb < 1 || kvCacheMb > Long.MAX_VALUE >> 20) {
-            throw new IllegalArgumentException("--kv-cache-mb " + kvCacheMb + ": expected 1 to "
+            throw new UsageException("--kv-cache-mb " + kvCacheMb + ": expected 1 to "
                     + (Long.MAX_VALUE >> 20));
         }
+        UsageException.checked(() -> ComputePool.threadsFor(threads)); // Engine.load's check, as a usage error
         return new EngineOptions(model, heads, threads, device, kvCacheMb << 20, weights.choice);
     }
 
@@ -54,14 +56,15 @@ final class DecodingOptions {
         try {
             return DecodingMode.resolve(mode, heads != null);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--mode " + mode + ": expected ar or mtp", e);
+            throw new UsageException("--mode " + mode + ": expected ar or mtp", e);
         }
     }
 
     DecoderOptions decoderOptions() {
         if (maxBatch < 1) {
-            throw new IllegalArgumentException("--max-batch " + maxBatch + ": expected 1 or more");
+            throw new UsageException("--max-batch " + maxBatch + ": expected 1 or more");
         }
-        return new DecoderOptions(decodingMode(), tree, maxBatch);
+        DecodingMode decodingMode = decodingMode();
+        return UsageException.checked(() -> new DecoderOptions(decodingMode, tree, maxBatch)); // the tree's form
     }
 }

@@ -66,7 +66,7 @@ public final class DraftVocabularyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         continuations.validate();
-        int threadCount = ComputePool.threadsFor(threads);
+        int threadCount = UsageException.checked(() -> ComputePool.threadsFor(threads));
         PrintStream log = System.err;
         Path file = heads.resolve(DraftVocabulary.FILE);
         if (Files.exists(file) && !force) {

@@ -29,9 +29,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code stride generate}: prompts in (flags or JSONL), one JSON object per prompt out. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -39,9 +37,6 @@ import picocli.CommandLine.Spec;
 public final class GenerateCommand implements Callable<Integer> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @Spec
-    CommandSpec spec;
 
     static final class Prompts {
         @Option(names = "--prompt", description = "Prompt text (repeatable).")
@@ -72,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        sampling.validate(spec.commandLine());
+        sampling.validate();
         refuseOutputOntoInput();
         // Read before the model loads and before --output is opened, which empties it.
         List<String> lines = prompts.input == null ? null : TextLines.read(prompts.input);

@@ -32,7 +32,7 @@ public final class ImportGgufCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (shardMb <= 0 || shardMb > 1_000_000_000L) {
-            throw new IllegalArgumentException("--shard-mb " + shardMb + ": expected 1 to 1000000000");
+            throw new UsageException("--shard-mb " + shardMb + ": expected 1 to 1000000000");
         }
         GgufImport.Result result = GgufImport.run(gguf, out, tokenizerDir, shardMb * 1_000_000L,
                 (file, written, total) -> System.err.printf("wrote %s (%d/%d)%n", file, written, total));

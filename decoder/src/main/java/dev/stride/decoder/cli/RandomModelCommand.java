@@ -63,7 +63,7 @@ public final class RandomModelCommand implements Callable<Integer> {
                 case "350m" -> M350;
                 case "1b" -> B1;
                 case "8b" -> B8;
-                default -> throw new IllegalArgumentException("--shape " + text + ": expected tiny, 110m, 350m, 1b or 8b");
+                default -> throw new UsageException("--shape " + text + ": expected tiny, 110m, 350m, 1b or 8b");
             };
         }
     }

@@ -7,9 +7,7 @@ import dev.stride.decoder.engine.RequestException;
 import dev.stride.decoder.engine.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
 /** Generation parameters; JSONL lines may override each one by its snake_case name. */
 final class SamplingOptions {
@@ -46,12 +44,12 @@ final class SamplingOptions {
      * invalid_override of a key its line never set. The check's messages start with the JSON key, which is the
      * flag's name in snake_case.
      */
-    void validate(CommandLine cli) {
+    void validate() {
         try {
             PromptRequests.parameters(maxNewTokens, temperature, topK, topP, seed, stop, logprobs);
         } catch (RequestException e) {
             String key = e.getMessage().split(" ", 2)[0];
-            throw new ParameterException(cli, "--" + key.replace('_', '-') + ": " + e.getMessage());
+            throw new UsageException("--" + key.replace('_', '-') + ": " + e.getMessage(), e);
         }
     }
 

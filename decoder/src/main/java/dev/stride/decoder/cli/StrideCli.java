@@ -19,7 +19,7 @@ public final class StrideCli {
         CommandLine cli = new CommandLine(new StrideCli());
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             commandLine.getErr().println("stride: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
-            return 1;
+            return e instanceof UsageException ? CommandLine.ExitCode.USAGE : CommandLine.ExitCode.SOFTWARE;
         });
         return cli.execute(args);
     }

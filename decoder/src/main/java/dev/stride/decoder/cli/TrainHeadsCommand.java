@@ -171,7 +171,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         PrintStream log = System.err;
         DType headsDtype = DType.parse(dtype.toUpperCase(Locale.ROOT), "--dtype");
         validate();
-        int threadCount = ComputePool.threadsFor(threads);
+        int threadCount = UsageException.checked(() -> ComputePool.threadsFor(threads));
         List<String> trainText = prompts == null ? List.of() : TrainingPrompts.read(prompts);
         List<String> evalText = evalPrompts == null ? null : TrainingPrompts.read(evalPrompts);
         prepareOutput(out); // after the inputs, so a refused run leaves no empty directory behind
@@ -290,14 +290,14 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     private void validate() {
         continuations.validate();
         if (heads <= 0 || layers < 0 || checkpointEvery <= 0) {
-            throw new IllegalArgumentException("--heads and --checkpoint-every must be > 0 and --layers >= 0");
+            throw new UsageException("--heads and --checkpoint-every must be > 0 and --layers >= 0");
         }
         // Nothing held out leaves the tree design (and, without --eval-prompts, the measurement) without data.
         if (!(heldOut > 0 && heldOut < 1)) {
-            throw new IllegalArgumentException("--held-out must be in (0, 1), got " + heldOut);
+            throw new UsageException("--held-out must be in (0, 1), got " + heldOut);
         }
         if (sharedProjection && layers == 0) {
-            throw new IllegalArgumentException("--shared-projection with --layers 0: heads with no layers that share"
+            throw new UsageException("--shared-projection with --layers 0: heads with no layers that share"
                     + " the model's projection have no weights of their own; give --layers 1 or more");
         }
         // Training settings are checked now, not after data generation (a negative clip would flip the gradient).
@@ -309,14 +309,14 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         requireFinite("--head-decay", headDecay, true);
         // AdamW scales the blocks' matrices by 1 - lr * decay a step, lr at most --lr: 0 zeroes them, less flips them.
         if (learningRate * weightDecay >= 1) {
-            throw new IllegalArgumentException("--lr " + learningRate + " with --weight-decay " + weightDecay
+            throw new UsageException("--lr " + learningRate + " with --weight-decay " + weightDecay
                     + ": decoupled weight decay multiplies the residual blocks' matrices by 1 - lr * decay = "
                     + (1 - learningRate * weightDecay) + " at the peak rate, zeroing or flipping them each step;"
                     + " expected lr * decay below 1");
         }
         // A warm-up as long as the run never decays, and a longer one never reaches --lr.
         if (warmupSteps != null && (warmupSteps < 0 || warmupSteps >= steps)) {
-            throw new IllegalArgumentException("--warmup-steps " + warmupSteps + ": expected 0 or more, and fewer than"
+            throw new UsageException("--warmup-steps " + warmupSteps + ": expected 0 or more, and fewer than"
                     + " --steps " + steps);
         }
         refuseModelDirectory();
@@ -330,7 +330,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
 
     private static void requirePositive(String option, int value) {
         if (value < 1) {
-            throw new IllegalArgumentException(option + " " + value + ": expected 1 or more");
+            throw new UsageException(option + " " + value + ": expected 1 or more");
         }
     }
 
@@ -359,7 +359,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     /** Refuses NaN, infinities and values below 0 (or at 0, unless {@code zeroAllowed}). */
     private static void requireFinite(String option, double value, boolean zeroAllowed) {
         if (!(Double.isFinite(value) && (value > 0 || zeroAllowed && value == 0))) {
-            throw new IllegalArgumentException(option + " " + value + ": expected a finite number "
+            throw new UsageException(option + " " + value + ": expected a finite number "
                     + (zeroAllowed ? ">= 0" : "> 0"));
         }
     }
@@ -392,7 +392,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         try {
             TreeSpecs.parse(tree, heads, () -> null);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage().replaceFirst("^--tree ", "--eval-tree "), e);
+            throw new UsageException(e.getMessage().replaceFirst("^--tree ", "--eval-tree "), e);
         }
     }
 

@@ -107,7 +107,7 @@ class BenchCommandTest {
         json.get("trees").fieldNames().forEachRemaining(trees::add);
         assertEquals(List.of("chain:2", "auto"), trees);
         assertEquals(2, json.get("held_out_best_fixed").get("picks").get("chain:2").asInt());
-        assertEquals(1, StrideCli.run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
+        assertEquals(2, StrideCli.run("bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
                 "--sweep", "--trees", "chain:2,chain:2", "--repeat", "2"));
     }
 
@@ -139,7 +139,7 @@ class BenchCommandTest {
                     "--heads", heads, "--prompts", "1", "--max-new-tokens", "2", "--repeat", "1", "--threads", "1"));
             args.addAll(options.getKey());
             String err = runFailing(2, args.toArray(String[]::new));
-            assertTrue(err.startsWith(options.getValue()), options.getKey() + ": " + err);
+            assertTrue(err.startsWith("stride: " + options.getValue()), options.getKey() + ": " + err);
         }
     }
 
@@ -153,7 +153,7 @@ class BenchCommandTest {
         for (String option : new String[] {"--max-new-tokens", "--max-batch"}) {
             String err = runFailing(2, "bench", "--model", Fixtures.modelDir().toString(), "--heads", heads,
                     "--prompts", "1", "--repeat", "1", "--threads", "1", "--tree", "chain:1", option, "0");
-            assertTrue(err.startsWith(option + " 0: expected 1 or more"), err);
+            assertTrue(err.startsWith("stride: " + option + " 0: expected 1 or more"), err);
         }
     }
 

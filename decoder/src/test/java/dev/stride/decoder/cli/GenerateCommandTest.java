@@ -449,7 +449,7 @@ class GenerateCommandTest {
         for (String[] bad : cases) {
             String err = CliRuns.expecting(2, "generate", "--model", fixture(), "--prompt", "Life is", "--output",
                     output.toString(), "--threads", "1", bad[0], bad[1]);
-            assertTrue(err.startsWith(bad[0] + ": " + bad[0].substring(2).replace('-', '_') + " "), err);
+            assertTrue(err.startsWith("stride: " + bad[0] + ": " + bad[0].substring(2).replace('-', '_') + " "), err);
             assertTrue(bad[1].isEmpty() || err.contains("got " + bad[1]), err);
             assertFalse(Files.exists(output), "refused before the output is opened");
         }
@@ -470,7 +470,7 @@ class GenerateCommandTest {
             List<String> args = new ArrayList<>(List.of("generate", "--model", fixture(), "--prompt", "Life is",
                     "--output", output.toString(), "--threads", "1"));
             args.addAll(List.of(bad));
-            String err = CliRuns.expecting(1, args.toArray(String[]::new));
+            String err = CliRuns.expecting(2, args.toArray(String[]::new));
             String flag = bad[bad.length - 2] + " " + bad[bad.length - 1];
             assertTrue(err.contains("stride: " + flag), err);
             assertEquals("earlier results\n", Files.readString(output), flag + ": the output is untouched");

@@ -113,7 +113,7 @@ class RandomModelCommandTest {
         try (Engine engine = Engine.load(new EngineOptions(f32, null, 1, "cpu", 16L << 20))) {
             assertEquals("F32", engine.weightDtype());
         }
-        assertEquals(1, quietly("random-model", "--out", tmp.resolve("x").toString(), "--shape", "70b"));
+        assertEquals(2, quietly("random-model", "--out", tmp.resolve("x").toString(), "--shape", "70b"));
         assertEquals(1, quietly("random-model", "--out", tmp.resolve("y").toString(), "--shape", "tiny", "--dtype",
                 "int8"));
         assertEquals(2, quietly("random-model", "--shape", "tiny"), "--out is required");

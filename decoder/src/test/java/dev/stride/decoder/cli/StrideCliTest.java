@@ -81,9 +81,45 @@ class StrideCliTest {
         }
     }
 
-    /** Runs the CLI expecting exit code 1 and an error that contains {@code expected}. */
+    /**
+     * A command's own checks of its command line (values out of range, options that cannot go together) are usage
+     * errors like picocli's: exit code 2 in every command, reported as 'stride: OPTION ...'. generate, train-heads,
+     * draft-vocabulary, random-model and import-gguf exited 1 for them, and bench 2 but without the prefix.
+     */
+    @Test
+    void everyCommandsOwnUsageChecksExitTwo(@TempDir Path tmp) throws IOException {
+        String model = Fixtures.modelDir().toString();
+        String heads = Fixtures.modelDir().resolveSibling("fortunes-llama-2m-heads").toString();
+        Path prompts = Files.writeString(tmp.resolve("prompts.txt"), "Life is\n");
+        String output = tmp.resolve("o.jsonl").toString();
+        String out = tmp.resolve("out").toString();
+        String[][] cases = {
+            {"--max-batch 0", "generate", "--model", model, "--prompt", "Life is", "--output", output, "--max-batch",
+                "0"},
+            {"--top-k: ", "generate", "--model", model, "--prompt", "Life is", "--output", output, "--top-k", "-1"},
+            {"--threads -3", "generate", "--model", model, "--prompt", "Life is", "--output", output, "--threads",
+                "-3"},
+            {"--repeat 0", "bench", "--model", model, "--heads", heads, "--repeat", "0"},
+            {"--trees chain:1,chain:1", "bench", "--model", model, "--heads", heads, "--sweep", "--trees",
+                "chain:1,chain:1"},
+            {"--held-out must", "train-heads", "--model", model, "--out", out, "--held-out", "0"},
+            {"--lr 0.01 with --weight-decay 200.0", "train-heads", "--model", model, "--out", out, "--lr", "0.01",
+                "--weight-decay", "200"},
+            {"--greedy-share", "draft-vocabulary", "--model", model, "--heads", heads, "--prompts",
+                prompts.toString(), "--greedy-share", "2"},
+            {"--shape huge", "random-model", "--out", out, "--shape", "huge"},
+            {"--shard-mb 0", "import-gguf", tmp.resolve("absent.gguf").toString(), "--out", out, "--shard-mb", "0"},
+        };
+        for (String[] bad : cases) {
+            String err = CliRuns.expecting(2, java.util.Arrays.copyOfRange(bad, 1, bad.length));
+            assertTrue(err.contains("stride: " + bad[0]), bad[1] + ": " + err);
+            assertFalse(Files.exists(Path.of(out)), bad[1] + ": refused before anything is written");
+        }
+    }
+
+    /** Runs the CLI expecting a usage error (exit code 2) that contains {@code expected}. */
     private static void assertRefused(String expected, String... args) {
-        String text = CliRuns.expecting(1, args);
+        String text = CliRuns.expecting(2, args);
         assertTrue(text.contains("stride: " + expected), text);
     }
 }

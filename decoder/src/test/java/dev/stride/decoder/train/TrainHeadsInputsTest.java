@@ -115,7 +115,7 @@ class TrainHeadsInputsTest {
         };
         for (String[] bad : cases) {
             Path out = dir.resolve("heads");
-            String err = runFailing("train-heads", "--model", Fixtures.modelDir().toString(), "--out", out.toString(),
+            String err = refused("train-heads", "--model", Fixtures.modelDir().toString(), "--out", out.toString(),
                     "--heads", "1", "--samples", "2", "--max-new-tokens", "4", "--steps", "2", "--batch-size", "8",
                     "--threads", "1", bad[0], bad[1]);
             assertTrue(err.contains("stride: " + bad[0] + " " + bad[1]) || err.contains("stride: " + bad[0] + " must"),
@@ -133,7 +133,7 @@ class TrainHeadsInputsTest {
     void aWeightDecayThatZeroesOrFlipsTheWeightsIsRefused(@TempDir Path dir) {
         for (String decay : new String[] {"200", "100"}) {
             Path out = dir.resolve("heads");
-            String err = runFailing(tinyTraining(Fixtures.modelDir(), out, "--lr", "0.01", "--weight-decay", decay));
+            String err = refused(tinyTraining(Fixtures.modelDir(), out, "--lr", "0.01", "--weight-decay", decay));
             assertTrue(err.contains("stride: --lr 0.01 with --weight-decay " + Double.parseDouble(decay)), err);
             assertFalse(Files.exists(out), "--weight-decay " + decay + ": refused before the output directory is made");
         }
@@ -147,7 +147,7 @@ class TrainHeadsInputsTest {
             Path out = dir.resolve("heads");
             List<String> args = new ArrayList<>(Arrays.asList(tinyTraining(Fixtures.modelDir(), out)));
             args.set(args.indexOf(bad[0]) + 1, bad[1]);
-            String err = runFailing(args.toArray(new String[0]));
+            String err = refused(args.toArray(new String[0]));
             assertTrue(err.contains("stride: " + bad[0] + " " + bad[1] + ": expected 1 or more"), err);
             assertFalse(Files.exists(out), bad[0] + " " + bad[1] + ": refused before the output directory is made");
         }
@@ -187,7 +187,7 @@ class TrainHeadsInputsTest {
     @Test
     void sharedProjectionWithoutLayersIsRefusedBeforeTraining(@TempDir Path dir) {
         Path out = dir.resolve("heads");
-        String err = runFailing(tinyTraining(Fixtures.modelDir(), out, "--shared-projection", "--layers", "0"));
+        String err = refused(tinyTraining(Fixtures.modelDir(), out, "--shared-projection", "--layers", "0"));
         assertTrue(err.contains("stride: --shared-projection with --layers 0") && err.contains("no weights"), err);
         assertFalse(Files.exists(out), "refused before the output directory is made");
     }
@@ -326,6 +326,11 @@ class TrainHeadsInputsTest {
         List<String> all = new ArrayList<>(Arrays.asList(args));
         all.addAll(Arrays.asList(extra));
         return all.toArray(new String[0]);
+    }
+
+    /** Runs the CLI expecting a usage error, exit code 2; returns what it wrote to standard error. */
+    private static String refused(String... args) {
+        return run(2, args);
     }
 
     /** Runs the CLI expecting exit code 1; returns what it wrote to standard error. */
