@@ -230,6 +230,7 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             train(trainer, checkpoint, fingerprint, log);
             long t3 = System.nanoTime();
             heldOutEval = trainer.evaluate(corpus.heldOutPositions());
+            requireFiniteLoss(heldOutEval.stats());
             headWeights = trainer.headWeights();
             evalIds = evalPromptIds != null ? evalPromptIds : heldOutPrompts(corpus);
             long t4 = System.nanoTime();
@@ -440,11 +441,28 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         try {
             runSteps(trainer, checkpoint, fingerprint, bar, firstStep);
         } catch (Trainer.Diverged e) {
-            throw new IllegalStateException(e.getMessage() + "; no heads written (--lr " + learningRate
-                    + " is likely too high: try a lower one)", e);
+            throw diverged(e.getMessage(), e);
         } finally {
             bar.finish();
         }
+    }
+
+    /**
+     * A last step that diverged leaves no later gradient to go non-finite: heads whose logits overflow show it as
+     * their held-out loss, and are not saved.
+     */
+    private void requireFiniteLoss(HeadStats heldOut) {
+        for (int k = 0; k < heads; k++) {
+            if (!Double.isFinite(heldOut.meanLoss(k))) {
+                throw diverged("after step " + steps + " of " + steps + ": head " + k + "'s held-out loss is "
+                        + heldOut.meanLoss(k) + ": training diverged", null);
+            }
+        }
+    }
+
+    private IllegalStateException diverged(String what, Throwable cause) {
+        return new IllegalStateException(what + "; no heads written (--lr " + learningRate
+                + " is likely too high: try a lower one)", cause);
     }
 
     private void runSteps(Trainer trainer, Checkpoint checkpoint, String fingerprint, ProgressBar bar, int firstStep) {

@@ -309,6 +309,23 @@ class TrainHeadsInputsTest {
         assertFalse(Files.exists(out.resolve("medusa_lm_head.safetensors")), "no heads saved");
     }
 
+    /**
+     * A last step that diverges leaves no later gradient to go non-finite: with --steps 1, --lr 1e30 made the weights
+     * about 1e30 (held-out loss NaN) and --lr 1e39, beyond a float, infinite, and both runs wrote those heads.
+     */
+    @Test
+    void headsWhoseHeldOutLossIsNotFiniteAreNotSaved(@TempDir Path dir) {
+        for (String lr : new String[] {"1e30", "1e39"}) {
+            List<String> args = new ArrayList<>(Arrays.asList(tinyTraining(Fixtures.modelDir(), dir.resolve(lr),
+                    "--lr", lr)));
+            args.set(args.indexOf("--steps") + 1, "1");
+            String err = runFailing(args.toArray(new String[0]));
+            assertTrue(err.matches("(?s).*stride: after step 1 of 1: head 0's held-out loss is (NaN|Infinity).*--lr.*"),
+                    err);
+            assertFalse(Files.exists(dir.resolve(lr).resolve("medusa_lm_head.safetensors")), lr + ": no heads saved");
+        }
+    }
+
     /** Head 0's loss on the last progress line ("step 6/6 loss 7.55 8.14 | ..."). */
     private static double lastProgressLoss(String err) {
         String line = err.substring(err.lastIndexOf("step 6/6 loss "));
