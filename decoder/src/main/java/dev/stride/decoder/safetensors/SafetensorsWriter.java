@@ -76,8 +76,13 @@ public final class SafetensorsWriter {
         }
         ByteBuffer bytes = ByteBuffer.allocate(Math.multiplyExact(values.length, dtype.byteSize()))
                 .order(ByteOrder.LITTLE_ENDIAN);
-        for (float value : values) {
-            dtype.putFloat(bytes, value);
+        for (int i = 0; i < values.length; i++) {
+            dtype.putFloat(bytes, values[i]);
+            // Narrowing rounds a value past the dtype's largest to infinity: a file that reads back other weights.
+            if (Float.isFinite(values[i]) && Float.isInfinite(dtype.getFloat(bytes, i))) {
+                throw new IllegalArgumentException("tensor '" + name + "': value " + values[i] + " at index " + i
+                        + " is beyond " + dtype + "'s range (it would be written as infinity)");
+            }
         }
         return add(new Entry(name, dtype, shape.clone(), bytes.array()));
     }
