@@ -76,8 +76,9 @@ public final class RandomModelCommand implements Callable<Integer> {
     @Option(names = "--shape", required = true, description = "tiny, 110m, 350m, 1b or 8b.")
     String shapeName;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "bf16, f16 or f32 (default: ${DEFAULT-VALUE}).")
-    String dtypeName;
+    @Option(names = "--dtype", defaultValue = "bf16", converter = DTypeConverter.class,
+            description = "bf16, f16 or f32 (default: ${DEFAULT-VALUE}).")
+    DType dtype;
 
     @Option(names = "--seed", defaultValue = "1", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -95,7 +96,6 @@ public final class RandomModelCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         Shape shape = Shape.parse(shapeName);
-        DType dtype = DType.parse(dtypeName.toUpperCase(java.util.Locale.ROOT), "--dtype");
         ModelDirectories.checkEmptyOrAbsent(out);
         Files.createDirectories(out);
         List<Tensor> tensors = tensors(shape);

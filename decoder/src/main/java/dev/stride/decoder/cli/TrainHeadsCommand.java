@@ -143,8 +143,9 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     @Option(names = "--keep-checkpoint", description = "Keep DIR/checkpoint after training finishes.")
     boolean keepCheckpoint;
 
-    @Option(names = "--dtype", defaultValue = "F16", description = "F32, F16 or BF16 for the saved heads (default: ${DEFAULT-VALUE}).")
-    String dtype;
+    @Option(names = "--dtype", defaultValue = "F16", converter = DTypeConverter.class,
+            description = "F32, F16 or BF16 for the saved heads (default: ${DEFAULT-VALUE}).")
+    DType headsDtype;
 
     @Option(names = "--eval-prompts", description = "Prompts (.jsonl/.txt) to measure tokens per pass on; never trained"
             + " on. Default: the held-out prompts.")
@@ -169,7 +170,6 @@ public final class TrainHeadsCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         long started = System.nanoTime();
         PrintStream log = System.err;
-        DType headsDtype = DType.parse(dtype.toUpperCase(Locale.ROOT), "--dtype");
         validate();
         int threadCount = UsageException.checked(() -> ComputePool.threadsFor(threads));
         List<String> trainText = prompts == null ? List.of() : TrainingPrompts.read(prompts);

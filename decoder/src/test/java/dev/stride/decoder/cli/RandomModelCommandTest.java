@@ -114,7 +114,7 @@ class RandomModelCommandTest {
             assertEquals("F32", engine.weightDtype());
         }
         assertEquals(2, quietly("random-model", "--out", tmp.resolve("x").toString(), "--shape", "70b"));
-        assertEquals(1, quietly("random-model", "--out", tmp.resolve("y").toString(), "--shape", "tiny", "--dtype",
+        assertEquals(2, quietly("random-model", "--out", tmp.resolve("y").toString(), "--shape", "tiny", "--dtype",
                 "int8"));
         assertEquals(2, quietly("random-model", "--shape", "tiny"), "--out is required");
     }

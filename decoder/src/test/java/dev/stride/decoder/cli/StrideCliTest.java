@@ -12,6 +12,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -114,6 +116,22 @@ class StrideCliTest {
             String err = CliRuns.expecting(2, java.util.Arrays.copyOfRange(bad, 1, bad.length));
             assertTrue(err.contains("stride: " + bad[0]), bad[1] + ": " + err);
             assertFalse(Files.exists(Path.of(out)), bad[1] + ": refused before anything is written");
+        }
+    }
+
+    /** An unknown --dtype is a usage error in both commands that take one: it exited 1. */
+    @Test
+    void anUnknownDtypeIsAUsageError(@TempDir Path tmp) {
+        String out = tmp.resolve("out").toString();
+        String[][] commands = {{"train-heads", "--model", Fixtures.modelDir().toString(), "--out", out},
+            {"random-model", "--out", out, "--shape", "tiny"}};
+        for (String[] command : commands) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--dtype", "f8"));
+            String err = CliRuns.expecting(2, args.toArray(String[]::new));
+            assertTrue(err.contains("--dtype") && err.contains("unsupported dtype 'F8' (supported: F32, F16, BF16)"),
+                    err);
+            assertFalse(Files.exists(Path.of(out)), command[0] + ": refused before anything is written");
         }
     }
 
