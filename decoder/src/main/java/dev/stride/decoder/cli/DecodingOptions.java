@@ -53,11 +53,16 @@ final class DecodingOptions {
     }
 
     DecodingMode decodingMode() {
+        DecodingMode resolved;
         try {
-            return DecodingMode.resolve(mode, heads != null);
+            resolved = DecodingMode.resolve(mode, heads != null);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--mode " + mode + ": expected ar or mtp", e);
         }
+        if (resolved == DecodingMode.MTP && heads == null) {
+            throw new UsageException("--mode " + mode + ": multi-token decoding needs prediction heads (--heads DIR)");
+        }
+        return resolved;
     }
 
     DecoderOptions decoderOptions() {

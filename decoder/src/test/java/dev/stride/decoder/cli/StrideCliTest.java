@@ -101,6 +101,7 @@ class StrideCliTest {
             {"--top-k: ", "generate", "--model", model, "--prompt", "Life is", "--output", output, "--top-k", "-1"},
             {"--threads -3", "generate", "--model", model, "--prompt", "Life is", "--output", output, "--threads",
                 "-3"},
+            {"--mode mtp: ", "generate", "--model", model, "--prompt", "Life is", "--output", output, "--mode", "mtp"},
             {"--repeat 0", "bench", "--model", model, "--heads", heads, "--repeat", "0"},
             {"--trees chain:1,chain:1", "bench", "--model", model, "--heads", heads, "--sweep", "--trees",
                 "chain:1,chain:1"},
