@@ -1,12 +1,15 @@
 package dev.stride.decoder.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.stride.decoder.engine.ForeignParameters;
 import dev.stride.decoder.engine.GenerationRequest;
 import dev.stride.decoder.engine.PromptRequests;
 import dev.stride.decoder.engine.RequestException;
 import dev.stride.decoder.engine.SamplingParams;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import picocli.CommandLine.Option;
 
 /** Generation parameters; JSONL lines may override each one by its snake_case name. */
@@ -53,7 +56,10 @@ final class SamplingOptions {
         }
     }
 
-    /** A copy with a JSONL line's overrides applied; wrong types are an invalid_override error. */
+    /**
+     * A copy with a JSONL line's overrides applied; wrong types, and parameters of other APIs that Stride does not
+     * read ({@link ForeignParameters}), are an invalid_override error.
+     */
     SamplingOptions withOverrides(JsonNode line) {
         SamplingOptions s = new SamplingOptions();
         s.maxNewTokens = maxNewTokens;
@@ -66,6 +72,7 @@ final class SamplingOptions {
         if (line == null) {
             return s;
         }
+        refuseForeign(line);
         if (line.hasNonNull("max_new_tokens")) {
             s.maxNewTokens = integer(line, "max_new_tokens");
         }
@@ -97,6 +104,18 @@ final class SamplingOptions {
             s.stop = stops;
         }
         return s;
+    }
+
+    /** A null value sets nothing, as it does for the overrides. */
+    private static void refuseForeign(JsonNode line) {
+        for (Iterator<String> keys = line.fieldNames(); keys.hasNext();) {
+            String key = keys.next();
+            Optional<String> advice = line.get(key).isNull() ? Optional.empty() : ForeignParameters.advice(key);
+            if (advice.isPresent()) {
+                throw new RequestException("invalid_override", key + " is a generation parameter of other APIs, "
+                        + "which Stride does not read: " + advice.get());
+            }
+        }
     }
 
     private static int integer(JsonNode line, String key) {

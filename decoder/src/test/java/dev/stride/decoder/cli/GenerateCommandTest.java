@@ -182,6 +182,43 @@ class GenerateCommandTest {
         assertGreedyRow(rows.get(lines.size() - 1), "fool", "A fool and his money", 2);
     }
 
+    /**
+     * Parameters of other APIs that Stride does not honor fail their line, naming the key and what to use instead:
+     * an OpenAI-style max_tokens or a repetition_penalty decoded with the defaults, as if it had taken effect. Other
+     * keys (metadata) and a null value stay allowed.
+     */
+    @Test
+    void parametersOfOtherApisFailTheirLineNamingWhatToUse() throws IOException {
+        List<String> lines = List.of(
+                "{\"id\": \"max_tokens\", \"prompt\": \"Life is\", \"max_tokens\": 5}",
+                "{\"id\": \"stop_sequences\", \"prompt\": \"Life is\", \"stop_sequences\": [\"a\"]}",
+                "{\"id\": \"repetition_penalty\", \"prompt\": \"Life is\", \"repetition_penalty\": 1.2}",
+                "{\"id\": \"min_p\", \"prompt\": \"Life is\", \"min_p\": 0.05}",
+                "{\"id\": \"n\", \"prompt\": \"Life is\", \"n\": 2}",
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\", \"source\": \"fortunes\", "
+                        + "\"reference\": \"x\", \"max_tokens\": null}");
+        Path input = Files.write(tmp.resolve("foreign.jsonl"), lines, StandardCharsets.UTF_8);
+        CliRuns.Result run = CliRuns.run("generate", "--model", fixture(), "--input", input.toString(),
+                "--max-new-tokens", "2", "--threads", "1");
+        assertEquals(1, run.code(), run.err());
+        List<JsonNode> rows = new ArrayList<>();
+        for (String line : run.out().split("\n")) {
+            rows.add(JSON.readTree(line));
+        }
+        assertEquals(lines.size(), rows.size(), run.out());
+        Map<String, String> advice = Map.of("max_tokens", "use max_new_tokens", "stop_sequences", "use stop",
+                "repetition_penalty", "Stride does not support it", "min_p", "Stride does not support it",
+                "n", "one completion per prompt");
+        for (int i = 0; i < advice.size(); i++) {
+            JsonNode row = rows.get(i);
+            String key = row.get("id").asText();
+            assertFailedRow(row, key, "invalid_override");
+            String error = row.get("error").asText();
+            assertTrue(error.startsWith("invalid_override: " + key + " ") && error.contains(advice.get(key)), error);
+        }
+        assertGreedyRow(rows.get(lines.size() - 1), "fool", "A fool and his money", 2);
+    }
+
     @Test
     void duplicateIdsEachGetTheirOwnCompletion() throws IOException {
         List<String> lines = List.of(

@@ -9,12 +9,14 @@ import static org.apache.spark.sql.types.DataTypes.ShortType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 
+import dev.stride.decoder.engine.ForeignParameters;
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -241,6 +243,7 @@ public final class JobSchema {
                         problems);
             }
         }
+        checkNoForeignParameters(input, List.of(config.promptColumn(), idName), problems);
         StructField messages = config.chat() ? field(input, MESSAGES) : null;
         if (config.chat() && messages == null) {
             checkNotNamedButForCase(input, MESSAGES, "chat column", List.of(config.promptColumn(), idName),
@@ -266,6 +269,19 @@ public final class JobSchema {
                 "column '" + found + "' is named like the " + role + " '" + name + "' but for case, and is not read "
                 + "as one (the names of the columns generation reads are compared exactly): rename it to '" + name
                 + "', or to another name to keep it as data"));
+    }
+
+    /**
+     * Refuses columns named like a generation parameter of other APIs that Stride does not read
+     * ({@link ForeignParameters}): kept as data, such a column looked as if it had taken effect while every row got
+     * the run's settings. The prompt and id columns are read by the names given ({@code claimed}), whatever they are.
+     */
+    private static void checkNoForeignParameters(StructType input, List<String> claimed, List<String> problems) {
+        for (String name : input.fieldNames()) {
+            Optional<String> advice = claimed.contains(name) ? Optional.empty() : ForeignParameters.advice(name);
+            advice.ifPresent(use -> problems.add("column '" + name + "' is named like a generation parameter of "
+                    + "other APIs, which Stride does not read: " + use + "; rename the column to keep it as data"));
+        }
     }
 
     /** The output schema of a run without log-probabilities: id, the kept input columns, then {@link #RESULT}. */

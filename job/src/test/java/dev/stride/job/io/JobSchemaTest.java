@@ -105,6 +105,35 @@ class JobSchemaTest {
     }
 
     /**
+     * A column named like a generation parameter of another API (OpenAI's max_tokens, a repetition_penalty) was kept
+     * as data while every row got the run's settings: it is refused, named with what to use instead, as a column
+     * named like an override but for case is. Other columns stay data, and the id column is read by the name given.
+     */
+    @Test
+    void columnsNamedLikeParametersOfOtherApisAreRefused() {
+        StructType input = new StructType().add("prompt", StringType).add("max_tokens", IntegerType)
+                .add("Repetition_Penalty", FloatType).add("source", StringType);
+        JobConfig keepPrompt = RunCommand.parse("--output", "out", "--model", "m", "--keep-columns", "prompt");
+        for (JobConfig config : List.of(DEFAULTS, keepPrompt)) {
+            String message = assertThrows(JobSetupException.class, () -> JobSchema.validate(input, config))
+                    .getMessage();
+            assertTrue(message.contains("column 'max_tokens' is named like a generation parameter of other APIs, "
+                    + "which Stride does not read: use max_new_tokens; rename the column to keep it as data"),
+                    message);
+            assertTrue(message.contains("column 'Repetition_Penalty' is named like a generation parameter of other "
+                    + "APIs, which Stride does not read: Stride does not support it"), message);
+            assertFalse(message.contains("'source'"), message);
+        }
+        String frame = assertThrows(IllegalArgumentException.class, () -> JobSchema.validateFrame(
+                new StructType().add("prompt", StringType).add("min_p", FloatType), DEFAULTS, "", "_work_id"))
+                .getMessage();
+        assertTrue(frame.contains("column 'min_p' is named like a generation parameter of other APIs"), frame);
+        JobConfig nIsTheId = RunCommand.parse("--output", "out", "--model", "m", "--id-column", "n");
+        assertEquals("n", JobSchema.validate(new StructType().add("n", LongType).add("prompt", StringType),
+                nIsTheId).idColumn());
+    }
+
+    /**
      * The job adds columns named __stride_... to the input rows: an input column of such a name, kept or not, made
      * the id derivation ambiguous or was replaced by the work estimate and then missing from the write.
      */

@@ -157,6 +157,9 @@ class StrideGeneratorTest {
                 generator().setDevice("gpu"), prompts);
         assertProblem("StrideGenerator: top_p must be in (0, 1]", generator().setTopP(0), prompts);
         assertProblem("id column 'key' is missing", generator().setIdColumn("key"), prompts);
+        // A DataFrame in OpenAI's vocabulary: its max_tokens would be ignored while every row got maxNewTokens.
+        assertProblem("column 'max_tokens' is named like a generation parameter of other APIs, which Stride does "
+                + "not read: use max_new_tokens", generator(), prompts.add("max_tokens", "int"));
         // It was left to the executors: every task failed as it loaded the model.
         assertProblem("StrideGenerator: weights must be auto, packed, streamed, q8 or q8-keep-head, got bogus",
                 generator().setWeights("bogus"), prompts);
