@@ -15,6 +15,10 @@ import picocli.CommandLine.Option;
 /** Generation parameters; JSONL lines may override each one by its snake_case name. */
 final class SamplingOptions {
 
+    /** The keys {@link #withOverrides} reads, by their exact names. */
+    private static final List<String> KEYS = List.of("max_new_tokens", "temperature", "top_k", "top_p", "seed",
+            "stop", "logprobs");
+
     @Option(names = "--max-new-tokens", defaultValue = "" + GenerationRequest.DEFAULT_MAX_NEW_TOKENS,
             description = "Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
@@ -57,8 +61,8 @@ final class SamplingOptions {
     }
 
     /**
-     * A copy with a JSONL line's overrides applied; wrong types, and parameters of other APIs that Stride does not
-     * read ({@link ForeignParameters}), are an invalid_override error.
+     * A copy with a JSONL line's overrides applied; wrong types, keys named like an override but for case, and
+     * parameters of other APIs that Stride does not read ({@link ForeignParameters}) are an invalid_override error.
      */
     SamplingOptions withOverrides(JsonNode line) {
         SamplingOptions s = new SamplingOptions();
@@ -72,7 +76,7 @@ final class SamplingOptions {
         if (line == null) {
             return s;
         }
-        refuseForeign(line);
+        refuseUnread(line);
         if (line.hasNonNull("max_new_tokens")) {
             s.maxNewTokens = integer(line, "max_new_tokens");
         }
@@ -106,11 +110,22 @@ final class SamplingOptions {
         return s;
     }
 
-    /** A null value sets nothing, as it does for the overrides. */
-    private static void refuseForeign(JsonNode line) {
+    /**
+     * Refuses keys that look like parameters but are not read: decoded with the flags' values, the line looked as if
+     * they had taken effect. A null value sets nothing, as it does for the overrides.
+     */
+    private static void refuseUnread(JsonNode line) {
         for (Iterator<String> keys = line.fieldNames(); keys.hasNext();) {
             String key = keys.next();
-            Optional<String> advice = line.get(key).isNull() ? Optional.empty() : ForeignParameters.advice(key);
+            if (line.get(key).isNull()) {
+                continue;
+            }
+            Optional<String> override = KEYS.stream().filter(key::equalsIgnoreCase).findFirst();
+            if (override.isPresent() && !override.get().equals(key)) {
+                throw new RequestException("invalid_override", key + " is named like the override " + override.get()
+                        + " but for case, and is not read (keys are compared exactly): use " + override.get());
+            }
+            Optional<String> advice = ForeignParameters.advice(key);
             if (advice.isPresent()) {
                 throw new RequestException("invalid_override", key + " is a generation parameter of other APIs, "
                         + "which Stride does not read: " + advice.get());

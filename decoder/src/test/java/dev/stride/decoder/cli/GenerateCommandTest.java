@@ -219,6 +219,28 @@ class GenerateCommandTest {
         assertGreedyRow(rows.get(lines.size() - 1), "fool", "A fool and his money", 2);
     }
 
+    /**
+     * Override keys are read by their exact names: a "Max_New_Tokens" or "TEMPERATURE" was ignored and the line
+     * decoded with the flags' values, as if it had taken effect. It fails its line, as such a column stops the job.
+     */
+    @Test
+    void overrideKeysNamedButForCaseFailTheirLine() throws IOException {
+        List<String> lines = List.of(
+                "{\"id\": \"Max_New_Tokens\", \"prompt\": \"Life is\", \"Max_New_Tokens\": 2}",
+                "{\"id\": \"TEMPERATURE\", \"prompt\": \"Life is\", \"TEMPERATURE\": 0.9, \"seed\": 3}",
+                "{\"id\": \"fool\", \"prompt\": \"A fool and his money\", \"Top_K\": null}");
+        Generated run = generate("case", lines, "--max-new-tokens", "4", "--threads", "1");
+        assertEquals(1, run.code());
+        for (int i = 0; i < 2; i++) {
+            JsonNode row = run.rows().get(i);
+            String key = row.get("id").asText();
+            assertFailedRow(row, key, "invalid_override");
+            assertTrue(row.get("error").asText().contains(key + " is named like the override "
+                    + key.toLowerCase(java.util.Locale.ROOT) + " but for case"), row.toString());
+        }
+        assertGreedyRow(run.rows().get(2), "fool", "A fool and his money", 4);
+    }
+
     @Test
     void duplicateIdsEachGetTheirOwnCompletion() throws IOException {
         List<String> lines = List.of(
