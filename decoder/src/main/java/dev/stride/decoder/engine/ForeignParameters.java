@@ -9,7 +9,9 @@ import java.util.Optional;
  * Generation parameters of other inference APIs (OpenAI, vLLM, Hugging Face generate and TGI, llama.cpp's server)
  * that Stride does not read. A request carrying one, as a JSONL key of {@code stride generate} or an input column of
  * the job, is refused: decoded with Stride's own settings, it looked as if the parameter had taken effect. Any other
- * unknown name stays allowed, as requests carry metadata (a source, a reference answer).
+ * unknown name stays allowed, as requests carry metadata (a source, a reference answer); so do OpenAI's {@code n}
+ * and llama.cpp's {@code grammar}, names datasets give their own columns (a count, a kind of exercise), where a run
+ * stopped for them would cost more than their absence does (one completion per prompt shows at once).
  */
 public final class ForeignParameters {
 
@@ -43,11 +45,11 @@ public final class ForeignParameters {
                 "mirostat_tau", "mirostat_eta", "dynatemp_range", "xtc_probability", "xtc_threshold",
                 "dry_multiplier", "penalty_alpha");
         put(advice, CONSTRAINTS, "logit_bias", "bad_words", "bad_words_ids", "allowed_token_ids", "suppress_tokens",
-                "grammar", "json_schema", "response_format", "guided_json", "guided_regex", "guided_choice",
+                "json_schema", "response_format", "guided_json", "guided_regex", "guided_choice",
                 "guided_grammar");
         put(advice, STOPPING, "stop_token_ids", "eos_token_id", "ignore_eos", "min_tokens", "min_new_tokens",
                 "min_length");
-        put(advice, SEQUENCES, "n", "best_of", "num_return_sequences", "num_beams", "num_beam_groups",
+        put(advice, SEQUENCES, "best_of", "num_return_sequences", "num_beams", "num_beam_groups",
                 "use_beam_search", "length_penalty", "diversity_penalty", "early_stopping");
         return Map.copyOf(advice);
     }

@@ -194,9 +194,9 @@ class GenerateCommandTest {
                 "{\"id\": \"stop_sequences\", \"prompt\": \"Life is\", \"stop_sequences\": [\"a\"]}",
                 "{\"id\": \"repetition_penalty\", \"prompt\": \"Life is\", \"repetition_penalty\": 1.2}",
                 "{\"id\": \"min_p\", \"prompt\": \"Life is\", \"min_p\": 0.05}",
-                "{\"id\": \"n\", \"prompt\": \"Life is\", \"n\": 2}",
+                "{\"id\": \"best_of\", \"prompt\": \"Life is\", \"best_of\": 2}",
                 "{\"id\": \"fool\", \"prompt\": \"A fool and his money\", \"source\": \"fortunes\", "
-                        + "\"reference\": \"x\", \"max_tokens\": null}");
+                        + "\"reference\": \"x\", \"max_tokens\": null, \"n\": 7}");
         Path input = Files.write(tmp.resolve("foreign.jsonl"), lines, StandardCharsets.UTF_8);
         CliRuns.Result run = CliRuns.run("generate", "--model", fixture(), "--input", input.toString(),
                 "--max-new-tokens", "2", "--threads", "1");
@@ -208,7 +208,7 @@ class GenerateCommandTest {
         assertEquals(lines.size(), rows.size(), run.out());
         Map<String, String> advice = Map.of("max_tokens", "use max_new_tokens", "stop_sequences", "use stop",
                 "repetition_penalty", "Stride does not support it", "min_p", "Stride does not support it",
-                "n", "one completion per prompt");
+                "best_of", "one completion per prompt");
         for (int i = 0; i < advice.size(); i++) {
             JsonNode row = rows.get(i);
             String key = row.get("id").asText();
