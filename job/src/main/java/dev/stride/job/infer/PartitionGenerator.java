@@ -53,13 +53,8 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
             lease.close();
             throw e;
         }
-        task.addTaskCompletionListener((TaskCompletionListener) context -> {
-            try {
-                decoder.close();
-            } finally {
-                lease.close(); // after the decoder: a superseded engine closes once no task decodes with it
-            }
-        });
+        DecoderHold hold = new DecoderHold(decoder, lease);
+        task.addTaskCompletionListener((TaskCompletionListener) context -> hold.close());
 
         String executor = SparkEnv.get().executorId();
         OutputRows outputs = new OutputRows(layout.keptCount(), engine.modelName(), engine.headsName().orElse(null),
@@ -77,6 +72,37 @@ public final class PartitionGenerator implements MapPartitionsFunction<Row, Row>
                         + task.partitionId() + " fails");
             }
             meter.finish(decoder.passLedger());
+            hold.close();
         });
+    }
+
+    /**
+     * A partition's decoder and engine lease, given back once its rows are done, else (a limit, a failure) when the
+     * task ends. A task may compute several partitions (a coalesce after the transform, to write fewer files): each
+     * kept its decoder, with pass buffers of up to 256 MiB of logits, and its lease (so a superseded engine's
+     * weights) until the task ended. The task's listener holds this, not the decoder, so a closed one can be freed.
+     */
+    private static final class DecoderHold {
+        private BatchDecoder decoder;
+        private ModelRegistry.Lease lease;
+
+        DecoderHold(BatchDecoder decoder, ModelRegistry.Lease lease) {
+            this.decoder = decoder;
+            this.lease = lease;
+        }
+
+        /** Synchronized: the thread reading the rows (a Python runner's writer, in Spark 3) may not be the task's. */
+        synchronized void close() {
+            if (decoder == null) {
+                return;
+            }
+            try {
+                decoder.close();
+            } finally {
+                lease.close(); // after the decoder: a superseded engine closes once no task decodes with it
+                decoder = null;
+                lease = null;
+            }
+        }
     }
 }

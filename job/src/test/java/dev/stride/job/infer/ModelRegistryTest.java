@@ -18,6 +18,7 @@ import dev.stride.job.LocalSparkExtension;
 import dev.stride.job.RunCommand;
 import dev.stride.job.TestHeads;
 import dev.stride.job.config.JobConfig;
+import dev.stride.job.ml.StrideGenerator;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -26,10 +27,15 @@ import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -169,6 +175,43 @@ class ModelRegistryTest {
         copyInto(modelTwo, model);
         assertNotSame(ran, engine(args));
         assertClosed(ran);
+    }
+
+    /**
+     * A task computing several partitions of a transform (a coalesce after it, to write fewer files) gives each
+     * partition's engine back once its rows are done: all were held, with their decoders and pass buffers, until the
+     * task ended, so an engine superseded meanwhile was not closed either.
+     */
+    @Test
+    void aTaskGivesEachPartitionsEngineBackOnceItsRowsAreDone() throws IOException {
+        Path model = copyInto(modelOne, Files.createDirectories(dir.resolve("coalesced")));
+        String modelDir = model.toString();
+        String[] args = {"--model", modelDir, "--input", "in", "--output", "out"};
+        Dataset<Row> prompts = SPARK.session().sql("select concat('r', id) as id, 'Life is' as prompt from range(6)")
+                .repartition(3);
+        Dataset<Row> generated = new StrideGenerator().setModel(modelDir).setMaxNewTokens(2).transform(prompts)
+                .coalesce(1);
+        List<String> seen = generated.mapPartitions((MapPartitionsFunction<Row, String>) rows -> {
+            int count = 0;
+            for (; rows.hasNext(); rows.next()) {
+                count++;
+            }
+            // Every row is out and the task still runs: a reload of the model closes the engine they came from.
+            Engine generating = engine(args);
+            copyInto(modelTwo, Path.of(modelDir));
+            engine(args);
+            return List.of(count + " rows, engine " + (isClosed(generating) ? "closed" : "open")).iterator();
+        }, Encoders.STRING()).collectAsList();
+        assertEquals(List.of("6 rows, engine closed"), seen);
+    }
+
+    private static boolean isClosed(Engine engine) {
+        try {
+            engine.newDecoder(RunCommand.parse("--input", "in", "--output", "out").decoderOptions()).close();
+            return false;
+        } catch (IllegalStateException e) {
+            return e.getMessage().endsWith("is closed");
+        }
     }
 
     /** The engine of this run, leased and given back at once (a task that has finished). */
