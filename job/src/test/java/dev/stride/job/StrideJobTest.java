@@ -545,6 +545,9 @@ class StrideJobTest {
         CliResult tree = cli("--output", dir.resolve("out").toString(), "--mode", "ar", "--tree", "bogus");
         assertEquals(2, tree.exitCode());
         assertTrue(tree.stderr().contains("--tree bogus: expected auto, static"), tree.stderr());
+        CliResult topP = cli("--output", dir.resolve("out").toString(), "--top-p", "1.5");
+        assertEquals(2, topP.exitCode());
+        assertTrue(topP.stderr().contains("--top-p must be in (0, 1], got 1.5"), topP.stderr());
     }
 
     @Test

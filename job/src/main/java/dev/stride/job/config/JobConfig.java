@@ -62,7 +62,13 @@ public record JobConfig(String input, String output, String model, String heads,
 
     /** Throws IllegalArgumentException naming the first setting out of range. */
     public void check(OptionNames names) {
-        new SamplingParams(temperature, topK, topP, seed);
+        try {
+            new SamplingParams(temperature, topK, topP, seed);
+        } catch (IllegalArgumentException e) {
+            // Its message starts with the request key (top_p); the setting is --top-p on the command line, topP here.
+            String[] key = e.getMessage().split(" ", 2);
+            throw new IllegalArgumentException(names.ofKey(key[0]) + " " + key[1], e);
+        }
         if (mode == DecodingMode.MTP && heads == null) {
             throw new IllegalArgumentException(names.of("mode") + " mtp needs prediction heads (" + names.of("heads")
                     + ")");

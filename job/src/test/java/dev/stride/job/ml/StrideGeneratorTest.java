@@ -155,7 +155,9 @@ class StrideGeneratorTest {
         assertProblem("StrideGenerator: unknown decoding mode 'fast'", generator().setMode("fast"), prompts);
         assertProblem("StrideGenerator: device must be cpu, auto, cuda or cuda:N, got gpu",
                 generator().setDevice("gpu"), prompts);
-        assertProblem("StrideGenerator: top_p must be in (0, 1]", generator().setTopP(0), prompts);
+        // SamplingParams names the request keys (top_p); a DataFrame user set the params topP and topK.
+        assertProblem("StrideGenerator: topP must be in (0, 1], got 0.0", generator().setTopP(0), prompts);
+        assertProblem("StrideGenerator: topK must be >= 0", generator().setTopK(-1), prompts);
         assertProblem("id column 'key' is missing", generator().setIdColumn("key"), prompts);
         // A DataFrame in OpenAI's vocabulary: its max_tokens would be ignored while every row got maxNewTokens.
         assertProblem("column 'max_tokens' is named like a generation parameter of other APIs, which Stride does "
