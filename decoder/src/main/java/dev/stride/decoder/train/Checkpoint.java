@@ -56,6 +56,7 @@ public final class Checkpoint {
             ObjectNode node = list.addObject();
             node.put("draft_start", s.draftStart());
             node.put("group", s.group());
+            node.put("greedy_from", s.greedyFrom());
             ArrayNode tokens = node.putArray("tokens");
             for (int t : s.tokens()) {
                 tokens.add(t);
@@ -105,8 +106,13 @@ public final class Checkpoint {
                 }
                 tokens[i] = token.asInt();
             }
+            if (!node.path("greedy_from").isInt()) {
+                throw new IllegalArgumentException(where + ": no \"greedy_from\" (a checkpoint of an older stride);"
+                        + " train into a fresh --out");
+            }
             try {
-                sequences.add(new TokenSequence(tokens, node.path("draft_start").asInt(), node.path("group").asInt()));
+                sequences.add(new TokenSequence(tokens, node.path("draft_start").asInt(), node.path("group").asInt(),
+                        node.path("greedy_from").asInt()));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
             }

@@ -63,9 +63,11 @@ public final class ContinuationGenerator {
         int[] groups = groups(prompts);
         List<TokenSequence> sequences = new ArrayList<>();
         for (int i = 0; i < plans.size(); i++) {
-            int promptLength = prompts.get(plans.get(i).prompt()).length;
-            sequences.add(new TokenSequence(concat(starts.get(i), completions.get(String.valueOf(i))),
-                    promptLength - 1, groups[plans.get(i).prompt()]));
+            Plan plan = plans.get(i);
+            int[] tokens = concat(starts.get(i), completions.get(String.valueOf(i)));
+            int greedyFrom = plan.sampling().greedy() ? starts.get(i).length - 1 : tokens.length;
+            sequences.add(new TokenSequence(tokens, prompts.get(plan.prompt()).length - 1, groups[plan.prompt()],
+                    greedyFrom));
         }
         return sequences;
     }

@@ -15,6 +15,7 @@ public final class Corpus {
     private final List<TokenSequence> sequences;
     private final int[] tokens;      // all sequences, concatenated
     private final int[] sequenceEnd; // exclusive end in tokens of the sequence each position belongs to
+    private final int[] greedyStart; // per position: its sequence's greedyFrom, in tokens
     private final float[] hidden;    // (tokens, hiddenSize)
     private final int hiddenSize;
     private final boolean[] heldOut; // per sequence
@@ -36,6 +37,7 @@ public final class Corpus {
         }
         this.tokens = new int[total];
         this.sequenceEnd = new int[total];
+        this.greedyStart = new int[total];
         this.heldOut = split(sequences, heldOutFraction, seed);
         int[] train = new int[total];
         int[] held = new int[total];
@@ -47,6 +49,7 @@ public final class Corpus {
             int end = start + seq.tokens().length;
             System.arraycopy(seq.tokens(), 0, tokens, start, seq.tokens().length);
             Arrays.fill(sequenceEnd, start, end, end);
+            Arrays.fill(greedyStart, start, end, start + seq.greedyFrom());
             for (int t = start + seq.draftStart(); t + 2 < end; t++) {
                 if (heldOut[s]) {
                     held[heldCount++] = t;
@@ -118,6 +121,16 @@ public final class Corpus {
 
     public int[] heldOutPositions() {
         return heldOutPositions;
+    }
+
+    /** Exclusive end (in the concatenated tokens) of the sequence position {@code t} belongs to. */
+    int sequenceEnd(int t) {
+        return sequenceEnd[t];
+    }
+
+    /** Whether greedy decoding drafts from position {@code t}: every token after it is the model's greedy choice. */
+    boolean onGreedyPath(int t) {
+        return t >= greedyStart[t];
     }
 
     /** Writes position {@code t}'s hidden state and its heads' targets into row {@code row} of the batch. */

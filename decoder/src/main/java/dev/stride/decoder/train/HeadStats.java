@@ -56,11 +56,6 @@ public final class HeadStats {
         return rows[head] == 0 ? 0 : (double) hits / rows[head];
     }
 
-    /** Fraction of rows whose target has exactly this rank (< RANKS). */
-    public double rankRate(int head, int rank) {
-        return rows[head] == 0 ? 0 : (double) rankCounts[head][rank] / rows[head];
-    }
-
     /** The training objective: sum over heads of weight times mean loss. */
     public double objective(double[] headWeights) {
         double total = 0;

@@ -30,7 +30,7 @@ public final class ModelProbe {
         for (int t = 0; t < n; t++) {
             tokens[t] = t;
         }
-        float[] hidden = HiddenStateRecorder.record(config, weights, ops, List.of(new TokenSequence(tokens, 0, 0)),
+        float[] hidden = HiddenStateRecorder.record(config, weights, ops, List.of(TokenSequence.greedy(tokens, 0, 0)),
                 done -> { });
         float[] logits = new float[n * config.vocabSize()];
         ops.matmul(weights.lmHead(), hidden, n, logits);

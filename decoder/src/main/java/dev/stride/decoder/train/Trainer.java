@@ -129,9 +129,17 @@ public final class Trainer {
         }
     }
 
-    /** Accuracy of the current heads on some positions, plus how often whole chains of heads are right together. */
+    /**
+     * Accuracy of the current heads on some positions, how often whole chains of heads are right together, and the
+     * ranks right together at each position along the greedy continuations among them (all positions when none is
+     * greedy): what a tree is designed from.
+     */
     public Evaluation evaluate(int[] positions) {
         HeadStats stats = new HeadStats(model.heads());
+        AcceptedRanks all = new AcceptedRanks();
+        AcceptedRanks greedy = new AcceptedRanks();
+        int lastAll = -1;
+        int lastGreedy = -1;
         long chainRows = 0;
         long chainDepth = 0;
         for (int from = 0; from < positions.length; from += settings.batchSize()) {
@@ -142,6 +150,12 @@ public final class Trainer {
             batch.size = n;
             stats.addAll(pass.evaluate(model, batch));
             for (int r = 0; r < n; r++) {
+                int position = positions[from + r];
+                int[] ranks = acceptedRanks(r);
+                lastAll = addInRun(all, lastAll, position, ranks);
+                if (corpus.onGreedyPath(position)) {
+                    lastGreedy = addInRun(greedy, lastGreedy, position, ranks);
+                }
                 if (pass.rank(model.heads() - 1, r) < 0) {
                     continue; // the sequence ends before the last head's target
                 }
@@ -153,14 +167,40 @@ public final class Trainer {
                 chainDepth += depth;
             }
         }
-        return new Evaluation(stats, chainRows == 0 ? 0 : (double) chainDepth / chainRows);
+        boolean fromGreedy = greedy.positions() > 0;
+        return new Evaluation(stats, chainRows == 0 ? 0 : (double) chainDepth / chainRows,
+                fromGreedy ? greedy : all, fromGreedy);
+    }
+
+    /** Ranks of row r's targets for heads 0, 1, ... while each is among its head's top {@link HeadStats#RANKS}. */
+    private int[] acceptedRanks(int r) {
+        int depth = 0;
+        while (depth < model.heads() && pass.rank(depth, r) >= 0 && pass.rank(depth, r) < HeadStats.RANKS) {
+            depth++;
+        }
+        int[] ranks = new int[depth];
+        for (int k = 0; k < depth; k++) {
+            ranks[k] = pass.rank(k, r);
+        }
+        return ranks;
+    }
+
+    /** Adds a position's ranks, starting a new run unless it follows the last one in its sequence. */
+    private int addInRun(AcceptedRanks runs, int last, int position, int[] ranks) {
+        if (last < 0 || position != last + 1 || corpus.sequenceEnd(position) != corpus.sequenceEnd(last)) {
+            runs.startSequence();
+        }
+        runs.add(ranks);
+        return position;
     }
 
     /**
      * @param meanChainDepth over positions with a target for every head: mean number of leading heads whose top-1
      *                       guess is right, i.e. what a chain drafts correctly per pass
+     * @param accepted the ranks right together along the greedy continuations, or along all when none is greedy
+     * @param acceptedGreedy whether {@code accepted} comes from greedy continuations
      */
-    public record Evaluation(HeadStats stats, double meanChainDepth) {
+    public record Evaluation(HeadStats stats, double meanChainDepth, AcceptedRanks accepted, boolean acceptedGreedy) {
 
         /** 1 + sum over k of the product of top-1 accuracies of heads 0..k: a chain's yield if heads were independent. */
         public double independentChainTokensPerPass() {

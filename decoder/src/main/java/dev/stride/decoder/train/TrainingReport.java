@@ -52,11 +52,13 @@ public final class TrainingReport {
                 + " chain_tokens_per_pass_joint counts how many leading heads are right together at each position");
     }
 
-    public void tree(TreeDesign tree, String file) {
+    /** @param designedFrom which held-out continuations the tree was chosen and replayed on */
+    public void tree(TreeDesign tree, String file, String designedFrom) {
         ObjectNode node = section("tree");
         node.put("file", file);
         node.put("nodes", tree.paths().size() + 1);
         node.put("expected_tokens_per_pass", tree.expectedTokensPerPass());
+        node.put("designed_from", designedFrom);
         ArrayNode paths = node.putArray("paths");
         for (int[] path : tree.paths()) {
             ArrayNode p = paths.addArray();

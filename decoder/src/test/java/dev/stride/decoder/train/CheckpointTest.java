@@ -24,8 +24,9 @@ class CheckpointTest {
 
     private static final ModelConfig CONFIG = TinyModels.llama();
     private static final ModelWeights WEIGHTS = TinyModels.weights(CONFIG, 42);
-    private static final List<TokenSequence> SEQUENCES = List.of(new TokenSequence(new int[] {1, 2, 3, 4, 5, 6}, 0, 0),
-            new TokenSequence(new int[] {6, 5, 4, 3, 2, 1}, 0, 1));
+    private static final List<TokenSequence> SEQUENCES = List.of(
+            TokenSequence.greedy(new int[] {1, 2, 3, 4, 5, 6}, 0, 0),
+            new TokenSequence(new int[] {6, 5, 4, 3, 2, 1}, 0, 1, 6));
 
     /**
      * The step and random state: a missing step failed as 'Cannot parse null string: null', and a negative one
@@ -58,11 +59,18 @@ class CheckpointTest {
         Checkpoint checkpoint = new Checkpoint(dir);
         checkpoint.saveSequences(SEQUENCES, "run");
         Path file = dir.resolve(Checkpoint.SEQUENCES_FILE);
-        assertEquals(2, checkpoint.loadSequences("run", CONFIG.vocabSize()).size());
+        List<TokenSequence> loaded = checkpoint.loadSequences("run", CONFIG.vocabSize());
+        assertEquals(List.of(0, 6), loaded.stream().map(TokenSequence::greedyFrom).toList());
         String[][] cases = {
             {"{\"fingerprint\": \"run\"}", file + ": no \"sequences\" list"},
-            {"{\"fingerprint\": \"run\", \"sequences\": [{\"tokens\": [], \"draft_start\": 0}]}",
+            {"{\"fingerprint\": \"run\", \"sequences\": [{\"tokens\": [], \"draft_start\": 0,"
+                + " \"greedy_from\": 0}]}",
                 file + " sequence 0: draft start 0 outside a sequence of 0"},
+            {"{\"fingerprint\": \"run\", \"sequences\": [{\"tokens\": [1, 2], \"draft_start\": 0}]}",
+                file + " sequence 0: no \"greedy_from\""},
+            {"{\"fingerprint\": \"run\", \"sequences\": [{\"tokens\": [1, 2], \"draft_start\": 1,"
+                + " \"greedy_from\": 0}]}",
+                file + " sequence 0: greedy continuation from 0: expected from the draft start 1"},
             {"{\"fingerprint\": \"run\", \"sequences\": [{\"tokens\": [1, 99999], \"draft_start\": 0}]}",
                 file + " sequence 0: token 99999 is no id of the vocabulary [0, " + CONFIG.vocabSize() + ")"},
         };

@@ -3,6 +3,7 @@ package dev.stride.decoder.train;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.engine.Engine;
 import dev.stride.decoder.engine.EngineOptions;
@@ -43,6 +44,13 @@ class ContinuationGeneratorTest {
             }
             assertFalse(Arrays.equals(sequences.get(1).tokens(), sequences.get(5).tokens()),
                     "a repeated prompt's greedy run should start after a sampled lead-in");
+            // Where greedy decoding's drafts would run: from the prompt, after the lead-in, or nowhere (sampled).
+            int[] greedyFrom = sequences.stream().mapToInt(TokenSequence::greedyFrom).toArray();
+            int leadIn = greedyFrom[5] - sequences.get(5).draftStart();
+            assertArrayEquals(new int[] {sequences.get(0).tokens().length, sequences.get(1).draftStart(),
+                sequences.get(2).tokens().length, sequences.get(3).draftStart(), sequences.get(4).tokens().length,
+                sequences.get(5).draftStart() + leadIn}, greedyFrom);
+            assertTrue(leadIn >= 1 && leadIn <= 8, "lead-in of " + leadIn + " tokens");
             List<TokenSequence> again = ContinuationGenerator.generate(engine, prompts, 6, 0.5, NEW_TOKENS, 3,
                     done -> { });
             for (int i = 0; i < 6; i++) {

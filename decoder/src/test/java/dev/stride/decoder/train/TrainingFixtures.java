@@ -41,7 +41,7 @@ final class TrainingFixtures {
                 tokens[t] = Logits.argmax(out.logits(), out.logitsOffset(0), config.vocabSize());
             }
             budget.release(cache);
-            sequences.add(new TokenSequence(tokens, 1, s));
+            sequences.add(TokenSequence.greedy(tokens, 1, s));
         }
         return sequences;
     }
