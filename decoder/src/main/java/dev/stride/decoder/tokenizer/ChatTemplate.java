@@ -3,7 +3,6 @@ package dev.stride.decoder.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -63,7 +62,7 @@ final class ChatTemplate {
         context.put("add_generation_prompt", true);
         bosToken.ifPresent(token -> context.put("bos_token", token));
         eosToken.ifPresent(token -> context.put("eos_token", token));
-        RenderResult result = JINJAVA.renderForResult(source, context);
+        RenderResult result = JINJAVA.renderForResult(Jinja2Whitespace.apply(source), context);
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
                 throw failure(error);
@@ -112,15 +111,14 @@ final class ChatTemplate {
     }
 
     private static Jinjava createJinjava() {
-        // transformers renders with trim_blocks and lstrip_blocks on. Jinjava would also render template syntax found
-        // in an expression's output (a message saying "{{ 7*7 }}" became "49"); Jinja2 prints it as it is. Jinjava
-        // honours "{{-", "-}}", "{#-" and "-#}" only with a legacy override: without it Llama 3.x's templates, written
-        // in that style, rendered stray newlines and indentation around every header.
-        Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+        // transformers renders with trim_blocks and lstrip_blocks on: Jinja2Whitespace applies them, and the
+        // whitespace markers, before Jinjava parses the template, so Jinjava's own trimming stays off. Jinjava would
+        // also render template syntax found in an expression's output (a message saying "{{ 7*7 }}" became "49");
+        // Jinja2 prints it as it is.
+        Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withNestedInterpretationEnabled(false)
                 .withElResolver(resolver())
                 .withInterperterFactory(new PythonStr.Interpreters())
-                .withLegacyOverrides(LegacyOverrides.newBuilder().withUseTrimmingForNotesAndExpressions(true).build())
                 .build()) {
             // Jinjava offers no setting for its expression parser; this is the one place it is obtained from.
             @Override

@@ -128,7 +128,7 @@ final class PythonMethods extends ELResolver {
     }
 
     /** Python's str.isspace: Java's whitespace plus the no-break spaces and U+0085, which Java leaves out. */
-    private static boolean isSpace(char c) {
+    static boolean isSpace(char c) {
         return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
     }
 

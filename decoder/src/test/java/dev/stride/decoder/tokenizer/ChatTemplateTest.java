@@ -144,6 +144,67 @@ class ChatTemplateTest {
     }
 
     /**
+     * Jinja2's lstrip_blocks strips the spaces and tabs before a block tag or comment only where nothing else stands
+     * between the line's start and the tag; trim_blocks drops the one newline after a block tag or comment, not after
+     * {{ }}; {%+ and +%} turn either off for their tag; {%- -%} strip all whitespace on their side. Jinjava stripped
+     * the spaces before every block tag, mid-line too: "a {% if x %}b" rendered "ab", and a loop's
+     * "{{ m.role }} {% endfor %}" lost the space between items. Expected: Jinja2 3.1's rendering (trim_blocks,
+     * lstrip_blocks, as transformers renders).
+     */
+    @Test
+    void blockWhitespaceIsTrimmedAsInJinja2() {
+        String[][] cases = {
+            {"a {% if true %}b{% endif %}", "a b"},
+            {"a\t{% if true %}b {% endif %}c", "a\tb c"},
+            {"{% for m in messages %}{{ m.role }} {% endfor %}|", "user assistant |"},
+            {"  {% if true %}\nb\n  {% endif %}\nc", "b\nc"},
+            {"x\n\t {% if true %}y\n {% endif %}z", "x\ny\nz"},
+            {"{{ bos_token }}  {% if true %}x{% endif %}", "<s>  x"},
+            {"{% if true %}  {% endif %}|", "  |"},
+            {"{% if true %}\n  {% endif %}|", "|"},
+            {"a  {%+ if true %}b{% endif %}", "a  b"},
+            {"a\n  {%+ if true %}b{% endif %}", "a\n  b"},
+            {"a  \n  {%- if true %}b{% endif %}", "ab"},
+            {"{% if true -%}  \n  b{% endif %}", "b"},
+            {"{% if true +%}\nb{% endif %}", "\nb"},
+            {"{% if true %}\n\nb{% endif %}", "\nb"},
+            {"{{ bos_token }}\nb", "<s>\nb"},
+            {"a \n {{- bos_token -}} \n b", "a<s>b"},
+            {"a\n  {{ bos_token }}", "a\n  <s>"},
+            {"  {# c #}\nb", "b"},
+            {"a {# c #} b", "a  b"},
+            {"a\n  {# c #}  b", "a\n  b"},
+            {"a  {#- c -#}  b", "ab"},
+            {"a\n  {#+ c #}\nb", "a\n  b"},
+            {"  {% raw %}\n {{ x }} {% if %}\n  {% endraw %}\nz", "\n {{ x }} {% if %}\nz"},
+            {"a {% raw -%}  {{ x }}  {%- endraw %} b", "a {{ x }} b"},
+            {"a\n    {% set x = 1 %}\nb{{ x }}", "a\nb1"},
+            {"\u3000{% if true %}x{% endif %}", "x"},
+            {"a\u00a0{% if true %}x{% endif %}", "a\u00a0x"},
+            {"{{ '%}' }}  {% if true %}x{% endif %}", "%}  x"},
+            {"{% set d = {'k': 'v'} %}\n  {{ d['k'] }}", "  v"},
+            {"{%- for m in messages %}\n    {{- m.role }}\n{% endfor %}", "user\nassistant\n"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], render(c[0], new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")),
+                    c[0]);
+        }
+    }
+
+    /** The line breaks whitespace control removes still count: an error names the template's own line. */
+    @Test
+    void errorsNameTheTemplatesLineThroughTrimmedWhitespace() {
+        TokenizerException e = assertThrows(TokenizerException.class,
+                () -> render("a\n  {%- if true %}\n\n{# x\n #}\n{{ x | nosuch }}{% endif %}"));
+        assertTrue(e.getMessage().contains("line 6"), e.getMessage());
+        for (String unclosed : List.of("a\n{% if true", "a\n{{ 'x }}", "a\n{# x", "a\n{% raw %}x{% endif %}")) {
+            e = assertThrows(TokenizerException.class, () -> render(unclosed), unclosed);
+            assertTrue(e.getMessage().contains("never closed, at line 2")
+                    || e.getMessage().contains("without {% endraw %}, at line 2"), e.getMessage());
+        }
+    }
+
+    /**
      * A message went into the template as Map.of, whose iteration order is chosen by a seed drawn per JVM: a template
      * that iterates a message (items(), tojson) rendered role and content in either order from one run to the next.
      */
