@@ -6,6 +6,9 @@ import com.hubspot.jinjava.el.TruthyTypeConverter;
 import com.hubspot.jinjava.interpret.Context;
 import com.hubspot.jinjava.interpret.InterpreterFactory;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import com.hubspot.jinjava.lib.filter.Filter;
+import com.hubspot.jinjava.util.ForLoop;
+import com.hubspot.jinjava.util.ObjectIterator;
 
 import java.util.Collection;
 import java.util.Map;
@@ -90,6 +93,51 @@ final class PythonStr {
                     Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR, Character.SPACE_SEPARATOR -> false;
             default -> true;
         };
+    }
+
+    /** Jinja2's string filter: the value's str, as {{ x }} prints it. */
+    static final class StringFilter implements Filter {
+        @Override
+        public String getName() {
+            return "string";
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
+            return str(value);
+        }
+    }
+
+    /**
+     * Jinja2's join(d='', attribute=None): the str of each item (or of its attribute) joined by d. Jinjava's took
+     * Java's toString of each item, did not iterate a string and joined a dict's values.
+     */
+    static final class JoinFilter implements Filter {
+        @Override
+        public String getName() {
+            return "join";
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
+            return filter(value, interpreter, args, Map.of());
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
+            String separator = str(args.length > 0 ? args[0] : kwargs.getOrDefault("d", ""));
+            Object attribute = args.length > 1 ? args[1] : kwargs.get("attribute");
+            StringJoiner joined = new StringJoiner(separator);
+            // Python iterates a string's characters and a dict's keys; Jinjava's loop neither.
+            ForLoop items = ObjectIterator.getLoop(value instanceof String s
+                    ? s.codePoints().mapToObj(Character::toString).toList()
+                    : value instanceof Map<?, ?> dict ? dict.keySet() : value);
+            while (items.hasNext()) {
+                Object item = items.next();
+                joined.add(str(attribute == null ? item : interpreter.resolveProperty(item, str(attribute))));
+            }
+            return joined.toString();
+        }
     }
 
     /** The expression output {{ x }}. */

@@ -312,6 +312,22 @@ class ChatTemplateTest {
     }
 
     /**
+     * The string and join filters make Python's str of a value, as printing does: Jinjava's gave Java's "true",
+     * "[1, x, false]", "{role=user, content=Hi}". Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void stringAndJoinFiltersUsePythonsStr() {
+        String template = "{{ true|string }}|{{ (1 == 1)|string + '!' }}|{{ 2.5|string }}|{{ [1, 'x', false]|string }}|"
+                + "{{ messages[0]|string }}|{{ (7 // 2)|string }}|{{ [1, true, 'x', 0.5]|join(', ') }}|"
+                + "{{ [[1], [2, 'b']]|join }}|{{ messages|join(' ', attribute='role') }}|"
+                + "{{ messages|map(attribute='content')|join('/') }}|{{ 'a\ud83d\ude00c'|join('-') }}|"
+                + "{{ messages[0]|join(',') }}";
+        assertEquals("True|True!|2.5|[1, 'x', False]|{'role': 'user', 'content': 'Hi'}|3|1, True, x, 0.5|[1][2, 'b']|"
+                + "user assistant|Hi/Hello|a-\ud83d\ude00-c|role,content",
+                render(template, new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
+    }
+
+    /**
      * Jinja2's {@code not} binds looser than comparisons, and a keyword argument's value is a whole expression.
      * Jinjava parsed {@code not m['role'] == 'user'} (EXAONE's template) as {@code (not m['role']) == 'user'} and
      * Qwen3's {@code namespace(last_query_index=messages|length - 1)} as {@code (last_query_index=...) - 1}, an error.
