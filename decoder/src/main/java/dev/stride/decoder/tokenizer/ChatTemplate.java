@@ -130,6 +130,7 @@ final class ChatTemplate {
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonJson());
         jinjava.getGlobalContext().registerFilter(new PythonMethods.Trim());
+        jinjava.getGlobalContext().registerFilter(new PythonMethods.Items());
         jinjava.getGlobalContext().registerFilter(new PythonStr.StringFilter());
         jinjava.getGlobalContext().registerFilter(new PythonStr.JoinFilter());
         jinjava.getGlobalContext().registerTag(new Jinja2ForTag());

@@ -83,6 +83,26 @@ final class PythonMethods extends ELResolver {
         }
     }
 
+    /** Jinja2's items filter: a dict's (key, value) pairs, none for an undefined value. */
+    static final class Items implements Filter {
+        @Override
+        public String getName() {
+            return "items";
+        }
+
+        @Override
+        public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
+            if (value == null) {
+                return List.of();
+            }
+            if (value instanceof Map<?, ?> dict) {
+                return new ArrayList<>(dict.entrySet());
+            }
+            throw new IllegalArgumentException("the chat template's items filter needs a dict, got "
+                    + value.getClass().getSimpleName());
+        }
+    }
+
     /** Python's str.title: a cased character after a cased one goes lower case, any other title case (3rd: 3Rd). */
     private static String title(String s) {
         StringBuilder out = new StringBuilder();

@@ -327,6 +327,17 @@ class ChatTemplateTest {
                 render(template, new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
     }
 
+    /** Jinja2 3.1's items filter: a dict's (key, value) pairs; Jinjava has none, so it was an unknown filter. */
+    @Test
+    void theItemsFilterGivesADictsPairs() {
+        String template = "{% for k, v in messages[0]|items %}{{ k }}={{ v }};{% endfor %}|"
+                + "{{ messages[1]|items|list }}|{{ {}|items|list }}";
+        assertEquals("role=user;content=Hi;|[('role', 'assistant'), ('content', 'Hello')]|[]",
+                render(template, new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")));
+        TokenizerException e = assertThrows(TokenizerException.class, () -> render("{{ 'ab'|items|list }}"));
+        assertTrue(e.getMessage().contains("items"), e.getMessage());
+    }
+
     /**
      * Jinja2's {@code not} binds looser than comparisons, and a keyword argument's value is a whole expression.
      * Jinjava parsed {@code not m['role'] == 'user'} (EXAONE's template) as {@code (not m['role']) == 'user'} and
