@@ -2,15 +2,20 @@ package dev.stride.decoder.tokenizer;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
+import com.hubspot.jinjava.util.ForLoop;
+import com.hubspot.jinjava.util.ObjectIterator;
 import jinjava.javax.el.ELContext;
+import jinjava.javax.el.ELException;
 import jinjava.javax.el.ELResolver;
 
 import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
@@ -18,11 +23,18 @@ import java.util.regex.Pattern;
  * The Python str and dict methods that chat templates call, with Python's semantics. Jinjava finds methods on the
  * Java object instead: most str methods were missing (startswith, lstrip ... an error), and the rest differ silently
  * (Java's split takes a regular expression and drops trailing empty strings: 'x</think>'.split('</think>')[-1] was
- * 'x', not ''); dict.get(key, default) was missing; a string's s[0] was ''.
+ * 'x', not ''); dict.get(key, default) was missing; a string's s[0] was ''. A method's refusal is an ELException:
+ * Jinjava reads an IllegalArgumentException from a resolver's invoke as "no such method" and drops its message.
  */
 final class PythonMethods extends ELResolver {
 
     private static final Pattern INDEX = Pattern.compile("-?[0-9]{1,18}");
+
+    /** The first and last of each range of Unicode's numeric type Digit outside the decimal digits (Unicode 14). */
+    private static final int[] OTHER_DIGITS = {0xb2, 0xb3, 0xb9, 0xb9, 0x1369, 0x1371, 0x19da, 0x19da, 0x2070, 0x2070,
+        0x2074, 0x2079, 0x2080, 0x2089, 0x2460, 0x2468, 0x2474, 0x247c, 0x2488, 0x2490, 0x24ea, 0x24ea, 0x24f5, 0x24fd,
+        0x24ff, 0x24ff, 0x2776, 0x277e, 0x2780, 0x2788, 0x278a, 0x2792, 0x10a40, 0x10a43, 0x10e60, 0x10e68, 0x11052,
+        0x1105a, 0x1f100, 0x1f10a};
 
     @Override
     public Object invoke(ELContext context, Object base, Object method, Class<?>[] paramTypes, Object[] params) {
@@ -55,8 +67,19 @@ final class PythonMethods extends ELResolver {
             case "split/0" -> split(s, null, -1);
             case "split/1" -> split(s, (String) args[0], -1);
             case "split/2" -> split(s, (String) args[0], ((Number) args[1]).intValue());
+            case "rsplit/0" -> rsplit(s, null, -1);
+            case "rsplit/1" -> rsplit(s, (String) args[0], -1);
+            case "rsplit/2" -> rsplit(s, (String) args[0], ((Number) args[1]).intValue());
             case "replace/2" -> s.replace((String) args[0], (String) args[1]);
-            default -> throw new IllegalArgumentException(
+            case "join/1" -> join(s, args[0]);
+            case "find/1" -> find(s, (String) args[0], 0);
+            case "find/2" -> find(s, (String) args[0], ((Number) args[1]).longValue());
+            case "count/1" -> count(s, (String) args[0]);
+            case "isdigit/0" -> !s.isEmpty() && s.codePoints().allMatch(PythonMethods::isDigit);
+            case "removeprefix/1" -> s.startsWith((String) args[0]) ? s.substring(((String) args[0]).length()) : s;
+            case "removesuffix/1" -> s.endsWith((String) args[0])
+                    ? s.substring(0, s.length() - ((String) args[0]).length()) : s;
+            default -> throw new ELException(
                     "the chat template calls str." + method + " with " + args.length + " arguments: not supported");
         };
     }
@@ -177,7 +200,7 @@ final class PythonMethods extends ELResolver {
             }
         }
         if (sep.isEmpty()) {
-            throw new IllegalArgumentException("the chat template calls str.split with an empty separator");
+            throw new ELException("the chat template calls str.split with an empty separator");
         }
         int from = 0;
         for (int at = s.indexOf(sep); at >= 0 && (maxSplit < 0 || parts.size() < maxSplit); at = s.indexOf(sep, from)) {
@@ -186,6 +209,106 @@ final class PythonMethods extends ELResolver {
         }
         parts.add(s.substring(from));
         return parts;
+    }
+
+    /** Python's str.rsplit: as split, but the at most maxSplit splits are the last ones. */
+    private static List<String> rsplit(String s, String sep, int maxSplit) {
+        if (maxSplit < 0) {
+            return split(s, sep, -1);
+        }
+        List<String> parts = new ArrayList<>();
+        int end = s.length();
+        if (sep == null) {
+            while (true) {
+                while (end > 0 && isSpace(s.charAt(end - 1))) {
+                    end--;
+                }
+                if (end == 0) {
+                    break;
+                }
+                if (parts.size() == maxSplit) {
+                    parts.add(s.substring(0, end));
+                    break;
+                }
+                int start = end;
+                while (start > 0 && !isSpace(s.charAt(start - 1))) {
+                    start--;
+                }
+                parts.add(s.substring(start, end));
+                end = start;
+            }
+        } else {
+            if (sep.isEmpty()) {
+                throw new ELException("the chat template calls str.rsplit with an empty separator");
+            }
+            for (int at = s.lastIndexOf(sep, end - sep.length()); at >= 0 && parts.size() < maxSplit;
+                    at = s.lastIndexOf(sep, end - sep.length())) {
+                parts.add(s.substring(at + sep.length(), end));
+                end = at;
+            }
+            parts.add(s.substring(0, end));
+        }
+        Collections.reverse(parts);
+        return parts;
+    }
+
+    /** Python's sep.join(iterable): the items must be strings; a string's are its characters, a dict's its keys. */
+    private static String join(String sep, Object iterable) {
+        if (iterable == null) {
+            throw new ELException("the chat template calls str.join on None");
+        }
+        ForLoop items = ObjectIterator.getLoop(iterable instanceof String s
+                ? s.codePoints().mapToObj(Character::toString).toList()
+                : iterable instanceof Map<?, ?> dict ? dict.keySet() : iterable);
+        StringJoiner joined = new StringJoiner(sep);
+        while (items.hasNext()) {
+            Object item = items.next();
+            if (!(item instanceof String string)) {
+                throw new ELException("the chat template calls str.join on an item that is no string: "
+                        + PythonStr.repr(item));
+            }
+            joined.add(string);
+        }
+        return joined.toString();
+    }
+
+    /** Python's str.find(sub, start), in code points as Python counts: a negative start counts from the end. */
+    private static int find(String s, String sub, long start) {
+        int length = s.codePointCount(0, s.length());
+        if (start > length) {
+            return -1;
+        }
+        int from = s.offsetByCodePoints(0, (int) (start < 0 ? Math.max(0, start + length) : start));
+        int at = s.indexOf(sub, from);
+        return at < 0 ? -1 : s.codePointCount(0, at);
+    }
+
+    /** Python's str.count(sub): non-overlapping occurrences; the empty string occurs around each code point. */
+    private static int count(String s, String sub) {
+        if (sub.isEmpty()) {
+            return s.codePointCount(0, s.length()) + 1;
+        }
+        int count = 0;
+        for (int at = s.indexOf(sub); at >= 0; at = s.indexOf(sub, at + sub.length())) {
+            count++;
+        }
+        return count;
+    }
+
+    /**
+     * Python's str.isdigit: a decimal digit (Java's isDigit), or one of the other characters of Unicode's numeric
+     * type Digit (superscripts, circled digits ...), listed as ranges since Java offers no numeric type.
+     */
+    private static boolean isDigit(int c) {
+        if (Character.isDigit(c)) {
+            return true;
+        }
+        for (int i = 0; i < OTHER_DIGITS.length; i += 2) {
+            if (c >= OTHER_DIGITS[i] && c <= OTHER_DIGITS[i + 1]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -402,6 +402,37 @@ class ChatTemplateTest {
      * neither, and the template failed. Python's title starts a word after every uncased character (3rd is 3Rd).
      * Expected: Jinja2 3.1's rendering.
      */
+    /**
+     * More of Python's str methods that chat templates call; Jinjava found them on java.lang.String or not at all
+     * (sep.join(list), s.find, s.count, s.rsplit, s.isdigit, s.removeprefix, s.removesuffix: errors). Indices count
+     * code points, as Python's do. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void moreStrMethodsBehaveAsInPython() {
+        String[][] cases = {
+            {"{{ ', '.join(['a', 'b']) }}|{{ '-'.join(messages|map(attribute='role')) }}|{{ ''.join('xyz') }}",
+                    "a, b|user-assistant|xyz"},
+            {"{{ 'hello'.find('l') }}|{{ 'hello'.find('z') }}|{{ 'hello'.find('l', 3) }}|{{ 'hello'.find('l', -2) }}|"
+                    + "{{ 'a\ud83d\ude00b'.find('b') }}", "2|-1|3|3|2"},
+            {"{{ 'banana'.count('a') }}|{{ 'aaaa'.count('aa') }}|{{ 'abc'.count('') }}|"
+                    + "{{ 'a\ud83d\ude00'.count('') }}", "3|2|4|3"},
+            {"{{ 'a,b,c'.rsplit(',', 1) }}|{{ ' a  b '.rsplit() }}|{{ 'a,b,c'.rsplit(',') }}|"
+                    + "{{ ' a b c '.rsplit(none, 1) }}|{{ 'a,,b'.rsplit(',', 1) }}",
+                    "['a,b', 'c']|['a', 'b']|['a', 'b', 'c']|[' a b', 'c']|['a,', 'b']"},
+            {"{{ '123'.isdigit() }}|{{ '12a'.isdigit() }}|{{ ''.isdigit() }}|{{ '\u00b2\u0663'.isdigit() }}|"
+                    + "{{ '\u00bd'.isdigit() }}", "True|False|False|True|False"},
+            {"{{ '<think>x'.removeprefix('<think>') }}|{{ 'x</think>'.removesuffix('</think>') }}|"
+                    + "{{ 'ab'.removeprefix('z') }}", "x|x|ab"},
+        };
+        for (String[] c : cases) {
+            assertEquals(c[1], render(c[0], new ChatMessage("user", "Hi"), new ChatMessage("assistant", "Hello")),
+                    c[0]);
+        }
+        // Python refuses to join anything but strings.
+        TokenizerException e = assertThrows(TokenizerException.class, () -> render("{{ ', '.join(['a', 1]) }}"));
+        assertTrue(e.getMessage().contains("str.join on an item that is no string: 1"), e.getMessage());
+    }
+
     @Test
     void titleAndCapitalizeBehaveAsInPython() {
         String template = "{{ bos_token }}{% for message in messages %}"
