@@ -188,7 +188,7 @@ final class PythonMethods extends ELResolver {
                     return parts;
                 }
                 if (maxSplit >= 0 && parts.size() == maxSplit) {
-                    parts.add(rstrip(s.substring(i), new Object[0]));
+                    parts.add(s.substring(i));
                     return parts;
                 }
                 int end = i;

@@ -433,6 +433,16 @@ class ChatTemplateTest {
         assertTrue(e.getMessage().contains("str.join on an item that is no string: 1"), e.getMessage());
     }
 
+    /**
+     * split(None, maxsplit) keeps the whitespace at the end of its last part, as Python's does; it was stripped
+     * (' a b c '.split(None, 1) gave ['a', 'b c']). Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void splitOnWhitespaceKeepsTheRestAsItIs() {
+        assertEquals("['a', 'b c ']|['a b  ']|['  a b']|['a', 'b\\n']", render("{{ ' a b c '.split(none, 1) }}|"
+                + "{{ '  a b  '.split(none, 0) }}|{{ '  a b  '.rsplit(none, 0) }}|{{ 'a\tb\n'.split(none, 1) }}"));
+    }
+
     @Test
     void titleAndCapitalizeBehaveAsInPython() {
         String template = "{{ bos_token }}{% for message in messages %}"
