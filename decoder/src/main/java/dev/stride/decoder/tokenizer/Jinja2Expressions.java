@@ -29,7 +29,7 @@ import java.util.Properties;
  * expressions as Java EL does, so {@code not} bound tighter than a comparison ({@code not a == b} was
  * {@code (not a) == b}) and a keyword argument's value ended at the first operator ({@code namespace(i=n - 1)} was
  * {@code (i=n) - 1}, an error), and a slice could not have a step (Qwen3's {@code messages[::-1]}, an error;
- * {@code [start::step]} and {@code [start:stop:step]} still are).
+ * {@code [start::step]} and {@code [start:stop:step]} still are). String literals: see Jinja2Scanner.
  */
 final class Jinja2Expressions {
 
@@ -90,6 +90,11 @@ final class Jinja2Expressions {
                 return NamedParameterOperator.HANDLER.createAstNode(identifier(name), expr(true));
             }
             return super.expr(required);
+        }
+
+        @Override
+        protected Scanner createScanner(String expression) {
+            return new Jinja2Scanner(expression);
         }
 
         @Override

@@ -443,6 +443,23 @@ class ChatTemplateTest {
                 + "{{ '  a b  '.split(none, 0) }}|{{ '  a b  '.rsplit(none, 0) }}|{{ 'a\tb\n'.split(none, 1) }}"));
     }
 
+    /**
+     * String literals decode Python's escapes, as Jinja2 does: Jinjava knew only \n \t \b \f \r and the quotes, and
+     * refused the rest (\x41, \\u2581: "invalid escape sequence"). An unknown escape stays as written; a malformed
+     * one is an error. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void stringLiteralsDecodePythonsEscapes() {
+        String template = "{{ \"\\u00e9\\x41\\n\\t\\\\|\\U0001F600|it\\'s\\\"|\\d\\q|\\101\\0\\08|"
+                + "\\a\\b\\f\\v\\r|\\N{BULLET}|\\\u00e9\" }}|{{ '\\u2581\\x7f' }}|{{ '\\\\n' }}|{{ 'a\\\nb' }}";
+        assertEquals("\u00e9A\n\t\\|\ud83d\ude00|it's\"|\\d\\q|A\u0000\u00008|\u0007\b\f\u000b\r|\u2022|\\xe9|"
+                + "\u2581\u007f|\\n|ab", render(template));
+        for (String bad : List.of("{{ '\\x4' }}", "{{ '\\u12' }}", "{{ '\\U00110000' }}", "{{ '\\N{NO SUCH}' }}")) {
+            TokenizerException e = assertThrows(TokenizerException.class, () -> render(bad), bad);
+            assertTrue(e.getMessage().contains("escape"), e.getMessage());
+        }
+    }
+
     @Test
     void titleAndCapitalizeBehaveAsInPython() {
         String template = "{{ bos_token }}{% for message in messages %}"
