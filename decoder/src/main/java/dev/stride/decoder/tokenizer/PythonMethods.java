@@ -1,5 +1,6 @@
 package dev.stride.decoder.tokenizer;
 
+import com.hubspot.jinjava.el.ext.NamedParameter;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.util.ForLoop;
@@ -11,6 +12,7 @@ import jinjava.javax.el.ELResolver;
 import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -52,6 +54,9 @@ final class PythonMethods extends ELResolver {
     }
 
     private static Object strMethod(String s, String method, Object[] args) {
+        if ("format".equals(method)) {
+            return format(s, args);
+        }
         return switch (method + "/" + args.length) {
             case "startswith/1" -> anyAffix(args[0], s::startsWith);
             case "endswith/1" -> anyAffix(args[0], s::endsWith);
@@ -209,6 +214,70 @@ final class PythonMethods extends ELResolver {
         }
         parts.add(s.substring(from));
         return parts;
+    }
+
+    /**
+     * Python's str.format with {} (numbered in turn), {0} and {name} fields, each converted by str or (!r) repr, and
+     * {{ }} for braces. Format specs ({:>3}) and attribute or index access ({0.x}) are refused, not ignored.
+     */
+    private static String format(String s, Object[] args) {
+        List<Object> positional = new ArrayList<>();
+        Map<String, Object> named = new HashMap<>();
+        for (Object arg : args) {
+            if (arg instanceof NamedParameter parameter) {
+                named.put(parameter.getName(), parameter.getValue());
+            } else {
+                positional.add(arg);
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        int next = 0;
+        Boolean numbered = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c == '{' || c == '}') && i + 1 < s.length() && s.charAt(i + 1) == c) {
+                out.append(c);
+                i++;
+                continue;
+            }
+            if (c == '}') {
+                throw new ELException("the chat template calls str.format with a single '}' in " + PythonStr.repr(s));
+            }
+            if (c != '{') {
+                out.append(c);
+                continue;
+            }
+            int close = s.indexOf('}', i);
+            if (close < 0) {
+                throw new ELException("the chat template calls str.format with a single '{' in " + PythonStr.repr(s));
+            }
+            String field = s.substring(i + 1, close);
+            String name = field.replaceFirst("![rs]$", "");
+            if (!name.matches("[0-9]{0,9}|[A-Za-z_][A-Za-z_0-9]*")) {
+                throw new ELException("the chat template calls str.format with the field {" + field
+                        + "}: only {}, {0} and {name} with !r or !s are supported");
+            }
+            Object value;
+            if (name.isEmpty() || Character.isDigit(name.charAt(0))) {
+                if (numbered != null && numbered != !name.isEmpty()) {
+                    throw new ELException("the chat template calls str.format mixing {} and numbered fields");
+                }
+                numbered = !name.isEmpty();
+                int index = name.isEmpty() ? next++ : Integer.parseInt(name);
+                if (index >= positional.size()) {
+                    throw new ELException("the chat template calls str.format with the field {" + field + "} but "
+                            + positional.size() + " arguments");
+                }
+                value = positional.get(index);
+            } else if (named.containsKey(name)) {
+                value = named.get(name);
+            } else {
+                throw new ELException("the chat template calls str.format without the argument " + name);
+            }
+            out.append(field.endsWith("!r") ? PythonStr.repr(value) : PythonStr.str(value));
+            i = close;
+        }
+        return out.toString();
     }
 
     /** Python's str.rsplit: as split, but the at most maxSplit splits are the last ones. */

@@ -460,6 +460,24 @@ class ChatTemplateTest {
         }
     }
 
+    /**
+     * str.format with positional, numbered and named fields, !r and !s, and {{ }} for braces, as in Python; Jinjava
+     * found no format method on java.lang.String. Fields it does not implement (format specs, attributes) are an
+     * error naming them, as are Python's own refusals. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void strFormatFillsFieldsAsInPython() {
+        String template = "{{ '{} and {}'.format(1, 'x') }}|{{ '{0}{1}{0}'.format('a', true) }}|"
+                + "{{ '{name}!'.format(name='Bo') }}|{{ '{{x}}{}'.format(2.5) }}|{{ '{!r}{!s}'.format('a', [1]) }}|"
+                + "{{ '{}}}'.format(messages[0].role) }}";
+        assertEquals("1 and x|aTruea|Bo!|{x}2.5|'a'[1]|user}", render(template, new ChatMessage("user", "Hi")));
+        for (String bad : List.of("{{ '{:>3}'.format(1) }}", "{{ '{}{0}'.format(1) }}", "{{ '{1}'.format(1) }}",
+                "{{ '{'.format(1) }}", "{{ '}'.format(1) }}", "{{ '{x}'.format(1) }}")) {
+            TokenizerException e = assertThrows(TokenizerException.class, () -> render(bad), bad);
+            assertTrue(e.getMessage().contains("str.format"), e.getMessage());
+        }
+    }
+
     @Test
     void titleAndCapitalizeBehaveAsInPython() {
         String template = "{{ bos_token }}{% for message in messages %}"
