@@ -22,7 +22,8 @@ import java.util.Map;
  * when the loop runs no iteration; Jinjava's for tag knows no else, and rendered the else body after every
  * iteration's body and nothing for an empty sequence. {@code {% for m in messages if cond %}}: the filter skips items
  * before the loop counts them; Jinjava read {@code messages if cond} as one conditional expression, cond evaluated
- * with m undefined, so every item or none went through. loop.previtem and loop.nextitem: see LoopNeighbours.
+ * with m undefined, so every item or none went through. A dict's keys and a string's characters are its items, as
+ * in Python. loop.previtem and loop.nextitem: see LoopNeighbours.
  */
 final class Jinja2ForTag extends ForTag {
 
@@ -41,8 +42,8 @@ final class Jinja2ForTag extends ForTag {
             return super.interpretUnchecked(tagNode, interpreter);
         }
         String condition = expression.substring(filter + "if".length());
-        ForLoop items = ObjectIterator.getLoop(
-                interpreter.resolveELExpression(expression.substring(0, filter), tagNode.getLineNumber()));
+        ForLoop items = ObjectIterator.getLoop(pythonIterable(
+                interpreter.resolveELExpression(expression.substring(0, filter), tagNode.getLineNumber())));
         List<Object> kept = new ArrayList<>();
         try (var scope = interpreter.enterScope()) {
             while (items.hasNext()) {
@@ -60,7 +61,7 @@ final class Jinja2ForTag extends ForTag {
     public String renderForCollection(
             TagNode tagNode, JinjavaInterpreter interpreter, List<String> loopVars, Object collection) {
         List<Object> items = new ArrayList<>();
-        for (ForLoop loop = ObjectIterator.getLoop(collection); loop.hasNext(); ) {
+        for (ForLoop loop = ObjectIterator.getLoop(pythonIterable(collection)); loop.hasNext(); ) {
             items.add(loop.next());
         }
         LinkedList<Node> children = tagNode.getChildren();
@@ -83,6 +84,17 @@ final class Jinja2ForTag extends ForTag {
             interpreter.getContext().put(ITEMS, items);
             return super.renderForCollection(body, interpreter, loopVars, items);
         }
+    }
+
+    /**
+     * What Python iterates: a dict's keys and a string's characters. Jinjava's loop ran over a dict's values and took
+     * a string as one item.
+     */
+    private static Object pythonIterable(Object value) {
+        if (value instanceof Map<?, ?> dict) {
+            return dict.keySet();
+        }
+        return value instanceof String s ? s.codePoints().mapToObj(Character::toString).toList() : value;
     }
 
     /** The loop's own else: an else inside a nested if is that if's child, not the loop's. */

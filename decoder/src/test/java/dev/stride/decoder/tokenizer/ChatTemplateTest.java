@@ -234,6 +234,20 @@ class ChatTemplateTest {
     }
 
     /**
+     * A for loop over a dict runs over its keys, over a string its characters, as Python iterates them: Jinjava's ran
+     * over a dict's values ({% for k in message %} gave 'user', 'Hi') and took a string as one item. Expected:
+     * Jinja2 3.1's rendering.
+     */
+    @Test
+    void aLoopIteratesADictsKeysAndAStringsCharacters() {
+        String template = "{% for k in messages[0] %}{{ k }}={{ messages[0][k] }}{{ loop.length }};{% endfor %}|"
+                + "{% for c in 'a\ud83d\ude00' %}{{ c }},{% endfor %}|"
+                + "{% for c in 'ab' if c != 'a' %}{{ c }}{% endfor %}|{% for k in {} %}x{% else %}empty{% endfor %}";
+        assertEquals("role=user2;content=Hi2;|a,\ud83d\ude00,|b|empty",
+                render(template, new ChatMessage("user", "Hi")));
+    }
+
+    /**
      * loop.previtem and loop.nextitem, as falcon-rw-1b-chat's template reads them: Jinjava's loop has neither, so
      * {@code loop.previtem['role'] != 'assistant'} held after an assistant turn too and put a space there. Expected:
      * Jinja2 3.1's rendering.
