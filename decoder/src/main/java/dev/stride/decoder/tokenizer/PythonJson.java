@@ -4,6 +4,8 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
 import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -198,7 +200,7 @@ final class PythonJson implements Filter {
         if (d == 0) {
             return 1 / d < 0 ? "-0.0" : "0.0";
         }
-        BigDecimal shortest = new BigDecimal(Double.toString(d)).stripTrailingZeros();
+        BigDecimal shortest = shortest(d).stripTrailingZeros();
         int exponent = shortest.precision() - shortest.scale() - 1;
         if (exponent >= -4 && exponent < 16) {
             String plain = shortest.toPlainString();
@@ -208,5 +210,25 @@ final class PythonJson implements Filter {
         String mantissa = digits.length() == 1 ? digits : digits.charAt(0) + "." + digits.substring(1);
         return (d < 0 ? "-" : "") + mantissa + (exponent < 0 ? "e-" : "e+")
                 + String.format("%02d", Math.abs(exponent));
+    }
+
+    /**
+     * The fewest significant digits that read back as d, the nearer of the two candidates where both do, as Python's
+     * repr picks them. Java 17's Double.toString gives more digits for some (9.999999999999999E22 for 1e23).
+     */
+    private static BigDecimal shortest(double d) {
+        BigDecimal exact = new BigDecimal(d);
+        for (int digits = 1; ; digits++) {
+            BigDecimal down = exact.round(new MathContext(digits, RoundingMode.FLOOR));
+            BigDecimal up = exact.round(new MathContext(digits, RoundingMode.CEILING));
+            boolean downReadsBack = down.doubleValue() == d;
+            boolean upReadsBack = up.doubleValue() == d;
+            if (downReadsBack && upReadsBack) {
+                return exact.round(new MathContext(digits, RoundingMode.HALF_EVEN));
+            }
+            if (downReadsBack || upReadsBack) {
+                return downReadsBack ? down : up;
+            }
+        }
     }
 }

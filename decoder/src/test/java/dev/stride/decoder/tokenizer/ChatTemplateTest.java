@@ -326,6 +326,17 @@ class ChatTemplateTest {
     }
 
     /**
+     * A float prints as Python's repr, the shortest digits that read back as it: Java 17's Double.toString gives more
+     * for some (9.999999999999999E22 for 1e23, 4.9E-324 for 5e-324). Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void floatsPrintTheirShortestDigits() {
+        assertEquals("1e+23|2e+23|-2.3184525677263325e+17|[1e+23, 5e-324]|0.30000000000000004",
+                render("{{ 1e23 }}|{{ 2e23 }}|{{ 0 - 2.31845256772633248e17 }}|{{ [1e23, 5e-324] | tojson }}|"
+                        + "{{ 0.1 + 0.2 }}"));
+    }
+
+    /**
      * The string and join filters make Python's str of a value, as printing does: Jinjava's gave Java's "true",
      * "[1, x, false]", "{role=user, content=Hi}". Expected: Jinja2 3.1's rendering.
      */
