@@ -3,6 +3,7 @@ package dev.stride.decoder.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -114,9 +115,12 @@ final class ChatTemplate {
         // transformers renders with trim_blocks and lstrip_blocks on: Jinja2Whitespace applies them, and the
         // whitespace markers, before Jinjava parses the template, so Jinjava's own trimming stays off. Jinjava would
         // also render template syntax found in an expression's output (a message saying "{{ 7*7 }}" became "49");
-        // Jinja2 prints it as it is.
+        // Jinja2 prints it as it is. Jinjava's lenient whitespace parser read a minus after the opening's space as a
+        // marker ("{{ -n }}" printed n); the strict one looks right inside the braces, where Jinja2Whitespace leaves
+        // a space.
         Jinjava jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withNestedInterpretationEnabled(false)
+                .withLegacyOverrides(LegacyOverrides.newBuilder().withParseWhitespaceControlStrictly(true).build())
                 .withElResolver(resolver())
                 .withInterperterFactory(new PythonStr.Interpreters())
                 .build()) {

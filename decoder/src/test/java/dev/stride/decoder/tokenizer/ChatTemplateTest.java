@@ -191,6 +191,16 @@ class ChatTemplateTest {
         }
     }
 
+    /**
+     * A minus that opens an expression after a space is arithmetic: only "{{-" strips whitespace. Jinjava's own
+     * whitespace parser took "{{ -2.5 }}" as "{{- 2.5 }}" and printed 2.5. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void aLeadingMinusInsideAnExpressionIsNegation() {
+        assertEquals("-2.5|-3|-1|-3|-1",
+                render("{{ -2.5 }}|{% set n = 3 %}{{ -n }}|{{- -1 }}|{{ -n -}} |{{ [-1][0] }}"));
+    }
+
     /** The line breaks whitespace control removes still count: an error names the template's own line. */
     @Test
     void errorsNameTheTemplatesLineThroughTrimmedWhitespace() {
