@@ -120,7 +120,7 @@ final class Jinja2Whitespace {
         for (int i = inner; i < source.length(); i++) {
             int end = depth == 0 ? closing(i, close) : -1;
             if (end >= 0) {
-                write(source.charAt(start + 1), source.substring(inner, i), close);
+                write(source.charAt(start + 1), bracesApart(inner, i), close);
                 removedLines += lineBreaks(i, end);
                 pos = end;
                 return;
@@ -136,6 +136,28 @@ final class Jinja2Whitespace {
         }
         throw new TokenizerException("chat_template has a " + source.substring(start, start + 2)
                 + " that is never closed, at line " + line(start));
+    }
+
+    /**
+     * The tag's text from..to with a space between two closing braces outside its strings: Jinjava ends an expression
+     * at the first such "}}", so {{ {'a': {'b': 1}} }} ended after the inner dict and failed to parse.
+     */
+    private String bracesApart(int from, int to) {
+        StringBuilder inner = new StringBuilder();
+        for (int i = from; i < to; i++) {
+            char c = source.charAt(i);
+            if (c == '\'' || c == '"') {
+                int end = stringEnd(i);
+                inner.append(source, i, end + 1);
+                i = end;
+            } else {
+                inner.append(c);
+                if (c == '}' && i + 1 < to && source.charAt(i + 1) == '}') {
+                    inner.append(' ');
+                }
+            }
+        }
+        return inner.toString();
     }
 
     /**

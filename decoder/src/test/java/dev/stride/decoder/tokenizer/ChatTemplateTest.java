@@ -201,6 +201,17 @@ class ChatTemplateTest {
                 render("{{ -2.5 }}|{% set n = 3 %}{{ -n }}|{{- -1 }}|{{ -n -}} |{{ [-1][0] }}"));
     }
 
+    /**
+     * An expression ends at the "}}" that closes its opening braces, not at a nested dict's closing braces: Jinjava
+     * ended {{ {'a': {'b': 1}} }} after "1}}" and failed to parse the rest. Expected: Jinja2 3.1's rendering.
+     */
+    @Test
+    void anExpressionEndsAfterTheDictsItHolds() {
+        assertEquals("{'a': {'b': 1}}|{'b': '}}'}|{\"a\": {\"c\": 2}}|{'k': {'v': 3}}",
+                render("{{ {'a': {'b': 1}} }}|{{ {'a': {'b': '}}'}}['a'] }}|{{ {'a': {'c': 2}} | tojson }}|"
+                        + "{% set d = {'k': {'v': 3}} %}{{ d }}"));
+    }
+
     /** The line breaks whitespace control removes still count: an error names the template's own line. */
     @Test
     void errorsNameTheTemplatesLineThroughTrimmedWhitespace() {
