@@ -4,10 +4,7 @@ import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.util.ForLoop;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
-import jinjava.javax.el.ELResolver;
 
-import java.beans.FeatureDescriptor;
-import java.util.Iterator;
 import java.util.List;
 
 /**
@@ -15,7 +12,7 @@ import java.util.List;
  * whether the previous turn was the assistant's always heard no. The items are those Jinja2ForTag keeps beside the
  * innermost loop.
  */
-final class LoopNeighbours extends ELResolver {
+final class LoopNeighbours extends ReadOnlyResolver {
 
     @Override
     public Object getValue(ELContext context, Object base, Object property) {
@@ -31,29 +28,5 @@ final class LoopNeighbours extends ELResolver {
         int i = loop.getIndex0() + offset;
         // Past either end the neighbour is undefined.
         return i >= 0 && i < items.size() ? items.get(i) : null;
-    }
-
-    @Override
-    public Class<?> getType(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {
-    }
-
-    @Override
-    public boolean isReadOnly(ELContext context, Object base, Object property) {
-        return true;
-    }
-
-    @Override
-    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getCommonPropertyType(ELContext context, Object base) {
-        return null;
     }
 }

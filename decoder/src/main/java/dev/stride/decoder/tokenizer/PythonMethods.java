@@ -7,13 +7,10 @@ import com.hubspot.jinjava.util.ForLoop;
 import com.hubspot.jinjava.util.ObjectIterator;
 import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
-import jinjava.javax.el.ELResolver;
 
-import java.beans.FeatureDescriptor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -28,7 +25,7 @@ import java.util.regex.Pattern;
  * 'x', not ''); dict.get(key, default) was missing; a string's s[0] was ''. A method's refusal is an ELException:
  * Jinjava reads an IllegalArgumentException from a resolver's invoke as "no such method" and drops its message.
  */
-final class PythonMethods extends ELResolver {
+final class PythonMethods extends ReadOnlyResolver {
 
     private static final Pattern INDEX = Pattern.compile("-?[0-9]{1,18}");
 
@@ -393,29 +390,5 @@ final class PythonMethods extends ELResolver {
         long index = Long.parseLong(property.toString());
         long i = index < 0 ? index + s.length() : index;
         return i >= 0 && i < s.length() ? String.valueOf(s.charAt((int) i)) : null;
-    }
-
-    @Override
-    public Class<?> getType(ELContext context, Object base, Object property) {
-        return null;
-    }
-
-    @Override
-    public void setValue(ELContext context, Object base, Object property, Object value) {
-    }
-
-    @Override
-    public boolean isReadOnly(ELContext context, Object base, Object property) {
-        return true;
-    }
-
-    @Override
-    public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext context, Object base) {
-        return null;
-    }
-
-    @Override
-    public Class<?> getCommonPropertyType(ELContext context, Object base) {
-        return null;
     }
 }
