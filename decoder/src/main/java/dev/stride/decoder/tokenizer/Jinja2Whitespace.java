@@ -41,13 +41,8 @@ final class Jinja2Whitespace {
                 return;
             }
             char kind = source.charAt(start + 1);
-            int inner = start + 2;
-            char sign = inner < source.length() ? source.charAt(inner) : 0;
-            if (sign == '-' || sign == '+') {
-                inner++;
-            } else {
-                sign = 0;
-            }
+            char sign = sign(start);
+            int inner = start + (sign == 0 ? 2 : 3);
             text(pos, start, sign, kind != '{');
             switch (kind) {
                 case '#' -> comment(start, inner);
@@ -73,6 +68,12 @@ final class Jinja2Whitespace {
             }
         }
         return -1;
+    }
+
+    /** The whitespace marker (- or +) right after the tag opening at {@code start}, or 0. */
+    private char sign(int start) {
+        char sign = start + 2 < source.length() ? source.charAt(start + 2) : 0;
+        return sign == '-' || sign == '+' ? sign : 0;
     }
 
     /** Writes the text from..to that precedes a tag, stripped as the tag's sign and lstrip_blocks say. */
@@ -210,14 +211,8 @@ final class Jinja2Whitespace {
         removedLines += lineBreaks(start, bodyStart);
         write('%', "raw", "%}");
         for (int at = source.indexOf("{%", bodyStart); at >= 0; at = source.indexOf("{%", at + 1)) {
-            int inner = at + 2;
-            char sign = inner < source.length() ? source.charAt(inner) : 0;
-            if (sign == '-' || sign == '+') {
-                inner++;
-            } else {
-                sign = 0;
-            }
-            int name = skipSpaces(inner);
+            char sign = sign(at);
+            int name = skipSpaces(at + (sign == 0 ? 2 : 3));
             if (source.startsWith("endraw", name)) {
                 int close = skipSpaces(name + "endraw".length());
                 int end = closing(close, "%}");
