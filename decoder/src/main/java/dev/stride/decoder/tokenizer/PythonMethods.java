@@ -55,11 +55,11 @@ final class PythonMethods extends ReadOnlyResolver {
             return format(s, args);
         }
         return switch (method + "/" + args.length) {
-            case "startswith/1" -> anyAffix(args[0], s::startsWith);
-            case "endswith/1" -> anyAffix(args[0], s::endsWith);
-            case "strip/0", "strip/1" -> rstrip(lstrip(s, args), args);
-            case "lstrip/0", "lstrip/1" -> lstrip(s, args);
-            case "rstrip/0", "rstrip/1" -> rstrip(s, args);
+            case "startswith/1" -> anyAffix(method, args[0], s::startsWith);
+            case "endswith/1" -> anyAffix(method, args[0], s::endsWith);
+            case "strip/0", "strip/1" -> rstrip(lstrip(s, chars(method, args)), chars(method, args));
+            case "lstrip/0", "lstrip/1" -> lstrip(s, chars(method, args));
+            case "rstrip/0", "rstrip/1" -> rstrip(s, chars(method, args));
             case "upper/0" -> s.toUpperCase(Locale.ROOT);
             case "lower/0" -> s.toLowerCase(Locale.ROOT);
             case "title/0" -> title(s);
@@ -67,20 +67,19 @@ final class PythonMethods extends ReadOnlyResolver {
                     : Character.toString(Character.toTitleCase(s.codePointAt(0)))
                             + s.substring(Character.charCount(s.codePointAt(0))).toLowerCase(Locale.ROOT);
             case "split/0" -> split(s, null, -1);
-            case "split/1" -> split(s, (String) args[0], -1);
-            case "split/2" -> split(s, (String) args[0], ((Number) args[1]).intValue());
+            case "split/1" -> split(s, textOrNone(method, args[0]), -1);
+            case "split/2" -> split(s, textOrNone(method, args[0]), maxSplit(method, args[1]));
             case "rsplit/0" -> rsplit(s, null, -1);
-            case "rsplit/1" -> rsplit(s, (String) args[0], -1);
-            case "rsplit/2" -> rsplit(s, (String) args[0], ((Number) args[1]).intValue());
-            case "replace/2" -> s.replace((String) args[0], (String) args[1]);
+            case "rsplit/1" -> rsplit(s, textOrNone(method, args[0]), -1);
+            case "rsplit/2" -> rsplit(s, textOrNone(method, args[0]), maxSplit(method, args[1]));
+            case "replace/2" -> s.replace(text(method, args[0]), text(method, args[1]));
             case "join/1" -> join(s, args[0]);
-            case "find/1" -> find(s, (String) args[0], 0);
-            case "find/2" -> find(s, (String) args[0], ((Number) args[1]).longValue());
-            case "count/1" -> count(s, (String) args[0]);
+            case "find/1" -> find(s, text(method, args[0]), 0);
+            case "find/2" -> find(s, text(method, args[0]), args[1] == null ? 0 : integer(method, args[1]));
+            case "count/1" -> count(s, text(method, args[0]));
             case "isdigit/0" -> !s.isEmpty() && s.codePoints().allMatch(PythonMethods::isDigit);
-            case "removeprefix/1" -> s.startsWith((String) args[0]) ? s.substring(((String) args[0]).length()) : s;
-            case "removesuffix/1" -> s.endsWith((String) args[0])
-                    ? s.substring(0, s.length() - ((String) args[0]).length()) : s;
+            case "removeprefix/1" -> removePrefix(s, text(method, args[0]));
+            case "removesuffix/1" -> removeSuffix(s, text(method, args[0]));
             default -> throw new ELException(
                     "the chat template calls str." + method + " with " + args.length + " arguments: not supported");
         };
@@ -103,7 +102,7 @@ final class PythonMethods extends ReadOnlyResolver {
 
         @Override
         public Object filter(Object value, JinjavaInterpreter interpreter, Object[] args, Map<String, Object> kwargs) {
-            Object[] chars = {args.length > 0 ? args[0] : kwargs.get("chars")};
+            String chars = textOrNone("strip", args.length > 0 ? args[0] : kwargs.get("chars"));
             return rstrip(lstrip(PythonStr.str(value), chars), chars);
         }
     }
@@ -141,35 +140,73 @@ final class PythonMethods extends ReadOnlyResolver {
     }
 
     /** A prefix or suffix, or a tuple (a list in Jinjava) of them. */
-    private static boolean anyAffix(Object affix, Predicate<String> test) {
+    private static boolean anyAffix(String method, Object affix, Predicate<String> test) {
         if (affix instanceof List<?> list) {
-            return list.stream().anyMatch(a -> test.test((String) a));
+            return list.stream().anyMatch(a -> test.test(text(method, a)));
         }
-        return test.test((String) affix);
+        return test.test(text(method, affix));
     }
 
-    private static String lstrip(String s, Object[] args) {
+    /** An argument that must be a str: Python refuses any other type (a TypeError), naming the method. */
+    private static String text(String method, Object arg) {
+        if (arg instanceof String text) {
+            return text;
+        }
+        throw new ELException("the chat template calls str." + method + " with " + PythonStr.repr(arg)
+                + " where a string is expected");
+    }
+
+    /** An argument that may be a str or None. */
+    private static String textOrNone(String method, Object arg) {
+        return arg == null ? null : text(method, arg);
+    }
+
+    /** An argument that must be an int (Jinjava's integer literals are longs); a float is a TypeError in Python. */
+    private static long integer(String method, Object arg) {
+        if (arg instanceof Long || arg instanceof Integer || arg instanceof Short || arg instanceof Byte) {
+            return ((Number) arg).longValue();
+        }
+        throw new ELException("the chat template calls str." + method + " with " + PythonStr.repr(arg)
+                + " where an integer is expected");
+    }
+
+    /** split's maxsplit: any negative one splits everywhere, and no string has more than Integer.MAX_VALUE splits. */
+    private static int maxSplit(String method, Object arg) {
+        return (int) Math.max(-1, Math.min(Integer.MAX_VALUE, integer(method, arg)));
+    }
+
+    private static String removePrefix(String s, String prefix) {
+        return s.startsWith(prefix) ? s.substring(prefix.length()) : s;
+    }
+
+    private static String removeSuffix(String s, String suffix) {
+        return s.endsWith(suffix) ? s.substring(0, s.length() - suffix.length()) : s;
+    }
+
+    /** The chars argument of strip, lstrip and rstrip: null (none given, or None) strips whitespace. */
+    private static String chars(String method, Object[] args) {
+        return args.length == 0 ? null : textOrNone(method, args[0]);
+    }
+
+    private static String lstrip(String s, String chars) {
         int start = 0;
-        while (start < s.length() && stripped(s.charAt(start), args)) {
+        while (start < s.length() && stripped(s.charAt(start), chars)) {
             start++;
         }
         return s.substring(start);
     }
 
-    private static String rstrip(String s, Object[] args) {
+    private static String rstrip(String s, String chars) {
         int end = s.length();
-        while (end > 0 && stripped(s.charAt(end - 1), args)) {
+        while (end > 0 && stripped(s.charAt(end - 1), chars)) {
             end--;
         }
         return s.substring(0, end);
     }
 
     /** Without chars (or with None), Python strips whitespace as str.isspace defines it. */
-    private static boolean stripped(char c, Object[] args) {
-        if (args.length == 0 || args[0] == null) {
-            return isSpace(c);
-        }
-        return ((String) args[0]).indexOf(c) >= 0;
+    private static boolean stripped(char c, String chars) {
+        return chars == null ? isSpace(c) : chars.indexOf(c) >= 0;
     }
 
     /** Python's str.isspace: Java's whitespace plus the no-break spaces and U+0085, which Java leaves out. */

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 class ChatTemplateTest {
@@ -210,6 +211,31 @@ class ChatTemplateTest {
         assertEquals("{'a': {'b': 1}}|{'b': '}}'}|{\"a\": {\"c\": 2}}|{'k': {'v': 3}}",
                 render("{{ {'a': {'b': 1}} }}|{{ {'a': {'b': '}}'}}['a'] }}|{{ {'a': {'c': 2}} | tojson }}|"
                         + "{% set d = {'k': {'v': 3}} %}{{ d }}"));
+    }
+
+    /**
+     * A str method given an argument of the wrong type fails naming the method and the argument, as Python's
+     * TypeError does: the casts failed with "ClassCastException: class java.lang.Long cannot be cast to class
+     * java.lang.String ..." or "NullPointerException: Cannot invoke ...". None as find's start is its default.
+     */
+    @Test
+    void aStrMethodsArgumentOfTheWrongTypeIsNamed() {
+        Map<String, String> calls = Map.of("{{ 'abc'.split(1) }}", "str.split with 1",
+                "{{ 'x'.startswith(none) }}", "str.startswith with None",
+                "{{ 'x'.endswith(['y', 2]) }}", "str.endswith with 2",
+                "{{ 'a'.count(none) }}", "str.count with None",
+                "{{ 'abc'.split('b', 'x') }}", "str.split with 'x'",
+                "{{ 'abc'.find('b', 1.5) }}", "str.find with 1.5",
+                "{{ 'x'.removeprefix(1) }}", "str.removeprefix with 1",
+                "{{ 'x'.strip(1) }}", "str.strip with 1",
+                "{{ 'x' | trim(5) }}", "str.strip with 5");
+        calls.forEach((template, named) -> {
+            TokenizerException e = assertThrows(TokenizerException.class, () -> render(template), template);
+            assertTrue(e.getMessage().contains("calls " + named) && !e.getMessage().contains("ClassCast")
+                    && !e.getMessage().contains("NullPointer"), e.getMessage());
+        });
+        assertEquals("0|b c|['a', 'b']", render("{{ 'abc'.find('a', none) }}|{{ 'a b c'.split(none, 1)[1] }}|"
+                + "{{ 'a b'.split(none, 4294967296) }}"));
     }
 
     /** The line breaks whitespace control removes still count: an error names the template's own line. */
