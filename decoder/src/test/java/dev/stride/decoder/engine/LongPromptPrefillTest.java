@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
-import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCache;
 import dev.stride.decoder.forward.KvCacheBudget;
 import dev.stride.decoder.forward.PassBatch;
@@ -57,36 +56,6 @@ class LongPromptPrefillTest {
         pool.close();
     }
 
-    /** The transformer, recording the most rows any pass carried. */
-    private static final class RowCounting implements ForwardBackend {
-        int mostRows;
-
-        @Override
-        public ModelConfig config() {
-            return transformer.config();
-        }
-
-        @Override
-        public void forward(PassBatch batch, PassOutput out) {
-            mostRows = Math.max(mostRows, batch.size());
-            transformer.forward(batch, out);
-        }
-
-        @Override
-        public KvCacheBudget kvCacheBudget(long requestedBytes) {
-            return transformer.kvCacheBudget(requestedBytes);
-        }
-
-        @Override
-        public String device() {
-            return transformer.device();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     private static GenerationRequest request(String id, int promptLength, int maxNew, long seed) {
         int[] prompt = new Random(seed).ints(promptLength, 0, CONFIG.vocabSize()).toArray();
         SamplingParams sampling = seed % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.8f, 10, 0.9f, seed);
@@ -128,7 +97,7 @@ class LongPromptPrefillTest {
                     () -> {
                         throw new AssertionError("no auto trees here");
                     }), new VectorOps(pool));
-            RowCounting backend = new RowCounting();
+            TestDecoders.PassSizes backend = new TestDecoders.PassSizes(transformer);
             int maxBatch = 4;
             try (BatchDecoder decoder = new BatchDecoder(backend, new KvCacheBudget(CONFIG, 64L << 20), drafter,
                     Set.of(), TestDecoders.TEXT, maxBatch)) {

@@ -7,10 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
-import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
-import dev.stride.decoder.forward.PassBatch;
-import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.Architecture;
 import dev.stride.decoder.model.ModelConfig;
@@ -51,36 +48,6 @@ class PassLogitsBoundTest {
         pool.close();
     }
 
-    /** The transformer, recording the most logit rows any pass asked for. */
-    private static final class LogitRowCounting implements ForwardBackend {
-        int mostLogitRows;
-
-        @Override
-        public ModelConfig config() {
-            return CONFIG;
-        }
-
-        @Override
-        public void forward(PassBatch batch, PassOutput out) {
-            mostLogitRows = Math.max(mostLogitRows, batch.logitRows());
-            transformer.forward(batch, out);
-        }
-
-        @Override
-        public KvCacheBudget kvCacheBudget(long requestedBytes) {
-            return transformer.kvCacheBudget(requestedBytes);
-        }
-
-        @Override
-        public String device() {
-            return transformer.device();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
     private static List<GenerationRequest> requests() {
         Random random = new Random(3);
         return List.of(
@@ -97,7 +64,7 @@ class PassLogitsBoundTest {
         MedusaDrafter drafter = new MedusaDrafter(heads, TreeSpecs.parse("nodes:5000", heads.numHeads(), () -> {
             throw new AssertionError("no auto trees here");
         }), new VectorOps(pool));
-        LogitRowCounting backend = new LogitRowCounting();
+        TestDecoders.PassSizes backend = new TestDecoders.PassSizes(transformer);
         List<GenerationResult> results = TestDecoders.run(new BatchDecoder(backend,
                 new KvCacheBudget(CONFIG, 64L << 20), drafter, Set.of(), TestDecoders.TEXT, 2), requests());
         for (int i = 0; i < plain.size(); i++) {

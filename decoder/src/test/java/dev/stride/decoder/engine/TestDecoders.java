@@ -2,7 +2,10 @@ package dev.stride.decoder.engine;
 
 import dev.stride.decoder.compute.ComputePool;
 import dev.stride.decoder.compute.VectorOps;
+import dev.stride.decoder.forward.ForwardBackend;
 import dev.stride.decoder.forward.KvCacheBudget;
+import dev.stride.decoder.forward.PassBatch;
+import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
@@ -75,5 +78,42 @@ final class TestDecoders {
         results.addAll(decoder.runToCompletion());
         results.sort(Comparator.comparing(GenerationResult::id));
         return results;
+    }
+
+    /** A transformer that records the most rows and logit rows any pass carried. */
+    static final class PassSizes implements ForwardBackend {
+        private final Transformer transformer;
+        int mostRows;
+        int mostLogitRows;
+
+        PassSizes(Transformer transformer) {
+            this.transformer = transformer;
+        }
+
+        @Override
+        public ModelConfig config() {
+            return transformer.config();
+        }
+
+        @Override
+        public void forward(PassBatch batch, PassOutput out) {
+            mostRows = Math.max(mostRows, batch.size());
+            mostLogitRows = Math.max(mostLogitRows, batch.logitRows());
+            transformer.forward(batch, out);
+        }
+
+        @Override
+        public KvCacheBudget kvCacheBudget(long requestedBytes) {
+            return transformer.kvCacheBudget(requestedBytes);
+        }
+
+        @Override
+        public String device() {
+            return transformer.device();
+        }
+
+        @Override
+        public void close() {
+        }
     }
 }
