@@ -52,12 +52,19 @@ final class PythonJson implements Filter {
         return dumper.out.toString();
     }
 
-    /** Python indents by a string, or by that many spaces; none puts everything on one line. */
+    /** Python indents by a string, or by that many spaces (a bool is 0 or 1); none puts everything on one line. */
     private static String indent(Object indent) {
         if (indent == null || indent instanceof String) {
             return (String) indent;
         }
-        return " ".repeat(Math.max(0, ((Number) indent).intValue()));
+        if (indent instanceof Boolean b) {
+            return b ? " " : "";
+        }
+        if (indent instanceof Long || indent instanceof Integer) {
+            return " ".repeat(Math.max(0, ((Number) indent).intValue()));
+        }
+        throw new IllegalArgumentException("tojson indent must be an integer or a string, got "
+                + PythonStr.repr(indent));
     }
 
     /** One json.dumps call. */

@@ -336,6 +336,18 @@ class ChatTemplateTest {
     }
 
     /**
+     * tojson's indent is a count of spaces (a bool counts as 0 or 1, as in Python) or a string; anything else is
+     * refused naming the argument. indent=true failed with "ClassCastException: class java.lang.Boolean cannot be
+     * cast to class java.lang.Number". Expected: transformers' rendering.
+     */
+    @Test
+    void tojsonIndentsByABoolAsPythonCountsIt() {
+        assertEquals("[\n 1\n]|[\n1\n]", render("{{ [1] | tojson(indent=true) }}|{{ [1] | tojson(indent=false) }}"));
+        TokenizerException e = assertThrows(TokenizerException.class, () -> render("{{ [1] | tojson(indent=[1]) }}"));
+        assertTrue(e.getMessage().contains("tojson indent") && !e.getMessage().contains("ClassCast"), e.getMessage());
+    }
+
+    /**
      * A for loop's else body renders only when the loop ran no iteration. Jinjava knew no else in a for: it rendered
      * the else body after every iteration's body, and nothing for an empty sequence. Expected: Jinja2 3.1's rendering.
      */
