@@ -210,7 +210,7 @@ public final class StrideGenerator extends Transformer implements DefaultParamsW
 
     /** The params as the job's config; bad values are an IllegalArgumentException naming the param. */
     JobConfig config() {
-        if (getModel() == null) {
+        if (getModel() == null || getModel().isBlank()) {
             throw new IllegalArgumentException("StrideGenerator: set the model param (a model directory)");
         }
         // copy(extra) (transform(df, paramMap), Pipeline.fit(df, paramMap)), Scala's set and a saved stage's JSON

@@ -144,6 +144,8 @@ class StrideGeneratorTest {
 
         StructType prompts = TestPrompts.SCHEMA;
         assertProblem("StrideGenerator: set the model param", new StrideGenerator(), prompts);
+        // Blank, it was checked in transform as the driver's working directory: a path the user never gave.
+        assertProblem("StrideGenerator: set the model param", generator().setModel(" "), prompts);
         assertProblem("StrideGenerator: maxNewTokens must be >= 1, got 0", generator().setMaxNewTokens(0), prompts);
         assertProblem("StrideGenerator: threads must be <= 1024, got 1025", generator().setThreads(1025), prompts);
         assertProblem("StrideGenerator: tree chain:0: expected a positive integer after ':'",
