@@ -15,10 +15,6 @@ import picocli.CommandLine.Option;
 /** Generation parameters; JSONL lines may override each one by its snake_case name. */
 final class SamplingOptions {
 
-    /** The keys {@link #withOverrides} reads, by their exact names. */
-    private static final List<String> KEYS = List.of("max_new_tokens", "temperature", "top_k", "top_p", "seed",
-            "stop", "logprobs");
-
     @Option(names = "--max-new-tokens", defaultValue = "" + GenerationRequest.DEFAULT_MAX_NEW_TOKENS,
             description = "Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
@@ -120,7 +116,8 @@ final class SamplingOptions {
             if (line.get(key).isNull()) {
                 continue;
             }
-            Optional<String> override = KEYS.stream().filter(key::equalsIgnoreCase).findFirst();
+            Optional<String> override = PromptRequests.OVERRIDE_KEYS.stream().filter(key::equalsIgnoreCase)
+                    .findFirst();
             if (override.isPresent() && !override.get().equals(key)) {
                 throw new RequestException("invalid_override", key + " is named like the override " + override.get()
                         + " but for case, and is not read (keys are compared exactly): use " + override.get());

@@ -7,6 +7,13 @@ import java.util.List;
 /** Turns prompt text (or chat messages) and per-prompt parameters into a request, with typed errors. */
 public final class PromptRequests {
 
+    /**
+     * The per-prompt parameters, by the exact names a JSONL line's keys and a job's input columns give them; each
+     * message of {@link #parameters} starts with one.
+     */
+    public static final List<String> OVERRIDE_KEYS = List.of("max_new_tokens", "temperature", "top_p", "top_k",
+            "seed", "stop", "logprobs");
+
     private PromptRequests() {
     }
 

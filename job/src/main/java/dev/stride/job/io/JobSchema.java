@@ -10,6 +10,7 @@ import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 
 import dev.stride.decoder.engine.ForeignParameters;
+import dev.stride.decoder.engine.PromptRequests;
 import dev.stride.job.config.JobConfig;
 import dev.stride.job.config.JobSetupException;
 import java.util.ArrayList;
@@ -50,9 +51,8 @@ public final class JobSchema {
      */
     public static final String RESERVED_PREFIX = "__stride_";
 
-    /** Optional per-row columns that override the job-wide generation settings. */
-    public static final List<String> OVERRIDES = List.of(MAX_NEW_TOKENS, TEMPERATURE, TOP_P, TOP_K, SEED, STOP,
-            LOGPROBS);
+    /** Optional per-row columns that override the job-wide generation settings: the decoder's per-prompt keys. */
+    public static final List<String> OVERRIDES = PromptRequests.OVERRIDE_KEYS;
 
     /**
      * Input columns the job reads, with their canonical types. The prompt column is renamed by --prompt-column;
