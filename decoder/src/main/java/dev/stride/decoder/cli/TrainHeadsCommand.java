@@ -77,6 +77,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             + " matmul (the heads file's config says \"shared_projection\": true).")
     boolean sharedProjection;
 
+    @Option(names = "--token-input", description = "Each head also reads the token after the hidden state's position"
+            + " (the model's own choice, known when the heads draft), through the model's embedding and a matrix of its"
+            + " own (the heads file's config says \"token_input\": true; other Medusa tools cannot read such heads).")
+    boolean tokenInput;
+
     @Option(names = "--draft-vocabulary", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Write DIR/" + DraftVocabulary.FILE + ": the most frequent continuation tokens of the"
                     + " training data, enough to cover 95 %% of them. Decoding then projects the heads onto those"
@@ -220,7 +225,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             vocabulary = draftVocabulary ? DraftVocabulary.of(corpus.continuationCounts(base.config().vocabSize()))
                     : null;
             long t2 = System.nanoTime();
-            heads = HeadModel.initial(base.weights().lmHead(), this.heads, layers, sharedProjection);
+            heads = HeadModel.initial(base.weights().lmHead(), tokenInput ? base.weights().embedding() : null,
+                    this.heads, layers, sharedProjection);
             Trainer trainer = new Trainer(ops, corpus, heads, settings());
             if (resume && checkpoint.hasState()) {
                 checkpoint.restoreState(trainer, fingerprint);
@@ -245,8 +251,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
         HeadsWriter.write(heads.toMedusaHeads(out.getFileName().toString()), out, model.toAbsolutePath().normalize()
                 .getFileName().toString(), headsDtype);
         writeDraftVocabulary(vocabulary, out, report);
-        report.section("heads").put("num_heads", this.heads).put("num_layers", layers).put("dtype", headsDtype.name())
-                .put("directory", out.toString());
+        report.section("heads").put("num_heads", this.heads).put("num_layers", layers).put("token_input", tokenInput)
+                .put("dtype", headsDtype.name()).put("directory", out.toString());
         report.heldOut(heldOutEval, headWeights);
         TreeDesign tree = TreeDesign.best(heldOutEval.accepted(), this.heads, 16);
         Path treeFile = out.resolve("tree.json");
@@ -305,6 +311,10 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             throw new UsageException("--shared-projection with --layers 0: heads with no layers that share"
                     + " the model's projection have no weights of their own; give --layers 1 or more");
         }
+        if (tokenInput && layers == 0) {
+            throw new UsageException("--token-input with --layers 0: the token enters through a head's first residual"
+                    + " layer; give --layers 1 or more");
+        }
         // Training settings are checked now, not after data generation (a negative clip would flip the gradient).
         requirePositive("--steps", steps);
         requirePositive("--batch-size", batchSize);
@@ -351,7 +361,8 @@ public final class TrainHeadsCommand implements Callable<Integer> {
             throw new IllegalArgumentException(options + ": a batch's logits (" + batchSize + " rows of vocabulary "
                     + vocab + ") do not fit in one array (or the heap); give a smaller --batch-size");
         }
-        double bytes = HeadModel.trainingBytes(heads, layers, hidden, vocab, sharedProjection, batchSize);
+        double bytes = HeadModel.trainingBytes(heads, layers, hidden, vocab, sharedProjection, tokenInput,
+                batchSize);
         long heap = Runtime.getRuntime().maxMemory();
         if (bytes > heap) {
             throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: training holds at least %.0f MB"
@@ -414,9 +425,11 @@ public final class TrainHeadsCommand implements Callable<Integer> {
      */
     private String fingerprint(String weightLayout, String modelProbe) {
         return String.format(Locale.ROOT, "model=%s weights=%s model_probe=%s heads=%d layers=%d"
-                        + " shared_projection=%s prompts=%s prompts_sha256=%s eval_prompts=%s eval_prompts_sha256=%s"
+                        + " shared_projection=%s token_input=%s prompts=%s prompts_sha256=%s eval_prompts=%s"
+                        + " eval_prompts_sha256=%s"
                         + " samples=%d greedy_share=%s max_new_tokens=%d settings=%s held_out=%s",
                 model.toAbsolutePath().normalize(), weightLayout, modelProbe, heads, layers, sharedProjection,
+                tokenInput,
                 absolute(prompts, "BOS"), sha256(prompts), absolute(evalPrompts, "held-out"), sha256(evalPrompts),
                 continuations.samples, continuations.greedyShare, continuations.maxNewTokens, settings(), heldOut);
     }

@@ -97,7 +97,7 @@ public final class Engine implements AutoCloseable {
         try {
             tokenizer = StrideTokenizer.load(options.modelDir());
             if (options.headsDir() != null) {
-                heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights().lmHead(),
+                heads = HeadsLoader.load(options.headsDir(), model.config(), model.weights(),
                         WeightLayout.forHeads(options.weights(), model.layout()));
             }
             pool = new ComputePool(threads);

@@ -70,12 +70,14 @@ public final class PassCostMeter {
         int maxRows = rows[rows.length - 1];
         float[] hidden = randomHidden(heads, maxRows);
         MedusaHeads.Scratch scratch = heads.newScratch(maxRows);
+        int[] nextTokens = new int[maxRows]; // any token: its embedding costs the same
         int levels = heads.numHeads();
         Runnable[] runs = new Runnable[2 * rows.length];
         for (int i = 0; i < rows.length; i++) {
             int n = rows[i];
-            runs[i] = () -> heads.forward(ops, 1, hidden, n, scratch, (k, logits, offset) -> { });
-            runs[rows.length + i] = () -> heads.forward(ops, levels, hidden, n, scratch, (k, logits, offset) -> { });
+            runs[i] = () -> heads.forward(ops, 1, hidden, nextTokens, n, scratch, (k, logits, offset) -> { });
+            runs[rows.length + i] = () -> heads.forward(ops, levels, hidden, nextTokens, n, scratch,
+                    (k, logits, offset) -> { });
         }
         double[] seconds;
         try (Passes passes = new Passes(transformer, budget, Engine.COST_PREFIX, 1)) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelException;
 import dev.stride.decoder.model.ModelLoader;
+import dev.stride.decoder.model.ModelWeights;
 import dev.stride.decoder.safetensors.TensorInfo;
 import dev.stride.decoder.safetensors.TensorStore;
 import dev.stride.decoder.tensor.MappedMatrix;
@@ -21,8 +22,10 @@ import java.util.logging.Logger;
  * Reads prediction heads in the FasterDecoding Medusa layout ({@code config.json} + {@code medusa_lm_head.safetensors}
  * with {@code {head}.{layer}.linear.weight|bias} and {@code {head}.{layers}.weight}) or the vLLM naming
  * ({@code blocks.{i}.layers.{j}.weight|bias}, {@code lm_heads.{i}.weight}), checked against the base model. Heads
- * whose config says {@code "shared_projection": true} carry no projections: they use the base model's lm_head. A
- * {@link DraftVocabulary#FILE} beside them restricts their projections to its tokens.
+ * whose config says {@code "shared_projection": true} carry no projections: they use the base model's lm_head;
+ * heads whose config says {@code "token_input": true} carry {@code {head}.token_input.weight} and read the base
+ * model's embedding (see {@link MedusaHeads}). A {@link DraftVocabulary#FILE} beside them restricts their
+ * projections to its tokens.
  */
 public final class HeadsLoader {
 
@@ -31,6 +34,8 @@ public final class HeadsLoader {
     public static final String WEIGHTS_FILE = "medusa_lm_head.safetensors";
     /** Config key of heads that project with the base model's lm_head. */
     public static final String SHARED_PROJECTION = "shared_projection";
+    /** Config key of heads that also read the token after the hidden state's position. */
+    public static final String TOKEN_INPUT = "token_input";
 
     private HeadsLoader() {
     }
@@ -39,22 +44,23 @@ public final class HeadsLoader {
     public record Loaded(MedusaHeads heads, TensorStore store, String baseModel) {
     }
 
-    /** Heads with projections of their own. */
+    /** Heads with projections of their own and no token input. */
     public static Loaded load(Path dir, ModelConfig base) {
         return load(dir, base, null, null);
     }
 
-    /** @param baseLmHead the base model's lm_head, used by heads with a shared projection */
-    public static Loaded load(Path dir, ModelConfig base, WeightMatrix baseLmHead) {
-        return load(dir, base, baseLmHead, null);
+    /** Heads of the base model {@code weights}, held as the files store them. */
+    public static Loaded load(Path dir, ModelConfig base, ModelWeights weights) {
+        return load(dir, base, weights, null);
     }
 
     /**
-     * @param baseLmHead the base model's lm_head, used by heads with a shared projection
+     * @param baseWeights the base model's weights: heads with a shared projection use its lm_head, heads with token
+     *     input its embedding; null where neither is needed
      * @param weightsChoice how to hold the head matrices (see {@link WeightLayout#choose(TensorStore, String)}), e.g.
      *     {@code q8}; null for the default
      */
-    public static Loaded load(Path dir, ModelConfig base, WeightMatrix baseLmHead, String weightsChoice) {
+    public static Loaded load(Path dir, ModelConfig base, ModelWeights baseWeights, String weightsChoice) {
         Path configFile = dir.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
             throw new ModelException(dir + ": not a heads directory (no config.json)");
@@ -75,8 +81,14 @@ public final class HeadsLoader {
             throw new ModelException(configFile + ": heads with no layers that share the model's projection have no "
                     + "weights of their own (medusa_num_layers is 0 and " + SHARED_PROJECTION + " is true)");
         }
-        if (shared && baseLmHead == null) {
-            throw new IllegalArgumentException(configFile + ": heads with a shared projection need the base model's lm_head");
+        boolean tokenInput = config.path(TOKEN_INPUT).asBoolean(false);
+        if (layers == 0 && tokenInput) {
+            throw new ModelException(configFile + ": heads with token input read it in their first residual layer,"
+                    + " but medusa_num_layers is 0");
+        }
+        if ((shared || tokenInput) && baseWeights == null) {
+            throw new IllegalArgumentException(configFile + ": heads with a shared projection or token input need the"
+                    + " base model's weights");
         }
         checkDeclared(config, "hidden_size", base.hiddenSize(), configFile);
         checkDeclared(config, "vocab_size", base.vocabSize(), configFile);
@@ -94,6 +106,7 @@ public final class HeadsLoader {
             WeightMatrix[][] blocks = new WeightMatrix[heads][layers];
             float[][][] biases = new float[heads][layers][];
             WeightMatrix[] projections = new WeightMatrix[heads];
+            WeightMatrix[] inputs = new WeightMatrix[heads];
             int h = base.hiddenSize();
             for (int k = 0; k < heads; k++) {
                 for (int l = 0; l < layers; l++) {
@@ -101,6 +114,16 @@ public final class HeadsLoader {
                     blocks[k][l] = ModelLoader.held(layout::holdDraft, stored(store, prefix + "weight", h, h, weights),
                             weights + ": head tensor '" + prefix + "weight'");
                     biases[k][l] = vector(store, prefix + "bias", h, weights);
+                }
+                String input = k + "." + MedusaHeads.TOKEN_INPUT;
+                if (tokenInput != store.contains(input)) {
+                    throw new ModelException(configFile + (tokenInput ? ": heads declare " + TOKEN_INPUT + " but "
+                            + weights + " has no tensor '" + input + "'" : ": " + weights + " carries '" + input
+                            + "' but the heads do not declare \"" + TOKEN_INPUT + "\": true"));
+                }
+                if (tokenInput) {
+                    inputs[k] = ModelLoader.held(layout::holdDraft, stored(store, input, h, h, weights),
+                            weights + ": head tensor '" + input + "'");
                 }
                 String projection = vllm ? "lm_heads." + k + ".weight" : k + "." + layers + ".weight";
                 if (shared && store.contains(projection)) {
@@ -113,14 +136,15 @@ public final class HeadsLoader {
                             + " config.json)");
                 }
                 // With a draft vocabulary only its rows are held (below), never the whole projection first.
-                projections[k] = shared ? baseLmHead : stored(store, projection, base.vocabSize(), h, weights);
+                projections[k] = shared ? baseWeights.lmHead() : stored(store, projection, base.vocabSize(), h, weights);
                 if (!shared && vocabulary == null) {
                     projections[k] = ModelLoader.held(layout::holdDraft, projections[k],
                             weights + ": head tensor '" + projection + "'");
                 }
             }
             String name = dir.toAbsolutePath().normalize().getFileName().toString();
-            MedusaHeads loaded = new MedusaHeads(name, blocks, biases, projections, shared);
+            MedusaHeads loaded = new MedusaHeads(name, blocks, biases, projections, shared,
+                    tokenInput ? new MedusaHeads.TokenInput(inputs, baseWeights.embedding()) : null);
             if (vocabulary != null) {
                 loaded = loaded.restrictedTo(vocabulary, m -> ModelLoader.held(layout::holdDraft, m, weights
                         + ": a head projection's rows of " + DraftVocabulary.FILE + " (row = position in the list)"));

@@ -11,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * Writes heads in the FasterDecoding Medusa layout, which {@link HeadsLoader} and other Medusa tools read. Heads
- * with a shared projection are written without projections, and their config says so (a Stride extension).
+ * with a shared projection are written without projections, and heads with token input with their input matrices;
+ * their config says so (Stride extensions).
  */
 public final class HeadsWriter {
 
@@ -39,6 +40,10 @@ public final class HeadsWriter {
                         heads.blocks()[k][l].toFloats());
                 writer.putFloats(k + "." + l + ".linear.bias", dtype, new long[] {h}, heads.biases()[k][l]);
             }
+            if (heads.tokenInput() != null) {
+                writer.putFloats(k + "." + MedusaHeads.TOKEN_INPUT, dtype, new long[] {h, h},
+                        heads.tokenInput().matrices()[k].toFloats());
+            }
             if (!heads.sharedProjection()) {
                 writer.putFloats(k + "." + heads.numLayers() + ".weight", dtype,
                         new long[] {heads.vocabSize(), h}, heads.projections()[k].toFloats());
@@ -54,6 +59,9 @@ public final class HeadsWriter {
         config.put("vocab_size", heads.vocabSize());
         if (heads.sharedProjection()) {
             config.put(HeadsLoader.SHARED_PROJECTION, true);
+        }
+        if (heads.tokenInput() != null) {
+            config.put(HeadsLoader.TOKEN_INPUT, true);
         }
         try {
             new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);

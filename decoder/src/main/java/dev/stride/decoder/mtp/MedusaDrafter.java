@@ -14,6 +14,7 @@ public final class MedusaDrafter implements Drafter {
     private HeadCandidates[] candidates = new HeadCandidates[0];
     private MedusaHeads.Scratch scratch;
     private int[] depthLimit = new int[0];
+    private int[] roots = new int[0];
 
     public MedusaDrafter(MedusaHeads heads, TreeShape shape, TensorOps ops) {
         if (shape.maxDepth() > heads.numHeads()) {
@@ -53,10 +54,12 @@ public final class MedusaDrafter implements Drafter {
     public void draft(float[] hidden, int n, int[] maxDepth, DraftState[] states, DraftTree[] trees) {
         ensureRows(n);
         int levels = shape.levels(states, maxDepth, n);
-        heads.forward(ops, levels, hidden, n, scratch, (k, logits, offset) -> select(k, logits, offset, maxDepth, n));
         for (int i = 0; i < n; i++) {
             depthLimit[i] = Math.min(levels, maxDepth[i]);
+            roots[i] = trees[i].token(0); // the model's choice after the hidden state: heads with token input read it
         }
+        heads.forward(ops, levels, hidden, roots, n, scratch,
+                (k, logits, offset) -> select(k, logits, offset, maxDepth, n));
         shape.growAll(trees, candidates, states, depthLimit, n);
     }
 
@@ -89,6 +92,7 @@ public final class MedusaDrafter implements Drafter {
         }
         scratch = heads.newScratch(n);
         depthLimit = new int[n];
+        roots = new int[n];
         candidates = new HeadCandidates[n];
         for (int i = 0; i < n; i++) {
             candidates[i] = new HeadCandidates(heads.numHeads(), Math.max(1, shape.width()));

@@ -133,9 +133,10 @@ public final class Corpus {
         return t >= greedyStart[t];
     }
 
-    /** Writes position {@code t}'s hidden state and its heads' targets into row {@code row} of the batch. */
+    /** Writes position {@code t}'s hidden state, next token and heads' targets into row {@code row} of the batch. */
     void fill(HeadBatch batch, int row, int t) {
         System.arraycopy(hidden, t * hiddenSize, batch.hidden, row * hiddenSize, hiddenSize);
+        batch.nextTokens[row] = tokens[t + 1]; // every position has a token after it (t + 2 < its sequence's end)
         for (int k = 0; k < batch.targets.length; k++) {
             int ahead = t + k + 2;
             batch.targets[k][row] = ahead < sequenceEnd[t] ? tokens[ahead] : -1;

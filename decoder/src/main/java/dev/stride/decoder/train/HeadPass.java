@@ -36,6 +36,9 @@ final class HeadPass {
     private float[] logitsT;  // (vocab, rows)
     private float[] xT;       // (hidden, rows)
     private float[] dzT;      // (hidden, rows)
+    private float[] embedded; // (rows, hidden): the next tokens' embeddings, for token input
+    private float[] embeddedT; // (hidden, rows)
+    private float[] tokenTerm; // (rows, hidden)
 
     HeadPass(VectorOps ops, int hidden, int vocab, int layers) {
         this.ops = ops;
@@ -62,6 +65,12 @@ final class HeadPass {
         }
         HeadStats stats = new HeadStats(model.heads());
         x[0] = batch.hidden;
+        if (model.tokenInput()) {
+            for (int r = 0; r < n; r++) {
+                model.embedding().loadRow(batch.nextTokens[r], embedded, r * hidden);
+            }
+            Transpose.into(embedded, n, hidden, embeddedT);
+        }
         for (int k = 0; k < model.heads(); k++) {
             forward(model, k, n);
             int[] targets = batch.targets[k];
@@ -98,6 +107,12 @@ final class HeadPass {
             float[] out = x[l + 1];
             float[] bias = model.biases[k][l];
             ops.matmul(model.blocks[k][l], in, n, pre);
+            if (l == 0 && model.tokenInput()) {
+                ops.matmul(model.tokenInputs[k], embedded, n, tokenTerm);
+                for (int i = 0; i < n * hidden; i++) {
+                    pre[i] += tokenTerm[i];
+                }
+            }
             for (int r = 0; r < n; r++) {
                 for (int i = 0; i < hidden; i++) {
                     int at = r * hidden + i;
@@ -199,6 +214,9 @@ final class HeadPass {
             Transpose.into(dz, n, hidden, dzT);
             Transpose.into(x[l], n, hidden, xT);
             ops.matmul(new ArrayMatrix(xT, hidden, n), dzT, hidden, grads.blocks[k][l].values());
+            if (l == 0 && model.tokenInput()) {
+                ops.matmul(new ArrayMatrix(embeddedT, hidden, n), dzT, hidden, grads.tokenInputs[k].values());
+            }
             if (l > 0) {
                 ops.matmul(model.blocksT[k][l], dz, n, product);
                 for (int i = 0; i < n * hidden; i++) {
@@ -212,6 +230,9 @@ final class HeadPass {
         for (int l = 0; l < grads.layers(); l++) {
             Arrays.fill(grads.blocks[k][l].values(), 0f);
             Arrays.fill(grads.biases[k][l], 0f);
+        }
+        if (grads.tokenInput()) {
+            Arrays.fill(grads.tokenInputs[k].values(), 0f);
         }
         if (!grads.sharedProjection()) {
             Arrays.fill(grads.projections[k].values(), 0f);
@@ -235,6 +256,9 @@ final class HeadPass {
         logitsT = new float[vocab * n];
         xT = new float[hidden * n];
         dzT = new float[hidden * n];
+        embedded = new float[n * hidden];
+        embeddedT = new float[hidden * n];
+        tokenTerm = new float[n * hidden];
         rows = n;
     }
 }

@@ -100,8 +100,11 @@ class ExactnessCombinationsTest {
             weights = ModelLoader.weights(config, store, layout);
         }
         int numHeads = 1 + random.nextInt(6);
-        MedusaHeads mh = random.nextBoolean() ? TinyModels.heads(config, weights, numHeads, 1, random.nextLong())
-                : TinyModels.sharedProjectionHeads(config, weights, numHeads, 1, random.nextLong());
+        MedusaHeads mh = switch (random.nextInt(3)) {
+            case 0 -> TinyModels.heads(config, weights, numHeads, 1, random.nextLong());
+            case 1 -> TinyModels.sharedProjectionHeads(config, weights, numHeads, 1, random.nextLong());
+            default -> TinyModels.tokenInputHeads(config, weights, numHeads, 1, random.nextLong());
+        };
         if (random.nextBoolean()) {
             mh = TinyModels.heldForDrafting(mh);
         }

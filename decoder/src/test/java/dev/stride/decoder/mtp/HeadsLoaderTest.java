@@ -91,8 +91,7 @@ class HeadsLoaderTest {
     private static float[][] logits(MedusaHeads heads, float[] hidden, int n) {
         float[][] logits = new float[heads.numHeads()][n * heads.vocabSize()];
         for (int k = 0; k < heads.numHeads(); k++) {
-            heads.forwardHead(new ScalarOps(), k, hidden, n, new float[n * heads.hiddenSize()],
-                    new float[n * heads.hiddenSize()], logits[k]);
+            heads.forwardHead(new ScalarOps(), k, hidden, new int[n], n, heads.newScratch(n), logits[k]);
         }
         return logits;
     }

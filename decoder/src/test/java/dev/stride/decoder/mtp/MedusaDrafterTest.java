@@ -102,8 +102,7 @@ class MedusaDrafterTest {
                 assertEquals(HEADS + 1, tree.size());
                 float[] logits = new float[CONFIG.vocabSize()];
                 for (int k = 0; k < HEADS; k++) {
-                    full.forwardHead(ops, k, hidden, 1, new float[CONFIG.hiddenSize()],
-                            new float[CONFIG.hiddenSize()], logits);
+                    full.forwardHead(ops, k, hidden, new int[] {1}, 1, full.newScratch(1), logits);
                     int best = ids[0];
                     for (int id : ids) {
                         best = logits[id] > logits[best] ? id : best;
@@ -112,5 +111,59 @@ class MedusaDrafterTest {
                 }
             }
         }
+    }
+
+    /**
+     * Heads with token input draft from each sequence's root, the token the model chose after the hidden state:
+     * a batch's trees are those of each sequence drafted alone with its own root (row and root stay paired), each
+     * level's guess is the top token of that head's logits for that root, and another root changes the guesses.
+     */
+    @Test
+    void headsWithTokenInputDraftFromEachSequencesOwnRoot() {
+        ModelWeights weights = TinyModels.weights(CONFIG, 6);
+        MedusaHeads heads = TinyModels.tokenInputHeads(CONFIG, weights, HEADS, 2, 3);
+        ScalarOps ops = new ScalarOps();
+        Random random = new Random(12);
+        int n = 5;
+        float[] hidden = TinyModels.randomFloats(random, n * CONFIG.hiddenSize());
+        int[] roots = {3, 9, 3, 1, CONFIG.vocabSize() - 1};
+        DraftTree[] batch = chains(ops, heads, hidden, roots);
+        Set<String> differentRoots = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            float[] row = java.util.Arrays.copyOfRange(hidden, i * CONFIG.hiddenSize(), (i + 1) * CONFIG.hiddenSize());
+            DraftTree alone = chains(ops, heads, row, new int[] {roots[i]})[0];
+            DraftTree otherRoot = chains(ops, heads, row, new int[] {(roots[i] + 1) % CONFIG.vocabSize()})[0];
+            float[] logits = new float[CONFIG.vocabSize()];
+            for (int k = 0; k < HEADS; k++) {
+                assertEquals(alone.token(k + 1), batch[i].token(k + 1), "sequence " + i + ", level " + k);
+                heads.forwardHead(ops, k, row, new int[] {roots[i]}, 1, heads.newScratch(1), logits);
+                int best = 0;
+                for (int v = 1; v < logits.length; v++) {
+                    best = logits[v] > logits[best] ? v : best;
+                }
+                assertEquals(best, batch[i].token(k + 1), "sequence " + i + ", level " + k);
+                if (otherRoot.token(k + 1) != alone.token(k + 1)) {
+                    differentRoots.add(i + "/" + k);
+                }
+            }
+        }
+        assertTrue(differentRoots.size() > n, "guesses that another root changed: " + differentRoots);
+    }
+
+    /** Top-1 chains of every head level drafted for hidden states (n, hidden) under the given roots. */
+    private static DraftTree[] chains(TensorOps ops, MedusaHeads heads, float[] hidden, int[] roots) {
+        int n = roots.length;
+        MedusaDrafter drafter = new MedusaDrafter(heads, StaticTree.chain(HEADS), ops);
+        DraftTree[] trees = new DraftTree[n];
+        DraftState[] states = new DraftState[n];
+        int[] maxDepth = new int[n];
+        for (int i = 0; i < n; i++) {
+            trees[i] = new DraftTree();
+            trees[i].reset(roots[i]);
+            states[i] = drafter.newState();
+            maxDepth[i] = HEADS;
+        }
+        drafter.draft(hidden, n, maxDepth, states, trees);
+        return trees;
     }
 }

@@ -95,7 +95,27 @@ public final class TinyModels {
             }
             projections[k] = PackedQ8Matrix.quantize(heads.projections()[k]);
         }
-        return new MedusaHeads(heads.name(), blocks, heads.biases(), projections);
+        MedusaHeads.TokenInput input = heads.tokenInput();
+        if (input != null) {
+            WeightMatrix[] matrices = new WeightMatrix[heads.numHeads()];
+            for (int k = 0; k < matrices.length; k++) {
+                matrices[k] = PackedQ8Matrix.quantize(input.matrices()[k]);
+            }
+            input = new MedusaHeads.TokenInput(matrices, input.embedding());
+        }
+        return new MedusaHeads(heads.name(), blocks, heads.biases(), projections, false, input);
+    }
+
+    /** Untrained heads with token input: random blocks and input matrices reading the model's embedding. */
+    public static MedusaHeads tokenInputHeads(ModelConfig c, ModelWeights w, int heads, int layers, long seed) {
+        MedusaHeads own = heads(c, w, heads, layers, seed);
+        Random random = new Random(seed ^ 0x70CE);
+        WeightMatrix[] inputs = new WeightMatrix[heads];
+        for (int k = 0; k < heads; k++) {
+            inputs[k] = matrix(random, c.hiddenSize(), c.hiddenSize(), 0.3f);
+        }
+        return new MedusaHeads("random-token-input-heads", own.blocks(), own.biases(), own.projections(), false,
+                new MedusaHeads.TokenInput(inputs, w.embedding()));
     }
 
     /** Untrained heads with random blocks that all project with the model's own lm_head. */

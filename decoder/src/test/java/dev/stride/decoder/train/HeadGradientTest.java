@@ -11,24 +11,28 @@ import dev.stride.decoder.testing.TinyModels;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The analytic backward pass against central finite differences of the forward pass. */
 class HeadGradientTest {
 
     private static final double[] HEAD_WEIGHTS = {1.0, 0.8};
 
-    /** With a shared projection the projection is frozen: the blocks' gradients flow through it all the same. */
-    @ParameterizedTest(name = "shared projection: {0}")
-    @ValueSource(booleans = {false, true})
-    void gradientsOfBlocksBiasesAndProjectionsMatchFiniteDifferences(boolean sharedProjection) {
+    /**
+     * With a shared projection the projection is frozen: the blocks' gradients flow through it all the same. With
+     * token input the embedding is frozen and each head's input matrix is trained.
+     */
+    @ParameterizedTest(name = "shared projection: {0}, token input: {1}")
+    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void gradientsOfBlocksBiasesAndProjectionsMatchFiniteDifferences(boolean sharedProjection, boolean tokenInput) {
         ModelConfig config = TinyModels.config(Architecture.LLAMA, 12, 2, 1, 1, 17, 32, 0);
-        HeadModel model = TrainingFixtures.randomHeads(config, 2, 2, sharedProjection, 7);
+        HeadModel model = TrainingFixtures.randomHeads(config, 2, 2, sharedProjection,
+                tokenInput ? TinyModels.weights(config, 5).embedding() : null, 7);
         HeadBatch batch = randomBatch(config, 2, 6, 11);
         try (ComputePool pool = new ComputePool(2)) {
             HeadPass pass = new HeadPass(new VectorOps(pool), config.hiddenSize(), config.vocabSize(), 2);
             HeadModel grads = HeadModel.zerosLike(model);
-            assertEquals(sharedProjection ? 8 : 10, model.tensors().size(), "trainable tensors");
+            assertEquals((sharedProjection ? 8 : 10) + (tokenInput ? 2 : 0), model.tensors().size(), "trainable tensors");
             pass.train(model, batch, HEAD_WEIGHTS, grads);
             List<float[]> params = model.tensors();
             List<float[]> analytic = grads.tensors();
@@ -73,6 +77,9 @@ class HeadGradientTest {
             for (int r = 0; r < rows; r++) {
                 batch.targets[k][r] = random.nextInt(config.vocabSize());
             }
+        }
+        for (int r = 0; r < rows; r++) {
+            batch.nextTokens[r] = random.nextInt(config.vocabSize());
         }
         batch.targets[1][rows - 1] = -1;
         batch.size = rows;

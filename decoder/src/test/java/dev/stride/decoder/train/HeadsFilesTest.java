@@ -78,8 +78,7 @@ class HeadsFilesTest {
     private static float[][] logits(VectorOps ops, MedusaHeads heads, float[] hidden, int n) {
         float[][] logits = new float[heads.numHeads()][n * heads.vocabSize()];
         for (int k = 0; k < heads.numHeads(); k++) {
-            heads.forwardHead(ops, k, hidden, n, new float[n * heads.hiddenSize()], new float[n * heads.hiddenSize()],
-                    logits[k]);
+            heads.forwardHead(ops, k, hidden, new int[n], n, heads.newScratch(n), logits[k]);
         }
         return logits;
     }
@@ -98,8 +97,8 @@ class HeadsFilesTest {
         }
         IllegalArgumentException withoutBase = assertThrows(IllegalArgumentException.class,
                 () -> HeadsLoader.load(dir, CONFIG));
-        assertTrue(withoutBase.getMessage().contains("lm_head"), withoutBase.getMessage());
-        HeadsLoader.Loaded loaded = HeadsLoader.load(dir, CONFIG, base.lmHead());
+        assertTrue(withoutBase.getMessage().contains("base model's weights"), withoutBase.getMessage());
+        HeadsLoader.Loaded loaded = HeadsLoader.load(dir, CONFIG, base);
         try (ComputePool pool = new ComputePool(2)) {
             MedusaHeads back = loaded.heads();
             assertTrue(back.sharedProjection());
@@ -113,7 +112,7 @@ class HeadsFilesTest {
             // All levels projected as rows of one matmul: every row's logits are the per-head ones, bit for bit.
             for (int levels = 1; levels <= 3; levels++) {
                 float[][] batched = new float[levels][];
-                back.forward(ops, levels, hidden, n, back.newScratch(n), (k, logits, offset) ->
+                back.forward(ops, levels, hidden, new int[n], n, back.newScratch(n), (k, logits, offset) ->
                         batched[k] = Arrays.copyOfRange(logits, offset, offset + n * CONFIG.vocabSize()));
                 for (int k = 0; k < levels; k++) {
                     assertArrayEquals(perHead[k], batched[k], levels + " levels, head " + k);
@@ -140,7 +139,7 @@ class HeadsFilesTest {
         HeadsWriter.write(TrainingFixtures.randomHeads(CONFIG, 2, 1, 1).toMedusaHeads("h"), own, "tiny", DType.F32);
         Path ownConfig = own.resolve("config.json");
         Files.writeString(ownConfig, Files.readString(ownConfig).replace("}", ", \"shared_projection\" : true }"));
-        ModelException both = assertThrows(ModelException.class, () -> HeadsLoader.load(own, CONFIG, base.lmHead()));
+        ModelException both = assertThrows(ModelException.class, () -> HeadsLoader.load(own, CONFIG, base));
         assertTrue(both.getMessage().contains("projection of its own"), both.getMessage());
     }
 
@@ -155,5 +154,65 @@ class HeadsFilesTest {
         ModelException vocab = assertThrows(ModelException.class, () -> HeadsLoader.load(dir, moreWords));
         assertTrue(vocab.getMessage().contains(dir.toString()) && vocab.getMessage().contains("vocab_size"),
                 vocab.getMessage());
+    }
+
+    /**
+     * Heads with token input save their input matrices and say so in config.json; loaded beside the base model they
+     * read its embedding and give the trained heads' logits for every next token, bit for bit.
+     */
+    @Test
+    void tokenInputHeadsSaveTheirInputMatricesAndReadTheBaseEmbedding(@TempDir Path dir) throws Exception {
+        ModelWeights base = TinyModels.weights(CONFIG, 3);
+        HeadModel trained = TrainingFixtures.randomHeads(CONFIG, 3, 2, false, base.embedding(), 5);
+        MedusaHeads heads = trained.toMedusaHeads("token-input");
+        HeadsWriter.write(heads, dir, "tiny", DType.F32);
+        assertTrue(new ObjectMapper().readTree(dir.resolve("config.json").toFile())
+                .path(HeadsLoader.TOKEN_INPUT).asBoolean(), "config says so");
+        IllegalArgumentException withoutBase = assertThrows(IllegalArgumentException.class,
+                () -> HeadsLoader.load(dir, CONFIG));
+        assertTrue(withoutBase.getMessage().contains("token input"), withoutBase.getMessage());
+        HeadsLoader.Loaded loaded = HeadsLoader.load(dir, CONFIG, base);
+        MedusaHeads held = TinyModels.heldForDrafting(heads);
+        try (ComputePool pool = new ComputePool(2)) {
+            MedusaHeads back = loaded.heads();
+            assertSame(base.embedding(), back.tokenInput().embedding());
+            VectorOps ops = new VectorOps(pool);
+            int n = 4;
+            float[] hidden = TinyModels.randomFloats(new Random(2), n * CONFIG.hiddenSize());
+            for (int k = 0; k < 3; k++) {
+                assertSameValues(held.tokenInput().matrices()[k], back.tokenInput().matrices()[k], "head " + k);
+                for (int[] next : new int[][] {{0, 1, 2, 3}, {7, 7, 5, CONFIG.vocabSize() - 1}}) {
+                    float[] expected = new float[n * CONFIG.vocabSize()];
+                    float[] actual = new float[n * CONFIG.vocabSize()];
+                    held.forwardHead(ops, k, hidden, next, n, held.newScratch(n), expected);
+                    back.forwardHead(ops, k, hidden, next, n, back.newScratch(n), actual);
+                    assertArrayEquals(expected, actual, "head " + k + ", next tokens " + Arrays.toString(next));
+                }
+            }
+        } finally {
+            loaded.store().close();
+        }
+    }
+
+    /** A config that says token input over a file without its matrices, or the reverse, is named, not guessed. */
+    @Test
+    void tokenInputDeclaredButMissingOrPresentButUndeclaredIsNamed(@TempDir Path dir) throws Exception {
+        ModelWeights base = TinyModels.weights(CONFIG, 3);
+        Path declared = dir.resolve("declared");
+        HeadsWriter.write(TrainingFixtures.randomHeads(CONFIG, 2, 1, 1).toMedusaHeads("h"), declared, "tiny",
+                DType.F32);
+        Path declaredConfig = declared.resolve("config.json");
+        Files.writeString(declaredConfig, Files.readString(declaredConfig).replace("}", ", \"token_input\" : true }"));
+        ModelException missing = assertThrows(ModelException.class, () -> HeadsLoader.load(declared, CONFIG, base));
+        assertTrue(missing.getMessage().contains("'0.token_input.weight'"), missing.getMessage());
+        Path undeclared = dir.resolve("undeclared");
+        HeadsWriter.write(TrainingFixtures.randomHeads(CONFIG, 2, 1, false, base.embedding(), 1).toMedusaHeads("h"),
+                undeclared, "tiny", DType.F32);
+        Path undeclaredConfig = undeclared.resolve("config.json");
+        Files.writeString(undeclaredConfig, Files.readString(undeclaredConfig).replace("\"token_input\" : true",
+                "\"token_input\" : false"));
+        ModelException extra = assertThrows(ModelException.class, () -> HeadsLoader.load(undeclared, CONFIG, base));
+        assertTrue(extra.getMessage().contains("'0.token_input.weight'") && extra.getMessage().contains("token_input"),
+                extra.getMessage());
     }
 }

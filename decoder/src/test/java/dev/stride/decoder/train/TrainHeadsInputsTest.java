@@ -192,6 +192,15 @@ class TrainHeadsInputsTest {
         assertFalse(Files.exists(out), "refused before the output directory is made");
     }
 
+    /** Token input enters through a head's first residual layer: heads without layers cannot read it. */
+    @Test
+    void tokenInputWithoutLayersIsRefusedBeforeTraining(@TempDir Path dir) {
+        Path out = dir.resolve("heads");
+        String err = refused(tinyTraining(Fixtures.modelDir(), out, "--token-input", "--layers", "0"));
+        assertTrue(err.contains("stride: --token-input with --layers 0") && err.contains("--layers 1"), err);
+        assertFalse(Files.exists(out), "refused before the output directory is made");
+    }
+
     /** The heads' config.json would replace a model's: --out the model, or any model directory, is refused. */
     @Test
     void outputIntoAModelDirectoryIsRefused(@TempDir Path dir) throws IOException {

@@ -8,6 +8,7 @@ import dev.stride.decoder.forward.PassOutput;
 import dev.stride.decoder.forward.Transformer;
 import dev.stride.decoder.model.ModelConfig;
 import dev.stride.decoder.model.ModelWeights;
+import dev.stride.decoder.tensor.WeightMatrix;
 import dev.stride.decoder.testing.TinyModels;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,9 +60,15 @@ final class TrainingFixtures {
 
     /** The same, optionally projecting with one shared (random, frozen) matrix. */
     static HeadModel randomHeads(ModelConfig config, int heads, int layers, boolean sharedProjection, long seed) {
+        return randomHeads(config, heads, layers, sharedProjection, null, seed);
+    }
+
+    /** The same, with token input from {@code embedding} (frozen) unless it is null. */
+    static HeadModel randomHeads(ModelConfig config, int heads, int layers, boolean sharedProjection,
+                                 WeightMatrix embedding, long seed) {
         Random random = new Random(seed);
-        HeadModel model = HeadModel.initial(TinyModels.matrix(random, config.vocabSize(), config.hiddenSize(), 0.5f),
-                heads, layers, sharedProjection);
+        WeightMatrix lmHead = TinyModels.matrix(random, config.vocabSize(), config.hiddenSize(), 0.5f);
+        HeadModel model = HeadModel.initial(lmHead, embedding, heads, layers, sharedProjection);
         for (float[] tensor : model.tensors()) {
             for (int i = 0; i < tensor.length; i++) {
                 tensor[i] = (float) random.nextGaussian() * 0.3f;
