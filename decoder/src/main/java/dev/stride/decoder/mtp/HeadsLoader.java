@@ -136,7 +136,8 @@ public final class HeadsLoader {
                             + " config.json)");
                 }
                 // With a draft vocabulary only its rows are held (below), never the whole projection first.
-                projections[k] = shared ? baseWeights.lmHead() : stored(store, projection, base.vocabSize(), h, weights);
+                projections[k] = shared ? baseWeights.lmHead()
+                        : stored(store, projection, base.vocabSize(), h, weights);
                 if (!shared && vocabulary == null) {
                     projections[k] = ModelLoader.held(layout::holdDraft, projections[k],
                             weights + ": head tensor '" + projection + "'");

@@ -152,7 +152,7 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
     /**
      * Logits of heads [0, levels) for n hidden states, handed to {@code sink} level by level. With a shared
      * projection every level's residual stream is computed first and all are projected in one matmul; otherwise
-     * each level runs whole before the next.
+     * each level runs whole before the next. Either way each row gets the logits {@link #forwardHead} gives it.
      *
      * @param nextTokens the token after each hidden state's position (read only by heads with token input)
      */

@@ -32,7 +32,8 @@ class HeadGradientTest {
         try (ComputePool pool = new ComputePool(2)) {
             HeadPass pass = new HeadPass(new VectorOps(pool), config.hiddenSize(), config.vocabSize(), 2);
             HeadModel grads = HeadModel.zerosLike(model);
-            assertEquals((sharedProjection ? 8 : 10) + (tokenInput ? 2 : 0), model.tensors().size(), "trainable tensors");
+            assertEquals((sharedProjection ? 8 : 10) + (tokenInput ? 2 : 0), model.tensors().size(),
+                    "trainable tensors");
             pass.train(model, batch, HEAD_WEIGHTS, grads);
             List<float[]> params = model.tensors();
             List<float[]> analytic = grads.tensors();
