@@ -19,14 +19,21 @@ public final class CoupledSampler {
      */
     private static final double NEGLIGIBLE = 30.0;
 
+    /** Bits of a sort key taken per radix pass, and the buckets of a pass. */
+    private static final int DIGIT_BITS = 8;
+    private static final int BUCKETS = 1 << DIGIT_BITS;
+
     private final int vocab;
-    private final long[] keys;     // sort keys: logit descending, then id ascending
+    private long[] keys;           // candidates: the logit's descending rank key in the upper half, the id below
+    private long[] sorted;         // the radix sort's other buffer
+    private final int[] buckets = new int[BUCKETS];
     private final int[] order;     // candidate ids, most likely first
     private final double[] weight; // unnormalized probability per candidate, in order
 
     public CoupledSampler(int vocab) {
         this.vocab = vocab;
         this.keys = new long[vocab];
+        this.sorted = new long[vocab];
         this.order = new int[vocab];
         this.weight = new double[vocab];
     }
@@ -86,7 +93,7 @@ public final class CoupledSampler {
                 keys[n++] = ((long) descendingKey(logit) << 32) | id;
             }
         }
-        Arrays.sort(keys, 0, n);
+        sortByLogit(n);
         if (topK > 0) {
             n = Math.min(n, topK);
         }
@@ -96,11 +103,44 @@ public final class CoupledSampler {
         return n;
     }
 
-    /** A signed int that orders floats descending (larger logit, smaller key). */
+    /**
+     * Sorts keys[0, n), collected in ascending id order, by their upper halves as unsigned ints: logit descending,
+     * and, the sort being stable, id ascending among equal logits. A least-significant-digit radix sort: on a small
+     * model's flat logits every token is a candidate, and sorting 2,048 of them with Arrays.sort took 24-45 µs a
+     * token, more than the demo's forward pass; a pass whose digit is the same for every key moves nothing.
+     */
+    private void sortByLogit(int n) {
+        for (int shift = Long.SIZE - Integer.SIZE; shift < Long.SIZE; shift += DIGIT_BITS) {
+            Arrays.fill(buckets, 0);
+            for (int i = 0; i < n; i++) {
+                buckets[digit(keys[i], shift)]++;
+            }
+            if (buckets[digit(keys[0], shift)] == n) {
+                continue;
+            }
+            for (int b = 0, start = 0; b < BUCKETS; b++) {
+                int size = buckets[b];
+                buckets[b] = start;
+                start += size;
+            }
+            for (int i = 0; i < n; i++) {
+                sorted[buckets[digit(keys[i], shift)]++] = keys[i];
+            }
+            long[] swap = keys;
+            keys = sorted;
+            sorted = swap;
+        }
+    }
+
+    private static int digit(long key, int shift) {
+        return (int) (key >>> shift) & (BUCKETS - 1);
+    }
+
+    /** An int that orders floats descending as unsigned ints (larger logit, smaller key). */
     private static int descendingKey(float value) {
         int bits = Float.floatToIntBits(value + 0f); // -0 + 0 is +0: a tie, as == has it
         int ascending = bits < 0 ? ~bits : bits | 0x80000000; // unsigned order == float order
-        return ~ascending ^ 0x80000000;
+        return ~ascending;
     }
 
     /** u(seed, position) in [0, 1): SplitMix64 finalizer over the pair, 53 random bits. */

@@ -315,4 +315,78 @@ class CoupledSamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, 1.01f, 0));
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, Float.NaN, 0));
     }
+
+    /**
+     * choose() is the sampler's definition, bit for bit, written here plainly: candidates within 30 temperatures of
+     * the top logit (NaN never), ranked by (logit desc, id asc), the top k, StrictMath weights summed most likely
+     * first, the nucleus, then the inverse CDF of u(seed, position). Over flat logits (every token a candidate, as on
+     * a small model), peaked ones, quantized ones (ties), signed zeros, infinities and NaN, vocabularies of 1 to
+     * 150,000 tokens.
+     */
+    @Test
+    void chooseIsTheDefinitionBitForBit() {
+        Random random = new Random(17);
+        for (int trial = 0; trial < 400; trial++) {
+            int vocab = trial == 0 ? 150_000 : 1 + random.nextInt(trial % 10 == 0 ? 20_000 : 300);
+            float[] logits = new float[vocab];
+            int kind = trial % 5;
+            for (int i = 0; i < vocab; i++) {
+                logits[i] = switch (kind) {
+                    case 0 -> (float) random.nextGaussian();                        // flat: all candidates
+                    case 1 -> (float) (random.nextGaussian() * 8);                  // peaked: a few
+                    case 2 -> (random.nextInt(7) - 3) * 0.25f;                      // ties
+                    case 3 -> new float[] {0f, -0f, 1f, -1f}[random.nextInt(4)];    // signed zeros
+                    default -> random.nextInt(50) == 0 ? new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+                        Float.NEGATIVE_INFINITY}[random.nextInt(3)] : (float) random.nextGaussian() * 3;
+                };
+            }
+            SamplingParams params = new SamplingParams(new float[] {0.3f, 0.8f, 1f, 2.5f}[random.nextInt(4)],
+                    random.nextBoolean() ? 0 : 1 + random.nextInt(40), random.nextBoolean() ? 1f : 0.05f
+                    + 0.9f * random.nextFloat(), random.nextLong());
+            CoupledSampler sampler = new CoupledSampler(vocab);
+            for (int position = 0; position < 20; position++) {
+                assertEquals(reference(logits, params, position), sampler.choose(logits, 0, params, position),
+                        "trial " + trial + " (vocabulary " + vocab + ", kind " + kind + ", " + params + "), position "
+                                + position);
+            }
+        }
+    }
+
+    private static int reference(float[] logits, SamplingParams params, int position) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float logit : logits) {
+            max = logit > max ? logit : max;
+        }
+        double floor = max - 30.0 * params.temperature();
+        Integer[] candidates = Arrays.stream(ranked(logits)).filter(id -> logits[id] >= floor).toArray(Integer[]::new);
+        if (candidates.length == 0) {
+            return Logits.argmax(logits, 0, logits.length);
+        }
+        int n = params.topK() > 0 ? Math.min(params.topK(), candidates.length) : candidates.length;
+        double[] weights = new double[n];
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            float logit = logits[candidates[i]];
+            weights[i] = logit == max ? 1.0 : StrictMath.exp((logit - (double) max) / params.temperature());
+            total += weights[i];
+        }
+        if (params.topP() < 1f) {
+            double kept = 0;
+            int i = 0;
+            while (i < n && kept < params.topP() * total) {
+                kept += weights[i++];
+            }
+            n = Math.max(1, i);
+            total = kept;
+        }
+        double target = CoupledSampler.uniform(params.seed(), position) * total;
+        double cumulative = 0;
+        for (int i = 0; i < n - 1; i++) {
+            cumulative += weights[i];
+            if (target < cumulative) {
+                return candidates[i];
+            }
+        }
+        return candidates[n - 1];
+    }
 }
