@@ -1,7 +1,6 @@
 package dev.stride.decoder.tokenizer;
 
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.lib.filter.Filter;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -18,18 +17,13 @@ import java.util.Map;
  * sort_keys=False), arguments by position or name. Jinjava's own tojson printed compact JSON ({"a":1} where Python
  * gives {"a": 1}) and ignored the arguments, so a template printing tools or messages as JSON gave another prompt.
  */
-final class PythonJson implements Filter {
+final class PythonJson implements KeywordFilter {
 
     private static final List<String> PARAMETERS = List.of("ensure_ascii", "indent", "separators", "sort_keys");
 
     @Override
     public String getName() {
         return "tojson";
-    }
-
-    @Override
-    public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
-        return filter(value, interpreter, args, Map.of());
     }
 
     @Override

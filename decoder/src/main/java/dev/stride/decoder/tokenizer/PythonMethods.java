@@ -89,15 +89,10 @@ final class PythonMethods extends ReadOnlyResolver {
      * Jinja2's trim filter, which is str.strip(chars). Jinjava's trimmed as Java's String.trim: control characters
      * went and no-break or ideographic spaces stayed, the opposite of Python, in Llama 3.x's content | trim.
      */
-    static final class Trim implements Filter {
+    static final class Trim implements KeywordFilter {
         @Override
         public String getName() {
             return "trim";
-        }
-
-        @Override
-        public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
-            return filter(value, interpreter, args, Map.of());
         }
 
         @Override

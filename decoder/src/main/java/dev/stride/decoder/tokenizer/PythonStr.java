@@ -112,15 +112,10 @@ final class PythonStr {
      * Jinja2's join(d='', attribute=None): the str of each item (or of its attribute) joined by d. Jinjava's took
      * Java's toString of each item, did not iterate a string and joined a dict's values.
      */
-    static final class JoinFilter implements Filter {
+    static final class JoinFilter implements KeywordFilter {
         @Override
         public String getName() {
             return "join";
-        }
-
-        @Override
-        public Object filter(Object value, JinjavaInterpreter interpreter, String... args) {
-            return filter(value, interpreter, args, Map.of());
         }
 
         @Override
