@@ -161,14 +161,18 @@ public record MedusaHeads(String name, WeightMatrix[][] blocks, float[][][] bias
         if (n > s.rows) {
             throw new IllegalArgumentException("heads: scratch for " + s.rows + " rows, got " + n);
         }
+        if (levels == 0) {
+            return; // a pass that drafts nothing (auto decoding plainly) reads no embedding and multiplies nothing
+        }
+        embed(nextTokens, n, s); // once for every level
         if (!sharedProjection) {
             for (int k = 0; k < levels; k++) {
-                forwardHead(ops, k, hidden, nextTokens, n, s, s.logits);
+                residual(ops, k, hidden, n, s);
+                ops.matmul(projections[k], s.x, n, s.logits);
                 sink.accept(k, s.logits, 0);
             }
             return;
         }
-        embed(nextTokens, n, s);
         int h = hiddenSize();
         for (int k = 0; k < levels; k++) {
             residual(ops, k, hidden, n, s);
