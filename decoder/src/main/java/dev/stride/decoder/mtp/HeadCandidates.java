@@ -17,7 +17,6 @@ final class HeadCandidates {
 
     final int[][] ids;     // (heads, width)
     final double[][] probs; // (heads, width)
-    int width;
 
     private float[] exps = new float[0];
 
@@ -33,7 +32,6 @@ final class HeadCandidates {
      * tokenIds[i]; null: logit i is token i.
      */
     void select(int head, float[] logits, int offset, int vocab, int width, boolean weigh, int[] tokenIds) {
-        this.width = width;
         Logits.top(logits, offset, vocab, width, ids[head]);
         if (weigh) {
             weigh(head, logits, offset, vocab, width);

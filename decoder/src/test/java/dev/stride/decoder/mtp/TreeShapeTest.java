@@ -21,7 +21,6 @@ class TreeShapeTest {
     /** Head k's rank r candidate is token 100 k + r; probabilities decreasing in rank, random otherwise. */
     private static HeadCandidates candidates(Random random) {
         HeadCandidates c = new HeadCandidates(HEADS, WIDTH);
-        c.width = WIDTH;
         for (int k = 0; k < HEADS; k++) {
             double[] p = new double[WIDTH];
             double total = 0;
